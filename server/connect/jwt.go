@@ -1,0 +1,100 @@
+package connect
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Leeway tolerated on exp/nbf/iat for tokens from Jira.
+const Leeway = 30 * time.Second
+
+// OutgoingTTL is the lifetime of tokens the app signs for calls to Jira.
+const OutgoingTTL = 3 * time.Minute
+
+// Claims are the claims of a Connect JWT.
+type Claims struct {
+	jwt.RegisteredClaims
+	QSH     string          `json:"qsh"`
+	Context json.RawMessage `json:"context,omitempty"`
+}
+
+// SignHS256 signs claims with a shared secret.
+func SignHS256(c Claims, secret string) (string, error) {
+	if secret == "" {
+		return "", errors.New("connect: empty shared secret")
+	}
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString([]byte(secret))
+	if err != nil {
+		return "", fmt.Errorf("connect: sign: %w", err)
+	}
+	return s, nil
+}
+
+// OutgoingToken builds the token for an app → Jira request: iss is the app
+// key (not the clientKey), qsh covers method, path relative to the site's
+// base path, and query.
+func OutgoingToken(appKey, secret, method string, u *url.URL, basePath string, now time.Time) (string, error) {
+	qsh, err := QSHForURL(method, u, basePath)
+	if err != nil {
+		return "", err
+	}
+	return SignHS256(Claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    appKey,
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(OutgoingTTL)),
+		},
+		QSH: qsh,
+	}, secret)
+}
+
+// Issuer returns the tenant a token claims to come from, without verifying
+// anything: aud[0] when present, else iss. Use it only to pick the secret.
+func Issuer(token string) (string, error) {
+	var c Claims
+	if _, _, err := jwt.NewParser().ParseUnverified(token, &c); err != nil {
+		return "", fmt.Errorf("connect: malformed token: %w", err)
+	}
+	if len(c.Audience) > 0 && c.Audience[0] != "" {
+		return c.Audience[0], nil
+	}
+	if c.Issuer == "" {
+		return "", errors.New("connect: token has no issuer")
+	}
+	return c.Issuer, nil
+}
+
+// ParseHS256 verifies an HS256 token: alg pinned to HS256, signature with the
+// secret secretFor returns for the token's tenant, exp/nbf with Leeway.
+// It does not check qsh; callers compare Claims.QSH with what they expect.
+// now may be nil for the wall clock.
+func ParseHS256(token string, secretFor func(tenant string) (string, error), now func() time.Time) (*Claims, error) {
+	tenant, err := Issuer(token)
+	if err != nil {
+		return nil, err
+	}
+	secret, err := secretFor(tenant)
+	if err != nil {
+		return nil, fmt.Errorf("connect: secret for %q: %w", tenant, err)
+	}
+	opts := []jwt.ParserOption{
+		jwt.WithValidMethods([]string{"HS256"}),
+		jwt.WithLeeway(Leeway),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+	}
+	if now != nil {
+		opts = append(opts, jwt.WithTimeFunc(now))
+	}
+	var c Claims
+	_, err = jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return []byte(secret), nil }, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connect: verify token: %w", err)
+	}
+	return &c, nil
+}

@@ -1,0 +1,217 @@
+package domain
+
+import "time"
+
+// Severity of a check finding. The quality score weighs them.
+type Severity string
+
+const (
+	SeverityInfo    Severity = "info"
+	SeverityWarning Severity = "warning"
+	SeverityError   Severity = "error"
+)
+
+// Field names a part of an issue that a finding's span points into.
+type Field string
+
+const (
+	FieldSummary     Field = "summary"
+	FieldDescription Field = "description"
+)
+
+// Span is a half-open byte range [Start, End) in Field's text.
+type Span struct {
+	Field Field `json:"field"`
+	Start int   `json:"start"`
+	End   int   `json:"end"`
+}
+
+// Finding is one problem a check found. Letter is the INVEST letter (I, N,
+// V, E, S, T) or "" for Quality User Story criteria outside INVEST;
+// Criterion is the QUS criterion (well_formed, atomic, minimal,
+// problem_oriented, unambiguous, conceptually_sound, estimatable,
+// independent, unique, testable, full_sentence).
+type Finding struct {
+	Code      string   `json:"code"`
+	Letter    string   `json:"letter,omitempty"`
+	Criterion string   `json:"criterion"`
+	Severity  Severity `json:"severity"`
+	Message   string   `json:"message"`
+	Span      *Span    `json:"span,omitempty"`
+	Fix       string   `json:"fix"`
+	// Source is "rule" for deterministic checks, "llm" for semantic review.
+	Source string `json:"source"`
+}
+
+// Story is a user story sentence broken into its parts. Spans are byte
+// offsets into the text that was parsed.
+type Story struct {
+	Template    string `json:"template,omitempty"` // e.g. "as-i-want-so-that", "in-order-to"
+	Role        string `json:"role,omitempty"`
+	RoleSpan    *Span  `json:"roleSpan,omitempty"`
+	Means       string `json:"means,omitempty"`
+	MeansSpan   *Span  `json:"meansSpan,omitempty"`
+	Benefit     string `json:"benefit,omitempty"`
+	BenefitSpan *Span  `json:"benefitSpan,omitempty"`
+}
+
+// CheckResult is the outcome of the quality checks on one issue.
+type CheckResult struct {
+	Quality  int       `json:"quality"` // 0-100
+	Findings []Finding `json:"findings"`
+	// Letters maps each INVEST letter to "pass", "warn" or "fail".
+	Letters map[string]string `json:"letters"`
+	Story   *Story            `json:"story,omitempty"`
+	// AcceptanceCriteria as extracted from the description.
+	AcceptanceCriteria []string `json:"acceptanceCriteria,omitempty"`
+	// JudgedAsStory is false for bugs, tasks and epics: story-form checks
+	// were not applied.
+	JudgedAsStory bool `json:"judgedAsStory"`
+}
+
+// PillarName identifies one of the five scoring pillars.
+type PillarName string
+
+const (
+	PillarUserValue   PillarName = "user_value"
+	PillarCommercial  PillarName = "commercial_impact"
+	PillarStrategic   PillarName = "strategic_horizon"
+	PillarCompetitive PillarName = "competitive_positioning"
+	PillarTechnical   PillarName = "technical_reality"
+)
+
+// Pillars lists the pillars in display order.
+var Pillars = [5]PillarName{PillarUserValue, PillarCommercial, PillarStrategic, PillarCompetitive, PillarTechnical}
+
+// Evidence is one signal that moved a pillar (Delta may be negative).
+type Evidence struct {
+	Signal string  `json:"signal"` // machine name, e.g. "votes"
+	Detail string  `json:"detail"` // human text, e.g. "12 votes"
+	Delta  float64 `json:"delta"`
+}
+
+// PillarScore is one pillar's 0-10 value with its evidence.
+type PillarScore struct {
+	Name     PillarName `json:"name"`
+	Value    float64    `json:"value"`
+	Weight   float64    `json:"weight"`
+	Evidence []Evidence `json:"evidence"`
+}
+
+// MoSCoW class.
+type Moscow string
+
+const (
+	MoscowMust   Moscow = "Must"
+	MoscowShould Moscow = "Should"
+	MoscowCould  Moscow = "Could"
+	MoscowWont   Moscow = "Won't"
+)
+
+// Override is a person's decision that wins over the computed class.
+type Override struct {
+	Moscow    Moscow    `json:"moscow"`
+	Reason    string    `json:"reason"`
+	AccountID string    `json:"accountId"`
+	At        time.Time `json:"at"`
+}
+
+// Score is the prioritisation result for one issue.
+type Score struct {
+	Total        float64       `json:"total"` // 0-100, includes UrgencyBonus
+	Pillars      []PillarScore `json:"pillars"`
+	UrgencyBonus float64       `json:"urgencyBonus"`
+	Urgency      []Evidence    `json:"urgency,omitempty"`
+	Moscow       Moscow        `json:"moscow"`   // effective class (override wins)
+	Computed     Moscow        `json:"computed"` // class before any override
+	Override     *Override     `json:"override,omitempty"`
+	WhyNow       string        `json:"whyNow"`
+	WhyThis      string        `json:"whyThis"`
+	WhyUs        string        `json:"whyUs"`
+}
+
+// Candidate is a possibly similar issue found by the duplicate index.
+type Candidate struct {
+	Key         string   `json:"key"`
+	Summary     string   `json:"summary,omitempty"`
+	Similarity  float64  `json:"similarity"` // 0-1
+	SharedTerms []string `json:"sharedTerms"`
+	Near        bool     `json:"near"` // above the near-duplicate threshold
+}
+
+// Neighbour is a past estimated issue used as evidence for an estimate.
+type Neighbour struct {
+	Key        string  `json:"key"`
+	Summary    string  `json:"summary,omitempty"`
+	Points     float64 `json:"points"`
+	Similarity float64 `json:"similarity"`
+}
+
+// Estimate is a story point suggestion.
+type Estimate struct {
+	Points     float64     `json:"points"`
+	Confidence float64     `json:"confidence"` // 0-1
+	Method     string      `json:"method"`     // "neighbours", "median", "none"
+	Neighbours []Neighbour `json:"neighbours,omitempty"`
+}
+
+// Flag names shown in the backlog table.
+const (
+	FlagDuplicate = "duplicate"
+	FlagVague     = "vague"
+	FlagStale     = "stale"
+	FlagTooBig    = "too_big"
+)
+
+// Analysis is everything the engine concluded about one issue.
+type Analysis struct {
+	IssueKey   string      `json:"issueKey"`
+	Score      Score       `json:"score"`
+	Check      CheckResult `json:"check"`
+	Duplicates []Candidate `json:"duplicates"`
+	Estimate   Estimate    `json:"estimate"`
+	Flags      []string    `json:"flags"`
+}
+
+// MoscowMode selects how classes are assigned.
+type MoscowMode string
+
+const (
+	MoscowThresholds MoscowMode = "thresholds"
+	MoscowCapacity   MoscowMode = "capacity"
+)
+
+// Strategy is a project's prioritisation settings (the Strategy tab).
+type Strategy struct {
+	Vision      string   `json:"vision"`
+	Objectives  []string `json:"objectives"` // objectives and themes
+	Competitors []string `json:"competitors"`
+	// Weights per pillar, in Pillars order; all equal by default.
+	Weights [5]float64 `json:"weights"`
+	Mode    MoscowMode `json:"mode"`
+	// Thresholds: Must, Should, Could lower bounds (default 80, 60, 40).
+	Thresholds [3]float64 `json:"thresholds"`
+	// Capacity in story points for capacity mode.
+	Capacity float64 `json:"capacity"`
+	// CommercialLabels are labels/components the team marks commercial.
+	CommercialLabels []string `json:"commercialLabels"`
+	// SplitThreshold: estimates above it are flagged "too big" (default 8).
+	SplitThreshold float64 `json:"splitThreshold"`
+	// QualityBar: drafts below it get a revision pass (default 70).
+	QualityBar int `json:"qualityBar"`
+	// StaleDays: open issues not updated for this long are stale (default 90).
+	StaleDays int `json:"staleDays"`
+}
+
+// DefaultStrategy returns the defaults product.md prescribes.
+func DefaultStrategy() Strategy {
+	return Strategy{
+		Weights:          [5]float64{1, 1, 1, 1, 1},
+		Mode:             MoscowThresholds,
+		Thresholds:       [3]float64{80, 60, 40},
+		CommercialLabels: []string{"customer", "revenue", "enterprise", "sales", "churn", "billing"},
+		SplitThreshold:   8,
+		QualityBar:       70,
+		StaleDays:        90,
+	}
+}
