@@ -1,0 +1,11 @@
+// Package migrations embeds the versioned SQL migrations, one folder per
+// database engine. Files are named NNNN_description.sql and applied in order
+// at start-up; applied versions are recorded in schema_migrations.
+package migrations
+
+import "embed"
+
+// FS holds sqlite/*.sql and mysql/*.sql.
+//
+//go:embed sqlite/*.sql mysql/*.sql
+var FS embed.FS

@@ -1,0 +1,228 @@
+// Package config reads and validates the environment. A bad value stops
+// start-up with a message naming the variable.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Config is the validated configuration of one process.
+type Config struct {
+	Port              int
+	BaseURL           string // public URL Jira calls, no trailing slash
+	DatabaseURL       string
+	Driver            string // "sqlite" or "mysql"
+	DSN               string // driver-specific data source name
+	DataDir           string // folder of the embedded database (sqlite only)
+	EncryptionKey     []byte // 32 bytes
+	AppKey            string
+	ConnectKeysURL    string
+	AllowedJiraHosts  []string
+	DataRetentionDays int
+	LogLevel          slog.Level
+	// Sandbox runs the emulated Jira and the /sandbox shell beside the app.
+	// Only allowed in embedded (sqlite) mode.
+	Sandbox bool
+}
+
+// Getenv is os.Getenv's shape, injected so tests need no process env.
+type Getenv func(string) string
+
+// Load reads the configuration. In embedded mode a missing ENCRYPTION_KEY is
+// created once under the data folder with mode 0600.
+func Load(getenv Getenv) (*Config, error) {
+	c := &Config{}
+	var err error
+	if c.Port, err = intVar(getenv, "PORT", 8080, 0, 65535); err != nil {
+		return nil, err
+	}
+	c.BaseURL = strings.TrimSuffix(orDefault(getenv("BASE_URL"), fmt.Sprintf("http://localhost:%d", c.Port)), "/")
+	if u, perr := url.Parse(c.BaseURL); perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		return nil, fmt.Errorf("BASE_URL: %q is not an absolute http(s) URL without query", c.BaseURL)
+	}
+	c.DatabaseURL = orDefault(getenv("DATABASE_URL"), "sqlite://./data/backlogai.db")
+	if err := c.parseDatabaseURL(); err != nil {
+		return nil, err
+	}
+	c.AppKey = orDefault(getenv("APP_KEY"), "backlogai")
+	if !validAppKey(c.AppKey) {
+		return nil, fmt.Errorf("APP_KEY: %q must match ^[a-zA-Z0-9-._]+$ and be at most 80 characters", c.AppKey)
+	}
+	c.ConnectKeysURL = strings.TrimSuffix(orDefault(getenv("CONNECT_KEYS_URL"), "https://connect-install-keys.atlassian.com"), "/")
+	if u, perr := url.Parse(c.ConnectKeysURL); perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("CONNECT_KEYS_URL: %q is not an absolute http(s) URL", c.ConnectKeysURL)
+	}
+	for _, h := range strings.Split(orDefault(getenv("ALLOWED_JIRA_HOSTS"), "*.atlassian.net,*.jira.com"), ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			c.AllowedJiraHosts = append(c.AllowedJiraHosts, h)
+		}
+	}
+	if len(c.AllowedJiraHosts) == 0 {
+		return nil, errors.New("ALLOWED_JIRA_HOSTS: at least one host pattern is required")
+	}
+	if c.DataRetentionDays, err = intVar(getenv, "DATA_RETENTION_DAYS", 30, 0, 3650); err != nil {
+		return nil, err
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(orDefault(getenv("LOG_LEVEL"), "info"))); err != nil {
+		return nil, fmt.Errorf("LOG_LEVEL: %q is not one of debug, info, warn, error", getenv("LOG_LEVEL"))
+	}
+	if v := getenv("SANDBOX"); v != "" {
+		b, perr := strconv.ParseBool(v)
+		if perr != nil {
+			return nil, fmt.Errorf("SANDBOX: %q is not a boolean", v)
+		}
+		c.Sandbox = b
+	}
+	if c.Sandbox && c.Driver != "sqlite" {
+		return nil, errors.New("SANDBOX: the sandbox runs only in embedded (sqlite) mode, never beside real tenants")
+	}
+	if err := c.loadKey(getenv("ENCRYPTION_KEY")); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Config) parseDatabaseURL() error {
+	switch {
+	case strings.HasPrefix(c.DatabaseURL, "sqlite://"):
+		path := strings.TrimPrefix(c.DatabaseURL, "sqlite://")
+		if path == "" {
+			return errors.New("DATABASE_URL: sqlite:// needs a file path")
+		}
+		c.Driver = "sqlite"
+		c.DataDir = filepath.Dir(path)
+		// WAL for concurrent readers; a busy timeout so the job queue and
+		// web requests wait instead of failing on a locked database.
+		c.DSN = path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	case strings.HasPrefix(c.DatabaseURL, "mysql://"):
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || u.Host == "" || strings.Trim(u.Path, "/") == "" {
+			return errors.New("DATABASE_URL: expected mysql://USER:PASS@HOST:PORT/DB")
+		}
+		pass, _ := u.User.Password()
+		c.Driver = "mysql"
+		c.DSN = MySQLDSN(u.User.Username(), pass, u.Host, strings.Trim(u.Path, "/"))
+	default:
+		return errors.New("DATABASE_URL: must start with sqlite:// or mysql://")
+	}
+	return nil
+}
+
+// MySQLDSN builds a go-sql-driver DSN with the options the store relies on.
+func MySQLDSN(user, pass, hostport, db string) string {
+	return fmt.Sprintf("%s:%s@tcp(%s)/%s?parseTime=true&loc=UTC&charset=utf8mb4&collation=utf8mb4_bin&multiStatements=true", user, pass, hostport, db)
+}
+
+func (c *Config) loadKey(v string) error {
+	if v != "" {
+		k, err := base64.StdEncoding.DecodeString(v)
+		if err != nil || len(k) != 32 {
+			return errors.New("ENCRYPTION_KEY: must be the base64 encoding of exactly 32 bytes (try: head -c32 /dev/urandom | base64)")
+		}
+		c.EncryptionKey = k
+		return nil
+	}
+	if c.Driver != "sqlite" {
+		return errors.New("ENCRYPTION_KEY: required with MySQL (base64 of 32 bytes)")
+	}
+	path := filepath.Join(c.DataDir, "encryption.key")
+	if raw, err := os.ReadFile(path); err == nil {
+		k, derr := base64.StdEncoding.DecodeString(strings.TrimSpace(string(raw)))
+		if derr != nil || len(k) != 32 {
+			return fmt.Errorf("ENCRYPTION_KEY: %s is corrupt (expected base64 of 32 bytes)", path)
+		}
+		c.EncryptionKey = k
+		return nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("ENCRYPTION_KEY: read %s: %w", path, err)
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("ENCRYPTION_KEY: create data folder: %w", err)
+	}
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		return fmt.Errorf("ENCRYPTION_KEY: generate: %w", err)
+	}
+	// O_EXCL: two processes starting at once must not overwrite each other's key.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return c.loadKey("")
+	}
+	if err != nil {
+		return fmt.Errorf("ENCRYPTION_KEY: create %s: %w", path, err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(k) + "\n"); err != nil {
+		return fmt.Errorf("ENCRYPTION_KEY: write %s: %w", path, err)
+	}
+	c.EncryptionKey = k
+	return nil
+}
+
+// LogValue prints the configuration once at start with secrets redacted.
+func (c *Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Int("port", c.Port),
+		slog.String("base_url", c.BaseURL),
+		slog.String("database", RedactURL(c.DatabaseURL)),
+		slog.String("encryption_key", "[redacted]"),
+		slog.String("app_key", c.AppKey),
+		slog.String("connect_keys_url", c.ConnectKeysURL),
+		slog.Any("allowed_jira_hosts", c.AllowedJiraHosts),
+		slog.Int("data_retention_days", c.DataRetentionDays),
+		slog.String("log_level", c.LogLevel.String()),
+		slog.Bool("sandbox", c.Sandbox),
+	)
+}
+
+// RedactURL hides a password in a URL.
+func RedactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+func orDefault(v, d string) string {
+	if strings.TrimSpace(v) == "" {
+		return d
+	}
+	return strings.TrimSpace(v)
+}
+
+func intVar(getenv Getenv, name string, def, min, max int) (int, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < min || n > max {
+		return 0, fmt.Errorf("%s: %q is not an integer between %d and %d", name, v, min, max)
+	}
+	return n, nil
+}
+
+func validAppKey(k string) bool {
+	if k == "" || len(k) > 80 {
+		return false
+	}
+	for _, r := range k {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
