@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/backlogai/backlogai/server/connect"
 )
 
 // Config is the validated configuration of one process.
@@ -65,6 +67,9 @@ func Load(getenv Getenv) (*Config, error) {
 		if h = strings.TrimSpace(h); h != "" {
 			c.AllowedJiraHosts = append(c.AllowedJiraHosts, h)
 		}
+	}
+	if err := connect.ValidateHostPatterns(c.AllowedJiraHosts); err != nil {
+		return nil, fmt.Errorf("ALLOWED_JIRA_HOSTS: %v", err)
 	}
 	if len(c.AllowedJiraHosts) == 0 {
 		return nil, errors.New("ALLOWED_JIRA_HOSTS: at least one host pattern is required")

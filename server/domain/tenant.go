@@ -51,3 +51,11 @@ var (
 	ErrRateLimited  = errors.New("rate limited")
 	ErrBudget       = errors.New("budget exhausted")
 )
+
+// DisplayURLOrBase is the URL for links shown to people.
+func (t *Tenant) DisplayURLOrBase() string {
+	if t.DisplayURL != "" {
+		return t.DisplayURL
+	}
+	return t.BaseURL
+}

@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,6 +51,7 @@ func Open(t testing.TB, driver string, now func() time.Time) *store.Store {
 		t.Fatalf("unknown driver %q", driver)
 	}
 	o.Box = Box(t)
+	o.Logger = slog.New(slog.DiscardHandler)
 	o.Now = now
 	s, err := store.Open(context.Background(), o)
 	if err != nil {

@@ -1,0 +1,53 @@
+# BacklogAI: `make run` starts the app (with the sandbox: emulated Jira and
+# demo project); `make test` runs every test. See README.md.
+
+GO        ?= go
+BIN       := bin/backlogai
+PKGS      := ./...
+MYSQL_TEST_DSN ?= root:@tcp(127.0.0.1:3306)/test
+export MYSQL_TEST_DSN
+
+.PHONY: build run serve test test-sqlite test-mysql test-race lint bench eval e2e screenshots clean
+
+build:
+	$(GO) build -trimpath -o $(BIN) ./server/cmd/backlogai
+
+# The sandbox: the app on the embedded database, the emulated Jira with the
+# demo project, a signed install, and one URL to open.
+run: build
+	./$(BIN) sandbox
+
+# Only the app, configured from the environment (see README).
+serve: build
+	./$(BIN) serve
+
+# Every Go test; store tests run on SQLite and, when MYSQL_TEST_DSN reaches a
+# server, on MySQL/MariaDB as well (CI=true makes an unreachable MySQL fail).
+test:
+	$(GO) vet $(PKGS)
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+test-sqlite:
+	MYSQL_TEST_DSN= $(GO) test -count=1 $(PKGS)
+
+test-race:
+	$(GO) test -count=1 -race -timeout 30m $(PKGS)
+
+lint:
+	@test -z "$$(gofmt -l server migrations *.go)" || (gofmt -l server migrations *.go; echo "gofmt needed"; exit 1)
+	$(GO) vet $(PKGS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 30m $(PKGS)
+
+eval: build
+	./$(BIN) eval --data ../shared/data
+
+e2e: build
+	cd e2e && npm ci --no-audit --no-fund && node run.mjs
+
+screenshots: build
+	cd e2e && npm ci --no-audit --no-fund && UPDATE_SCREENSHOTS=1 node run.mjs
+
+clean:
+	rm -rf bin

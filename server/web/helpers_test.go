@@ -1,0 +1,5 @@
+package web_test
+
+import "os"
+
+func openFile(p string) (*os.File, error) { return os.Open(p) }

@@ -1,0 +1,176 @@
+// Package web is the HTTP surface of the app: the Connect descriptor,
+// lifecycle callbacks, Jira-signed module pages and webhooks, and the app's
+// own API called from its iframes. Handlers are methods on Server, grouped
+// by the authentication they require, and return errors that one error
+// handler maps to responses.
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/backlogai/backlogai/server/config"
+	"github.com/backlogai/backlogai/server/connect"
+	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/store"
+)
+
+// Body size limits per route group.
+const (
+	limitLifecycle = 64 << 10
+	limitWebhook   = 2 << 20
+	limitAPI       = 1 << 20
+)
+
+// InstallVerifier checks signed-install tokens on installed/uninstalled.
+type InstallVerifier interface {
+	Verify(ctx context.Context, r *http.Request, clientKey, baseURL string) (*connect.Claims, error)
+}
+
+// Hooks let other services react to lifecycle events without the web
+// package knowing them (the job queue stops a tenant's work on uninstall).
+type Hooks struct {
+	OnUninstalled func(ctx context.Context, t *domain.Tenant)
+}
+
+// Deps are the Server's collaborators.
+type Deps struct {
+	Config *config.Config
+	Store  *store.Store
+	// Auth verifies Jira-signed requests to active tenants.
+	Auth connect.Authenticator
+	// LifecycleAuth verifies enabled/disabled callbacks (also accepts
+	// disabled tenants).
+	LifecycleAuth connect.Authenticator
+	Install       InstallVerifier
+	Hooks         Hooks
+	// Descriptor is the atlassian-connect.json template.
+	Descriptor []byte
+	Logger     *slog.Logger
+	Now        func() time.Time
+	// Extra registers routes of later features (jobs, UI, sandbox) on the
+	// same echo instance, with access to the Server's auth wrappers.
+	Extra []func(s *Server)
+}
+
+// Server is the app's HTTP server.
+type Server struct {
+	Deps
+	e              *echo.Echo
+	basePath       string
+	descriptorJSON []byte
+	http           *http.Server
+}
+
+// New builds the server and its routes.
+func New(d Deps) (*Server, error) {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	u, err := url.Parse(d.Config.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("web: base url: %w", err)
+	}
+	desc, err := RenderDescriptor(d.Descriptor, d.Config.BaseURL, d.Config.AppKey)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Deps: d, e: echo.New(), basePath: u.EscapedPath(), descriptorJSON: desc}
+	s.e.HideBanner = true
+	s.e.HidePort = true
+	s.e.HTTPErrorHandler = s.handleError
+	s.e.Use(s.requestID, s.recoverPanics, s.accessLog, s.baseHeaders)
+	s.routes()
+	for _, f := range d.Extra {
+		f(s)
+	}
+	return s, nil
+}
+
+// Echo exposes the router to feature packages registering routes.
+func (s *Server) Echo() *echo.Echo { return s.e }
+
+// Handler returns the root handler (for httptest).
+func (s *Server) Handler() http.Handler { return s.e }
+
+func (s *Server) routes() {
+	e := s.e
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/atlassian-connect.json", s.descriptor)
+
+	lc := e.Group("", bodyLimit(limitLifecycle))
+	lc.POST("/installed", s.installed)
+	lc.POST("/uninstalled", s.uninstalled)
+	lc.POST("/enabled", s.lifecycleToggle(true))
+	lc.POST("/disabled", s.lifecycleToggle(false))
+
+	// Module pages: Jira-signed iframe URLs, qsh of the URL itself.
+	e.GET("/glance", s.jiraSigned(s.glancePage), iframeHeaders)
+	e.GET("/project", s.jiraSigned(s.projectPage), iframeHeaders)
+
+	// Webhooks: Jira-signed, qsh over method+path+query.
+	e.POST("/webhooks/jira", s.jiraSigned(s.webhook), bodyLimit(limitWebhook))
+
+	// The app's own API, called from our iframes with context-qsh tokens.
+	api := e.Group("/api", bodyLimit(limitAPI), noStore)
+	api.GET("/me", s.appAPI(s.me))
+}
+
+// Listen binds the port synchronously, so a busy port fails at start.
+func (s *Server) Listen(addr string) (net.Listener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("web: listen %s: %w", addr, err)
+	}
+	return l, nil
+}
+
+// Serve serves on l until Shutdown.
+func (s *Server) Serve(l net.Listener) error {
+	s.http = &http.Server{
+		Handler:           s.e,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
+	}
+	err := s.http.Serve(l)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting requests and waits for in-flight ones.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.http == nil {
+		return nil
+	}
+	return s.http.Shutdown(ctx)
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(c echo.Context) error {
+	if err := s.Store.Ready(c.Request().Context()); err != nil {
+		s.Logger.Warn("not ready", "err", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "database not ready"})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
