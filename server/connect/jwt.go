@@ -13,6 +13,9 @@ import (
 // Leeway tolerated on exp/nbf/iat for tokens from Jira.
 const Leeway = 30 * time.Second
 
+// errNoIssuer: the token names no tenant (neither aud nor iss).
+var errNoIssuer = errors.New("connect: token has no issuer")
+
 // OutgoingTTL is the lifetime of tokens the app signs for calls to Jira.
 const OutgoingTTL = 3 * time.Minute
 
@@ -64,7 +67,7 @@ func Issuer(token string) (string, error) {
 		return c.Audience[0], nil
 	}
 	if c.Issuer == "" {
-		return "", errors.New("connect: token has no issuer")
+		return "", errNoIssuer
 	}
 	return c.Issuer, nil
 }
@@ -81,6 +84,10 @@ func ParseHS256(token string, secretFor func(tenant string) (string, error), now
 	secret, err := secretFor(tenant)
 	if err != nil {
 		return nil, fmt.Errorf("connect: secret for %q: %w", tenant, err)
+	}
+	if secret == "" {
+		// HMAC accepts an empty key: a token signed with "" would verify.
+		return nil, fmt.Errorf("connect: empty shared secret for %q", tenant)
 	}
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods([]string{"HS256"}),

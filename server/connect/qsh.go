@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // ContextQSH is the fixed qsh Jira puts in tokens obtained by
@@ -90,8 +91,9 @@ func canonicalQuery(raw string) (string, error) {
 	type pair struct{ name, value string }
 	pairs := make([]pair, 0, len(params))
 	for n, vs := range params {
-		// Jira sorts the raw values, then encodes them.
-		sort.Strings(vs)
+		// Jira sorts the raw values (as Java strings: UTF-16 code units),
+		// then encodes them.
+		sort.Slice(vs, func(i, j int) bool { return lessUTF16(vs[i], vs[j]) })
 		enc := make([]string, len(vs))
 		for i, v := range vs {
 			enc[i] = Encode(v)
@@ -109,6 +111,33 @@ func canonicalQuery(raw string) (string, error) {
 		b.WriteString(p.value)
 	}
 	return b.String(), nil
+}
+
+// lessUTF16 orders strings as Java's String.compareTo and JavaScript's
+// sort do, by UTF-16 code units. It differs from byte order only where a
+// character above U+FFFF meets one in U+E000..U+FFFF: as a surrogate pair
+// the former sorts first.
+func lessUTF16(a, b string) bool {
+	for a != "" && b != "" {
+		ra, na := utf8.DecodeRuneInString(a)
+		rb, nb := utf8.DecodeRuneInString(b)
+		if ra != rb {
+			return utf16Order(ra) < utf16Order(rb)
+		}
+		if a[:na] != b[:nb] { // two different invalid sequences
+			return a[:na] < b[:nb]
+		}
+		a, b = a[na:], b[nb:]
+	}
+	return len(a) < len(b)
+}
+
+// utf16Order maps a rune to a key that sorts like its UTF-16 encoding.
+func utf16Order(r rune) rune {
+	if r >= 0xE000 && r <= 0xFFFF {
+		return r + 0x200000 // above every surrogate pair
+	}
+	return r
 }
 
 // Encode percent-encodes everything but RFC 3986 unreserved characters,
