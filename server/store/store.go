@@ -77,6 +77,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	db, err := gorm.Open(dial, &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
+		TranslateError:         true,
 		NowFunc:                func() time.Time { return o.Now().UTC() },
 	})
 	if err != nil {
