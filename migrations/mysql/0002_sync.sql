@@ -45,6 +45,7 @@ CREATE TABLE issue_results (
   issue_type VARCHAR(32) NOT NULL DEFAULT '',
   summary VARCHAR(1024) NOT NULL DEFAULT '',
   is_open TINYINT(1) NOT NULL DEFAULT 1,
+  deleted TINYINT(1) NOT NULL DEFAULT 0,
   score DOUBLE NOT NULL DEFAULT 0,
   moscow VARCHAR(16) NOT NULL DEFAULT '',
   quality INT NOT NULL DEFAULT 0,
@@ -59,6 +60,7 @@ CREATE TABLE issue_results (
   UNIQUE KEY issue_results_key (tenant_id, issue_key),
   KEY issue_results_rank (tenant_id, project_key, is_open, score),
   KEY issue_results_unwritten (tenant_id, project_key, written_hash),
+  KEY issue_results_changed (tenant_id, project_key, analysed_at),
   CONSTRAINT issue_results_tenant FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 

@@ -43,6 +43,7 @@ CREATE TABLE issue_results (
   issue_type TEXT NOT NULL DEFAULT '',
   summary TEXT NOT NULL DEFAULT '',
   is_open INTEGER NOT NULL DEFAULT 1,
+  deleted INTEGER NOT NULL DEFAULT 0,
   score REAL NOT NULL DEFAULT 0,
   moscow TEXT NOT NULL DEFAULT '',
   quality INTEGER NOT NULL DEFAULT 0,
@@ -58,6 +59,7 @@ CREATE TABLE issue_results (
 );
 CREATE INDEX issue_results_rank ON issue_results (tenant_id, project_key, is_open, score);
 CREATE INDEX issue_results_unwritten ON issue_results (tenant_id, project_key, written_hash);
+CREATE INDEX issue_results_changed ON issue_results (tenant_id, project_key, analysed_at);
 
 CREATE TABLE overrides (
   id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -1,0 +1,301 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/backlogai/backlogai/server/domain"
+)
+
+// BacklogQuery selects a page of a project's ranked backlog.
+type BacklogQuery struct {
+	Sort     string // score (default), quality, estimate, key, updated
+	Asc      bool
+	Moscow   string // filter by class
+	Flag     string // filter by flag (duplicate, vague, stale, too_big)
+	Type     string // filter by issue type
+	Text     string // substring of key or summary
+	OpenOnly bool
+	Offset   int
+	Limit    int
+}
+
+// BacklogRow is one line of the backlog table.
+type BacklogRow struct {
+	Key      string
+	Summary  string
+	Type     string
+	Score    float64
+	Moscow   string
+	Quality  int
+	Estimate *float64
+	Flags    []string
+	Open     bool
+}
+
+var sortColumns = map[string]string{
+	"score": "score", "quality": "quality", "estimate": "estimate", "key": "id", "updated": "jira_updated",
+}
+
+// Backlog returns a page of the project's analysed issues and the total
+// matching the filter. Sorting and paging happen in the database so that a
+// 100k-issue project stays fast.
+func (ts *TenantStore) Backlog(ctx context.Context, project string, q BacklogQuery) ([]BacklogRow, int64, error) {
+	col, ok := sortColumns[q.Sort]
+	if !ok {
+		col = "score"
+	}
+	if q.Limit <= 0 || q.Limit > 500 {
+		q.Limit = 50
+	}
+	db := ts.q(ctx, "issue_results").Where("project_key = ? AND deleted = ? AND analysis <> ''", project, false)
+	if q.OpenOnly {
+		db = db.Where("is_open = ?", true)
+	}
+	if q.Moscow != "" {
+		db = db.Where("moscow = ?", q.Moscow)
+	}
+	if q.Type != "" {
+		db = db.Where("issue_type = ?", q.Type)
+	}
+	if q.Flag != "" {
+		db = db.Where("(flags = ? OR flags LIKE ? OR flags LIKE ? OR flags LIKE ?)", q.Flag, q.Flag+",%", "%,"+q.Flag, "%,"+q.Flag+",%")
+	}
+	if t := strings.TrimSpace(q.Text); t != "" {
+		like := "%" + escapeLike(strings.ToLower(t)) + "%"
+		db = db.Where("(LOWER(issue_key) LIKE ? ESCAPE '!' OR LOWER(summary) LIKE ? ESCAPE '!')", like, like)
+	}
+	var total int64
+	if err := db.Session(&gorm.Session{}).Count(&total).Error; err != nil {
+		return nil, 0, fmt.Errorf("store: backlog count: %w", err)
+	}
+	var rows []resultRow
+	err := db.Select("issue_key, summary, issue_type, score, moscow, quality, estimate, flags, is_open").
+		Order(clause.OrderByColumn{Column: clause.Column{Name: col}, Desc: !q.Asc}).
+		Order("id").Offset(q.Offset).Limit(q.Limit).Find(&rows).Error
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: backlog: %w", err)
+	}
+	out := make([]BacklogRow, len(rows))
+	for i, r := range rows {
+		out[i] = BacklogRow{Key: r.IssueKey, Summary: r.Summary, Type: r.IssueType, Score: r.Score, Moscow: r.Moscow,
+			Quality: r.Quality, Estimate: r.Estimate, Open: r.IsOpen}
+		if r.Flags != "" {
+			out[i].Flags = strings.Split(r.Flags, ",")
+		}
+	}
+	return out, total, nil
+}
+
+func escapeLike(s string) string {
+	r := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
+	return r.Replace(s)
+}
+
+type overrideRow struct {
+	ID        int64 `gorm:"primaryKey"`
+	TenantID  int64
+	IssueKey  string
+	Moscow    string
+	Reason    string
+	AccountID string
+	CreatedAt time.Time
+}
+
+func (overrideRow) TableName() string { return "overrides" }
+
+// SetOverride records a person's MoSCoW decision; it is kept until cleared.
+func (ts *TenantStore) SetOverride(ctx context.Context, issueKey string, o domain.Override) error {
+	switch o.Moscow {
+	case domain.MoscowMust, domain.MoscowShould, domain.MoscowCould, domain.MoscowWont:
+	default:
+		return fmt.Errorf("store: override class %q: %w", o.Moscow, domain.ErrInvalid)
+	}
+	if strings.TrimSpace(o.Reason) == "" {
+		return fmt.Errorf("store: override needs a reason: %w", domain.ErrInvalid)
+	}
+	row := overrideRow{TenantID: ts.tenantID, IssueKey: issueKey, Moscow: string(o.Moscow), Reason: truncate(o.Reason, 2000),
+		AccountID: o.AccountID, CreatedAt: ts.s.now().UTC()}
+	err := ts.s.db.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "tenant_id"}, {Name: "issue_key"}},
+		DoUpdates: clause.AssignmentColumns([]string{"moscow", "reason", "account_id", "created_at"}),
+	}).Create(&row).Error
+	if err != nil {
+		return fmt.Errorf("store: set override: %w", err)
+	}
+	return nil
+}
+
+// ClearOverride removes an override.
+func (ts *TenantStore) ClearOverride(ctx context.Context, issueKey string) error {
+	return ts.q(ctx, "overrides").Where("issue_key = ?", issueKey).Delete(&overrideRow{}).Error
+}
+
+// Overrides returns overrides for the given keys (all when keys is nil).
+func (ts *TenantStore) Overrides(ctx context.Context, keys []string) (map[string]domain.Override, error) {
+	q := ts.q(ctx, "overrides")
+	if keys != nil {
+		if len(keys) == 0 {
+			return map[string]domain.Override{}, nil
+		}
+		q = q.Where("issue_key IN ?", keys)
+	}
+	var rows []overrideRow
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: overrides: %w", err)
+	}
+	out := make(map[string]domain.Override, len(rows))
+	for _, r := range rows {
+		out[r.IssueKey] = domain.Override{Moscow: domain.Moscow(r.Moscow), Reason: r.Reason, AccountID: r.AccountID, At: r.CreatedAt}
+	}
+	return out, nil
+}
+
+// Scan states.
+const (
+	ScanRunning   = "running"
+	ScanDone      = "done"
+	ScanFailed    = "failed"
+	ScanCancelled = "cancelled"
+)
+
+// Scan is the progress of a project's full scan.
+type Scan struct {
+	ProjectKey string
+	State      string
+	Phase      string // fetch, analyse, write
+	Total      int
+	Done       int
+	Written    int
+	PageToken  string
+	Error      string
+	StartedAt  time.Time
+	UpdatedAt  time.Time
+	FinishedAt *time.Time
+}
+
+type scanRow struct {
+	ID         int64 `gorm:"primaryKey"`
+	TenantID   int64
+	ProjectKey string
+	State      string
+	Phase      string
+	Total      int
+	Done       int
+	Written    int
+	PageToken  string
+	Error      string
+	StartedAt  time.Time
+	UpdatedAt  time.Time
+	FinishedAt *time.Time
+}
+
+func (scanRow) TableName() string { return "scans" }
+
+// StartScan (re)starts a project's scan from the first page.
+func (ts *TenantStore) StartScan(ctx context.Context, project string, total int) (*Scan, error) {
+	now := ts.s.now().UTC()
+	row := scanRow{TenantID: ts.tenantID, ProjectKey: project, State: ScanRunning, Phase: "fetch", Total: total, StartedAt: now, UpdatedAt: now}
+	err := ts.s.db.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns: []clause.Column{{Name: "tenant_id"}, {Name: "project_key"}},
+		DoUpdates: clause.Assignments(map[string]any{"state": ScanRunning, "phase": "fetch", "total": total, "done": 0, "written": 0,
+			"page_token": "", "error": "", "started_at": now, "updated_at": now, "finished_at": nil}),
+	}).Create(&row).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: start scan: %w", err)
+	}
+	return ts.Scan(ctx, project)
+}
+
+// Scan returns a project's scan, or ErrNotFound if it never ran.
+func (ts *TenantStore) Scan(ctx context.Context, project string) (*Scan, error) {
+	var r scanRow
+	if err := ts.q(ctx, "scans").Where("project_key = ?", project).Take(&r).Error; err != nil {
+		return nil, notFound(err, "store: scan")
+	}
+	return &Scan{ProjectKey: r.ProjectKey, State: r.State, Phase: r.Phase, Total: r.Total, Done: r.Done, Written: r.Written,
+		PageToken: r.PageToken, Error: r.Error, StartedAt: r.StartedAt, UpdatedAt: r.UpdatedAt, FinishedAt: r.FinishedAt}, nil
+}
+
+// ScanUpdate changes some fields of a scan; nil fields stay.
+type ScanUpdate struct {
+	State     *string
+	Phase     *string
+	Total     *int
+	AddDone   int
+	AddWrite  int
+	Done      *int
+	Written   *int
+	PageToken *string
+	Error     *string
+}
+
+// UpdateScan applies u to a running scan. It reports ErrConflict when the
+// scan is no longer running (cancelled by an uninstall or restarted).
+func (ts *TenantStore) UpdateScan(ctx context.Context, project string, u ScanUpdate) error {
+	now := ts.s.now().UTC()
+	cols := map[string]any{"updated_at": now}
+	if u.State != nil {
+		cols["state"] = *u.State
+		if *u.State != ScanRunning {
+			cols["finished_at"] = now
+		}
+	}
+	if u.Phase != nil {
+		cols["phase"] = *u.Phase
+	}
+	if u.Total != nil {
+		cols["total"] = *u.Total
+	}
+	if u.Done != nil {
+		cols["done"] = *u.Done
+	} else if u.AddDone != 0 {
+		cols["done"] = gorm.Expr("done + ?", u.AddDone)
+	}
+	if u.Written != nil {
+		cols["written"] = *u.Written
+	} else if u.AddWrite != 0 {
+		cols["written"] = gorm.Expr("written + ?", u.AddWrite)
+	}
+	if u.PageToken != nil {
+		cols["page_token"] = *u.PageToken
+	}
+	if u.Error != nil {
+		cols["error"] = truncate(*u.Error, 2000)
+	}
+	res := ts.q(ctx, "scans").Where("project_key = ? AND state = ?", project, ScanRunning).Updates(cols)
+	if res.Error != nil {
+		return fmt.Errorf("store: update scan: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("store: update scan %s: not running: %w", project, domain.ErrConflict)
+	}
+	return nil
+}
+
+// ActiveProjects lists, across tenants, the active projects of active
+// tenants (for periodic reconciliation).
+func (s *Store) ActiveProjects(ctx context.Context) ([]TenantProject, error) {
+	var out []TenantProject
+	err := s.db.WithContext(ctx).Table("projects").Select("projects.tenant_id, projects.project_key, projects.last_sync_at").
+		Joins("JOIN tenants ON tenants.id = projects.tenant_id").
+		Where("projects.active = ? AND tenants.state IN ?", true, []string{string(domain.TenantInstalled), string(domain.TenantEnabled)}).
+		Scan(&out).Error
+	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, fmt.Errorf("store: active projects: %w", err)
+	}
+	return out, nil
+}
+
+// TenantProject names a project of a tenant.
+type TenantProject struct {
+	TenantID   int64
+	ProjectKey string
+	LastSyncAt *time.Time
+}

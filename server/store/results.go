@@ -1,0 +1,272 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/backlogai/backlogai/server/domain"
+)
+
+type resultRow struct {
+	ID           int64 `gorm:"primaryKey"`
+	TenantID     int64
+	ProjectKey   string
+	IssueKey     string
+	IssueID      string
+	IssueType    string
+	Summary      string
+	IsOpen       bool
+	Deleted      bool
+	Score        float64
+	Moscow       string
+	Quality      int
+	Estimate     *float64
+	Flags        string
+	Issue        string
+	Analysis     string
+	AnalysisHash string
+	WrittenHash  string
+	JiraUpdated  *time.Time
+	AnalysedAt   time.Time
+}
+
+func (resultRow) TableName() string { return "issue_results" }
+
+// IssueResult is what the app knows about one issue: its last snapshot
+// and, once analysed, the analysis.
+type IssueResult struct {
+	ProjectKey   string
+	Issue        domain.Issue
+	Analysis     *domain.Analysis
+	AnalysisHash string
+	WrittenHash  string
+	Deleted      bool
+	AnalysedAt   time.Time
+}
+
+// ResultInput is one analysed issue to save. Hash identifies the value
+// written to Jira's issue property, so write-back can skip what is current.
+type ResultInput struct {
+	Issue    domain.Issue
+	Analysis *domain.Analysis
+	Hash     string
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// Cut on a rune boundary.
+	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
+
+func (ts *TenantStore) toRow(project string, in ResultInput, now time.Time) (resultRow, error) {
+	issueJSON, err := json.Marshal(in.Issue)
+	if err != nil {
+		return resultRow{}, err
+	}
+	r := resultRow{TenantID: ts.tenantID, ProjectKey: project, IssueKey: in.Issue.Key, IssueID: in.Issue.ID,
+		IssueType: string(in.Issue.Type), Summary: truncate(in.Issue.Summary, 1000), IsOpen: in.Issue.Open(),
+		Issue: string(issueJSON), Analysis: "", AnalysisHash: in.Hash, AnalysedAt: now}
+	if !in.Issue.Updated.IsZero() {
+		u := in.Issue.Updated.UTC()
+		r.JiraUpdated = &u
+	}
+	if in.Analysis != nil {
+		a, err := json.Marshal(in.Analysis)
+		if err != nil {
+			return resultRow{}, err
+		}
+		r.Analysis = string(a)
+		r.Score = in.Analysis.Score.Total
+		r.Moscow = string(in.Analysis.Score.Moscow)
+		r.Quality = in.Analysis.Check.Quality
+		if in.Analysis.Estimate.Method != "" && in.Analysis.Estimate.Method != "none" {
+			p := in.Analysis.Estimate.Points
+			r.Estimate = &p
+		}
+		if in.Issue.StoryPoints != nil {
+			p := *in.Issue.StoryPoints
+			r.Estimate = &p
+		}
+		r.Flags = strings.Join(in.Analysis.Flags, ",")
+	}
+	return r, nil
+}
+
+// SaveResults upserts issues with their analyses (or snapshots only, when
+// Analysis is nil) and marks them not deleted.
+func (ts *TenantStore) SaveResults(ctx context.Context, project string, in []ResultInput) error {
+	if len(in) == 0 {
+		return nil
+	}
+	now := ts.s.now().UTC()
+	rows := make([]resultRow, 0, len(in))
+	for _, x := range in {
+		r, err := ts.toRow(project, x, now)
+		if err != nil {
+			return fmt.Errorf("store: save results: %s: %w", x.Issue.Key, err)
+		}
+		rows = append(rows, r)
+	}
+	cols := []string{"project_key", "issue_id", "issue_type", "summary", "is_open", "deleted", "issue", "jira_updated", "analysed_at"}
+	if in[0].Analysis != nil {
+		cols = append(cols, "score", "moscow", "quality", "estimate", "flags", "analysis", "analysis_hash")
+	}
+	err := ts.s.db.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "tenant_id"}, {Name: "issue_key"}},
+		DoUpdates: clause.AssignmentColumns(cols),
+	}).CreateInBatches(&rows, 200).Error
+	if err != nil {
+		return fmt.Errorf("store: save results: %w", err)
+	}
+	return nil
+}
+
+// MarkDeleted records that an issue is gone from Jira. The row stays as a
+// tombstone so other replicas' models see the removal, and is purged later.
+func (ts *TenantStore) MarkDeleted(ctx context.Context, issueKey string) (project string, err error) {
+	var r resultRow
+	if err := ts.q(ctx, "issue_results").Where("issue_key = ?", issueKey).Take(&r).Error; err != nil {
+		return "", notFound(err, "store: mark deleted")
+	}
+	err = ts.q(ctx, "issue_results").Where("issue_key = ?", issueKey).
+		Updates(map[string]any{"deleted": true, "analysed_at": ts.s.now().UTC(), "written_hash": gorm.Expr("analysis_hash")}).Error
+	if err != nil {
+		return "", fmt.Errorf("store: mark deleted: %w", err)
+	}
+	return r.ProjectKey, nil
+}
+
+func decodeResult(r *resultRow, withAnalysis bool) (IssueResult, error) {
+	out := IssueResult{ProjectKey: r.ProjectKey, AnalysisHash: r.AnalysisHash, WrittenHash: r.WrittenHash, Deleted: r.Deleted, AnalysedAt: r.AnalysedAt}
+	if err := json.Unmarshal([]byte(r.Issue), &out.Issue); err != nil {
+		return out, fmt.Errorf("store: issue %s snapshot: %w", r.IssueKey, err)
+	}
+	if withAnalysis && r.Analysis != "" {
+		out.Analysis = &domain.Analysis{}
+		if err := json.Unmarshal([]byte(r.Analysis), out.Analysis); err != nil {
+			return out, fmt.Errorf("store: issue %s analysis: %w", r.IssueKey, err)
+		}
+	}
+	return out, nil
+}
+
+// Result returns one issue's result, or ErrNotFound (also for deleted).
+func (ts *TenantStore) Result(ctx context.Context, issueKey string) (*IssueResult, error) {
+	var r resultRow
+	if err := ts.q(ctx, "issue_results").Where("issue_key = ? AND deleted = ?", issueKey, false).Take(&r).Error; err != nil {
+		return nil, notFound(err, "store: result")
+	}
+	out, err := decodeResult(&r, true)
+	return &out, err
+}
+
+// Results returns results for several keys (missing keys are skipped).
+func (ts *TenantStore) Results(ctx context.Context, keys []string) ([]IssueResult, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	var rows []resultRow
+	if err := ts.q(ctx, "issue_results").Where("issue_key IN ? AND deleted = ?", keys, false).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: results: %w", err)
+	}
+	out := make([]IssueResult, 0, len(rows))
+	for i := range rows {
+		r, err := decodeResult(&rows[i], true)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// ChangedSince streams a project's snapshots (tombstones included) changed
+// at or after since, oldest first, in pages; fn gets each page. Replicas
+// use it to keep their in-memory project models current.
+func (ts *TenantStore) ChangedSince(ctx context.Context, project string, since time.Time, withAnalysis bool, fn func([]IssueResult) error) error {
+	cols := "id, project_key, issue_key, issue, deleted, analysis_hash, written_hash, analysed_at"
+	if withAnalysis {
+		cols += ", analysis"
+	}
+	var lastID int64
+	for {
+		var rows []resultRow
+		q := ts.q(ctx, "issue_results").Select(cols).Where("project_key = ? AND analysed_at >= ? AND id > ?", project, since.UTC(), lastID).Order("id").Limit(1000)
+		if err := q.Find(&rows).Error; err != nil {
+			return fmt.Errorf("store: changed since: %w", err)
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		page := make([]IssueResult, 0, len(rows))
+		for i := range rows {
+			r, err := decodeResult(&rows[i], withAnalysis)
+			if err != nil {
+				return err
+			}
+			page = append(page, r)
+		}
+		lastID = rows[len(rows)-1].ID
+		if err := fn(page); err != nil {
+			return err
+		}
+	}
+}
+
+// Unwritten returns up to limit analysed, live issues whose property in
+// Jira is not current.
+func (ts *TenantStore) Unwritten(ctx context.Context, project string, limit int) ([]IssueResult, error) {
+	var rows []resultRow
+	err := ts.q(ctx, "issue_results").Where("project_key = ? AND deleted = ? AND analysis <> '' AND written_hash <> analysis_hash", project, false).
+		Order("id").Limit(limit).Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: unwritten: %w", err)
+	}
+	out := make([]IssueResult, 0, len(rows))
+	for i := range rows {
+		r, err := decodeResult(&rows[i], true)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// CountUnwritten counts issues whose property is not current.
+func (ts *TenantStore) CountUnwritten(ctx context.Context, project string) (int64, error) {
+	var n int64
+	err := ts.q(ctx, "issue_results").Where("project_key = ? AND deleted = ? AND analysis <> '' AND written_hash <> analysis_hash", project, false).Count(&n).Error
+	return n, err
+}
+
+// MarkWritten records that Jira holds the property of the given hash. A
+// row re-analysed meanwhile (another hash) stays unwritten.
+func (ts *TenantStore) MarkWritten(ctx context.Context, written map[string]string) error {
+	return ts.WithTx(ctx, func(tx *TenantStore) error {
+		for key, hash := range written {
+			err := tx.q(ctx, "issue_results").Where("issue_key = ? AND analysis_hash = ?", key, hash).Update("written_hash", hash).Error
+			if err != nil {
+				return fmt.Errorf("store: mark written: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// PurgeTombstones deletes tombstones older than d.
+func (s *Store) PurgeTombstones(ctx context.Context, d time.Duration) (int64, error) {
+	res := s.db.WithContext(ctx).Where("deleted = ? AND analysed_at < ?", true, s.now().UTC().Add(-d)).Delete(&resultRow{})
+	return res.RowsAffected, res.Error
+}

@@ -1,0 +1,121 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/store"
+)
+
+func analysed(key string, score float64, moscow domain.Moscow, flags ...string) store.ResultInput {
+	return store.ResultInput{
+		Issue:    domain.Issue{Key: key, ID: key, Summary: "Summary of " + key, Type: domain.TypeStory, StatusCat: domain.StatusToDo},
+		Analysis: &domain.Analysis{IssueKey: key, Score: domain.Score{Total: score, Moscow: moscow}, Check: domain.CheckResult{Quality: 70}, Flags: flags},
+		Hash:     fmt.Sprintf("h-%s-%v", key, score),
+	}
+}
+
+func TestResultsBacklogAndWriteback(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, s *store.Store, clock *fakeClock) {
+		ctx := context.Background()
+		a, b := tenantOf(t, s, "a"), tenantOf(t, s, "b")
+		ts := s.Tenant(a)
+		in := []store.ResultInput{
+			analysed("SHOP-1", 82, domain.MoscowMust),
+			analysed("SHOP-2", 45, domain.MoscowCould, domain.FlagVague),
+			analysed("SHOP-3", 61, domain.MoscowShould, domain.FlagDuplicate, domain.FlagVague),
+		}
+		if err := ts.SaveResults(ctx, "SHOP", in); err != nil {
+			t.Fatal(err)
+		}
+		rows, total, err := ts.Backlog(ctx, "SHOP", store.BacklogQuery{})
+		if err != nil || total != 3 || rows[0].Key != "SHOP-1" || rows[2].Key != "SHOP-2" {
+			t.Fatalf("ranked backlog %+v %d %v", rows, total, err)
+		}
+		rows, total, _ = ts.Backlog(ctx, "SHOP", store.BacklogQuery{Flag: domain.FlagVague, Sort: "score", Asc: true})
+		if total != 2 || rows[0].Key != "SHOP-2" {
+			t.Errorf("flag filter %+v", rows)
+		}
+		rows, total, _ = ts.Backlog(ctx, "SHOP", store.BacklogQuery{Text: "shop-3"})
+		if total != 1 || rows[0].Key != "SHOP-3" {
+			t.Errorf("text filter %+v", rows)
+		}
+		if _, total, _ := ts.Backlog(ctx, "SHOP", store.BacklogQuery{Text: "100%_"}); total != 0 {
+			t.Error("LIKE wildcards not escaped")
+		}
+		// Tenant b sees nothing of a's.
+		if _, total, _ := s.Tenant(b).Backlog(ctx, "SHOP", store.BacklogQuery{}); total != 0 {
+			t.Errorf("tenant b sees %d of a's issues", total)
+		}
+		if _, err := s.Tenant(b).Result(ctx, "SHOP-1"); !errors.Is(err, domain.ErrNotFound) {
+			t.Errorf("tenant b read a's result: %v", err)
+		}
+		// Write-back bookkeeping.
+		un, _ := ts.Unwritten(ctx, "SHOP", 10)
+		if len(un) != 3 {
+			t.Fatalf("unwritten %d", len(un))
+		}
+		ts.MarkWritten(ctx, map[string]string{"SHOP-1": "h-SHOP-1-82", "SHOP-2": "stale-hash"})
+		if n, _ := ts.CountUnwritten(ctx, "SHOP"); n != 2 {
+			t.Errorf("unwritten after mark: %d", n)
+		}
+		// Delta for replicas: a deletion shows as a tombstone.
+		since := clock.t
+		clock.t = clock.t.Add(time.Second)
+		if p, err := ts.MarkDeleted(ctx, "SHOP-2"); err != nil || p != "SHOP" {
+			t.Fatalf("mark deleted %q %v", p, err)
+		}
+		var changed []store.IssueResult
+		ts.ChangedSince(ctx, "SHOP", since.Add(time.Millisecond), false, func(p []store.IssueResult) error { changed = append(changed, p...); return nil })
+		if len(changed) != 1 || !changed[0].Deleted || changed[0].Issue.Key != "SHOP-2" {
+			t.Errorf("changed since: %+v", changed)
+		}
+		if _, total, _ := ts.Backlog(ctx, "SHOP", store.BacklogQuery{}); total != 2 {
+			t.Errorf("deleted issue still listed: %d", total)
+		}
+	})
+}
+
+func TestOverridesAndScans(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, s *store.Store, clock *fakeClock) {
+		ctx := context.Background()
+		a, b := tenantOf(t, s, "a"), tenantOf(t, s, "b")
+		ts := s.Tenant(a)
+		if err := ts.SetOverride(ctx, "SHOP-1", domain.Override{Moscow: domain.MoscowMust, Reason: "CEO promised it", AccountID: "u1"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := ts.SetOverride(ctx, "SHOP-1", domain.Override{Moscow: "Maybe", Reason: "x"}); !errors.Is(err, domain.ErrInvalid) {
+			t.Errorf("bad class accepted: %v", err)
+		}
+		if err := ts.SetOverride(ctx, "SHOP-1", domain.Override{Moscow: domain.MoscowWont, Reason: " "}); !errors.Is(err, domain.ErrInvalid) {
+			t.Errorf("empty reason accepted: %v", err)
+		}
+		ov, _ := ts.Overrides(ctx, nil)
+		if ov["SHOP-1"].Reason != "CEO promised it" {
+			t.Errorf("override %+v", ov)
+		}
+		if ov, _ := s.Tenant(b).Overrides(ctx, nil); len(ov) != 0 {
+			t.Error("override visible to another tenant")
+		}
+		if _, err := ts.StartScan(ctx, "SHOP", 300); err != nil {
+			t.Fatal(err)
+		}
+		tok := "page-2"
+		if err := ts.UpdateScan(ctx, "SHOP", store.ScanUpdate{AddDone: 100, PageToken: &tok}); err != nil {
+			t.Fatal(err)
+		}
+		sc, _ := ts.Scan(ctx, "SHOP")
+		if sc.Done != 100 || sc.PageToken != "page-2" || sc.State != store.ScanRunning {
+			t.Errorf("scan %+v", sc)
+		}
+		cancelled := store.ScanCancelled
+		ts.UpdateScan(ctx, "SHOP", store.ScanUpdate{State: &cancelled})
+		if err := ts.UpdateScan(ctx, "SHOP", store.ScanUpdate{AddDone: 1}); !errors.Is(err, domain.ErrConflict) {
+			t.Errorf("update of a cancelled scan: %v", err)
+		}
+	})
+}
