@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -50,9 +49,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, extra ...f
 		st.Close()
 		return nil, err
 	}
-	basePath := ""
-	if u, err := url.Parse(cfg.BaseURL); err == nil {
-		basePath = u.EscapedPath()
+	basePath, err := connect.BasePath(cfg.BaseURL)
+	if err != nil {
+		return nil, err
 	}
 	keysHTTP := &http.Client{Timeout: 10 * time.Second}
 	srv, err := web.New(web.Deps{

@@ -84,7 +84,7 @@ func testTenants() tenantMap {
 
 // jiraQSH computes a qsh the way Jira does for the app: over the path
 // relative to the app's base URL (so without our prefix logic).
-func jiraQSH(t *testing.T, method, relPathAndQuery string) string {
+func jiraQSH(t testing.TB, method, relPathAndQuery string) string {
 	t.Helper()
 	u, err := url.Parse(relPathAndQuery)
 	if err != nil {
@@ -211,7 +211,7 @@ func TestJWTAuthenticatorIframe(t *testing.T) {
 			if tenants == nil {
 				tenants = testTenants()
 			}
-			a := &JWTAuthenticator{Tenants: tenants, BasePath: "", Now: clock}
+			a := &JWTAuthenticator{Tenants: tenants, BasePath: "/backlogai", Now: clock}
 			id, err := a.Authenticate(context.Background(), tc.req(), tc.mode)
 			if got := reason(t, err); got != tc.want {
 				t.Fatalf("reason %q, want %q (err %v)", got, tc.want, err)

@@ -154,7 +154,7 @@ func (v *InstallVerifier) Verify(ctx context.Context, r *http.Request, clientKey
 	if err := checkTimes(&c, v.now(), InstallLeeway); err != nil {
 		return nil, err
 	}
-	prefix, err := basePath(v.BaseURL)
+	prefix, err := BasePath(v.BaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("connect: install: BaseURL: %w", err)
 	}
@@ -216,21 +216,24 @@ func (v *InstallVerifier) publicKey(ctx context.Context, kid string) (*rsa.Publi
 	v.inflight[kid] = call
 	v.mu.Unlock()
 
+	defer func() {
+		v.mu.Lock()
+		delete(v.inflight, kid)
+		if call.err == nil {
+			if v.keys == nil || len(v.keys) >= maxCachedKeys {
+				v.keys = map[string]*rsa.PublicKey{}
+			}
+			v.keys[kid] = call.key
+		}
+		v.mu.Unlock()
+		close(call.done)
+	}()
+	// Preset so that waiters see a failure should fetchKey panic.
+	call.err = errors.New("connect: install key: fetch did not finish")
 	// The fetch outlives this caller's cancellation so that the callers
 	// waiting on it are not failed by one impatient client; the timeout
 	// still bounds it.
 	call.key, call.err = v.fetchKey(context.WithoutCancel(ctx), kid)
-
-	v.mu.Lock()
-	delete(v.inflight, kid)
-	if call.err == nil {
-		if v.keys == nil || len(v.keys) >= maxCachedKeys {
-			v.keys = map[string]*rsa.PublicKey{}
-		}
-		v.keys[kid] = call.key
-	}
-	v.mu.Unlock()
-	close(call.done)
 	return call.key, call.err
 }
 
@@ -336,9 +339,9 @@ func checkTimes(c *Claims, now time.Time, leeway time.Duration) error {
 	return nil
 }
 
-// basePath is the escaped path of a base URL, the prefix removed before
-// computing a qsh.
-func basePath(base string) (string, error) {
+// BasePath returns the escaped path of a base URL ("" for none): what
+// JWTAuthenticator.BasePath wants for the app's BASE_URL.
+func BasePath(base string) (string, error) {
 	u, err := url.Parse(base)
 	if err != nil {
 		return "", err

@@ -103,6 +103,10 @@ func TestCanonicalQueryRules(t *testing.T) {
 		{"a=", "a="},
 		{"jwt=abc&z=1", "z=1"},
 		{"k=%C3%A9", "k=%C3%A9"},
+		// Values sort as Java and JavaScript strings do (UTF-16 code
+		// units): U+1F600 (a surrogate pair) before U+FF21.
+		{"v=%EF%BC%A1&v=%F0%9F%98%80&v=z", "v=z,%F0%9F%98%80,%EF%BC%A1"},
+		{"v=b&v=a&v=", "v=,a,b"},
 	}
 	for _, c := range cases {
 		got, err := canonicalQuery(c.query)

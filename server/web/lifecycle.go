@@ -40,6 +40,9 @@ func (s *Server) installed(c echo.Context) error {
 	if p.SharedSecret == "" {
 		return BadRequest("sharedSecret is required on install")
 	}
+	if p.Key != s.Config.AppKey {
+		return BadRequest("the payload is for another app key")
+	}
 	t, err := s.Store.SaveInstallation(ctx, &domain.Tenant{
 		ClientKey: p.ClientKey, BaseURL: p.BaseURL, DisplayURL: p.DisplayURL, ProductType: p.ProductType,
 		Description: p.Description, OAuthClientID: p.OAuthClientID, InstallationID: p.InstallationID,

@@ -253,6 +253,18 @@ func TestInstallRefusals(t *testing.T) {
 			t.Error("key fetched for a disallowed host")
 		}
 	})
+	t.Run("payload for another app", func(t *testing.T) {
+		hs := newHarness(t)
+		body := strings.Replace(lifecycleBody("installed", "s"), `"key":"backlogai"`, `"key":"other-app"`, 1)
+		r := httptest.NewRequest("POST", "/installed", strings.NewReader(body))
+		r.Header.Set("Authorization", "JWT "+hs.installToken(nil))
+		if w := hs.do(r); w.Code != http.StatusBadRequest {
+			t.Fatalf("status %d", w.Code)
+		}
+		if _, err := hs.st.TenantByClientKey(context.Background(), clientKey); err == nil {
+			t.Error("tenant saved for another app's payload")
+		}
+	})
 	t.Run("malformed body", func(t *testing.T) {
 		hs := newHarness(t)
 		r := httptest.NewRequest("POST", "/installed", strings.NewReader(`{"clientKey":`))
