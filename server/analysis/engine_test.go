@@ -101,7 +101,7 @@ func synthetic(n int) []domain.Issue {
 	out := make([]domain.Issue, n)
 	for i := range out {
 		is := domain.Issue{Key: fmt.Sprintf("P-%d", i+1), Type: domain.TypeStory, StatusCat: domain.StatusToDo,
-			Summary: fmt.Sprintf("As a %s, I want to %s so that %s", roles[r.IntN(len(roles))], wants[r.IntN(len(wants))], whys[r.IntN(len(whys))]),
+			Summary:     fmt.Sprintf("As a %s, I want to %s so that %s", roles[r.IntN(len(roles))], wants[r.IntN(len(wants))], whys[r.IntN(len(whys))]),
 			Description: "Acceptance criteria:\n- Given a signed-in user, when they open the page, then the list shows\n- Errors are shown inline",
 			Votes:       r.IntN(20), Watchers: r.IntN(8), Priority: []string{"Low", "Medium", "High"}[r.IntN(3)],
 			Created: now.Add(-time.Duration(r.IntN(400)) * 24 * time.Hour), Updated: now.Add(-time.Duration(r.IntN(100)) * 24 * time.Hour)}
