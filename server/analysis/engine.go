@@ -98,6 +98,18 @@ func (p *Project) Issue(key string) (domain.Issue, bool) {
 	return *is, true
 }
 
+// Keys returns the keys of the model's issues, sorted.
+func (p *Project) Keys() []string {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	keys := make([]string, 0, len(p.issues))
+	for k := range p.issues {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
 // Upsert adds or replaces an issue in the model.
 func (p *Project) Upsert(is domain.Issue) {
 	p.mu.Lock()
@@ -264,6 +276,8 @@ func (p *Project) Rank(analyses []*domain.Analysis) score.Summary {
 }
 
 // Property is the value of the `backlogai` issue property written to Jira.
+// Score is the total floored, so that it agrees with the class: a 79.96
+// is a Should, shown as 79.
 // The descriptor's jiraEntityProperties extract score, moscow and quality
 // for JQL (backlogScore, backlogMoscow, backlogQuality).
 type Property struct {
@@ -280,7 +294,7 @@ type Property struct {
 
 // PropertyOf derives the property value and its hash from an analysis.
 func PropertyOf(a *domain.Analysis, storyPoints *float64) Property {
-	p := Property{Score: int(math.Round(a.Score.Total)), Moscow: string(a.Score.Moscow), Quality: a.Check.Quality,
+	p := Property{Score: int(math.Floor(a.Score.Total)), Moscow: string(a.Score.Moscow), Quality: a.Check.Quality,
 		Flags: a.Flags, Override: a.Score.Override != nil}
 	if p.Flags == nil {
 		p.Flags = []string{}

@@ -13,8 +13,10 @@ import (
 	"time"
 
 	backlogai "github.com/backlogai/backlogai"
+	"github.com/backlogai/backlogai/server/backlog"
 	"github.com/backlogai/backlogai/server/config"
 	"github.com/backlogai/backlogai/server/connect"
+	"github.com/backlogai/backlogai/server/jobs"
 	"github.com/backlogai/backlogai/server/secrets"
 	"github.com/backlogai/backlogai/server/store"
 	"github.com/backlogai/backlogai/server/web"
@@ -22,10 +24,12 @@ import (
 
 // App is a running app: its server, store and background workers.
 type App struct {
-	Config *config.Config
-	Store  *store.Store
-	Server *web.Server
-	Logger *slog.Logger
+	Config  *config.Config
+	Store   *store.Store
+	Server  *web.Server
+	Logger  *slog.Logger
+	Backlog *backlog.Service
+	Pool    *jobs.Pool
 	// URL is where the listener is bound (useful with PORT=0 in tests).
 	URL string
 
@@ -34,9 +38,24 @@ type App struct {
 	wg       sync.WaitGroup
 }
 
+// StartOptions adjust Start for tests and the sandbox.
+type StartOptions struct {
+	// Listener, when set, is used instead of binding cfg.Port (so callers
+	// can know the URL before the app starts).
+	Listener net.Listener
+	// Extra registers more routes on the server.
+	Extra []func(*web.Server)
+	// Workers is the number of job workers (default 2).
+	Workers int
+	// PageBudget and AnalyseChunk tune scan steps (tests use small ones).
+	PageBudget, AnalyseChunk int
+	// NoReconcile turns the periodic reconciliation off (tests drive it).
+	NoReconcile bool
+}
+
 // Start builds and starts the app; it binds the port before returning, so
 // a busy port fails here. Stop it with Close.
-func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, extra ...func(*web.Server)) (*App, error) {
+func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOptions) (*App, error) {
 	box, err := secrets.New(cfg.EncryptionKey)
 	if err != nil {
 		return nil, err
@@ -54,6 +73,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, extra ...f
 		return nil, err
 	}
 	keysHTTP := &http.Client{Timeout: 10 * time.Second}
+	pool := &jobs.Pool{Store: st, Logger: log, Workers: o.Workers}
+	keeper := &backlog.Service{Store: st, AppKey: cfg.AppKey, HTTP: &http.Client{Timeout: 60 * time.Second}, Waker: pool, Logger: log,
+		PageBudget: o.PageBudget, AnalyseChunk: o.AnalyseChunk}
+	pool.Handlers = keeper.Handlers()
 	srv, err := web.New(web.Deps{
 		Config:        cfg,
 		Store:         st,
@@ -62,23 +85,37 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, extra ...f
 		Install: &connect.InstallVerifier{
 			KeysURL: cfg.ConnectKeysURL, HTTP: keysHTTP, AllowedHosts: cfg.AllowedJiraHosts, BaseURL: cfg.BaseURL,
 		},
+		Backlog:    keeper,
+		Hooks:      web.Hooks{OnUninstalled: keeper.Uninstalled},
 		Descriptor: backlogai.DescriptorTemplate,
 		Logger:     log,
-		Extra:      extra,
+		Extra:      o.Extra,
 	})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	l, err := srv.Listen(net.JoinHostPort("", strconv.Itoa(cfg.Port)))
-	if err != nil {
-		st.Close()
-		return nil, err
+	l := o.Listener
+	if l == nil {
+		if l, err = srv.Listen(net.JoinHostPort("", strconv.Itoa(cfg.Port))); err != nil {
+			st.Close()
+			return nil, err
+		}
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	a := &App{Config: cfg, Store: st, Server: srv, Logger: log, listener: l, cancel: cancel,
+	a := &App{Config: cfg, Store: st, Server: srv, Logger: log, Backlog: keeper, Pool: pool, listener: l, cancel: cancel,
 		URL: "http://" + l.Addr().String()}
-	a.wg.Add(2)
+	a.wg.Add(4)
+	go func() {
+		defer a.wg.Done()
+		pool.Run(runCtx)
+	}()
+	go func() {
+		defer a.wg.Done()
+		if !o.NoReconcile {
+			a.every(runCtx, 5*time.Minute, "reconcile", keeper.ReconcileAll)
+		}
+	}()
 	go func() {
 		defer a.wg.Done()
 		if err := srv.Serve(l); err != nil {
@@ -92,15 +129,31 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, extra ...f
 	return a, nil
 }
 
-// purgeLoop deletes uninstalled tenants' data once retention has passed.
+// purgeLoop deletes uninstalled tenants' data once retention has passed,
+// and forgets webhook deliveries and tombstones older than Jira's retries.
 func (a *App) purgeLoop(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
+	a.every(ctx, every, "purge", func(ctx context.Context) error {
+		n, err := a.Store.PurgeDue(ctx)
+		if n > 0 {
+			a.Logger.Info("purged uninstalled tenants", "count", n)
+		}
+		if err == nil {
+			_, err = a.Store.PruneWebhookEvents(ctx, 24*time.Hour)
+		}
+		if err == nil {
+			_, err = a.Store.PurgeTombstones(ctx, 7*24*time.Hour)
+		}
+		return err
+	})
+}
+
+// every runs fn now and then every d until ctx ends.
+func (a *App) every(ctx context.Context, d time.Duration, name string, fn func(context.Context) error) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
-		if n, err := a.Store.PurgeDue(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			a.Logger.Error("purge failed", "err", err)
-		} else if n > 0 {
-			a.Logger.Info("purged uninstalled tenants", "count", n)
+		if err := fn(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			a.Logger.Error(name+" failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -129,7 +182,7 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 	}
 	log := newLogger(logOut, cfg.LogLevel)
 	log.Info("starting backlogai", "version", Version, "config", cfg)
-	app, err := Start(ctx, cfg, log)
+	app, err := Start(ctx, cfg, log, StartOptions{})
 	if err != nil {
 		return err
 	}

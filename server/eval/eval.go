@@ -3,6 +3,15 @@
 // folder is reported as skipped, not as an error.
 package eval
 
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"sort"
+	"strings"
+)
+
 // Report is the output of `backlogai eval --json`.
 type Report struct {
 	Estimation map[string]EstimationResult `json:"estimation,omitempty"`
@@ -50,4 +59,75 @@ type DuplicatesResult struct {
 	RecallAt1  float64 `json:"recall_at_1"`
 	RecallAt5  float64 `json:"recall_at_5"`
 	RecallAt10 float64 `json:"recall_at_10"`
+}
+
+// Run evaluates every part present under dir; a missing part is listed in
+// Skipped, any other failure is returned.
+func Run(dir string) (*Report, error) {
+	r := &Report{}
+	est, err := Estimation(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		r.Skipped = append(r.Skipped, "estimation")
+	case err != nil:
+		return nil, fmt.Errorf("eval: estimation: %w", err)
+	default:
+		r.Estimation = est
+	}
+	inv, err := Invest(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		r.Skipped = append(r.Skipped, "invest")
+	case err != nil:
+		return nil, fmt.Errorf("eval: invest: %w", err)
+	default:
+		r.Invest = inv
+	}
+	dup, err := Duplicates(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		r.Skipped = append(r.Skipped, "duplicates")
+	case err != nil:
+		return nil, fmt.Errorf("eval: duplicates: %w", err)
+	default:
+		r.Duplicates = dup
+	}
+	return r, nil
+}
+
+// WriteText prints the report as tables.
+func (r *Report) WriteText(w io.Writer) {
+	if len(r.Estimation) > 0 {
+		fmt.Fprintf(w, "Estimation (test split, MAE in story points; lower is better)\n")
+		fmt.Fprintf(w, "  %-20s %6s %8s %10s\n", "project", "n", "MAE", "median MAE")
+		for _, p := range sortedKeys(r.Estimation) {
+			e := r.Estimation[p]
+			fmt.Fprintf(w, "  %-20s %6d %8.3f %10.3f\n", p, e.NTest, e.MAE, e.MedianBaselineMAE)
+		}
+		fmt.Fprintln(w)
+	}
+	if len(r.Invest) > 0 {
+		fmt.Fprintf(w, "Story quality checks (positive = defect present)\n")
+		fmt.Fprintf(w, "  %-20s %5s %5s %5s %9s %7s %6s\n", "criterion", "tp", "fp", "fn", "precision", "recall", "F1")
+		for _, c := range sortedKeys(r.Invest) {
+			m := r.Invest[c]
+			fmt.Fprintf(w, "  %-20s %5d %5d %5d %9.3f %7.3f %6.3f\n", c, m.TP, m.FP, m.FN, m.Precision, m.Recall, m.F1)
+		}
+		fmt.Fprintln(w)
+	}
+	if d := r.Duplicates; d != nil {
+		fmt.Fprintf(w, "Duplicates (%d labelled pairs)\n  recall@1 %.3f   recall@5 %.3f   recall@10 %.3f\n\n", d.Pairs, d.RecallAt1, d.RecallAt5, d.RecallAt10)
+	}
+	if len(r.Skipped) > 0 {
+		fmt.Fprintf(w, "Skipped (no data): %s\n", strings.Join(r.Skipped, ", "))
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -87,7 +87,6 @@ func TestPoolRunsRetriesAndDeadLetters(t *testing.T) {
 	}
 }
 
-
 // TestPoolIsFairAcrossTenants: a tenant with a huge backlog does not delay
 // another tenant's single job behind all of its own.
 func TestPoolIsFairAcrossTenants(t *testing.T) {

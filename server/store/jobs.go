@@ -44,6 +44,9 @@ type Job struct {
 	MaxAttempts int
 	RunAt       time.Time
 	LastError   string
+	// LockedBy is the worker holding the job; handlers pass it to
+	// StillHeld before visible effects.
+	LockedBy string
 }
 
 type jobRow struct {
@@ -69,7 +72,8 @@ func (jobRow) TableName() string { return "jobs" }
 
 func (r *jobRow) toJob() Job {
 	return Job{ID: r.ID, TenantID: r.TenantID, Kind: r.Kind, DedupeKey: r.DedupeKey, Payload: []byte(r.Payload),
-		Priority: r.Priority, State: r.State, Attempts: r.Attempts, MaxAttempts: r.MaxAttempts, RunAt: r.RunAt, LastError: r.LastError}
+		Priority: r.Priority, State: r.State, Attempts: r.Attempts, MaxAttempts: r.MaxAttempts, RunAt: r.RunAt, LastError: r.LastError,
+		LockedBy: r.LockedBy}
 }
 
 // Enqueue adds jobs for the tenant, coalescing each with a queued job of
@@ -184,6 +188,7 @@ func (s *Store) ClaimJobs(ctx context.Context, tenantID int64, worker string, n 
 		for i := range rows {
 			rows[i].Attempts++
 			rows[i].State = JobRunning
+			rows[i].LockedBy = worker
 			claimed = append(claimed, rows[i].toJob())
 		}
 		return nil

@@ -270,3 +270,15 @@ func (s *Store) PurgeTombstones(ctx context.Context, d time.Duration) (int64, er
 	res := s.db.WithContext(ctx).Where("deleted = ? AND analysed_at < ?", true, s.now().UTC().Add(-d)).Delete(&resultRow{})
 	return res.RowsAffected, res.Error
 }
+
+// TombstoneUnseen marks deleted the live issues of a project that a full
+// scan started at since did not see (deleted in Jira while no webhook
+// reached us). The scan's fetch phase touched every issue it saw.
+func (ts *TenantStore) TombstoneUnseen(ctx context.Context, project string, since time.Time) (int64, error) {
+	res := ts.q(ctx, "issue_results").Where("project_key = ? AND deleted = ? AND analysed_at < ?", project, false, since.UTC()).
+		Updates(map[string]any{"deleted": true, "analysed_at": ts.s.now().UTC(), "written_hash": gorm.Expr("analysis_hash")})
+	if res.Error != nil {
+		return 0, fmt.Errorf("store: tombstone unseen: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/backlogai/backlogai/server/backlog"
 	"github.com/backlogai/backlogai/server/config"
 	"github.com/backlogai/backlogai/server/connect"
 	"github.com/backlogai/backlogai/server/domain"
@@ -51,7 +52,9 @@ type Deps struct {
 	// disabled tenants).
 	LifecycleAuth connect.Authenticator
 	Install       InstallVerifier
-	Hooks         Hooks
+	// Backlog keeps projects analysed (webhooks, scans, results).
+	Backlog *backlog.Service
+	Hooks   Hooks
 	// Descriptor is the atlassian-connect.json template.
 	Descriptor []byte
 	Logger     *slog.Logger
@@ -121,11 +124,22 @@ func (s *Server) routes() {
 	e.GET("/project", s.jiraSigned(s.projectPage), iframeHeaders)
 
 	// Webhooks: Jira-signed, qsh over method+path+query.
-	e.POST("/webhooks/jira", s.jiraSigned(s.webhook), bodyLimit(limitWebhook))
+	e.POST("/webhooks/jira", s.jiraSigned(s.webhookHandler), bodyLimit(limitWebhook))
 
 	// The app's own API, called from our iframes with context-qsh tokens.
 	api := e.Group("/api", bodyLimit(limitAPI), noStore)
 	api.GET("/me", s.appAPI(s.me))
+	if s.Backlog != nil {
+		api.GET("/projects/:project/status", s.appAPI(s.projectStatus))
+		api.POST("/projects/:project/activate", s.appAPI(s.activate))
+		api.POST("/projects/:project/rescan", s.appAPI(s.rescan))
+		api.GET("/projects/:project/backlog", s.appAPI(s.backlogPage))
+		api.GET("/projects/:project/strategy", s.appAPI(s.getStrategy))
+		api.PUT("/projects/:project/strategy", s.appAPI(s.putStrategy))
+		api.GET("/issues/:issue", s.appAPI(s.issueDetail))
+		api.PUT("/issues/:issue/override", s.appAPI(s.setOverride))
+		api.DELETE("/issues/:issue/override", s.appAPI(s.clearOverride))
+	}
 }
 
 // Listen binds the port synchronously, so a busy port fails at start.

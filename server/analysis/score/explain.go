@@ -1,0 +1,372 @@
+package score
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/backlogai/backlogai/server/domain"
+)
+
+// Sentences name at most this many supporting signals and one opposing.
+const (
+	maxPros = 3
+	maxCons = 1
+)
+
+// minSentenceDelta is the smallest |Delta| a sentence mentions: smaller
+// signals are real but not worth a reader's attention.
+const minSentenceDelta = 0.5
+
+// sortEvidence orders evidence strongest first (by Delta, stable).
+func sortEvidence(ev []domain.Evidence) {
+	slices.SortStableFunc(ev, func(a, b domain.Evidence) int { return cmp.Compare(b.Delta, a.Delta) })
+}
+
+// tagged is evidence with the pillar it came from, for grouping.
+type tagged struct {
+	domain.Evidence
+	pillar int
+}
+
+func whyNow(iss *domain.Issue, urgency []domain.Evidence) string {
+	if len(urgency) == 0 {
+		if !iss.Open() {
+			return "It is done, so nothing about it is urgent."
+		}
+		return "Nothing makes it urgent: no close due date or release, and it blocks no open issue."
+	}
+	pros := make([]tagged, 0, 2)
+	for _, e := range urgency {
+		if len(pros) == 2 {
+			break
+		}
+		pros = append(pros, tagged{Evidence: e})
+	}
+	return sentence(pros, nil, "")
+}
+
+func whyThis(pillars []domain.PillarScore) string {
+	pros, cons := strongest(pillars, 0, 1)
+	return sentence(pros, cons, "No user or commercial signal speaks for it yet")
+}
+
+func whyUs(pillars []domain.PillarScore, noStrategy bool) string {
+	pros, cons := strongest(pillars, 2, 3, 4)
+	empty := "No strategic, competitive or technical signal stands out"
+	if noStrategy {
+		empty = "No strategic, competitive or technical signal stands out (set a vision or objectives on the Strategy tab to judge fit)"
+	}
+	return sentence(pros, cons, empty)
+}
+
+// strongest picks the largest positive and the most negative evidence of
+// the given pillars (indexes into domain.Pillars order), at most maxPros and
+// maxCons, strongest first, ties in order of appearance.
+func strongest(pillars []domain.PillarScore, which ...int) (pros, cons []tagged) {
+	pros, cons = make([]tagged, 0, maxPros), make([]tagged, 0, maxCons)
+	for _, p := range pillars {
+		k := pillarIndex(p.Name)
+		if !slices.Contains(which, k) {
+			continue
+		}
+		for _, e := range p.Evidence {
+			switch {
+			case e.Delta >= minSentenceDelta:
+				pros = insertTop(pros, tagged{e, k}, 1)
+			case e.Delta <= -minSentenceDelta:
+				cons = insertTop(cons, tagged{e, k}, -1)
+			}
+		}
+	}
+	return pros, cons
+}
+
+// insertTop inserts t into list, kept sorted by Delta·sign descending and
+// no longer than its capacity.
+func insertTop(list []tagged, t tagged, sign float64) []tagged {
+	i := len(list)
+	for i > 0 && t.Delta*sign > list[i-1].Delta*sign {
+		i--
+	}
+	if i == cap(list) {
+		return list
+	}
+	if len(list) < cap(list) {
+		list = append(list, tagged{})
+	}
+	copy(list[i+1:], list[i:])
+	list[i] = t
+	return list
+}
+
+// clauseVerbs turns an evidence detail that is a noun phrase ("12 votes")
+// into a clause ("it has 12 votes"); other details are clauses already.
+var clauseVerbs = map[string]string{
+	"votes": "has", "watchers": "has", "customer_requests": "has", "priority": "has",
+	"pain": "uses", "differentiator": "uses", "catch_up": "uses", "research": "has",
+	"estimate": "is", "too_big": "is", "blockers": "is", "dependencies": "has",
+	"quality": "has", "recent_comments": "has", "recent_votes": "has",
+}
+
+// clauses renders evidence as clauses, merging details that share a verb
+// ("it has 12 votes and 5 watchers"), in order of first appearance.
+// clauseFor renders one piece of evidence as a clause about subject:
+// "PROJ-7 has 12 votes", "PROJ-7 matches the objective …".
+func clauseFor(e domain.Evidence, subject string) string {
+	if verb, ok := clauseVerbs[e.Signal]; ok {
+		return subject + " " + verb + " " + e.Detail
+	}
+	if rest, ok := strings.CutPrefix(e.Detail, "it "); ok {
+		return subject + " " + rest
+	}
+	if rest, ok := strings.CutPrefix(e.Detail, "its "); ok {
+		return subject + "’s " + rest
+	}
+	// "the Enterprise label marks it commercial"
+	return strings.Replace(e.Detail, " it ", " "+subject+" ", 1)
+}
+
+// writeClauses writes evidence as clauses joined "a, b, and c", merging
+// details that share a verb ("it has 12 votes and 5 watchers"), in order of
+// first appearance.
+func writeClauses(b []byte, ev []tagged) []byte {
+	ev = ev[:min(len(ev), maxPros+maxCons)]
+	var verbs [maxPros + maxCons]string // verb of unit u, "" for a ready clause
+	var members [maxPros + maxCons][maxPros + maxCons]int
+	var size [maxPros + maxCons]int
+	units := 0
+	for i, e := range ev {
+		verb, ok := clauseVerbs[e.Signal]
+		u := units
+		if ok {
+			for j := 0; j < units; j++ {
+				if verbs[j] == verb {
+					u = j
+					break
+				}
+			}
+		}
+		if u == units {
+			verbs[u] = verb
+			units++
+		}
+		members[u][size[u]] = i
+		size[u]++
+	}
+	for u := 0; u < units; u++ {
+		switch {
+		case u == 0:
+		case u == units-1:
+			b = append(b, ", and "...)
+		default:
+			b = append(b, ", "...)
+		}
+		if verbs[u] != "" {
+			b = append(b, "it "...)
+			b = append(b, verbs[u]...)
+			b = append(b, ' ')
+		}
+		for k := 0; k < size[u]; k++ {
+			switch {
+			case k == 0:
+			case k == size[u]-1:
+				b = append(b, " and "...)
+			default:
+				b = append(b, ", "...)
+			}
+			b = append(b, ev[members[u][k]].Detail...)
+		}
+	}
+	return b
+}
+
+// sentence builds one sentence from the supporting evidence (strongest
+// first), then ", but " and the opposing evidence: "It has 12 votes and 5
+// watchers, and the Enterprise label marks it commercial." With nothing in
+// support it reads "<empty>." or "<empty>; <opposing>.".
+func sentence(pros, cons []tagged, empty string) string {
+	b := make([]byte, 0, 200)
+	if len(pros) == 0 {
+		b = append(b, empty...)
+		if len(cons) > 0 {
+			b = append(b, "; "...)
+			b = writeClauses(b, cons)
+		}
+	} else {
+		b = writeClauses(b, pros)
+		if len(cons) > 0 {
+			b = append(b, ", but "...)
+			b = writeClauses(b, cons)
+		}
+	}
+	b = append(b, '.')
+	if len(b) > 0 && 'a' <= b[0] && b[0] <= 'z' {
+		b[0] -= 'a' - 'A'
+	}
+	return string(b)
+}
+
+func capitalise(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 || unicode.IsUpper(r) {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// PillarDelta is one pillar's part in the difference between two scores.
+type PillarDelta struct {
+	Pillar domain.PillarName
+	A, B   float64 // the two pillar values, 0-10
+	Share  float64 // the pillar's weight as a share of all weights
+	// Points is what the pillar adds to A's total over B's:
+	// 10·Share·(A−B). Negative when it favours B.
+	Points float64
+}
+
+// Comparison explains why one issue scores higher than another.
+type Comparison struct {
+	KeyA, KeyB     string
+	TotalA, TotalB float64
+	// Pillars sorted by |Points|, largest first.
+	Pillars []PillarDelta
+	// Urgency is the difference of the urgency bonuses; Clamp what clamping
+	// totals to 0-100 took away. Σ Pillars.Points + Urgency + Clamp =
+	// TotalA − TotalB.
+	Urgency  float64
+	Clamp    float64
+	Sentence string
+}
+
+// Compare explains the difference between a's and b's totals pillar by
+// pillar under the given weights (domain.Pillars order), e.g. "why is this
+// 78 and that 41?".
+func Compare(a, b Result, weights [5]float64) Comparison {
+	w := EffectiveWeights(weights)
+	var sumW float64
+	for _, v := range w {
+		sumW += v
+	}
+	va, vb := pillarValues(a.Score), pillarValues(b.Score)
+	c := Comparison{KeyA: a.Key, KeyB: b.Key, TotalA: a.Score.Total, TotalB: b.Score.Total}
+	var sum float64
+	for i, n := range domain.Pillars {
+		share := w[i] / sumW
+		d := PillarDelta{Pillar: n, A: va[i], B: vb[i], Share: share, Points: 10 * share * (va[i] - vb[i])}
+		sum += d.Points
+		c.Pillars = append(c.Pillars, d)
+	}
+	slices.SortStableFunc(c.Pillars, func(x, y PillarDelta) int {
+		return cmp.Compare(math.Abs(y.Points), math.Abs(x.Points))
+	})
+	c.Urgency = a.Score.UrgencyBonus - b.Score.UrgencyBonus
+	c.Clamp = (c.TotalA - c.TotalB) - sum - c.Urgency
+	if math.Abs(c.Clamp) < 1e-9 {
+		c.Clamp = 0
+	}
+	c.Sentence = compareSentence(c, a.Score, b.Score)
+	return c
+}
+
+func pillarValues(s domain.Score) [5]float64 {
+	var v [5]float64
+	for _, p := range s.Pillars {
+		if i := pillarIndex(p.Name); i >= 0 {
+			v[i] = p.Value
+		}
+	}
+	return v
+}
+
+// compareSentence names the pillars that matter (at least half a point),
+// at most three, each with the strongest evidence on the winning side.
+func compareSentence(c Comparison, a, b domain.Score) string {
+	ka, kb := c.KeyA, c.KeyB
+	if ka == "" {
+		ka = "the first issue"
+	}
+	if kb == "" {
+		kb = "the second issue"
+	}
+	diff := c.TotalA - c.TotalB
+	var sb strings.Builder
+	sb.WriteString(capitalise(ka) + " scores " + fmtScore(c.TotalA) + " and " + kb + " scores " + fmtScore(c.TotalB))
+	if math.Abs(diff) < 0.05 {
+		sb.WriteString(": no difference.")
+		return sb.String()
+	}
+	sb.WriteString(": ")
+	var parts []string
+	for _, d := range c.Pillars {
+		if len(parts) == 3 || math.Abs(d.Points) < 0.5 {
+			break
+		}
+		part := PillarTitle(d.Pillar) + " " + signed(d.Points) +
+			" (" + strconv.FormatFloat(d.A, 'f', 1, 64) + " vs " + strconv.FormatFloat(d.B, 'f', 1, 64) + ")"
+		win, lose, winner, loser := a, b, ka, kb
+		if d.Points < 0 {
+			win, lose, winner, loser = b, a, kb, ka
+		}
+		if e := why(win, lose, winner, loser, d.Pillar); e != "" {
+			part += ", " + e
+		}
+		parts = append(parts, part)
+	}
+	if math.Abs(c.Urgency) >= 0.5 {
+		parts = append(parts, "urgency "+signed(c.Urgency))
+	}
+	if len(parts) == 0 {
+		sb.WriteString("many small differences, none of half a point.")
+		return sb.String()
+	}
+	sb.WriteString(strings.Join(parts, "; "))
+	sb.WriteByte('.')
+	return sb.String()
+}
+
+// why picks the stronger reason for a pillar gap, as a clause about the
+// issue it belongs to: the winner's largest positive evidence or the
+// loser's most negative one.
+func why(win, lose domain.Score, winner, loser string, n domain.PillarName) string {
+	pos, okPos := extreme(win, n, 1)
+	neg, okNeg := extreme(lose, n, -1)
+	switch {
+	case okNeg && (!okPos || -neg.Delta > pos.Delta):
+		return clauseFor(neg, loser)
+	case okPos:
+		return clauseFor(pos, winner)
+	}
+	return ""
+}
+
+// extreme is the evidence of pillar n in s with the largest Delta·sign > 0.
+func extreme(s domain.Score, n domain.PillarName, sign float64) (domain.Evidence, bool) {
+	var best domain.Evidence
+	ok := false
+	for _, p := range s.Pillars {
+		if p.Name != n {
+			continue
+		}
+		for _, e := range p.Evidence {
+			if e.Delta*sign > 0 && (!ok || e.Delta*sign > best.Delta*sign) {
+				best, ok = e, true
+			}
+		}
+	}
+	return best, ok
+}
+
+func fmtScore(v float64) string { return strconv.FormatFloat(math.Round(v), 'f', 0, 64) }
+
+func signed(v float64) string {
+	s := strconv.FormatFloat(math.Abs(v), 'f', 1, 64)
+	if v < 0 {
+		return "−" + s
+	}
+	return "+" + s
+}

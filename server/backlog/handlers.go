@@ -1,0 +1,540 @@
+package backlog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/backlogai/backlogai/server/analysis"
+	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/jira"
+	"github.com/backlogai/backlogai/server/jobs"
+	"github.com/backlogai/backlogai/server/store"
+)
+
+// errCancelled means the job was taken away (uninstall, lease lost): stop
+// without writing anything more.
+var errCancelled = fmt.Errorf("job no longer held: %w", jobs.ErrPermanent)
+
+func each(batch []store.Job, fn func(j store.Job) error) []error {
+	out := make([]error, len(batch))
+	for i, j := range batch {
+		out[i] = fn(j)
+	}
+	return out
+}
+
+func (s *Service) enqueue(ctx context.Context, t *domain.Tenant, jobsToAdd ...store.NewJob) error {
+	if _, err := s.Store.Tenant(t).Enqueue(ctx, jobsToAdd...); err != nil {
+		return err
+	}
+	s.wake()
+	return nil
+}
+
+func projectJob(kind, project string, prio int, after time.Duration, now time.Time) store.NewJob {
+	payload, _ := json.Marshal(projectPayload{Project: project})
+	j := store.NewJob{Kind: kind, DedupeKey: project, Payload: payload, Priority: prio}
+	if after > 0 {
+		j.RunAt = now.Add(after)
+	}
+	return j
+}
+
+// handleScan advances each scan by one step: a budget of search pages
+// (fetch), a chunk of analyses (analyse), then hands over to write-back.
+// Every step records where it stopped, so a restart resumes there.
+func (s *Service) handleScan(ctx context.Context, t *domain.Tenant, batch []store.Job) []error {
+	return each(batch, func(j store.Job) error {
+		var p projectPayload
+		if err := json.Unmarshal(j.Payload, &p); err != nil || p.Project == "" {
+			return fmt.Errorf("scan payload: %w", jobs.ErrPermanent)
+		}
+		ts := s.Store.Tenant(t)
+		sc, err := ts.Scan(ctx, p.Project)
+		if err != nil {
+			return err
+		}
+		if sc.State != store.ScanRunning {
+			return nil // cancelled or already finished
+		}
+		var more bool
+		switch sc.Phase {
+		case "fetch", "":
+			more, err = s.scanFetch(ctx, t, j, sc)
+		case "analyse":
+			more, err = s.scanAnalyse(ctx, t, sc)
+		default:
+			return nil // write phase is driven by write-back jobs
+		}
+		if errors.Is(err, domain.ErrConflict) {
+			return nil // the scan was cancelled or restarted meanwhile
+		}
+		if err != nil {
+			msg := err.Error()
+			if j.Attempts >= j.MaxAttempts {
+				failed := store.ScanFailed
+				ts.UpdateScan(ctx, p.Project, store.ScanUpdate{State: &failed, Error: &msg})
+			} else {
+				ts.UpdateScan(ctx, p.Project, store.ScanUpdate{Error: &msg})
+			}
+			return err
+		}
+		if more {
+			// A continuation: the fair scheduler serves other tenants
+			// between steps of a long scan.
+			payload, _ := json.Marshal(p)
+			return s.enqueue(ctx, t, store.NewJob{Kind: KindScan, DedupeKey: p.Project + "#next", Payload: payload, Priority: prioScan})
+		}
+		return nil
+	})
+}
+
+func (s *Service) scanFetch(ctx context.Context, t *domain.Tenant, j store.Job, sc *store.Scan) (bool, error) {
+	c, err := s.Client(t)
+	if err != nil {
+		return false, err
+	}
+	ts := s.Store.Tenant(t)
+	if sc.PageToken == "" && sc.Done == 0 {
+		jql, _ := jira.ProjectJQL(sc.ProjectKey, "")
+		if n, err := c.ApproximateCount(ctx, jql); err == nil {
+			ts.UpdateScan(ctx, sc.ProjectKey, store.ScanUpdate{Total: &n})
+		}
+	}
+	budget := s.PageBudget
+	if budget <= 0 {
+		budget = 20
+	}
+	token := sc.PageToken
+	for i := 0; i < budget; i++ {
+		page, next, err := c.ScanPage(ctx, sc.ProjectKey, jira.ScanOptions{}, token)
+		if err != nil {
+			return false, err
+		}
+		in := make([]store.ResultInput, len(page.Issues))
+		for k, is := range page.Issues {
+			in[k] = store.ResultInput{Issue: is}
+		}
+		if held, err := s.Store.StillHeld(ctx, j.ID, j.LockedBy); err != nil || !held {
+			return false, errCancelled
+		}
+		if err := ts.SaveResults(ctx, sc.ProjectKey, in); err != nil {
+			return false, err
+		}
+		token = next
+		if err := ts.UpdateScan(ctx, sc.ProjectKey, store.ScanUpdate{AddDone: len(in), PageToken: &token}); err != nil {
+			return false, err
+		}
+		if next == "" {
+			// Issues this scan did not see are gone from Jira.
+			if _, err := ts.TombstoneUnseen(ctx, sc.ProjectKey, sc.StartedAt); err != nil {
+				return false, err
+			}
+			phase, zero, empty := "analyse", 0, ""
+			fetched, _ := ts.Scan(ctx, sc.ProjectKey)
+			total := sc.Total
+			if fetched != nil {
+				total = fetched.Done
+			}
+			s.DropModel(t.ID, sc.ProjectKey)
+			return true, ts.UpdateScan(ctx, sc.ProjectKey, store.ScanUpdate{Phase: &phase, PageToken: &empty, Total: &total, Done: &total, Written: &zero})
+		}
+	}
+	return true, nil
+}
+
+func (s *Service) scanAnalyse(ctx context.Context, t *domain.Tenant, sc *store.Scan) (bool, error) {
+	model, unlock, err := s.Model(ctx, t, sc.ProjectKey)
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
+	keys := model.Keys()
+	offset, _ := strconv.Atoi(sc.PageToken)
+	chunk := s.AnalyseChunk
+	if chunk <= 0 {
+		chunk = 2000
+	}
+	end := min(offset+chunk, len(keys))
+	ts := s.Store.Tenant(t)
+	overrides, err := ts.Overrides(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	results := make([]store.ResultInput, 0, end-offset)
+	for _, k := range keys[offset:end] {
+		results = append(results, s.analyse(model, k, overrides))
+	}
+	if err := ts.SaveResults(ctx, sc.ProjectKey, results); err != nil {
+		return false, err
+	}
+	tok := strconv.Itoa(end)
+	if err := ts.UpdateScan(ctx, sc.ProjectKey, store.ScanUpdate{AddDone: len(results), PageToken: &tok}); err != nil {
+		return false, err
+	}
+	if end < len(keys) {
+		return true, nil
+	}
+	phase := "write"
+	if err := ts.UpdateScan(ctx, sc.ProjectKey, store.ScanUpdate{Phase: &phase}); err != nil {
+		return false, err
+	}
+	next := []store.NewJob{projectJob(KindWriteback, sc.ProjectKey, prioWriteback, 0, s.now())}
+	if model.Strategy().Mode == domain.MoscowCapacity {
+		next = append(next, projectJob(KindRescore, sc.ProjectKey, prioScan, 0, s.now()))
+	}
+	return false, s.enqueue(ctx, t, next...)
+}
+
+// analyse runs the engine on one issue of the model and packs the result.
+func (s *Service) analyse(model *analysis.Project, key string, overrides map[string]domain.Override) store.ResultInput {
+	is, _ := model.Issue(key)
+	var ov *domain.Override
+	if o, ok := overrides[key]; ok {
+		ov = &o
+	}
+	a, _ := model.Analyze(key, ov)
+	return pack(is, a)
+}
+
+func pack(is domain.Issue, a domain.Analysis) store.ResultInput {
+	prop := analysis.PropertyOf(&a, is.StoryPoints)
+	return store.ResultInput{Issue: is, Analysis: &a, Hash: prop.Version}
+}
+
+// handleAnalyze re-reads changed issues from Jira (100 per call), updates
+// the project model and re-analyses them with their neighbours: the issues
+// they resemble (before and after the change) and the issues linked to them.
+func (s *Service) handleAnalyze(ctx context.Context, t *domain.Tenant, batch []store.Job) []error {
+	byProject := map[string][]int{}
+	payloads := make([]issuePayload, len(batch))
+	errs := make([]error, len(batch))
+	for i, j := range batch {
+		if err := json.Unmarshal(j.Payload, &payloads[i]); err != nil || payloads[i].Key == "" {
+			errs[i] = fmt.Errorf("analyze payload: %w", jobs.ErrPermanent)
+			continue
+		}
+		byProject[payloads[i].Project] = append(byProject[payloads[i].Project], i)
+	}
+	c, err := s.Client(t)
+	if err != nil {
+		return jobsErr(errs, err)
+	}
+	for project, idx := range byProject {
+		keys := make([]string, len(idx))
+		for k, i := range idx {
+			keys[k] = payloads[i].Key
+		}
+		fetched, err := c.BulkFetch(ctx, keys)
+		if err != nil {
+			for _, i := range idx {
+				errs[i] = err
+			}
+			continue
+		}
+		for _, j := range batch {
+			if held, _ := s.Store.StillHeld(ctx, j.ID, j.LockedBy); !held {
+				return jobsErr(errs, errCancelled)
+			}
+			break
+		}
+		err = s.applyChanges(ctx, t, project, fetched, missing(keys, fetched))
+		for _, i := range idx {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
+	}
+	return errs
+}
+
+func jobsErr(errs []error, err error) []error {
+	for i := range errs {
+		if errs[i] == nil {
+			errs[i] = err
+		}
+	}
+	return errs
+}
+
+func missing(keys []string, got []domain.Issue) []string {
+	seen := make(map[string]bool, len(got))
+	for _, is := range got {
+		seen[is.Key] = true
+	}
+	var out []string
+	for _, k := range keys {
+		if !seen[k] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// applyChanges folds changed and removed issues into the project model and
+// stores the re-analysis of everything they touch.
+func (s *Service) applyChanges(ctx context.Context, t *domain.Tenant, project string, changed []domain.Issue, removed []string) error {
+	model, unlock, err := s.Model(ctx, t, project)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	ts := s.Store.Tenant(t)
+	touched := map[string]bool{}
+	// Old neighbours: what the changed issues resembled before.
+	var before []string
+	for _, is := range changed {
+		before = append(before, is.Key)
+	}
+	before = append(before, removed...)
+	if old, err := ts.Results(ctx, before); err == nil {
+		for _, r := range old {
+			if r.Analysis != nil {
+				for _, cand := range r.Analysis.Duplicates {
+					touched[cand.Key] = true
+				}
+			}
+		}
+	}
+	for _, key := range removed {
+		if _, err := ts.MarkDeleted(ctx, key); err != nil && !errors.Is(err, domain.ErrNotFound) {
+			return err
+		}
+		model.Remove(key)
+		delete(touched, key)
+	}
+	for _, is := range changed {
+		if is.ProjectKey != "" && is.ProjectKey != project {
+			// Moved to another project: gone from this one.
+			ts.MarkDeleted(ctx, is.Key)
+			model.Remove(is.Key)
+			continue
+		}
+		model.Upsert(is)
+		touched[is.Key] = true
+		// Issues linked to this one see its new status.
+		for _, l := range is.Links {
+			other, ok := model.Issue(l.OtherKey)
+			if !ok {
+				continue
+			}
+			if patchLinkStatus(&other, is.Key, !is.Open()) {
+				model.Upsert(other)
+			}
+			touched[other.Key] = true
+		}
+	}
+	// New neighbours: what the changed issues resemble now.
+	for _, is := range changed {
+		if a, ok := model.Analyze(is.Key, nil); ok {
+			for _, cand := range a.Duplicates {
+				touched[cand.Key] = true
+			}
+		}
+	}
+	keys := make([]string, 0, len(touched))
+	for k := range touched {
+		if _, ok := model.Issue(k); ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	overrides, err := ts.Overrides(ctx, keys)
+	if err != nil {
+		return err
+	}
+	results := make([]store.ResultInput, 0, len(keys))
+	for _, k := range keys {
+		results = append(results, s.analyse(model, k, overrides))
+	}
+	if err := ts.SaveResults(ctx, project, results); err != nil {
+		return err
+	}
+	next := []store.NewJob{projectJob(KindWriteback, project, prioWriteback, 0, s.now())}
+	if model.Strategy().Mode == domain.MoscowCapacity {
+		// Classes in capacity mode depend on the whole ranking; coalesce
+		// a burst of changes into one re-rank a few seconds later.
+		next = append(next, projectJob(KindRescore, project, prioScan, 3*time.Second, s.now()))
+	}
+	return s.enqueue(ctx, t, next...)
+}
+
+func patchLinkStatus(is *domain.Issue, other string, done bool) bool {
+	changed := false
+	for i := range is.Links {
+		if is.Links[i].OtherKey == other && is.Links[i].OtherDone != done {
+			is.Links[i].OtherDone = done
+			changed = true
+		}
+	}
+	return changed
+}
+
+// handleDelete removes deleted issues and refreshes their neighbours.
+func (s *Service) handleDelete(ctx context.Context, t *domain.Tenant, batch []store.Job) []error {
+	return each(batch, func(j store.Job) error {
+		var p issuePayload
+		if err := json.Unmarshal(j.Payload, &p); err != nil || p.Key == "" {
+			return fmt.Errorf("delete payload: %w", jobs.ErrPermanent)
+		}
+		return s.applyChanges(ctx, t, p.Project, nil, []string{p.Key})
+	})
+}
+
+// writeBatch is how many properties one write-back round sends: ten bulk
+// calls of 100 issues, polled together.
+const writeBatch = 1000
+
+// handleWriteback writes the `backlogai` property of every issue whose
+// stored analysis differs from what Jira holds, 100 issues per call.
+func (s *Service) handleWriteback(ctx context.Context, t *domain.Tenant, batch []store.Job) []error {
+	return each(batch, func(j store.Job) error {
+		var p projectPayload
+		if err := json.Unmarshal(j.Payload, &p); err != nil || p.Project == "" {
+			return fmt.Errorf("writeback payload: %w", jobs.ErrPermanent)
+		}
+		c, err := s.Client(t)
+		if err != nil {
+			return err
+		}
+		ts := s.Store.Tenant(t)
+		deadline := s.now().Add(60 * time.Second)
+		for s.now().Before(deadline) {
+			rows, err := ts.Unwritten(ctx, p.Project, writeBatch)
+			if err != nil {
+				return err
+			}
+			if len(rows) == 0 {
+				done := store.ScanDone
+				ts.UpdateScan(ctx, p.Project, store.ScanUpdate{State: &done})
+				return nil
+			}
+			values := make(map[string]json.RawMessage, len(rows))
+			written := make(map[string]string, len(rows))
+			for _, r := range rows {
+				prop := analysis.PropertyOf(r.Analysis, r.Issue.StoryPoints)
+				raw, _ := json.Marshal(prop)
+				if r.Issue.ID == "" {
+					continue
+				}
+				values[r.Issue.ID] = raw
+				written[r.Issue.Key] = prop.Version
+			}
+			// Nothing reaches Jira for a tenant that uninstalled meanwhile.
+			if held, err := s.Store.StillHeld(ctx, j.ID, j.LockedBy); err != nil || !held {
+				return errCancelled
+			}
+			if err := c.SetPropertiesBulk(ctx, PropertyKey, values); err != nil {
+				return err
+			}
+			if err := ts.MarkWritten(ctx, written); err != nil {
+				return err
+			}
+			ts.UpdateScan(ctx, p.Project, store.ScanUpdate{AddWrite: len(written)})
+		}
+		// Out of time: continue in a fresh job so others get a turn.
+		return s.enqueue(ctx, t, projectJob(KindWriteback, p.Project+"#next", prioWriteback, 0, s.now()))
+	})
+}
+
+// handleReconcile asks Jira for the issues updated since the last sync
+// and folds them in: it catches webhooks that never came.
+func (s *Service) handleReconcile(ctx context.Context, t *domain.Tenant, batch []store.Job) []error {
+	return each(batch, func(j store.Job) error {
+		var p projectPayload
+		if err := json.Unmarshal(j.Payload, &p); err != nil || p.Project == "" {
+			return fmt.Errorf("reconcile payload: %w", jobs.ErrPermanent)
+		}
+		ts := s.Store.Tenant(t)
+		proj, err := ts.Project(ctx, p.Project)
+		if err != nil {
+			return err
+		}
+		if sc, err := ts.Scan(ctx, p.Project); err == nil && sc.State == store.ScanRunning {
+			return nil // the scan will see everything
+		}
+		c, err := s.Client(t)
+		if err != nil {
+			return err
+		}
+		start := s.now()
+		extra := ""
+		if proj.LastSyncAt != nil {
+			// Relative minutes avoid the site's time zone; a margin covers
+			// clock skew and webhooks in flight.
+			mins := int(math.Ceil(start.Sub(*proj.LastSyncAt).Minutes())) + 2
+			extra = fmt.Sprintf("updated >= -%dm", mins)
+		}
+		var changed []domain.Issue
+		err = c.IterateIssues(ctx, p.Project, extra, nil, func(page []domain.Issue) error {
+			changed = append(changed, page...)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(changed) > 0 {
+			if err := s.applyChanges(ctx, t, p.Project, changed, nil); err != nil {
+				return err
+			}
+		}
+		return ts.SetLastSync(ctx, p.Project, start)
+	})
+}
+
+// handleRescore re-analyses a whole project from its stored snapshots
+// (no Jira reads): after a strategy change, and in capacity mode to re-rank.
+func (s *Service) handleRescore(ctx context.Context, t *domain.Tenant, batch []store.Job) []error {
+	return each(batch, func(j store.Job) error {
+		var p projectPayload
+		if err := json.Unmarshal(j.Payload, &p); err != nil || p.Project == "" {
+			return fmt.Errorf("rescore payload: %w", jobs.ErrPermanent)
+		}
+		return s.Rescore(ctx, t, p.Project)
+	})
+}
+
+// Rescore re-analyses and re-ranks every issue of a project and stores
+// those whose result changed.
+func (s *Service) Rescore(ctx context.Context, t *domain.Tenant, project string) error {
+	model, unlock, err := s.Model(ctx, t, project)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	ts := s.Store.Tenant(t)
+	overrides, err := ts.Overrides(ctx, nil)
+	if err != nil {
+		return err
+	}
+	keys := model.Keys()
+	all := make([]*domain.Analysis, 0, len(keys))
+	issues := make([]domain.Issue, 0, len(keys))
+	for _, k := range keys {
+		is, _ := model.Issue(k)
+		var ov *domain.Override
+		if o, ok := overrides[k]; ok {
+			ov = &o
+		}
+		a, _ := model.Analyze(k, ov)
+		all = append(all, &a)
+		issues = append(issues, is)
+	}
+	model.Rank(all)
+	// Everything is saved (pillar weights and reasons change even when the
+	// rounded score does not); write-back sends only changed properties.
+	results := make([]store.ResultInput, len(all))
+	for i, a := range all {
+		results[i] = pack(issues[i], *a)
+	}
+	if err := ts.SaveResults(ctx, project, results); err != nil {
+		return err
+	}
+	return s.enqueue(ctx, t, projectJob(KindWriteback, project, prioWriteback, 0, s.now()))
+}

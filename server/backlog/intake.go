@@ -1,0 +1,290 @@
+package backlog
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/store"
+)
+
+// issuePayload is the payload of analyze and delete jobs.
+type issuePayload struct {
+	Project string `json:"project"`
+	Key     string `json:"key"`
+	ID      string `json:"id,omitempty"`
+}
+
+// projectPayload is the payload of project-wide jobs.
+type projectPayload struct {
+	Project string `json:"project"`
+}
+
+// webhookBody is the part of a Jira issue webhook the app reads.
+type webhookBody struct {
+	Timestamp    int64  `json:"timestamp"`
+	WebhookEvent string `json:"webhookEvent"`
+	Issue        *struct {
+		ID     string `json:"id"`
+		Key    string `json:"key"`
+		Fields struct {
+			Project struct {
+				Key string `json:"key"`
+			} `json:"project"`
+		} `json:"fields"`
+	} `json:"issue"`
+	Changelog *struct {
+		Items []struct {
+			Field   string `json:"field"`
+			FieldID string `json:"fieldId"`
+		} `json:"items"`
+	} `json:"changelog"`
+}
+
+// relevantFields are the changelog fields whose change can move an
+// analysis. Anything else (assignee, rank, sprint, our own property…) is
+// acknowledged without work. Custom fields are matched by name below.
+var relevantFields = map[string]bool{
+	"summary": true, "description": true, "issuetype": true, "labels": true, "components": true,
+	"priority": true, "status": true, "resolution": true, "link": true, "issuelinks": true, "votes": true,
+	"watches": true, "duedate": true, "fixversions": true, "fix version": true, "epic link": true,
+	"parent": true, "story points": true, "story point estimate": true, "project": true, "key": true,
+}
+
+// WebhookResult says what became of a delivery.
+type WebhookResult string
+
+const (
+	WebhookQueued    WebhookResult = "queued"
+	WebhookDuplicate WebhookResult = "duplicate"
+	WebhookIgnored   WebhookResult = "ignored"
+)
+
+// AcceptWebhook persists a Jira issue webhook and enqueues its work, in one
+// transaction, then returns: the work happens on the queue. identifier is
+// X-Atlassian-Webhook-Identifier (stable across Jira's retries).
+func (s *Service) AcceptWebhook(ctx context.Context, t *domain.Tenant, identifier string, raw []byte) (WebhookResult, error) {
+	var body webhookBody
+	if err := json.Unmarshal(raw, &body); err != nil {
+		return "", fmt.Errorf("backlog: webhook body: %w", domain.ErrInvalid)
+	}
+	if body.WebhookEvent == "" || body.Issue == nil || body.Issue.Key == "" {
+		return "", fmt.Errorf("backlog: webhook without webhookEvent or issue key: %w", domain.ErrInvalid)
+	}
+	if identifier == "" {
+		// Jira always sends one; without it, the body itself identifies
+		// the delivery well enough to drop exact replays.
+		sum := sha256.Sum256(raw)
+		identifier = "body:" + hex.EncodeToString(sum[:16])
+	}
+	project := body.Issue.Fields.Project.Key
+	if project == "" {
+		project, _, _ = strings.Cut(body.Issue.Key, "-")
+	}
+	var result WebhookResult
+	err := s.Store.Tenant(t).WithTx(ctx, func(ts *store.TenantStore) error {
+		isNew, err := ts.RecordWebhook(ctx, identifier, body.WebhookEvent, body.Issue.Key)
+		if err != nil {
+			return err
+		}
+		if !isNew {
+			result = WebhookDuplicate
+			return nil
+		}
+		p, err := ts.Project(ctx, project)
+		if errors.Is(err, domain.ErrNotFound) || (err == nil && !p.Active) {
+			result = WebhookIgnored // the project is not active: nothing to keep current
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		payload, _ := json.Marshal(issuePayload{Project: project, Key: body.Issue.Key, ID: body.Issue.ID})
+		switch body.WebhookEvent {
+		case "jira:issue_deleted":
+			_, err = ts.Enqueue(ctx, store.NewJob{Kind: KindDelete, DedupeKey: body.Issue.Key, Payload: payload, Priority: prioWebhook})
+		case "jira:issue_created":
+			_, err = ts.Enqueue(ctx, store.NewJob{Kind: KindAnalyze, DedupeKey: body.Issue.Key, Payload: payload, Priority: prioWebhook})
+		case "jira:issue_updated":
+			if !mattersForAnalysis(&body) {
+				result = WebhookIgnored
+				return nil
+			}
+			_, err = ts.Enqueue(ctx, store.NewJob{Kind: KindAnalyze, DedupeKey: body.Issue.Key, Payload: payload, Priority: prioWebhook})
+		default:
+			result = WebhookIgnored
+			return nil
+		}
+		result = WebhookQueued
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("backlog: accept webhook: %w", err)
+	}
+	if result == WebhookQueued {
+		s.wake()
+	}
+	return result, nil
+}
+
+func mattersForAnalysis(b *webhookBody) bool {
+	if b.Changelog == nil || len(b.Changelog.Items) == 0 {
+		// An update without a changelog (a comment, a link added by
+		// another app): cheap to re-check, better than missing it.
+		return true
+	}
+	for _, it := range b.Changelog.Items {
+		if relevantFields[strings.ToLower(it.Field)] || relevantFields[strings.ToLower(it.FieldID)] {
+			return true
+		}
+	}
+	return false
+}
+
+// Activate makes a project active and starts its full scan (unless one is
+// already running). It is what opening the project page does the first time.
+func (s *Service) Activate(ctx context.Context, t *domain.Tenant, project, jiraID, name string) (*store.Scan, error) {
+	ts := s.Store.Tenant(t)
+	if _, err := ts.EnsureProject(ctx, project, jiraID, name); err != nil {
+		return nil, err
+	}
+	if err := ts.SetProjectActive(ctx, project, true); err != nil {
+		return nil, err
+	}
+	if sc, err := ts.Scan(ctx, project); err == nil && sc.State == store.ScanRunning {
+		return sc, nil
+	}
+	return s.StartScan(ctx, t, project)
+}
+
+// StartScan (re)starts a project's full scan from the first page.
+func (s *Service) StartScan(ctx context.Context, t *domain.Tenant, project string) (*store.Scan, error) {
+	ts := s.Store.Tenant(t)
+	sc, err := ts.StartScan(ctx, project, 0)
+	if err != nil {
+		return nil, err
+	}
+	payload, _ := json.Marshal(projectPayload{Project: project})
+	if _, err := ts.Enqueue(ctx, store.NewJob{Kind: KindScan, DedupeKey: project, Payload: payload, Priority: prioScan}); err != nil {
+		return nil, err
+	}
+	s.wake()
+	return sc, nil
+}
+
+// Progress is a scan's state for the UI.
+type Progress struct {
+	State      string  `json:"state"`
+	Phase      string  `json:"phase"`
+	Done       int     `json:"done"`
+	Total      int     `json:"total"`
+	Written    int     `json:"written"`
+	RatePerSec float64 `json:"ratePerSec"`
+	ETASeconds float64 `json:"etaSeconds"`
+	Error      string  `json:"error,omitempty"`
+	StartedAt  string  `json:"startedAt"`
+}
+
+// ScanProgress reports a project's scan with rate and ETA.
+func (s *Service) ScanProgress(ctx context.Context, t *domain.Tenant, project string) (*Progress, error) {
+	sc, err := s.Store.Tenant(t).Scan(ctx, project)
+	if err != nil {
+		return nil, err
+	}
+	p := &Progress{State: sc.State, Phase: sc.Phase, Done: sc.Done, Total: sc.Total, Written: sc.Written, Error: sc.Error,
+		StartedAt: sc.StartedAt.UTC().Format(time.RFC3339)}
+	end := s.now()
+	if sc.FinishedAt != nil {
+		end = *sc.FinishedAt
+	}
+	// Progress counts fetched, analysed and written issues: three passes.
+	work := float64(sc.Done + sc.Written)
+	if el := end.Sub(sc.StartedAt).Seconds(); el > 0 && work > 0 {
+		p.RatePerSec = work / el
+		if sc.State == store.ScanRunning && sc.Total > 0 {
+			left := float64(2*sc.Total) - work
+			p.ETASeconds = max(0, left/p.RatePerSec)
+		}
+	}
+	return p, nil
+}
+
+// Uninstalled stops all work of a tenant at once: queued jobs are dropped,
+// running scans are cancelled, in-flight jobs find their job gone before
+// their next write to Jira.
+func (s *Service) Uninstalled(ctx context.Context, t *domain.Tenant) {
+	ts := s.Store.Tenant(t)
+	n, err := ts.CancelJobs(ctx)
+	if err != nil {
+		s.log().Error("cancel jobs on uninstall", "tenant_id", t.ID, "err", err)
+	}
+	projects, _ := ts.Projects(ctx)
+	cancelled := store.ScanCancelled
+	for _, p := range projects {
+		ts.UpdateScan(ctx, p.Key, store.ScanUpdate{State: &cancelled})
+		s.DropModel(t.ID, p.Key)
+	}
+	s.log().Info("tenant work stopped", "tenant_id", t.ID, "jobs_cancelled", n)
+}
+
+// ReconcileAll enqueues a reconciliation of every active project (run
+// periodically: it catches webhooks that never came).
+func (s *Service) ReconcileAll(ctx context.Context) error {
+	projects, err := s.Store.ActiveProjects(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range projects {
+		t, err := s.Store.TenantByID(ctx, p.TenantID)
+		if err != nil {
+			continue
+		}
+		payload, _ := json.Marshal(projectPayload{Project: p.ProjectKey})
+		if _, err := s.Store.Tenant(t).Enqueue(ctx, store.NewJob{Kind: KindReconcile, DedupeKey: p.ProjectKey, Payload: payload, Priority: prioScan}); err != nil {
+			return err
+		}
+	}
+	s.wake()
+	return nil
+}
+
+// Reanalyse re-analyses one issue from its stored snapshot right away (an
+// override was set or cleared: the person waits for the result).
+func (s *Service) Reanalyse(ctx context.Context, t *domain.Tenant, project, key string) error {
+	model, unlock, err := s.Model(ctx, t, project)
+	if err != nil {
+		if errors.Is(err, domain.ErrNotFound) {
+			return nil // project never activated: nothing analysed yet
+		}
+		return err
+	}
+	defer unlock()
+	if _, ok := model.Issue(key); !ok {
+		return nil
+	}
+	ts := s.Store.Tenant(t)
+	overrides, err := ts.Overrides(ctx, []string{key})
+	if err != nil {
+		return err
+	}
+	if err := ts.SaveResults(ctx, project, []store.ResultInput{s.analyse(model, key, overrides)}); err != nil {
+		return err
+	}
+	next := []store.NewJob{projectJob(KindWriteback, project, prioWebhook, 0, s.now())}
+	if model.Strategy().Mode == domain.MoscowCapacity {
+		next = append(next, projectJob(KindRescore, project, prioScan, 0, s.now()))
+	}
+	return s.enqueue(ctx, t, next...)
+}
+
+// QueueRescore schedules a re-analysis of the whole project (strategy
+// changed).
+func (s *Service) QueueRescore(ctx context.Context, t *domain.Tenant, project string) error {
+	return s.enqueue(ctx, t, projectJob(KindRescore, project, prioWebhook, 0, s.now()))
+}

@@ -1,0 +1,243 @@
+// Package backlog keeps every active project analysed: activation and full
+// scans, webhook intake, re-analysis of changed issues and their
+// neighbours, periodic reconciliation and write-back of the `backlogai`
+// issue property to Jira. All work runs as jobs on the durable queue.
+package backlog
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/backlogai/backlogai/server/analysis"
+	"github.com/backlogai/backlogai/server/connect"
+	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/jira"
+	"github.com/backlogai/backlogai/server/jobs"
+	"github.com/backlogai/backlogai/server/store"
+)
+
+// PropertyKey is the issue entity property the app writes.
+const PropertyKey = "backlogai"
+
+// Job kinds.
+const (
+	KindScan      = "scan"
+	KindAnalyze   = "analyze"
+	KindDelete    = "delete"
+	KindWriteback = "writeback"
+	KindReconcile = "reconcile"
+	KindRescore   = "rescore"
+)
+
+// Priorities: a person waiting on a webhook's effect comes before bulk work.
+const (
+	prioWebhook   = 10
+	prioWriteback = 5
+	prioScan      = 0
+)
+
+// Waker is told when jobs were enqueued (the pool's Wake).
+type Waker interface{ Wake() }
+
+// Service is the sync service.
+type Service struct {
+	Store  *store.Store
+	AppKey string
+	// HTTP is the transport for Jira calls (the signing client wraps it).
+	HTTP   *http.Client
+	Waker  Waker
+	Logger *slog.Logger
+	Now    func() time.Time
+	Jira   jira.Options // template for per-tenant clients (Limiter is set per tenant)
+	// PageBudget is how many search pages one scan job fetches before it
+	// hands the queue back to other work (default 20 = 2,000 issues).
+	PageBudget int
+	// AnalyseChunk is how many issues one analysis job of a scan handles.
+	AnalyseChunk int
+
+	limiters jira.Limiters
+	mu       sync.Mutex
+	clients  map[string]*tenantClient
+	models   map[modelKey]*model
+}
+
+type tenantClient struct {
+	secretHash string
+	client     *jira.Client
+}
+
+type modelKey struct {
+	tenant  int64
+	project string
+}
+
+// model is a cached analysis.Project with the position up to which it has
+// absorbed the store's changes.
+type model struct {
+	mu      sync.Mutex
+	project *analysis.Project
+	seen    time.Time
+	used    time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+// Client returns the Jira client of a tenant (cached; rebuilt when the
+// shared secret changes on re-install).
+func (s *Service) Client(t *domain.Tenant) (*jira.Client, error) {
+	sum := sha256.Sum256([]byte(t.SharedSecret + "\x00" + t.BaseURL))
+	h := hex.EncodeToString(sum[:8])
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.clients == nil {
+		s.clients = map[string]*tenantClient{}
+	}
+	if c, ok := s.clients[t.ClientKey]; ok && c.secretHash == h {
+		return c.client, nil
+	}
+	httpc := s.HTTP
+	if httpc == nil {
+		httpc = &http.Client{Timeout: 30 * time.Second}
+	}
+	signer := &connect.SigningClient{HTTP: httpc, AppKey: s.AppKey, BaseURL: t.BaseURL, Secret: t.SharedSecret,
+		UserAgent: "BacklogAI/1.0 (+https://github.com/backlogai/backlogai)", Now: s.Now}
+	opts := s.Jira
+	opts.Limiter = s.limiters.For(t.ClientKey)
+	if opts.Logger == nil {
+		opts.Logger = s.log().With("tenant_id", t.ID)
+	}
+	c, err := jira.New(signer, t.BaseURL, opts)
+	if err != nil {
+		return nil, fmt.Errorf("backlog: jira client: %w", err)
+	}
+	s.clients[t.ClientKey] = &tenantClient{secretHash: h, client: c}
+	return c, nil
+}
+
+// Model returns the project's analysis model, built from the stored
+// snapshots on first use and brought up to date with changes other
+// replicas stored since. The returned unlock must be called when done;
+// it serialises work on one project within this process.
+func (s *Service) Model(ctx context.Context, t *domain.Tenant, project string) (*analysis.Project, func(), error) {
+	key := modelKey{t.ID, project}
+	s.mu.Lock()
+	if s.models == nil {
+		s.models = map[modelKey]*model{}
+	}
+	m, ok := s.models[key]
+	if !ok {
+		m = &model{}
+		s.models[key] = m
+		s.evictLocked()
+	}
+	s.mu.Unlock()
+
+	m.mu.Lock()
+	unlock := m.mu.Unlock
+	ts := s.Store.Tenant(t)
+	p, err := ts.Project(ctx, project)
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	// Timestamps from replicas are not strictly ordered: re-read a short
+	// overlap; applying a change twice is harmless.
+	since := m.seen.Add(-5 * time.Second)
+	if m.project == nil {
+		since = time.Time{}
+	}
+	var issues []domain.Issue
+	var deleted []string
+	latest := m.seen
+	err = ts.ChangedSince(ctx, project, since, false, func(page []store.IssueResult) error {
+		for _, r := range page {
+			if r.Deleted {
+				deleted = append(deleted, r.Issue.Key)
+			} else {
+				issues = append(issues, r.Issue)
+			}
+			if r.AnalysedAt.After(latest) {
+				latest = r.AnalysedAt
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	if m.project == nil {
+		m.project = analysis.NewProject(p.Strategy, issues, s.Now)
+	} else {
+		m.project.SetStrategy(p.Strategy)
+		for _, is := range issues {
+			m.project.Upsert(is)
+		}
+		for _, k := range deleted {
+			m.project.Remove(k)
+		}
+	}
+	m.seen = latest
+	m.used = s.now()
+	return m.project, unlock, nil
+}
+
+// DropModel forgets a cached model (after a full rescan or uninstall).
+func (s *Service) DropModel(tenantID int64, project string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.models, modelKey{tenantID, project})
+}
+
+// maxModels bounds memory: a 10k-issue model is a few tens of MB.
+const maxModels = 32
+
+func (s *Service) evictLocked() {
+	for len(s.models) > maxModels {
+		var oldest modelKey
+		var at time.Time
+		first := true
+		for k, m := range s.models {
+			if first || m.used.Before(at) {
+				oldest, at, first = k, m.used, false
+			}
+		}
+		delete(s.models, oldest)
+	}
+}
+
+// Handlers returns the job handlers to register on the pool.
+func (s *Service) Handlers() map[string]jobs.Handler {
+	return map[string]jobs.Handler{
+		KindScan:      s.handleScan,
+		KindAnalyze:   s.handleAnalyze,
+		KindDelete:    s.handleDelete,
+		KindWriteback: s.handleWriteback,
+		KindReconcile: s.handleReconcile,
+		KindRescore:   s.handleRescore,
+	}
+}
+
+func (s *Service) wake() {
+	if s.Waker != nil {
+		s.Waker.Wake()
+	}
+}

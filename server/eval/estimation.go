@@ -1,0 +1,228 @@
+package eval
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/backlogai/backlogai/server/analysis/estimate"
+	"github.com/backlogai/backlogai/server/domain"
+)
+
+// Phase selects which split an estimation run scores.
+type Phase int
+
+const (
+	// PhaseTest trains on train+val and scores test: the reported figure.
+	PhaseTest Phase = iota
+	// PhaseValidation trains on train and scores val: the only split
+	// hyperparameters may be chosen on.
+	PhaseValidation
+)
+
+// EstimationRun is one project's estimation outcome with the detail the
+// summary EstimationResult leaves out.
+type EstimationRun struct {
+	Project string `json:"project"`
+	EstimationResult
+	NTrain int `json:"n_train"`
+	// Dropped counts scored rows left out because their title and
+	// description (case and whitespace folded) also occur in the training
+	// rows: scoring them would measure recall of a seen row, not
+	// estimation. Training keeps every row, as the team's history would.
+	Dropped int `json:"dropped_repeats"`
+	// WithinOneStep is the share of scored rows whose true points are at
+	// most one step from the estimate on the team's scale; MeanConfidence
+	// is the mean Estimate.Confidence, which estimates that share.
+	WithinOneStep  float64 `json:"within_one_step"`
+	MeanConfidence float64 `json:"mean_confidence"`
+	// ByNeighbours counts estimates with Method "neighbours".
+	ByNeighbours int `json:"by_neighbours"`
+}
+
+// Estimation scores story point estimation on every DIR/estimation/*.csv
+// (Deep-SE projects with GPT2SP's chronological splits): it trains on the
+// train and val rows with estimate.DefaultOptions and reports the test MAE
+// next to the MAE of always answering the train+val median. The map is
+// keyed by file name without ".csv". A missing folder gives an error
+// wrapping fs.ErrNotExist.
+func Estimation(dir string) (map[string]EstimationResult, error) {
+	runs, err := EstimationRuns(dir, estimate.DefaultOptions(), PhaseTest)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]EstimationResult, len(runs))
+	for _, r := range runs {
+		out[r.Project] = r.EstimationResult
+	}
+	return out, nil
+}
+
+// EstimationRuns scores every project in DIR/estimation with opts, on the
+// split phase selects, in project name order.
+func EstimationRuns(dir string, opts estimate.Options, phase Phase) ([]EstimationRun, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "estimation", "*.csv"))
+	if err != nil {
+		return nil, fmt.Errorf("eval estimation: %w", err)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("eval estimation: no csv in %s: %w", filepath.Join(dir, "estimation"), fs.ErrNotExist)
+	}
+	slices.Sort(files)
+	var runs []EstimationRun
+	for _, f := range files {
+		s, err := readEstimationCSV(f)
+		if err != nil {
+			return nil, fmt.Errorf("eval estimation: %w", err)
+		}
+		train, scored := slices.Concat(s.Train, s.Val), s.Test
+		if phase == PhaseValidation {
+			train, scored = s.Train, s.Val
+		}
+		r := scoreEstimation(train, scored, opts)
+		r.Project = strings.TrimSuffix(filepath.Base(f), ".csv")
+		runs = append(runs, r)
+	}
+	return runs, nil
+}
+
+// scoreEstimation trains on train and scores the rows of scored that do not
+// repeat a training row.
+func scoreEstimation(train, scored []domain.Issue, opts estimate.Options) EstimationRun {
+	seen := make(map[string]bool, len(train))
+	pts := make([]float64, len(train))
+	for i := range train {
+		seen[repeatKey(&train[i])] = true
+		pts[i] = *train[i].StoryPoints
+	}
+	r := EstimationRun{NTrain: len(train)}
+	med := pointsMedian(pts)
+	m := estimate.Train(train, opts)
+	sc := m.Scale()
+	var sum, base, conf float64
+	var within int
+	for i := range scored {
+		is := &scored[i]
+		if seen[repeatKey(is)] {
+			r.Dropped++
+			continue
+		}
+		truth := *is.StoryPoints
+		e := m.Estimate(is)
+		sum += math.Abs(e.Points - truth)
+		base += math.Abs(med - truth)
+		conf += e.Confidence
+		if e.Method == estimate.MethodNeighbours {
+			r.ByNeighbours++
+		}
+		if scaleSteps(sc, e.Points, truth) <= 1 {
+			within++
+		}
+		r.NTest++
+	}
+	if r.NTest > 0 {
+		n := float64(r.NTest)
+		r.MAE, r.MedianBaselineMAE = sum/n, base/n
+		r.MeanConfidence, r.WithinOneStep = conf/n, float64(within)/n
+	}
+	return r
+}
+
+// scaleSteps is how many scale steps apart a and b are; a value off the scale
+// counts from the scale value nearest below it.
+func scaleSteps(sc []float64, a, b float64) int {
+	pos := func(v float64) int {
+		i, _ := slices.BinarySearch(sc, v)
+		if i < len(sc) && sc[i] == v {
+			return i
+		}
+		return i - 1
+	}
+	d := pos(a) - pos(b)
+	if d < 0 {
+		d = -d
+	}
+	return d
+}
+
+// repeatKey folds case and whitespace so that a re-filed copy of an issue
+// matches its original.
+func repeatKey(is *domain.Issue) string {
+	return strings.Join(strings.Fields(strings.ToLower(is.Summary)), " ") + "\x00" +
+		strings.Join(strings.Fields(strings.ToLower(is.Description)), " ")
+}
+
+// pointsMedian is the usual median: the middle value, or the mean of the two
+// middle values.
+func pointsMedian(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// estimationSplit is one project's rows in creation order.
+type estimationSplit struct {
+	Train, Val, Test []domain.Issue
+}
+
+// readEstimationCSV reads one project file with the header issuekey, title,
+// description, storypoint, split_mark (train|val|test). Descriptions are
+// quoted and may span lines; encoding/csv handles both.
+func readEstimationCSV(path string) (estimationSplit, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return estimationSplit{}, fmt.Errorf("read estimation csv: %w", err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = 5
+	head, err := r.Read()
+	if err != nil {
+		return estimationSplit{}, fmt.Errorf("read estimation csv %s: header: %w", path, err)
+	}
+	want := []string{"issuekey", "title", "description", "storypoint", "split_mark"}
+	if !slices.Equal(head, want) {
+		return estimationSplit{}, fmt.Errorf("read estimation csv %s: header %q, want %q", path, head, want)
+	}
+	var s estimationSplit
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return estimationSplit{}, fmt.Errorf("read estimation csv %s: %w", path, err)
+		}
+		p, err := strconv.ParseFloat(strings.TrimSpace(rec[3]), 64)
+		if err != nil || p < 0 || math.IsNaN(p) || math.IsInf(p, 0) {
+			return estimationSplit{}, fmt.Errorf("read estimation csv %s: %s: storypoint %q: %w", path, rec[0], rec[3], domain.ErrInvalid)
+		}
+		is := domain.Issue{Key: rec[0], Summary: rec[1], Description: rec[2], StoryPoints: &p}
+		switch rec[4] {
+		case "train":
+			s.Train = append(s.Train, is)
+		case "val":
+			s.Val = append(s.Val, is)
+		case "test":
+			s.Test = append(s.Test, is)
+		default:
+			return estimationSplit{}, fmt.Errorf("read estimation csv %s: %s: split_mark %q: %w", path, rec[0], rec[4], domain.ErrInvalid)
+		}
+	}
+	return s, nil
+}

@@ -1,0 +1,347 @@
+package eval
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/backlogai/backlogai/server/analysis/checks"
+	"github.com/backlogai/backlogai/server/analysis/dupes"
+	"github.com/backlogai/backlogai/server/analysis/story"
+	"github.com/backlogai/backlogai/server/domain"
+)
+
+// Invest criteria keys of the report. The positive class is always "the
+// defect is present" (or "the part is missing").
+const (
+	InvestAtomic            = "atomic"
+	InvestMinimal           = "minimal"
+	InvestProblemOriented   = "problem_oriented"
+	InvestConceptuallySound = "conceptually_sound"
+	InvestUnambiguous       = "unambiguous"
+	InvestEstimatable       = "estimatable"
+	InvestIndependent       = "independent"
+	InvestUnique            = "unique"
+	InvestHasRole           = "has_role"
+	InvestHasBenefit        = "has_benefit"
+	// InvestRoleSpan and InvestBenefitSpan score extraction, not detection:
+	// a true positive is a labelled part whose span the parser finds with
+	// overlap (IoU) of at least spanIoU; a found span that matches no label
+	// is a false positive.
+	InvestRoleSpan    = "role_span"
+	InvestBenefitSpan = "benefit_span"
+	spanIoU           = 0.5
+)
+
+// ustaiColumns maps a UStAI column to our criterion and the label that
+// means "no defect"; any other non-empty label is a defect, an empty cell
+// is not annotated. "Yes" also means no defect (a few Estimatable cells).
+var ustaiColumns = []struct{ column, criterion, good string }{
+	{"atomic", InvestAtomic, "atomic"},
+	{"minimal", InvestMinimal, "minimal"},
+	{"conceptually sound", InvestConceptuallySound, "conceptually_sound"},
+	{"problem-oriented", InvestProblemOriented, "problem_oriented"},
+	{"unambiguous", InvestUnambiguous, "unambiguous"},
+	{"estimatable", InvestEstimatable, "estimatable"},
+	{"independent", InvestIndependent, "independent"},
+	{"unique", InvestUnique, "unique"},
+}
+
+// Invest measures the story checks on DIR/invest: the UStAI stories
+// (ustai.csv, per-story Quality User Story labels) and the labelled
+// backlogs (stories/*.jsonl, Persona and Benefit spans). A criterion counts
+// as predicted when Check reports a finding with that QUS criterion; unique
+// is predicted when the duplicate index marks another story of the same
+// abstract Near; estimatable by any finding under the INVEST letter E;
+// has_role and has_benefit when the story parser finds no role or no
+// benefit. A missing folder or file is an error wrapping fs.ErrNotExist.
+func Invest(dir string) (map[string]Metric, error) {
+	counts := map[string]*confusion{}
+	count := func(key string, predicted, actual bool) {
+		c := counts[key]
+		if c == nil {
+			c = &confusion{}
+			counts[key] = c
+		}
+		c.add(predicted, actual)
+	}
+	if err := investUStAI(filepath.Join(dir, "invest", "ustai.csv"), count); err != nil {
+		return nil, err
+	}
+	if err := investBacklogs(filepath.Join(dir, "invest", "stories"), count); err != nil {
+		return nil, err
+	}
+	out := make(map[string]Metric, len(counts))
+	for k, c := range counts {
+		out[k] = NewMetric(c.tp, c.fp, c.fn)
+	}
+	return out, nil
+}
+
+type confusion struct{ tp, fp, fn, tn int }
+
+func (c *confusion) add(predicted, actual bool) {
+	switch {
+	case predicted && actual:
+		c.tp++
+	case predicted:
+		c.fp++
+	case actual:
+		c.fn++
+	default:
+		c.tn++
+	}
+}
+
+// ustaiStory is one row of ustai.csv.
+type ustaiStory struct {
+	id, set, text string
+	labels        map[string]string // criterion → normalised label
+}
+
+func investUStAI(path string, count func(string, bool, bool)) error {
+	rows, err := readUStAI(path)
+	if err != nil {
+		return err
+	}
+	opts := checks.DefaultOptions()
+	for _, r := range rows {
+		is := domain.Issue{Key: r.id, Type: domain.TypeStory, Summary: r.text}
+		res := checks.Check(&is, opts)
+		found := map[string]bool{}
+		for _, f := range res.Findings {
+			// An info-level atomic finding is a hint (named items that
+			// scope one feature), not a claim that the story joins two.
+			if f.Criterion == InvestAtomic && f.Severity == domain.SeverityInfo {
+				continue
+			}
+			found[f.Criterion] = true
+			// UStAI's Estimatable is the INVEST E: vague terms and open
+			// questions (criterion unambiguous) count as well as
+			// placeholders and size.
+			if f.Letter == "E" {
+				found[InvestEstimatable] = true
+			}
+		}
+		for _, col := range ustaiColumns {
+			label, ok := r.labels[col.criterion]
+			if !ok || col.criterion == InvestUnique {
+				continue
+			}
+			count(col.criterion, found[col.criterion], label != col.good && label != "yes")
+		}
+	}
+	near := nearDuplicates(rows)
+	for _, r := range rows {
+		if label, ok := r.labels[InvestUnique]; ok {
+			count(InvestUnique, near[r.id], label != "unique")
+		}
+	}
+	return nil
+}
+
+// nearDuplicates indexes the stories of each abstract (the set they were
+// generated from) and reports those with a Near candidate. The role is
+// left out of the indexed text: the same story for another role is a
+// duplicate too.
+func nearDuplicates(rows []ustaiStory) map[string]bool {
+	bySet := map[string][]ustaiStory{}
+	var sets []string
+	for _, r := range rows {
+		if _, ok := bySet[r.set]; !ok {
+			sets = append(sets, r.set)
+		}
+		bySet[r.set] = append(bySet[r.set], r)
+	}
+	sort.Strings(sets)
+	near := map[string]bool{}
+	for _, s := range sets {
+		x := dupes.New(dupes.DefaultOptions())
+		issues := make([]domain.Issue, 0, len(bySet[s]))
+		for _, r := range bySet[s] {
+			text := r.text
+			if p, ok := story.Parse(text, domain.FieldSummary); ok && p.MeansSpan != nil {
+				text = text[p.MeansSpan.Start:]
+			}
+			is := domain.Issue{Key: r.id, Summary: text}
+			issues = append(issues, is)
+			x.Add(is)
+		}
+		for _, is := range issues {
+			if c := x.Query(is, 1); len(c) > 0 && c[0].Near {
+				near[is.Key] = true
+			}
+		}
+	}
+	return near
+}
+
+func readUStAI(path string) ([]ustaiStory, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("invest: open ustai: %w", err)
+	}
+	defer f.Close()
+	cr := csv.NewReader(f)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("invest: read ustai header: %w", err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+	}
+	need := []string{"id", "user story"}
+	for _, c := range ustaiColumns {
+		need = append(need, c.column)
+	}
+	for _, n := range need {
+		if _, ok := col[n]; !ok {
+			return nil, fmt.Errorf("invest: ustai has no %q column", n)
+		}
+	}
+	setCol, hasSet := col["abstract"]
+	var rows []ustaiStory
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("invest: read ustai: %w", err)
+		}
+		get := func(i int) string {
+			if i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		r := ustaiStory{id: get(col["id"]), text: get(col["user story"]), labels: map[string]string{}}
+		if hasSet {
+			r.set = get(setCol)
+		}
+		if r.text == "" {
+			continue
+		}
+		for _, c := range ustaiColumns {
+			if v := normaliseLabel(get(col[c.column])); v != "" {
+				r.labels[c.criterion] = v
+			}
+		}
+		rows = append(rows, r)
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("invest: ustai %s has no stories", path)
+	}
+	return rows, nil
+}
+
+// normaliseLabel lowercases a label and joins its words with "_".
+func normaliseLabel(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+// doccanoLine is one story of a doccano export.
+type doccanoLine struct {
+	Text     string `json:"text"`
+	Entities []struct {
+		Label string `json:"label"`
+		Start int    `json:"start_offset"`
+		End   int    `json:"end_offset"`
+	} `json:"entities"`
+}
+
+func investBacklogs(dir string, count func(string, bool, bool)) error {
+	files, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	if err != nil {
+		return fmt.Errorf("invest: list backlogs: %w", err)
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("invest: no backlogs in %s: %w", dir, fs.ErrNotExist)
+	}
+	sort.Strings(files)
+	for _, path := range files {
+		if err := investBacklog(path, count); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func investBacklog(path string, count func(string, bool, bool)) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("invest: open backlog: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
+	for n := 1; sc.Scan(); n++ {
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		var l doccanoLine
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			return fmt.Errorf("invest: %s line %d: %w", filepath.Base(path), n, err)
+		}
+		var role, benefit *domain.Span
+		for _, e := range l.Entities {
+			s := &domain.Span{Start: e.Start, End: e.End}
+			switch e.Label {
+			case "Persona":
+				role = s
+			case "Benefit":
+				benefit = s
+			}
+		}
+		p, ok := story.Parse(l.Text, domain.FieldSummary)
+		if !ok {
+			p = story.Parsed{}
+		}
+		count(InvestHasRole, p.RoleSpan == nil, role == nil)
+		count(InvestHasBenefit, p.BenefitSpan == nil, benefit == nil)
+		countSpan(count, InvestRoleSpan, p.RoleSpan, role)
+		countSpan(count, InvestBenefitSpan, p.BenefitSpan, benefit)
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("invest: read %s: %w", filepath.Base(path), err)
+	}
+	return nil
+}
+
+// countSpan scores one extracted span against the labelled one.
+func countSpan(count func(string, bool, bool), key string, got, want *domain.Span) {
+	switch {
+	case got != nil && want != nil && iou(*got, *want) >= spanIoU:
+		count(key, true, true)
+	case got != nil && want != nil:
+		count(key, true, false) // a wrong span…
+		count(key, false, true) // …and a missed one
+	default:
+		count(key, got != nil, want != nil)
+	}
+}
+
+func iou(a, b domain.Span) float64 {
+	inter := min(a.End, b.End) - max(a.Start, b.Start)
+	if inter <= 0 {
+		return 0
+	}
+	union := max(a.End, b.End) - min(a.Start, b.Start)
+	return float64(inter) / float64(union)
+}

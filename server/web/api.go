@@ -1,0 +1,368 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/backlogai/backlogai/server/backlog"
+	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/store"
+)
+
+// jiraContext is the context claim of tokens Jira issues to our iframes.
+type jiraContext struct {
+	Jira struct {
+		Issue struct {
+			Key string `json:"key"`
+			ID  string `json:"id"`
+		} `json:"issue"`
+		Project struct {
+			Key string `json:"key"`
+			ID  string `json:"id"`
+		} `json:"project"`
+	} `json:"jira"`
+}
+
+func contextOf(c echo.Context) jiraContext {
+	var jc jiraContext
+	if id := identity(c); id != nil && len(id.Context) > 0 {
+		json.Unmarshal(id.Context, &jc)
+	}
+	return jc
+}
+
+// projectParam returns the project of the URL after checking that the
+// token was issued for a page of that project: a user reaches only the
+// project (or the issue's project) Jira opened our page for.
+func projectParam(c echo.Context) (string, error) {
+	key := c.Param("project")
+	if !validKey(key) {
+		return "", BadRequest("invalid project key")
+	}
+	jc := contextOf(c)
+	pk := jc.Jira.Project.Key
+	if pk == "" && jc.Jira.Issue.Key != "" {
+		pk = projectOfIssue(jc.Jira.Issue.Key)
+	}
+	if pk != key {
+		return "", &APIError{Status: http.StatusForbidden, Code: "forbidden", Message: "This page was not opened for that project."}
+	}
+	return key, nil
+}
+
+// issueParam returns the issue of the URL, which must belong to the page's
+// project (or be the page's issue).
+func issueParam(c echo.Context) (string, error) {
+	key := c.Param("issue")
+	if !validKey(key) || !strings.Contains(key, "-") {
+		return "", BadRequest("invalid issue key")
+	}
+	jc := contextOf(c)
+	if jc.Jira.Issue.Key == key {
+		return key, nil
+	}
+	if pk := jc.Jira.Project.Key; pk != "" && projectOfIssue(key) == pk {
+		return key, nil
+	}
+	return "", &APIError{Status: http.StatusForbidden, Code: "forbidden", Message: "This page was not opened for that issue."}
+}
+
+func projectOfIssue(key string) string {
+	p, _, _ := strings.Cut(key, "-")
+	return p
+}
+
+func validKey(k string) bool {
+	if k == "" || len(k) > 255 {
+		return false
+	}
+	for _, r := range k {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func decodeJSON(c echo.Context, v any) error {
+	dec := json.NewDecoder(c.Request().Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return BadRequest("the request body is not valid JSON for this call")
+	}
+	return nil
+}
+
+// webhookHandler persists a Jira webhook and answers at once.
+func (s *Server) webhookHandler(c echo.Context) error {
+	raw, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return err
+	}
+	if s.Backlog == nil {
+		return s.webhook(c) // no sync service: acknowledge only
+	}
+	res, err := s.Backlog.AcceptWebhook(c.Request().Context(), identity(c).Tenant, c.Request().Header.Get("X-Atlassian-Webhook-Identifier"), raw)
+	if err != nil {
+		if errors.Is(err, domain.ErrInvalid) {
+			return BadRequest("webhook body must be a Jira issue event")
+		}
+		return err
+	}
+	s.log(c).Debug("webhook accepted", "result", res)
+	c.Response().Header().Set("X-BacklogAI-Webhook", string(res))
+	return c.NoContent(http.StatusNoContent)
+}
+
+type statusResponse struct {
+	Project string            `json:"project"`
+	Active  bool              `json:"active"`
+	Scan    *backlog.Progress `json:"scan,omitempty"`
+}
+
+func (s *Server) projectStatus(c echo.Context) error {
+	key, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	t := identity(c).Tenant
+	out := statusResponse{Project: key}
+	p, err := s.Store.Tenant(t).Project(ctx, key)
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
+		return err
+	}
+	if p != nil {
+		out.Active = p.Active
+		if pr, err := s.Backlog.ScanProgress(ctx, t, key); err == nil {
+			out.Scan = pr
+		}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// activate turns the project on and starts its first full scan.
+func (s *Server) activate(c echo.Context) error {
+	key, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	t := identity(c).Tenant
+	jc := contextOf(c)
+	if _, err := s.Backlog.Activate(ctx, t, key, jc.Jira.Project.ID, ""); err != nil {
+		return err
+	}
+	pr, _ := s.Backlog.ScanProgress(ctx, t, key)
+	return c.JSON(http.StatusAccepted, statusResponse{Project: key, Active: true, Scan: pr})
+}
+
+func (s *Server) rescan(c echo.Context) error {
+	key, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	pr, err := s.Backlog.StartScan(c.Request().Context(), identity(c).Tenant, key)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, map[string]any{"project": key, "state": pr.State})
+}
+
+type backlogRow struct {
+	Key      string   `json:"key"`
+	Summary  string   `json:"summary"`
+	Type     string   `json:"type"`
+	Score    int      `json:"score"`
+	Moscow   string   `json:"moscow"`
+	Quality  int      `json:"quality"`
+	Estimate *float64 `json:"estimate"`
+	Flags    []string `json:"flags"`
+}
+
+func (s *Server) backlogPage(c echo.Context) error {
+	key, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	q := store.BacklogQuery{Sort: c.QueryParam("sort"), Asc: c.QueryParam("dir") == "asc", Moscow: c.QueryParam("moscow"),
+		Flag: c.QueryParam("flag"), Type: c.QueryParam("type"), Text: c.QueryParam("q"), OpenOnly: c.QueryParam("all") != "1"}
+	q.Offset, _ = strconv.Atoi(c.QueryParam("offset"))
+	q.Limit, _ = strconv.Atoi(c.QueryParam("limit"))
+	if q.Offset < 0 {
+		q.Offset = 0
+	}
+	rows, total, err := s.Store.Tenant(identity(c).Tenant).Backlog(c.Request().Context(), key, q)
+	if err != nil {
+		return err
+	}
+	out := make([]backlogRow, len(rows))
+	for i, r := range rows {
+		out[i] = backlogRow{Key: r.Key, Summary: r.Summary, Type: r.Type, Score: int(math.Floor(r.Score)), Moscow: r.Moscow,
+			Quality: r.Quality, Estimate: r.Estimate, Flags: r.Flags}
+		if out[i].Flags == nil {
+			out[i].Flags = []string{}
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"rows": out, "total": total, "offset": q.Offset})
+}
+
+func (s *Server) issueDetail(c echo.Context) error {
+	key, err := issueParam(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	ts := s.Store.Tenant(identity(c).Tenant)
+	r, err := ts.Result(ctx, key)
+	if errors.Is(err, domain.ErrNotFound) {
+		return c.JSON(http.StatusOK, map[string]any{"key": key, "analysed": false})
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"key": key, "analysed": r.Analysis != nil, "issue": r.Issue, "analysis": r.Analysis})
+}
+
+type overrideRequest struct {
+	Moscow string `json:"moscow"`
+	Reason string `json:"reason"`
+}
+
+func (s *Server) setOverride(c echo.Context) error {
+	key, err := issueParam(c)
+	if err != nil {
+		return err
+	}
+	var req overrideRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	id := identity(c)
+	ctx := c.Request().Context()
+	ts := s.Store.Tenant(id.Tenant)
+	err = ts.SetOverride(ctx, key, domain.Override{Moscow: domain.Moscow(req.Moscow), Reason: strings.TrimSpace(req.Reason), AccountID: id.AccountID})
+	if errors.Is(err, domain.ErrInvalid) {
+		return BadRequest("choose Must, Should, Could or Won't and give a reason")
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.Backlog.Reanalyse(ctx, id.Tenant, projectOfIssue(key), key); err != nil {
+		return err
+	}
+	return s.issueDetail(c)
+}
+
+func (s *Server) clearOverride(c echo.Context) error {
+	key, err := issueParam(c)
+	if err != nil {
+		return err
+	}
+	id := identity(c)
+	ctx := c.Request().Context()
+	if err := s.Store.Tenant(id.Tenant).ClearOverride(ctx, key); err != nil {
+		return err
+	}
+	if err := s.Backlog.Reanalyse(ctx, id.Tenant, projectOfIssue(key), key); err != nil {
+		return err
+	}
+	return s.issueDetail(c)
+}
+
+func (s *Server) getStrategy(c echo.Context) error {
+	key, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	ts := s.Store.Tenant(identity(c).Tenant)
+	p, err := ts.Project(c.Request().Context(), key)
+	if errors.Is(err, domain.ErrNotFound) {
+		return c.JSON(http.StatusOK, domain.DefaultStrategy())
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, p.Strategy)
+}
+
+func (s *Server) putStrategy(c echo.Context) error {
+	key, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	var st domain.Strategy
+	if err := decodeJSON(c, &st); err != nil {
+		return err
+	}
+	if msg := validateStrategy(&st); msg != "" {
+		return BadRequest(msg)
+	}
+	ctx := c.Request().Context()
+	t := identity(c).Tenant
+	ts := s.Store.Tenant(t)
+	if _, err := ts.EnsureProject(ctx, key, contextOf(c).Jira.Project.ID, ""); err != nil {
+		return err
+	}
+	if err := ts.SetStrategy(ctx, key, st); err != nil {
+		return err
+	}
+	if err := s.Backlog.QueueRescore(ctx, t, key); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, st)
+}
+
+func validateStrategy(st *domain.Strategy) string {
+	sum := 0.0
+	for _, w := range st.Weights {
+		if w < 0 || w > 10 {
+			return "pillar weights must be between 0 and 10"
+		}
+		sum += w
+	}
+	if sum == 0 {
+		return "at least one pillar needs a weight above 0"
+	}
+	switch st.Mode {
+	case "":
+		st.Mode = domain.MoscowThresholds
+	case domain.MoscowThresholds, domain.MoscowCapacity:
+	default:
+		return "mode must be thresholds or capacity"
+	}
+	if st.Thresholds == [3]float64{} {
+		st.Thresholds = domain.DefaultStrategy().Thresholds
+	}
+	t := st.Thresholds
+	if !(t[0] <= 100 && t[0] >= t[1] && t[1] >= t[2] && t[2] >= 0) {
+		return "thresholds must satisfy 100 ≥ Must ≥ Should ≥ Could ≥ 0"
+	}
+	if st.Mode == domain.MoscowCapacity && !(st.Capacity > 0) {
+		return "capacity mode needs a capacity in story points"
+	}
+	if len(st.Vision) > 4000 || len(st.Objectives) > 50 || len(st.Competitors) > 50 {
+		return "vision, objectives or competitors are too long"
+	}
+	if st.SplitThreshold <= 0 {
+		st.SplitThreshold = 8
+	}
+	if st.QualityBar <= 0 {
+		st.QualityBar = 70
+	}
+	if st.StaleDays <= 0 {
+		st.StaleDays = 90
+	}
+	return ""
+}
