@@ -53,6 +53,7 @@ type demoIssue struct {
 	fi     FixtureIssue
 	parent *demoIssue
 	era    demoEra
+	after  *demoIssue // filed after this one (a duplicate after its original)
 }
 
 type demoLink struct {
@@ -400,7 +401,7 @@ func BuildDemo() *Fixture {
 		if orig.is.era > era {
 			era = orig.is.era
 		}
-		dup := b.add(&demoIssue{era: era, fi: fi})
+		dup := b.add(&demoIssue{era: era, fi: fi, after: orig.is})
 		if b.chance(0.5) {
 			dup.parent = orig.is.parent
 		}
@@ -465,6 +466,9 @@ func (b *demoBuilder) schedule(pm, po string, devs []string) {
 		}
 		from, to := eraWindow(is.era)
 		fi.Created = b.between(from, to)
+		if is.after != nil && !fi.Created.After(is.after.fi.Created) {
+			fi.Created = b.between(is.after.fi.Created.AddDate(0, 0, 7), is.after.fi.Created.AddDate(0, 0, 60))
+		}
 		weak := fi.Type == "Story" && len(fi.Components) == 0
 		switch {
 		case fi.Type == "Epic":

@@ -24,7 +24,7 @@ const (
 // is a route pattern as Stats names them ("POST /rest/api/3/search/jql"),
 // a path pattern matching any method ("/rest/api/3/search/jql"), or "" or
 // "*" for every REST endpoint. Probability 0 means always; Count > 0 stops
-// a rule after that many hits.
+// a rule after that many hits (Faults() then shows it as -1, spent).
 type Faults struct {
 	Throttle []ThrottleRule `json:"throttle,omitempty"`
 	Errors   []ErrorRule    `json:"errors,omitempty"`

@@ -111,7 +111,7 @@ func (s *Server) webhookHandler(c echo.Context) error {
 		return err
 	}
 	if s.Backlog == nil {
-		return s.webhook(c) // no sync service: acknowledge only
+		return acknowledgeWebhook(c, raw) // no sync service: validate and acknowledge
 	}
 	res, err := s.Backlog.AcceptWebhook(c.Request().Context(), identity(c).Tenant, c.Request().Header.Get("X-Atlassian-Webhook-Identifier"), raw)
 	if err != nil {
