@@ -532,6 +532,11 @@ func (b *demoBuilder) schedule(pm, po string, devs []string) {
 		if fi.Updated.Before(fi.Created) {
 			fi.Updated = fi.Created
 		}
+		// Nothing is updated after the fixture's "now": a real edit made
+		// later must look newer than every stored state.
+		if fi.Updated.After(demoNow) {
+			fi.Updated = demoNow
+		}
 		// Fix versions follow the release after the work was done.
 		switch {
 		case fi.Status == "Done" && fi.Type != "Epic":
@@ -575,6 +580,9 @@ func (b *demoBuilder) schedule(pm, po string, devs []string) {
 	for _, is := range b.issues {
 		if is.fi.Updated.Before(is.fi.Created) {
 			is.fi.Updated = is.fi.Created
+		}
+		if is.fi.Updated.After(demoNow) {
+			is.fi.Updated = demoNow
 		}
 	}
 }

@@ -103,11 +103,16 @@ func (ts *TenantStore) Enqueue(ctx context.Context, jobs ...NewJob) (int, error)
 		}
 		rows[i] = r
 	}
-	res := ts.s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&rows, 200)
-	if res.Error != nil {
-		return 0, fmt.Errorf("store: enqueue: %w", res.Error)
+	var n int64
+	err := retry(ctx, func() error {
+		res := ts.s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&rows, 200)
+		n = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: enqueue: %w", err)
 	}
-	return int(res.RowsAffected), nil
+	return int(n), nil
 }
 
 // CancelJobs deletes the tenant's queued and running jobs (uninstall).
@@ -202,11 +207,16 @@ func (s *Store) ClaimJobs(ctx context.Context, tenantID int64, worker string, n 
 // CompleteJob removes a finished job. It reports false when the job was no
 // longer held by worker (lease lost, or cancelled by an uninstall).
 func (s *Store) CompleteJob(ctx context.Context, id int64, worker string) (bool, error) {
-	res := s.db.WithContext(ctx).Where("id = ? AND locked_by = ? AND state = ?", id, worker, JobRunning).Delete(&jobRow{})
-	if res.Error != nil {
-		return false, fmt.Errorf("store: complete job: %w", res.Error)
+	var n int64
+	err := retry(ctx, func() error {
+		res := s.db.WithContext(ctx).Where("id = ? AND locked_by = ? AND state = ?", id, worker, JobRunning).Delete(&jobRow{})
+		n = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: complete job: %w", err)
 	}
-	return res.RowsAffected == 1, nil
+	return n == 1, nil
 }
 
 // StillHeld reports whether worker still holds the job (checked before a
@@ -239,10 +249,12 @@ func (s *Store) RetryJob(ctx context.Context, j Job, worker, reason string, retr
 	if j.DedupeKey != "" {
 		slot = j.DedupeKey
 	}
-	err := s.db.WithContext(ctx).Table("jobs").Where("id = ? AND locked_by = ?", j.ID, worker).Updates(map[string]any{
-		"state": JobQueued, "run_at": retryAt.UTC(), "last_error": reason, "locked_by": "", "locked_until": nil,
-		"coalesce_slot": slot, "updated_at": now,
-	}).Error
+	err := retry(ctx, func() error {
+		return s.db.WithContext(ctx).Table("jobs").Where("id = ? AND locked_by = ?", j.ID, worker).Updates(map[string]any{
+			"state": JobQueued, "run_at": retryAt.UTC(), "last_error": reason, "locked_by": "", "locked_until": nil,
+			"coalesce_slot": slot, "updated_at": now,
+		}).Error
+	})
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		_, err = s.CompleteJob(ctx, j.ID, worker)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -118,14 +119,19 @@ func (ts *TenantStore) SaveResults(ctx context.Context, project string, in []Res
 		}
 		rows = append(rows, r)
 	}
-	cols := []string{"project_key", "issue_id", "issue_type", "summary", "is_open", "deleted", "issue", "jira_updated", "analysed_at"}
+	cols := []string{"project_key", "issue_id", "issue_type", "summary", "is_open", "deleted", "issue", "analysed_at"}
 	if in[0].Analysis != nil {
 		cols = append(cols, "score", "moscow", "quality", "estimate", "flags", "analysis", "analysis_hash")
 	}
-	err := ts.s.db.WithContext(ctx).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "tenant_id"}, {Name: "issue_key"}},
-		DoUpdates: clause.AssignmentColumns(cols),
-	}).CreateInBatches(&rows, 200).Error
+	// Rows in key order take locks in one order across replicas, which
+	// keeps upserts from deadlocking each other.
+	slices.SortFunc(rows, func(a, b resultRow) int { return strings.Compare(a.IssueKey, b.IssueKey) })
+	err := retry(ctx, func() error {
+		return ts.s.db.WithContext(ctx).Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "tenant_id"}, {Name: "issue_key"}},
+			DoUpdates: ts.s.forwardOnly(cols),
+		}).CreateInBatches(&rows, 200).Error
+	})
 	if err != nil {
 		return fmt.Errorf("store: save results: %w", err)
 	}
@@ -281,4 +287,24 @@ func (ts *TenantStore) TombstoneUnseen(ctx context.Context, project string, sinc
 		return 0, fmt.Errorf("store: tombstone unseen: %w", res.Error)
 	}
 	return res.RowsAffected, nil
+}
+
+// forwardOnly builds upsert assignments that replace a stored issue only
+// with a state at least as recent in Jira (its "updated" time): replicas
+// that fetched an issue at different moments may save out of order, and
+// the older state must not win. jira_updated is assigned last because
+// MySQL evaluates assignments left to right.
+func (s *Store) forwardOnly(cols []string) clause.Set {
+	newer := "excluded.jira_updated IS NULL OR issue_results.jira_updated IS NULL OR excluded.jira_updated >= issue_results.jira_updated"
+	val := func(c string) string { return "excluded." + c }
+	if s.driver == "mysql" {
+		newer = "VALUES(jira_updated) IS NULL OR jira_updated IS NULL OR VALUES(jira_updated) >= jira_updated"
+		val = func(c string) string { return "VALUES(" + c + ")" }
+	}
+	set := make(clause.Set, 0, len(cols)+1)
+	for _, c := range append(cols, "jira_updated") {
+		set = append(set, clause.Assignment{Column: clause.Column{Name: c},
+			Value: gorm.Expr("CASE WHEN " + newer + " THEN " + val(c) + " ELSE " + c + " END")})
+	}
+	return set
 }

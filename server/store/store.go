@@ -117,12 +117,16 @@ func (s *Store) Close() error {
 	return sqlDB.Close()
 }
 
-// WithTx runs fn in a transaction; fn's Store uses that transaction.
+// WithTx runs fn in a transaction; fn's Store uses that transaction. A
+// transaction aborted by a deadlock or lock timeout runs again, so fn must
+// not have effects outside the database.
 func (s *Store) WithTx(ctx context.Context, fn func(tx *Store) error) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		c := *s
-		c.db = tx
-		return fn(&c)
+	return retry(ctx, func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			c := *s
+			c.db = tx
+			return fn(&c)
+		})
 	})
 }
 

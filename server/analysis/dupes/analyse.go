@@ -52,6 +52,9 @@ func (an *analyser) field(s string, f int) int {
 	if f == fieldDescription {
 		limit -= an.a.lenD
 	}
+	if limit <= 0 {
+		return 0 // the rest of a huge paste is not read at all
+	}
 	n := 0
 	prev := ""
 	text.Each(s, func(term, word string) {
@@ -96,11 +99,14 @@ func (an *analyser) add(term, word string, f int) {
 }
 
 // isFrame reports whether a line is a stack frame: "at pkg.Class.method(…)"
-// (Java, Scala, .NET, JavaScript) or `File "x.py", line 3` (Python).
+// (Java, Scala, .NET), "at fn (file.js:3:9)" (JavaScript) or
+// `File "x.py", line 3` (Python).
 func isFrame(line string) bool {
 	l := strings.TrimSpace(line)
 	if rest, ok := strings.CutPrefix(l, "at "); ok {
-		return strings.IndexByte(rest, '(') > 0 && strings.IndexByte(rest, ' ') != 0
+		name, _, found := strings.Cut(rest, "(")
+		name = strings.TrimSpace(name)
+		return found && name != "" && !strings.ContainsAny(name, " \t")
 	}
 	return strings.HasPrefix(l, `File "`) && strings.Contains(l, `", line `)
 }

@@ -98,7 +98,7 @@ func (x *Index) newQueryLocked(ids []int32, tfs []tf, l fieldLens) query {
 			q.terms = append(q.terms, qterm{id: tid, w: w, tfq: tfs[i]})
 		}
 	}
-	// Weightiest first: search relies on this order.
+	// Keep the weightiest terms when the query is too long.
 	sort.Slice(q.terms, func(i, j int) bool { return q.terms[i].w > q.terms[j].w })
 	if o := &x.opt; o.MaxQueryTerms > 0 && len(q.terms) > o.MaxQueryTerms {
 		q.terms = q.terms[:o.MaxQueryTerms]
@@ -134,67 +134,7 @@ func (x *Index) selfScoreLocked(id int32) float64 {
 
 // scratch is per-query working memory, pooled.
 type scratch struct {
-	acc     []float32 // by doc id, zero between queries
-	touched []int32   // docs with acc > 0
-	cands   []int32
-}
-
-// champions tracks k docs with high partial scores. Scores only grow, so
-// min, the smallest score recorded for them, never exceeds the k-th best
-// current score: a safe pruning bound that costs O(1) per posting.
-type champions struct {
-	ids  []int32
-	vals []float32
-	min  float32 // 0 until k docs are held
-	off  bool    // k too large to prune
-}
-
-// maxChampions is the largest k pruned; beyond it the linear scans of
-// offer cost more than pruning saves.
-const maxChampions = 100
-
-func newChampions(k int) *champions {
-	if k > maxChampions {
-		return &champions{off: true}
-	}
-	return &champions{ids: make([]int32, 0, k), vals: make([]float32, 0, k)}
-}
-
-// offer records doc id's new score v, known to be above min.
-func (c *champions) offer(id int32, v float32) {
-	if c.off {
-		return
-	}
-	at := -1
-	for i, d := range c.ids {
-		if d == id {
-			at = i
-			break
-		}
-	}
-	switch {
-	case at >= 0:
-		c.vals[at] = v
-	case len(c.ids) < cap(c.ids):
-		c.ids = append(c.ids, id)
-		c.vals = append(c.vals, v)
-		if len(c.ids) < cap(c.ids) {
-			return
-		}
-	default:
-		lo := 0
-		for i, val := range c.vals {
-			if val < c.vals[lo] {
-				lo = i
-			}
-		}
-		c.ids[lo], c.vals[lo] = id, v
-	}
-	m := c.vals[0]
-	for _, val := range c.vals[1:] {
-		m = min(m, val)
-	}
-	c.min = m
+	acc []float32 // by doc id, zero between queries
 }
 
 func (x *Index) searchLocked(q query, exclude int32, k int) []domain.Candidate {

@@ -19,7 +19,7 @@ func TestEachExactTerm(t *testing.T) {
 		{"Update the year to 2022", true, []string{"2022"}},
 		{"utf-8x and s3a-12b are not keys", false, nil},
 		{"version v2.0.1 and V3", false, []string{"2.0.1"}},
-		{"at 10:58.787 on 2021-10-27", false, []string{"2021-10"}[:0]},
+		{"at 10:58.787 on 2021-10-27", false, nil},
 		{"image apache/hadoop:3.3.1", false, []string{"3.3.1"}},
 		{"build 4.1.46Final", true, []string{"4.1.46"}},
 		{"s3a 64bit 2x", true, nil},
@@ -41,11 +41,12 @@ func TestEachExactTerm(t *testing.T) {
 func TestIsFrame(t *testing.T) {
 	tests := map[string]bool{
 		"\tat org.apache.hadoop.fs.FileSystem.get(FileSystem.java:123)": true,
-		"    at Object.<anonymous> (/app/index.js:3:9)":                   true,
-		`  File "/usr/lib/python3/x.py", line 12, in main`:                true,
-		"at the end of the script (see below)":                            true,
-		"Caused by: java.io.IOException: boom":                            false,
-		"We looked at it yesterday":                                       false,
+		"    at Object.<anonymous> (/app/index.js:3:9)":                 true,
+		`  File "/usr/lib/python3/x.py", line 12, in main`:              true,
+		"at the end of the script (see below)":                          false,
+		"at org.Foo.bar(Foo.java:1) ~[foo.jar:?]":                       true,
+		"Caused by: java.io.IOException: boom":                          false,
+		"We looked at it yesterday":                                     false,
 	}
 	for in, want := range tests {
 		if got := isFrame(in); got != want {
