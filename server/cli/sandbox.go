@@ -86,6 +86,7 @@ func StartSandbox(ctx context.Context, o SandboxOptions) (*Sandbox, error) {
 	}()
 	so := o.Start
 	so.Listener = appL
+	so.SandboxHost = emu
 	app, err := Start(ctx, &cfg, o.Logger, so)
 	if err != nil {
 		cancel()

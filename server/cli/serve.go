@@ -51,6 +51,8 @@ type StartOptions struct {
 	PageBudget, AnalyseChunk int
 	// NoReconcile turns the periodic reconciliation off (tests drive it).
 	NoReconcile bool
+	// SandboxHost is the emulated Jira when running the sandbox.
+	SandboxHost web.SandboxHost
 }
 
 // Start builds and starts the app; it binds the port before returning, so
@@ -77,6 +79,14 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 	keeper := &backlog.Service{Store: st, AppKey: cfg.AppKey, HTTP: &http.Client{Timeout: 60 * time.Second}, Waker: pool, Logger: log,
 		PageBudget: o.PageBudget, AnalyseChunk: o.AnalyseChunk}
 	pool.Handlers = keeper.Handlers()
+	gen, err := newGenerator(cfg, st, keeper, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	for kind, h := range gen.Handlers() {
+		pool.Handlers[kind] = h
+	}
 	srv, err := web.New(web.Deps{
 		Config:        cfg,
 		Store:         st,
@@ -85,11 +95,13 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 		Install: &connect.InstallVerifier{
 			KeysURL: cfg.ConnectKeysURL, HTTP: keysHTTP, AllowedHosts: cfg.AllowedJiraHosts, BaseURL: cfg.BaseURL,
 		},
-		Backlog:    keeper,
-		Hooks:      web.Hooks{OnUninstalled: keeper.Uninstalled},
-		Descriptor: backlogai.DescriptorTemplate,
-		Logger:     log,
-		Extra:      o.Extra,
+		Backlog:     keeper,
+		Generator:   gen,
+		SandboxHost: o.SandboxHost,
+		Hooks:       web.Hooks{OnUninstalled: keeper.Uninstalled},
+		Descriptor:  backlogai.DescriptorTemplate,
+		Logger:      log,
+		Extra:       o.Extra,
 	})
 	if err != nil {
 		st.Close()

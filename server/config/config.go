@@ -34,6 +34,15 @@ type Config struct {
 	// Sandbox runs the emulated Jira and the /sandbox shell beside the app.
 	// Only allowed in embedded (sqlite) mode.
 	Sandbox bool
+
+	// Default LLM (OpenAI or any OpenAI-compatible server); a tenant may
+	// set its own in Settings. Empty key: deterministic drafting only.
+	OpenAIKey     string
+	OpenAIBaseURL string
+	OpenAIModel   string
+	// Default research provider (SerpAPI). Empty key: no web research.
+	SerpAPIKey     string
+	SerpAPIBaseURL string
 }
 
 // Getenv is os.Getenv's shape, injected so tests need no process env.
@@ -92,6 +101,16 @@ func Load(getenv Getenv) (*Config, error) {
 	}
 	if err := c.loadKey(getenv("ENCRYPTION_KEY")); err != nil {
 		return nil, err
+	}
+	c.OpenAIKey = strings.TrimSpace(getenv("OPENAI_API_KEY"))
+	c.OpenAIBaseURL = strings.TrimSuffix(orDefault(getenv("OPENAI_BASE_URL"), "https://api.openai.com/v1"), "/")
+	c.OpenAIModel = orDefault(getenv("OPENAI_MODEL"), "gpt-4o-mini")
+	c.SerpAPIKey = strings.TrimSpace(getenv("SERPAPI_API_KEY"))
+	c.SerpAPIBaseURL = strings.TrimSuffix(orDefault(getenv("SERPAPI_BASE_URL"), "https://serpapi.com"), "/")
+	for name, v := range map[string]string{"OPENAI_BASE_URL": c.OpenAIBaseURL, "SERPAPI_BASE_URL": c.SerpAPIBaseURL} {
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("%s: %q is not an absolute http(s) URL", name, v)
+		}
 	}
 	return c, nil
 }
@@ -186,6 +205,11 @@ func (c *Config) LogValue() slog.Value {
 		slog.Int("data_retention_days", c.DataRetentionDays),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.Bool("sandbox", c.Sandbox),
+		slog.String("openai_base_url", c.OpenAIBaseURL),
+		slog.String("openai_model", c.OpenAIModel),
+		slog.Bool("openai_key_set", c.OpenAIKey != ""),
+		slog.String("serpapi_base_url", c.SerpAPIBaseURL),
+		slog.Bool("serpapi_key_set", c.SerpAPIKey != ""),
 	)
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/backlogai/backlogai/server/config"
 	"github.com/backlogai/backlogai/server/connect"
 	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/generate"
 	"github.com/backlogai/backlogai/server/store"
 )
 
@@ -54,7 +55,12 @@ type Deps struct {
 	Install       InstallVerifier
 	// Backlog keeps projects analysed (webhooks, scans, results).
 	Backlog *backlog.Service
-	Hooks   Hooks
+	// Generator drafts, improves and splits stories (see generate.go).
+	Generator *generate.Service
+	// SandboxHost is the emulated Jira in sandbox mode (nil otherwise): it
+	// signs the iframe URLs the /sandbox shell embeds.
+	SandboxHost SandboxHost
+	Hooks       Hooks
 	// Descriptor is the atlassian-connect.json template.
 	Descriptor []byte
 	Logger     *slog.Logger
@@ -140,6 +146,8 @@ func (s *Server) routes() {
 		api.PUT("/issues/:issue/override", s.appAPI(s.setOverride))
 		api.DELETE("/issues/:issue/override", s.appAPI(s.clearOverride))
 	}
+	s.uiRoutes(e, api)
+	s.generateRoutes(api)
 }
 
 // Listen binds the port synchronously, so a busy port fails at start.
