@@ -15,7 +15,7 @@ build:
 # The sandbox: the app on the embedded database, the emulated Jira with the
 # demo project, a signed install, and one URL to open.
 run: build
-	./$(BIN) serve
+	./$(BIN) sandbox
 
 # Only the app, configured from the environment (see README).
 serve: build

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"math"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -307,4 +308,37 @@ func PropertyOf(a *domain.Analysis, storyPoints *float64) Property {
 	sum := sha256.Sum256(raw)
 	p.Version = hex.EncodeToString(sum[:8])
 	return p
+}
+
+// GlanceStatus is the issue glance's status (a lozenge such as
+// "78 · Should"), set through the issue property
+// com.atlassian.jira.issue:<appKey>:<glanceKey>:status.
+type GlanceStatus struct {
+	Type  string `json:"type"` // "lozenge"
+	Value struct {
+		Label string `json:"label"`
+		Type  string `json:"type"` // lozenge appearance
+	} `json:"value"`
+}
+
+// GlanceStatusOf renders the glance label of a property.
+func GlanceStatusOf(p Property) GlanceStatus {
+	g := GlanceStatus{Type: "lozenge"}
+	g.Value.Label = strconv.Itoa(p.Score) + " · " + p.Moscow
+	switch domain.Moscow(p.Moscow) {
+	case domain.MoscowMust:
+		g.Value.Type = "success"
+	case domain.MoscowShould:
+		g.Value.Type = "inprogress"
+	case domain.MoscowCould:
+		g.Value.Type = "new"
+	default:
+		g.Value.Type = "default"
+	}
+	return g
+}
+
+// GlanceStatusKey is the property key Jira reads a glance's status from.
+func GlanceStatusKey(appKey, glanceKey string) string {
+	return "com.atlassian.jira.issue:" + appKey + ":" + glanceKey + ":status"
 }

@@ -415,22 +415,26 @@ func (s *Service) handleWriteback(ctx context.Context, t *domain.Tenant, batch [
 				ts.UpdateScan(ctx, p.Project, store.ScanUpdate{State: &done})
 				return nil
 			}
-			values := make(map[string]json.RawMessage, len(rows))
+			values := make(map[string]map[string]json.RawMessage, len(rows))
 			written := make(map[string]string, len(rows))
+			glanceKey := analysis.GlanceStatusKey(s.AppKey, GlanceModuleKey)
 			for _, r := range rows {
-				prop := analysis.PropertyOf(r.Analysis, r.Issue.StoryPoints)
-				raw, _ := json.Marshal(prop)
 				if r.Issue.ID == "" {
 					continue
 				}
-				values[r.Issue.ID] = raw
+				prop := analysis.PropertyOf(r.Analysis, r.Issue.StoryPoints)
+				raw, _ := json.Marshal(prop)
+				glance, _ := json.Marshal(analysis.GlanceStatusOf(prop))
+				// One call carries both: the JQL property and the
+				// glance's "78 · Should" label.
+				values[r.Issue.ID] = map[string]json.RawMessage{PropertyKey: raw, glanceKey: glance}
 				written[r.Issue.Key] = prop.Version
 			}
 			// Nothing reaches Jira for a tenant that uninstalled meanwhile.
 			if held, err := s.Store.StillHeld(ctx, j.ID, j.LockedBy); err != nil || !held {
 				return errCancelled
 			}
-			if err := c.SetPropertiesBulk(ctx, PropertyKey, values); err != nil {
+			if err := c.SetIssuePropertiesBulk(ctx, values); err != nil {
 				return err
 			}
 			if err := ts.MarkWritten(ctx, written); err != nil {

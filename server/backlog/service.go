@@ -25,6 +25,9 @@ import (
 // PropertyKey is the issue entity property the app writes.
 const PropertyKey = "backlogai"
 
+// GlanceModuleKey is the descriptor key of the issue glance module.
+const GlanceModuleKey = "backlogai-glance"
+
 // Job kinds.
 const (
 	KindScan      = "scan"

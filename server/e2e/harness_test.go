@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -203,8 +202,6 @@ func (e *env) property(key string) (property, bool) {
 func (e *env) requests(endpoint string) int {
 	return e.emu.Stats().ByEndpoint[endpoint].Requests
 }
-
-var _ = fmt.Sprint
 
 func listenOn(t *testing.T, addr string) net.Listener {
 	var l net.Listener

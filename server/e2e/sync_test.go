@@ -4,6 +4,7 @@ package e2e_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/backlogai/backlogai/server/cli"
-	"github.com/backlogai/backlogai/server/connect"
 	"github.com/backlogai/backlogai/server/jiraemu"
 )
 
@@ -63,6 +63,10 @@ func TestActivationScansDemoProject(t *testing.T) {
 				}
 				if p.Score != r.Score || p.Moscow != r.Moscow || p.Version == "" {
 					t.Fatalf("%s: property %+v, backlog row %+v", r.Key, p, r)
+				}
+				raw, ok := e.emu.IssueProperty(r.Key, "com.atlassian.jira.issue:backlogai:backlogai-glance:status")
+				if want := fmt.Sprintf(`"label":"%d · %s"`, r.Score, r.Moscow); !ok || !strings.Contains(string(raw), want) {
+					t.Fatalf("%s: glance status %s, want %s", r.Key, raw, want)
 				}
 			}
 			// Requests: about N/100 searches and N/100 bulk property calls.
@@ -242,6 +246,3 @@ func TestUninstallDuringScan(t *testing.T) {
 		t.Errorf("status after uninstall: %d", c)
 	}
 }
-
-var _ = strings.Contains
-var _ = connect.ContextQSH

@@ -315,13 +315,35 @@ func (c *Client) SetPropertiesBulk(ctx context.Context, propKey string, values m
 	if propKey == "" {
 		return fmt.Errorf("jira: bulk set properties: empty property key: %w", domain.ErrInvalid)
 	}
-	ids := make([]string, 0, len(values))
+	per := make(map[string]map[string]json.RawMessage, len(values))
 	for id, v := range values {
+		per[id] = map[string]json.RawMessage{propKey: v}
+	}
+	return c.SetIssuePropertiesBulk(ctx, per)
+}
+
+// maxPropsPerIssue is Jira's limit of properties per issue in one call.
+const maxPropsPerIssue = 10
+
+// SetIssuePropertiesBulk sets several properties per issue (keyed by issue
+// id, then property key) with POST /issue/properties/multi: 100 issues and
+// up to 10 properties each per call, polled like SetPropertiesBulk.
+func (c *Client) SetIssuePropertiesBulk(ctx context.Context, values map[string]map[string]json.RawMessage) error {
+	ids := make([]string, 0, len(values))
+	for id, props := range values {
 		if _, err := strconv.ParseInt(id, 10, 64); err != nil {
 			return fmt.Errorf("jira: bulk set properties: issue id %q is not numeric: %w", id, domain.ErrInvalid)
 		}
-		if _, err := propertyValue(v); err != nil {
-			return fmt.Errorf("jira: bulk set properties: issue %s: %w", id, err)
+		if len(props) == 0 || len(props) > maxPropsPerIssue {
+			return fmt.Errorf("jira: bulk set properties: issue %s: 1 to %d properties: %w", id, maxPropsPerIssue, domain.ErrInvalid)
+		}
+		for k, v := range props {
+			if k == "" {
+				return fmt.Errorf("jira: bulk set properties: empty property key: %w", domain.ErrInvalid)
+			}
+			if _, err := propertyValue(v); err != nil {
+				return fmt.Errorf("jira: bulk set properties: issue %s: %w", id, err)
+			}
 		}
 		ids = append(ids, id)
 	}
@@ -346,7 +368,7 @@ func (c *Client) SetPropertiesBulk(ctx context.Context, propKey string, values m
 		body := multiPropertiesRequest{Issues: make([]multiPropertyIssue, len(chunk))}
 		for i, id := range chunk {
 			n, _ := strconv.ParseInt(id, 10, 64)
-			body.Issues[i] = multiPropertyIssue{IssueID: n, Properties: map[string]json.RawMessage{propKey: values[id]}}
+			body.Issues[i] = multiPropertyIssue{IssueID: n, Properties: values[id]}
 		}
 		taskID, task, err := c.submitPropertiesTask(ctx, &body)
 		if err != nil {

@@ -148,6 +148,9 @@ func (s *Server) routes() {
 	}
 	s.uiRoutes(e, api)
 	s.generateRoutes(api)
+	if s.SandboxHost != nil && s.Config.Sandbox {
+		s.sandboxRoutes(e)
+	}
 }
 
 // Listen binds the port synchronously, so a busy port fails at start.
