@@ -75,7 +75,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 		return nil, err
 	}
 	keysHTTP := &http.Client{Timeout: 10 * time.Second}
-	pool := &jobs.Pool{Store: st, Logger: log, Workers: o.Workers}
+	pool := &jobs.Pool{Store: st, Logger: log, Workers: o.Workers, Lease: cfg.JobLease}
 	keeper := &backlog.Service{Store: st, AppKey: cfg.AppKey, HTTP: &http.Client{Timeout: 60 * time.Second}, Waker: pool, Logger: log,
 		PageBudget: o.PageBudget, AnalyseChunk: o.AnalyseChunk}
 	pool.Handlers = keeper.Handlers()

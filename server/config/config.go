@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/backlogai/backlogai/server/connect"
 )
@@ -34,6 +35,10 @@ type Config struct {
 	// Sandbox runs the emulated Jira and the /sandbox shell beside the app.
 	// Only allowed in embedded (sqlite) mode.
 	Sandbox bool
+
+	// JobLease bounds how long a crashed replica's jobs wait before another
+	// replica takes them over (live workers renew their leases).
+	JobLease time.Duration
 
 	// Default LLM (OpenAI or any OpenAI-compatible server); a tenant may
 	// set its own in Settings. Empty key: deterministic drafting only.
@@ -101,6 +106,14 @@ func Load(getenv Getenv) (*Config, error) {
 	}
 	if err := c.loadKey(getenv("ENCRYPTION_KEY")); err != nil {
 		return nil, err
+	}
+	c.JobLease = 30 * time.Second
+	if v := getenv("JOB_LEASE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second || d > time.Hour {
+			return nil, fmt.Errorf("JOB_LEASE: %q is not a duration between 1s and 1h (e.g. 30s)", v)
+		}
+		c.JobLease = d
 	}
 	c.OpenAIKey = strings.TrimSpace(getenv("OPENAI_API_KEY"))
 	c.OpenAIBaseURL = strings.TrimSuffix(orDefault(getenv("OPENAI_BASE_URL"), "https://api.openai.com/v1"), "/")
@@ -205,6 +218,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Int("data_retention_days", c.DataRetentionDays),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.Bool("sandbox", c.Sandbox),
+		slog.Duration("job_lease", c.JobLease),
 		slog.String("openai_base_url", c.OpenAIBaseURL),
 		slog.String("openai_model", c.OpenAIModel),
 		slog.Bool("openai_key_set", c.OpenAIKey != ""),

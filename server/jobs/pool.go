@@ -44,8 +44,10 @@ type Pool struct {
 	Workers int
 	// Batch is how many jobs a worker claims at once (default 50).
 	Batch int
-	// Lease is how long a claim lasts before another worker may take the
-	// job over (default 2 min). Handlers must finish well within it.
+	// Lease is how long a claim lasts without a heartbeat before another
+	// worker may take the job over (default 30 s). Live workers extend it
+	// every third of a lease, so it bounds recovery after a crash, not the
+	// length of a job.
 	Lease time.Duration
 	// Poll is the idle wait between looks at the queue (default 250 ms);
 	// Wake cuts it short when this process enqueues.
@@ -69,7 +71,7 @@ func (p *Pool) init() {
 			p.Batch = 50
 		}
 		if p.Lease <= 0 {
-			p.Lease = 2 * time.Minute
+			p.Lease = 30 * time.Second
 		}
 		if p.Poll <= 0 {
 			p.Poll = 250 * time.Millisecond
@@ -192,6 +194,8 @@ func (p *Pool) once1(ctx context.Context, worker string, last int64) (bool, int6
 		byKind[j.Kind] = append(byKind[j.Kind], j)
 	}
 	log := p.Logger.With("tenant_id", t.ID, "worker", worker)
+	stopBeat := p.heartbeat(ctx, worker, jobs)
+	defer stopBeat()
 	for _, kind := range order {
 		batch := byKind[kind]
 		h, ok := p.Handlers[kind]
@@ -210,6 +214,32 @@ func (p *Pool) once1(ctx context.Context, worker string, last int64) (bool, int6
 		}
 	}
 	return true, pick, nil
+}
+
+// heartbeat extends the lease of the claimed jobs until stopped.
+func (p *Pool) heartbeat(ctx context.Context, worker string, jobs []store.Job) func() {
+	ids := make([]int64, len(jobs))
+	for i, j := range jobs {
+		ids[i] = j.ID
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(p.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := p.Store.ExtendLease(ctx, worker, ids, p.Lease); err != nil && ctx.Err() == nil {
+					p.Logger.Warn("extend job lease", "worker", worker, "err", err)
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 func (p *Pool) safeCall(ctx context.Context, h Handler, t *domain.Tenant, batch []store.Job) (errs []error) {

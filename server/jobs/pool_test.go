@@ -172,3 +172,37 @@ func TestBackoff(t *testing.T) {
 		t.Errorf("jitter out of range: %v %v", lo, hi)
 	}
 }
+
+// TestHeartbeatKeepsLongJobs: a job that runs longer than the lease is not
+// taken over by another replica while its worker is alive.
+func TestHeartbeatKeepsLongJobs(t *testing.T) {
+	s := storetest.Open(t, "sqlite", nil)
+	ctx := context.Background()
+	a := tenant(t, s, "a")
+	var runs atomic.Int64
+	slow := func(ctx context.Context, tn *domain.Tenant, b []store.Job) []error {
+		runs.Add(1)
+		time.Sleep(1200 * time.Millisecond)
+		return make([]error, len(b))
+	}
+	mk := func() *jobs.Pool {
+		return &jobs.Pool{Store: s, Lease: 300 * time.Millisecond, Poll: 10 * time.Millisecond, Workers: 1,
+			Handlers: map[string]jobs.Handler{"slow": slow}}
+	}
+	p1, p2 := mk(), mk()
+	s.Tenant(a).Enqueue(ctx, store.NewJob{Kind: "slow"})
+	runCtx, cancel := context.WithCancel(ctx)
+	d1, d2 := make(chan struct{}), make(chan struct{})
+	go func() { p1.Run(runCtx); close(d1) }()
+	go func() { p2.Run(runCtx); close(d2) }()
+	waitFor(t, "job done", func() bool {
+		c, _ := s.Tenant(a).QueueCounts(ctx)
+		return runs.Load() >= 1 && c[store.JobQueued] == 0 && c[store.JobRunning] == 0
+	})
+	cancel()
+	<-d1
+	<-d2
+	if n := runs.Load(); n != 1 {
+		t.Errorf("job ran %d times: its lease was not renewed", n)
+	}
+}

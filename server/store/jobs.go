@@ -298,3 +298,16 @@ func (ts *TenantStore) QueueCounts(ctx context.Context) (map[string]int64, error
 	}
 	return out, nil
 }
+
+// ExtendLease keeps worker's claim on jobs that are still running (a
+// heartbeat from a live worker); a dead worker's leases run out instead.
+func (s *Store) ExtendLease(ctx context.Context, worker string, ids []int64, lease time.Duration) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	until := s.now().UTC().Add(lease)
+	return retry(ctx, func() error {
+		return s.db.WithContext(ctx).Table("jobs").Where("id IN ? AND locked_by = ? AND state = ?", ids, worker, JobRunning).
+			Update("locked_until", until).Error
+	})
+}
