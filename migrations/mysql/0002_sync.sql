@@ -30,6 +30,7 @@ CREATE TABLE webhook_events (
   identifier VARCHAR(255) NOT NULL,
   event VARCHAR(64) NOT NULL,
   issue_key VARCHAR(255) NOT NULL DEFAULT '',
+  batch_token VARCHAR(32) NOT NULL DEFAULT '',
   received_at DATETIME(6) NOT NULL,
   UNIQUE KEY webhook_events_ident (tenant_id, identifier),
   KEY webhook_events_received (received_at),

@@ -29,6 +29,7 @@ CREATE TABLE webhook_events (
   identifier TEXT NOT NULL,
   event TEXT NOT NULL,
   issue_key TEXT NOT NULL DEFAULT '',
+  batch_token TEXT NOT NULL DEFAULT '',
   received_at DATETIME NOT NULL,
   UNIQUE (tenant_id, identifier)
 );

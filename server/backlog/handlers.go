@@ -136,6 +136,10 @@ func (s *Service) scanFetch(ctx context.Context, t *domain.Tenant, j store.Job, 
 			if _, err := ts.TombstoneUnseen(ctx, sc.ProjectKey, sc.StartedAt); err != nil {
 				return false, err
 			}
+			// Reconciliation only needs what changed since the scan began.
+			if err := ts.SetLastSync(ctx, sc.ProjectKey, sc.StartedAt); err != nil {
+				return false, err
+			}
 			phase, zero, empty := "analyse", 0, ""
 			fetched, _ := ts.Scan(ctx, sc.ProjectKey)
 			total := sc.Total

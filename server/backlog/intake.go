@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/backlogai/backlogai/server/domain"
@@ -66,9 +67,24 @@ const (
 	WebhookIgnored   WebhookResult = "ignored"
 )
 
-// AcceptWebhook persists a Jira issue webhook and enqueues its work, in one
-// transaction, then returns: the work happens on the queue. identifier is
-// X-Atlassian-Webhook-Identifier (stable across Jira's retries).
+// webhookReq is one delivery on its way into the database.
+type webhookReq struct {
+	tenant  *domain.Tenant
+	ident   string
+	event   string
+	project string
+	key     string
+	job     *store.NewJob // nil: recorded, but nothing to do
+	result  WebhookResult
+	err     error
+	done    chan struct{}
+}
+
+// AcceptWebhook persists a Jira issue webhook and enqueues its work, then
+// returns: the work happens on the queue. identifier is
+// X-Atlassian-Webhook-Identifier (stable across Jira's retries). When the
+// intake batcher runs (RunIntake), concurrent deliveries share one
+// transaction; the call returns only once its own delivery is committed.
 func (s *Service) AcceptWebhook(ctx context.Context, t *domain.Tenant, identifier string, raw []byte) (WebhookResult, error) {
 	var body webhookBody
 	if err := json.Unmarshal(raw, &body); err != nil {
@@ -87,50 +103,138 @@ func (s *Service) AcceptWebhook(ctx context.Context, t *domain.Tenant, identifie
 	if project == "" {
 		project, _, _ = strings.Cut(body.Issue.Key, "-")
 	}
-	var result WebhookResult
-	err := s.Store.Tenant(t).WithTx(ctx, func(ts *store.TenantStore) error {
-		isNew, err := ts.RecordWebhook(ctx, identifier, body.WebhookEvent, body.Issue.Key)
-		if err != nil {
-			return err
+	req := &webhookReq{tenant: t, ident: identifier, event: body.WebhookEvent, project: project, key: body.Issue.Key, done: make(chan struct{})}
+	payload, _ := json.Marshal(issuePayload{Project: project, Key: body.Issue.Key, ID: body.Issue.ID})
+	switch body.WebhookEvent {
+	case "jira:issue_deleted":
+		req.job = &store.NewJob{Kind: KindDelete, DedupeKey: body.Issue.Key, Payload: payload, Priority: prioWebhook}
+	case "jira:issue_created":
+		req.job = &store.NewJob{Kind: KindAnalyze, DedupeKey: body.Issue.Key, Payload: payload, Priority: prioWebhook}
+	case "jira:issue_updated":
+		if mattersForAnalysis(&body) {
+			req.job = &store.NewJob{Kind: KindAnalyze, DedupeKey: body.Issue.Key, Payload: payload, Priority: prioWebhook}
 		}
-		if !isNew {
-			result = WebhookDuplicate
-			return nil
-		}
-		p, err := ts.Project(ctx, project)
-		if errors.Is(err, domain.ErrNotFound) || (err == nil && !p.Active) {
-			result = WebhookIgnored // the project is not active: nothing to keep current
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		payload, _ := json.Marshal(issuePayload{Project: project, Key: body.Issue.Key, ID: body.Issue.ID})
-		switch body.WebhookEvent {
-		case "jira:issue_deleted":
-			_, err = ts.Enqueue(ctx, store.NewJob{Kind: KindDelete, DedupeKey: body.Issue.Key, Payload: payload, Priority: prioWebhook})
-		case "jira:issue_created":
-			_, err = ts.Enqueue(ctx, store.NewJob{Kind: KindAnalyze, DedupeKey: body.Issue.Key, Payload: payload, Priority: prioWebhook})
-		case "jira:issue_updated":
-			if !mattersForAnalysis(&body) {
-				result = WebhookIgnored
-				return nil
-			}
-			_, err = ts.Enqueue(ctx, store.NewJob{Kind: KindAnalyze, DedupeKey: body.Issue.Key, Payload: payload, Priority: prioWebhook})
-		default:
-			result = WebhookIgnored
-			return nil
-		}
-		result = WebhookQueued
-		return err
-	})
-	if err != nil {
-		return "", fmt.Errorf("backlog: accept webhook: %w", err)
 	}
-	if result == WebhookQueued {
+	s.mu.Lock()
+	ch := s.intake
+	s.mu.Unlock()
+	if ch == nil {
+		s.persist(ctx, []*webhookReq{req})
+	} else {
+		select {
+		case ch <- req:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+		select {
+		case <-req.done:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	if req.err != nil {
+		return "", fmt.Errorf("backlog: accept webhook: %w", req.err)
+	}
+	if req.result == WebhookQueued {
 		s.wake()
 	}
-	return result, nil
+	return req.result, nil
+}
+
+// intakeBatch bounds one group commit.
+const intakeBatch = 256
+
+// RunIntake batches concurrent webhook deliveries into shared transactions
+// until ctx ends: one multi-row insert of the deliveries, one of the jobs,
+// one commit. Under a burst this replaces hundreds of commits a second by
+// a few dozen.
+func (s *Service) RunIntake(ctx context.Context, workers int) {
+	s.mu.Lock()
+	if s.intake == nil {
+		s.intake = make(chan *webhookReq, intakeBatch*2)
+	}
+	ch := s.intake
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	for i := 0; i < max(1, workers); i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				var first *webhookReq
+				select {
+				case <-ctx.Done():
+					return
+				case first = <-ch:
+				}
+				batch := []*webhookReq{first}
+			fill:
+				for len(batch) < intakeBatch {
+					select {
+					case r := <-ch:
+						batch = append(batch, r)
+					default:
+						break fill
+					}
+				}
+				// Requests carry their own contexts; the batch outlives a
+				// shutdown signal so that accepted work is committed.
+				s.persist(context.WithoutCancel(ctx), batch)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// persist records deliveries and enqueues their jobs, one transaction per
+// tenant, and settles every request.
+func (s *Service) persist(ctx context.Context, reqs []*webhookReq) {
+	byTenant := map[int64][]*webhookReq{}
+	for _, r := range reqs {
+		byTenant[r.tenant.ID] = append(byTenant[r.tenant.ID], r)
+	}
+	for _, group := range byTenant {
+		err := s.Store.Tenant(group[0].tenant).WithTx(ctx, func(ts *store.TenantStore) error {
+			events := make([]store.WebhookEvent, len(group))
+			for i, r := range group {
+				events[i] = store.WebhookEvent{Identifier: r.ident, Event: r.event, IssueKey: r.key}
+			}
+			fresh, err := ts.RecordWebhooks(ctx, events)
+			if err != nil {
+				return err
+			}
+			projects, err := ts.Projects(ctx)
+			if err != nil {
+				return err
+			}
+			active := map[string]bool{}
+			for _, p := range projects {
+				active[p.Key] = p.Active
+			}
+			var jobsToAdd []store.NewJob
+			claimed := map[string]bool{}
+			for _, r := range group {
+				switch {
+				case !fresh[r.ident] || claimed[r.ident]:
+					r.result = WebhookDuplicate
+				case r.job == nil || !active[r.project]:
+					r.result = WebhookIgnored // unknown event, change that does not matter, or inactive project
+				default:
+					r.result = WebhookQueued
+					jobsToAdd = append(jobsToAdd, *r.job)
+				}
+				claimed[r.ident] = true
+			}
+			_, err = ts.Enqueue(ctx, jobsToAdd...)
+			return err
+		})
+		for _, r := range group {
+			r.err = err
+			if r.done != nil {
+				close(r.done)
+			}
+		}
+	}
 }
 
 func mattersForAnalysis(b *webhookBody) bool {

@@ -65,6 +65,7 @@ type Service struct {
 	AnalyseChunk int
 
 	limiters jira.Limiters
+	intake   chan *webhookReq
 	mu       sync.Mutex
 	clients  map[string]*tenantClient
 	models   map[modelKey]*model

@@ -117,7 +117,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a := &App{Config: cfg, Store: st, Server: srv, Logger: log, Backlog: keeper, Pool: pool, listener: l, cancel: cancel,
 		URL: "http://" + l.Addr().String()}
-	a.wg.Add(4)
+	a.wg.Add(5)
+	go func() {
+		defer a.wg.Done()
+		keeper.RunIntake(runCtx, 2)
+	}()
 	go func() {
 		defer a.wg.Done()
 		pool.Run(runCtx)

@@ -33,6 +33,8 @@ type Store struct {
 	box    *secrets.Box
 	log    *slog.Logger
 	now    func() time.Time
+	// tenants caches lookups by clientKey (shared by transaction copies).
+	tenants *tenantCache
 }
 
 // Options configure Open.
@@ -102,7 +104,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("store: connect %s: %w", o.Driver, err)
 	}
-	return &Store{db: db, driver: o.Driver, box: o.Box, log: o.Logger, now: o.Now}, nil
+	return &Store{db: db, driver: o.Driver, box: o.Box, log: o.Logger, now: o.Now, tenants: &tenantCache{}}, nil
 }
 
 // Driver names the database engine.

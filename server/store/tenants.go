@@ -75,16 +75,28 @@ func (s *Store) SaveInstallation(ctx context.Context, t *domain.Tenant) (*domain
 	if err != nil {
 		return nil, fmt.Errorf("store: save installation: %w", err)
 	}
+	s.tenants.forget(t.ClientKey)
 	return s.TenantByClientKey(ctx, t.ClientKey)
 }
 
-// TenantByClientKey returns the tenant in any state, or ErrNotFound.
+// TenantByClientKey returns the tenant in any state, or ErrNotFound. It is
+// served from a short-lived cache (tenantCacheTTL); this process's own
+// lifecycle writes refresh it at once.
 func (s *Store) TenantByClientKey(ctx context.Context, clientKey string) (*domain.Tenant, error) {
+	now := s.now()
+	if t, ok := s.tenants.get(clientKey, now); ok {
+		return t, nil
+	}
 	var r tenantRow
 	if err := s.db.WithContext(ctx).Where("client_key = ?", clientKey).Take(&r).Error; err != nil {
 		return nil, notFound(err, "store: tenant")
 	}
-	return s.toDomain(&r)
+	t, err := s.toDomain(&r)
+	if err != nil {
+		return nil, err
+	}
+	s.tenants.put(t, now)
+	return t, nil
 }
 
 // TenantByID returns the tenant with that id, or ErrNotFound.
@@ -103,6 +115,7 @@ func (s *Store) SetTenantEnabled(ctx context.Context, clientKey string, enabled 
 	if enabled {
 		state = domain.TenantEnabled
 	}
+	defer s.tenants.forget(clientKey)
 	res := s.db.WithContext(ctx).Model(&tenantRow{}).
 		Where("client_key = ? AND state <> ?", clientKey, domain.TenantUninstalled).
 		Updates(map[string]any{"state": string(state), "updated_at": s.now().UTC()})
@@ -117,6 +130,7 @@ func (s *Store) SetTenantEnabled(ctx context.Context, clientKey string, enabled 
 
 // MarkUninstalled stops the tenant and schedules its data for deletion.
 func (s *Store) MarkUninstalled(ctx context.Context, clientKey string, retention time.Duration) error {
+	defer s.tenants.forget(clientKey)
 	now := s.now().UTC()
 	purge := now.Add(retention)
 	res := s.db.WithContext(ctx).Model(&tenantRow{}).Where("client_key = ?", clientKey).

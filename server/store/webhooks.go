@@ -2,11 +2,14 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 type webhookEventRow struct {
@@ -15,6 +18,7 @@ type webhookEventRow struct {
 	Identifier string
 	Event      string
 	IssueKey   string
+	BatchToken string
 	ReceivedAt time.Time
 }
 
@@ -44,4 +48,46 @@ func (s *Store) PruneWebhookEvents(ctx context.Context, olderThan time.Duration)
 		return 0, fmt.Errorf("store: prune webhook events: %w", res.Error)
 	}
 	return res.RowsAffected, nil
+}
+
+// WebhookEvent is one delivery to record.
+type WebhookEvent struct {
+	Identifier string
+	Event      string
+	IssueKey   string
+}
+
+// RecordWebhooks records many deliveries in one statement and returns the
+// identifiers that were new (Jira's retries of an earlier delivery are
+// not). Rows inserted by this call carry a fresh batch token, which is how
+// the new ones are told from those already stored.
+func (ts *TenantStore) RecordWebhooks(ctx context.Context, events []WebhookEvent) (map[string]bool, error) {
+	if len(events) == 0 {
+		return map[string]bool{}, nil
+	}
+	b := make([]byte, 12)
+	rand.Read(b)
+	token := hex.EncodeToString(b)
+	now := ts.s.now().UTC()
+	rows := make([]webhookEventRow, 0, len(events))
+	seen := make(map[string]bool, len(events))
+	for _, e := range events {
+		if seen[e.Identifier] {
+			continue
+		}
+		seen[e.Identifier] = true
+		rows = append(rows, webhookEventRow{TenantID: ts.tenantID, Identifier: e.Identifier, Event: e.Event, IssueKey: e.IssueKey, BatchToken: token, ReceivedAt: now})
+	}
+	if err := ts.s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: record webhooks: %w", err)
+	}
+	var fresh []string
+	if err := ts.q(ctx, "webhook_events").Where("batch_token = ?", token).Pluck("identifier", &fresh).Error; err != nil {
+		return nil, fmt.Errorf("store: record webhooks: %w", err)
+	}
+	out := make(map[string]bool, len(fresh))
+	for _, id := range fresh {
+		out[id] = true
+	}
+	return out, nil
 }

@@ -1,0 +1,159 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/backlogai/backlogai/server/domain"
+)
+
+// ProjectRow is the compact part of one issue's result that project-wide
+// views need (health charts, re-ranking with other weights): a few columns
+// and the fields of the stored JSON those views read, without the rest of
+// the analysis. A 10k-issue project fits in a few MB of them.
+type ProjectRow struct {
+	Key     string
+	Summary string
+	Type    string
+	Open    bool
+	// Deleted rows are tombstones: a caller keeping rows in memory drops
+	// the key.
+	Deleted bool
+	// Analysed is false for a snapshot that was not analysed yet; the
+	// fields below Analysed are then zero.
+	Analysed bool
+	Score    float64
+	Moscow   domain.Moscow
+	Quality  int
+	// Estimate is the issue's story points, else the suggestion (nil when
+	// neither); PointsSource says which ("issue", "suggestion" or "").
+	Estimate     *float64
+	PointsSource string
+	Flags        []string
+	// Pillars are the stored pillar values in domain.Pillars order.
+	Pillars      [5]float64
+	UrgencyBonus float64
+	Override     *domain.Override
+	// Letters maps INVEST letters to pass, warn or fail.
+	Letters map[string]string
+	// Near are the near-duplicate candidates.
+	Near       []domain.Candidate
+	Created    time.Time
+	Updated    time.Time
+	AnalysedAt time.Time
+}
+
+// projectRowIssue and projectRowAnalysis pick the fields ProjectRow needs
+// out of the stored JSON; decoding into them skips everything else.
+type projectRowIssue struct {
+	Created     time.Time `json:"created"`
+	Updated     time.Time `json:"updated"`
+	StoryPoints *float64  `json:"storyPoints"`
+}
+
+type projectRowAnalysis struct {
+	Score struct {
+		Pillars []struct {
+			Name  domain.PillarName `json:"name"`
+			Value float64           `json:"value"`
+		} `json:"pillars"`
+		UrgencyBonus float64          `json:"urgencyBonus"`
+		Override     *domain.Override `json:"override"`
+	} `json:"score"`
+	Check struct {
+		Letters map[string]string `json:"letters"`
+	} `json:"check"`
+	Duplicates []domain.Candidate `json:"duplicates"`
+	Estimate   struct {
+		Method string `json:"method"`
+	} `json:"estimate"`
+}
+
+// projectRowPage bounds the rows one query of ProjectRows reads.
+const projectRowPage = 1000
+
+// ProjectRows streams the project's rows (tombstones and unanalysed
+// snapshots included) changed at or after since, oldest first, in pages;
+// fn gets each page. A zero since reads the whole project. Callers that
+// keep the rows in memory re-read a short overlap before the newest
+// AnalysedAt they saw, as timestamps from several replicas are not
+// strictly ordered.
+func (ts *TenantStore) ProjectRows(ctx context.Context, project string, since time.Time, fn func([]ProjectRow) error) error {
+	const cols = "id, issue_key, summary, issue_type, is_open, deleted, score, moscow, quality, estimate, flags, issue, analysis, analysed_at"
+	var lastID int64
+	for {
+		var rows []resultRow
+		err := ts.q(ctx, "issue_results").Select(cols).
+			Where("project_key = ? AND analysed_at >= ? AND id > ?", project, since.UTC(), lastID).
+			Order("id").Limit(projectRowPage).Find(&rows).Error
+		if err != nil {
+			return fmt.Errorf("store: project rows: %w", err)
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		page := make([]ProjectRow, len(rows))
+		for i := range rows {
+			if err := decodeProjectRow(&rows[i], &page[i]); err != nil {
+				return err
+			}
+		}
+		lastID = rows[len(rows)-1].ID
+		if err := fn(page); err != nil {
+			return err
+		}
+		if len(rows) < projectRowPage {
+			return nil
+		}
+	}
+}
+
+func decodeProjectRow(r *resultRow, out *ProjectRow) error {
+	*out = ProjectRow{Key: r.IssueKey, Summary: r.Summary, Type: r.IssueType, Open: r.IsOpen, Deleted: r.Deleted,
+		AnalysedAt: r.AnalysedAt}
+	if r.Deleted {
+		return nil
+	}
+	var is projectRowIssue
+	if err := json.Unmarshal([]byte(r.Issue), &is); err != nil {
+		return fmt.Errorf("store: project rows: issue %s snapshot: %w", r.IssueKey, err)
+	}
+	out.Created, out.Updated = is.Created, is.Updated
+	if r.Analysis == "" {
+		return nil
+	}
+	var a projectRowAnalysis
+	if err := json.Unmarshal([]byte(r.Analysis), &a); err != nil {
+		return fmt.Errorf("store: project rows: issue %s analysis: %w", r.IssueKey, err)
+	}
+	out.Analysed = true
+	out.Score, out.Moscow, out.Quality, out.Estimate = r.Score, domain.Moscow(r.Moscow), r.Quality, r.Estimate
+	switch {
+	case is.StoryPoints != nil:
+		out.PointsSource = "issue"
+	case r.Estimate != nil && a.Estimate.Method != "" && a.Estimate.Method != "none":
+		out.PointsSource = "suggestion"
+	}
+	if r.Flags != "" {
+		out.Flags = strings.Split(r.Flags, ",")
+	}
+	for _, p := range a.Score.Pillars {
+		for i, n := range domain.Pillars {
+			if p.Name == n {
+				out.Pillars[i] = p.Value
+			}
+		}
+	}
+	out.UrgencyBonus = a.Score.UrgencyBonus
+	out.Override = a.Score.Override
+	out.Letters = a.Check.Letters
+	for _, d := range a.Duplicates {
+		if d.Near {
+			out.Near = append(out.Near, d)
+		}
+	}
+	return nil
+}
