@@ -86,12 +86,9 @@ type webhookReq struct {
 // intake batcher runs (RunIntake), concurrent deliveries share one
 // transaction; the call returns only once its own delivery is committed.
 func (s *Service) AcceptWebhook(ctx context.Context, t *domain.Tenant, identifier string, raw []byte) (WebhookResult, error) {
-	var body webhookBody
-	if err := json.Unmarshal(raw, &body); err != nil {
-		return "", fmt.Errorf("backlog: webhook body: %w", domain.ErrInvalid)
-	}
-	if body.WebhookEvent == "" || body.Issue == nil || body.Issue.Key == "" {
-		return "", fmt.Errorf("backlog: webhook without webhookEvent or issue key: %w", domain.ErrInvalid)
+	body, err := parseWebhook(raw)
+	if err != nil {
+		return "", err
 	}
 	if identifier == "" {
 		// Jira always sends one; without it, the body itself identifies
@@ -111,7 +108,7 @@ func (s *Service) AcceptWebhook(ctx context.Context, t *domain.Tenant, identifie
 	case "jira:issue_created":
 		req.job = &store.NewJob{Kind: KindAnalyze, DedupeKey: body.Issue.Key, Payload: payload, Priority: prioWebhook}
 	case "jira:issue_updated":
-		if mattersForAnalysis(&body) {
+		if mattersForAnalysis(body) {
 			req.job = &store.NewJob{Kind: KindAnalyze, DedupeKey: body.Issue.Key, Payload: payload, Priority: prioWebhook}
 		}
 	}
@@ -235,6 +232,19 @@ func (s *Service) persist(ctx context.Context, reqs []*webhookReq) {
 			}
 		}
 	}
+}
+
+// parseWebhook decodes the part of an issue webhook the app needs and
+// refuses anything else with domain.ErrInvalid.
+func parseWebhook(raw []byte) (*webhookBody, error) {
+	var body webhookBody
+	if err := json.Unmarshal(raw, &body); err != nil {
+		return nil, fmt.Errorf("backlog: webhook body: %w", domain.ErrInvalid)
+	}
+	if body.WebhookEvent == "" || body.Issue == nil || body.Issue.Key == "" || len(body.Issue.Key) > 255 {
+		return nil, fmt.Errorf("backlog: webhook without webhookEvent or issue key: %w", domain.ErrInvalid)
+	}
+	return &body, nil
 }
 
 func mattersForAnalysis(b *webhookBody) bool {

@@ -1,0 +1,31 @@
+package backlog
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/backlogai/backlogai/server/domain"
+)
+
+// FuzzParseWebhook: any body is parsed or refused with ErrInvalid, and a
+// parsed one always names an event and an issue key.
+func FuzzParseWebhook(f *testing.F) {
+	f.Add([]byte(`{"timestamp":1,"webhookEvent":"jira:issue_updated","issue":{"id":"1","key":"SHOP-1","fields":{"project":{"key":"SHOP"}}},"changelog":{"items":[{"field":"summary"}]}}`))
+	f.Add([]byte(`{"webhookEvent":"jira:issue_deleted","issue":{"key":"X-1"}}`))
+	f.Add([]byte(`{"webhookEvent":"","issue":null}`))
+	f.Add([]byte(`{"issue":{"key":"` + string(make([]byte, 300)) + `"}}`))
+	f.Add([]byte(`[[[[`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		b, err := parseWebhook(raw)
+		if err != nil {
+			if !errors.Is(err, domain.ErrInvalid) || b != nil {
+				t.Fatalf("bad refusal: %v", err)
+			}
+			return
+		}
+		if b.WebhookEvent == "" || b.Issue == nil || b.Issue.Key == "" {
+			t.Fatalf("accepted %q", raw)
+		}
+		mattersForAnalysis(b)
+	})
+}
