@@ -39,7 +39,7 @@ import (
 
 // Defaults for Options fields left empty.
 const (
-	DefaultAppKey           = "com.backlogai.app"
+	DefaultAppKey           = "backlogai" // the app's default APP_KEY
 	DefaultClientKey        = "3a7e6c2d-5b1f-4e8a-9c0d-emulator-site"
 	DefaultCloudID          = "0b6c1f2e-8d4a-4c3b-9e7f-5a2d1c0e9b8a"
 	DefaultStoryPointsField = "customfield_10016"
