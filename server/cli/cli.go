@@ -18,6 +18,7 @@ commands:
   jira-emulator  run the emulated Jira Cloud site with the demo project
   sandbox        run the app, the emulated Jira and the /sandbox shell together
   eval           measure the analysis engine on labelled data (--data DIR [--json])
+  rotate-key     re-seal stored secrets with ENCRYPTION_KEY (old key in ENCRYPTION_KEY_PREVIOUS)
   version        print the version
 `
 
@@ -40,6 +41,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runSandbox(ctx, args[1:], getenv, stdout, stderr)
 	case "eval":
 		err = runEval(args[1:], stdout, stderr)
+	case "rotate-key":
+		err = runRotateKey(ctx, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "backlogai", Version)
 	case "help", "-h", "--help":

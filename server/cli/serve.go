@@ -58,7 +58,7 @@ type StartOptions struct {
 // Start builds and starts the app; it binds the port before returning, so
 // a busy port fails here. Stop it with Close.
 func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOptions) (*App, error) {
-	box, err := secrets.New(cfg.EncryptionKey)
+	box, err := secrets.New(cfg.EncryptionKey, cfg.PreviousKeys...)
 	if err != nil {
 		return nil, err
 	}
@@ -66,9 +66,16 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 	if err != nil {
 		return nil, err
 	}
+	migrated := true
 	if err := st.Migrate(ctx); err != nil {
-		st.Close()
-		return nil, err
+		if !store.Unavailable(err) {
+			st.Close()
+			return nil, err
+		}
+		// Start anyway: /readyz reports the database, requests get 503,
+		// and the migrations run as soon as it answers.
+		log.Error("database unavailable at start; retrying in the background", "err", err)
+		migrated = false
 	}
 	basePath, err := connect.BasePath(cfg.BaseURL)
 	if err != nil {
@@ -117,6 +124,13 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a := &App{Config: cfg, Store: st, Server: srv, Logger: log, Backlog: keeper, Pool: pool, listener: l, cancel: cancel,
 		URL: "http://" + l.Addr().String()}
+	if !migrated {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			a.migrateUntilReady(runCtx)
+		}()
+	}
 	a.wg.Add(5)
 	go func() {
 		defer a.wg.Done()
@@ -143,6 +157,27 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 		a.purgeLoop(runCtx, time.Hour)
 	}()
 	return a, nil
+}
+
+// migrateUntilReady retries the migrations until the database answers.
+func (a *App) migrateUntilReady(ctx context.Context) {
+	wait := time.Second
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		err := a.Store.Migrate(ctx)
+		if err == nil {
+			a.Logger.Info("database available; migrations applied")
+			return
+		}
+		if !store.Unavailable(err) {
+			a.Logger.Error("migrations failed", "err", err)
+		}
+		wait = min(30*time.Second, wait*2)
+	}
 }
 
 // purgeLoop deletes uninstalled tenants' data once retention has passed,

@@ -20,13 +20,16 @@ import (
 
 // Config is the validated configuration of one process.
 type Config struct {
-	Port              int
-	BaseURL           string // public URL Jira calls, no trailing slash
-	DatabaseURL       string
-	Driver            string // "sqlite" or "mysql"
-	DSN               string // driver-specific data source name
-	DataDir           string // folder of the embedded database (sqlite only)
-	EncryptionKey     []byte // 32 bytes
+	Port          int
+	BaseURL       string // public URL Jira calls, no trailing slash
+	DatabaseURL   string
+	Driver        string // "sqlite" or "mysql"
+	DSN           string // driver-specific data source name
+	DataDir       string // folder of the embedded database (sqlite only)
+	EncryptionKey []byte // 32 bytes
+	// PreviousKeys decrypt secrets sealed before a key rotation (until
+	// `backlogai rotate-key` has re-sealed them).
+	PreviousKeys      [][]byte
 	AppKey            string
 	ConnectKeysURL    string
 	AllowedJiraHosts  []string
@@ -107,6 +110,15 @@ func Load(getenv Getenv) (*Config, error) {
 	if err := c.loadKey(getenv("ENCRYPTION_KEY")); err != nil {
 		return nil, err
 	}
+	if v := strings.TrimSpace(getenv("ENCRYPTION_KEY_PREVIOUS")); v != "" {
+		for _, part := range strings.Split(v, ",") {
+			k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(part))
+			if err != nil || len(k) != 32 {
+				return nil, errors.New("ENCRYPTION_KEY_PREVIOUS: must be comma-separated base64 encodings of 32 bytes")
+			}
+			c.PreviousKeys = append(c.PreviousKeys, k)
+		}
+	}
 	c.JobLease = 30 * time.Second
 	if v := getenv("JOB_LEASE"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -156,7 +168,9 @@ func (c *Config) parseDatabaseURL() error {
 
 // MySQLDSN builds a go-sql-driver DSN with the options the store relies on.
 func MySQLDSN(user, pass, hostport, db string) string {
-	return fmt.Sprintf("%s:%s@tcp(%s)/%s?parseTime=true&loc=UTC&charset=utf8mb4&collation=utf8mb4_bin&multiStatements=true", user, pass, hostport, db)
+	// Timeouts make requests fail fast (503) while the database is away
+	// instead of hanging on the OS's TCP timeouts.
+	return fmt.Sprintf("%s:%s@tcp(%s)/%s?parseTime=true&loc=UTC&charset=utf8mb4&collation=utf8mb4_bin&multiStatements=true&timeout=3s&readTimeout=30s&writeTimeout=30s", user, pass, hostport, db)
 }
 
 func (c *Config) loadKey(v string) error {

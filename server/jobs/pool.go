@@ -141,16 +141,29 @@ func (p *Pool) Run(ctx context.Context) {
 
 func (p *Pool) worker(stop, work context.Context, name string) {
 	var last int64 // last tenant served: round robin resumes after it
+	failures := 0
 	for stop.Err() == nil {
 		did, next, err := p.once1(work, name, last)
+		wait := p.Poll
 		if err != nil && stop.Err() == nil {
-			p.Logger.Error("job worker", "worker", name, "err", err)
+			// The database is likely away: back off (up to 10 s) and log
+			// once per streak, not every poll.
+			failures++
+			if failures == 1 {
+				p.Logger.Error("job worker", "worker", name, "err", err)
+			}
+			wait = min(10*time.Second, p.Poll*time.Duration(1<<min(failures, 6)))
+		} else {
+			if failures > 0 {
+				p.Logger.Info("job worker recovered", "worker", name, "after_failures", failures)
+			}
+			failures = 0
 		}
 		last = next
 		if did {
 			continue
 		}
-		t := time.NewTimer(p.Poll)
+		t := time.NewTimer(wait)
 		select {
 		case <-stop.Done():
 		case <-p.wake:

@@ -16,11 +16,33 @@ import (
 // prefix versions the format so a future scheme can coexist during rotation.
 const prefix = "v1:"
 
-// Box seals and opens secrets with one key.
-type Box struct{ aead cipher.AEAD }
+// Box seals with the current key and opens with the current key or, during
+// a key rotation, the previous ones.
+type Box struct {
+	aead     cipher.AEAD
+	previous []cipher.AEAD
+}
 
-// New returns a Box for a 32-byte key.
-func New(key []byte) (*Box, error) {
+// New returns a Box for a 32-byte key. previous keys (also 32 bytes) are
+// only used to open what they sealed, until `backlogai rotate-key` has
+// re-sealed everything with key.
+func New(key []byte, previous ...[]byte) (*Box, error) {
+	aead, err := newAEAD(key)
+	if err != nil {
+		return nil, err
+	}
+	b := &Box{aead: aead}
+	for _, k := range previous {
+		p, err := newAEAD(k)
+		if err != nil {
+			return nil, fmt.Errorf("secrets: previous key: %w", err)
+		}
+		b.previous = append(b.previous, p)
+	}
+	return b, nil
+}
+
+func newAEAD(key []byte) (cipher.AEAD, error) {
 	if len(key) != 32 {
 		return nil, errors.New("secrets: key must be 32 bytes")
 	}
@@ -32,7 +54,7 @@ func New(key []byte) (*Box, error) {
 	if err != nil {
 		return nil, fmt.Errorf("secrets: %w", err)
 	}
-	return &Box{aead: aead}, nil
+	return aead, nil
 }
 
 // Seal encrypts plaintext bound to aad (e.g. "tenant:<clientKey>").
@@ -62,9 +84,20 @@ func (b *Box) Open(sealed, aad string) (string, error) {
 		return "", errors.New("secrets: corrupt ciphertext")
 	}
 	n := b.aead.NonceSize()
-	pt, err := b.aead.Open(nil, raw[:n], raw[n:], []byte(aad))
-	if err != nil {
-		return "", errors.New("secrets: cannot decrypt (wrong key or row)")
+	for _, a := range append([]cipher.AEAD{b.aead}, b.previous...) {
+		if pt, err := a.Open(nil, raw[:n], raw[n:], []byte(aad)); err == nil {
+			return string(pt), nil
+		}
 	}
-	return string(pt), nil
+	return "", errors.New("secrets: cannot decrypt (wrong key or row)")
+}
+
+// Reseal opens sealed with any known key and seals it again with the
+// current one (key rotation).
+func (b *Box) Reseal(sealed, aad string) (string, error) {
+	pt, err := b.Open(sealed, aad)
+	if err != nil {
+		return "", err
+	}
+	return b.Seal(pt, aad)
 }

@@ -42,3 +42,30 @@ func TestRoundTripAndBinding(t *testing.T) {
 		t.Error("short key accepted")
 	}
 }
+
+func TestRotation(t *testing.T) {
+	oldKey, newKey := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+	old, _ := New(oldKey)
+	sealed, _ := old.Seal("shared-secret", "tenant:a")
+	rotating, err := New(newKey, oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := rotating.Open(sealed, "tenant:a"); err != nil || got != "shared-secret" {
+		t.Fatalf("previous key not used to open: %q %v", got, err)
+	}
+	resealed, err := rotating.Reseal(sealed, "tenant:a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	onlyNew, _ := New(newKey)
+	if got, err := onlyNew.Open(resealed, "tenant:a"); err != nil || got != "shared-secret" {
+		t.Fatalf("resealed secret not readable with the new key alone: %v", err)
+	}
+	if _, err := onlyNew.Open(sealed, "tenant:a"); err == nil {
+		t.Error("old ciphertext opened without the previous key")
+	}
+	if _, err := New(newKey, []byte("short")); err == nil {
+		t.Error("short previous key accepted")
+	}
+}

@@ -2,8 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"net"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -42,4 +46,30 @@ func retry(ctx context.Context, fn func() error) error {
 		}
 	}
 	return err
+}
+
+// Unavailable reports whether err means the database cannot be reached
+// (down, refusing connections, connection lost, disk full): callers answer
+// 503 and retry later instead of reporting an internal error.
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ne *net.OpError
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.As(err, &ne) {
+		return true
+	}
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		// 1040 too many connections, 1053 shutdown in progress, 2002/2003
+		// cannot connect, 2006/2013 server gone, 1021 disk full.
+		switch me.Number {
+		case 1040, 1053, 2002, 2003, 2006, 2013, 1021:
+			return true
+		}
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "database is closed") || strings.Contains(msg, "database or disk is full") ||
+		strings.Contains(msg, "SQLITE_FULL") || strings.Contains(msg, "disk I/O error")
 }

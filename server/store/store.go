@@ -77,6 +77,9 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		return nil, fmt.Errorf("store: unknown driver %q", o.Driver)
 	}
 	db, err := gorm.Open(dial, &gorm.Config{
+		// The database may be down at start: the app starts anyway,
+		// /readyz reports it, and Migrate is retried until it succeeds.
+		DisableAutomaticPing:   true,
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
 		TranslateError:         true,
@@ -97,12 +100,6 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		sqlDB.SetMaxOpenConns(32)
 		sqlDB.SetMaxIdleConns(16)
 		sqlDB.SetConnMaxLifetime(5 * time.Minute)
-	}
-	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := sqlDB.PingContext(pingCtx); err != nil {
-		sqlDB.Close()
-		return nil, fmt.Errorf("store: connect %s: %w", o.Driver, err)
 	}
 	return &Store{db: db, driver: o.Driver, box: o.Box, log: o.Logger, now: o.Now, tenants: &tenantCache{}}, nil
 }
@@ -274,4 +271,13 @@ func notFound(err error, what string) error {
 		return fmt.Errorf("%s: %w", what, domain.ErrNotFound)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// WithBox returns a Store on the same database using another secrets box
+// (key rotation, and tests).
+func (s *Store) WithBox(b *secrets.Box) *Store {
+	c := *s
+	c.box = b
+	c.tenants = &tenantCache{}
+	return &c
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/backlogai/backlogai/server/connect"
 	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/store"
 )
 
 // APIError is an error with a status and a message safe to show users.
@@ -63,7 +64,7 @@ func classify(err error) (int, string, string) {
 		return http.StatusTooManyRequests, "rate_limited", "Jira is rate limiting requests. Try again in a minute."
 	case errors.Is(err, domain.ErrBudget):
 		return http.StatusPaymentRequired, "budget_exhausted", "This month's AI budget is spent. An admin can raise it in Settings."
-	case errors.Is(err, domain.ErrUnavailable):
+	case errors.Is(err, domain.ErrUnavailable), store.Unavailable(err):
 		return http.StatusServiceUnavailable, "unavailable", "A service we depend on is unavailable. Try again shortly."
 	}
 	var mbe *http.MaxBytesError
