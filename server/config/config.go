@@ -51,6 +51,10 @@ type Config struct {
 	// Default research provider (SerpAPI). Empty key: no web research.
 	SerpAPIKey     string
 	SerpAPIBaseURL string
+	// AllowPrivateURLs lets tenant-configured URLs (LLM, research) reach
+	// loopback and private addresses and plain http: local development and
+	// the sandbox only. Off, outgoing calls to them are SSRF-guarded.
+	AllowPrivateURLs bool
 }
 
 // Getenv is os.Getenv's shape, injected so tests need no process env.
@@ -103,6 +107,13 @@ func Load(getenv Getenv) (*Config, error) {
 			return nil, fmt.Errorf("SANDBOX: %q is not a boolean", v)
 		}
 		c.Sandbox = b
+	}
+	if v := getenv("ALLOW_PRIVATE_URLS"); v != "" {
+		b, perr := strconv.ParseBool(v)
+		if perr != nil {
+			return nil, fmt.Errorf("ALLOW_PRIVATE_URLS: %q is not a boolean", v)
+		}
+		c.AllowPrivateURLs = b
 	}
 	if c.Sandbox && c.Driver != "sqlite" {
 		return nil, errors.New("SANDBOX: the sandbox runs only in embedded (sqlite) mode, never beside real tenants")
@@ -238,6 +249,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Bool("openai_key_set", c.OpenAIKey != ""),
 		slog.String("serpapi_base_url", c.SerpAPIBaseURL),
 		slog.Bool("serpapi_key_set", c.SerpAPIKey != ""),
+		slog.Bool("allow_private_urls", c.AllowPrivateURLs),
 	)
 }
 
