@@ -26,13 +26,15 @@ import (
 // env is a running sandbox: the real app on a real database, the emulated
 // Jira, and a signed install between them.
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	sb  *cli.Sandbox
 	emu *jiraemu.Emulator
 	app string
 	cfg *config.Config
 	// secret overrides the emulator's (it forgets it on uninstall).
 	secret string
+	// project is the page's project for API tokens (default SHOP).
+	project string
 }
 
 type envOptions struct {
@@ -43,7 +45,7 @@ type envOptions struct {
 	emu      *jiraemu.Emulator // reuse an emulator (restart tests)
 }
 
-func testConfig(t *testing.T, o *envOptions) *config.Config {
+func testConfig(t testing.TB, o *envOptions) *config.Config {
 	cfg := &config.Config{AppKey: "backlogai", DataRetentionDays: 30, LogLevel: slog.LevelWarn, EncryptionKey: storetest.Key}
 	switch o.driver {
 	case "", "sqlite":
@@ -68,7 +70,7 @@ func logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-func startEnv(t *testing.T, o envOptions) *env {
+func startEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	cfg := testConfig(t, &o)
 	sb, err := cli.StartSandbox(context.Background(), cli.SandboxOptions{Config: cfg, Logger: logger(), Fixtures: o.fixtures, Start: o.start})
@@ -115,7 +117,11 @@ func (e *env) api(method, path string, body any, out any) int {
 		rd = bytes.NewReader(b)
 	}
 	req, _ := http.NewRequest(method, e.app+path, rd)
-	req.Header.Set("Authorization", "JWT "+e.contextToken("SHOP", ""))
+	project := e.project
+	if project == "" {
+		project = "SHOP"
+	}
+	req.Header.Set("Authorization", "JWT "+e.contextToken(project, ""))
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -169,7 +175,7 @@ func (e *env) waitScan(timeout time.Duration) status {
 	}
 }
 
-func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+func waitUntil(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
@@ -203,7 +209,7 @@ func (e *env) requests(endpoint string) int {
 	return e.emu.Stats().ByEndpoint[endpoint].Requests
 }
 
-func listenOn(t *testing.T, addr string) net.Listener {
+func listenOn(t testing.TB, addr string) net.Listener {
 	var l net.Listener
 	var err error
 	for i := 0; i < 50; i++ {

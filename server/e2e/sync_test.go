@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/backlogai/backlogai/server/cli"
+	"github.com/backlogai/backlogai/server/connect"
 	"github.com/backlogai/backlogai/server/jiraemu"
 )
 
@@ -81,7 +82,7 @@ func TestActivationScansDemoProject(t *testing.T) {
 	}
 }
 
-func activate(t *testing.T, e *env) status {
+func activate(t testing.TB, e *env) status {
 	if c := e.api("POST", "/api/projects/SHOP/activate", nil, nil); c != http.StatusAccepted {
 		t.Fatalf("activate: %d", c)
 	}
@@ -244,5 +245,103 @@ func TestUninstallDuringScan(t *testing.T) {
 	e.secret = secret
 	if c := e.api("GET", "/api/projects/SHOP/status", nil, nil); c != 401 {
 		t.Errorf("status after uninstall: %d", c)
+	}
+}
+
+// TestDeletionRemovesIssueEverywhere: a deletion in Jira removes the issue
+// from the results, the backlog and other issues' duplicate candidates.
+func TestDeletionRemovesIssueEverywhere(t *testing.T) {
+	e := startEnv(t, envOptions{})
+	activate(t, e)
+	// An issue that is some other issue's duplicate candidate.
+	var victim, neighbour string
+	var page struct {
+		Rows []struct {
+			Key string `json:"key"`
+		} `json:"rows"`
+	}
+	e.api("GET", "/api/projects/SHOP/backlog?type=story&limit=50", nil, &page)
+	for _, r := range page.Rows {
+		var d struct {
+			Analysis struct {
+				Duplicates []struct {
+					Key string `json:"key"`
+				} `json:"duplicates"`
+			} `json:"analysis"`
+		}
+		e.api("GET", "/api/issues/"+r.Key, nil, &d)
+		if len(d.Analysis.Duplicates) > 0 {
+			neighbour, victim = r.Key, d.Analysis.Duplicates[0].Key
+			break
+		}
+	}
+	if victim == "" {
+		t.Fatal("no duplicate candidates in the demo project")
+	}
+	var before struct{ Total int }
+	e.api("GET", "/api/projects/SHOP/backlog?all=1&limit=1", nil, &before)
+	// Delete it in Jira as a person would (any client; here signed as the app).
+	u, _ := url.Parse(e.emu.BaseURL() + "/rest/api/3/issue/" + victim)
+	tok, err := connect.OutgoingToken("backlogai", e.emu.SharedSecret(), "DELETE", u, "", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("DELETE", u.String(), nil)
+	req.Header.Set("Authorization", "JWT "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("delete in Jira: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	waitUntil(t, 20*time.Second, "deletion processed", func() bool {
+		var d struct{ Analysed bool }
+		e.api("GET", "/api/issues/"+victim, nil, &d)
+		return !d.Analysed
+	})
+	var after struct{ Total int }
+	e.api("GET", "/api/projects/SHOP/backlog?all=1&limit=1", nil, &after)
+	if after.Total != before.Total-1 {
+		t.Errorf("backlog total %d → %d", before.Total, after.Total)
+	}
+	var d struct {
+		Analysis struct {
+			Duplicates []struct {
+				Key string `json:"key"`
+			} `json:"duplicates"`
+		} `json:"analysis"`
+	}
+	e.api("GET", "/api/issues/"+neighbour, nil, &d)
+	for _, c := range d.Analysis.Duplicates {
+		if c.Key == victim {
+			t.Errorf("%s still lists deleted %s as a duplicate candidate", neighbour, victim)
+		}
+	}
+}
+
+// TestReconciliationCatchesMissedWebhooks: a change whose webhook never
+// came is found by the periodic reconciliation (updated >= last sync).
+func TestReconciliationCatchesMissedWebhooks(t *testing.T) {
+	e := startEnv(t, envOptions{start: cli.StartOptions{NoReconcile: true}})
+	activate(t, e)
+	key := e.goodStory()
+	before, _ := e.property(key)
+	e.emu.SetWebhooks(nil) // Jira loses the webhook
+	if err := e.emu.UserUpdate(key, map[string]any{"summary": "Make it fast and easy, etc."}, ""); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if p, _ := e.property(key); p.Version != before.Version {
+		t.Fatal("the change arrived although the webhook was dropped")
+	}
+	searches := e.requests(epSearch)
+	if err := e.sb.App.Backlog.ReconcileAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 20*time.Second, "reconciled property", func() bool {
+		p, _ := e.property(key)
+		return p.Version != before.Version
+	})
+	if got := e.requests(epSearch) - searches; got > 2 {
+		t.Errorf("reconciliation made %d searches; it should ask only for recent changes", got)
 	}
 }

@@ -225,7 +225,13 @@ func (c *Client) ApproximateCount(ctx context.Context, jql string) (int, error) 
 // an error (never guessed).
 func (c *Client) storyPointsFieldForRead(ctx context.Context) (string, error) {
 	id, err := c.DiscoverStoryPointsField(ctx, 0)
-	if errors.Is(err, ErrNoStoryPointsField) {
+	switch {
+	case errors.Is(err, ErrNoStoryPointsField):
+		return "", nil
+	case errors.Is(err, ErrAmbiguousField):
+		// Reading without story points guesses nothing: issues simply
+		// carry none until someone picks the field (writes still refuse).
+		c.opts.Logger.Warn("story points field is ambiguous; reading issues without story points", "err", err)
 		return "", nil
 	}
 	return id, err
