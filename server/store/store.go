@@ -72,7 +72,8 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		}
 		dial = sqlite.Open(dsn)
 	case "mysql":
-		dial = mysql.Open(o.DSN)
+		// No version probe at open: the database may be down at start.
+		dial = mysql.New(mysql.Config{DSN: o.DSN, SkipInitializeWithVersion: true})
 	default:
 		return nil, fmt.Errorf("store: unknown driver %q", o.Driver)
 	}
