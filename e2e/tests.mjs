@@ -1,0 +1,455 @@
+// The browser tests, in order: they share one sandbox and one browser
+// page, and later tests rely on earlier ones (the first scan, created
+// issues). Locators use roles and accessible names first, and the
+// data-testid hooks documented at the top of frontend/static/*.js.
+import { assert, assertEqual, axeCheck, formatViolations, frameOf, poll } from './lib/harness.mjs';
+
+const PROJECT_FRAME = 'backlogai-project';
+const GLANCE_FRAME = 'backlogai-glance';
+const LEAD = { accountId: '712020:5f1c2e9a-8b44-4b7e-9d1a-3c6f0a2b7e11', name: 'Priya Natarajan' };
+
+async function emu(ctx, path, init) {
+  const r = await fetch(ctx.sandbox.emu + path, init);
+  assert(r.ok, `emulator ${path}: HTTP ${r.status}`);
+  return r.status === 204 ? null : r.json();
+}
+
+// a11y runs axe-core on the page as it is now and keeps the result for the
+// "accessibility" test at the end, so that one page's violations do not
+// hide the functional result of the test that opened it.
+async function a11y(ctx, label) {
+  const vs = await axeCheck(ctx.page, label);
+  (ctx.state.a11y ||= []).push({ label, violations: vs });
+}
+
+const A11Y_PAGES = ['project backlog', 'issue list', 'issue view with glance', 'strategy', 'generate with drafts', 'health', 'dark theme'];
+
+function projectFrame(ctx) {
+  return ctx.page.frameLocator(`iframe[name="${PROJECT_FRAME}"]`);
+}
+
+function glanceFrame(ctx) {
+  return ctx.page.frameLocator(`iframe[name="${GLANCE_FRAME}"]`);
+}
+
+async function openProjectPage(ctx) {
+  const { page } = ctx;
+  const u = page.url() ? new URL(page.url()) : null;
+  if (!u || u.origin !== ctx.sandbox.app || u.pathname !== '/sandbox' || u.search !== '') {
+    await page.goto(ctx.sandbox.url);
+  }
+  return frameOf(page, PROJECT_FRAME);
+}
+
+async function openTab(ctx, name) {
+  const f = projectFrame(ctx);
+  await f.getByRole('tab', { name }).click();
+  await poll(async () => (await f.getByRole('tab', { name }).getAttribute('aria-selected')) === 'true', { message: `tab ${name} selected` });
+  return f.getByRole('tabpanel', { name });
+}
+
+async function backlogKeys(ctx) {
+  const rows = projectFrame(ctx).getByTestId('backlog-row');
+  return rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-key')));
+}
+
+async function backlogScores(ctx) {
+  return projectFrame(ctx).getByTestId('backlog-score').evaluateAll((tds) => tds.map((td) => Number(td.textContent.trim())));
+}
+
+
+async function shellIssue(ctx, key) {
+  const r = await fetch(`${ctx.sandbox.app}/sandbox/api/issues/${encodeURIComponent(key)}`);
+  assert(r.ok, `GET /sandbox/api/issues/${key}: HTTP ${r.status}`);
+  return r.json();
+}
+
+function isDescending(xs) {
+  return xs.every((x, i) => i === 0 || xs[i - 1] >= x);
+}
+
+function luminance(rgb) {
+  const m = String(rgb).match(/\d+(\.\d+)?/g);
+  if (!m) return 1;
+  const [r, g, b] = m.slice(0, 3).map((v) => Number(v) / 255);
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+async function waitScanned(ctx, timeout = 120000) {
+  const f = projectFrame(ctx);
+  await poll(async () => (await f.getByTestId('scan-status').isHidden())
+    && (await f.getByTestId('backlog-row').count()) > 0
+    && (await f.getByTestId('backlog-table').getAttribute('aria-busy')) !== 'true',
+  { timeout, interval: 500, message: 'the first scan to finish and the ranked backlog to show' });
+}
+
+export const tests = [
+  {
+    name: 'sandbox shell: Jira-like chrome around the signed project page',
+    timeout: 30000,
+    async run(ctx) {
+      const { page } = ctx;
+      await page.goto(ctx.sandbox.url);
+      assert(await page.getByRole('banner').isVisible(), 'no top bar (banner)');
+      const side = page.getByRole('navigation', { name: 'Project' });
+      await side.getByText('ShopFlow').waitFor();
+      const app = side.getByRole('link', { name: 'BacklogAI' });
+      assertEqual(await app.getAttribute('aria-current'), 'page', 'BacklogAI sidebar entry aria-current');
+      assert(await page.getByRole('img', { name: `Signed in as ${LEAD.name}` }).isVisible(), 'no avatar of the project lead');
+      const iframe = page.locator(`iframe[name="${PROJECT_FRAME}"]`);
+      assertEqual(await iframe.getAttribute('title'), 'BacklogAI project page', 'iframe title');
+      const src = await iframe.getAttribute('src');
+      assert(/\/project\?.*projectKey=SHOP/.test(src) && /[?&]jwt=/.test(src), `iframe src is not a signed project URL: ${src}`);
+      const frame = await frameOf(page, PROJECT_FRAME);
+      assert(await frame.evaluate(() => !!window.AP && window.AP.__sandbox === true), 'the page did not load the sandbox AP shim');
+      await projectFrame(ctx).getByRole('heading', { name: /BacklogAI/ }).first().waitFor();
+    },
+  },
+  {
+    name: 'AP shim: context, token, resize, flag, events, theming, navigation',
+    timeout: 30000,
+    async run(ctx) {
+      const { page } = ctx;
+      const frame = await openProjectPage(ctx);
+      const c = await frame.evaluate(() => AP.context.getContext());
+      assertEqual(c.jira.project, { key: 'SHOP', id: '10000' }, 'AP.context.getContext() project');
+      const viaCallback = await frame.evaluate(() => new Promise((resolve) => AP.context.getToken(resolve)));
+      assert(/^[\w-]+\.[\w-]+\.[\w-]+$/.test(viaCallback), 'AP.context.getToken(cb) gave no JWT');
+      const me = await frame.evaluate(async () => {
+        const t = await AP.context.getToken();
+        const r = await fetch('/api/me', { headers: { Authorization: 'JWT ' + t } });
+        return { status: r.status, body: await r.json() };
+      });
+      assertEqual(me.status, 200, 'GET /api/me with the shim token');
+      assertEqual(me.body.accountId, LEAD.accountId, 'accountId of the sandbox user');
+
+      // AP.resize: the shell follows the content's height.
+      const iframe = page.locator(`iframe[name="${PROJECT_FRAME}"]`);
+      await frame.evaluate(() => {
+        const d = document.createElement('div');
+        d.id = 'e2e-tall';
+        d.style.height = '2600px';
+        document.body.appendChild(d);
+        AP.resize();
+      });
+      await poll(async () => (await iframe.boundingBox()).height >= 2600, { message: 'iframe grows to its content' });
+      await frame.evaluate(() => { document.getElementById('e2e-tall').remove(); AP.resize(); });
+      await poll(async () => (await iframe.boundingBox()).height < 2600, { message: 'iframe shrinks back' });
+
+      // AP.flag.create: a flag in the shell, body shown as text only; its
+      // close reaches the frame as the flag.close event.
+      await frame.evaluate(() => {
+        window.__closed = null;
+        AP.events.on('flag.close', (d) => { window.__closed = d.flagIdentifier; });
+        window.__flag = AP.flag.create({ title: 'Hello from the iframe', body: '<b>Bold</b> <img src=x onerror="window.top.__pwned=1">text', type: 'success', close: 'manual' });
+      });
+      const flag = page.getByRole('status').filter({ hasText: 'Hello from the iframe' });
+      await flag.waitFor();
+      assert((await flag.innerText()).includes('Bold text'), 'flag body not shown as text');
+      assert(await flag.locator('b, img').count() === 0, 'flag body rendered as HTML');
+      await flag.getByRole('button', { name: 'Dismiss' }).click();
+      await flag.waitFor({ state: 'detached' });
+      assert(await poll(() => frame.evaluate(() => window.__closed)), 'no flag.close event in the frame');
+      assert(!(await page.evaluate(() => window.__pwned)), 'flag body ran script');
+
+      // AP.theming.initializeTheming: the frame follows the shell's theme.
+      await frame.evaluate(() => AP.theming.initializeTheming());
+      await poll(async () => (await frame.evaluate(() => document.documentElement.getAttribute('data-color-mode'))) === 'light',
+        { message: 'data-color-mode=light in the frame' });
+
+      // AP.navigator.go('issue'): the shell opens the issue view.
+      await frame.evaluate(() => AP.navigator.go('issue', { issueKey: 'SHOP-1' }));
+      await page.waitForURL(/\/sandbox\/issue\/SHOP-1/);
+      await page.getByRole('heading', { level: 1 }).waitFor();
+    },
+  },
+  {
+    name: 'sandbox issue view: details, glance button opens the signed glance',
+    timeout: 30000,
+    async run(ctx) {
+      const { page } = ctx;
+      await page.goto(ctx.sandbox.url.replace(/\/sandbox$/, '/sandbox/issue/SHOP-3'));
+      const details = page.getByRole('complementary', { name: 'Issue details' });
+      await details.getByRole('heading', { name: 'Details' }).waitFor();
+      const glanceBtn = details.getByRole('button', { name: /BacklogAI/ });
+      assertEqual(await glanceBtn.getAttribute('aria-expanded'), 'false', 'glance closed on load');
+      await glanceBtn.click();
+      await details.getByRole('heading', { name: 'BacklogAI' }).waitFor();
+      const frame = await frameOf(page, GLANCE_FRAME);
+      const c = await frame.evaluate(() => AP.context.getContext());
+      assertEqual(c.jira.issue.key, 'SHOP-3', 'glance context issue');
+      await details.getByRole('button', { name: 'Back to the issue details' }).click();
+      await poll(async () => (await glanceBtn.getAttribute('aria-expanded')) === 'false', { message: 'glance closes' });
+      assert(await glanceBtn.evaluate((b) => b === document.activeElement), 'focus not returned to the glance button');
+    },
+  },
+  {
+    name: 'sandbox issue list: issues of the emulated Jira, search, paging',
+    timeout: 30000,
+    async run(ctx) {
+      const { page } = ctx;
+      await page.goto(ctx.sandbox.url);
+      await page.getByRole('navigation', { name: 'Project' }).getByRole('link', { name: 'Issues' }).click();
+      await page.getByRole('heading', { name: 'Issues', level: 1 }).waitFor();
+      const table = page.getByRole('table');
+      const rows = table.getByRole('row');
+      assertEqual(await rows.count(), 51, 'rows on the first page (header + 50)');
+      await page.getByRole('link', { name: 'Next page' }).click();
+      await page.getByRole('link', { name: 'First page' }).waitFor();
+      await page.getByLabel('Search the summaries').fill('checkout');
+      await page.getByRole('button', { name: 'Search', exact: true }).click();
+      await page.waitForURL(/q=checkout/);
+      const n = await page.getByRole('table').getByRole('row').count();
+      assert(n > 1 && n < 51, `search kept ${n - 1} issues`);
+      await a11y(ctx, 'issue list');
+    },
+  },
+  {
+    name: 'project page: the first scan completes and the backlog is ranked by score',
+    timeout: 150000,
+    async run(ctx) {
+      await openProjectPage(ctx);
+      await waitScanned(ctx);
+      const f = projectFrame(ctx);
+      const scores = await backlogScores(ctx);
+      assert(scores.length >= 10, `only ${scores.length} rows on the first page`);
+      assert(isDescending(scores), `backlog not ranked by score: ${scores.join(', ')}`);
+      const keys = await backlogKeys(ctx);
+      ctx.state.backlogBefore = keys;
+      // The score is written back to Jira: the glance lozenge reads "78 · Should".
+      const top = await shellIssue(ctx, keys[0]);
+      const moscow = (await f.getByTestId('backlog-moscow').first().innerText()).trim();
+      assert(top.glance.label.startsWith(`${scores[0]} · `) && top.glance.label.toLowerCase().endsWith(moscow.toLowerCase()),
+        `glance label of ${keys[0]} in Jira is ${JSON.stringify(top.glance.label)}, backlog says ${scores[0]} ${moscow}`);
+      await a11y(ctx, 'project backlog');
+      await ctx.shot('project-backlog');
+    },
+  },
+  {
+    name: 'glance: score, pillars, INVEST checklist and findings of an issue',
+    timeout: 45000,
+    async run(ctx) {
+      const { page } = ctx;
+      await openProjectPage(ctx);
+      await waitScanned(ctx);
+      const f = projectFrame(ctx);
+      // A vague issue has findings to show.
+      await f.getByTestId('filter-flag-vague').click();
+      await poll(async () => (await f.getByTestId('filter-flag-vague').getAttribute('aria-pressed')) === 'true'
+        && (await f.getByTestId('backlog-table').getAttribute('aria-busy')) !== 'true', { message: 'vague filter applied' });
+      const link = f.getByTestId('backlog-issue-link').first();
+      const key = (await link.innerText()).trim();
+      await link.click();
+      await page.waitForURL(new RegExp(`/sandbox/issue/${key}`));
+      ctx.state.glanceKey = key;
+      await frameOf(page, GLANCE_FRAME);
+      const g = glanceFrame(ctx);
+      await poll(async () => (await g.getByTestId('glance-panel').getAttribute('data-state')) === 'analysed', { message: `glance of ${key} analysed` });
+      const score = Number(((await g.getByTestId('glance-score').innerText()).match(/\d+/) || ['-1'])[0]);
+      assert(score >= 0 && score <= 100, `glance score ${score}`);
+      assertEqual(await g.getByTestId('glance-pillar').count(), 5, 'pillar bars');
+      assertEqual(await g.getByTestId('invest-letter').count(), 6, 'INVEST letters');
+      const findings = await g.getByTestId('finding').count();
+      assert(findings >= 1, `a vague issue (${key}) shows no findings`);
+      await g.getByTestId('glance-why-now').waitFor();
+      await a11y(ctx, 'issue view with glance');
+      await ctx.shot('glance');
+    },
+  },
+  {
+    name: 'improve with AI: diff from the local LLM, applied to the Jira issue',
+    timeout: 45000,
+    async run(ctx) {
+      const { page } = ctx;
+      const key = ctx.state.glanceKey;
+      assert(key, 'no issue from the glance test');
+      if (!page.url().includes(`/sandbox/issue/${key}`)) await page.goto(`${ctx.sandbox.app}/sandbox/issue/${key}?glance=open`);
+      const g = glanceFrame(ctx);
+      const before = await shellIssue(ctx, key);
+      const calls = ctx.llm.requests.length;
+      await g.getByTestId('action-improve').click();
+      await g.getByTestId('improve-summary-diff').waitFor({ timeout: 20000 });
+      assert(ctx.llm.requests.length > calls, 'the improvement did not come from the LLM');
+      assert(await g.getByTestId('improve-notice').count() === 0, 'improve fell back to the rules although an LLM is configured');
+      const proposed = (await g.getByTestId('improve-summary').inputValue()).trim();
+      assert(proposed && proposed !== before.summary, `no new summary proposed: ${JSON.stringify(proposed)}`);
+      await g.getByTestId('improve-apply').click();
+      await poll(async () => (await shellIssue(ctx, key)).summary === proposed, { message: `${key} summary updated in Jira` });
+      await page.reload();
+      await page.getByRole('heading', { level: 1, name: proposed }).waitFor();
+    },
+  },
+  {
+    name: 'live re-scoring: a summary edited in the shell reaches the app by webhook',
+    timeout: 45000,
+    async run(ctx) {
+      const { page } = ctx;
+      const key = ctx.state.backlogBefore ? ctx.state.backlogBefore[ctx.state.backlogBefore.length - 1] : 'SHOP-2';
+      await page.goto(`${ctx.sandbox.app}/sandbox/issue/${key}`);
+      const label = page.locator('#glance-label');
+      const stamp = await label.getAttribute('data-stamp');
+      const deliveredBefore = (await emu(ctx, '/_emulator/deliveries')).filter((d) => d.event === 'jira:issue_updated').length;
+      await page.getByRole('button', { name: 'Edit summary' }).click();
+      const text = 'Make the checkout fast and easy and nice etc';
+      await page.getByRole('textbox', { name: 'Summary' }).fill(text);
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('heading', { level: 1, name: text }).waitFor();
+      await page.getByRole('status').filter({ hasText: 'Summary updated' }).waitFor();
+      await poll(async () => (await label.getAttribute('data-stamp')) !== stamp, { timeout: 25000, message: 'the glance lozenge to follow the re-score' });
+      const delivered = (await emu(ctx, '/_emulator/deliveries')).filter((d) => d.event === 'jira:issue_updated' && d.delivered).length;
+      assert(delivered > deliveredBefore, 'no delivered jira:issue_updated webhook');
+      assertEqual((await shellIssue(ctx, key)).summary, text, 'summary in the emulated Jira');
+    },
+  },
+  {
+    name: 'strategy: moving weight sliders re-ranks the backlog',
+    timeout: 60000,
+    async run(ctx) {
+      await openProjectPage(ctx);
+      await waitScanned(ctx);
+      const f = projectFrame(ctx);
+      await openTab(ctx, 'Strategy');
+      const rows = f.getByTestId('preview-row');
+      await poll(async () => (await rows.count()) > 3, { message: 'preview of the ranked backlog' });
+      const before = await rows.evaluateAll((li) => li.map((x) => x.getAttribute('data-key')));
+      // One slider, moved with the keyboard as a person would: User Value to 10.
+      const slider = f.getByRole('slider', { name: 'User Value' });
+      await slider.focus();
+      await slider.press('End');
+      assertEqual((await f.getByTestId('weight-user_value-value').innerText()).trim(), '10', 'user value weight shown');
+      const after = await poll(async () => {
+        const keys = await rows.evaluateAll((li) => li.map((x) => x.getAttribute('data-key')));
+        return keys.length && keys.join() !== before.join() ? keys : null;
+      }, { message: 'the preview order to change' });
+      await a11y(ctx, 'strategy');
+      await ctx.shot('strategy');
+      // Saved, the whole backlog is re-scored in the background.
+      await f.getByTestId('strategy-save').click();
+      await openTab(ctx, 'Backlog');
+      const reranked = await poll(async () => {
+        const keys = await backlogKeys(ctx);
+        return keys.length && keys.join() !== (ctx.state.backlogBefore || []).join() ? keys : null;
+      }, { timeout: 40000, interval: 1000, message: 'the saved weights to re-rank the backlog' });
+      assert(reranked.slice(0, 5).some((k) => after.slice(0, 10).includes(k)), `backlog top ${reranked.slice(0, 5)} unrelated to the preview top ${after.slice(0, 10)}`);
+      assert(isDescending(await backlogScores(ctx)), 'backlog not ranked by score after the re-score');
+    },
+  },
+  {
+    name: 'generate: drafts from the form and the local LLM, created in Jira, shown in the emulator and the backlog',
+    timeout: 90000,
+    async run(ctx) {
+      const { page } = ctx;
+      await openProjectPage(ctx);
+      const f = projectFrame(ctx);
+      await openTab(ctx, 'Generate');
+      await f.getByLabel(/Product context/).fill('ShopFlow runs online stores for small merchants; shoppers often switch from phone to laptop before paying.');
+      await f.getByLabel(/Objective/).fill('Recover abandoned carts from returning shoppers');
+      await f.getByLabel('Persona').fill('returning shopper');
+      await f.getByLabel('Number of stories').fill('2');
+      const calls = ctx.llm.requests.length;
+      await f.getByTestId('generate-submit').click();
+      const drafts = f.getByTestId('draft');
+      await poll(async () => (await drafts.count()) >= 2, { timeout: 60000, message: 'two drafts' });
+      assert(ctx.llm.requests.length > calls, 'the drafts did not come from the LLM');
+      assert(await f.getByTestId('draft-invest').count() >= 2, 'drafts without INVEST results');
+      assert(await f.getByTestId('draft-score').count() >= 2, 'drafts without scores');
+      const titles = (await f.getByTestId('draft-title').allInnerTexts()).map((t) => t.trim()).slice(0, 2);
+      await a11y(ctx, 'generate with drafts');
+      await f.getByTestId('drafts').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+      await ctx.shot('generate-drafts');
+      const boxes = f.getByTestId('draft-select');
+      for (let i = 0; i < 2; i++) {
+        if (!(await boxes.nth(i).isChecked())) await boxes.nth(i).check();
+      }
+      await f.getByTestId('drafts-create').click();
+      const created = f.getByTestId('drafts-created-key');
+      await poll(async () => (await created.count()) >= 2, { timeout: 30000, message: 'two created issue keys' });
+      const keys = (await created.allInnerTexts()).map((k) => k.trim());
+      ctx.state.createdKeys = keys;
+      // In the emulated Jira...
+      for (const k of keys) {
+        const is = await shellIssue(ctx, k);
+        assert(titles.includes(is.summary), `${k} in Jira has summary ${JSON.stringify(is.summary)}, drafts were ${JSON.stringify(titles)}`);
+      }
+      // ...in the shell's issue list (newest first)...
+      await page.goto(`${ctx.sandbox.url}?view=issues`);
+      for (const k of keys) await page.getByRole('link', { name: k, exact: true }).waitFor();
+      // ...and, re-scored from their webhooks, in the backlog.
+      await page.goto(ctx.sandbox.url);
+      await frameOf(page, PROJECT_FRAME);
+      const search = projectFrame(ctx).getByTestId('backlog-search');
+      for (const k of keys) {
+        await poll(async () => {
+          await search.fill(k);
+          await search.press('Enter');
+          await page.waitForTimeout(400);
+          return (await projectFrame(ctx).locator(`[data-testid="backlog-row"][data-key="${k}"]`).count()) === 1;
+        }, { timeout: 30000, interval: 500, message: `${k} in the backlog` });
+      }
+      await search.fill('');
+      await search.press('Enter');
+    },
+  },
+  {
+    name: 'health: score distribution, MoSCoW, INVEST pass rate and quality charts',
+    timeout: 30000,
+    async run(ctx) {
+      await openProjectPage(ctx);
+      const f = projectFrame(ctx);
+      await openTab(ctx, 'Health');
+      for (const id of ['chart-scores', 'chart-moscow', 'chart-invest', 'chart-quality']) {
+        await f.getByTestId(id).locator('svg[role="img"]').first().waitFor({ timeout: 15000 });
+      }
+      await f.getByTestId('health-clusters').waitFor();
+      await f.getByTestId('health-stale').waitFor();
+      await a11y(ctx, 'health');
+      await ctx.shot('health');
+    },
+  },
+  {
+    name: 'dark theme: the shell and the app iframes switch together',
+    timeout: 30000,
+    async run(ctx) {
+      const { page } = ctx;
+      await page.goto(ctx.sandbox.url);
+      const frame = await frameOf(page, PROJECT_FRAME);
+      await waitScanned(ctx);
+      const toggle = page.getByRole('button', { name: 'Dark theme' });
+      await toggle.click();
+      assertEqual(await toggle.getAttribute('aria-pressed'), 'true', 'theme toggle pressed');
+      assertEqual(await page.evaluate(() => document.documentElement.getAttribute('data-color-mode')), 'dark', 'shell color mode');
+      await poll(async () => (await frame.evaluate(() => document.documentElement.getAttribute('data-color-mode'))) === 'dark',
+        { message: 'data-color-mode=dark in the project iframe' });
+      const bg = await frame.evaluate(() => {
+        const cs = getComputedStyle(document.body);
+        return cs.backgroundColor === 'rgba(0, 0, 0, 0)' ? getComputedStyle(document.documentElement).backgroundColor : cs.backgroundColor;
+      });
+      const fg = await frame.evaluate(() => getComputedStyle(document.body).color);
+      assert(luminance(fg) > luminance(bg) && luminance(fg) > 0.4, `iframe text ${fg} on ${bg} is not a dark theme`);
+      await page.waitForTimeout(300);
+      await a11y(ctx, 'dark theme');
+      await ctx.shot('dark-theme');
+      // A reload keeps the choice, as Jira does.
+      await page.reload();
+      const again = await frameOf(page, PROJECT_FRAME);
+      await poll(async () => (await again.evaluate(() => document.documentElement.getAttribute('data-color-mode'))) === 'dark',
+        { message: 'dark theme after reload' });
+      await page.getByRole('button', { name: 'Dark theme' }).click();
+      assertEqual(await page.evaluate(() => document.documentElement.getAttribute('data-color-mode')), 'light', 'back to light');
+    },
+  },
+  {
+    name: 'accessibility: axe-core finds no serious or critical violations on any page',
+    timeout: 10000,
+    async run(ctx) {
+      const checked = ctx.state.a11y || [];
+      const missing = A11Y_PAGES.filter((p) => !checked.some((c) => c.label === p));
+      const vs = checked.flatMap((c) => c.violations);
+      const msgs = [];
+      if (vs.length) msgs.push(`${vs.length} serious/critical violations:\n${formatViolations(vs)}`);
+      if (missing.length) msgs.push(`pages not checked (their test failed before the check): ${missing.join(', ')}`);
+      assert(msgs.length === 0, msgs.join('\n'));
+      console.log(`        checked: ${checked.map((c) => c.label).join(', ')}`);
+    },
+  },
+];
