@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/backlogai/backlogai/server/domain"
 )
 
@@ -15,6 +17,7 @@ import (
 // and the fields of the stored JSON those views read, without the rest of
 // the analysis. A 10k-issue project fits in a few MB of them.
 type ProjectRow struct {
+	ID      int64 // the row's id, stable for the issue
 	Key     string
 	Summary string
 	Type    string
@@ -72,47 +75,90 @@ type projectRowAnalysis struct {
 	} `json:"estimate"`
 }
 
-// projectRowPage bounds the rows one query of ProjectRows reads.
-const projectRowPage = 1000
+// Page sizes of ProjectRows: full rows carry two JSON documents each,
+// versions only an id and a time.
+const (
+	projectRowPage     = 500
+	projectVersionPage = 5000
+)
 
 // ProjectRows streams the project's rows (tombstones and unanalysed
-// snapshots included) changed at or after since, oldest first, in pages;
-// fn gets each page. A zero since reads the whole project. Callers that
-// keep the rows in memory re-read a short overlap before the newest
-// AnalysedAt they saw, as timestamps from several replicas are not
-// strictly ordered.
-func (ts *TenantStore) ProjectRows(ctx context.Context, project string, since time.Time, fn func([]ProjectRow) error) error {
-	const cols = "id, issue_key, summary, issue_type, is_open, deleted, score, moscow, quality, estimate, flags, issue, analysis, analysed_at"
-	var lastID int64
-	for {
-		var rows []resultRow
-		err := ts.q(ctx, "issue_results").Select(cols).
-			Where("project_key = ? AND analysed_at >= ? AND id > ?", project, since.UTC(), lastID).
-			Order("id").Limit(projectRowPage).Find(&rows).Error
-		if err != nil {
-			return fmt.Errorf("store: project rows: %w", err)
-		}
-		if len(rows) == 0 {
-			return nil
-		}
-		page := make([]ProjectRow, len(rows))
-		for i := range rows {
-			if err := decodeProjectRow(&rows[i], &page[i]); err != nil {
+// snapshots included) changed at or after since, in pages; fn gets each
+// page. A zero since reads the whole project. Callers that keep the rows
+// in memory re-read a short overlap before the newest AnalysedAt they saw
+// (timestamps from several replicas are not strictly ordered) and pass
+// known: rows it reports as already held at that AnalysedAt are skipped
+// after a light query on an index, without reading their JSON.
+func (ts *TenantStore) ProjectRows(ctx context.Context, project string, since time.Time, known func(id int64, analysedAt time.Time) bool, fn func([]ProjectRow) error) error {
+	base := func() *gorm.DB {
+		return ts.q(ctx, "issue_results").Where("project_key = ? AND analysed_at >= ?", project, since.UTC())
+	}
+	if known == nil {
+		var lastID int64
+		for {
+			n, last, err := ts.readProjectRows(base().Where("id > ?", lastID).Order("id").Limit(projectRowPage), fn)
+			if err != nil || n < projectRowPage {
 				return err
 			}
-		}
-		lastID = rows[len(rows)-1].ID
-		if err := fn(page); err != nil {
-			return err
-		}
-		if len(rows) < projectRowPage {
-			return nil
+			lastID = last
 		}
 	}
+	var changed []int64
+	var lastID int64
+	for {
+		var vs []struct {
+			ID         int64
+			AnalysedAt time.Time
+		}
+		err := base().Select("id, analysed_at").Where("id > ?", lastID).Order("id").Limit(projectVersionPage).Find(&vs).Error
+		if err != nil {
+			return fmt.Errorf("store: project row versions: %w", err)
+		}
+		for _, v := range vs {
+			if !known(v.ID, v.AnalysedAt) {
+				changed = append(changed, v.ID)
+			}
+		}
+		if len(vs) < projectVersionPage {
+			break
+		}
+		lastID = vs[len(vs)-1].ID
+	}
+	for len(changed) > 0 {
+		chunk := changed[:min(projectRowPage, len(changed))]
+		changed = changed[len(chunk):]
+		if _, _, err := ts.readProjectRows(ts.q(ctx, "issue_results").Where("id IN ?", chunk).Order("id"), fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readProjectRows runs q for full rows and hands them to fn decoded; it
+// returns how many it read and the last id.
+func (ts *TenantStore) readProjectRows(q *gorm.DB, fn func([]ProjectRow) error) (int, int64, error) {
+	const cols = "id, issue_key, summary, issue_type, is_open, deleted, score, moscow, quality, estimate, flags, issue, analysis, analysed_at"
+	var rows []resultRow
+	if err := q.Select(cols).Find(&rows).Error; err != nil {
+		return 0, 0, fmt.Errorf("store: project rows: %w", err)
+	}
+	if len(rows) == 0 {
+		return 0, 0, nil
+	}
+	page := make([]ProjectRow, len(rows))
+	for i := range rows {
+		if err := decodeProjectRow(&rows[i], &page[i]); err != nil {
+			return 0, 0, err
+		}
+	}
+	if err := fn(page); err != nil {
+		return 0, 0, err
+	}
+	return len(rows), rows[len(rows)-1].ID, nil
 }
 
 func decodeProjectRow(r *resultRow, out *ProjectRow) error {
-	*out = ProjectRow{Key: r.IssueKey, Summary: r.Summary, Type: r.IssueType, Open: r.IsOpen, Deleted: r.Deleted,
+	*out = ProjectRow{ID: r.ID, Key: r.IssueKey, Summary: r.Summary, Type: r.IssueType, Open: r.IsOpen, Deleted: r.Deleted,
 		AnalysedAt: r.AnalysedAt}
 	if r.Deleted {
 		return nil

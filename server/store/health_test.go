@@ -15,7 +15,7 @@ import (
 func collectRows(t *testing.T, ts *store.TenantStore, project string, since time.Time) map[string]store.ProjectRow {
 	t.Helper()
 	out := map[string]store.ProjectRow{}
-	err := ts.ProjectRows(context.Background(), project, since, func(page []store.ProjectRow) error {
+	err := ts.ProjectRows(context.Background(), project, since, nil, func(page []store.ProjectRow) error {
 		for _, r := range page {
 			out[r.Key] = r
 		}
@@ -69,7 +69,7 @@ func TestProjectRows(t *testing.T) {
 			Pillars: [5]float64{8.5, 0, 6, 0, 4}, UrgencyBonus: 2, Override: &domain.Override{Moscow: domain.MoscowMust, Reason: "contract"},
 			Letters: map[string]string{"I": "pass", "S": "warn", "T": "fail"},
 			Near:    []domain.Candidate{{Key: "SHOP-2", Similarity: 0.91, Near: true, SharedTerms: []string{"export"}}},
-			Created: created, Updated: created.Add(48 * time.Hour), AnalysedAt: r.AnalysedAt}
+			Created: created, Updated: created.Add(48 * time.Hour), AnalysedAt: r.AnalysedAt, ID: r.ID}
 		if d := cmp.Diff(want, r, cmp.Comparer(func(x, y time.Time) bool { return x.Equal(y) })); d != "" {
 			t.Errorf("SHOP-1 (-want +got):\n%s", d)
 		}
@@ -93,6 +93,19 @@ func TestProjectRows(t *testing.T) {
 		if len(delta) != 1 || !delta["SHOP-2"].Deleted {
 			t.Errorf("delta %+v", delta)
 		}
+		// With known, rows held at their AnalysedAt are not read again.
+		var read []string
+		err := ts.ProjectRows(ctx, "SHOP", time.Time{}, func(id int64, at time.Time) bool {
+			return id == got["SHOP-1"].ID && at.Equal(got["SHOP-1"].AnalysedAt) || id == got["SHOP-3"].ID
+		}, func(page []store.ProjectRow) error {
+			for _, r := range page {
+				read = append(read, r.Key)
+			}
+			return nil
+		})
+		if err != nil || !cmp.Equal(read, []string{"SHOP-2", "SHOP-4"}) {
+			t.Errorf("rows read with known: %v %v", read, err)
+		}
 		if other := collectRows(t, s.Tenant(b), "SHOP", time.Time{}); len(other) != 0 {
 			t.Errorf("tenant b sees %d of a's rows", len(other))
 		}
@@ -111,13 +124,20 @@ func TestProjectRowsPages(t *testing.T) {
 			t.Fatal(err)
 		}
 		pages, n := 0, 0
-		err := ts.ProjectRows(ctx, "BIG", time.Time{}, func(p []store.ProjectRow) error {
+		count := func(p []store.ProjectRow) error {
 			pages++
 			n += len(p)
 			return nil
-		})
-		if err != nil || n != 1203 || pages != 2 {
+		}
+		err := ts.ProjectRows(ctx, "BIG", time.Time{}, nil, count)
+		if err != nil || n != 1203 || pages != 3 {
 			t.Fatalf("%d rows in %d pages: %v", n, pages, err)
+		}
+		// Through the version query: all unknown, read in chunks.
+		pages, n = 0, 0
+		err = ts.ProjectRows(ctx, "BIG", time.Time{}, func(int64, time.Time) bool { return false }, count)
+		if err != nil || n != 1203 || pages != 3 {
+			t.Fatalf("with known: %d rows in %d pages: %v", n, pages, err)
 		}
 	})
 }

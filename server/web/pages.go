@@ -1,26 +1,478 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
-	"html/template"
+	"errors"
+	"math"
 	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/backlogai/backlogai/server/analysis/score"
+	"github.com/backlogai/backlogai/server/backlog"
+	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/store"
 )
 
-// placeholder is the module page until the UI is wired (see frontend/).
-var placeholder = template.Must(template.New("p").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>BacklogAI</title></head>
-<body><main><h1>BacklogAI</h1><p>{{.What}} for {{.Key}} is being prepared.</p></main></body></html>`))
+// Glance states.
+const (
+	stateInactive = "inactive" // the project was never activated
+	statePending  = "pending"  // the issue is not analysed yet
+	stateAnalysed = "analysed"
+)
 
-func (s *Server) glancePage(c echo.Context) error {
-	c.Response().Header().Set("Content-Type", "text/html; charset=utf-8")
-	return placeholder.Execute(c.Response(), map[string]string{"What": "The analysis", "Key": c.QueryParam("issueKey")})
+type glancePageView struct {
+	pageMeta
+	IssueKey   string
+	ProjectKey string
+	Panel      panelView
 }
 
-func (s *Server) projectPage(c echo.Context) error {
-	c.Response().Header().Set("Content-Type", "text/html; charset=utf-8")
-	return placeholder.Execute(c.Response(), map[string]string{"What": "The backlog", "Key": c.QueryParam("projectKey")})
+// panelView is the glance's content; the page renders it server-side and
+// /api/issues/:issue/panel renders it again after an action.
+type panelView struct {
+	State      string
+	IssueKey   string
+	ProjectKey string
+	Scan       *backlog.Progress
+	ScanPct    int
+	JiraURL    string
+	A          *analysisView
+}
+
+type analysisView struct {
+	Summary       string
+	Score         int
+	Moscow        string
+	Computed      string
+	Override      *overrideView
+	Quality       int
+	Pillars       []pillarView
+	UrgencyBonus  string
+	Urgency       []evidenceView
+	WhyNow        string
+	WhyThis       string
+	WhyUs         string
+	Letters       []letterView
+	Other         []findingView // findings outside INVEST
+	JudgedAsStory bool
+	Duplicates    []duplicateView
+	Estimate      estimateView
+	Flags         []string
+}
+
+type overrideView struct {
+	Moscow    string
+	Reason    string
+	AccountID string
+	At        string
+}
+
+type pillarView struct {
+	Name     string
+	Title    string
+	Value    string
+	Pct      int
+	Weight   string
+	Share    int // weight share in percent
+	Evidence []evidenceView
+}
+
+type evidenceView struct {
+	Detail string
+	Delta  string
+	Sign   string // "up", "down", ""
+}
+
+type letterView struct {
+	Letter   string
+	Name     string
+	State    string // pass, warn, fail
+	Findings []findingView
+}
+
+type findingView struct {
+	Code     string
+	Severity string
+	Message  string
+	Fix      string
+	Source   string
+	Excerpt  *excerpt
+}
+
+type duplicateView struct {
+	Key         string
+	Summary     string
+	Similarity  int
+	SharedTerms []string
+	Near        bool
+	Linked      bool
+}
+
+type estimateView struct {
+	Method     string
+	Points     string
+	Confidence int
+	Own        string // the issue's own story points, if any
+	Neighbours []neighbourView
+}
+
+type neighbourView struct {
+	Key        string
+	Summary    string
+	Points     string
+	Similarity int
+}
+
+// investNames are the INVEST letters in order with their names.
+var investNames = [6][2]string{
+	{"I", "Independent"}, {"N", "Negotiable"}, {"V", "Valuable"}, {"E", "Estimable"}, {"S", "Small"}, {"T", "Testable"},
+}
+
+func (u *ui) glancePage(c echo.Context) error {
+	issueKey, projectKey := c.QueryParam("issueKey"), c.QueryParam("projectKey")
+	if !validKey(issueKey) || !strings.Contains(issueKey, "-") {
+		return BadRequest("This page needs a valid issueKey.")
+	}
+	if projectKey == "" {
+		projectKey = projectOfIssue(issueKey)
+	}
+	if !validKey(projectKey) || projectOfIssue(issueKey) != projectKey {
+		return BadRequest("The issue does not belong to that project.")
+	}
+	p, err := u.panelFor(c.Request().Context(), identity(c).Tenant, projectKey, issueKey)
+	if err != nil {
+		return err
+	}
+	return u.render(c, "glance.html", glancePageView{pageMeta: u.meta("BacklogAI · "+issueKey, "glance.js"),
+		IssueKey: issueKey, ProjectKey: projectKey, Panel: p})
+}
+
+// panelFor reads what the glance shows for one issue.
+func (u *ui) panelFor(ctx context.Context, t *domain.Tenant, projectKey, issueKey string) (panelView, error) {
+	pv := panelView{State: stateInactive, IssueKey: issueKey, ProjectKey: projectKey, JiraURL: t.DisplayURLOrBase()}
+	ts := u.s.Store.Tenant(t)
+	p, err := ts.Project(ctx, projectKey)
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
+		return pv, err
+	}
+	if p == nil || !p.Active {
+		return pv, nil
+	}
+	r, err := ts.Result(ctx, issueKey)
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
+		return pv, err
+	}
+	if r == nil || r.Analysis == nil {
+		pv.State = statePending
+		if pv.Scan = u.progress(ctx, t, projectKey); pv.Scan != nil && pv.Scan.Total > 0 {
+			pv.ScanPct = min(100, (pv.Scan.Done+pv.Scan.Written)*100/(3*pv.Scan.Total))
+		}
+		return pv, nil
+	}
+	pv.State = stateAnalysed
+	pv.A = analysisViewOf(&r.Issue, r.Analysis)
+	return pv, nil
+}
+
+func analysisViewOf(is *domain.Issue, a *domain.Analysis) *analysisView {
+	v := &analysisView{Summary: is.Summary, Score: int(math.Floor(a.Score.Total)), Moscow: string(a.Score.Moscow),
+		Computed: string(a.Score.Computed), Quality: a.Check.Quality, WhyNow: a.Score.WhyNow, WhyThis: a.Score.WhyThis,
+		WhyUs: a.Score.WhyUs, JudgedAsStory: a.Check.JudgedAsStory, Flags: a.Flags}
+	if o := a.Score.Override; o != nil {
+		v.Override = &overrideView{Moscow: string(o.Moscow), Reason: o.Reason, AccountID: o.AccountID}
+		if !o.At.IsZero() {
+			v.Override.At = o.At.UTC().Format("2 Jan 2006")
+		}
+	}
+	var sumW float64
+	for _, p := range a.Score.Pillars {
+		sumW += max(p.Weight, 0)
+	}
+	for _, n := range domain.Pillars {
+		pv := pillarView{Name: string(n), Title: score.PillarTitle(n), Value: "–"}
+		for _, p := range a.Score.Pillars {
+			if p.Name != n {
+				continue
+			}
+			pv.Value = fmtNum(p.Value)
+			pv.Pct = int(math.Round(math.Max(0, math.Min(10, p.Value)) * 10))
+			pv.Weight = fmtNum(p.Weight)
+			if sumW > 0 {
+				pv.Share = int(math.Round(100 * max(p.Weight, 0) / sumW))
+			}
+			for _, e := range p.Evidence {
+				pv.Evidence = append(pv.Evidence, evidenceOf(e))
+			}
+		}
+		v.Pillars = append(v.Pillars, pv)
+	}
+	if a.Score.UrgencyBonus != 0 {
+		v.UrgencyBonus = signedNum(a.Score.UrgencyBonus)
+	}
+	for _, e := range a.Score.Urgency {
+		v.Urgency = append(v.Urgency, evidenceOf(e))
+	}
+	byLetter := map[string][]findingView{}
+	for _, f := range a.Check.Findings {
+		fv := findingView{Code: f.Code, Severity: string(f.Severity), Message: f.Message, Fix: f.Fix, Source: f.Source}
+		if f.Span != nil {
+			text := is.Summary
+			if f.Span.Field == domain.FieldDescription {
+				text = is.Description
+			}
+			fv.Excerpt = excerptOf(text, string(f.Span.Field), f.Span.Start, f.Span.End)
+		}
+		if f.Letter == "" {
+			v.Other = append(v.Other, fv)
+		} else {
+			byLetter[f.Letter] = append(byLetter[f.Letter], fv)
+		}
+	}
+	for _, l := range investNames {
+		st := a.Check.Letters[l[0]]
+		if st == "" {
+			st = "pass"
+		}
+		v.Letters = append(v.Letters, letterView{Letter: l[0], Name: l[1], State: st, Findings: byLetter[l[0]]})
+	}
+	linked := map[string]bool{}
+	for _, l := range is.Links {
+		if l.Kind == domain.LinkDuplicates || l.Kind == domain.LinkDuplicatedBy {
+			linked[l.OtherKey] = true
+		}
+	}
+	for _, d := range a.Duplicates {
+		v.Duplicates = append(v.Duplicates, duplicateView{Key: d.Key, Summary: d.Summary, Similarity: int(math.Round(d.Similarity * 100)),
+			SharedTerms: d.SharedTerms, Near: d.Near, Linked: linked[d.Key]})
+	}
+	e := a.Estimate
+	v.Estimate = estimateView{Method: e.Method, Confidence: int(math.Round(e.Confidence * 100))}
+	if e.Method != "" && e.Method != "none" {
+		v.Estimate.Points = fmtNum(e.Points)
+	}
+	if is.StoryPoints != nil {
+		v.Estimate.Own = fmtNum(*is.StoryPoints)
+	}
+	for _, n := range e.Neighbours {
+		v.Estimate.Neighbours = append(v.Estimate.Neighbours, neighbourView{Key: n.Key, Summary: n.Summary, Points: fmtNum(n.Points),
+			Similarity: int(math.Round(n.Similarity * 100))})
+	}
+	return v
+}
+
+func evidenceOf(e domain.Evidence) evidenceView {
+	ev := evidenceView{Detail: e.Detail, Delta: signedNum(e.Delta)}
+	if ev.Detail == "" {
+		ev.Detail = e.Signal
+	}
+	switch {
+	case e.Delta > 0:
+		ev.Sign = "up"
+	case e.Delta < 0:
+		ev.Sign = "down"
+	}
+	return ev
+}
+
+// fmtNum prints at most one decimal, without a trailing ".0".
+func fmtNum(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "–"
+	}
+	return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64)
+}
+
+func signedNum(v float64) string {
+	s := fmtNum(v)
+	if v > 0 {
+		return "+" + s
+	}
+	if v < 0 {
+		return "−" + strings.TrimPrefix(s, "-")
+	}
+	return s
+}
+
+// excerpt is text around a finding's span, split so the template can mark
+// the exact words.
+type excerpt struct {
+	Field string
+	Pre   string
+	Mark  string
+	Post  string
+	// Cut says text was left out before Pre or after Post.
+	CutStart, CutEnd bool
+}
+
+// excerptContext is how many bytes of context an excerpt of a long text
+// keeps on each side of the span.
+const excerptContext = 90
+
+// excerptOf splits text at the half-open byte range [start, end), the
+// offsets the checks report. Offsets inside a multi-byte character move
+// outward to its boundaries, offsets out of range are clamped, so the
+// result is always valid UTF-8 when text is. Long texts keep some context
+// around the span, cut at spaces.
+func excerptOf(text, field string, start, end int) *excerpt {
+	start = max(0, min(start, len(text)))
+	end = max(start, min(end, len(text)))
+	for start > 0 && !utf8.RuneStart(text[start]) {
+		start--
+	}
+	for end < len(text) && !utf8.RuneStart(text[end]) {
+		end++
+	}
+	x := &excerpt{Field: field, Mark: text[start:end]}
+	from, to := 0, len(text)
+	if start > excerptContext {
+		from = start - excerptContext
+		if i := strings.IndexAny(text[from:start], " \n"); i >= 0 {
+			from += i + 1
+		}
+		for from < start && !utf8.RuneStart(text[from]) {
+			from++
+		}
+		x.CutStart = from > 0
+	}
+	if len(text)-end > excerptContext {
+		to = end + excerptContext
+		if i := strings.LastIndexAny(text[end:to], " \n"); i > 0 {
+			to = end + i
+		}
+		for to > end && to < len(text) && !utf8.RuneStart(text[to]) {
+			to--
+		}
+		x.CutEnd = to < len(text)
+	}
+	x.Pre, x.Post = text[from:start], text[end:to]
+	return x
+}
+
+// Project page.
+
+type projectPageView struct {
+	pageMeta
+	ProjectKey string
+	Active     bool
+	Scan       *backlog.Progress
+	Backlog    backlogView
+	Pillars    []pillarInfo
+	// Data is the page's initial state for its script.
+	Data projectData
+}
+
+type backlogView struct {
+	Rows   []backlogRow
+	Total  int64
+	Offset int
+	Limit  int
+	// Skeleton rows reserve the table's height while it loads.
+	Skeleton []int
+}
+
+type pillarInfo struct {
+	Name  string `json:"name"`
+	Title string `json:"title"`
+}
+
+type projectData struct {
+	ProjectKey string            `json:"projectKey"`
+	ProjectID  string            `json:"projectId"`
+	Active     bool              `json:"active"`
+	Scan       *backlog.Progress `json:"scan,omitempty"`
+	Backlog    *backlogJSON      `json:"backlog,omitempty"`
+	Strategy   domain.Strategy   `json:"strategy"`
+	Pillars    []pillarInfo      `json:"pillars"`
+	PageSize   int               `json:"pageSize"`
+	JiraURL    string            `json:"jiraUrl"`
+}
+
+type backlogJSON struct {
+	Rows   []backlogRow `json:"rows"`
+	Total  int64        `json:"total"`
+	Offset int          `json:"offset"`
+}
+
+// backlogPageSize is the backlog table's page.
+const backlogPageSize = 50
+
+func (u *ui) projectPage(c echo.Context) error {
+	key, pid := c.QueryParam("projectKey"), c.QueryParam("projectId")
+	if !validKey(key) {
+		return BadRequest("This page needs a valid projectKey.")
+	}
+	if _, err := strconv.ParseUint(pid, 10, 64); pid != "" && err != nil {
+		return BadRequest("This page needs a numeric projectId.")
+	}
+	ctx := c.Request().Context()
+	t := identity(c).Tenant
+	ts := u.s.Store.Tenant(t)
+	v := projectPageView{pageMeta: u.meta("BacklogAI · "+key, "project.js"), ProjectKey: key}
+	st := domain.DefaultStrategy()
+	p, err := ts.Project(ctx, key)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+	case err != nil:
+		return err
+	default:
+		v.Active, st = p.Active, p.Strategy
+	}
+	v.Backlog = backlogView{Limit: backlogPageSize, Skeleton: make([]int, 10)}
+	if v.Active {
+		v.Scan = u.progress(ctx, t, key)
+		rows, total, err := ts.Backlog(ctx, key, store.BacklogQuery{OpenOnly: true, Limit: backlogPageSize})
+		if err != nil {
+			return err
+		}
+		v.Backlog.Rows, v.Backlog.Total = backlogRows(rows), total
+		v.Backlog.Skeleton = nil
+	}
+	for _, n := range domain.Pillars {
+		v.Pillars = append(v.Pillars, pillarInfo{Name: string(n), Title: score.PillarTitle(n)})
+	}
+	v.Data = projectData{ProjectKey: key, ProjectID: pid, Active: v.Active, Scan: v.Scan, Strategy: st, Pillars: v.Pillars,
+		PageSize: backlogPageSize, JiraURL: t.DisplayURLOrBase()}
+	if v.Active {
+		v.Data.Backlog = &backlogJSON{Rows: v.Backlog.Rows, Total: v.Backlog.Total}
+	}
+	return u.render(c, "project.html", v)
+}
+
+func backlogRows(rows []store.BacklogRow) []backlogRow {
+	out := make([]backlogRow, len(rows))
+	for i, r := range rows {
+		out[i] = backlogRow{Key: r.Key, Summary: r.Summary, Type: r.Type, Score: int(math.Floor(r.Score)), Moscow: r.Moscow,
+			Quality: r.Quality, Estimate: r.Estimate, Flags: r.Flags}
+		if out[i].Flags == nil {
+			out[i].Flags = []string{}
+		}
+	}
+	return out
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// daysBetween counts whole days from a to b.
+func daysBetween(a, b time.Time) int {
+	if a.IsZero() || b.Before(a) {
+		return 0
+	}
+	return int(b.Sub(a).Hours() / 24)
 }
 
 // acknowledgeWebhook validates a webhook body and acknowledges it (a

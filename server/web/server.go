@@ -126,8 +126,7 @@ func (s *Server) routes() {
 	lc.POST("/disabled", s.lifecycleToggle(false))
 
 	// Module pages: Jira-signed iframe URLs, qsh of the URL itself.
-	e.GET("/glance", s.jiraSigned(s.glancePage), iframeHeaders)
-	e.GET("/project", s.jiraSigned(s.projectPage), iframeHeaders)
+	// (/glance and /project are registered by uiRoutes, in ui.go.)
 
 	// Webhooks: Jira-signed, qsh over method+path+query.
 	e.POST("/webhooks/jira", s.jiraSigned(s.webhookHandler), bodyLimit(limitWebhook))

@@ -1,0 +1,339 @@
+/*
+ * BacklogAI issue glance. The server renders the analysis into the page;
+ * this script adds the actions and refreshes the panel (GET
+ * /api/issues/:issue/panel returns the same server-rendered HTML).
+ *
+ * Stable hooks for browser tests (data-testid):
+ *   glance, glance-panel (data-state: inactive | pending | analysed), live
+ *   glance-inactive, glance-activate, glance-pending, glance-scan-progress
+ *   glance-score-section, glance-score, glance-moscow, glance-override-badge, glance-why-now,
+ *   glance-why-this, glance-why-us
+ *   glance-pillars, glance-pillar (data-pillar), glance-pillar-evidence (details), glance-urgency
+ *   glance-invest, invest-letter (data-letter, data-state), finding (data-code),
+ *   finding-excerpt, finding-mark
+ *   glance-duplicates, duplicate (data-key), duplicate-key, duplicate-similarity,
+ *   duplicate-link-button, duplicate-confirm, duplicate-cancel, duplicate-linked, duplicates-empty
+ *   glance-estimate, estimate-points, estimate-confidence, estimate-none, estimate-neighbours
+ *   glance-actions, action-improve, action-split, action-override, glance-sheet, sheet-title
+ *   improve: improve-loading, improve-notice, improve-quality, improve-summary-diff,
+ *            improve-description-diff, improve-unchanged, improve-summary, improve-description,
+ *            improve-apply, improve-cancel
+ *   split:   split-loading, split-story (one per story), split-story-summary, split-story-description,
+ *            split-story-remove, split-add, split-apply, split-cancel, split-created
+ *   override: override-moscow, override-reason, override-save, override-cancel,
+ *            override-current, override-clear
+ *   errors:  error-box, error-retry; glance-error (slot for page-level errors)
+ */
+(function () {
+  'use strict';
+  var B = window.BAI, el = B.el;
+
+  B.init(function () {
+    var body = document.body;
+    var issue = body.getAttribute('data-issue-key');
+    var project = body.getAttribute('data-project-key');
+    var panel = document.getElementById('glance-panel');
+    var pageError = document.getElementById('glance-error');
+    var pollTimer = null, pollStarted = 0;
+
+    function state() { return panel.getAttribute('data-state'); }
+    function sheet() { return document.getElementById('sheet'); }
+    /** refresh re-renders the panel; focusAction names the button to focus after. */
+    function refresh(focusAction) {
+      return B.api('GET', '/issues/' + encodeURIComponent(issue) + '/panel').then(function (res) {
+        B.errorBox(pageError, null);
+        panel.innerHTML = res.html; // server-rendered by html/template
+        panel.setAttribute('data-state', res.state);
+        if (focusAction) {
+          var b = B.$('[data-action="' + focusAction + '"]', panel) || B.$('h2', panel);
+          if (b) { if (!b.hasAttribute('tabindex') && b.tagName === 'H2') b.setAttribute('tabindex', '-1'); b.focus(); }
+        }
+        schedulePoll();
+        B.resize();
+        return res;
+      }, function (err) {
+        B.errorBox(pageError, err, function () { refresh(focusAction); });
+        throw err;
+      });
+    }
+
+    /** While the issue waits for its analysis, the panel refreshes itself. */
+    function schedulePoll() {
+      clearTimeout(pollTimer);
+      var st = state();
+      if (st === 'analysed') { pollStarted = 0; return; }
+      if (st === 'inactive' && !pollStarted) return;
+      if (!pollStarted) pollStarted = Date.now();
+      if (Date.now() - pollStarted > 15 * 60 * 1000) return;
+      var running = !!B.$('[data-scan-state="running"]', panel);
+      pollTimer = setTimeout(function () { refresh().catch(function () {}); }, running ? 2000 : 5000);
+    }
+
+    function activate(btn) {
+      B.busy(btn, true);
+      B.api('POST', '/projects/' + encodeURIComponent(project) + '/activate').then(function () {
+        B.announce('BacklogAI is analysing ' + project + '.');
+        pollStarted = Date.now();
+        return refresh();
+      }).catch(function (err) {
+        B.busy(btn, false);
+        B.errorBox(pageError, err, function () { activate(btn); });
+      });
+    }
+
+    // Duplicates: confirm in place, then link.
+    function confirmLink(btn) {
+      var other = btn.getAttribute('data-other');
+      var holder = btn.parentNode;
+      var box = el('div', { class: 'note', role: 'group', 'aria-label': 'Confirm duplicate link' }, [
+        el('p', { text: 'Link ' + issue + ' as a duplicate of ' + other + '? This adds a "Duplicate" link in Jira.' })
+      ]);
+      var slot = el('div');
+      var yes = el('button', { type: 'button', class: 'btn btn-primary btn-sm', 'data-testid': 'duplicate-confirm', text: 'Link as duplicate' });
+      var no = el('button', { type: 'button', class: 'btn btn-subtle btn-sm', 'data-testid': 'duplicate-cancel', text: 'Cancel' });
+      box.appendChild(el('div', { class: 'btn-row' }, [yes, no]));
+      box.appendChild(slot);
+      btn.hidden = true;
+      holder.appendChild(box);
+      yes.focus();
+      B.resize();
+      no.addEventListener('click', function () { box.remove(); btn.hidden = false; btn.focus(); B.resize(); });
+      function go() {
+        B.busy(yes, true);
+        B.api('POST', '/issues/' + encodeURIComponent(issue) + '/link-duplicate', { other: other }).then(function () {
+          box.remove();
+          btn.replaceWith(el('span', { class: 'lozenge', 'data-testid': 'duplicate-linked', tabindex: '-1', text: 'Linked as duplicate' }));
+          var l = B.$('[data-testid="duplicate-linked"]', holder);
+          if (l) l.focus();
+          B.flag('Linked as duplicate', issue + ' duplicates ' + other + '.');
+          B.resize();
+        }, function (err) {
+          B.busy(yes, false);
+          B.errorBox(slot, err, go);
+        });
+      }
+      yes.addEventListener('click', go);
+      box.addEventListener('keydown', function (e) { if (e.key === 'Escape') no.click(); });
+    }
+
+    // Improve with AI: diff, optional edit, apply on confirm.
+    function improve(btn) {
+      var sh = sheet();
+      var status = el('p', { class: 'subtle', role: 'status', 'aria-live': 'polite', 'data-testid': 'improve-loading', text: 'Writing an improved version…' });
+      var slot = el('div');
+      B.openSheet(sh, btn, 'Improve with AI', [status, slot]);
+      function run() {
+        status.hidden = false;
+        B.api('POST', '/issues/' + encodeURIComponent(issue) + '/improve').then(function (res) {
+          status.hidden = true;
+          showImprovement(sh, btn, res);
+        }, function (err) {
+          status.hidden = true;
+          if (err.unavailable) err.message = 'Improve with AI is not available on this server yet.';
+          B.errorBox(slot, err, err.unavailable ? null : run);
+        });
+      }
+      run();
+    }
+
+    function unchanged(diff) {
+      var ops = ((diff && diff.summary) || []).concat((diff && diff.description) || []);
+      return ops.every(function (o) { return o.op === 'equal'; });
+    }
+
+    function showImprovement(sh, btn, res) {
+      var sumInput = el('input', { class: 'input', value: res.summary || '', 'data-testid': 'improve-summary' });
+      var descInput = el('textarea', { class: 'input', rows: '8', 'data-testid': 'improve-description' });
+      descInput.value = res.description || '';
+      var before = (res.before && res.before.quality), after = (res.after && res.after.quality);
+      var err = el('div');
+      var apply = el('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'improve-apply', text: 'Apply to ' + issue });
+      var cancel = el('button', { type: 'button', class: 'btn btn-subtle', 'data-testid': 'improve-cancel', text: 'Cancel', on: { click: function () { B.closeSheet(sh, true); } } });
+      var form = el('form', { novalidate: true }, [
+        res.mode && res.mode !== 'llm' ? el('p', { class: 'note', 'data-testid': 'improve-notice', text: 'No AI model is configured: this proposal was written by BacklogAI\'s rules from the findings.' }) : null,
+        unchanged(res.diff) ? el('p', { class: 'note', 'data-testid': 'improve-unchanged', text: 'No change proposed: the checks found nothing to improve in the summary or description.' }) : null,
+        before !== undefined ? el('p', { class: 'quality-change', 'data-testid': 'improve-quality' }, ['Quality ', el('strong', { text: String(before) }), ' → ', el('strong', { text: String(after) })]) : null,
+        el('h4', { class: 'h-xs', text: 'Summary' }), B.diff(res.diff && res.diff.summary, 'improve-summary-diff'),
+        el('h4', { class: 'h-xs', text: 'Description' }), B.diff(res.diff && res.diff.description, 'improve-description-diff'),
+        res.after && res.after.findings && res.after.findings.length ? el('details', { class: 'fold' }, [
+          el('summary', { text: 'Findings left after the change (' + res.after.findings.length + ')' }),
+          B.findingList(res.after.findings, { summary: res.summary, description: res.description })
+        ]) : null,
+        el('details', { class: 'fold' }, [el('summary', { text: 'Edit before applying' }),
+          B.field('improve-summary-input', 'Summary', sumInput), B.field('improve-description-input', 'Description', descInput)]),
+        err,
+        el('div', { class: 'btn-row' }, [apply, cancel])
+      ]);
+      form.addEventListener('submit', function (e) {
+        e.preventDefault();
+        if (!sumInput.value.trim()) { sumInput.setAttribute('aria-invalid', 'true'); B.errorBox(err, { message: 'The summary cannot be empty.' }); sumInput.focus(); return; }
+        B.busy(apply, true);
+        B.api('POST', '/issues/' + encodeURIComponent(issue) + '/improve/apply', { summary: sumInput.value, description: descInput.value }).then(function () {
+          B.closeSheet(sh, false);
+          B.flag(issue + ' updated', 'BacklogAI is checking the new version.');
+          pollStarted = Date.now();
+          setTimeout(function () { refresh('improve').catch(function () {}); }, 1500);
+        }, function (e2) {
+          B.busy(apply, false);
+          B.errorBox(err, e2, function () { form.requestSubmit(); });
+        });
+      });
+      sh.appendChild(form);
+      B.resize();
+    }
+
+    // Split: 2-5 editable stories, created on confirm.
+    function split(btn) {
+      var sh = sheet();
+      var status = el('p', { class: 'subtle', role: 'status', 'aria-live': 'polite', 'data-testid': 'split-loading', text: 'Proposing smaller stories…' });
+      var slot = el('div');
+      B.openSheet(sh, btn, 'Split story', [status, slot]);
+      function run() {
+        status.hidden = false;
+        B.api('POST', '/issues/' + encodeURIComponent(issue) + '/split').then(function (res) {
+          status.hidden = true;
+          showSplit(sh, btn, res);
+        }, function (err) {
+          status.hidden = true;
+          if (err.unavailable) err.message = 'Splitting stories is not available on this server yet.';
+          B.errorBox(slot, err, err.unavailable ? null : run);
+        });
+      }
+      run();
+    }
+
+    function showSplit(sh, btn, res) {
+      var list = el('div');
+      var err = el('div');
+      var add = el('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'split-add', text: 'Add a story' });
+      var apply = el('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'split-apply' });
+      var cancel = el('button', { type: 'button', class: 'btn btn-subtle', 'data-testid': 'split-cancel', text: 'Cancel', on: { click: function () { B.closeSheet(sh, true); } } });
+      var n = 0;
+      function card(s) {
+        n++;
+        var i = n;
+        var sum = el('input', { class: 'input', value: s.summary || '', 'data-testid': 'split-story-summary' });
+        var desc = el('textarea', { class: 'input', rows: '4', 'data-testid': 'split-story-description' });
+        desc.value = s.description || '';
+        var c = el('fieldset', { class: 'story-card', 'data-testid': 'split-story' }, [
+          el('legend', { text: 'Story ' + i }),
+          s.quality !== undefined ? el('p', { class: 'subtle', text: 'Quality ' + s.quality + '/100' + (s.findings && s.findings.length ? ' · ' + s.findings.length + ' findings' : '') }) : null,
+          B.field('split-sum-' + i, 'Summary', sum), B.field('split-desc-' + i, 'Description', desc),
+          el('button', { type: 'button', class: 'btn btn-subtle btn-sm', 'data-testid': 'split-story-remove', 'aria-label': 'Remove story ' + i, text: 'Remove',
+            on: { click: function () { c.remove(); update(); var f = B.$('input', list); if (f) f.focus(); } } })
+        ]);
+        list.appendChild(c);
+      }
+      function update() {
+        var cards = B.$$('[data-testid="split-story"]', list);
+        apply.textContent = 'Create ' + cards.length + ' stories';
+        add.disabled = cards.length >= 5;
+        B.$$('[data-testid="split-story-remove"]', list).forEach(function (b) { b.disabled = cards.length <= 2; });
+        B.resize();
+      }
+      (res.stories || []).slice(0, 5).forEach(card);
+      add.addEventListener('click', function () { card({}); update(); var inputs = B.$$('[data-testid="split-story-summary"]', list); inputs[inputs.length - 1].focus(); });
+      var form = el('form', { novalidate: true }, [
+        res.mode && res.mode !== 'llm' ? el('p', { class: 'note', text: 'No AI model is configured: the split follows the story\'s conjunctions and acceptance criteria.' }) : null,
+        el('p', { class: 'help', text: 'Edit the proposed stories; they are created in the same epic and linked to ' + issue + '.' }),
+        list, el('div', { class: 'btn-row' }, [add]), err, el('div', { class: 'btn-row' }, [apply, cancel])
+      ]);
+      form.addEventListener('submit', function (e) {
+        e.preventDefault();
+        var stories = B.$$('[data-testid="split-story"]', list).map(function (c) {
+          return { summary: B.$('[data-testid="split-story-summary"]', c).value.trim(), description: B.$('[data-testid="split-story-description"]', c).value };
+        });
+        var empty = stories.findIndex(function (s) { return !s.summary; });
+        if (empty >= 0) { B.errorBox(err, { message: 'Story ' + (empty + 1) + ' needs a summary.' }); return; }
+        if (stories.length < 2 || stories.length > 5) { B.errorBox(err, { message: 'A split needs 2 to 5 stories.' }); return; }
+        B.busy(apply, true);
+        B.api('POST', '/issues/' + encodeURIComponent(issue) + '/split/apply', { stories: stories }).then(function (out) {
+          var keys = ((out && out.created) || []).map(function (c) { return c.key; });
+          B.clear(form);
+          form.appendChild(el('div', { class: 'success', role: 'status', tabindex: '-1', 'data-testid': 'split-created' }, [
+            'Created ', keys.length ? keys.map(function (k, i) {
+              return [i ? ', ' : '', el('a', { class: 'issue-link', href: '#', 'data-issue-key': k, text: k })];
+            }) : 'the stories', '.'
+          ]));
+          B.$('[data-testid="split-created"]', form).focus();
+          B.flag('Created ' + keys.length + ' stories', keys.join(', '));
+          B.resize();
+        }, function (e2) {
+          B.busy(apply, false);
+          B.errorBox(err, e2, function () { form.requestSubmit(); });
+        });
+      });
+      sh.appendChild(form);
+      update();
+    }
+
+    // Override priority: MoSCoW and a required reason.
+    function override(btn) {
+      var sh = sheet();
+      var current = B.$('[data-testid="glance-moscow"]', panel);
+      var sel = el('select', { class: 'select', 'data-testid': 'override-moscow' }, ['Must', 'Should', 'Could', "Won't"].map(function (m) {
+        return el('option', { value: m, text: m, selected: current && current.textContent.trim() === m });
+      }));
+      var reason = el('textarea', { class: 'input', rows: '3', required: true, 'data-testid': 'override-reason' });
+      var err = el('div');
+      var save = el('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'override-save', text: 'Save override' });
+      var form = el('form', { novalidate: true }, [
+        B.field('ov-moscow', 'MoSCoW class', sel),
+        B.field('ov-reason', 'Reason', reason, 'Required. Kept with the override until someone clears it.'),
+        err,
+        el('div', { class: 'btn-row' }, [save, el('button', { type: 'button', class: 'btn btn-subtle', 'data-testid': 'override-cancel', text: 'Cancel', on: { click: function () { B.closeSheet(sh, true); } } })])
+      ]);
+      form.addEventListener('submit', function (e) {
+        e.preventDefault();
+        if (!reason.value.trim()) {
+          reason.setAttribute('aria-invalid', 'true');
+          B.errorBox(err, { message: 'Give a reason: it is shown with the override.' });
+          reason.focus();
+          return;
+        }
+        B.busy(save, true);
+        B.api('PUT', '/issues/' + encodeURIComponent(issue) + '/override', { moscow: sel.value, reason: reason.value.trim() }).then(function () {
+          B.closeSheet(sh, false);
+          B.flag('Priority overridden', issue + ' is now ' + sel.value + '.');
+          return refresh('override');
+        }, function (e2) {
+          B.busy(save, false);
+          B.errorBox(err, e2, function () { form.requestSubmit(); });
+        });
+      });
+      B.openSheet(sh, btn, 'Override priority', form);
+      sel.focus();
+    }
+
+    function clearOverride(btn) {
+      B.busy(btn, true);
+      B.api('DELETE', '/issues/' + encodeURIComponent(issue) + '/override').then(function () {
+        B.flag('Override cleared', issue + ' uses its computed class again.');
+        return refresh('override');
+      }, function (err) {
+        B.busy(btn, false);
+        B.errorBox(pageError, err, function () { clearOverride(btn); });
+      });
+    }
+
+    var actions = {
+      'activate': activate,
+      'link-duplicate': confirmLink,
+      'improve': improve,
+      'split': split,
+      'override': override,
+      'clear-override': clearOverride
+    };
+    document.getElementById('glance').addEventListener('click', function (e) {
+      var btn = e.target.closest('button[data-action]');
+      if (!btn || btn.disabled) return;
+      var fn = actions[btn.getAttribute('data-action')];
+      if (!fn) return;
+      e.preventDefault();
+      var sh = sheet();
+      if (sh && !sh.hidden && sh._opener === btn) { B.closeSheet(sh, true); return; }
+      fn(btn);
+    });
+    schedulePoll();
+  });
+})();

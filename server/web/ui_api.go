@@ -1,0 +1,389 @@
+package web
+
+import (
+	"errors"
+	"math"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/backlogai/backlogai/server/analysis/score"
+	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/store"
+)
+
+// The UI-only API: what the pages need beyond the shared API (health
+// charts, instant re-ranking, linking duplicates, re-rendering the glance).
+
+type healthResponse struct {
+	Open              int                `json:"open"`
+	ScoreHistogram    [10]int            `json:"scoreHistogram"`
+	Moscow            map[string]int     `json:"moscow"`
+	InvestPassRate    map[string]float64 `json:"investPassRate"`
+	QualityOverTime   []qualityPeriod    `json:"qualityOverTime"`
+	DuplicateClusters []dupCluster       `json:"duplicateClusters"`
+	Stale             []staleItem        `json:"stale"`
+}
+
+type qualityPeriod struct {
+	Period     string  `json:"period"`
+	AvgQuality float64 `json:"avgQuality"`
+	N          int     `json:"n"`
+}
+
+type dupCluster struct {
+	// Keys are the cluster's first keys (at most healthClusterKeys);
+	// Size counts them all.
+	Keys       []string `json:"keys"`
+	Size       int      `json:"size"`
+	Similarity float64  `json:"similarity"`
+}
+
+type staleItem struct {
+	Key             string `json:"key"`
+	Summary         string `json:"summary"`
+	DaysSinceUpdate int    `json:"daysSinceUpdate"`
+}
+
+// Limits of the health lists.
+const (
+	healthMonths      = 12
+	healthMaxClusters = 25
+	healthMaxStale    = 50
+	healthClusterKeys = 20
+)
+
+// health aggregates the project's open, analysed issues for the charts;
+// quality over time covers every analysed issue by the month it was
+// created, the last twelve months that have any.
+func (u *ui) health(c echo.Context) error {
+	key, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	now := u.s.Now()
+	var out healthResponse
+	err = u.rows.with(c.Request().Context(), u.s.Store.Tenant(identity(c).Tenant), key, func(rows map[string]*store.ProjectRow) error {
+		out = healthOf(rows, now)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func healthOf(rows map[string]*store.ProjectRow, now time.Time) healthResponse {
+	out := healthResponse{Moscow: map[string]int{"Must": 0, "Should": 0, "Could": 0, "Won't": 0},
+		InvestPassRate: map[string]float64{}, QualityOverTime: []qualityPeriod{}, DuplicateClusters: []dupCluster{}, Stale: []staleItem{}}
+	var pass, seen [6]int
+	months := map[string]*qualityPeriod{}
+	// Union-find over near-duplicate pairs of open issues.
+	parent := map[string]string{}
+	var find func(string) string
+	find = func(k string) string {
+		p, ok := parent[k]
+		if !ok || p == k {
+			return k
+		}
+		r := find(p)
+		parent[k] = r
+		return r
+	}
+	best := map[[2]string]float64{}
+	for _, k := range sortedKeys(rows) {
+		r := rows[k]
+		if !r.Analysed {
+			continue
+		}
+		if !r.Created.IsZero() {
+			m := r.Created.UTC().Format("2006-01")
+			q := months[m]
+			if q == nil {
+				q = &qualityPeriod{Period: m}
+				months[m] = q
+			}
+			q.AvgQuality += float64(r.Quality)
+			q.N++
+		}
+		if !r.Open {
+			continue
+		}
+		out.Open++
+		out.ScoreHistogram[min(9, max(0, int(r.Score)/10))]++
+		if _, ok := out.Moscow[string(r.Moscow)]; ok {
+			out.Moscow[string(r.Moscow)]++
+		}
+		for i, l := range investNames {
+			if st, ok := r.Letters[l[0]]; ok {
+				seen[i]++
+				if st == "pass" {
+					pass[i]++
+				}
+			}
+		}
+		for _, f := range r.Flags {
+			if f == domain.FlagStale {
+				out.Stale = append(out.Stale, staleItem{Key: r.Key, Summary: r.Summary, DaysSinceUpdate: daysBetween(r.Updated, now)})
+			}
+		}
+		for _, d := range r.Near {
+			o, ok := rows[d.Key]
+			if !ok || !o.Open || !o.Analysed || d.Key == r.Key {
+				continue
+			}
+			a, b := find(r.Key), find(d.Key)
+			if a != b {
+				parent[a] = b
+			}
+			pair := [2]string{min(r.Key, d.Key), max(r.Key, d.Key)}
+			best[pair] = max(best[pair], d.Similarity)
+		}
+	}
+	for i, l := range investNames {
+		if seen[i] > 0 {
+			out.InvestPassRate[l[0]] = math.Round(1000*float64(pass[i])/float64(seen[i])) / 1000
+		}
+	}
+	periods := sortedKeys(months)
+	if len(periods) > healthMonths {
+		periods = periods[len(periods)-healthMonths:]
+	}
+	for _, m := range periods {
+		q := months[m]
+		q.AvgQuality = math.Round(10*q.AvgQuality/float64(q.N)) / 10
+		out.QualityOverTime = append(out.QualityOverTime, *q)
+	}
+	clusters := map[string]*dupCluster{}
+	members := map[string]map[string]bool{}
+	for pair, sim := range best {
+		root := find(pair[0])
+		cl := clusters[root]
+		if cl == nil {
+			cl = &dupCluster{}
+			clusters[root], members[root] = cl, map[string]bool{}
+		}
+		cl.Similarity = max(cl.Similarity, math.Round(sim*100)/100)
+		members[root][pair[0]], members[root][pair[1]] = true, true
+	}
+	for root, cl := range clusters {
+		cl.Keys = sortedKeys(members[root])
+		cl.Size = len(cl.Keys)
+		if len(cl.Keys) > healthClusterKeys {
+			cl.Keys = cl.Keys[:healthClusterKeys]
+		}
+		out.DuplicateClusters = append(out.DuplicateClusters, *cl)
+	}
+	sort.Slice(out.DuplicateClusters, func(i, j int) bool {
+		a, b := out.DuplicateClusters[i], out.DuplicateClusters[j]
+		if a.Size != b.Size {
+			return a.Size > b.Size
+		}
+		if a.Similarity != b.Similarity {
+			return a.Similarity > b.Similarity
+		}
+		return a.Keys[0] < b.Keys[0]
+	})
+	if len(out.DuplicateClusters) > healthMaxClusters {
+		out.DuplicateClusters = out.DuplicateClusters[:healthMaxClusters]
+	}
+	sort.Slice(out.Stale, func(i, j int) bool {
+		if out.Stale[i].DaysSinceUpdate != out.Stale[j].DaysSinceUpdate {
+			return out.Stale[i].DaysSinceUpdate > out.Stale[j].DaysSinceUpdate
+		}
+		return out.Stale[i].Key < out.Stale[j].Key
+	})
+	if len(out.Stale) > healthMaxStale {
+		out.Stale = out.Stale[:healthMaxStale]
+	}
+	return out
+}
+
+// rerankRequest holds the Strategy tab's unsaved settings; only weights
+// are required, the rest default to the saved strategy.
+type rerankRequest struct {
+	Weights    *[5]float64        `json:"weights"`
+	Mode       *domain.MoscowMode `json:"mode,omitempty"`
+	Thresholds *[3]float64        `json:"thresholds,omitempty"`
+	Capacity   *float64           `json:"capacity,omitempty"`
+	Limit      int                `json:"limit,omitempty"`
+}
+
+type rerankRow struct {
+	backlogRow
+	Rank         int `json:"rank"`
+	PreviousRank int `json:"previousRank"`
+}
+
+const (
+	rerankDefaultLimit = 20
+	rerankMaxLimit     = 100
+)
+
+// rerank ranks the project's open issues again with other weights (and
+// optionally another MoSCoW mode) from the stored pillar values, without
+// saving anything: the Strategy tab's sliders show the effect at once.
+func (u *ui) rerank(c echo.Context) error {
+	key, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	var req rerankRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Weights == nil {
+		return BadRequest("weights are required: five numbers, one per pillar")
+	}
+	ctx := c.Request().Context()
+	ts := u.s.Store.Tenant(identity(c).Tenant)
+	st := domain.DefaultStrategy()
+	if p, err := ts.Project(ctx, key); err == nil {
+		st = p.Strategy
+	} else if !errors.Is(err, domain.ErrNotFound) {
+		return err
+	}
+	st.Weights = *req.Weights
+	if req.Mode != nil {
+		st.Mode = *req.Mode
+	}
+	if req.Thresholds != nil {
+		st.Thresholds = *req.Thresholds
+	}
+	if req.Capacity != nil {
+		st.Capacity = *req.Capacity
+	}
+	if st.Mode == domain.MoscowCapacity && !(st.Capacity > 0) {
+		// Still editing: preview with thresholds until a capacity is set.
+		st.Mode = domain.MoscowThresholds
+	}
+	if msg := validateStrategy(&st); msg != "" {
+		return BadRequest(msg)
+	}
+	limit := req.Limit
+	if limit <= 0 {
+		limit = rerankDefaultLimit
+	}
+	limit = min(limit, rerankMaxLimit)
+	var out []rerankRow
+	var total int
+	var summary score.Summary
+	err = u.rows.with(ctx, ts, key, func(rows map[string]*store.ProjectRow) error {
+		out, total, summary = rerankRows(rows, st, limit)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"rows": out, "total": total, "summary": summary})
+}
+
+// rerankRows ranks the open analysed rows under st and returns the first
+// limit of them with their former rank (by stored score).
+func rerankRows(rows map[string]*store.ProjectRow, st domain.Strategy, limit int) ([]rerankRow, int, score.Summary) {
+	open := make([]*store.ProjectRow, 0, len(rows))
+	for _, r := range rows {
+		if r.Open && r.Analysed {
+			open = append(open, r)
+		}
+	}
+	// Former rank: the backlog's order by stored score.
+	sort.Slice(open, func(i, j int) bool {
+		if open[i].Score != open[j].Score {
+			return open[i].Score > open[j].Score
+		}
+		return open[i].Key < open[j].Key
+	})
+	prev := make(map[string]int, len(open))
+	items := make([]score.Result, len(open))
+	pillars := make([]domain.PillarScore, 5*len(open))
+	for i, r := range open {
+		prev[r.Key] = i + 1
+		ps := pillars[5*i : 5*i+5 : 5*i+5]
+		for k, n := range domain.Pillars {
+			ps[k] = domain.PillarScore{Name: n, Value: r.Pillars[k]}
+		}
+		items[i] = score.Result{Key: r.Key, Score: domain.Score{Pillars: ps, UrgencyBonus: r.UrgencyBonus, Override: r.Override}}
+		if r.Estimate != nil && r.PointsSource != "" {
+			items[i].Points, items[i].PointsSource = *r.Estimate, r.PointsSource
+		}
+	}
+	summary := score.Rerank(items, st)
+	byKey := make(map[string]*store.ProjectRow, len(open))
+	for _, r := range open {
+		byKey[r.Key] = r
+	}
+	n := min(limit, len(items))
+	out := make([]rerankRow, n)
+	for i := 0; i < n; i++ {
+		it, r := items[i], byKey[items[i].Key]
+		flags := r.Flags
+		if flags == nil {
+			flags = []string{}
+		}
+		out[i] = rerankRow{backlogRow: backlogRow{Key: r.Key, Summary: r.Summary, Type: r.Type, Score: int(math.Floor(it.Score.Total)),
+			Moscow: string(it.Score.Moscow), Quality: r.Quality, Estimate: r.Estimate, Flags: flags}, Rank: i + 1, PreviousRank: prev[r.Key]}
+	}
+	return out, len(items), summary
+}
+
+type linkDuplicateRequest struct {
+	Other string `json:"other"`
+}
+
+// linkDuplicate records in Jira that the issue duplicates another one of
+// the same project (a "Duplicate" link), after the person confirmed it.
+func (u *ui) linkDuplicate(c echo.Context) error {
+	key, err := issueParam(c)
+	if err != nil {
+		return err
+	}
+	var req linkDuplicateRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	other := strings.TrimSpace(req.Other)
+	if !validKey(other) || !strings.Contains(other, "-") {
+		return BadRequest("other must be an issue key such as SHOP-12")
+	}
+	if other == key {
+		return BadRequest("An issue cannot duplicate itself.")
+	}
+	if projectOfIssue(other) != projectOfIssue(key) {
+		return &APIError{Status: http.StatusForbidden, Code: "forbidden", Message: "Only issues of the same project can be linked here."}
+	}
+	if u.s.Backlog == nil {
+		return &APIError{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "Linking is not available on this server."}
+	}
+	id := identity(c)
+	client, err := u.s.Backlog.Client(id.Tenant)
+	if err != nil {
+		return err
+	}
+	if err := client.CreateLink(c.Request().Context(), "Duplicate", key, other); err != nil {
+		return err
+	}
+	u.s.log(c).Info("duplicate linked", "issue", key, "other", other)
+	return c.JSON(http.StatusCreated, map[string]any{"key": key, "duplicates": other, "linked": true})
+}
+
+// panel re-renders the glance's content (after an action, or while the
+// issue waits for its first analysis).
+func (u *ui) panel(c echo.Context) error {
+	key, err := issueParam(c)
+	if err != nil {
+		return err
+	}
+	p, err := u.panelFor(c.Request().Context(), identity(c).Tenant, projectOfIssue(key), key)
+	if err != nil {
+		return err
+	}
+	var buf strings.Builder
+	if err := u.assets.Render(&buf, "glance-panel", p); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"state": p.State, "scan": p.Scan, "html": buf.String()})
+}
