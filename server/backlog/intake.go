@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -183,55 +184,69 @@ func (s *Service) RunIntake(ctx context.Context, workers int) {
 	wg.Wait()
 }
 
-// persist records deliveries and enqueues their jobs, one transaction per
-// tenant, and settles every request.
+// persist records deliveries and enqueues their jobs for all tenants of a
+// batch in one transaction (one commit however many sites sent them), and
+// settles every request.
 func (s *Service) persist(ctx context.Context, reqs []*webhookReq) {
 	byTenant := map[int64][]*webhookReq{}
+	var order []int64
 	for _, r := range reqs {
+		if _, ok := byTenant[r.tenant.ID]; !ok {
+			order = append(order, r.tenant.ID)
+		}
 		byTenant[r.tenant.ID] = append(byTenant[r.tenant.ID], r)
 	}
-	for _, group := range byTenant {
-		err := s.Store.Tenant(group[0].tenant).WithTx(ctx, func(ts *store.TenantStore) error {
-			events := make([]store.WebhookEvent, len(group))
-			for i, r := range group {
-				events[i] = store.WebhookEvent{Identifier: r.ident, Event: r.event, IssueKey: r.key}
-			}
-			fresh, err := ts.RecordWebhooks(ctx, events)
-			if err != nil {
+	// Tenants in id order: concurrent batches lock rows in the same order.
+	slices.Sort(order)
+	err := s.Store.WithTx(ctx, func(tx *store.Store) error {
+		for _, id := range order {
+			if err := persistTenant(ctx, tx.Tenant(byTenant[id][0].tenant), byTenant[id]); err != nil {
 				return err
-			}
-			projects, err := ts.Projects(ctx)
-			if err != nil {
-				return err
-			}
-			active := map[string]bool{}
-			for _, p := range projects {
-				active[p.Key] = p.Active
-			}
-			var jobsToAdd []store.NewJob
-			claimed := map[string]bool{}
-			for _, r := range group {
-				switch {
-				case !fresh[r.ident] || claimed[r.ident]:
-					r.result = WebhookDuplicate
-				case r.job == nil || !active[r.project]:
-					r.result = WebhookIgnored // unknown event, change that does not matter, or inactive project
-				default:
-					r.result = WebhookQueued
-					jobsToAdd = append(jobsToAdd, *r.job)
-				}
-				claimed[r.ident] = true
-			}
-			_, err = ts.Enqueue(ctx, jobsToAdd...)
-			return err
-		})
-		for _, r := range group {
-			r.err = err
-			if r.done != nil {
-				close(r.done)
 			}
 		}
+		return nil
+	})
+	for _, r := range reqs {
+		r.err = err
+		if r.done != nil {
+			close(r.done)
+		}
 	}
+}
+
+func persistTenant(ctx context.Context, ts *store.TenantStore, group []*webhookReq) error {
+	events := make([]store.WebhookEvent, len(group))
+	for i, r := range group {
+		events[i] = store.WebhookEvent{Identifier: r.ident, Event: r.event, IssueKey: r.key}
+	}
+	fresh, err := ts.RecordWebhooks(ctx, events)
+	if err != nil {
+		return err
+	}
+	projects, err := ts.Projects(ctx)
+	if err != nil {
+		return err
+	}
+	active := map[string]bool{}
+	for _, p := range projects {
+		active[p.Key] = p.Active
+	}
+	var jobsToAdd []store.NewJob
+	claimed := map[string]bool{}
+	for _, r := range group {
+		switch {
+		case !fresh[r.ident] || claimed[r.ident]:
+			r.result = WebhookDuplicate
+		case r.job == nil || !active[r.project]:
+			r.result = WebhookIgnored // unknown event, change that does not matter, or inactive project
+		default:
+			r.result = WebhookQueued
+			jobsToAdd = append(jobsToAdd, *r.job)
+		}
+		claimed[r.ident] = true
+	}
+	_, err = ts.Enqueue(ctx, jobsToAdd...)
+	return err
 }
 
 // parseWebhook decodes the part of an issue webhook the app needs and

@@ -82,7 +82,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 		return nil, err
 	}
 	keysHTTP := &http.Client{Timeout: 10 * time.Second}
-	pool := &jobs.Pool{Store: st, Logger: log, Workers: o.Workers, Lease: cfg.JobLease}
+	workers := o.Workers
+	if workers == 0 {
+		workers = cfg.JobWorkers
+	}
+	pool := &jobs.Pool{Store: st, Logger: log, Workers: workers, Lease: cfg.JobLease}
 	keeper := &backlog.Service{Store: st, AppKey: cfg.AppKey, HTTP: &http.Client{Timeout: 60 * time.Second}, Waker: pool, Logger: log,
 		PageBudget: o.PageBudget, AnalyseChunk: o.AnalyseChunk}
 	pool.Handlers = keeper.Handlers()
@@ -138,7 +142,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 	}()
 	go func() {
 		defer a.wg.Done()
-		pool.Run(runCtx)
+		if workers > 0 {
+			pool.Run(runCtx)
+		}
 	}()
 	go func() {
 		defer a.wg.Done()

@@ -39,6 +39,9 @@ type Config struct {
 	// Only allowed in embedded (sqlite) mode.
 	Sandbox bool
 
+	// JobWorkers is how many job workers this replica runs (0: none, an
+	// HTTP-only replica).
+	JobWorkers int
 	// JobLease bounds how long a crashed replica's jobs wait before another
 	// replica takes them over (live workers renew their leases).
 	JobLease time.Duration
@@ -129,6 +132,9 @@ func Load(getenv Getenv) (*Config, error) {
 			}
 			c.PreviousKeys = append(c.PreviousKeys, k)
 		}
+	}
+	if c.JobWorkers, err = intVar(getenv, "JOB_WORKERS", 2, 0, 64); err != nil {
+		return nil, err
 	}
 	c.JobLease = 30 * time.Second
 	if v := getenv("JOB_LEASE"); v != "" {
@@ -244,6 +250,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("log_level", c.LogLevel.String()),
 		slog.Bool("sandbox", c.Sandbox),
 		slog.Duration("job_lease", c.JobLease),
+		slog.Int("job_workers", c.JobWorkers),
 		slog.String("openai_base_url", c.OpenAIBaseURL),
 		slog.String("openai_model", c.OpenAIModel),
 		slog.Bool("openai_key_set", c.OpenAIKey != ""),

@@ -22,7 +22,7 @@ var (
 )
 
 // binary builds bin/backlogai once for the tests that run real processes.
-func binary(t *testing.T) string {
+func binary(t testing.TB) string {
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "backlogai-bin")
 		if err != nil {
@@ -42,7 +42,7 @@ func binary(t *testing.T) string {
 	return binPath
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +57,7 @@ type proc struct {
 	url string
 }
 
-func startProc(t *testing.T, env []string, url string) *proc {
+func startProc(t testing.TB, env []string, url string) *proc {
 	t.Helper()
 	cmd := exec.Command(binary(t), "serve")
 	cmd.Env = append(os.Environ(), env...)

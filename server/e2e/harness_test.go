@@ -46,7 +46,7 @@ type envOptions struct {
 }
 
 func testConfig(t testing.TB, o *envOptions) *config.Config {
-	cfg := &config.Config{AppKey: "backlogai", DataRetentionDays: 30, LogLevel: slog.LevelWarn, EncryptionKey: storetest.Key}
+	cfg := &config.Config{AppKey: "backlogai", DataRetentionDays: 30, LogLevel: slog.LevelWarn, EncryptionKey: storetest.Key, JobWorkers: 2}
 	switch o.driver {
 	case "", "sqlite":
 		cfg.Driver = "sqlite"
