@@ -44,7 +44,7 @@ func (s *Store) RotateSecrets(ctx context.Context) (int, error) {
 	n := 0
 	for _, sc := range sealedColumns() {
 		rows, err := s.db.WithContext(ctx).Table(sc.table).Select(append([]string{"id", sc.column}, sc.aadCols...)).
-			Where(sc.column+" <> ''").Rows()
+			Where(sc.column + " <> ''").Rows()
 		if err != nil {
 			return n, fmt.Errorf("store: rotate %s.%s: %w", sc.table, sc.column, err)
 		}
