@@ -26,6 +26,14 @@
 (function () {
   'use strict';
 
+  // Outside Jira's theming (before AP.theming.initializeTheming() sets the
+  // attribute, or without it), follow the system theme: app.css keeps one
+  // set of dark values, under html[data-color-mode="dark"].
+  if (typeof document !== 'undefined' && !document.documentElement.hasAttribute('data-color-mode') &&
+      window.matchMedia && window.matchMedia('(prefers-color-scheme: dark)').matches) {
+    document.documentElement.setAttribute('data-color-mode', 'dark');
+  }
+
   var BAI = {};
   window.BAI = BAI;
   var root = location.pathname.replace(/\/[^/]*$/, '');
