@@ -43,6 +43,14 @@ bench:
 eval: build
 	./$(BIN) eval --data ../shared/data
 
+# Story generation measured against the LLM endpoint the environment
+# configures (OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL); it says so
+# and fails when there is none. Offline, the same scenarios run in
+# `go test ./server/generate -run TestScenarios -v`.
+.PHONY: eval-generate
+eval-generate:
+	$(GO) run ./server/generate/cmd/evalgen
+
 e2e: build
 	cd e2e && npm ci --no-audit --no-fund && node run.mjs
 

@@ -169,6 +169,10 @@ type Emulator struct {
 	wg     sync.WaitGroup
 
 	handler http.Handler
+	// admins are the accounts SetProjectAdmins named, per project key
+	// ("*" for site admins).
+	adminsMu sync.Mutex
+	admins   map[string][]string
 }
 
 // New builds an emulator seeded from opts.Fixtures (or the demo project).

@@ -148,6 +148,7 @@ func (e *Emulator) routes() http.Handler {
 	api("POST /rest/api/3/issue/{issueIdOrKey}/comment", e.handleAddComment)
 	api("GET /rest/api/3/issue/{issueIdOrKey}/changelog", e.handleChangelog)
 	api("GET /rest/agile/1.0/board/{boardId}/configuration", e.handleBoardConfig)
+	api("POST /rest/api/3/permissions/check", e.handlePermissionsCheck)
 
 	mux.HandleFunc("GET /_edge/tenant_info", e.handleTenantInfo)
 	mux.HandleFunc("GET /connect-keys/{kid}", e.handleConnectKey)

@@ -23,12 +23,19 @@ func TestRotateSecrets(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			// A tenant's LLM key in the generation settings is rotated too.
+			ta, _ := s.TenantByClientKey(ctx, "a")
+			box := storetest.Box(t)
+			sealed, _ := box.Seal("sk-tenant-llm-key", store.SettingsAAD(ta.ID, "llm"))
+			if err := s.Tenant(ta).SaveGenerateSettings(ctx, store.GenerateSettings{LLMProvider: "openai", LLMKeySealed: sealed}); err != nil {
+				t.Fatal(err)
+			}
 			before, _ := s.RawSecretColumn(ctx, "a")
 			newKey := bytes.Repeat([]byte{9}, 32)
 			rotating, _ := secrets.New(newKey, storetest.Key)
 			rs := s.WithBox(rotating)
 			n, err := rs.RotateSecrets(ctx)
-			if err != nil || n != 3 {
+			if err != nil || n != 4 {
 				t.Fatalf("rotated %d: %v", n, err)
 			}
 			after, _ := s.RawSecretColumn(ctx, "a")
@@ -42,6 +49,13 @@ func TestRotateSecrets(t *testing.T) {
 				if err != nil || tn.SharedSecret != "secret-"+k {
 					t.Fatalf("%s after rotation: %+v %v", k, tn, err)
 				}
+			}
+			g, _ := ns.Tenant(ta).GenerateSettings(ctx)
+			if g.LLMKeySealed == sealed {
+				t.Error("settings key not re-sealed")
+			}
+			if pt, err := onlyNew.Open(g.LLMKeySealed, store.SettingsAAD(ta.ID, "llm")); err != nil || pt != "sk-tenant-llm-key" {
+				t.Errorf("settings key after rotation: %q %v", pt, err)
 			}
 			// The old key alone no longer reads them.
 			oldOnly, _ := secrets.New(storetest.Key)

@@ -1,7 +1,308 @@
 package web
 
-import "github.com/labstack/echo/v4"
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/generate"
+	"github.com/backlogai/backlogai/server/llm"
+)
 
 // generateRoutes registers the generation API (drafts, create, improve,
-// split) on the app API group.
-func (s *Server) generateRoutes(api *echo.Group) {}
+// split, settings) on the app API group.
+func (s *Server) generateRoutes(api *echo.Group) {
+	if s.Generator == nil {
+		return
+	}
+	api.POST("/projects/:project/generate", s.appAPI(s.generateSubmit))
+	api.GET("/generation-runs/:run", s.appAPI(s.generationRun))
+	api.GET("/projects/:project/drafts", s.appAPI(s.listDrafts))
+	api.PUT("/drafts/:draft", s.appAPI(s.editDraft))
+	api.POST("/projects/:project/drafts/create", s.appAPI(s.createDrafts))
+	api.POST("/issues/:issue/improve", s.appAPI(s.improveIssue))
+	api.POST("/issues/:issue/improve/apply", s.appAPI(s.applyImprovement))
+	api.POST("/issues/:issue/split", s.appAPI(s.splitIssue))
+	api.POST("/issues/:issue/split/apply", s.appAPI(s.applySplit))
+	api.GET("/projects/:project/settings", s.appAPI(s.getSettings))
+	api.PUT("/projects/:project/settings", s.appAPI(s.putSettings))
+}
+
+// generateError turns the generation service's errors into messages a
+// person can act on; anything else goes to the common mapping.
+func generateError(err error) error {
+	var ie *generate.InputError
+	var ae *llm.APIError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ie):
+		return BadRequest(ie.Msg)
+	case !errors.Is(err, generate.ErrLLM):
+		return err
+	case errors.Is(err, domain.ErrBudget):
+		return err // 402 with the budget message
+	case errors.As(err, &ae) && ae.AuthFailed():
+		return &APIError{Status: http.StatusBadGateway, Code: "llm_auth", Message: "The AI provider refused the API key. An admin can check it in Settings.", Err: err}
+	case errors.Is(err, domain.ErrRateLimited):
+		return &APIError{Status: http.StatusServiceUnavailable, Code: "llm_busy", Message: "The AI provider is rate limiting requests. Try again in a minute.", Err: err}
+	case errors.Is(err, llm.ErrInvalidOutput):
+		return &APIError{Status: http.StatusBadGateway, Code: "llm_output", Message: "The AI answer could not be used. Try again.", Err: err}
+	case errors.Is(err, domain.ErrUnavailable):
+		return &APIError{Status: http.StatusServiceUnavailable, Code: "llm_unavailable", Message: "The AI provider did not answer in time. Try again shortly.", Err: err}
+	}
+	return &APIError{Status: http.StatusBadGateway, Code: "llm_failed", Message: "The AI provider rejected the request. An admin can check the model in Settings.", Err: err}
+}
+
+// decodeLenient is decodeJSON for bodies that echo a response back:
+// fields the call does not take are ignored.
+func decodeLenient(c echo.Context, v any) error {
+	if err := json.NewDecoder(c.Request().Body).Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return BadRequest("the request body is not valid JSON for this call")
+	}
+	return nil
+}
+
+// pageProject is the project of the page the token was issued for.
+func pageProject(c echo.Context) (string, error) {
+	jc := contextOf(c)
+	pk := jc.Jira.Project.Key
+	if pk == "" && jc.Jira.Issue.Key != "" {
+		pk = projectOfIssue(jc.Jira.Issue.Key)
+	}
+	if pk == "" {
+		return "", &APIError{Status: http.StatusForbidden, Code: "forbidden", Message: "This page was not opened for a project."}
+	}
+	return pk, nil
+}
+
+func idParam(c echo.Context, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, BadRequest("invalid " + name + " id")
+	}
+	return id, nil
+}
+
+func (s *Server) generateSubmit(c echo.Context) error {
+	key, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	var f generate.Form
+	if err := decodeJSON(c, &f); err != nil {
+		return err
+	}
+	id := identity(c)
+	runID, err := s.Generator.Submit(c.Request().Context(), id.Tenant, id.AccountID, key, f)
+	if err != nil {
+		return generateError(err)
+	}
+	return c.JSON(http.StatusAccepted, map[string]int64{"runId": runID})
+}
+
+func (s *Server) generationRun(c echo.Context) error {
+	runID, err := idParam(c, "run")
+	if err != nil {
+		return err
+	}
+	project, err := pageProject(c)
+	if err != nil {
+		return err
+	}
+	v, err := s.Generator.Run(c.Request().Context(), identity(c).Tenant, runID)
+	if err != nil {
+		return err
+	}
+	if v.Project != project {
+		return &APIError{Status: http.StatusNotFound, Code: "not_found", Message: "Not found."}
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+func (s *Server) listDrafts(c echo.Context) error {
+	key, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	ds, err := s.Generator.Drafts(c.Request().Context(), identity(c).Tenant, key)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"drafts": ds})
+}
+
+func (s *Server) editDraft(c echo.Context) error {
+	id, err := idParam(c, "draft")
+	if err != nil {
+		return err
+	}
+	project, err := pageProject(c)
+	if err != nil {
+		return err
+	}
+	// The page may send the whole draft back: only the editable fields
+	// are read, the rest (status, check, score…) is ignored.
+	var body generate.Content
+	if err := decodeLenient(c, &body); err != nil {
+		return err
+	}
+	d, err := s.Generator.EditDraft(c.Request().Context(), identity(c).Tenant, project, id, body)
+	if errors.Is(err, domain.ErrConflict) {
+		return &APIError{Status: http.StatusConflict, Code: "conflict", Message: "This draft is being created or was created already; it can no longer be edited.", Err: err}
+	}
+	if err != nil {
+		return generateError(err)
+	}
+	return c.JSON(http.StatusOK, d)
+}
+
+func (s *Server) createDrafts(c echo.Context) error {
+	key, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		IDs []int64 `json:"ids"`
+	}
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	res, err := s.Generator.CreateDrafts(c.Request().Context(), identity(c).Tenant, key, body.IDs)
+	if err != nil {
+		return generateError(err)
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+func (s *Server) improveIssue(c echo.Context) error {
+	key, err := issueParam(c)
+	if err != nil {
+		return err
+	}
+	imp, err := s.Generator.Improve(c.Request().Context(), identity(c).Tenant, key)
+	if err != nil {
+		return generateError(err)
+	}
+	return c.JSON(http.StatusOK, imp)
+}
+
+func (s *Server) applyImprovement(c echo.Context) error {
+	key, err := issueParam(c)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Summary     string `json:"summary"`
+		Description string `json:"description"`
+	}
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	if err := s.Generator.ApplyImprovement(c.Request().Context(), identity(c).Tenant, key, body.Summary, body.Description); err != nil {
+		return generateError(err)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"key": key, "updated": true})
+}
+
+func (s *Server) splitIssue(c echo.Context) error {
+	key, err := issueParam(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.Generator.Split(c.Request().Context(), identity(c).Tenant, key)
+	if err != nil {
+		return generateError(err)
+	}
+	return c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) applySplit(c echo.Context) error {
+	key, err := issueParam(c)
+	if err != nil {
+		return err
+	}
+	// The stories come back as /split proposed them (with quality and
+	// findings, which are recomputed, not read).
+	var body struct {
+		Stories []struct {
+			Summary     string `json:"summary"`
+			Description string `json:"description"`
+		} `json:"stories"`
+	}
+	if err := decodeLenient(c, &body); err != nil {
+		return err
+	}
+	stories := make([]generate.SplitStory, len(body.Stories))
+	for i, st := range body.Stories {
+		stories[i] = generate.SplitStory{Summary: st.Summary, Description: st.Description}
+	}
+	res, err := s.Generator.ApplySplit(c.Request().Context(), identity(c).Tenant, key, stories)
+	if errors.Is(err, domain.ErrConflict) {
+		return &APIError{Status: http.StatusConflict, Code: "conflict", Message: "This split is being created by another request.", Err: err}
+	}
+	if err != nil {
+		return generateError(err)
+	}
+	return c.JSON(http.StatusCreated, res)
+}
+
+// requireProjectAdmin lets only the project's administrators (and Jira
+// administrators) through, as Jira itself says.
+func (s *Server) requireProjectAdmin(c echo.Context, project string) error {
+	id := identity(c)
+	ok, err := s.Generator.IsProjectAdmin(c.Request().Context(), id.Tenant, id.AccountID, project, contextOf(c).Jira.Project.ID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &APIError{Status: http.StatusForbidden, Code: "not_project_admin",
+			Message: "Only administrators of this project can view or change BacklogAI settings."}
+	}
+	return nil
+}
+
+func (s *Server) getSettings(c echo.Context) error {
+	key, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	if err := s.requireProjectAdmin(c, key); err != nil {
+		return err
+	}
+	st, err := s.Generator.Settings(c.Request().Context(), identity(c).Tenant)
+	if err != nil {
+		return err
+	}
+	st.IsAdmin = true
+	return c.JSON(http.StatusOK, st)
+}
+
+func (s *Server) putSettings(c echo.Context) error {
+	key, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	if err := s.requireProjectAdmin(c, key); err != nil {
+		return err
+	}
+	var body generate.SettingsUpdate
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	id := identity(c)
+	st, err := s.Generator.SaveSettings(c.Request().Context(), id.Tenant, id.AccountID, body)
+	if err != nil {
+		return generateError(err)
+	}
+	st.IsAdmin = true
+	return c.JSON(http.StatusOK, st)
+}

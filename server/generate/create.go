@@ -1,0 +1,295 @@
+package generate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/backlogai/backlogai/server/adf"
+	"github.com/backlogai/backlogai/server/analysis"
+	"github.com/backlogai/backlogai/server/analysis/estimate"
+	"github.com/backlogai/backlogai/server/backlog"
+	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/jira"
+	"github.com/backlogai/backlogai/server/store"
+)
+
+// claimStale is how long a claim on a draft (or an idempotency key) holds
+// before another request may assume its creator died.
+const claimStale = 2 * time.Minute
+
+// waitForOther bounds how long a request waits for another one creating
+// the same draft (a double submit) before reporting it as in progress.
+const waitForOther = 15 * time.Second
+
+// Created is a draft created in Jira.
+type Created struct {
+	DraftID int64  `json:"draftId"`
+	Key     string `json:"key"`
+	URL     string `json:"url"`
+}
+
+// CreateFailure is a draft that was not created, with a reason for the
+// person.
+type CreateFailure struct {
+	DraftID int64  `json:"draftId"`
+	Error   string `json:"error"`
+}
+
+// CreateResult is the outcome of creating drafts.
+type CreateResult struct {
+	Created []Created       `json:"created"`
+	Failed  []CreateFailure `json:"failed"`
+}
+
+// pending is a claimed draft on its way to Jira.
+type pending struct {
+	rec      *store.DraftRecord
+	content  Content
+	analysis domain.Analysis
+}
+
+// CreateDrafts creates the drafts in Jira (bulk create) and returns what
+// happened to each. It is idempotent: a draft is created once however
+// often it is submitted, also when a previous attempt died between Jira's
+// answer and storing it. Each draft's idempotency key is put on its issue
+// as a label before the call; a retry of a draft that had an attempt
+// searches for that label first.
+func (s *Service) CreateDrafts(ctx context.Context, t *domain.Tenant, project string, ids []int64) (CreateResult, error) {
+	res := CreateResult{Created: []Created{}, Failed: []CreateFailure{}}
+	if err := s.Init(); err != nil {
+		return res, err
+	}
+	if len(ids) == 0 || len(ids) > 50 {
+		return res, invalid("choose 1 to 50 drafts to create")
+	}
+	ts := s.Store.Tenant(t)
+	c, err := s.Backlog.Client(t)
+	if err != nil {
+		return res, err
+	}
+	var todo []pending
+	seen := map[int64]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		cur, err := ts.Draft(ctx, id)
+		if errors.Is(err, domain.ErrNotFound) || (err == nil && cur.Project != project) {
+			res.Failed = append(res.Failed, CreateFailure{DraftID: id, Error: "No such draft in this project."})
+			continue
+		}
+		if err != nil {
+			return res, err
+		}
+		rec, claimed, err := ts.ClaimDraft(ctx, id, s.Now().Add(-claimStale))
+		if err != nil {
+			return res, err
+		}
+		if !claimed {
+			s.reportOther(ctx, t, ts, rec, &res)
+			continue
+		}
+		p := pending{rec: rec}
+		var sa storedAnalysis
+		if json.Unmarshal(rec.Content, &p.content) != nil || json.Unmarshal(rec.Analysis, &sa) != nil {
+			ts.MarkDraftFailed(ctx, id, "The draft could not be read.")
+			res.Failed = append(res.Failed, CreateFailure{DraftID: id, Error: "The draft could not be read."})
+			continue
+		}
+		p.content.normalize()
+		p.analysis = sa.Analysis
+		todo = append(todo, p)
+	}
+	if len(todo) == 0 {
+		return res, nil
+	}
+	// A draft with an earlier attempt may already be in Jira.
+	var fresh []pending
+	for _, p := range todo {
+		if p.rec.Attempts == 0 {
+			fresh = append(fresh, p)
+			continue
+		}
+		found, err := findByLabel(ctx, c, project, p.rec.IdemKey)
+		if err != nil {
+			ts.MarkDraftFailed(ctx, p.rec.ID, "Jira could not be searched for an earlier attempt; try again.")
+			res.Failed = append(res.Failed, CreateFailure{DraftID: p.rec.ID, Error: "Jira could not be searched for an earlier attempt; try again."})
+			continue
+		}
+		if found != nil {
+			s.created(ctx, t, ts, p, found.Key, found.ID, &res)
+			continue
+		}
+		fresh = append(fresh, p)
+	}
+	if len(fresh) == 0 {
+		return res, nil
+	}
+	issues, err := s.newIssues(ctx, c, project, fresh)
+	if err != nil {
+		for _, p := range fresh {
+			ts.MarkDraftFailed(ctx, p.rec.ID, userMessage(err))
+			res.Failed = append(res.Failed, CreateFailure{DraftID: p.rec.ID, Error: userMessage(err)})
+		}
+		return res, nil
+	}
+	results, cerr := c.CreateIssues(ctx, issues)
+	if s.afterCreate != nil {
+		if err := s.afterCreate(); err != nil {
+			return res, err // the crash the tests simulate: nothing stored
+		}
+	}
+	values := map[string]json.RawMessage{}
+	for i, r := range results {
+		p := fresh[i]
+		if r.Err != nil || r.Key == "" {
+			msg := "Jira did not create the issue."
+			if r.Err != nil {
+				msg = userMessage(r.Err)
+			}
+			ts.MarkDraftFailed(ctx, p.rec.ID, msg)
+			res.Failed = append(res.Failed, CreateFailure{DraftID: p.rec.ID, Error: msg})
+			continue
+		}
+		s.created(ctx, t, ts, p, r.Key, r.ID, &res)
+		prop := analysis.PropertyOf(&p.analysis, issues[i].StoryPoints)
+		if raw, err := json.Marshal(prop); err == nil && r.ID != "" {
+			values[r.ID] = raw
+		}
+	}
+	if cerr != nil {
+		s.Logger.Warn("bulk create stopped early", "tenant_id", t.ID, "err", cerr)
+	}
+	// The property makes the new issues sortable by score in JQL at once;
+	// the webhook's re-analysis writes it again later.
+	if len(values) > 0 {
+		if err := c.SetPropertiesBulk(ctx, backlog.PropertyKey, values); err != nil {
+			s.Logger.Warn("property of created issues not set", "tenant_id", t.ID, "err", err)
+		}
+	}
+	return res, nil
+}
+
+// reportOther reports a draft someone else holds: created already (the
+// idempotent answer), or being created, in which case it waits a little
+// for that request to finish.
+func (s *Service) reportOther(ctx context.Context, t *domain.Tenant, ts *store.TenantStore, rec *store.DraftRecord, res *CreateResult) {
+	deadline := time.Now().Add(waitForOther)
+	for rec.Status == store.DraftCreating && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			deadline = time.Now()
+		case <-time.After(200 * time.Millisecond):
+		}
+		if r, err := ts.Draft(ctx, rec.ID); err == nil {
+			rec = r
+		}
+	}
+	switch rec.Status {
+	case store.DraftCreated:
+		res.Created = append(res.Created, Created{DraftID: rec.ID, Key: rec.CreatedKey, URL: issueURL(t, rec.CreatedKey)})
+	case store.DraftCreating:
+		res.Failed = append(res.Failed, CreateFailure{DraftID: rec.ID, Error: "This draft is being created by another request."})
+	default:
+		res.Failed = append(res.Failed, CreateFailure{DraftID: rec.ID, Error: "This draft changed meanwhile; try again."})
+	}
+}
+
+func (s *Service) created(ctx context.Context, t *domain.Tenant, ts *store.TenantStore, p pending, key, id string, res *CreateResult) {
+	if err := ts.MarkDraftCreated(ctx, p.rec.ID, key, id); err != nil {
+		// The issue exists; the next attempt finds it by its label.
+		s.Logger.Error("created draft not recorded", "tenant_id", t.ID, "draft_id", p.rec.ID, "key", key, "err", err)
+	}
+	res.Created = append(res.Created, Created{DraftID: p.rec.ID, Key: key, URL: issueURL(t, key)})
+}
+
+// newIssues builds the create requests: ADF description (validated),
+// parent epic, labels (the app's and the idempotency key), story points
+// when the draft has an estimate from similar issues and the site has one
+// story points field.
+func (s *Service) newIssues(ctx context.Context, c *jira.Client, project string, ps []pending) ([]jira.NewIssue, error) {
+	issueType := "Story"
+	if p, err := c.GetProject(ctx, project); err == nil && len(p.IssueTypes) > 0 && !containsFold(p.IssueTypes, "Story") {
+		issueType = "Task"
+	}
+	spKnown := false
+	for _, p := range ps {
+		if p.analysis.Estimate.Method == estimate.MethodNeighbours {
+			_, err := c.DiscoverStoryPointsField(ctx, 0)
+			spKnown = err == nil
+			break
+		}
+	}
+	out := make([]jira.NewIssue, len(ps))
+	for i, p := range ps {
+		doc := Doc(&p.content)
+		raw, err := json.Marshal(doc)
+		if err != nil {
+			return nil, err
+		}
+		if err := adf.Validate(raw); err != nil {
+			return nil, fmt.Errorf("generate: draft %d description: %w", p.rec.ID, err)
+		}
+		ni := jira.NewIssue{ProjectKey: project, IssueType: issueType, Summary: p.content.Title, Description: &doc,
+			ParentKey: p.content.ParentEpic, Labels: []string{Label, p.rec.IdemKey}}
+		if spKnown && p.analysis.Estimate.Method == estimate.MethodNeighbours && p.analysis.Estimate.Points > 0 {
+			pts := p.analysis.Estimate.Points
+			ni.StoryPoints = &pts
+		}
+		out[i] = ni
+	}
+	return out, nil
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// found is an issue found by its idempotency label.
+type found struct{ Key, ID string }
+
+// findByLabel looks for the issue an earlier attempt created. Jira's
+// search may lag a few seconds behind a create; an attempt that died
+// within that window and is retried at once could miss it, which the
+// stale-claim delay (two minutes) makes unlikely.
+func findByLabel(ctx context.Context, c *jira.Client, project, label string) (*found, error) {
+	page, _, err := c.ScanPage(ctx, project, jira.ScanOptions{JQLExtra: `labels = "` + label + `"`, Fields: []string{"summary", "labels"}}, "")
+	if err != nil {
+		return nil, err
+	}
+	if len(page.Issues) == 0 {
+		return nil, nil
+	}
+	is := page.Issues[0]
+	return &found{Key: is.Key, ID: is.ID}, nil
+}
+
+// userMessage is an error as a person can read it: Jira's own message for
+// a rejected issue, a generic one otherwise.
+func userMessage(err error) string {
+	var ie *jira.ItemError
+	var ae *jira.APIError
+	switch {
+	case errors.As(err, &ie) && ie.Detail() != "":
+		return "Jira refused it: " + ie.Detail()
+	case errors.As(err, &ae) && ae.Status < 500 && ae.Detail() != "":
+		return "Jira refused it: " + ae.Detail()
+	case errors.Is(err, domain.ErrRateLimited):
+		return "Jira is rate limiting requests; try again in a minute."
+	case errors.Is(err, domain.ErrForbidden):
+		return "The app may not create issues in this project."
+	case errors.Is(err, adf.ErrInvalid):
+		return "The description could not be turned into a valid Jira document."
+	}
+	return "Jira could not be reached; try again."
+}

@@ -1,0 +1,529 @@
+package generate
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/backlogai/backlogai/server/adf"
+	"github.com/backlogai/backlogai/server/analysis"
+	"github.com/backlogai/backlogai/server/analysis/checks"
+	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/jira"
+	"github.com/backlogai/backlogai/server/llm"
+	"github.com/backlogai/backlogai/server/store"
+)
+
+// Quality is a check result in brief.
+type Quality struct {
+	Quality  int              `json:"quality"`
+	Findings []domain.Finding `json:"findings"`
+}
+
+func qualityOf(c domain.CheckResult) Quality {
+	f := c.Findings
+	if f == nil {
+		f = []domain.Finding{}
+	}
+	return Quality{Quality: c.Quality, Findings: f}
+}
+
+// Improvement is a proposed rewrite of an issue.
+type Improvement struct {
+	Mode        string `json:"mode"`
+	Notice      string `json:"notice,omitempty"`
+	Summary     string `json:"summary"`
+	Description string `json:"description"`
+	Diff        struct {
+		Summary     []DiffOp `json:"summary"`
+		Description []DiffOp `json:"description"`
+	} `json:"diff"`
+	Before  Quality  `json:"before"`
+	After   Quality  `json:"after"`
+	Changes []string `json:"changes"`
+}
+
+// syncLLMDeadline bounds the LLM work of a request a person waits on
+// (improve, split), inside the HTTP server's 60-second write timeout.
+const syncLLMDeadline = 50 * time.Second
+
+const (
+	noticeImproveNoLLM = "No LLM configured: the missing parts were added as placeholders in angle brackets for you to fill in; vague words are listed but not replaced."
+	noticeSplitNoLLM   = "No LLM configured: the story was split along the 'and' in its goal (or its acceptance criteria); review each part."
+	noticeApplyFormat  = "Applying replaces the description with plain paragraphs, headings and lists."
+)
+
+// issueAndAnalyzer reads an issue fresh from Jira and returns an analyzer
+// over its project's model.
+func (s *Service) issueAndAnalyzer(ctx context.Context, t *domain.Tenant, key string) (domain.Issue, Analyzer, *jira.Client, error) {
+	if err := s.Init(); err != nil {
+		return domain.Issue{}, nil, nil, err
+	}
+	c, err := s.Backlog.Client(t)
+	if err != nil {
+		return domain.Issue{}, nil, nil, err
+	}
+	d, err := c.GetIssue(ctx, key, false)
+	if err != nil {
+		return domain.Issue{}, nil, nil, err
+	}
+	analyze, _, err := s.analyzer(ctx, t, d.Issue.ProjectKey)
+	if err != nil {
+		return domain.Issue{}, nil, nil, err
+	}
+	return d.Issue, analyze, c, nil
+}
+
+// Improve proposes a rewrite of an issue's summary and description that
+// fixes its findings, with a word diff and the quality before and after.
+// Nothing changes in Jira until ApplyImprovement.
+func (s *Service) Improve(ctx context.Context, t *domain.Tenant, key string) (*Improvement, error) {
+	is, analyze, _, err := s.issueAndAnalyzer(ctx, t, key)
+	if err != nil {
+		return nil, err
+	}
+	before := analyze(is, analysis.ExtraInput{})
+	out := &Improvement{Mode: ModeLLM, Before: qualityOf(before.Check), Changes: []string{}}
+	tc, err := s.config(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if tc.llm != nil {
+		// The person waits on this request: it must end within the HTTP
+		// server's write timeout, retries included.
+		lctx, cancel := context.WithTimeout(ctx, syncLLMDeadline)
+		defer cancel()
+		ans, err := s.llmImprove(lctx, tc.llm, is, before.Check)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrLLM, err)
+		}
+		out.Summary, out.Description, out.Changes = ans.Summary, ans.Description, cleanList(ans.Changes)
+	} else {
+		out.Mode, out.Notice = ModeDeterministic, noticeImproveNoLLM
+		out.Summary, out.Description, out.Changes = improveDeterministic(is, before.Check)
+	}
+	out.Summary = truncate(oneLine(out.Summary), maxTitle)
+	if out.Summary == "" {
+		out.Summary = is.Summary
+	}
+	out.Description = strings.TrimSpace(out.Description)
+	if out.Description == "" {
+		out.Description = is.Description
+	}
+	if out.Description != is.Description {
+		out.Notice = strings.TrimSpace(out.Notice + " " + noticeApplyFormat)
+	}
+	after := is
+	after.Summary, after.Description = out.Summary, TextDoc(out.Description).PlainText()
+	out.After = qualityOf(analyze(after, analysis.ExtraInput{}).Check)
+	out.Diff.Summary = Diff(is.Summary, out.Summary)
+	out.Diff.Description = Diff(is.Description, out.Description)
+	return out, nil
+}
+
+func (s *Service) llmImprove(ctx context.Context, c *llm.Client, is domain.Issue, check domain.CheckResult) (llmImprove, error) {
+	var ans llmImprove
+	system, err := render(s.prompts.system, nil)
+	if err != nil {
+		return ans, err
+	}
+	user, err := render(s.prompts.improve, map[string]any{"Type": string(is.Type), "Summary": is.Summary,
+		"Description": orNone(is.Description), "Quality": check.Quality, "Findings": check.Findings})
+	if err != nil {
+		return ans, err
+	}
+	_, err = c.Complete(ctx, llm.Request{Name: "issue_improvement", Schema: improveSchema, System: system, User: user,
+		MaxTokens: 3000, Temperature: 0.2}, &ans)
+	return ans, err
+}
+
+func orNone(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "(empty)"
+	}
+	return s
+}
+
+// improveDeterministic adds what the findings say is missing, as
+// placeholders a person fills in; it cannot invent content.
+func improveDeterministic(is domain.Issue, check domain.CheckResult) (string, string, []string) {
+	summary, desc := is.Summary, strings.TrimSpace(is.Description)
+	var changes []string
+	has := func(code string) *domain.Finding {
+		for i := range check.Findings {
+			if check.Findings[i].Code == code {
+				return &check.Findings[i]
+			}
+		}
+		return nil
+	}
+	st := check.Story
+	if has(checks.CodeNoTemplate) != nil || (check.JudgedAsStory && st == nil) {
+		story := fmt.Sprintf("As a <role>, I want %s, so that <benefit>.", lowerFirst(strings.TrimRight(summary, ".")))
+		desc = strings.TrimSpace("User story\n\n" + story + "\n\n" + desc)
+		changes = append(changes, "Added a user story sentence; replace <role> and <benefit>.")
+	} else if st != nil && has(checks.CodeMissingBenefit) != nil && st.MeansSpan != nil {
+		sp := st.MeansSpan
+		if sp.Field == domain.FieldSummary && sp.End <= len(summary) {
+			summary = strings.TrimRight(summary[:sp.End], " .") + ", so that <benefit>" + summary[sp.End:]
+		} else if sp.Field == domain.FieldDescription && sp.End <= len(is.Description) {
+			desc = strings.TrimSpace(strings.TrimRight(is.Description[:sp.End], " .") + ", so that <benefit>" + is.Description[sp.End:])
+		}
+		changes = append(changes, "Added a 'so that' clause; replace <benefit> with why it matters.")
+	}
+	if has(checks.CodeMissingCriteria) != nil {
+		crit := "- Given <context>, when <action>, then <observable result>"
+		if st != nil && st.Role != "" && st.Means != "" {
+			crit = fmt.Sprintf("- Given I am %s %s, when I %s, then <observable result>", article(st.Role), st.Role,
+				strings.TrimPrefix(strings.TrimRight(lowerFirst(st.Means), " ."), "to "))
+		}
+		desc = strings.TrimSpace(desc + "\n\nAcceptance criteria\n\n" + crit + "\n- Given <context>, when <action>, then <observable result>")
+		changes = append(changes, "Added an acceptance criteria section with Given/When/Then skeletons; fill in the placeholders.")
+	}
+	var vague []string
+	for _, f := range check.Findings {
+		if f.Code == checks.CodeVagueTerm || f.Code == checks.CodeUnmeasurable {
+			vague = append(vague, f.Fix)
+		}
+	}
+	if len(vague) > 0 {
+		changes = append(changes, "Still to do by hand: "+strings.Join(vague, " "))
+	}
+	if len(changes) == 0 {
+		changes = append(changes, "Nothing to add without AI: the remaining findings need a person's judgement.")
+	}
+	return summary, desc, changes
+}
+
+// ApplyImprovement writes an accepted rewrite to Jira.
+func (s *Service) ApplyImprovement(ctx context.Context, t *domain.Tenant, key, summary, description string) error {
+	if err := s.Init(); err != nil {
+		return err
+	}
+	summary = oneLine(summary)
+	if summary == "" || len(summary) > maxTitle {
+		return invalid("the summary must have 1 to %d characters", maxTitle)
+	}
+	if len(description) > 30000 {
+		return invalid("the description is too long")
+	}
+	doc := TextDoc(description)
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	if err := adf.Validate(raw); err != nil {
+		return fmt.Errorf("generate: improved description: %w", err)
+	}
+	c, err := s.Backlog.Client(t)
+	if err != nil {
+		return err
+	}
+	return c.EditIssue(ctx, key, jira.IssueEdit{Summary: &summary, Description: &doc})
+}
+
+// SplitStory is one proposed part of a split.
+type SplitStory struct {
+	Summary     string           `json:"summary"`
+	Description string           `json:"description"`
+	Quality     int              `json:"quality"`
+	Findings    []domain.Finding `json:"findings"`
+}
+
+// SplitProposal is a proposed split of an issue.
+type SplitProposal struct {
+	Mode      string       `json:"mode"`
+	Notice    string       `json:"notice,omitempty"`
+	Rationale string       `json:"rationale,omitempty"`
+	Stories   []SplitStory `json:"stories"`
+}
+
+// Split proposes 2-5 smaller stories, each checked. Nothing changes in
+// Jira until ApplySplit.
+func (s *Service) Split(ctx context.Context, t *domain.Tenant, key string) (*SplitProposal, error) {
+	is, analyze, _, err := s.issueAndAnalyzer(ctx, t, key)
+	if err != nil {
+		return nil, err
+	}
+	before := analyze(is, analysis.ExtraInput{})
+	tc, err := s.config(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	out := &SplitProposal{Mode: ModeLLM}
+	var parts [][2]string
+	if tc.llm != nil {
+		var ans llmSplit
+		system, err := render(s.prompts.system, nil)
+		if err != nil {
+			return nil, err
+		}
+		user, err := render(s.prompts.split, map[string]any{"Key": key, "Summary": is.Summary, "Description": orNone(is.Description),
+			"Findings": before.Check.Findings})
+		if err != nil {
+			return nil, err
+		}
+		lctx, cancel := context.WithTimeout(ctx, syncLLMDeadline)
+		defer cancel()
+		if _, err := tc.llm.Complete(lctx, llm.Request{Name: "story_split", Schema: splitSchema, System: system, User: user,
+			MaxTokens: 3500, Temperature: 0.3}, &ans); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrLLM, err)
+		}
+		for _, st := range ans.Stories {
+			parts = append(parts, [2]string{st.Summary, st.Description})
+		}
+		out.Rationale = oneLine(ans.Rationale)
+	} else {
+		out.Mode, out.Notice = ModeDeterministic, noticeSplitNoLLM
+		if parts = splitDeterministic(key, is, before.Check); len(parts) < 2 {
+			return nil, invalid("without AI a story can only be split along an 'and' in its goal or across 4 or more acceptance criteria, and this one has neither; set up an LLM in Settings or split it by hand")
+		}
+	}
+	for i, p := range parts {
+		if len(out.Stories) == 5 {
+			break
+		}
+		st := SplitStory{Summary: truncate(oneLine(p[0]), maxTitle), Description: strings.TrimSpace(p[1])}
+		if st.Summary == "" {
+			continue
+		}
+		child := domain.Issue{Key: fmt.Sprintf("SPLIT-%d", i+1), ProjectKey: is.ProjectKey, Type: domain.TypeStory, Summary: st.Summary,
+			Description: TextDoc(st.Description).PlainText(), EpicKey: is.EpicKey, StatusCat: domain.StatusToDo}
+		a := analyze(child, analysis.ExtraInput{})
+		q := withoutDuplicateOf(a.Check, key)
+		st.Quality, st.Findings = q.Quality, q.Findings
+		out.Stories = append(out.Stories, st)
+	}
+	if len(out.Stories) < 2 {
+		return nil, fmt.Errorf("%w: split of %s: fewer than 2 stories: %w", ErrLLM, key, llm.ErrInvalidOutput)
+	}
+	return out, nil
+}
+
+// withoutDuplicateOf drops the near-duplicate finding that points at the
+// original: parts of a split resemble it by design.
+func withoutDuplicateOf(c domain.CheckResult, original string) Quality {
+	var fs []domain.Finding
+	for _, f := range c.Findings {
+		if f.Code == checks.CodeNearDuplicate && strings.Contains(f.Message, original+" ") {
+			continue
+		}
+		fs = append(fs, f)
+	}
+	if len(fs) == len(c.Findings) {
+		return qualityOf(c)
+	}
+	return qualityOf(domain.CheckResult{Findings: nonNil(fs), Quality: checks.Quality(fs, checks.DefaultOptions().Weights)})
+}
+
+var splitInto = regexp.MustCompile(`[Ss]plit into: '(.+)' and '(.+)'\.?$`)
+
+// splitDeterministic splits along the conjunction the checks found, else
+// the acceptance criteria into two halves.
+func splitDeterministic(key string, is domain.Issue, check domain.CheckResult) [][2]string {
+	crit := check.AcceptanceCriteria
+	benefit := ""
+	if check.Story != nil && check.Story.Benefit != "" {
+		benefit = ", so that " + strings.TrimRight(check.Story.Benefit, " .")
+	}
+	for _, f := range check.Findings {
+		if f.Code != checks.CodeConjunction {
+			continue
+		}
+		m := splitInto.FindStringSubmatch(f.Fix)
+		if m == nil {
+			continue
+		}
+		var out [][2]string
+		for _, part := range m[1:] {
+			summary := strings.TrimRight(part, " .") + benefit
+			out = append(out, [2]string{summary, splitDescription(key, part, crit, check.Story)})
+		}
+		return out
+	}
+	if len(crit) >= 4 && check.Story != nil {
+		half := (len(crit) + 1) / 2
+		var out [][2]string
+		for i, group := range [][]string{crit[:half], crit[half:]} {
+			summary := fmt.Sprintf("%s (part %d of 2)", strings.TrimRight(is.Summary, " ."), i+1)
+			var b strings.Builder
+			fmt.Fprintf(&b, "Split from %s.\n\nAcceptance criteria\n\n", key)
+			for _, c := range group {
+				b.WriteString("- " + oneLine(c) + "\n")
+			}
+			out = append(out, [2]string{summary, b.String()})
+		}
+		return out
+	}
+	return nil
+}
+
+// splitDescription keeps the criteria that share a word with the part,
+// else a Given/When/Then skeleton.
+func splitDescription(key, part string, crit []string, st *domain.Story) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Split from %s.\n\nAcceptance criteria\n\n", key)
+	words := strings.Fields(strings.ToLower(part))
+	n := 0
+	for _, c := range crit {
+		lc := strings.ToLower(c)
+		for _, w := range words {
+			if len(w) > 3 && wordIndex(lc, w) >= 0 {
+				b.WriteString("- " + oneLine(c) + "\n")
+				n++
+				break
+			}
+		}
+	}
+	if n == 0 {
+		role := "<role>"
+		if st != nil && st.Role != "" {
+			role = st.Role
+		}
+		fmt.Fprintf(&b, "- Given I am %s %s, when <action>, then <observable result>\n", article(role), role)
+	}
+	return b.String()
+}
+
+// SplitResult is what ApplySplit created.
+type SplitResult struct {
+	Created []struct {
+		Key string `json:"key"`
+		URL string `json:"url"`
+	} `json:"created"`
+}
+
+// ApplySplit creates the accepted stories under the original's epic and
+// links each to the original ("split" link type if the site has one,
+// else Relates). Submitting the same split twice creates it once.
+func (s *Service) ApplySplit(ctx context.Context, t *domain.Tenant, key string, stories []SplitStory) (*SplitResult, error) {
+	if err := s.Init(); err != nil {
+		return nil, err
+	}
+	if len(stories) < 2 || len(stories) > 5 {
+		return nil, invalid("a split needs 2 to 5 stories")
+	}
+	for i := range stories {
+		stories[i].Summary = oneLine(stories[i].Summary)
+		if stories[i].Summary == "" || len(stories[i].Summary) > maxTitle {
+			return nil, invalid("each story needs a summary of 1 to %d characters", maxTitle)
+		}
+	}
+	sum := sha256.New()
+	sum.Write([]byte(key))
+	for _, st := range stories {
+		sum.Write([]byte("\x00" + st.Summary + "\x00" + st.Description))
+	}
+	hash := hex.EncodeToString(sum.Sum(nil))
+	idem := "split:" + key + ":" + hash[:24]
+	ts := s.Store.Tenant(t)
+	k, claimed, err := ts.ClaimKey(ctx, idem, s.Now().Add(-claimStale))
+	if err != nil {
+		return nil, err
+	}
+	if k.State == store.KeyDone {
+		var res SplitResult
+		if err := json.Unmarshal(k.Result, &res); err != nil {
+			return nil, fmt.Errorf("generate: stored split result: %w", err)
+		}
+		return &res, nil
+	}
+	if !claimed {
+		return nil, fmt.Errorf("this split is being created by another request: %w", domain.ErrConflict)
+	}
+	res, err := s.applySplit(ctx, t, key, stories, hash, k.Attempts > 0)
+	if err != nil {
+		if rerr := ts.ReleaseKey(context.WithoutCancel(ctx), idem); rerr != nil {
+			s.Logger.Error("release split key", "err", rerr)
+		}
+		return nil, err
+	}
+	raw, _ := json.Marshal(res)
+	if err := ts.FinishKey(ctx, idem, raw); err != nil {
+		s.Logger.Error("split result not recorded", "tenant_id", t.ID, "err", err)
+	}
+	return res, nil
+}
+
+func (s *Service) applySplit(ctx context.Context, t *domain.Tenant, key string, stories []SplitStory, hash string, retry bool) (*SplitResult, error) {
+	c, err := s.Backlog.Client(t)
+	if err != nil {
+		return nil, err
+	}
+	orig, err := c.GetIssue(ctx, key, false)
+	if err != nil {
+		return nil, err
+	}
+	project := orig.ProjectKey
+	keys := make([]string, len(stories))
+	labels := make([]string, len(stories))
+	var todo []int
+	for i := range stories {
+		labels[i] = fmt.Sprintf("bai-%s-%d", hash[:12], i+1)
+		if retry {
+			f, err := findByLabel(ctx, c, project, labels[i])
+			if err != nil {
+				return nil, err
+			}
+			if f != nil {
+				keys[i] = f.Key
+				continue
+			}
+		}
+		todo = append(todo, i)
+	}
+	var issues []jira.NewIssue
+	for _, i := range todo {
+		doc := TextDoc(stories[i].Description)
+		raw, _ := json.Marshal(doc)
+		if err := adf.Validate(raw); err != nil {
+			return nil, fmt.Errorf("generate: split story description: %w", err)
+		}
+		issues = append(issues, jira.NewIssue{ProjectKey: project, IssueType: "Story", Summary: stories[i].Summary, Description: &doc,
+			ParentKey: orig.EpicKey, Labels: []string{Label, labels[i]}})
+	}
+	if len(issues) > 0 {
+		results, err := c.CreateIssues(ctx, issues)
+		if s.afterCreate != nil {
+			if err := s.afterCreate(); err != nil {
+				return nil, err
+			}
+		}
+		for n, r := range results {
+			if r.Err != nil {
+				return nil, fmt.Errorf("generate: create split story: %w", r.Err)
+			}
+			keys[todo[n]] = r.Key
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	linkType := "Relates"
+	if lts, err := c.LinkTypes(ctx); err == nil {
+		for _, lt := range lts {
+			if strings.Contains(strings.ToLower(lt.Name+" "+lt.Inward+" "+lt.Outward), "split") {
+				linkType = lt.Name
+				break
+			}
+		}
+	}
+	res := &SplitResult{}
+	for _, k := range keys {
+		// The original is the subject of the outward verb ("split to").
+		if err := c.CreateLink(ctx, linkType, key, k); err != nil && !errors.Is(err, domain.ErrConflict) {
+			return nil, err
+		}
+		res.Created = append(res.Created, struct {
+			Key string `json:"key"`
+			URL string `json:"url"`
+		}{k, issueURL(t, k)})
+	}
+	return res, nil
+}

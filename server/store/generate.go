@@ -1,0 +1,724 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/backlogai/backlogai/server/domain"
+)
+
+// Generation run states.
+const (
+	RunQueued      = "queued"
+	RunResearching = "researching"
+	RunDrafting    = "drafting"
+	RunChecking    = "checking"
+	RunRevising    = "revising"
+	RunDone        = "done"
+	RunFailed      = "failed"
+)
+
+// Draft statuses.
+const (
+	DraftNew      = "draft"
+	DraftEdited   = "edited"
+	DraftCreating = "creating"
+	DraftCreated  = "created"
+	DraftFailed   = "failed"
+)
+
+// Run is one generation run: a submitted form and its progress.
+type Run struct {
+	ID            int64
+	Project       string
+	AccountID     string
+	State         string
+	Step          string
+	Progress      float64
+	Mode          string
+	Notice        string
+	Error         string
+	PromptVersion string
+	Form          json.RawMessage
+	Research      json.RawMessage // nil until researched
+	Stats         json.RawMessage // nil until done
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	FinishedAt    *time.Time
+}
+
+type runRow struct {
+	ID            int64 `gorm:"primaryKey"`
+	TenantID      int64
+	ProjectKey    string
+	AccountID     string
+	State         string
+	Step          string
+	Progress      float64
+	Mode          string
+	Notice        string
+	Error         string
+	PromptVersion string
+	Form          string
+	Research      string
+	Stats         string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	FinishedAt    *time.Time
+}
+
+func (runRow) TableName() string { return "generation_runs" }
+
+func raw(s string) json.RawMessage {
+	if s == "" {
+		return nil
+	}
+	return json.RawMessage(s)
+}
+
+func (r *runRow) toRun() *Run {
+	return &Run{ID: r.ID, Project: r.ProjectKey, AccountID: r.AccountID, State: r.State, Step: r.Step, Progress: r.Progress,
+		Mode: r.Mode, Notice: r.Notice, Error: r.Error, PromptVersion: r.PromptVersion, Form: raw(r.Form),
+		Research: raw(r.Research), Stats: raw(r.Stats), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, FinishedAt: r.FinishedAt}
+}
+
+// CreateRun records a queued run of a form (JSON) submitted by accountID.
+func (ts *TenantStore) CreateRun(ctx context.Context, project, accountID string, form json.RawMessage) (*Run, error) {
+	if project == "" || !json.Valid(form) {
+		return nil, fmt.Errorf("store: create run: project and a JSON form are required: %w", domain.ErrInvalid)
+	}
+	now := ts.s.now().UTC()
+	row := runRow{TenantID: ts.tenantID, ProjectKey: project, AccountID: accountID, State: RunQueued, Form: string(form),
+		CreatedAt: now, UpdatedAt: now}
+	if err := ts.s.db.WithContext(ctx).Create(&row).Error; err != nil {
+		return nil, fmt.Errorf("store: create run: %w", err)
+	}
+	return row.toRun(), nil
+}
+
+// Run returns one of the tenant's runs, or ErrNotFound.
+func (ts *TenantStore) Run(ctx context.Context, id int64) (*Run, error) {
+	var r runRow
+	if err := ts.q(ctx, "generation_runs").Where("id = ?", id).Take(&r).Error; err != nil {
+		return nil, notFound(err, "store: run")
+	}
+	return r.toRun(), nil
+}
+
+// RunUpdate changes a run; nil fields stay as they are.
+type RunUpdate struct {
+	State, Step, Mode, Notice, Error, PromptVersion *string
+	Progress                                        *float64
+	Research, Stats                                 json.RawMessage
+	Finished                                        bool
+}
+
+// UpdateRun applies u to run id.
+func (ts *TenantStore) UpdateRun(ctx context.Context, id int64, u RunUpdate) error {
+	now := ts.s.now().UTC()
+	cols := map[string]any{"updated_at": now}
+	set := func(col string, v *string) {
+		if v != nil {
+			cols[col] = *v
+		}
+	}
+	set("state", u.State)
+	set("step", u.Step)
+	set("mode", u.Mode)
+	set("notice", u.Notice)
+	set("error", u.Error)
+	set("prompt_version", u.PromptVersion)
+	if u.Progress != nil {
+		cols["progress"] = *u.Progress
+	}
+	if u.Research != nil {
+		cols["research"] = string(u.Research)
+	}
+	if u.Stats != nil {
+		cols["stats"] = string(u.Stats)
+	}
+	if u.Finished {
+		cols["finished_at"] = now
+	}
+	res := ts.q(ctx, "generation_runs").Where("id = ?", id).Updates(cols)
+	if res.Error != nil {
+		return fmt.Errorf("store: update run: %w", res.Error)
+	}
+	return ts.affected(ctx, res, "generation_runs", "id = ?", id)
+}
+
+// DraftInput is a new draft of a run.
+type DraftInput struct {
+	Content  json.RawMessage
+	Analysis json.RawMessage
+	// IdemKey is put on the Jira issue when the draft is created; unique
+	// per tenant.
+	IdemKey string
+}
+
+// FinishRun stores the drafts of run id (replacing any a previous attempt
+// of the run stored) and applies u, in one transaction.
+func (ts *TenantStore) FinishRun(ctx context.Context, id int64, drafts []DraftInput, u RunUpdate) error {
+	return ts.WithTx(ctx, func(tx *TenantStore) error {
+		run, err := tx.Run(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.q(ctx, "drafts").Where("run_id = ? AND status IN ?", id, []string{DraftNew}).Delete(&draftRow{}).Error; err != nil {
+			return fmt.Errorf("store: finish run: %w", err)
+		}
+		now := tx.s.now().UTC()
+		for i, d := range drafts {
+			if d.IdemKey == "" || !json.Valid(d.Content) {
+				return fmt.Errorf("store: finish run: draft %d needs content and an idempotency key: %w", i, domain.ErrInvalid)
+			}
+			row := draftRow{TenantID: tx.tenantID, RunID: &id, ProjectKey: run.Project, Ord: i, Status: DraftNew,
+				Content: string(d.Content), Analysis: string(d.Analysis), IdemKey: d.IdemKey, CreatedAt: now, UpdatedAt: now}
+			if err := tx.s.db.WithContext(ctx).Create(&row).Error; err != nil {
+				return fmt.Errorf("store: finish run: %w", err)
+			}
+		}
+		return tx.UpdateRun(ctx, id, u)
+	})
+}
+
+// DraftRecord is a stored draft.
+type DraftRecord struct {
+	ID         int64
+	RunID      int64
+	Project    string
+	Status     string
+	Content    json.RawMessage
+	Analysis   json.RawMessage
+	IdemKey    string
+	Attempts   int
+	CreatedKey string
+	CreatedID  string
+	Error      string
+	ClaimedAt  *time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+type draftRow struct {
+	ID         int64 `gorm:"primaryKey"`
+	TenantID   int64
+	RunID      *int64
+	ProjectKey string
+	Ord        int
+	Status     string
+	Content    string
+	Analysis   string
+	IdemKey    string
+	Attempts   int
+	CreatedKey string
+	CreatedID  string
+	Error      string
+	ClaimedAt  *time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+func (draftRow) TableName() string { return "drafts" }
+
+func (r *draftRow) toRecord() DraftRecord {
+	d := DraftRecord{ID: r.ID, Project: r.ProjectKey, Status: r.Status, Content: raw(r.Content), Analysis: raw(r.Analysis),
+		IdemKey: r.IdemKey, Attempts: r.Attempts, CreatedKey: r.CreatedKey, CreatedID: r.CreatedID, Error: r.Error,
+		ClaimedAt: r.ClaimedAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	if r.RunID != nil {
+		d.RunID = *r.RunID
+	}
+	return d
+}
+
+// RunDrafts returns the drafts of a run in their order.
+func (ts *TenantStore) RunDrafts(ctx context.Context, runID int64) ([]DraftRecord, error) {
+	var rows []draftRow
+	if err := ts.q(ctx, "drafts").Where("run_id = ?", runID).Order("ord, id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: run drafts: %w", err)
+	}
+	return toRecords(rows), nil
+}
+
+func toRecords(rows []draftRow) []DraftRecord {
+	out := make([]DraftRecord, len(rows))
+	for i := range rows {
+		out[i] = rows[i].toRecord()
+	}
+	return out
+}
+
+// Drafts returns a project's most recent drafts: newest run first, each
+// run's drafts in their order.
+func (ts *TenantStore) Drafts(ctx context.Context, project string, limit int) ([]DraftRecord, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	var rows []draftRow
+	err := ts.q(ctx, "drafts").Where("project_key = ?", project).Order("created_at DESC, run_id DESC, ord, id").Limit(limit).Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: drafts: %w", err)
+	}
+	return toRecords(rows), nil
+}
+
+// Draft returns one draft, or ErrNotFound.
+func (ts *TenantStore) Draft(ctx context.Context, id int64) (*DraftRecord, error) {
+	var r draftRow
+	if err := ts.q(ctx, "drafts").Where("id = ?", id).Take(&r).Error; err != nil {
+		return nil, notFound(err, "store: draft")
+	}
+	d := r.toRecord()
+	return &d, nil
+}
+
+// editable are the statuses in which a person may change a draft.
+var editable = []string{DraftNew, DraftEdited, DraftFailed}
+
+// EditDraft replaces a draft's content and analysis and marks it edited.
+// A draft being created or already created cannot change: the error
+// wraps ErrConflict.
+func (ts *TenantStore) EditDraft(ctx context.Context, id int64, content, analysis json.RawMessage) (*DraftRecord, error) {
+	res := ts.q(ctx, "drafts").Where("id = ? AND status IN ?", id, editable).Updates(map[string]any{
+		"content": string(content), "analysis": string(analysis), "status": DraftEdited, "error": "", "updated_at": ts.s.now().UTC(),
+	})
+	if res.Error != nil {
+		return nil, fmt.Errorf("store: edit draft: %w", res.Error)
+	}
+	d, err := ts.Draft(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	// MySQL reports 0 rows for an update that changed nothing.
+	if res.RowsAffected == 0 && !slices.Contains(editable, d.Status) {
+		return nil, fmt.Errorf("store: edit draft %d: it is being or has been created: %w", id, domain.ErrConflict)
+	}
+	return d, nil
+}
+
+// ClaimDraft takes a draft for creation in Jira: it moves it to
+// "creating" when it is a draft, edited or failed, or when an earlier
+// claim is older than staleBefore (that creator died). claimed is false
+// when someone else holds it or it is already created; the record is
+// returned either way. Attempts on the returned record counts earlier
+// claims: above 0, an earlier attempt may have created the issue.
+func (ts *TenantStore) ClaimDraft(ctx context.Context, id int64, staleBefore time.Time) (*DraftRecord, bool, error) {
+	var rec *DraftRecord
+	claimed := false
+	err := ts.WithTx(ctx, func(tx *TenantStore) error {
+		d, err := tx.Draft(ctx, id)
+		if err != nil {
+			return err
+		}
+		rec = d
+		now := tx.s.now().UTC()
+		res := tx.q(ctx, "drafts").Where("id = ?", id).
+			Where("status IN ? OR (status = ? AND (claimed_at IS NULL OR claimed_at < ?))", editable, DraftCreating, staleBefore.UTC()).
+			Updates(map[string]any{"status": DraftCreating, "claimed_at": now, "attempts": gorm.Expr("attempts + 1"), "updated_at": now})
+		if res.Error != nil {
+			return res.Error
+		}
+		claimed = res.RowsAffected == 1
+		if claimed {
+			rec.Status, rec.ClaimedAt = DraftCreating, &now
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("store: claim draft: %w", err)
+	}
+	return rec, claimed, nil
+}
+
+// MarkDraftCreated records the Jira issue created from a draft.
+func (ts *TenantStore) MarkDraftCreated(ctx context.Context, id int64, key, issueID string) error {
+	return ts.setDraft(ctx, id, map[string]any{"status": DraftCreated, "created_key": key, "created_id": issueID, "error": ""})
+}
+
+// MarkDraftFailed records why creating a draft failed; it can be retried.
+func (ts *TenantStore) MarkDraftFailed(ctx context.Context, id int64, msg string) error {
+	if len(msg) > 2000 {
+		msg = msg[:2000]
+	}
+	return ts.setDraft(ctx, id, map[string]any{"status": DraftFailed, "error": msg, "claimed_at": nil})
+}
+
+func (ts *TenantStore) setDraft(ctx context.Context, id int64, cols map[string]any) error {
+	cols["updated_at"] = ts.s.now().UTC()
+	res := ts.q(ctx, "drafts").Where("id = ?", id).Updates(cols)
+	if res.Error != nil {
+		return fmt.Errorf("store: update draft: %w", res.Error)
+	}
+	return ts.affected(ctx, res, "drafts", "id = ?", id)
+}
+
+// affected turns an update that matched no row into ErrNotFound. MySQL
+// counts only rows whose values changed, so 0 is confirmed by a lookup.
+func (ts *TenantStore) affected(ctx context.Context, res *gorm.DB, table, cond string, args ...any) error {
+	if res.RowsAffected > 0 {
+		return nil
+	}
+	var n int64
+	if err := ts.q(ctx, table).Where(cond, args...).Count(&n).Error; err != nil {
+		return fmt.Errorf("store: %s: %w", table, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: %s: %w", table, domain.ErrNotFound)
+	}
+	return nil
+}
+
+// PruneGenerated deletes runs (and their drafts) created before t, except
+// drafts still being created; it returns how many runs went.
+func (ts *TenantStore) PruneGenerated(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := ts.WithTx(ctx, func(tx *TenantStore) error {
+		busy := tx.q(ctx, "drafts").Select("run_id").Where("status = ? AND run_id IS NOT NULL", DraftCreating)
+		if err := tx.q(ctx, "drafts").Where("created_at < ? AND status <> ?", before.UTC(), DraftCreating).Delete(&draftRow{}).Error; err != nil {
+			return err
+		}
+		res := tx.q(ctx, "generation_runs").Where("created_at < ? AND id NOT IN (?)", before.UTC(), busy).Delete(&runRow{})
+		n = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: prune generated: %w", err)
+	}
+	return n, nil
+}
+
+// GenerateSettings are a tenant's generation settings. Keys are sealed by
+// the caller (secrets.Box); the store keeps them opaque.
+type GenerateSettings struct {
+	LLMProvider      string
+	LLMBaseURL       string
+	LLMModel         string
+	LLMKeySealed     string
+	ResearchProvider string
+	ResearchKey      string // sealed
+	LLMBudgetMicro   int64
+	SearchesPerMonth int
+	RetentionDays    int
+	UpdatedBy        string
+	UpdatedAt        time.Time
+}
+
+type settingsRow struct {
+	ID                int64 `gorm:"primaryKey"`
+	TenantID          int64
+	LLMProvider       string `gorm:"column:llm_provider"`
+	LLMBaseURL        string `gorm:"column:llm_base_url"`
+	LLMModel          string `gorm:"column:llm_model"`
+	LLMKeyEnc         string `gorm:"column:llm_key_enc"`
+	ResearchProvider  string
+	ResearchKeyEnc    string
+	LLMBudgetMicroUSD int64 `gorm:"column:llm_budget_micro_usd"`
+	SearchesPerMonth  int
+	RetentionDays     int
+	UpdatedBy         string
+	UpdatedAt         time.Time
+}
+
+func (settingsRow) TableName() string { return "generate_settings" }
+
+// GenerateSettings returns the tenant's settings, or ErrNotFound when it
+// never saved any (the app's defaults apply).
+func (ts *TenantStore) GenerateSettings(ctx context.Context) (*GenerateSettings, error) {
+	var r settingsRow
+	if err := ts.q(ctx, "generate_settings").Take(&r).Error; err != nil {
+		return nil, notFound(err, "store: generate settings")
+	}
+	return &GenerateSettings{LLMProvider: r.LLMProvider, LLMBaseURL: r.LLMBaseURL, LLMModel: r.LLMModel, LLMKeySealed: r.LLMKeyEnc,
+		ResearchProvider: r.ResearchProvider, ResearchKey: r.ResearchKeyEnc, LLMBudgetMicro: r.LLMBudgetMicroUSD,
+		SearchesPerMonth: r.SearchesPerMonth, RetentionDays: r.RetentionDays, UpdatedBy: r.UpdatedBy, UpdatedAt: r.UpdatedAt}, nil
+}
+
+// SaveGenerateSettings writes the tenant's settings.
+func (ts *TenantStore) SaveGenerateSettings(ctx context.Context, g GenerateSettings) error {
+	now := ts.s.now().UTC()
+	row := settingsRow{TenantID: ts.tenantID, LLMProvider: g.LLMProvider, LLMBaseURL: g.LLMBaseURL, LLMModel: g.LLMModel,
+		LLMKeyEnc: g.LLMKeySealed, ResearchProvider: g.ResearchProvider, ResearchKeyEnc: g.ResearchKey,
+		LLMBudgetMicroUSD: g.LLMBudgetMicro, SearchesPerMonth: g.SearchesPerMonth, RetentionDays: g.RetentionDays,
+		UpdatedBy: g.UpdatedBy, UpdatedAt: now}
+	err := ts.s.db.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns: []clause.Column{{Name: "tenant_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"llm_provider", "llm_base_url", "llm_model", "llm_key_enc",
+			"research_provider", "research_key_enc", "llm_budget_micro_usd", "searches_per_month", "retention_days",
+			"updated_by", "updated_at"}),
+	}).Create(&row).Error
+	if err != nil {
+		return fmt.Errorf("store: save generate settings: %w", err)
+	}
+	return nil
+}
+
+// GenerateUsage is a tenant's usage in one month.
+type GenerateUsage struct {
+	Period           string // "2026-05"
+	LLMCalls         int
+	PromptTokens     int64
+	CompletionTokens int64
+	LLMCostMicro     int64
+	Searches         int
+}
+
+type usageRow struct {
+	ID               int64 `gorm:"primaryKey"`
+	TenantID         int64
+	Period           string
+	LLMCalls         int   `gorm:"column:llm_calls"`
+	PromptTokens     int64 `gorm:"column:prompt_tokens"`
+	CompletionTokens int64 `gorm:"column:completion_tokens"`
+	LLMCostMicroUSD  int64 `gorm:"column:llm_cost_micro_usd"`
+	Searches         int
+	UpdatedAt        time.Time
+}
+
+func (usageRow) TableName() string { return "generate_usage" }
+
+// Period is the usage month of t ("2026-05", UTC).
+func Period(t time.Time) string { return t.UTC().Format("2006-01") }
+
+// Usage returns the tenant's usage in a month (zero when none).
+func (ts *TenantStore) Usage(ctx context.Context, period string) (GenerateUsage, error) {
+	var r usageRow
+	err := ts.q(ctx, "generate_usage").Where("period = ?", period).Take(&r).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return GenerateUsage{Period: period}, nil
+	}
+	if err != nil {
+		return GenerateUsage{}, fmt.Errorf("store: usage: %w", err)
+	}
+	return GenerateUsage{Period: period, LLMCalls: r.LLMCalls, PromptTokens: r.PromptTokens, CompletionTokens: r.CompletionTokens,
+		LLMCostMicro: r.LLMCostMicroUSD, Searches: r.Searches}, nil
+}
+
+// ensureUsage creates the month's row if missing.
+func (ts *TenantStore) ensureUsage(ctx context.Context, period string) error {
+	row := usageRow{TenantID: ts.tenantID, Period: period, UpdatedAt: ts.s.now().UTC()}
+	return retry(ctx, func() error {
+		return ts.s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error
+	})
+}
+
+// AddLLMUsage adds calls, tokens and cost to the month's counters.
+func (ts *TenantStore) AddLLMUsage(ctx context.Context, period string, calls int, prompt, completion, costMicro int64) error {
+	if err := ts.ensureUsage(ctx, period); err != nil {
+		return fmt.Errorf("store: add llm usage: %w", err)
+	}
+	err := retry(ctx, func() error {
+		return ts.q(ctx, "generate_usage").Where("period = ?", period).Updates(map[string]any{
+			"llm_calls":          gorm.Expr("llm_calls + ?", calls),
+			"prompt_tokens":      gorm.Expr("prompt_tokens + ?", prompt),
+			"completion_tokens":  gorm.Expr("completion_tokens + ?", completion),
+			"llm_cost_micro_usd": gorm.Expr("llm_cost_micro_usd + ?", costMicro),
+			"updated_at":         ts.s.now().UTC(),
+		}).Error
+	})
+	if err != nil {
+		return fmt.Errorf("store: add llm usage: %w", err)
+	}
+	return nil
+}
+
+// TakeSearch counts one search against the month's quota if fewer than
+// limit were made; ok is false when the quota is spent. The check and the
+// increment are one UPDATE, so replicas sharing the database never
+// exceed the quota together.
+func (ts *TenantStore) TakeSearch(ctx context.Context, period string, limit int) (bool, error) {
+	if limit <= 0 {
+		return false, nil
+	}
+	if err := ts.ensureUsage(ctx, period); err != nil {
+		return false, fmt.Errorf("store: take search: %w", err)
+	}
+	var n int64
+	err := retry(ctx, func() error {
+		res := ts.q(ctx, "generate_usage").Where("period = ? AND searches < ?", period, limit).Updates(map[string]any{
+			"searches": gorm.Expr("searches + 1"), "updated_at": ts.s.now().UTC(),
+		})
+		n = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: take search: %w", err)
+	}
+	return n == 1, nil
+}
+
+// ReturnSearch gives back a search taken for a call that failed.
+func (ts *TenantStore) ReturnSearch(ctx context.Context, period string) error {
+	err := retry(ctx, func() error {
+		return ts.q(ctx, "generate_usage").Where("period = ? AND searches > 0", period).Updates(map[string]any{
+			"searches": gorm.Expr("searches - 1"), "updated_at": ts.s.now().UTC(),
+		}).Error
+	})
+	if err != nil {
+		return fmt.Errorf("store: return search: %w", err)
+	}
+	return nil
+}
+
+type cacheRow struct {
+	ID        int64 `gorm:"primaryKey"`
+	TenantID  int64
+	Provider  string
+	QueryHash string
+	Query     string
+	Result    string
+	FetchedAt time.Time
+	ExpiresAt time.Time
+}
+
+func (cacheRow) TableName() string { return "research_cache" }
+
+func queryHash(q string) string {
+	sum := sha256.Sum256([]byte(q))
+	return hex.EncodeToString(sum[:])
+}
+
+// CachedResearch returns a provider's unexpired cached answer to query.
+func (ts *TenantStore) CachedResearch(ctx context.Context, provider, query string) (json.RawMessage, time.Time, bool, error) {
+	var r cacheRow
+	err := ts.q(ctx, "research_cache").Where("provider = ? AND query_hash = ? AND expires_at > ?", provider, queryHash(query), ts.s.now().UTC()).Take(&r).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, time.Time{}, false, nil
+	}
+	if err != nil {
+		return nil, time.Time{}, false, fmt.Errorf("store: cached research: %w", err)
+	}
+	return json.RawMessage(r.Result), r.FetchedAt, true, nil
+}
+
+// CacheResearch stores a provider's answer to query for ttl.
+func (ts *TenantStore) CacheResearch(ctx context.Context, provider, query string, result json.RawMessage, ttl time.Duration) error {
+	now := ts.s.now().UTC()
+	row := cacheRow{TenantID: ts.tenantID, Provider: provider, QueryHash: queryHash(query), Query: query, Result: string(result),
+		FetchedAt: now, ExpiresAt: now.Add(ttl)}
+	err := ts.s.db.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "tenant_id"}, {Name: "provider"}, {Name: "query_hash"}},
+		DoUpdates: clause.AssignmentColumns([]string{"query", "result", "fetched_at", "expires_at"}),
+	}).Create(&row).Error
+	if err != nil {
+		return fmt.Errorf("store: cache research: %w", err)
+	}
+	return nil
+}
+
+// PruneResearchCache deletes the tenant's expired cache entries.
+func (ts *TenantStore) PruneResearchCache(ctx context.Context) (int64, error) {
+	res := ts.q(ctx, "research_cache").Where("expires_at <= ?", ts.s.now().UTC()).Delete(&cacheRow{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("store: prune research cache: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+// Idempotency key states.
+const (
+	KeyPending = "pending"
+	KeyDone    = "done"
+)
+
+// IdempotencyKey is the state of one idempotent operation.
+type IdempotencyKey struct {
+	Key      string
+	State    string
+	Attempts int // claims before this one
+	Result   json.RawMessage
+}
+
+type idemRow struct {
+	ID         int64 `gorm:"primaryKey"`
+	TenantID   int64
+	IdemKey    string
+	State      string
+	Attempts   int
+	Result     string
+	ClaimToken string
+	ClaimedAt  *time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+func (idemRow) TableName() string { return "idempotency_keys" }
+
+func claimToken() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// ClaimKey starts an idempotent operation. claimed is true when the
+// caller should do the work: the key is new, or its earlier claim is
+// older than staleBefore and was never finished. A finished key returns
+// its result and claimed false; so does one another caller is working on.
+func (ts *TenantStore) ClaimKey(ctx context.Context, key string, staleBefore time.Time) (IdempotencyKey, bool, error) {
+	var out IdempotencyKey
+	claimed := false
+	token := claimToken()
+	err := ts.WithTx(ctx, func(tx *TenantStore) error {
+		now := tx.s.now().UTC()
+		row := idemRow{TenantID: tx.tenantID, IdemKey: key, State: KeyPending, Attempts: 1, ClaimToken: token,
+			ClaimedAt: &now, CreatedAt: now, UpdatedAt: now}
+		if err := tx.s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+			return err
+		}
+		var r idemRow
+		if err := tx.q(ctx, "idempotency_keys").Where("idem_key = ?", key).Take(&r).Error; err != nil {
+			return err
+		}
+		out = IdempotencyKey{Key: key, State: r.State, Attempts: r.Attempts - 1, Result: raw(r.Result)}
+		if r.ClaimToken == token {
+			claimed = true // the row is ours: just inserted
+			return nil
+		}
+		if r.State != KeyPending || (r.ClaimedAt != nil && !r.ClaimedAt.Before(staleBefore.UTC())) {
+			return nil
+		}
+		upd := tx.q(ctx, "idempotency_keys").Where("idem_key = ? AND state = ? AND claim_token = ?", key, KeyPending, r.ClaimToken).
+			Updates(map[string]any{"claim_token": token, "claimed_at": now, "attempts": gorm.Expr("attempts + 1"), "updated_at": now})
+		if upd.Error != nil {
+			return upd.Error
+		}
+		claimed = upd.RowsAffected == 1
+		out.Attempts = r.Attempts
+		return nil
+	})
+	if err != nil {
+		return IdempotencyKey{}, false, fmt.Errorf("store: claim key: %w", err)
+	}
+	return out, claimed, nil
+}
+
+// FinishKey records the result of an idempotent operation.
+func (ts *TenantStore) FinishKey(ctx context.Context, key string, result json.RawMessage) error {
+	res := ts.q(ctx, "idempotency_keys").Where("idem_key = ?", key).Updates(map[string]any{
+		"state": KeyDone, "result": string(result), "updated_at": ts.s.now().UTC(),
+	})
+	if res.Error != nil {
+		return fmt.Errorf("store: finish key: %w", res.Error)
+	}
+	return ts.affected(ctx, res, "idempotency_keys", "idem_key = ?", key)
+}
+
+// ReleaseKey gives up a claim so that the operation may be tried again at
+// once (it failed without effect).
+func (ts *TenantStore) ReleaseKey(ctx context.Context, key string) error {
+	err := ts.q(ctx, "idempotency_keys").Where("idem_key = ? AND state = ?", key, KeyPending).
+		Updates(map[string]any{"claimed_at": nil, "claim_token": "", "updated_at": ts.s.now().UTC()}).Error
+	if err != nil {
+		return fmt.Errorf("store: release key: %w", err)
+	}
+	return nil
+}
