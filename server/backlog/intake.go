@@ -1,6 +1,7 @@
 package backlog
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -184,27 +185,54 @@ func (s *Service) RunIntake(ctx context.Context, workers int) {
 	wg.Wait()
 }
 
-// persist records deliveries and enqueues their jobs for all tenants of a
-// batch in one transaction (one commit however many sites sent them), and
-// settles every request.
+// persist records the deliveries of a batch and enqueues their jobs, for
+// all tenants of the batch, in one transaction of four statements (one
+// commit however many sites sent them), and settles every request. Every
+// row carries its own tenant id, taken from the verified token.
 func (s *Service) persist(ctx context.Context, reqs []*webhookReq) {
-	byTenant := map[int64][]*webhookReq{}
-	var order []int64
-	for _, r := range reqs {
-		if _, ok := byTenant[r.tenant.ID]; !ok {
-			order = append(order, r.tenant.ID)
-		}
-		byTenant[r.tenant.ID] = append(byTenant[r.tenant.ID], r)
-	}
-	// Tenants in id order: concurrent batches lock rows in the same order.
-	slices.Sort(order)
+	var fresh, active map[int64]map[string]bool
 	err := s.Store.WithTx(ctx, func(tx *store.Store) error {
-		for _, id := range order {
-			if err := persistTenant(ctx, tx.Tenant(byTenant[id][0].tenant), byTenant[id]); err != nil {
-				return err
+		events := make([]store.TenantWebhook, len(reqs))
+		ids := make([]int64, 0, len(reqs))
+		seen := map[int64]bool{}
+		for i, r := range reqs {
+			events[i] = store.TenantWebhook{TenantID: r.tenant.ID, WebhookEvent: store.WebhookEvent{Identifier: r.ident, Event: r.event, IssueKey: r.key}}
+			if !seen[r.tenant.ID] {
+				seen[r.tenant.ID] = true
+				ids = append(ids, r.tenant.ID)
 			}
 		}
-		return nil
+		var err error
+		if fresh, err = tx.RecordWebhooksBatch(ctx, events); err != nil {
+			return err
+		}
+		if active, err = tx.ActiveProjectsOf(ctx, ids); err != nil {
+			return err
+		}
+		type delivery struct {
+			t  int64
+			id string
+		}
+		claimed := map[delivery]bool{}
+		var jobsToAdd []store.TenantJob
+		for _, r := range reqs {
+			d := delivery{r.tenant.ID, r.ident}
+			switch {
+			case !fresh[r.tenant.ID][r.ident] || claimed[d]:
+				r.result = WebhookDuplicate
+			case r.job == nil || !active[r.tenant.ID][r.project]:
+				r.result = WebhookIgnored // unknown event, change that does not matter, or inactive project
+			default:
+				r.result = WebhookQueued
+				jobsToAdd = append(jobsToAdd, store.TenantJob{TenantID: r.tenant.ID, NewJob: *r.job})
+			}
+			claimed[d] = true
+		}
+		// Coalescing keys in one order across concurrent batches.
+		slices.SortFunc(jobsToAdd, func(a, b store.TenantJob) int {
+			return cmp.Or(cmp.Compare(a.TenantID, b.TenantID), strings.Compare(a.DedupeKey, b.DedupeKey))
+		})
+		return tx.EnqueueBatch(ctx, jobsToAdd)
 	})
 	for _, r := range reqs {
 		r.err = err
@@ -212,41 +240,6 @@ func (s *Service) persist(ctx context.Context, reqs []*webhookReq) {
 			close(r.done)
 		}
 	}
-}
-
-func persistTenant(ctx context.Context, ts *store.TenantStore, group []*webhookReq) error {
-	events := make([]store.WebhookEvent, len(group))
-	for i, r := range group {
-		events[i] = store.WebhookEvent{Identifier: r.ident, Event: r.event, IssueKey: r.key}
-	}
-	fresh, err := ts.RecordWebhooks(ctx, events)
-	if err != nil {
-		return err
-	}
-	projects, err := ts.Projects(ctx)
-	if err != nil {
-		return err
-	}
-	active := map[string]bool{}
-	for _, p := range projects {
-		active[p.Key] = p.Active
-	}
-	var jobsToAdd []store.NewJob
-	claimed := map[string]bool{}
-	for _, r := range group {
-		switch {
-		case !fresh[r.ident] || claimed[r.ident]:
-			r.result = WebhookDuplicate
-		case r.job == nil || !active[r.project]:
-			r.result = WebhookIgnored // unknown event, change that does not matter, or inactive project
-		default:
-			r.result = WebhookQueued
-			jobsToAdd = append(jobsToAdd, *r.job)
-		}
-		claimed[r.ident] = true
-	}
-	_, err = ts.Enqueue(ctx, jobsToAdd...)
-	return err
 }
 
 // parseWebhook decodes the part of an issue webhook the app needs and

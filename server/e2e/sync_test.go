@@ -5,6 +5,7 @@ package e2e_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -343,5 +344,39 @@ func TestReconciliationCatchesMissedWebhooks(t *testing.T) {
 	})
 	if got := e.requests(epSearch) - searches; got > 2 {
 		t.Errorf("reconciliation made %d searches; it should ask only for recent changes", got)
+	}
+}
+
+// TestGlanceNeverStale: the glance page cache must follow every saved
+// change, including one that leaves the score and class as they were (an
+// override whose reason is edited).
+func TestGlanceNeverStale(t *testing.T) {
+	e := startEnv(t, envOptions{})
+	activate(t, e)
+	key := e.goodStory()
+	page := func() string {
+		u, err := e.emu.SignedIframeURL("/glance", url.Values{"issueKey": {key}, "projectKey": {"SHOP"}}, "557058:pm")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return string(raw)
+	}
+	page() // rendered and cached
+	for _, reason := range []string{"first reason R1", "second reason R2"} {
+		if c := e.api("PUT", "/api/issues/"+key+"/override", map[string]string{"moscow": "Must", "reason": reason}, nil); c != 200 {
+			t.Fatalf("override: %d", c)
+		}
+		if p := page(); !strings.Contains(p, reason) {
+			t.Fatalf("glance does not show %q after the change", reason)
+		}
+	}
+	if strings.Contains(page(), "first reason R1") {
+		t.Error("stale reason served from the cache")
 	}
 }

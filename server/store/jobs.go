@@ -311,3 +311,37 @@ func (s *Store) ExtendLease(ctx context.Context, worker string, ids []int64, lea
 			Update("locked_until", until).Error
 	})
 }
+
+// TenantJob is a job for a given tenant, for batch intake.
+type TenantJob struct {
+	TenantID int64
+	NewJob
+}
+
+// EnqueueBatch adds jobs of many tenants in one statement, coalescing like
+// Enqueue. Each row carries its own tenant id.
+func (s *Store) EnqueueBatch(ctx context.Context, jobs []TenantJob) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	now := s.now().UTC()
+	rows := make([]jobRow, len(jobs))
+	for i, j := range jobs {
+		r := jobRow{TenantID: j.TenantID, Kind: j.Kind, DedupeKey: j.DedupeKey, Payload: string(j.Payload), Priority: j.Priority,
+			State: JobQueued, MaxAttempts: j.MaxAttempts, RunAt: j.RunAt.UTC(), CreatedAt: now, UpdatedAt: now}
+		if r.MaxAttempts <= 0 {
+			r.MaxAttempts = 8
+		}
+		if r.RunAt.IsZero() {
+			r.RunAt = now
+		}
+		if j.DedupeKey != "" {
+			k := j.DedupeKey
+			r.CoalesceSlot = &k
+		}
+		rows[i] = r
+	}
+	return retry(ctx, func() error {
+		return s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&rows, 200).Error
+	})
+}

@@ -91,3 +91,75 @@ func (ts *TenantStore) RecordWebhooks(ctx context.Context, events []WebhookEvent
 	}
 	return out, nil
 }
+
+// TenantWebhook is a delivery for a given tenant, for batch intake.
+type TenantWebhook struct {
+	TenantID int64
+	WebhookEvent
+}
+
+// RecordWebhooksBatch records deliveries of many tenants in one statement
+// and returns, per tenant, the identifiers that were new. Each row carries
+// its own tenant id; identifiers are unique per tenant only.
+func (s *Store) RecordWebhooksBatch(ctx context.Context, events []TenantWebhook) (map[int64]map[string]bool, error) {
+	out := map[int64]map[string]bool{}
+	if len(events) == 0 {
+		return out, nil
+	}
+	b := make([]byte, 12)
+	rand.Read(b)
+	token := hex.EncodeToString(b)
+	now := s.now().UTC()
+	type key struct {
+		t  int64
+		id string
+	}
+	seen := map[key]bool{}
+	rows := make([]webhookEventRow, 0, len(events))
+	for _, e := range events {
+		k := key{e.TenantID, e.Identifier}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		rows = append(rows, webhookEventRow{TenantID: e.TenantID, Identifier: e.Identifier, Event: e.Event, IssueKey: e.IssueKey, BatchToken: token, ReceivedAt: now})
+	}
+	if err := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: record webhooks: %w", err)
+	}
+	var fresh []struct {
+		TenantID   int64
+		Identifier string
+	}
+	if err := s.db.WithContext(ctx).Table("webhook_events").Select("tenant_id, identifier").Where("batch_token = ?", token).Scan(&fresh).Error; err != nil {
+		return nil, fmt.Errorf("store: record webhooks: %w", err)
+	}
+	for _, f := range fresh {
+		if out[f.TenantID] == nil {
+			out[f.TenantID] = map[string]bool{}
+		}
+		out[f.TenantID][f.Identifier] = true
+	}
+	return out, nil
+}
+
+// ActiveProjectsOf returns, per tenant, its active project keys.
+func (s *Store) ActiveProjectsOf(ctx context.Context, tenantIDs []int64) (map[int64]map[string]bool, error) {
+	var rows []struct {
+		TenantID   int64
+		ProjectKey string
+	}
+	err := s.db.WithContext(ctx).Table("projects").Select("tenant_id, project_key").
+		Where("tenant_id IN ? AND active = ?", tenantIDs, true).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: active projects: %w", err)
+	}
+	out := map[int64]map[string]bool{}
+	for _, r := range rows {
+		if out[r.TenantID] == nil {
+			out[r.TenantID] = map[string]bool{}
+		}
+		out[r.TenantID][r.ProjectKey] = true
+	}
+	return out, nil
+}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -146,12 +147,30 @@ func (u *ui) glancePage(c echo.Context) error {
 	if !validKey(projectKey) || projectOfIssue(issueKey) != projectKey {
 		return BadRequest("The issue does not belong to that project.")
 	}
-	p, err := u.panelFor(c.Request().Context(), identity(c).Tenant, projectKey, issueKey)
+	ctx := c.Request().Context()
+	t := identity(c).Tenant
+	// The page depends only on the stored analysis (and the tenant's URL):
+	// when that has not changed since the last render, serve the render.
+	var cacheKey string
+	if ver, active, ok, err := u.s.Store.Tenant(t).ResultVersion(ctx, issueKey); err == nil && ok && active {
+		cacheKey = strconv.FormatInt(t.ID, 10) + "|" + projectKey + "|" + issueKey + "|" + ver + "|" + t.DisplayURLOrBase()
+		if page, hit := u.pages.get(cacheKey); hit {
+			return c.HTMLBlob(http.StatusOK, page)
+		}
+	}
+	p, err := u.panelFor(ctx, t, projectKey, issueKey)
 	if err != nil {
 		return err
 	}
-	return u.render(c, "glance.html", glancePageView{pageMeta: u.meta("BacklogAI · "+issueKey, "glance.js"),
-		IssueKey: issueKey, ProjectKey: projectKey, Panel: p})
+	var buf bytes.Buffer
+	if err := u.assets.Render(&buf, "glance.html", glancePageView{pageMeta: u.meta("BacklogAI · "+issueKey, "glance.js"),
+		IssueKey: issueKey, ProjectKey: projectKey, Panel: p}); err != nil {
+		return err
+	}
+	if cacheKey != "" && p.State == stateAnalysed {
+		u.pages.put(cacheKey, bytes.Clone(buf.Bytes()))
+	}
+	return c.HTMLBlob(http.StatusOK, buf.Bytes())
 }
 
 // panelFor reads what the glance shows for one issue.

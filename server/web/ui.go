@@ -39,11 +39,12 @@ type ui struct {
 	s      *Server
 	assets *frontend.Assets
 	rows   rowCache
+	pages  pageCache
 }
 
 // uiRoutes registers the pages, static files and UI-only API endpoints.
 func (s *Server) uiRoutes(e *echo.Echo, api *echo.Group) {
-	u := &ui{s: s, rows: rowCache{max: maxCachedProjects}}
+	u := &ui{s: s, rows: rowCache{max: maxCachedProjects}, pages: pageCache{max: 20000}}
 	assets, err := frontend.Load(s.basePath, u.funcs())
 	if err != nil {
 		// The files are compiled in: this is a build defect, which the
