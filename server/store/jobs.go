@@ -89,19 +89,7 @@ func (ts *TenantStore) Enqueue(ctx context.Context, jobs ...NewJob) (int, error)
 		if j.Kind == "" {
 			return 0, fmt.Errorf("store: enqueue: job kind is required: %w", domain.ErrInvalid)
 		}
-		r := jobRow{TenantID: ts.tenantID, Kind: j.Kind, DedupeKey: j.DedupeKey, Payload: string(j.Payload),
-			Priority: j.Priority, State: JobQueued, MaxAttempts: j.MaxAttempts, RunAt: j.RunAt.UTC(), CreatedAt: now, UpdatedAt: now}
-		if r.MaxAttempts <= 0 {
-			r.MaxAttempts = 8
-		}
-		if r.RunAt.IsZero() {
-			r.RunAt = now
-		}
-		if j.DedupeKey != "" {
-			k := j.DedupeKey
-			r.CoalesceSlot = &k
-		}
-		rows[i] = r
+		rows[i] = newJobRow(ts.tenantID, j, now)
 	}
 	var n int64
 	err := retry(ctx, func() error {
@@ -113,6 +101,24 @@ func (ts *TenantStore) Enqueue(ctx context.Context, jobs ...NewJob) (int, error)
 		return 0, fmt.Errorf("store: enqueue: %w", err)
 	}
 	return int(n), nil
+}
+
+// newJobRow is a queued job row with the defaults applied: 8 attempts, due
+// now, and a coalescing slot when the job has a dedupe key.
+func newJobRow(tenantID int64, j NewJob, now time.Time) jobRow {
+	r := jobRow{TenantID: tenantID, Kind: j.Kind, DedupeKey: j.DedupeKey, Payload: string(j.Payload),
+		Priority: j.Priority, State: JobQueued, MaxAttempts: j.MaxAttempts, RunAt: j.RunAt.UTC(), CreatedAt: now, UpdatedAt: now}
+	if r.MaxAttempts <= 0 {
+		r.MaxAttempts = 8
+	}
+	if r.RunAt.IsZero() {
+		r.RunAt = now
+	}
+	if j.DedupeKey != "" {
+		k := j.DedupeKey
+		r.CoalesceSlot = &k
+	}
+	return r
 }
 
 // CancelJobs deletes the tenant's queued and running jobs (uninstall).
@@ -327,19 +333,7 @@ func (s *Store) EnqueueBatch(ctx context.Context, jobs []TenantJob) error {
 	now := s.now().UTC()
 	rows := make([]jobRow, len(jobs))
 	for i, j := range jobs {
-		r := jobRow{TenantID: j.TenantID, Kind: j.Kind, DedupeKey: j.DedupeKey, Payload: string(j.Payload), Priority: j.Priority,
-			State: JobQueued, MaxAttempts: j.MaxAttempts, RunAt: j.RunAt.UTC(), CreatedAt: now, UpdatedAt: now}
-		if r.MaxAttempts <= 0 {
-			r.MaxAttempts = 8
-		}
-		if r.RunAt.IsZero() {
-			r.RunAt = now
-		}
-		if j.DedupeKey != "" {
-			k := j.DedupeKey
-			r.CoalesceSlot = &k
-		}
-		rows[i] = r
+		rows[i] = newJobRow(j.TenantID, j.NewJob, now)
 	}
 	return retry(ctx, func() error {
 		return s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&rows, 200).Error

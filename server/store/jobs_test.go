@@ -126,9 +126,10 @@ func TestQueueTenantScopeAndCancel(t *testing.T) {
 		if ids, _ := s.DueTenants(ctx, 10); len(ids) != 0 {
 			t.Errorf("uninstalled tenant still due: %v", ids)
 		}
-		isNew, _ := s.Tenant(a).RecordWebhook(ctx, "wh-1", "jira:issue_updated", "SHOP-1")
-		dup, _ := s.Tenant(a).RecordWebhook(ctx, "wh-1", "jira:issue_updated", "SHOP-1")
-		other, _ := s.Tenant(b).RecordWebhook(ctx, "wh-1", "jira:issue_updated", "SHOP-1")
+		ev := store.WebhookEvent{Identifier: "wh-1", Event: "jira:issue_updated", IssueKey: "SHOP-1"}
+		first, _ := s.RecordWebhooksBatch(ctx, []store.TenantWebhook{{TenantID: a.ID, WebhookEvent: ev}})
+		again, _ := s.RecordWebhooksBatch(ctx, []store.TenantWebhook{{TenantID: a.ID, WebhookEvent: ev}, {TenantID: b.ID, WebhookEvent: ev}})
+		isNew, dup, other := first[a.ID]["wh-1"], again[a.ID]["wh-1"], again[b.ID]["wh-1"]
 		if !isNew || dup || !other {
 			t.Errorf("webhook dedupe: %v %v %v", isNew, dup, other)
 		}
