@@ -13,10 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/backlogai/backlogai/server/cli"
-	"github.com/backlogai/backlogai/server/connect"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jiraemu"
 	"github.com/backlogai/backlogai/server/store"
@@ -26,11 +23,7 @@ import (
 // POST /webhooks/jira).
 func (e *env) webhookToken() string {
 	u, _ := url.Parse(e.app + "/webhooks/jira")
-	qsh, _ := connect.QSHForURL("POST", u, "")
-	now := time.Now()
-	tok, _ := connect.SignHS256(connect.Claims{RegisteredClaims: jwt.RegisteredClaims{Issuer: e.emu.ClientKey(),
-		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(10 * time.Minute))}, QSH: qsh}, e.sharedSecret())
-	return tok
+	return e.signedFor("POST", u)
 }
 
 func webhookBody(key string, ts int64) []byte {
