@@ -352,7 +352,7 @@ type region struct {
 // is judged a story but has no template.
 func (c *checker) storyRegion() region {
 	if c.found {
-		d := c.docFor(fieldOf(c.parsed.MeansSpan, c.parsed.RoleSpan, c.parsed.BenefitSpan))
+		d := c.docFor(c.parsed.Field)
 		return region{d, c.parsed.Start, c.parsed.End}
 	}
 	return region{&c.sum, 0, len(c.sum.text)}
@@ -367,15 +367,6 @@ func (c *checker) meansRegion() (region, bool) {
 		return region{}, false
 	}
 	return region{&c.sum, 0, len(c.sum.text)}, true
-}
-
-func fieldOf(spans ...*domain.Span) domain.Field {
-	for _, s := range spans {
-		if s != nil {
-			return s.Field
-		}
-	}
-	return domain.FieldSummary
 }
 
 // lemmaLookup finds w in m directly or after removing a plural or verb

@@ -22,7 +22,7 @@ func (c *checker) checkForm() {
 		return
 	}
 	p := &c.parsed
-	d := c.docFor(fieldOf(p.MeansSpan, p.RoleSpan, p.BenefitSpan))
+	d := c.docFor(p.Field)
 	if p.RoleSpan == nil {
 		end := p.Start + len(p.Lead)
 		if p.MeansSpan != nil {

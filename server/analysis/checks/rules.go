@@ -486,8 +486,9 @@ func (c *checker) checkConjunctions() {
 			continue
 		}
 		start, end := -1, -1
-		// "&" between words: "reports & dashboards", not "R&D".
-		if g := strings.TrimSpace(gap); g == "&" && len(gap) > 1 {
+		// "&" between words: "reports & dashboards", not "R&D", and not
+		// a stray "&" before the first word (there is nothing to join).
+		if g := strings.TrimSpace(gap); g == "&" && len(gap) > 1 && i > lo {
 			start = prevEndBefore(d, i) + strings.IndexByte(gap, '&')
 			end = start + 1
 		}

@@ -39,6 +39,9 @@ type Parsed struct {
 	// Extra points at text inside the sentence that belongs to no part, such
 	// as a second sentence between the role and "I want"; nil when none.
 	Extra *domain.Span
+	// Field is where the sentence was found (Start and End are offsets in
+	// that field's text), also when no part could be extracted.
+	Field domain.Field
 }
 
 // Means indicators, longest first where one is a prefix of another.
@@ -142,6 +145,14 @@ func skipLineSpace(s string, i int) int {
 // parse does the work from byte from; anchored requires the template to
 // start there (after a bullet or "Story:" prefix).
 func parse(text, lower string, field domain.Field, from int, anchored bool) (Parsed, bool) {
+	p, ok := parseAt(text, lower, field, from, anchored)
+	if ok {
+		p.Field = field
+	}
+	return p, ok
+}
+
+func parseAt(text, lower string, field domain.Field, from int, anchored bool) (Parsed, bool) {
 	begin := skipPrefix(lower, from)
 	if begin >= len(lower) {
 		return Parsed{}, false
