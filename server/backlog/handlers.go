@@ -242,11 +242,10 @@ func (s *Service) handleAnalyze(ctx context.Context, t *domain.Tenant, batch []s
 			}
 			continue
 		}
-		for _, j := range batch {
-			if held, _ := s.Store.StillHeld(ctx, j.ID, j.LockedBy); !held {
-				return jobsErr(errs, errCancelled)
-			}
-			break
+		// The batch was claimed together; one lost claim (uninstall,
+		// expired lease) means the whole batch was taken away.
+		if held, _ := s.Store.StillHeld(ctx, batch[0].ID, batch[0].LockedBy); !held {
+			return jobsErr(errs, errCancelled)
 		}
 		err = s.applyChanges(ctx, t, project, fetched, missing(keys, fetched))
 		for _, i := range idx {

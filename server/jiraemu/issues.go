@@ -394,41 +394,34 @@ func (ed *editor) setLabels(ls []string) {
 }
 
 func (ed *editor) setComponents(cs []*component) {
-	if slices.Equal(cs, ed.is.Components) {
-		return
-	}
-	if !ed.creating {
-		for _, c := range ed.is.Components {
-			if !slices.Contains(cs, c) {
-				ed.change("Component", "jira", "components", strp(c.ID), strp(c.Name), nil, nil)
-			}
-		}
-		for _, c := range cs {
-			if !slices.Contains(ed.is.Components, c) {
-				ed.change("Component", "jira", "components", nil, nil, strp(c.ID), strp(c.Name))
-			}
-		}
-	}
-	ed.is.Components = cs
+	setRefs(ed, &ed.is.Components, cs, "Component", "components", func(c *component) (string, string) { return c.ID, c.Name })
 }
 
 func (ed *editor) setVersions(vs []*version) {
-	if slices.Equal(vs, ed.is.FixVersions) {
+	setRefs(ed, &ed.is.FixVersions, vs, "Fix Version", "fixVersions", func(v *version) (string, string) { return v.ID, v.Name })
+}
+
+// setRefs replaces a multi-valued reference field, recording one changelog
+// item per value removed and per value added, as Jira does.
+func setRefs[T comparable](ed *editor, cur *[]T, next []T, field, fieldID string, ref func(T) (id, name string)) {
+	if slices.Equal(next, *cur) {
 		return
 	}
 	if !ed.creating {
-		for _, v := range ed.is.FixVersions {
-			if !slices.Contains(vs, v) {
-				ed.change("Fix Version", "jira", "fixVersions", strp(v.ID), strp(v.Name), nil, nil)
+		for _, v := range *cur {
+			if !slices.Contains(next, v) {
+				id, name := ref(v)
+				ed.change(field, "jira", fieldID, strp(id), strp(name), nil, nil)
 			}
 		}
-		for _, v := range vs {
-			if !slices.Contains(ed.is.FixVersions, v) {
-				ed.change("Fix Version", "jira", "fixVersions", nil, nil, strp(v.ID), strp(v.Name))
+		for _, v := range next {
+			if !slices.Contains(*cur, v) {
+				id, name := ref(v)
+				ed.change(field, "jira", fieldID, nil, nil, strp(id), strp(name))
 			}
 		}
 	}
-	ed.is.FixVersions = vs
+	*cur = next
 }
 
 // applyUpdate runs the operations of "update" (set, add, remove).
