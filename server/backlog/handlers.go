@@ -2,6 +2,7 @@ package backlog
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -402,6 +403,15 @@ func (s *Service) handleWriteback(ctx context.Context, t *domain.Tenant, batch [
 		if err := json.Unmarshal(j.Payload, &p); err != nil || p.Project == "" {
 			return fmt.Errorf("writeback payload: %w", jobs.ErrPermanent)
 		}
+		// One writer per project at a time, across replicas: Jira applies
+		// bulk property writes asynchronously, so two writers could land
+		// an older value after a newer one. A busy project is retried
+		// shortly by a coalesced job; the current writer drains it anyway.
+		unlock, ok := s.lockWriteback(ctx, t, p.Project)
+		if !ok {
+			return s.enqueue(ctx, t, projectJob(KindWriteback, p.Project, prioWriteback, 2*time.Second, s.now()))
+		}
+		defer unlock()
 		c, err := s.Client(t)
 		if err != nil {
 			return err
@@ -544,4 +554,32 @@ func (s *Service) Rescore(ctx context.Context, t *domain.Tenant, project string)
 		return err
 	}
 	return s.enqueue(ctx, t, projectJob(KindWriteback, project, prioWriteback, 0, s.now()))
+}
+
+// lockWriteback takes the project's write-back lock in this process and in
+// the database.
+func (s *Service) lockWriteback(ctx context.Context, t *domain.Tenant, project string) (func(), bool) {
+	key := modelKey{t.ID, project}
+	s.mu.Lock()
+	if s.writing == nil {
+		s.writing = map[modelKey]bool{}
+	}
+	if s.writing[key] {
+		s.mu.Unlock()
+		return nil, false
+	}
+	s.writing[key] = true
+	s.mu.Unlock()
+	release := func() {
+		s.mu.Lock()
+		delete(s.writing, key)
+		s.mu.Unlock()
+	}
+	sum := sha256.Sum256([]byte(project))
+	unlock, ok, err := s.Store.TryNamedLock(ctx, fmt.Sprintf("bai-wb-%d-%x", t.ID, sum[:8]))
+	if err != nil || !ok {
+		release()
+		return nil, false
+	}
+	return func() { unlock(); release() }, true
 }

@@ -66,6 +66,7 @@ type Service struct {
 
 	limiters jira.Limiters
 	intake   chan *webhookReq
+	writing  map[modelKey]bool // projects whose write-back runs here
 	mu       sync.Mutex
 	clients  map[string]*tenantClient
 	models   map[modelKey]*model

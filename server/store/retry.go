@@ -73,3 +73,30 @@ func Unavailable(err error) bool {
 	return strings.Contains(msg, "database is closed") || strings.Contains(msg, "database or disk is full") ||
 		strings.Contains(msg, "SQLITE_FULL") || strings.Contains(msg, "disk I/O error")
 }
+
+// TryNamedLock takes a lock named name across every process sharing the
+// database, without waiting: ok is false when another holder has it. On
+// SQLite (one process) it always succeeds; callers serialise within the
+// process themselves. unlock must be called when ok.
+func (s *Store) TryNamedLock(ctx context.Context, name string) (unlock func(), ok bool, err error) {
+	if s.driver != "mysql" {
+		return func() {}, true, nil
+	}
+	conn, err := s.rawConn(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 0)", name).Scan(&got); err != nil {
+		conn.Close()
+		return nil, false, err
+	}
+	if got.Int64 != 1 {
+		conn.Close()
+		return nil, false, nil
+	}
+	return func() {
+		conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK(?)", name)
+		conn.Close()
+	}, true, nil
+}
