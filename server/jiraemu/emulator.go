@@ -169,10 +169,9 @@ type Emulator struct {
 	wg     sync.WaitGroup
 
 	handler http.Handler
-	// admins are the accounts SetProjectAdmins named, per project key
-	// ("*" for site admins).
-	adminsMu sync.Mutex
-	admins   map[string][]string
+	// access is the permission table (permissions.go).
+	accessMu sync.Mutex
+	access   access
 }
 
 // New builds an emulator seeded from opts.Fixtures (or the demo project).
@@ -249,6 +248,7 @@ func New(opts Options) *Emulator {
 			panic(err)
 		}
 	}
+	e.setupDemoAccess()
 	e.handler = e.routes()
 	return e
 }
