@@ -213,6 +213,32 @@ func (ts *TenantStore) StartScan(ctx context.Context, project string, total int)
 	return ts.Scan(ctx, project)
 }
 
+// StartScanIfIdle starts a project's scan from the first page unless one
+// is running (queued counts: a scan is running from the moment it is
+// started) and has made progress within staleAfter. It reports whether it
+// started one and returns the project's scan either way. Two concurrent
+// calls start at most one scan.
+func (ts *TenantStore) StartScanIfIdle(ctx context.Context, project string, staleAfter time.Duration) (*Scan, bool, error) {
+	now := ts.s.now().UTC()
+	row := scanRow{TenantID: ts.tenantID, ProjectKey: project, State: ScanRunning, Phase: "fetch", StartedAt: now, UpdatedAt: now}
+	res := ts.s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+	if res.Error != nil {
+		return nil, false, fmt.Errorf("store: start scan if idle: %w", res.Error)
+	}
+	started := res.RowsAffected == 1
+	if !started {
+		res = ts.q(ctx, "scans").Where("project_key = ? AND (state <> ? OR updated_at < ?)", project, ScanRunning, now.Add(-staleAfter)).
+			Updates(map[string]any{"state": ScanRunning, "phase": "fetch", "total": 0, "done": 0, "written": 0,
+				"page_token": "", "error": "", "started_at": now, "updated_at": now, "finished_at": nil})
+		if res.Error != nil {
+			return nil, false, fmt.Errorf("store: start scan if idle: %w", res.Error)
+		}
+		started = res.RowsAffected == 1
+	}
+	sc, err := ts.Scan(ctx, project)
+	return sc, started, err
+}
+
 // Scan returns a project's scan, or ErrNotFound if it never ran.
 func (ts *TenantStore) Scan(ctx context.Context, project string) (*Scan, error) {
 	var r scanRow

@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/backlogai/backlogai/server/access"
 	"github.com/backlogai/backlogai/server/backlog"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/store"
@@ -161,6 +162,17 @@ func (s *Server) activate(c echo.Context) error {
 	ctx := c.Request().Context()
 	t := identity(c).Tenant
 	jc := contextOf(c)
+	// Opening the page of an active project starts nothing: a new full
+	// scan is a rescan, for project admins only.
+	if p, err := s.Store.Tenant(t).Project(ctx, key); err == nil && p.Active {
+		pr, err := s.Backlog.ScanProgress(ctx, t, key)
+		if err != nil && !errors.Is(err, domain.ErrNotFound) {
+			return err
+		}
+		return c.JSON(http.StatusOK, statusResponse{Project: key, Active: true, Scan: pr})
+	} else if err != nil && !errors.Is(err, domain.ErrNotFound) {
+		return err
+	}
 	if _, err := s.Backlog.Activate(ctx, t, key, jc.Jira.Project.ID, ""); err != nil {
 		return err
 	}
@@ -173,11 +185,22 @@ func (s *Server) rescan(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pr, err := s.Backlog.StartScan(c.Request().Context(), identity(c).Tenant, key)
+	if err := s.requirePermission(c, key, access.AdministerProjects); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	t := identity(c).Tenant
+	// While a scan of the project is queued or running, a rescan returns
+	// that scan instead of starting another.
+	sc, started, err := s.Backlog.Rescan(ctx, t, key)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusAccepted, map[string]any{"project": key, "state": pr.State})
+	pr, err := s.Backlog.ScanProgress(ctx, t, key)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, map[string]any{"project": key, "state": sc.State, "started": started, "scan": pr})
 }
 
 type backlogRow struct {
@@ -249,6 +272,9 @@ func (s *Server) setOverride(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	if err := s.requirePermission(c, projectOfIssue(key), access.EditIssues); err != nil {
+		return err
+	}
 	id := identity(c)
 	ctx := c.Request().Context()
 	ts := s.Store.Tenant(id.Tenant)
@@ -268,6 +294,9 @@ func (s *Server) setOverride(c echo.Context) error {
 func (s *Server) clearOverride(c echo.Context) error {
 	key, err := issueParam(c)
 	if err != nil {
+		return err
+	}
+	if err := s.requirePermission(c, projectOfIssue(key), access.EditIssues); err != nil {
 		return err
 	}
 	id := identity(c)
@@ -308,6 +337,10 @@ func (s *Server) putStrategy(c echo.Context) error {
 	}
 	if msg := validateStrategy(&st); msg != "" {
 		return BadRequest(msg)
+	}
+	// Saving re-scores and writes back every issue of the project.
+	if err := s.requirePermission(c, key, access.AdministerProjects); err != nil {
+		return err
 	}
 	ctx := c.Request().Context()
 	t := identity(c).Tenant

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/backlogai/backlogai/server/access"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/generate"
 	"github.com/backlogai/backlogai/server/llm"
@@ -101,6 +102,10 @@ func (s *Server) generateSubmit(c echo.Context) error {
 	if err := decodeJSON(c, &f); err != nil {
 		return err
 	}
+	// Drafts exist to become issues, and drafting spends the AI budget.
+	if err := s.requirePermission(c, key, access.CreateIssues); err != nil {
+		return err
+	}
 	id := identity(c)
 	runID, err := s.Generator.Submit(c.Request().Context(), id.Tenant, id.AccountID, key, f)
 	if err != nil {
@@ -155,6 +160,9 @@ func (s *Server) editDraft(c echo.Context) error {
 	if err := decodeLenient(c, &body); err != nil {
 		return err
 	}
+	if err := s.requirePermission(c, project, access.CreateIssues); err != nil {
+		return err
+	}
 	d, err := s.Generator.EditDraft(c.Request().Context(), identity(c).Tenant, project, id, body)
 	if errors.Is(err, domain.ErrConflict) {
 		return &APIError{Status: http.StatusConflict, Code: "conflict", Message: "This draft is being created or was created already; it can no longer be edited.", Err: err}
@@ -174,6 +182,9 @@ func (s *Server) createDrafts(c echo.Context) error {
 		IDs []int64 `json:"ids"`
 	}
 	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	if err := s.requirePermission(c, key, access.CreateIssues); err != nil {
 		return err
 	}
 	res, err := s.Generator.CreateDrafts(c.Request().Context(), identity(c).Tenant, key, body.IDs)
@@ -205,6 +216,9 @@ func (s *Server) applyImprovement(c echo.Context) error {
 		Description string `json:"description"`
 	}
 	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	if err := s.requirePermission(c, projectOfIssue(key), access.EditIssues); err != nil {
 		return err
 	}
 	if err := s.Generator.ApplyImprovement(c.Request().Context(), identity(c).Tenant, key, body.Summary, body.Description); err != nil {
@@ -239,6 +253,10 @@ func (s *Server) applySplit(c echo.Context) error {
 		} `json:"stories"`
 	}
 	if err := decodeLenient(c, &body); err != nil {
+		return err
+	}
+	// The stories are created and the original issue is edited.
+	if err := s.requirePermission(c, projectOfIssue(key), access.CreateIssues, access.EditIssues); err != nil {
 		return err
 	}
 	stories := make([]generate.SplitStory, len(body.Stories))

@@ -17,6 +17,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/backlogai/backlogai/server/access"
 	"github.com/backlogai/backlogai/server/backlog"
 	"github.com/backlogai/backlogai/server/config"
 	"github.com/backlogai/backlogai/server/connect"
@@ -57,6 +58,10 @@ type Deps struct {
 	Backlog *backlog.Service
 	// Generator drafts, improves and splits stories (see generate.go).
 	Generator *generate.Service
+	// Access checks the acting person's Jira permissions before writes
+	// (default: a checker over Backlog's Jira clients; nil without Backlog
+	// refuses every write).
+	Access *access.Checker
 	// SandboxHost is the emulated Jira in sandbox mode (nil otherwise): it
 	// signs the iframe URLs the /sandbox shell embeds.
 	SandboxHost SandboxHost
@@ -86,6 +91,9 @@ func New(d Deps) (*Server, error) {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.Access == nil && d.Backlog != nil {
+		d.Access = access.New(d.Backlog.Client, access.Options{Now: d.Now})
 	}
 	u, err := url.Parse(d.Config.BaseURL)
 	if err != nil {

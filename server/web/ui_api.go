@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/backlogai/backlogai/server/access"
 	"github.com/backlogai/backlogai/server/analysis/score"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/store"
@@ -357,6 +358,9 @@ func (u *ui) linkDuplicate(c echo.Context) error {
 	}
 	if u.s.Backlog == nil {
 		return &APIError{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "Linking is not available on this server."}
+	}
+	if err := u.s.requirePermission(c, projectOfIssue(key), access.LinkIssues); err != nil {
+		return err
 	}
 	id := identity(c)
 	client, err := u.s.Backlog.Client(id.Tenant)
