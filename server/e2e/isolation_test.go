@@ -103,6 +103,10 @@ func TestTenantIsolationEveryRoute(t *testing.T) {
 		return emu
 	}
 	emuA, emuB := mkEmu("jira:tenant-a"), mkEmu("jira:tenant-b")
+	// The tokens' user administers SHOP on both sites, so A's writes pass
+	// the permission checks and reach the tenant scoping under test.
+	emuA.SetProjectAdmins("SHOP", "557058:pm")
+	emuB.SetProjectAdmins("SHOP", "557058:pm")
 	// One install-key server for every site, as Atlassian runs it.
 	keys := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for _, emu := range []*jiraemu.Emulator{emuA, emuB} {
