@@ -74,7 +74,7 @@ func TestPermissionsOnEveryWrite(t *testing.T) {
 	expect := func(name string, code int, raw []byte, want int, wantCode string) {
 		t.Helper()
 		if code != want || (wantCode != "" && errorCode(raw) != wantCode) {
-			t.Errorf("%s: %d %s, want %d %s", name, code, raw, want, wantCode)
+			t.Errorf("%s: %d %.300s, want %d %s", name, code, raw, want, wantCode)
 		}
 	}
 
