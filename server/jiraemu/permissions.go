@@ -110,8 +110,14 @@ func (e *Emulator) SetSiteAdmin(accountID string, admin bool) {
 // ADMINISTER_PROJECTS permission), besides its lead. The project key "*"
 // makes them Jira administrators (ADMINISTER), which implies every
 // project permission. A later call for the same key replaces the list:
-// admins it leaves out become members.
+// admins it leaves out, except the lead, become members.
 func (e *Emulator) SetProjectAdmins(projectKey string, accountIDs ...string) {
+	lead := ""
+	e.mu.RLock()
+	if p := e.st.projects[strings.ToUpper(projectKey)]; p != nil && p.Lead != nil {
+		lead = p.Lead.AccountID
+	}
+	e.mu.RUnlock()
 	e.accessMu.Lock()
 	defer e.accessMu.Unlock()
 	if projectKey == "*" {
@@ -126,7 +132,7 @@ func (e *Emulator) SetProjectAdmins(projectKey string, accountIDs ...string) {
 		e.access.roles[k] = map[string]Role{}
 	}
 	for a, r := range e.access.roles[k] {
-		if r == RoleAdmin {
+		if r == RoleAdmin && a != lead {
 			e.access.roles[k][a] = RoleMember
 		}
 	}
