@@ -18,7 +18,7 @@ import (
 //	POST /_emulator/uninstall
 //	GET /_emulator/iframe-url?path=/p&accountId=a&<more query>
 //	GET /_emulator/deliveries        webhooks sent
-//	GET /_emulator/info              base URL, keys URL, app key, clientKey, projects
+//	GET /_emulator/info              base URL, keys URL, app key, clientKey, projects, demo users
 //	PUT /_emulator/issues/{key}      {"fields": {...}, "accountId": "..."}: a person's edit in Jira
 func (e *Emulator) adminRoutes(mux *http.ServeMux) {
 	admin := func(pattern string, h handlerFunc) {
@@ -97,7 +97,7 @@ func (e *Emulator) adminRoutes(mux *http.ServeMux) {
 		slices.Sort(projects)
 		writeJSON(w, http.StatusOK, map[string]any{"baseUrl": e.base(r), "keysUrl": e.base(r) + "/connect-keys",
 			"appKey": e.AppKey(), "clientKey": e.ClientKey(), "installed": e.SharedSecret() != "",
-			"projects": projects, "issues": n, "storyPointsField": e.opts.StoryPointsField})
+			"projects": projects, "issues": n, "storyPointsField": e.opts.StoryPointsField, "users": DemoUsers})
 		return nil
 	})
 	admin("PUT /_emulator/issues/{key}", func(w http.ResponseWriter, r *http.Request) error {

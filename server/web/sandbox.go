@@ -65,7 +65,10 @@ type sandboxAsset struct {
 
 // sandboxSite is what the shell learns once from the emulator's admin API.
 type sandboxSite struct {
-	Projects         []string `json:"projects"`
+	Projects []string `json:"projects"`
+	// Users are the site's demo people of different rights, whom the
+	// shell's user switcher offers.
+	Users            []sandboxDemoUser `json:"users"`
 	StoryPointsField string   `json:"storyPointsField"`
 }
 
@@ -80,6 +83,66 @@ type sandboxProject struct {
 type sandboxUser struct {
 	AccountID   string `json:"accountId"`
 	DisplayName string `json:"displayName"`
+}
+
+type sandboxDemoUser struct {
+	sandboxUser
+	Rights string `json:"rights"`
+}
+
+// sandboxUserCookie remembers whom the shell acts as (the user switcher).
+const sandboxUserCookie = "backlogai-sandbox-user"
+
+// actingUser is the person the shell is signed in as: the one chosen with
+// ?as= (remembered in a cookie) if the site knows them, else the project
+// lead. Tokens, iframe URLs and edits all carry this account, so the app's
+// permission checks see that person's rights.
+func (sb *sandbox) actingUser(c echo.Context, p *sandboxProject) sandboxUser {
+	want := c.QueryParam("as")
+	fromQuery := want != ""
+	if !fromQuery {
+		if ck, err := c.Cookie(sandboxUserCookie); err == nil {
+			want = ck.Value
+		}
+	}
+	if want == "" || want == p.Lead.AccountID {
+		if fromQuery {
+			sb.rememberUser(c, p.Lead.AccountID)
+		}
+		return p.Lead
+	}
+	si, err := sb.site(c.Request().Context())
+	if err != nil {
+		return p.Lead
+	}
+	for _, u := range si.Users {
+		if u.AccountID == want {
+			if fromQuery {
+				sb.rememberUser(c, want)
+			}
+			return u.sandboxUser
+		}
+	}
+	return p.Lead
+}
+
+func (sb *sandbox) rememberUser(c echo.Context, accountID string) {
+	c.SetCookie(&http.Cookie{Name: sandboxUserCookie, Value: accountID, Path: "/sandbox", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+}
+
+// userChoices are the switcher's entries: the site's demo users, and the
+// lead when not among them.
+func (sb *sandbox) userChoices(c echo.Context, p *sandboxProject) []sandboxDemoUser {
+	out := []sandboxDemoUser{}
+	if si, err := sb.site(c.Request().Context()); err == nil {
+		out = append(out, si.Users...)
+	}
+	for _, u := range out {
+		if u.AccountID == p.Lead.AccountID {
+			return out
+		}
+	}
+	return append([]sandboxDemoUser{{sandboxUser: p.Lead, Rights: "project lead"}}, out...)
 }
 
 // sandboxRoutes registers the /sandbox shell (only when SandboxHost is set
@@ -262,7 +325,8 @@ type shellView struct {
 	View       string // app, issues or issue
 	Project    *sandboxProject
 	User       sandboxUser
-	FrameURL   string // signed URL of the embedded module page
+	Users      []sandboxDemoUser // the user switcher's choices
+	FrameURL   string            // signed URL of the embedded module page
 	FrameTitle string
 	Context    string // JSON context of the embedded page, for the shim
 
@@ -309,7 +373,7 @@ func (sb *sandbox) shellPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := &shellView{Project: p, User: p.Lead, View: "app"}
+	v := &shellView{Project: p, User: sb.actingUser(c, p), Users: sb.userChoices(c, p), View: "app"}
 	switch c.QueryParam("view") {
 	case "issues":
 		v.View = "issues"
@@ -322,7 +386,7 @@ func (sb *sandbox) shellPage(c echo.Context) error {
 	default:
 		v.Title = "BacklogAI - " + p.Name
 		q := url.Values{"projectKey": {p.Key}, "projectId": {p.ID}}
-		if v.FrameURL, err = sb.host.SignedIframeURL("/project", q, p.Lead.AccountID); err != nil {
+		if v.FrameURL, err = sb.host.SignedIframeURL("/project", q, v.User.AccountID); err != nil {
 			return fmt.Errorf("sandbox: sign project page: %w", err)
 		}
 		v.FrameTitle = "BacklogAI project page"
@@ -346,11 +410,12 @@ func (sb *sandbox) issuePage(c echo.Context) error {
 		return err
 	}
 	q := url.Values{"issueKey": {is.Key}, "projectKey": {p.Key}}
-	frame, err := sb.host.SignedIframeURL("/glance", q, p.Lead.AccountID)
+	user := sb.actingUser(c, p)
+	frame, err := sb.host.SignedIframeURL("/glance", q, user.AccountID)
 	if err != nil {
 		return fmt.Errorf("sandbox: sign glance: %w", err)
 	}
-	v := &shellView{Title: "[" + is.Key + "] " + is.Summary, View: "issue", Project: p, User: p.Lead,
+	v := &shellView{Title: "[" + is.Key + "] " + is.Summary, View: "issue", Project: p, User: user, Users: sb.userChoices(c, p),
 		Issue: is, Glance: glance, FrameURL: frame, FrameTitle: "BacklogAI for " + is.Key,
 		Context: contextJSON(p, is.Key, is.ID), Open: c.QueryParam("glance") == "open"}
 	return sb.render(c, v)
@@ -427,7 +492,7 @@ func (sb *sandbox) contextToken(c echo.Context) error {
 	now := sb.s.Now()
 	exp := now.Add(sandboxTokenTTL)
 	tok, err := connect.SignHS256(connect.Claims{RegisteredClaims: jwt.RegisteredClaims{
-		Issuer: sb.host.ClientKey(), Subject: p.Lead.AccountID, IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp),
+		Issuer: sb.host.ClientKey(), Subject: sb.actingUser(c, p).AccountID, IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp),
 	}, QSH: connect.ContextQSH, Context: ctxClaim}, secret)
 	if err != nil {
 		return fmt.Errorf("sandbox: context token: %w", err)
@@ -473,7 +538,7 @@ func (sb *sandbox) editIssue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	payload, _ := json.Marshal(map[string]any{"fields": map[string]string{"summary": body.Summary}, "accountId": p.Lead.AccountID})
+	payload, _ := json.Marshal(map[string]any{"fields": map[string]string{"summary": body.Summary}, "accountId": sb.actingUser(c, p).AccountID})
 	if err := sb.call(ctx, http.MethodPut, "/_emulator/issues/"+url.PathEscape(key), nil, payload, false, nil); err != nil {
 		return err
 	}

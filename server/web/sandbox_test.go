@@ -418,3 +418,57 @@ func TestSandboxEditSummarySendsWebhook(t *testing.T) {
 		t.Errorf("issue view after edit: %d", code)
 	}
 }
+
+// TestSandboxUserSwitcher: the shell offers the site's demo users; the one
+// chosen with ?as= is remembered and signs the page, its tokens and its
+// edits, so the app sees that person's rights. Unknown accounts fall back
+// to the project lead.
+func TestSandboxUserSwitcher(t *testing.T) {
+	e := newSandboxEnv(t)
+	code, hdr, body := e.get("/sandbox?project=SHOP&as=" + url.QueryEscape(jiraemu.DemoViewerID))
+	if code != 200 {
+		t.Fatalf("shell: %d", code)
+	}
+	for _, u := range jiraemu.DemoUsers {
+		if !strings.Contains(body, `value="`+u.AccountID+`"`) {
+			t.Errorf("switcher lacks %s", u.DisplayName)
+		}
+	}
+	if !strings.Contains(body, `Signed in as Vera Lindqvist`) || !strings.Contains(body, `data-user="`+jiraemu.DemoViewerID+`"`) {
+		t.Error("the shell does not act as the chosen viewer")
+	}
+	var cookie string
+	for _, c := range (&http.Response{Header: hdr}).Cookies() {
+		if c.Name == "backlogai-sandbox-user" {
+			cookie = c.Name + "=" + c.Value
+			if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
+				t.Errorf("cookie %+v", c)
+			}
+		}
+	}
+	if cookie == "" {
+		t.Fatal("the choice is not remembered")
+	}
+	subject := func(hdr map[string]string) string {
+		t.Helper()
+		code, _, body := e.do(http.MethodGet, "/sandbox/api/context-token?project=SHOP", "", hdr)
+		var out struct{ Token string }
+		if err := json.Unmarshal([]byte(body), &out); code != 200 || err != nil {
+			t.Fatalf("context token: %d %s", code, body)
+		}
+		claims, err := connect.ParseHS256(out.Token, func(string) (string, error) { return e.emu.SharedSecret(), nil }, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return claims.Subject
+	}
+	if got := subject(map[string]string{"Cookie": cookie}); got != jiraemu.DemoViewerID {
+		t.Errorf("token subject with the cookie: %q", got)
+	}
+	lead := "712020:5f1c2e9a-8b44-4b7e-9d1a-3c6f0a2b7e11"
+	for _, hdr := range []map[string]string{nil, {"Cookie": "backlogai-sandbox-user=557058:not-on-this-site"}} {
+		if got := subject(hdr); got != lead {
+			t.Errorf("token subject with %v: %q, want the lead", hdr, got)
+		}
+	}
+}
