@@ -69,7 +69,7 @@ type sandboxSite struct {
 	// Users are the site's demo people of different rights, whom the
 	// shell's user switcher offers.
 	Users            []sandboxDemoUser `json:"users"`
-	StoryPointsField string   `json:"storyPointsField"`
+	StoryPointsField string            `json:"storyPointsField"`
 }
 
 type sandboxProject struct {
