@@ -27,6 +27,7 @@ const (
 	EditIssues         Permission = jira.PermissionEditIssues
 	CreateIssues       Permission = jira.PermissionCreateIssues
 	LinkIssues         Permission = jira.PermissionLinkIssues
+	BrowseProjects     Permission = "BROWSE_PROJECTS"
 	AdministerProjects Permission = jira.PermissionAdministerProjects
 	Administer         Permission = jira.PermissionAdminister
 )
@@ -46,6 +47,8 @@ func (p Permission) Label() string {
 		return "Link issues"
 	case AdministerProjects:
 		return "Administer projects"
+	case BrowseProjects:
+		return "Browse projects"
 	case Administer:
 		return "Administer Jira"
 	}
@@ -112,9 +115,17 @@ type Checker struct {
 	clients Clients
 	opts    Options
 
-	mu     sync.Mutex
-	grants *lru[grantKey, grantSet]
-	ids    *lru[idKey, string]
+	mu       sync.Mutex
+	grants   *lru[grantKey, grantSet]
+	ids      *lru[idKey, string]
+	inflight map[grantKey]*call // checks under way: one Jira call for many waiters
+}
+
+// call is a permission check under way.
+type call struct {
+	done chan struct{}
+	g    grantSet
+	err  error
 }
 
 type grantKey struct {
@@ -147,7 +158,7 @@ func New(clients Clients, o Options) *Checker {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
-	return &Checker{clients: clients, opts: o,
+	return &Checker{clients: clients, opts: o, inflight: map[grantKey]*call{},
 		grants: newLRU[grantKey, grantSet](o.MaxEntries), ids: newLRU[idKey, string](o.MaxEntries/10 + 1)}
 }
 
@@ -220,13 +231,39 @@ func (c *Checker) grantsFor(ctx context.Context, t *domain.Tenant, accountID str
 		}
 	}
 	key := grantKey{tenant: t.ID, account: accountID, projectID: projectID}
-	now := c.opts.Now()
 	c.mu.Lock()
-	g, ok := c.grants.get(key, now)
-	c.mu.Unlock()
-	if ok {
+	if g, ok := c.grants.get(key, c.opts.Now()); ok {
+		c.mu.Unlock()
 		return g, nil
 	}
+	if cl, ok := c.inflight[key]; ok {
+		c.mu.Unlock()
+		select {
+		case <-cl.done:
+			return cl.g, cl.err
+		case <-ctx.Done():
+			return grantSet{}, &UnavailableError{Err: ctx.Err()}
+		}
+	}
+	cl := &call{done: make(chan struct{})}
+	c.inflight[key] = cl
+	c.mu.Unlock()
+
+	askedAt := c.opts.Now()
+	cl.g, cl.err = c.ask(ctx, getClient, accountID, projectID, withProject)
+	c.mu.Lock()
+	delete(c.inflight, key)
+	if cl.err == nil {
+		// Counted from the question, so no answer is used past the TTL.
+		c.grants.put(key, cl.g, askedAt.Add(c.opts.TTL))
+	}
+	c.mu.Unlock()
+	close(cl.done)
+	return cl.g, cl.err
+}
+
+// ask makes the one Jira call of a check.
+func (c *Checker) ask(ctx context.Context, getClient func() (*jira.Client, error), accountID, projectID string, withProject bool) (grantSet, error) {
 	cl, err := getClient()
 	if err != nil {
 		return grantSet{}, err
@@ -239,11 +276,7 @@ func (c *Checker) grantsFor(ctx context.Context, t *domain.Tenant, accountID str
 	if err != nil {
 		return grantSet{}, &UnavailableError{Err: err}
 	}
-	g = grantSet{global: res.Global, project: res.Project}
-	c.mu.Lock()
-	c.grants.put(key, g, now.Add(c.opts.TTL))
-	c.mu.Unlock()
-	return g, nil
+	return grantSet{global: res.Global, project: res.Project}, nil
 }
 
 // projectID returns the project's numeric id: the given one, else a cached
@@ -266,7 +299,7 @@ func (c *Checker) projectID(ctx context.Context, t *domain.Tenant, p Project, ge
 	}
 	pr, err := cl.GetProject(ctx, p.Key)
 	if errors.Is(err, domain.ErrNotFound) {
-		return "", &DeniedError{Permission: "BROWSE_PROJECTS", Project: p.Key}
+		return "", &DeniedError{Permission: BrowseProjects, Project: p.Key}
 	}
 	if err != nil {
 		return "", &UnavailableError{Err: err}

@@ -231,3 +231,29 @@ func TestLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentChecksShareOneCall: a burst of writes by one person waits
+// on one Jira call instead of making one each.
+func TestConcurrentChecksShareOneCall(t *testing.T) {
+	e := newEnv(t, access.Options{})
+	e.emu.SetFaults(jiraemu.Faults{Slow: []jiraemu.SlowRule{{Endpoint: "/rest/api/3/permissions/check", Delay: 200 * time.Millisecond}}})
+	var wg sync.WaitGroup
+	errs := make(chan error, 10)
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- e.checker.Require(context.Background(), e.tenant, jiraemu.DemoMemberID, shop, access.EditIssues)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if n := e.checks(); n != 1 {
+		t.Errorf("10 concurrent checks made %d Jira calls, want 1", n)
+	}
+}
