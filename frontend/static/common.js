@@ -208,6 +208,8 @@
     BAI.clear(slot);
     if (!err) return;
     var msg = (err && err.message) || 'Something went wrong.';
+    // Trying again cannot help when Jira says the person may not do it.
+    if (err && (err.code === 'permission_denied' || err.code === 'anonymous')) retry = null;
     var box = BAI.el('div', { class: 'error', role: 'alert', 'data-testid': 'error-box' }, [
       BAI.el('p', {}, [msg, err && err.requestId ? BAI.el('small', { text: ' (reference ' + err.requestId + ')' }) : null]),
       retry ? BAI.el('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'error-retry', text: 'Try again', on: { click: function () { BAI.clear(slot); retry(); } } }) : null
