@@ -267,7 +267,9 @@ func TestRescanAdminsOnlyAndDebounced(t *testing.T) {
 	}
 	e.waitScan(60 * time.Second)
 	e.emu.SetFaults(jiraemu.Faults{})
-	if got := e.requests(epSearch); got != one {
+	got := e.requests(epSearch)
+	t.Logf("one scan: %d searches; 20 rescans in a row: %d", one, got)
+	if got != one {
 		t.Errorf("20 rescans made %d searches; one scan makes %d", got, one)
 	}
 }
