@@ -173,6 +173,8 @@ type Emulator struct {
 	// ("*" for site admins).
 	adminsMu sync.Mutex
 	admins   map[string][]string
+	// users holds the user access tokens of impersonation (oauth.go).
+	users userTokens
 }
 
 // New builds an emulator seeded from opts.Fixtures (or the demo project).

@@ -289,7 +289,7 @@ func (e *Emulator) lifecyclePayload(event, secret string) Lifecycle {
 	site := e.BaseURL()
 	return Lifecycle{Key: e.AppKey(), ClientKey: e.opts.ClientKey, SharedSecret: secret, ServerVersion: "100287",
 		PluginsVersion: "1001.0.0-SNAPSHOT", BaseURL: site, DisplayURL: site, ProductType: "jira",
-		Description: "Atlassian JIRA at " + site, EventType: event, OAuthClientID: "emu-oauth-" + strings.ReplaceAll(e.opts.ClientKey, "-", "")}
+		Description: "Atlassian JIRA at " + site, EventType: event, OAuthClientID: e.OAuthClientID()}
 }
 
 func (e *Emulator) postLifecycle(ctx context.Context, event, secret string, rs256 bool) error {
