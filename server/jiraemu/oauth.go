@@ -368,3 +368,44 @@ func permVerb(perm string) string {
 	}
 	return "change"
 }
+
+// ChangeAuthors lists the accountIds of the authors of an issue's
+// changelog entries, oldest first (nil for an unknown issue).
+func (e *Emulator) ChangeAuthors(issueKey string) []string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	is := e.st.issue(issueKey)
+	if is == nil {
+		return nil
+	}
+	out := make([]string, 0, len(is.Histories))
+	for _, h := range is.Histories {
+		if h.Author != nil {
+			out = append(out, h.Author.AccountID)
+		} else {
+			out = append(out, "")
+		}
+	}
+	return out
+}
+
+// Reporter is the accountId of an issue's reporter ("" if none or unknown).
+func (e *Emulator) Reporter(issueKey string) string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if is := e.st.issue(issueKey); is != nil && is.Reporter != nil {
+		return is.Reporter.AccountID
+	}
+	return ""
+}
+
+// AppAccountID is the accountId of the app's own user.
+func (e *Emulator) AppAccountID() string { return e.appUser.AccountID }
+
+// RevokeUserTokens invalidates every user token issued so far (as an
+// admin revoking the app's access would).
+func (e *Emulator) RevokeUserTokens() {
+	e.users.mu.Lock()
+	e.users.tokens, e.users.order = nil, nil
+	e.users.mu.Unlock()
+}
