@@ -104,9 +104,10 @@ func (t Token) GoString() string { return "connect.Token{[redacted]}" }
 func (t Token) LogValue() slog.Value { return slog.StringValue("[redacted]") }
 
 // ExchangeError is a refusal of the authorization server. It unwraps to
-// ErrExchange and to the domain error of its status: ErrUnauthorized for
-// 400 and 401 (bad assertion, unknown client, unknown user), ErrForbidden
-// for 403, ErrRateLimited for 429, ErrUnavailable for 5xx.
+// ErrExchange and to the domain error of its status: ErrForbidden for 400,
+// 401 and 403 (bad assertion, unknown client, a user the app may not act
+// as: the person gets "no permission", not "sign in again"),
+// ErrRateLimited for 429, ErrUnavailable for 5xx.
 type ExchangeError struct {
 	Status      int
 	Code        string // OAuth "error", e.g. invalid_grant
@@ -129,9 +130,7 @@ func (e *ExchangeError) Error() string {
 func (e *ExchangeError) Unwrap() []error {
 	errs := []error{ErrExchange}
 	switch {
-	case e.Status == http.StatusBadRequest || e.Status == http.StatusUnauthorized:
-		errs = append(errs, domain.ErrUnauthorized)
-	case e.Status == http.StatusForbidden:
+	case e.Status == http.StatusBadRequest || e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden:
 		errs = append(errs, domain.ErrForbidden)
 	case e.Status == http.StatusTooManyRequests:
 		errs = append(errs, domain.ErrRateLimited)

@@ -126,14 +126,14 @@ func TestImpersonationExchangeErrors(t *testing.T) {
 		code     string
 		domainIs error
 	}{
-		{"bad shared secret", func(_ *impSite, t *domain.Tenant) { t.SharedSecret = "not-the-secret" }, priya, 400, "invalid_grant", domain.ErrUnauthorized},
-		{"wrong client id", func(_ *impSite, t *domain.Tenant) { t.OAuthClientID = "someone-else" }, priya, 401, "invalid_client", domain.ErrUnauthorized},
-		{"wrong site in tnt", func(_ *impSite, t *domain.Tenant) { t.BaseURL = "https://other.atlassian.net" }, priya, 400, "invalid_grant", domain.ErrUnauthorized},
-		{"unknown user", nil, "712020:nobody", 400, "invalid_grant", domain.ErrUnauthorized},
+		{"bad shared secret", func(_ *impSite, t *domain.Tenant) { t.SharedSecret = "not-the-secret" }, priya, 400, "invalid_grant", domain.ErrForbidden},
+		{"wrong client id", func(_ *impSite, t *domain.Tenant) { t.OAuthClientID = "someone-else" }, priya, 401, "invalid_client", domain.ErrForbidden},
+		{"wrong site in tnt", func(_ *impSite, t *domain.Tenant) { t.BaseURL = "https://other.atlassian.net" }, priya, 400, "invalid_grant", domain.ErrForbidden},
+		{"unknown user", nil, "712020:nobody", 400, "invalid_grant", domain.ErrForbidden},
 		{"expired assertion", func(s *impSite, _ *domain.Tenant) {
 			old := s.clock.Now().Add(-10 * time.Minute)
 			s.im.Now = func() time.Time { return old }
-		}, priya, 400, "invalid_grant", domain.ErrUnauthorized},
+		}, priya, 400, "invalid_grant", domain.ErrForbidden},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
