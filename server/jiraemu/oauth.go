@@ -53,11 +53,12 @@ type userToken struct {
 }
 
 type userTokens struct {
-	mu     sync.Mutex
-	tokens map[string]userToken
-	order  []string
-	policy UserPermissions
-	issued int
+	mu       sync.Mutex
+	tokens   map[string]userToken
+	order    []string
+	policy   UserPermissions
+	issued   int
+	requests int // REST requests authenticated with a user token
 }
 
 // SetUserPermissions replaces the permission rule of writes made with a
@@ -91,6 +92,14 @@ func (e *Emulator) UserTokensIssued() int {
 	e.users.mu.Lock()
 	defer e.users.mu.Unlock()
 	return e.users.issued
+}
+
+// UserTokenRequests counts the REST requests authenticated with a user
+// token (every other request was made with the app's JWT).
+func (e *Emulator) UserTokenRequests() int {
+	e.users.mu.Lock()
+	defer e.users.mu.Unlock()
+	return e.users.requests
 }
 
 // oauthError answers as an OAuth 2.0 token endpoint does (RFC 6749 §5.2).
@@ -270,6 +279,9 @@ func (e *Emulator) authenticateCaller(r *http.Request) (*user, []string, error) 
 		if err != nil {
 			return nil, nil, err
 		}
+		e.users.mu.Lock()
+		e.users.requests++
+		e.users.mu.Unlock()
 		return ut.account, ut.scopes, nil
 	}
 	if err := e.authenticate(r); err != nil {
@@ -408,4 +420,12 @@ func (e *Emulator) RevokeUserTokens() {
 	e.users.mu.Lock()
 	e.users.tokens, e.users.order = nil, nil
 	e.users.mu.Unlock()
+}
+
+// AddUser adds an Atlassian account to the site (no-op if it exists), so
+// that tests can act as people the fixtures do not name.
+func (e *Emulator) AddUser(accountID, displayName string) {
+	e.mu.Lock()
+	e.st.addUser(&user{AccountID: accountID, DisplayName: displayName, AccountType: "atlassian", TimeZone: "UTC"})
+	e.mu.Unlock()
 }
