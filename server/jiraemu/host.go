@@ -126,6 +126,7 @@ type Lifecycle struct {
 type appConfig struct {
 	baseURL   string
 	lifecycle map[string]string // event → path
+	scopes    []string          // from the descriptor; nil when none was read
 }
 
 func (e *Emulator) appBaseURL() string {
@@ -148,6 +149,7 @@ type descriptor struct {
 	Key       string            `json:"key"`
 	BaseURL   string            `json:"baseUrl"`
 	Lifecycle map[string]string `json:"lifecycle"`
+	Scopes    []string          `json:"scopes"`
 	Modules   struct {
 		Webhooks         []Webhook `json:"webhooks"`
 		EntityProperties []struct {
@@ -209,6 +211,7 @@ func (e *Emulator) loadDescriptor(ctx context.Context, appBase string) error {
 	if d.Lifecycle != nil {
 		e.app.lifecycle = d.Lifecycle
 	}
+	e.app.scopes = append([]string{}, d.Scopes...)
 	e.authMu.Unlock()
 	if d.Modules.Webhooks != nil {
 		e.SetWebhooks(d.Modules.Webhooks)

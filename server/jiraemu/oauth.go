@@ -195,6 +195,12 @@ func (e *Emulator) verifyAssertion(assertion string) (u *user, status int, code,
 	if secret == "" {
 		return nil, http.StatusUnauthorized, "invalid_client", "The app is not installed."
 	}
+	e.authMu.RLock()
+	scopes := e.app.scopes
+	e.authMu.RUnlock()
+	if scopes != nil && !slices.ContainsFunc(scopes, func(s string) bool { return strings.EqualFold(s, "ACT_AS_USER") }) {
+		return nil, http.StatusForbidden, "unauthorized_client", "The app's descriptor does not request the ACT_AS_USER scope."
+	}
 	var c connect.AssertionClaims
 	_, err := jwt.ParseWithClaims(assertion, &c, func(*jwt.Token) (any, error) { return []byte(secret), nil },
 		jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired(), jwt.WithIssuedAt(),
