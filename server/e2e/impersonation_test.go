@@ -1,7 +1,10 @@
 package e2e_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -9,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/backlogai/backlogai/server/cli"
+	"github.com/backlogai/backlogai/server/connect"
 )
 
 // userTokenLike matches the user access tokens the emulated authorization
@@ -67,6 +73,18 @@ func TestPersonActsAsThemselvesInJira(t *testing.T) {
 		t.Errorf("background work after the edit used user tokens (%d more requests)", n-userReqs)
 	}
 
+	// Linking a duplicate from the glance is the person's act too.
+	other := "SHOP-2"
+	if other == key {
+		other = "SHOP-3"
+	}
+	if c, raw := e.apiAsOn(priya, key, http.MethodPost, "/api/issues/"+key+"/link-duplicate", map[string]string{"other": other}); c != http.StatusCreated {
+		t.Fatalf("link duplicate: %d %s", c, raw)
+	}
+	if a := e.emu.ChangeAuthors(other); len(a) == 0 || a[len(a)-1] != priya {
+		t.Errorf("link history of %s by %v, want %s", other, a, priya)
+	}
+
 	// An account the site does not know cannot act, and nothing changes.
 	if c, _ := e.apiAs("557058:stranger", http.MethodPost, "/api/issues/"+key+"/improve/apply", body); c != http.StatusForbidden {
 		t.Errorf("apply by an unknown account: %d, want 403", c)
@@ -83,4 +101,30 @@ func TestPersonActsAsThemselvesInJira(t *testing.T) {
 	if !strings.Contains(logs, "user token exchange failed") {
 		t.Error("the refused exchange was not logged (the log scan would then prove little)")
 	}
+}
+
+// apiAsOn calls the app API as subject from the issue glance of issue
+// (a context token naming the issue), returning the status and body.
+func (e *env) apiAsOn(subject, issue, method, path string, body any) (int, []byte) {
+	e.t.Helper()
+	ctxJSON, _ := json.Marshal(map[string]any{"jira": map[string]any{
+		"project": map[string]string{"key": "SHOP", "id": "10000"}, "issue": map[string]string{"key": issue}}})
+	now := time.Now()
+	tok, err := connect.SignHS256(connect.Claims{RegisteredClaims: jwt.RegisteredClaims{
+		Issuer: e.emu.ClientKey(), Subject: subject, IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(5 * time.Minute))},
+		QSH: connect.ContextQSH, Context: ctxJSON}, e.sharedSecret())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, e.app+path, bytes.NewReader(b))
+	req.Header.Set("Authorization", "JWT "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, raw
 }
