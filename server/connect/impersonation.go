@@ -19,7 +19,11 @@ package connect
 //     the app calls the site's REST API (its baseUrl) with
 //     "Authorization: Bearer {access_token}".
 //
-// The app needs the ACT_AS_USER scope in its descriptor.
+// The endpoint path, the 60 s assertion lifetime and the scope format are
+// also what Atlassian's own libraries use (atlassian-oauth2 for Node;
+// atlassian-connect-express's HostClient.asUserByAccountId sends the
+// Bearer token to the install's baseUrl, not to api.atlassian.com). The app
+// needs the ACT_AS_USER scope in its descriptor.
 
 import (
 	"context"
