@@ -459,8 +459,8 @@ func retryAfter(v string, now time.Time) time.Duration {
 // "Authorization: Bearer" and a token from Tokens. Like SigningClient it
 // implements go-atlassian's Do, refuses requests and redirects that leave
 // the tenant's site and a GET or HEAD with a body, and replaces any
-// Authorization header. A 401 from Jira drops the cached token, so the
-// next call exchanges a fresh one.
+// Authorization header. A 401 from Jira drops the cached token and the
+// request is sent once more with a fresh one.
 type UserClient struct {
 	// HTTP sends the requests; nil means a client with
 	// DefaultClientTimeout.
@@ -516,6 +516,36 @@ func (u *UserClient) Do(req *http.Request) (*http.Response, error) {
 		return nil
 	}
 	resp, err := client.Do(out)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusUnauthorized {
+		return resp, nil
+	}
+	// The token was refused (revoked, or expired early): drop it and try
+	// once more with a fresh one. A 401 means Jira did nothing, so the
+	// retry cannot apply a write twice.
+	u.Tokens.Forget(u.Tenant.ClientKey, u.AccountID)
+	retry := req.Clone(req.Context())
+	if hasBody(req) {
+		if req.GetBody == nil {
+			return resp, nil
+		}
+		body, err := req.GetBody()
+		if err != nil {
+			return resp, nil
+		}
+		retry.Body = body
+	}
+	fresh, err := u.Tokens.Token(req.Context(), u.Tenant, u.AccountID)
+	if err != nil {
+		return resp, nil
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	u.authorize(retry, fresh)
+	tok = fresh
+	resp, err = client.Do(retry)
 	if err != nil {
 		return nil, err
 	}
