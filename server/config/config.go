@@ -29,12 +29,10 @@ type Config struct {
 	EncryptionKey []byte // 32 bytes
 	// PreviousKeys decrypt secrets sealed before a key rotation (until
 	// `backlogai rotate-key` has re-sealed them).
-	PreviousKeys   [][]byte
-	AppKey         string
-	ConnectKeysURL string
-	// ConnectOAuthURL is the authorization server of Connect user
-	// impersonation (acting as the person in Jira).
-	ConnectOAuthURL   string
+	PreviousKeys      [][]byte
+	AppKey            string
+	ConnectKeysURL    string
+	ConnectOAuthURL   string // authorization server of Connect user impersonation
 	AllowedJiraHosts  []string
 	DataRetentionDays int
 	LogLevel          slog.Level
