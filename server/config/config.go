@@ -32,6 +32,7 @@ type Config struct {
 	PreviousKeys      [][]byte
 	AppKey            string
 	ConnectKeysURL    string
+	ConnectOAuthURL   string // authorization server of Connect user impersonation
 	AllowedJiraHosts  []string
 	DataRetentionDays int
 	LogLevel          slog.Level
@@ -86,6 +87,10 @@ func Load(getenv Getenv) (*Config, error) {
 	c.ConnectKeysURL = strings.TrimSuffix(orDefault(getenv("CONNECT_KEYS_URL"), "https://connect-install-keys.atlassian.com"), "/")
 	if u, perr := url.Parse(c.ConnectKeysURL); perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("CONNECT_KEYS_URL: %q is not an absolute http(s) URL", c.ConnectKeysURL)
+	}
+	c.ConnectOAuthURL = strings.TrimSuffix(orDefault(getenv("CONNECT_OAUTH_URL"), connect.DefaultAuthServerURL), "/")
+	if u, perr := url.Parse(c.ConnectOAuthURL); perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" {
+		return nil, fmt.Errorf("CONNECT_OAUTH_URL: %q is not an absolute http(s) URL", c.ConnectOAuthURL)
 	}
 	for _, h := range strings.Split(orDefault(getenv("ALLOWED_JIRA_HOSTS"), "*.atlassian.net,*.jira.com"), ",") {
 		if h = strings.TrimSpace(h); h != "" {
@@ -245,6 +250,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("encryption_key", "[redacted]"),
 		slog.String("app_key", c.AppKey),
 		slog.String("connect_keys_url", c.ConnectKeysURL),
+		slog.String("connect_oauth_url", c.ConnectOAuthURL),
 		slog.Any("allowed_jira_hosts", c.AllowedJiraHosts),
 		slog.Int("data_retention_days", c.DataRetentionDays),
 		slog.String("log_level", c.LogLevel.String()),

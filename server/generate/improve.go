@@ -201,8 +201,10 @@ func improveDeterministic(is domain.Issue, check domain.CheckResult) (string, st
 	return summary, desc, changes
 }
 
-// ApplyImprovement writes an accepted rewrite to Jira.
-func (s *Service) ApplyImprovement(ctx context.Context, t *domain.Tenant, key, summary, description string) error {
+// ApplyImprovement writes an accepted rewrite to Jira as the person with
+// accountID (user impersonation), so Jira checks their permission to edit
+// and names them in the history.
+func (s *Service) ApplyImprovement(ctx context.Context, t *domain.Tenant, accountID, key, summary, description string) error {
 	if err := s.Init(); err != nil {
 		return err
 	}
@@ -221,7 +223,7 @@ func (s *Service) ApplyImprovement(ctx context.Context, t *domain.Tenant, key, s
 	if err := adf.Validate(raw); err != nil {
 		return fmt.Errorf("generate: improved description: %w", err)
 	}
-	c, err := s.Backlog.Client(t)
+	c, err := s.Backlog.ForUser(ctx, t, accountID)
 	if err != nil {
 		return err
 	}
@@ -401,8 +403,10 @@ type SplitResult struct {
 
 // ApplySplit creates the accepted stories under the original's epic and
 // links each to the original ("split" link type if the site has one,
-// else Relates). Submitting the same split twice creates it once.
-func (s *Service) ApplySplit(ctx context.Context, t *domain.Tenant, key string, stories []SplitStory) (*SplitResult, error) {
+// else Relates). Submitting the same split twice creates it once. The
+// stories and links are made as the person with accountID (user
+// impersonation).
+func (s *Service) ApplySplit(ctx context.Context, t *domain.Tenant, accountID, key string, stories []SplitStory) (*SplitResult, error) {
 	if err := s.Init(); err != nil {
 		return nil, err
 	}
@@ -437,7 +441,7 @@ func (s *Service) ApplySplit(ctx context.Context, t *domain.Tenant, key string, 
 	if !claimed {
 		return nil, fmt.Errorf("this split is being created by another request: %w", domain.ErrConflict)
 	}
-	res, err := s.applySplit(ctx, t, key, stories, hash, k.Attempts > 0)
+	res, err := s.applySplit(ctx, t, accountID, key, stories, hash, k.Attempts > 0)
 	if err != nil {
 		if rerr := ts.ReleaseKey(context.WithoutCancel(ctx), idem); rerr != nil {
 			s.Logger.Error("release split key", "err", rerr)
@@ -451,8 +455,8 @@ func (s *Service) ApplySplit(ctx context.Context, t *domain.Tenant, key string, 
 	return res, nil
 }
 
-func (s *Service) applySplit(ctx context.Context, t *domain.Tenant, key string, stories []SplitStory, hash string, retry bool) (*SplitResult, error) {
-	c, err := s.Backlog.Client(t)
+func (s *Service) applySplit(ctx context.Context, t *domain.Tenant, accountID, key string, stories []SplitStory, hash string, retry bool) (*SplitResult, error) {
+	c, err := s.Backlog.ForUser(ctx, t, accountID)
 	if err != nil {
 		return nil, err
 	}

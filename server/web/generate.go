@@ -187,7 +187,7 @@ func (s *Server) createDrafts(c echo.Context) error {
 	if err := s.requirePermission(c, key, access.CreateIssues); err != nil {
 		return err
 	}
-	res, err := s.Generator.CreateDrafts(c.Request().Context(), identity(c).Tenant, key, body.IDs)
+	res, err := s.Generator.CreateDrafts(c.Request().Context(), identity(c).Tenant, identity(c).AccountID, key, body.IDs)
 	if err != nil {
 		return generateError(err)
 	}
@@ -221,7 +221,7 @@ func (s *Server) applyImprovement(c echo.Context) error {
 	if err := s.requirePermission(c, projectOfIssue(key), access.EditIssues); err != nil {
 		return err
 	}
-	if err := s.Generator.ApplyImprovement(c.Request().Context(), identity(c).Tenant, key, body.Summary, body.Description); err != nil {
+	if err := s.Generator.ApplyImprovement(c.Request().Context(), identity(c).Tenant, identity(c).AccountID, key, body.Summary, body.Description); err != nil {
 		return generateError(err)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"key": key, "updated": true})
@@ -263,7 +263,7 @@ func (s *Server) applySplit(c echo.Context) error {
 	for i, st := range body.Stories {
 		stories[i] = generate.SplitStory{Summary: st.Summary, Description: st.Description}
 	}
-	res, err := s.Generator.ApplySplit(c.Request().Context(), identity(c).Tenant, key, stories)
+	res, err := s.Generator.ApplySplit(c.Request().Context(), identity(c).Tenant, identity(c).AccountID, key, stories)
 	if errors.Is(err, domain.ErrConflict) {
 		return &APIError{Status: http.StatusConflict, Code: "conflict", Message: "This split is being created by another request.", Err: err}
 	}

@@ -506,6 +506,19 @@ func TestDescriptorValidatesAgainstSchema(t *testing.T) {
 			t.Errorf("descriptor lacks %s", want)
 		}
 	}
+	// Acting as the person in Jira (user impersonation) needs ACT_AS_USER;
+	// the schema knows the scope names, so a misspelt one fails.
+	if scopes := fmt.Sprint(doc["scopes"]); !strings.Contains(scopes, "ACT_AS_USER") {
+		t.Errorf("descriptor scopes %s lack ACT_AS_USER", scopes)
+	}
+	var withScope map[string]any
+	json.Unmarshal(w.Body.Bytes(), &withScope)
+	withScope["scopes"] = []string{"READ", "WRITE", "ACT-AS-USER"}
+	bad, _ = json.Marshal(withScope)
+	inst, _ = jsonschema.UnmarshalJSON(bytes.NewReader(bad))
+	if err := sch.Validate(inst); err == nil {
+		t.Error("schema accepted an unknown scope")
+	}
 }
 
 func TestHealthAndErrors(t *testing.T) {
