@@ -304,7 +304,7 @@ func (s *Service) work(ctx context.Context, t *domain.Tenant, j store.Job, run *
 		}
 	}
 	update(store.RunResearching, 0.05)
-	tc, err := s.config(ctx, t)
+	tc, err := s.config(ctx, t, run.Project)
 	if err != nil {
 		return err
 	}

@@ -141,7 +141,7 @@ func (s *Service) wake() {
 	}
 }
 
-// tenantConfig is what one tenant's settings resolve to.
+// tenantConfig is what one project's settings resolve to.
 type tenantConfig struct {
 	llm         *llm.Client // nil: no LLM
 	llmNotice   string      // why there is none, when there is none
@@ -151,15 +151,14 @@ type tenantConfig struct {
 	retention   int
 }
 
-// The associated data binding a sealed key to its tenant and purpose is
-// the store's convention, which key rotation (store.RotateSecrets) uses.
-func aadLLM(t *domain.Tenant) string      { return store.SettingsAAD(t.ID, "llm") }
-func aadResearch(t *domain.Tenant) string { return store.SettingsAAD(t.ID, "research") }
-
-// config resolves a tenant's settings (or the app's defaults) into
-// clients. The app's own key is only ever sent to the app's own base URL.
-func (s *Service) config(ctx context.Context, t *domain.Tenant) (tenantConfig, error) {
-	st, err := s.settings(ctx, t)
+// config resolves a project's settings (its own, else the site
+// defaults, else the app's) into clients. The app's own key is only ever
+// sent to the app's own base URL.
+func (s *Service) config(ctx context.Context, t *domain.Tenant, project string) (tenantConfig, error) {
+	if project == "" {
+		return tenantConfig{}, fmt.Errorf("generate: config: no project: %w", domain.ErrInvalid)
+	}
+	st, err := s.settings(ctx, t, project)
 	if err != nil {
 		return tenantConfig{}, err
 	}

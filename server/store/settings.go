@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"time"
@@ -108,17 +106,11 @@ func (ts *TenantStore) SaveScopeSettings(ctx context.Context, g ScopeSettings) e
 	return nil
 }
 
-// InstallToken identifies a signed-install token: the SHA-256 of the
-// token and its iat.
+// InstallToken identifies a signed-install token: a hash of the token
+// (connect.InstallTokenID) and its iat.
 type InstallToken struct {
 	Hash     string
 	IssuedAt time.Time
-}
-
-// HashInstallToken returns the hex SHA-256 of a raw token.
-func HashInstallToken(raw string) string {
-	sum := sha256.Sum256([]byte(raw))
-	return hex.EncodeToString(sum[:])
 }
 
 // ErrInstallReplay marks a signed-install token that was accepted before,

@@ -139,7 +139,7 @@ func TestInstallTokenReplay(t *testing.T) {
 		ctx := context.Background()
 		t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 		tok := func(h string, sec int) store.InstallToken {
-			return store.InstallToken{Hash: store.HashInstallToken(h), IssuedAt: t0.Add(time.Duration(sec) * time.Second)}
+			return store.InstallToken{Hash: "sha256-of-" + h, IssuedAt: t0.Add(time.Duration(sec) * time.Second)}
 		}
 		inst := func(secret string) *domain.Tenant {
 			return &domain.Tenant{ClientKey: "ck", BaseURL: "https://a.atlassian.net", SharedSecret: secret}
