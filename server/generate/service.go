@@ -264,16 +264,16 @@ func newIdemKey() string {
 func (s *Service) validBaseURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil || u.RawQuery != "" {
-		return invalid("the base URL must be an absolute https URL without credentials or query")
+		return invalid("the base URL (llm.baseUrl) must be an absolute https URL without credentials or query")
 	}
 	if u.Scheme == "http" && !s.AllowInsecureURLs {
-		return invalid("the base URL must use https so the API key is not sent in clear text")
+		return invalid("the base URL (llm.baseUrl) must use https so the API key is not sent in clear text")
 	}
 	// Tenants must not point the app at its own network (SSRF); the HTTP
 	// client checks the resolved address again at connect time.
 	guard := netguard.Policy{AllowPrivate: s.AllowInsecureURLs, AllowHTTP: s.AllowInsecureURLs}
 	if err := guard.CheckURL(raw); err != nil {
-		return invalid("the base URL must point to a public host (not localhost, a private or a link-local address)")
+		return invalid("the base URL (llm.baseUrl) must point to a public host (not localhost, a private or a link-local address)")
 	}
 	return nil
 }
