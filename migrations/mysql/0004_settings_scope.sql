@@ -35,6 +35,23 @@ FROM generate_settings g
 WHERE NOT EXISTS (SELECT 1 FROM project_settings p WHERE p.tenant_id = g.tenant_id AND p.project_key = '');
 DELETE FROM generate_settings;
 
+-- Usage per project and month, so that each project's budget and search
+-- quota count its own spending (generate_usage keeps the site's total).
+CREATE TABLE IF NOT EXISTS project_usage (
+  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  tenant_id BIGINT NOT NULL,
+  project_key VARCHAR(255) NOT NULL,
+  period CHAR(7) NOT NULL,
+  llm_calls INT NOT NULL DEFAULT 0,
+  prompt_tokens BIGINT NOT NULL DEFAULT 0,
+  completion_tokens BIGINT NOT NULL DEFAULT 0,
+  llm_cost_micro_usd BIGINT NOT NULL DEFAULT 0,
+  searches INT NOT NULL DEFAULT 0,
+  updated_at DATETIME(6) NOT NULL,
+  UNIQUE KEY project_usage_period (tenant_id, project_key, period),
+  CONSTRAINT project_usage_tenant FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
 -- The last accepted signed-install token per clientKey (not per tenant
 -- row: it must outlive an uninstall and purge). A token seen before, or
 -- issued before this one, is refused.

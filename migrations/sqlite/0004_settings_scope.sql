@@ -33,6 +33,22 @@ FROM generate_settings g
 WHERE NOT EXISTS (SELECT 1 FROM project_settings p WHERE p.tenant_id = g.tenant_id AND p.project_key = '');
 DELETE FROM generate_settings;
 
+-- Usage per project and month, so that each project's budget and search
+-- quota count its own spending (generate_usage keeps the site's total).
+CREATE TABLE IF NOT EXISTS project_usage (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  project_key TEXT NOT NULL,
+  period TEXT NOT NULL,
+  llm_calls INTEGER NOT NULL DEFAULT 0,
+  prompt_tokens INTEGER NOT NULL DEFAULT 0,
+  completion_tokens INTEGER NOT NULL DEFAULT 0,
+  llm_cost_micro_usd INTEGER NOT NULL DEFAULT 0,
+  searches INTEGER NOT NULL DEFAULT 0,
+  updated_at DATETIME NOT NULL,
+  UNIQUE (tenant_id, project_key, period)
+);
+
 -- The last accepted signed-install token per clientKey (not per tenant
 -- row: it must outlive an uninstall and purge). A token seen before, or
 -- issued before this one, is refused.

@@ -175,7 +175,7 @@ func (s *Service) config(ctx context.Context, t *domain.Tenant, project string) 
 	default:
 		c, err := llm.New(llm.Config{APIKey: key, BaseURL: st.LLMBaseURL, Model: st.LLMModel, HTTP: s.HTTP,
 			Timeout: s.LLMTimeout, MaxRetries: s.LLMRetries, Sleep: s.LLMSleep, Logger: s.Logger.With("tenant_id", t.ID),
-			Meter: &meter{ts: s.Store.Tenant(t), now: s.Now, budget: tc.budgetMicro}})
+			Meter: &meter{ts: s.Store.Tenant(t).ForProject(project), now: s.Now, budget: tc.budgetMicro}})
 		if err != nil {
 			return tc, err
 		}
@@ -195,7 +195,8 @@ func sameURL(a, b string) bool {
 	return strings.TrimSuffix(strings.TrimSpace(a), "/") == strings.TrimSuffix(strings.TrimSpace(b), "/")
 }
 
-// meter enforces the tenant's monthly LLM budget and records usage. Calls
+// meter enforces a project's monthly LLM budget against that project's
+// spending and records usage. Calls
 // on several replicas at once may overshoot the budget by the calls in
 // flight; the next one is refused.
 type meter struct {

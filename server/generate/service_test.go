@@ -253,8 +253,17 @@ func TestBudgetExhaustion(t *testing.T) {
 	if _, err := e.svc.SaveSettings(ctx, e.tenant, "SHOP", "acc-admin", up); err != nil {
 		t.Fatal(err)
 	}
-	// This month already spent 2 cents of a 1-cent budget.
-	if err := e.st.Tenant(e.tenant).AddLLMUsage(ctx, store.Period(e.clock.Now()), 3, 1000, 1000, 20_000); err != nil {
+	// Another project's spending does not count against SHOP's budget.
+	if err := e.st.Tenant(e.tenant).ForProject("SYN").AddLLMUsage(ctx, store.Period(e.clock.Now()), 3, 1000, 1000, 20_000_000); err != nil {
+		t.Fatal(err)
+	}
+	if tc, _ := e.svc.config(ctx, e.tenant, "SHOP"); tc.llm == nil {
+		t.Fatal("no LLM for SHOP")
+	} else if err := (&meter{ts: e.st.Tenant(e.tenant).ForProject("SHOP"), now: e.clock.Now, budget: tc.budgetMicro}).Allow(ctx); err != nil {
+		t.Fatalf("SHOP refused for SYN's spending: %v", err)
+	}
+	// This month SHOP already spent 2 cents of a 1-cent budget.
+	if err := e.st.Tenant(e.tenant).ForProject("SHOP").AddLLMUsage(ctx, store.Period(e.clock.Now()), 3, 1000, 1000, 20_000); err != nil {
 		t.Fatal(err)
 	}
 	v := e.generate(checkoutForm(""))

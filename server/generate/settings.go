@@ -256,7 +256,8 @@ func (s *Service) scopeView(r resolved) ScopeView {
 	return out
 }
 
-// Settings returns a project's settings view with this month's usage;
+// Settings returns a project's settings view with the project's usage
+// this month;
 // withSite adds the site defaults (for Jira site administrators only).
 func (s *Service) Settings(ctx context.Context, t *domain.Tenant, project string, withSite bool) (Settings, error) {
 	r, err := s.settings(ctx, t, project)
@@ -272,7 +273,7 @@ func (s *Service) Settings(ctx context.Context, t *domain.Tenant, project string
 		v := s.scopeView(sr)
 		out.Site = &v
 	}
-	u, err := s.Store.Tenant(t).Usage(ctx, store.Period(s.Now()))
+	u, err := s.Store.Tenant(t).ForProject(project).Usage(ctx, store.Period(s.Now()))
 	if err != nil {
 		return Settings{}, err
 	}
