@@ -90,7 +90,7 @@ func (s *Service) Improve(ctx context.Context, t *domain.Tenant, key string) (*I
 	}
 	before := analyze(is, analysis.ExtraInput{})
 	out := &Improvement{Mode: ModeLLM, Before: qualityOf(before.Check), Changes: []string{}}
-	tc, err := s.config(ctx, t)
+	tc, err := s.config(ctx, t, is.ProjectKey)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +254,7 @@ func (s *Service) Split(ctx context.Context, t *domain.Tenant, key string) (*Spl
 		return nil, err
 	}
 	before := analyze(is, analysis.ExtraInput{})
-	tc, err := s.config(ctx, t)
+	tc, err := s.config(ctx, t, is.ProjectKey)
 	if err != nil {
 		return nil, err
 	}

@@ -304,7 +304,7 @@ func (s *Service) work(ctx context.Context, t *domain.Tenant, j store.Job, run *
 		}
 	}
 	update(store.RunResearching, 0.05)
-	tc, err := s.config(ctx, t)
+	tc, err := s.config(ctx, t, run.Project)
 	if err != nil {
 		return err
 	}
@@ -317,7 +317,7 @@ func (s *Service) work(ctx context.Context, t *domain.Tenant, j store.Job, run *
 	var notices []string
 	if form.Research {
 		if tc.serp != nil {
-			w := &research.Web{Serp: tc.serp, Store: ts, Quota: tc.searches, Now: s.Now, Logger: s.Logger.With("tenant_id", t.ID)}
+			w := &research.Web{Serp: tc.serp, Store: ts.ForProject(run.Project), Quota: tc.searches, Now: s.Now, Logger: s.Logger.With("tenant_id", t.ID)}
 			if findings, err = w.Research(ctx, req); err != nil {
 				return err
 			}

@@ -256,12 +256,21 @@ func TestBudgetExhaustion(t *testing.T) {
 	up.LLM.BaseURL, up.LLM.Model = e.llm.URL(), "gpt-4o-mini"
 	key := "sk-test"
 	up.LLM.APIKey = &key
-	up.Budgets.LLMMonthlyUSD, up.Budgets.SearchesPerMonth = 0.01, 10
-	if _, err := e.svc.SaveSettings(ctx, e.tenant, "acc-admin", up); err != nil {
+	up.Budgets.LLMMonthlyUSD, up.Budgets.SearchesPerMonth = ptr(0.01), ptr(10)
+	if _, err := e.svc.SaveSettings(ctx, e.tenant, "SHOP", "acc-admin", up); err != nil {
 		t.Fatal(err)
 	}
-	// This month already spent 2 cents of a 1-cent budget.
-	if err := e.st.Tenant(e.tenant).AddLLMUsage(ctx, store.Period(e.clock.Now()), 3, 1000, 1000, 20_000); err != nil {
+	// Another project's spending does not count against SHOP's budget.
+	if err := e.st.Tenant(e.tenant).ForProject("SYN").AddLLMUsage(ctx, store.Period(e.clock.Now()), 3, 1000, 1000, 20_000_000); err != nil {
+		t.Fatal(err)
+	}
+	if tc, _ := e.svc.config(ctx, e.tenant, "SHOP"); tc.llm == nil {
+		t.Fatal("no LLM for SHOP")
+	} else if err := (&meter{ts: e.st.Tenant(e.tenant).ForProject("SHOP"), now: e.clock.Now, budget: tc.budgetMicro}).Allow(ctx); err != nil {
+		t.Fatalf("SHOP refused for SYN's spending: %v", err)
+	}
+	// This month SHOP already spent 2 cents of a 1-cent budget.
+	if err := e.st.Tenant(e.tenant).ForProject("SHOP").AddLLMUsage(ctx, store.Period(e.clock.Now()), 3, 1000, 1000, 20_000); err != nil {
 		t.Fatal(err)
 	}
 	v := e.generate(checkoutForm(""))
@@ -272,7 +281,7 @@ func TestBudgetExhaustion(t *testing.T) {
 	if !errors.Is(err, domain.ErrBudget) || !errors.Is(err, ErrLLM) {
 		t.Errorf("improve over budget: %v", err)
 	}
-	st, _ := e.svc.Settings(ctx, e.tenant)
+	st, _ := e.svc.Settings(ctx, e.tenant, "SHOP", false)
 	if st.Usage.LLMUSDThisMonth != 0.02 || st.Budgets.LLMMonthlyUSD != 0.01 {
 		t.Errorf("settings usage %+v budgets %+v", st.Usage, st.Budgets)
 	}
@@ -564,7 +573,7 @@ func TestSplitWithoutLLMUsesTheConjunction(t *testing.T) {
 func TestSettingsKeysAndDefaults(t *testing.T) {
 	e := newEnv(t, shopAnswers(t))
 	ctx := context.Background()
-	st, err := e.svc.Settings(ctx, e.tenant)
+	st, err := e.svc.Settings(ctx, e.tenant, "SHOP", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -576,81 +585,56 @@ func TestSettingsKeysAndDefaults(t *testing.T) {
 	var up SettingsUpdate
 	up.LLM.Provider, up.LLM.BaseURL, up.LLM.Model = ProviderCompatible, "https://llm.example.com/v1", "llama3.1"
 	up.Research.Provider = ProviderNone
-	up.Budgets.LLMMonthlyUSD, up.Budgets.SearchesPerMonth = 5, 100
-	if _, err := e.svc.SaveSettings(ctx, e.tenant, "acc", up); err != nil {
+	up.Budgets.LLMMonthlyUSD, up.Budgets.SearchesPerMonth = ptr(5.0), ptr(100)
+	if _, err := e.svc.SaveSettings(ctx, e.tenant, "SHOP", "acc", up); err != nil {
 		t.Fatal(err)
 	}
-	tc, err := e.svc.config(ctx, e.tenant)
+	tc, err := e.svc.config(ctx, e.tenant, "SHOP")
 	if err != nil || tc.llm != nil {
 		t.Errorf("custom endpoint without a key got a client: %v", err)
 	}
 	key := "sk-tenant-own-key"
 	up.LLM.APIKey = &key
-	st, err = e.svc.SaveSettings(ctx, e.tenant, "acc", up)
+	st, err = e.svc.SaveSettings(ctx, e.tenant, "SHOP", "acc", up)
 	if err != nil || !st.LLM.KeySet || st.LLM.AppKey || st.LLM.Model != "llama3.1" {
 		t.Fatalf("with key: %+v %v", st, err)
 	}
 	raw, _ := json.Marshal(st)
-	g, _ := e.st.Tenant(e.tenant).GenerateSettings(ctx)
+	g, _ := e.st.Tenant(e.tenant).ScopeSettings(ctx, "SHOP")
 	if strings.Contains(string(raw), key) || strings.Contains(g.LLMKeySealed, key) || !strings.HasPrefix(g.LLMKeySealed, "v1:") {
 		t.Errorf("the key leaks: view %s, stored %q", raw, g.LLMKeySealed)
 	}
 	// A key sealed for one tenant does not open for another.
 	other := *e.tenant
 	other.ID, other.ClientKey = e.tenant.ID+1, "another-site"
-	if _, err := e.svc.Box.Open(g.LLMKeySealed, aadLLM(&other)); err == nil {
+	if _, err := e.svc.Box.Open(g.LLMKeySealed, store.ScopeAAD(other.ID, "SHOP", "llm")); err == nil {
 		t.Error("a tenant's key opens under another tenant's binding")
 	}
 	// Keeping the key (nil) keeps it; switching endpoint drops it.
 	up.LLM.APIKey = nil
-	if st, _ = e.svc.SaveSettings(ctx, e.tenant, "acc", up); !st.LLM.KeySet {
+	if st, _ = e.svc.SaveSettings(ctx, e.tenant, "SHOP", "acc", up); !st.LLM.KeySet {
 		t.Error("key lost on save without apiKey")
 	}
 	up.LLM.BaseURL = "https://other.example.com/v1"
-	if st, _ = e.svc.SaveSettings(ctx, e.tenant, "acc", up); st.LLM.KeySet {
+	if st, _ = e.svc.SaveSettings(ctx, e.tenant, "SHOP", "acc", up); st.LLM.KeySet {
 		t.Error("key kept for a different endpoint")
 	}
 	for _, bad := range []func(*SettingsUpdate){
 		func(u *SettingsUpdate) { u.LLM.Provider = "claude" },
 		func(u *SettingsUpdate) { u.LLM.BaseURL = "ftp://x" },
-		func(u *SettingsUpdate) { u.Budgets.LLMMonthlyUSD = -1 },
-		func(u *SettingsUpdate) { u.RetentionDays = 99999 },
+		func(u *SettingsUpdate) { u.Budgets.LLMMonthlyUSD = ptr(-1.0) },
 		func(u *SettingsUpdate) { u.Research.Provider = "bing" },
 	} {
 		u := up
 		bad(&u)
-		if _, err := e.svc.SaveSettings(ctx, e.tenant, "acc", u); !errors.As(err, new(*InputError)) {
+		if _, err := e.svc.SaveSettings(ctx, e.tenant, "SHOP", "acc", u); !errors.As(err, new(*InputError)) {
 			t.Errorf("bad settings accepted: %v", err)
 		}
 	}
 	e.svc.AllowInsecureURLs = false
 	up.LLM.BaseURL = "http://llm.internal/v1"
-	if _, err := e.svc.SaveSettings(ctx, e.tenant, "acc", up); err == nil || !strings.Contains(err.Error(), "https") {
+	if _, err := e.svc.SaveSettings(ctx, e.tenant, "SHOP", "acc", up); err == nil || !strings.Contains(err.Error(), "https") {
 		t.Errorf("http URL accepted outside the sandbox: %v", err)
-	}
-}
-
-func TestProjectAdminCheck(t *testing.T) {
-	e := newEnv(t, nil)
-	ctx := context.Background()
-	p, err := e.jira.GetProject(ctx, "SHOP")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lead := "712020:5f1c2e9a-8b44-4b7e-9d1a-3c6f0a2b7e11"
-	e.emu.SetProjectAdmins("SHOP", "557058:admin")
-	e.emu.SetProjectAdmins("*", "557058:site-admin")
-	for _, tc := range []struct {
-		account, projectID string
-		want               bool
-	}{
-		{lead, p.ID, true}, {"557058:admin", "", true}, {"557058:site-admin", p.ID, true},
-		{"557058:someone", p.ID, false}, {"", p.ID, false},
-	} {
-		got, err := e.svc.IsProjectAdmin(ctx, e.tenant, tc.account, "SHOP", tc.projectID)
-		if err != nil || got != tc.want {
-			t.Errorf("IsProjectAdmin(%q) = %v, %v; want %v", tc.account, got, err, tc.want)
-		}
 	}
 }
 
@@ -699,8 +683,8 @@ func TestGenerationResearchWithinQuota(t *testing.T) {
 	llmKey, serpKey := "sk-test", "serp-tenant-key"
 	up.LLM.APIKey, up.Research.APIKey = &llmKey, &serpKey
 	up.Research.Provider = ProviderSerpAPI
-	up.Budgets.LLMMonthlyUSD, up.Budgets.SearchesPerMonth = 5, 1
-	if _, err := e.svc.SaveSettings(ctx, e.tenant, "acc", up); err != nil {
+	up.Budgets.LLMMonthlyUSD, up.Budgets.SearchesPerMonth = ptr(5.0), ptr(1)
+	if _, err := e.svc.SaveSettings(ctx, e.tenant, "SHOP", "acc", up); err != nil {
 		t.Fatal(err)
 	}
 	f := checkoutForm("")
@@ -724,7 +708,7 @@ func TestGenerationResearchWithinQuota(t *testing.T) {
 	if cited == 0 {
 		t.Error("no draft cites a source")
 	}
-	st, _ := e.svc.Settings(ctx, e.tenant)
+	st, _ := e.svc.Settings(ctx, e.tenant, "SHOP", false)
 	if st.Usage.SearchesThisMonth != 1 || !st.Research.KeySet {
 		t.Errorf("settings usage %+v research %+v", st.Usage, st.Research)
 	}
@@ -774,3 +758,5 @@ func TestWithoutImpersonationWritesAreRefused(t *testing.T) {
 		t.Errorf("apply without impersonation: %v, want ErrUnavailable", err)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

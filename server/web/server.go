@@ -36,6 +36,9 @@ const (
 // InstallVerifier checks signed-install tokens on installed/uninstalled.
 type InstallVerifier interface {
 	Verify(ctx context.Context, r *http.Request, clientKey, baseURL string) (*connect.Claims, error)
+	// CheckSiteURLs checks an install's baseUrl and displayUrl (errors
+	// wrap domain.ErrInvalid and name the field).
+	CheckSiteURLs(baseURL, displayURL string) error
 }
 
 // Hooks let other services react to lifecycle events without the web
