@@ -697,6 +697,10 @@ func (c *checker) conjunctionFinding(d *doc, r region, start, end, next int, sev
 	case verb:
 		fix = fmt.Sprintf("Split into: '%s%s' and '%s%s'.", lead, first, lead, second)
 	}
+	if sev == domain.SeverityInfo {
+		c.hint(CodeConjunction, d.span(start, end), msg, fix)
+		return
+	}
 	c.add(CodeConjunction, sev, d.span(start, end), msg, fix)
 }
 
