@@ -145,6 +145,26 @@ func TestNotJudgedAsStory(t *testing.T) {
 		if res.Story != nil {
 			t.Errorf("%s has a story %+v", typ, res.Story)
 		}
+		// What did not run is not applicable, never a pass; what ran is
+		// judged.
+		wantLetters := map[string]string{"I": "warn", "N": "na", "V": "na", "E": "fail", "S": "pass", "T": "na"}
+		if diff := cmp.Diff(wantLetters, res.Letters); diff != "" {
+			t.Errorf("%s letters (-want +got):\n%s", typ, diff)
+		}
+		if res.Quality != domain.QualityNotApplicable {
+			t.Errorf("%s quality %d, want not applicable (%d)", typ, res.Quality, domain.QualityNotApplicable)
+		}
+		// A finding added later (a near duplicate) keeps them so.
+		Add(&res, UniqueFinding("SSO-9", 0.8), DefaultOptions())
+		if res.Quality != domain.QualityNotApplicable || res.Letters["T"] != "na" {
+			t.Errorf("%s after Add: quality %d letters %v", typ, res.Quality, res.Letters)
+		}
+	}
+	// A clean bug has no quality score either: nothing story-shaped was
+	// checked, so it must not read as 100.
+	clean := Check(&domain.Issue{Type: domain.TypeBug, Summary: "Crash on save"}, DefaultOptions())
+	if clean.Quality != domain.QualityNotApplicable || clean.Letters["V"] != "na" || clean.Letters["I"] != "pass" {
+		t.Errorf("clean bug: quality %d letters %v", clean.Quality, clean.Letters)
 	}
 	// An untyped issue is judged when it is written as a story.
 	other := &domain.Issue{Type: domain.TypeOther, Summary: "As a user, I want dark mode so that I can read at night"}
@@ -540,7 +560,7 @@ func TestDescriptionStory(t *testing.T) {
 func TestEveryFindingIsComplete(t *testing.T) {
 	for _, is := range benchIssues() {
 		res := Check(&is, DefaultOptions())
-		if len(res.Letters) != 6 || res.Quality < 0 || res.Quality > 100 {
+		if len(res.Letters) != 6 || (res.Quality < 0 || res.Quality > 100) && (res.JudgedAsStory || res.Quality != domain.QualityNotApplicable) {
 			t.Errorf("%s: letters %v quality %d", is.Key, res.Letters, res.Quality)
 		}
 		for _, f := range res.Findings {
@@ -715,4 +735,20 @@ func FuzzCheck(f *testing.F) {
 			t.Fatalf("quality %d", res.Quality)
 		}
 	})
+}
+
+// TestHintsClaimNothing: a hint is shown but lowers neither quality nor a
+// letter.
+func TestHintsClaimNothing(t *testing.T) {
+	h := domain.Finding{Code: CodeConjunction, Letter: "S", Criterion: "atomic", Severity: domain.SeverityInfo, Hint: true}
+	if q := Quality([]domain.Finding{h}, DefaultOptions().Weights); q != 100 {
+		t.Errorf("quality with one hint = %d, want 100", q)
+	}
+	if st := LetterStatus([]domain.Finding{h})["S"]; st != "pass" {
+		t.Errorf("letter S with one hint = %q, want pass", st)
+	}
+	h.Hint = false
+	if q := Quality([]domain.Finding{h}, DefaultOptions().Weights); q != 97 {
+		t.Errorf("quality with one info finding = %d, want 97", q)
+	}
 }
