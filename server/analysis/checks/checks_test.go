@@ -351,9 +351,22 @@ func TestAtomic(t *testing.T) {
 		{"As a user, I want alerts as well as notifications so that I don't miss changes",
 			[]hit{{CodeConjunction, "as well as"}}, domain.SeverityWarning,
 			"If these are separate features, split into: 'As a user, I want alerts' and 'As a user, I want notifications'."},
+		// Words joined inside one noun phrase name one thing or one list:
+		// a hint, not a defect.
 		{"As a user, I want to receive alerts and notifications so that I don't miss changes",
-			[]hit{{CodeConjunction, "and"}}, domain.SeverityWarning,
-			"If these are separate features, split into: 'As a user, I want to receive alerts' and 'As a user, I want to receive notifications'."},
+			[]hit{{CodeConjunction, "and"}}, domain.SeverityInfo,
+			"Keep it as one story unless each item needs its own work; then split into: 'As a user, I want to receive alerts' and 'As a user, I want to receive notifications'."},
+		{"As a clinician, I want to see the sensitivity and specificity of the test so that I can trust it", []hit{{CodeConjunction, "and"}}, domain.SeverityInfo, ""},
+		{"As a counsellor, I want to support an individual or group so that sessions fit", []hit{{CodeConjunction, "or"}}, domain.SeverityInfo, ""},
+		{"As a nurse, I want the robot to deliver blood and urine samples to the lab", []hit{{CodeConjunction, "and"}}, domain.SeverityInfo, ""},
+		{"As a doctor, I want to receive timely and accurate diagnoses", []hit{{CodeConjunction, "and"}}, domain.SeverityInfo, ""},
+		// …but not two actions, two complete phrases, a predicate or a
+		// verb with its object.
+		{"As an analyst, I want to analyze the network and identify the key nodes", []hit{{CodeConjunction, "and"}}, domain.SeverityWarning, ""},
+		{"As a user, I want a map and a report so that I can plan", []hit{{CodeConjunction, "and"}}, domain.SeverityWarning, ""},
+		{"As a driver, I want to feel safe and confident in the car", []hit{{CodeConjunction, "and"}}, domain.SeverityWarning, ""},
+		{"As a parent, I want to track activity data and transmit it to a server", []hit{{CodeConjunction, "and"}}, domain.SeverityWarning, ""},
+		{"As a manager, I want the robot to operate safely and securely", []hit{{CodeConjunction, "and"}}, domain.SeverityWarning, ""},
 		{"As a user, I want to search and filter issues so that I find mine", []hit{{CodeConjunction, "and"}}, domain.SeverityWarning, ""},
 		{"As a seller, I want to drag and drop photos so that listing is quicker", nil, "", ""},
 		{"As a user, I want to accept the terms and conditions so that I can sign up", nil, "", ""},
@@ -382,9 +395,10 @@ func TestAtomic(t *testing.T) {
 		{"As a driver, I want the car to navigate traffic using AI and IoT", []hit{{CodeConjunction, "and"}}, domain.SeverityInfo, ""},
 		// …a later two-feature join still wins over the scope join.
 		{"As a dispatcher, I want ridership of taxi and Uber and alerts and reports", []hit{{CodeConjunction, "and"}}, domain.SeverityWarning, ""},
-		// …named items as the object itself, or common nouns in a phrase, are a warning.
-		{"As an engineer, I want to integrate PCA and FSVM into the pipeline", []hit{{CodeConjunction, "and"}}, domain.SeverityWarning, ""},
-		{"As a nurse, I want feedback from staff and patients", []hit{{CodeConjunction, "and"}}, domain.SeverityWarning, ""},
+		// …named items as the object itself, or common nouns in a phrase,
+		// are one noun phrase: a hint.
+		{"As an engineer, I want to integrate PCA and FSVM into the pipeline", []hit{{CodeConjunction, "and"}}, domain.SeverityInfo, ""},
+		{"As a nurse, I want feedback from staff and patients", []hit{{CodeConjunction, "and"}}, domain.SeverityInfo, ""},
 		// Two slots of one comparison or combination: one feature.
 		{"As an analyst, I want to compare authentic and counterfeit products", nil, "", ""},
 		{"As a scientist, I want a combination of supervised and unsupervised methods", nil, "", ""},

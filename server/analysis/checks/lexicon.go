@@ -222,6 +222,7 @@ var notAdverbs = map[string]bool{
 	"apply": true, "supply": true, "reply": true, "rely": true, "only": true, "family": true,
 	"assembly": true, "anomaly": true, "early": true, "daily": true, "weekly": true, "monthly": true,
 	"yearly": true, "quarterly": true, "hourly": true, "friendly": true, "likely": true,
+	"timely": true, "costly": true, "elderly": true, "orderly": true, "lonely": true, "lovely": true,
 }
 
 // scopePrepositions head a phrase that says where, on what or with what an
@@ -231,6 +232,40 @@ var scopePrepositions = map[string]bool{
 	"by": true, "about": true, "into": true, "across": true, "within": true, "between": true,
 	"against": true, "over": true, "under": true, "through": true, "during": true, "via": true,
 	"using": true, "per": true, "versus": true, "among": true, "throughout": true,
+}
+
+// determiners open a noun phrase.
+var determiners = map[string]bool{
+	"a": true, "an": true, "the": true, "this": true, "that": true, "these": true, "those": true,
+	"each": true, "every": true, "all": true, "any": true, "both": true, "either": true,
+	"some": true, "more": true, "other": true, "such": true, "no": true,
+}
+
+// possessives open a noun phrase too.
+var possessives = map[string]bool{
+	"my": true, "our": true, "your": true, "their": true, "his": true, "her": true, "its": true,
+}
+
+// modals and clause words: a verb after them is an action, not an object.
+var modals = map[string]bool{
+	"can": true, "could": true, "will": true, "would": true, "should": true, "must": true,
+	"may": true, "might": true, "shall": true, "is": true, "are": true, "was": true, "were": true,
+	"been": true, "being": true, "am": true,
+}
+
+// objectPronouns follow a verb, never a noun.
+var objectPronouns = map[string]bool{"it": true, "them": true, "me": true, "us": true, "him": true, "her": true}
+
+// copulas take a predicate, not an object ("feel safe and confident").
+var copulas = map[string]bool{
+	"feel": true, "feels": true, "become": true, "becomes": true, "stay": true, "stays": true,
+	"remain": true, "remains": true, "seem": true, "seems": true, "look": true, "looks": true,
+	"be": true, "is": true, "are": true, "get": true, "keep": true,
+}
+
+var clauseWords = map[string]bool{
+	"that": true, "which": true, "who": true, "whom": true, "when": true, "where": true,
+	"while": true, "if": true, "so": true, "because": true, "how": true, "what": true, "whether": true,
 }
 
 // binomials are fixed pairs that name one thing ("drag and drop").

@@ -471,6 +471,7 @@ func (c *checker) checkConjunctions() {
 	prevEnd := r.start
 	weak := -1
 	var weakStart, weakEnd int
+	var weakNamed bool
 	for i := lo; i < core; i++ {
 		w := d.words[i]
 		gap := d.text[prevEnd:w.Start]
@@ -507,17 +508,17 @@ func (c *checker) checkConjunctions() {
 		if next < 0 || binomials[[2]string{d.word(i - 1), d.word(next)}] || between(d, lo, i) {
 			continue
 		}
-		if scopeJoin(d, lo, i, next) {
+		if named := scopeJoin(d, lo, i, next); named || (d.word(i) == "and" || d.word(i) == "or") && nounPhraseJoin(d, lo, i, next, core) {
 			if weak < 0 {
-				weak, weakStart, weakEnd = next, start, end
+				weak, weakStart, weakEnd, weakNamed = next, start, end, named
 			}
 			continue
 		}
-		c.conjunctionFinding(d, r, start, end, next, domain.SeverityWarning)
+		c.conjunctionFinding(d, r, start, end, next, domain.SeverityWarning, false)
 		return
 	}
 	if weak >= 0 {
-		c.conjunctionFinding(d, r, weakStart, weakEnd, weak, domain.SeverityInfo)
+		c.conjunctionFinding(d, r, weakStart, weakEnd, weak, domain.SeverityInfo, weakNamed)
 	}
 }
 
@@ -601,6 +602,83 @@ func scopeJoin(d *doc, lo, i, next int) bool {
 	return false
 }
 
+// nounPhraseJoin reports a join inside one noun phrase: two nouns or
+// modifiers under one determiner, preposition or verb ("receive alerts and
+// notifications", "an individual or group", "deliver blood and urine
+// samples", "timely and accurate diagnosis"). It names one thing (or one
+// list of data a feature covers), not two features. Joins of two actions
+// ("collect and analyze data"), of two complete noun phrases ("a map and a
+// report") and of predicates ("to be secure and compliant") are not.
+func nounPhraseJoin(d *doc, lo, i, next, core int) bool {
+	// Left conjunct: the words back to the word that governs the phrase.
+	j := i - 1
+	for j > lo && !phraseBoundary(d, j-1) && !gapBreaks(d, j-1, j) {
+		j--
+	}
+	switch {
+	case adverb(d.word(i - 1)):
+		return false // "operates safely and securely"
+	case j <= lo:
+		// The join opens the means ("collect and analyze"); a means
+		// without a verb ("I want X and Y") is left to the plain rule.
+		return false
+	case j > lo && (gapBreaks(d, j-1, j) || !nominalGovernor(d.word(j-1))):
+		return false // a list after a comma, "feel safe and …"
+	}
+	left := i - j
+	// Right conjunct: up to the next boundary. One that opens with a
+	// function word, an auxiliary or an adverb starts a clause or a second
+	// phrase of its own.
+	first := d.word(next)
+	if determiners[first] || possessives[first] || modals[first] || auxiliaries[first] || clauseWords[first] || adverb(first) || first == "to" {
+		return false
+	}
+	k := next
+	for k+1 < core && !phraseBoundary(d, k+1) && !gapBreaks(d, k, k+1) {
+		k++
+	}
+	right := k - next + 1
+	// A verb with an object or complement after it is an action: "… and
+	// identify the nodes", "… and complies with the rules".
+	if _, verb := verbLemma(first); verb && (right > 1 || next+1 < core && !gapBreaks(d, next, next+1)) {
+		return false
+	}
+	// "… and transmit it": a pronoun object makes the word before it a verb.
+	if next+1 < core && objectPronouns[d.word(next+1)] {
+		return false
+	}
+	return left > 0 && right > 0
+}
+
+// phraseBoundary reports a word that ends a noun phrase when met: a
+// function word or a verb.
+func phraseBoundary(d *doc, j int) bool {
+	w := d.word(j)
+	if determiners[w] || possessives[w] || scopePrepositions[w] || clauseWords[w] || w == "to" || w == "and" || w == "or" || auxiliaries[w] || modals[w] {
+		return true
+	}
+	_, verb := verbLemma(w)
+	return verb && !strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ed")
+}
+
+// gapBreaks reports punctuation between words a and b.
+func gapBreaks(d *doc, a, b int) bool {
+	return strings.ContainsAny(d.text[d.words[a].End:d.words[b].Start], ",;:()")
+}
+
+// nominalGovernor reports a word after which a phrase is a noun phrase:
+// a determiner, possessive, preposition or a verb taking an object.
+func nominalGovernor(w string) bool {
+	if determiners[w] || possessives[w] || scopePrepositions[w] {
+		return true
+	}
+	if w == "to" || auxiliaries[w] || modals[w] || clauseWords[w] || copulas[w] {
+		return false
+	}
+	_, verb := verbLemma(w)
+	return verb
+}
+
 // named reports a word written with a capital or a digit past the first
 // letter of the text (a name, an acronym, a model number).
 func named(d *doc, i int) bool {
@@ -651,7 +729,7 @@ func matchExampleMarker(d *doc, i int) bool {
 
 // conjunctionFinding reports the conjunction at [start, end) of the means
 // and proposes the two stories it joins.
-func (c *checker) conjunctionFinding(d *doc, r region, start, end, next int, sev domain.Severity) {
+func (c *checker) conjunctionFinding(d *doc, r region, start, end, next int, sev domain.Severity, named bool) {
 	left := strings.TrimSpace(strings.TrimRight(d.text[r.start:start], " ,"))
 	right := strings.TrimSpace(d.text[end:r.end])
 	if cut := strings.IndexAny(right, ",;"); cut > 0 {
@@ -691,8 +769,11 @@ func (c *checker) conjunctionFinding(d *doc, r region, start, end, next int, sev
 	msg := fmt.Sprintf("'%s' joins %s in one story; each may need its own estimate and can ship separately.", d.text[start:end], what)
 	fix := fmt.Sprintf("If these are separate features, split into: '%s%s' and '%s%s'.", lead, first, lead, second)
 	switch {
-	case sev == domain.SeverityInfo:
+	case sev == domain.SeverityInfo && named:
 		msg = fmt.Sprintf("'%s' joins named items that likely scope one feature (which data, places or methods it covers).", d.text[start:end])
+		fix = fmt.Sprintf("Keep it as one story unless each item needs its own work; then split into: '%s%s' and '%s%s'.", lead, first, lead, second)
+	case sev == domain.SeverityInfo:
+		msg = fmt.Sprintf("'%s' joins words inside one phrase ('%s'): usually one thing or one list the feature covers, not two features.", d.text[start:end], oneLine(d.text[d.words[prevWord(d, start)].Start:d.words[next].End]))
 		fix = fmt.Sprintf("Keep it as one story unless each item needs its own work; then split into: '%s%s' and '%s%s'.", lead, first, lead, second)
 	case verb:
 		fix = fmt.Sprintf("Split into: '%s%s' and '%s%s'.", lead, first, lead, second)
