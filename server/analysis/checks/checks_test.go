@@ -766,3 +766,33 @@ func TestHintsClaimNothing(t *testing.T) {
 		t.Errorf("quality with one info finding = %d, want 97", q)
 	}
 }
+
+// TestAcronymAfterExpansion: an acronym in brackets right after the words
+// it abbreviates is a hint; other brackets stay a minimality finding.
+func TestAcronymAfterExpansion(t *testing.T) {
+	tests := []struct {
+		summary string
+		hint    bool
+	}{
+		{"As a patient using a continuous glucose monitor (CGM), I want alerts so that I can act", true},
+		{"As a researcher, I want drugs for Alzheimer's disease (AD) so that I can test them", true},
+		{"As a scientist, I want to use an AI-based Drug discovery Network (AI-DrugNet) so that I can rank drugs", true},
+		{"As an analyst, I want the Firearm Violence Vulnerability Index (FVVI) so that I can plan", true},
+		{"As a user, I want reports (PDF) so that I can print", false},
+		{"As a user, I want a monitor (CGM) so that I can act", false},
+		{"As a user, I want trips by type of taxi (yellow, green, Uber) so that I can plan", false},
+		{"As a user, I want the support vector machine (e.g. SVM) so that I can plan", false},
+	}
+	for _, tt := range tests {
+		is := storyIssue(tt.summary)
+		res := Check(is, DefaultOptions())
+		f, ok := findingOf(res, CodeBrackets)
+		if !ok {
+			t.Errorf("%q: no brackets finding", tt.summary)
+			continue
+		}
+		if f.Hint != tt.hint {
+			t.Errorf("%q: hint %v, want %v", tt.summary, f.Hint, tt.hint)
+		}
+	}
+}

@@ -848,6 +848,14 @@ func (c *checker) checkMinimal() {
 		switch ch := s[i]; {
 		case ch == '(' || ch == '[' || ch == '{':
 			j := closing(s, i, r.end)
+			if ch == '(' && acronymOfPreceding(s[r.start:i], s[i+1:max(i+1, j-1)]) {
+				// "continuous glucose monitor (CGM)" defines a term once.
+				c.hint(CodeBrackets, d.span(i, j),
+					fmt.Sprintf("'%s' introduces an abbreviation: fine once, but the story reads better without it.", s[i:j]),
+					"Keep it if the abbreviation is used later; otherwise drop it.")
+				i = j - 1
+				continue
+			}
 			c.add(CodeBrackets, domain.SeverityInfo, d.span(i, j),
 				fmt.Sprintf("'%s' adds detail inside the story sentence.", s[i:j]),
 				fmt.Sprintf("Move '%s' out of the story sentence into the description or the acceptance criteria.", s[i:j]))
@@ -898,6 +906,66 @@ func (c *checker) checkMinimal() {
 				"Keep the summary to the story sentence and move the rest into the description.")
 		}
 	}
+}
+
+// acronymOfPreceding reports whether inner (the text in brackets) is an
+// acronym of the words just before it: its capitals match, in order, the
+// initials (and inner capitals) of those words, skipping at most two small
+// words ("Alzheimer's disease (AD)", "AI-based Drug discovery Network
+// (AI-DrugNet)").
+func acronymOfPreceding(before, inner string) bool {
+	var caps []byte
+	for k := 0; k < len(inner); k++ {
+		switch ch := inner[k]; {
+		case 'A' <= ch && ch <= 'Z':
+			caps = append(caps, ch+'a'-'A')
+		case 'a' <= ch && ch <= 'z' || '0' <= ch && ch <= '9' || ch == '-' || ch == '&' || ch == '/':
+		default:
+			return false // more than one word: not an acronym
+		}
+	}
+	if len(caps) < 2 || len(caps) > 10 {
+		return false
+	}
+	words := strings.FieldsFunc(before, func(r rune) bool { return r == ' ' || r == '-' || r == '\n' || r == '\t' || r == '/' })
+	skips := 0
+	n := len(caps)
+	for w := len(words) - 1; w >= 0 && n > 0; w-- {
+		word := strings.TrimRight(words[w], ",;:'’s")
+		if word == "" {
+			continue
+		}
+		// The word's letters that may stand in an acronym: its initial
+		// and any later capital.
+		letters := []byte{lowerByte(word[0])}
+		for k := 1; k < len(word); k++ {
+			if 'A' <= word[k] && word[k] <= 'Z' {
+				letters = append(letters, lowerByte(word[k]))
+			}
+		}
+		matched := false
+		for k := len(letters) - 1; k >= 0 && n > 0; k-- {
+			if letters[k] == caps[n-1] {
+				n--
+				matched = true
+			} else if matched {
+				break
+			}
+		}
+		if !matched {
+			if skips++; skips > 2 {
+				return false
+			}
+		}
+	}
+	return n == 0
+}
+
+func lowerByte(b byte) byte {
+	if 'A' <= b && b <= 'Z' {
+		return b + 'a' - 'A'
+	}
+	return b
 }
 
 // closing finds the end of the bracket group opened at i (or end).
