@@ -42,6 +42,8 @@ const (
 	CodeExampleInStory    = "example_in_story"
 	CodeExtraSentence     = "extra_sentence"
 	CodeNearDuplicate     = "near_duplicate"
+	CodeGenericBenefit    = "generic_benefit"
+	CodeTaskTitle         = "task_title_as_story"
 	sourceRule            = "rule"
 	criterionWellFormed   = "well_formed"
 	criterionAtomic       = "atomic"
@@ -95,6 +97,8 @@ var codeInfo = map[string]struct{ letter, criterion string }{
 	CodeExampleInStory:   {letterNone, criterionMinimal},
 	CodeExtraSentence:    {letterNone, criterionMinimal},
 	CodeNearDuplicate:    {letterNone, criterionUnique},
+	CodeGenericBenefit:   {letterValuable, criterionWellFormed},
+	CodeTaskTitle:        {letterNone, criterionFullSentence},
 }
 
 // Letters lists the INVEST letters in order.

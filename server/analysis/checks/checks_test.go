@@ -796,3 +796,76 @@ func TestAcronymAfterExpansion(t *testing.T) {
 		}
 	}
 }
+
+// TestFalsePositivesFromTheDemo holds the findings a PM reported as wrong
+// or missing, fixed by general rules.
+func TestFalsePositivesFromTheDemo(t *testing.T) {
+	tests := []struct {
+		name, summary, desc string
+		codes               []string
+		want                []hit
+	}{
+		{"'how many' asks for a count", "As a marketing manager, I want to see cohort retention of new customers so that I know how many come back to buy again.", withAC,
+			[]string{CodeVagueTerm}, nil},
+		{"'how much' too", "As a buyer, I want to see how much I spent so that I can budget", withAC, []string{CodeVagueTerm}, nil},
+		{"a bare 'many' is still vague", "As a buyer, I want many filters so that I can search", withAC, []string{CodeVagueTerm}, []hit{{CodeVagueTerm, "many"}}},
+		{"'needs my attention first' is a priority", "As a merchant, I want to filter orders by payment and fulfilment status so that I see what needs my attention first.", withAC,
+			[]string{CodeDependencyText}, nil},
+		{"'once I am done' is the user's flow", "As a writer, I want a preview once I am done so that I can check", withAC, []string{CodeDependencyText}, nil},
+		{"other work first is a dependency", "As a user, I want SSO so that I log in once", "This needs the identity service first.\n\n" + withAC,
+			[]string{CodeDependencyText}, []hit{{CodeDependencyText, "needs the identity service first"}}},
+		{"'mobile friendly' is vague", "Make it mobile friendly", "We should look into this.", []string{CodeVagueTerm}, []hit{{CodeVagueTerm, "mobile friendly"}}},
+		{"'-friendly' compounds too", "As a reader, I want a printer-friendly page so that I can print", withAC, []string{CodeVagueTerm}, []hit{{CodeVagueTerm, "printer-friendly"}}},
+		{"boilerplate benefit", "As a user, I want to export reports so that I can achieve the desired outcome", withAC,
+			[]string{CodeGenericBenefit, CodeBenefitRestates}, []hit{{CodeGenericBenefit, "I can achieve the desired outcome"}}},
+		{"a real benefit is not boilerplate", "As a user, I want to export reports so that I can reach the auditors before the deadline", withAC,
+			[]string{CodeGenericBenefit}, nil},
+		{"boilerplate outcome in a criterion", "As a user, I want to export reports so that finance can close the month",
+			"Acceptance criteria\n- Given a report, when I export it, then the objective is met\n- Given a report, when I export it, then a CSV file downloads",
+			[]string{CodeUnmeasurable}, []hit{{CodeUnmeasurable, "then the objective is met"}}},
+		{"a task title in the template", "As a user, I want implement caching for the search page so that results load sooner", withAC,
+			[]string{CodeTaskTitle}, []hit{{CodeTaskTitle, "implement"}}},
+		{"'I want to implement' is a sentence", "As a user, I want to implement a budget so that I save", withAC, []string{CodeTaskTitle}, nil},
+		{"'I want access' is a noun", "As a user, I want access to my history so that I can reorder", withAC, []string{CodeTaskTitle}, nil},
+	}
+	for _, tt := range tests {
+		is := &domain.Issue{Type: domain.TypeStory, Summary: tt.summary, Description: tt.desc}
+		res := Check(is, DefaultOptions())
+		if diff := cmp.Diff(tt.want, hits(t, is, res, tt.codes...)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+	// "We should look into this." in the description is prose, not a
+	// role-less story: the fix must not build "As a <role>, we should …".
+	is := &domain.Issue{Type: domain.TypeStory, Summary: "Make it mobile friendly", Description: "We should look into this."}
+	res := Check(is, DefaultOptions())
+	for _, f := range res.Findings {
+		if strings.Contains(strings.ToLower(f.Fix), "we should look into this") {
+			t.Errorf("%s fix quotes the description's remark: %q", f.Code, f.Fix)
+		}
+	}
+	if _, ok := findingOf(res, CodeNoTemplate); !ok {
+		t.Error("'Make it mobile friendly' not reported as missing a story")
+	}
+}
+
+// TestGoalMeans: "I aim to", "I am interested in", "I am tasked with"
+// state the means, so the solution checks run on it.
+func TestGoalMeans(t *testing.T) {
+	for _, s := range []string{
+		"As a nurse, I aim to store records in a database so that I find them",
+		"As a nurse, I am interested in storing records in a database so that I find them",
+		"As a nurse, I am tasked with storing records in a database so that I find them",
+		"As a nurse, I'm interested in storing records in a database so that I find them",
+	} {
+		is := storyIssue(s)
+		res := Check(is, DefaultOptions())
+		if res.Story == nil || !strings.Contains(res.Story.Means, "records in a database") {
+			t.Errorf("%q: story %+v, want the means parsed", s, res.Story)
+			continue
+		}
+		if diff := cmp.Diff([]hit{{CodeSolutionTerm, "database"}}, hits(t, is, res, CodeSolutionTerm, CodeNoTemplate, CodeMissingMeans)); diff != "" {
+			t.Errorf("%q (-want +got):\n%s", s, diff)
+		}
+	}
+}

@@ -41,7 +41,9 @@ func (c *checker) checkDependencyText() {
 					break
 				}
 			}
-			if closers, ok := dependencyOpeners[d.word(i)]; ok && end < 0 {
+			// "needs my attention first", "once I am done": the user's own
+			// flow or priorities, not other work.
+			if closers, ok := dependencyOpeners[d.word(i)]; ok && end < 0 && !(i+1 < len(d.words) && personWords[d.word(i+1)]) {
 				end = closerWithin(d, i, 12, closers)
 			}
 			if end < 0 {
@@ -233,12 +235,17 @@ func (c *checker) checkSolution() {
 				"and keep technical notes in the description.", d.text[start:end]))
 	}
 	technical := false
+	phraseEnd := -1
 	for i := lo; i < hi; i++ {
 		w := d.words[i]
 		word := d.word(i)
+		if w.Start < phraseEnd {
+			continue // "API" inside "REST API", already reported
+		}
 		if p, e := matchPhrases(d.lower, w.Start, solutionPhrases); e >= 0 {
 			report(w.Start, e, p.hint)
 			technical = true
+			phraseEnd = e
 			continue
 		}
 		if kind, ok := lemmaLookup(solutionTerms, word); ok {
@@ -316,8 +323,13 @@ func (c *checker) vagueIn(r region, fn func(d *doc, start, end int, hint string)
 		start, end, hint := w.Start, -1, ""
 		if p, e := matchPhrases(d.lower, w.Start, vaguePhrases); e >= 0 && !(strings.HasPrefix(p.text, "and ") && continuesPhrase(d, e)) {
 			end, hint = e, p.hint
-		} else if h, ok := vagueTerms[d.word(i)]; ok {
+		} else if h, ok := vagueTerms[d.word(i)]; ok && !(i > 0 && d.word(i-1) == "how" && quantityWords[d.word(i)]) {
+			// "how many come back" asks for a count; it is not vague.
 			end, hint = w.End, h
+		} else if s, e, ok := friendlyCompound(d, i, lo); ok {
+			// "mobile friendly", "printer-friendly": friendly to what
+			// extent is undefined.
+			start, end, hint = s, e, "the devices, screen sizes or steps it must support"
 		}
 		if end < 0 || end > r.end || contains(found, d.lower[start:end]) {
 			continue
@@ -326,6 +338,22 @@ func (c *checker) vagueIn(r region, fn func(d *doc, start, end int, hint string)
 		fn(d, start, end, hint)
 	}
 	return len(found)
+}
+
+// friendlyCompound finds "<noun> friendly" or "<noun>-friendly" at word i
+// (not before lo) and returns its span.
+func friendlyCompound(d *doc, i, lo int) (int, int, bool) {
+	w := d.word(i)
+	switch {
+	case strings.HasSuffix(w, "-friendly") && len(w) > len("-friendly"):
+		return d.words[i].Start, d.words[i].End, true
+	case w == "friendly" && i > lo && !determiners[d.word(i-1)] && !modals[d.word(i-1)] && !copulas[d.word(i-1)] &&
+		!gapBreaks(d, i-1, i) && d.word(i-1) != "it" && d.word(i-1) != "more" && d.word(i-1) != "very":
+		return d.words[i-1].Start, d.words[i].End, true
+	case w == "friendly":
+		return d.words[i].Start, d.words[i].End, true
+	}
+	return 0, 0, false
 }
 
 // checkQuestions: unanswered questions in the summary or description
@@ -797,7 +825,7 @@ func (c *checker) checkCriteria() {
 	items := c.criteria.Items
 	if len(items) == 0 {
 		fix := "Add an 'Acceptance criteria' section with 2-5 checks, e.g. 'Given <context>, when <action>, then <observable result>'."
-		if p := &c.parsed; c.found && p.Role != "" && p.MeansSpan != nil && startsWithVerb(c.docFor(p.MeansSpan.Field), p.MeansSpan.Start) {
+		if p := &c.parsed; c.found && p.Role != "" && p.MeansSpan != nil && startsWithVerb(c.docFor(p.MeansSpan.Field), p.MeansSpan.Start) && !startsWithGerund(p.Means) {
 			fix = fmt.Sprintf("Add an 'Acceptance criteria' section with 2-5 checks, e.g. 'Given I am %s %s, when I %s, then <what I see>'.",
 				article(p.Role), oneLine(p.Role), lowerFirst(oneLine(strings.TrimRight(p.Means, ".!"))))
 		}
@@ -815,6 +843,13 @@ func (c *checker) checkCriteria() {
 		if reported == 5 || strings.ContainsAny(it.Text, "0123456789") {
 			continue
 		}
+		if s, e, ok := genericOutcome(&c.desc, it.Start, it.End); ok {
+			c.add(CodeUnmeasurable, domain.SeverityWarning, c.desc.span(s, e),
+				fmt.Sprintf("'%s' is boilerplate: it fits any story, so nobody can check it.", oneLine(c.desc.text[s:e])),
+				"State what the user sees or can do when it is done, e.g. 'Then the report lists last month's orders'.")
+			reported++
+			continue
+		}
 		n := c.vagueIn(region{&c.desc, it.Start, it.End}, func(d *doc, start, end int, hint string) {
 			c.add(CodeUnmeasurable, domain.SeverityWarning, d.span(start, end),
 				fmt.Sprintf("This criterion can't be checked: '%s' has no measure.", d.text[start:end]),
@@ -822,6 +857,42 @@ func (c *checker) checkCriteria() {
 		}, 1)
 		reported += n
 	}
+}
+
+// genericOutcome finds the outcome of a criterion in [start, end) that
+// fits any story: a "then …" clause, or the whole criterion when it has
+// none, made only of generic words ("then the objective is met", "it works
+// as expected").
+func genericOutcome(d *doc, start, end int) (int, int, bool) {
+	lo, hi := d.wordRange(start, end)
+	found := false
+	for i := lo; i < hi; i++ {
+		if d.word(i) != "then" {
+			continue
+		}
+		found = true
+		j := i + 1
+		for j < hi && !gwtWords[d.word(j)] {
+			j++
+		}
+		if j > i+1 && genericOnly(d, d.words[i].Start, d.words[j-1].End) {
+			return d.words[i].Start, d.words[j-1].End, true
+		}
+	}
+	if !found && genericOnly(d, start, end) {
+		return start, end, true
+	}
+	return 0, 0, false
+}
+
+// gwtWords open a clause of a Given/When/Then criterion.
+var gwtWords = map[string]bool{"given": true, "when": true, "then": true, "and": true, "but": true}
+
+// startsWithGerund reports a means such as "developing a tool" (after "I
+// am interested in"), which does not read after "when I".
+func startsWithGerund(means string) bool {
+	w, _, _ := strings.Cut(strings.TrimSpace(means), " ")
+	return len(w) > 5 && strings.HasSuffix(strings.ToLower(w), "ing")
 }
 
 // startsWithVerb reports whether the word at byte i is a known verb.
