@@ -238,7 +238,7 @@ func linkedAsDuplicate(is *domain.Issue, other string) bool {
 
 func vague(fs []domain.Finding) bool {
 	for _, f := range fs {
-		if f.Criterion == "unambiguous" && f.Source == "rule" && f.Severity != domain.SeverityInfo {
+		if f.Criterion == "unambiguous" && f.Source == "rule" && f.Severity != domain.SeverityInfo && !f.Hint {
 			return true
 		}
 	}

@@ -37,15 +37,26 @@ func TestInvest(t *testing.T) {
 		t.Logf("%-20s P %.3f R %.3f F1 %.3f (tp %d fp %d fn %d)", k, m.Precision, m.Recall, m.F1, m.TP, m.FP, m.FN)
 	}
 	floors := map[string]float64{
-		InvestMinimal:           0.83, // 0.855
-		InvestProblemOriented:   0.80, // 0.835
-		InvestHasBenefit:        0.95, // 0.973
-		InvestConceptuallySound: 0.78, // 0.805
-		InvestAtomic:            0.73, // 0.752: labels drift between abstracts (A1-7 0.85, A8-14 0.56)
-		InvestUnambiguous:       0.40, // 0.437
-		InvestEstimatable:       0.40, // 0.436
-		InvestRoleSpan:          0.98, // 0.996
-		InvestBenefitSpan:       0.98, // 0.993
+		InvestHasBenefit:  0.95, // 0.973
+		InvestRoleSpan:    0.98, // 0.996
+		InvestBenefitSpan: 0.98, // 0.993
+	}
+	// The targets hold in each group of abstracts (annotators differ):
+	// F1 at least 0.15 over flagging every story, and MCC at least 0.40.
+	for _, g := range []string{GroupFirst, GroupSecond} {
+		for _, k := range []string{InvestAtomic, InvestMinimal, InvestProblemOriented, InvestConceptuallySound} {
+			m, ok := res.Groups[g][k]
+			t.Logf("%s %-20s P %.3f R %.3f F1 %.3f MCC %.3f flag-all %.3f", g, k, m.Precision, m.Recall, m.F1, m.MCC, m.FlagAllF1)
+			if !ok || m.F1 < m.FlagAllF1+0.15 || m.MCC < 0.40 {
+				t.Errorf("%s %s: F1 %.3f (flag-all %.3f) MCC %.3f, want F1 ≥ flag-all + 0.15 and MCC ≥ 0.40", g, k, m.F1, m.FlagAllF1, m.MCC)
+			}
+		}
+		// What is not claimed must not be: vague words are hints now.
+		for _, k := range []string{InvestUnambiguous, InvestEstimatable} {
+			if m := res.Groups[g][k]; m.TP+m.FP > 5 {
+				t.Errorf("%s %s: %d stories flagged, but the criterion is not claimed", g, k, m.TP+m.FP)
+			}
+		}
 	}
 	for k, floor := range floors {
 		m, ok := got[k]
