@@ -914,7 +914,7 @@ func TestGlanceNotApplicable(t *testing.T) {
 	body := u.page("/glance?issueKey=SHOP-9&projectKey=SHOP").Body.String()
 	for _, want := range []string{
 		`data-letter="N" data-state="na"`, `data-letter="T" data-state="na"`, `data-letter="I" data-state="pass"`,
-		"Not applicable", "Quality – (no story checks apply)", `data-testid="glance-not-story"`, ">Hint</span>",
+		"Not applicable", "Quality – (no story checks apply)", `data-testid="glance-not-story"`, ">Hint</span>", `data-testid="finding-hint-note"`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("glance lacks %q", want)
