@@ -238,7 +238,9 @@ func linkedAsDuplicate(is *domain.Issue, other string) bool {
 
 func vague(fs []domain.Finding) bool {
 	for _, f := range fs {
-		if f.Criterion == "unambiguous" && f.Source == "rule" && f.Severity != domain.SeverityInfo && !f.Hint {
+		// Vague words are hints (they lower nothing) but still mark the
+		// issue for the "vague" filter.
+		if f.Criterion == "unambiguous" && f.Source == "rule" && (f.Severity != domain.SeverityInfo || f.Hint) {
 			return true
 		}
 	}
