@@ -96,6 +96,8 @@ func TestWellFormedFixes(t *testing.T) {
 		summary, code, fix string
 	}{
 		{"Reset passwords", CodeNoTemplate, "Rewrite as: 'As a <role>, I want to reset passwords, so that <benefit>'."},
+		{"Saved views", CodeNoTemplate, "Rewrite as: 'As a <role>, I want saved views, so that <benefit>'."},
+		{"Make it mobile friendly", CodeNoTemplate, "Rewrite as: 'As a <role>, I want to make it mobile friendly, so that <benefit>'."},
 		{"As an admin, I want to reset passwords", CodeMissingBenefit,
 			"Add the reason: 'As an admin, I want to reset passwords, so that <what the user gains>'."},
 		{"I want to reset passwords", CodeMissingRole, "Start with the user: 'As a <role>, I want to reset passwords'."},

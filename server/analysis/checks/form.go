@@ -16,9 +16,13 @@ func (c *checker) checkForm() {
 		if n := len(c.sum.text); n > 0 {
 			span = c.sum.span(0, n)
 		}
+		want := "I want " // "Saved views" → "I want saved views"
+		if startsWithVerb(&c.sum, 0) {
+			want = "I want to " // "Export reports" → "I want to export reports"
+		}
 		c.add(CodeNoTemplate, domain.SeverityError, span,
 			"This is not written as a user story: it doesn't say who wants it, what they want and why.",
-			fmt.Sprintf("Rewrite as: 'As a <role>, I want to %s, so that <benefit>'.", lowerFirst(strings.TrimSpace(c.issue.Summary))))
+			fmt.Sprintf("Rewrite as: 'As a <role>, %s%s, so that <benefit>'.", want, lowerFirst(strings.TrimRight(oneLine(strings.TrimSpace(c.issue.Summary)), "."))))
 		return
 	}
 	p := &c.parsed
