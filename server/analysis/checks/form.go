@@ -16,8 +16,8 @@ func (c *checker) checkForm() {
 		if n := len(c.sum.text); n > 0 {
 			span = c.sum.span(0, n)
 		}
-		want := "I want " // "Saved views" → "I want saved views"
-		if startsWithVerb(&c.sum, 0) {
+		want := "I want "                                                                                 // "Saved views" → "I want saved views"
+		if startsWithVerb(&c.sum, 0) && len(c.sum.words) > 0 && !strings.HasSuffix(c.sum.word(0), "ed") { // "Saved views" is a noun phrase
 			want = "I want to " // "Export reports" → "I want to export reports"
 		}
 		c.add(CodeNoTemplate, domain.SeverityError, span,
