@@ -59,6 +59,8 @@
       return el('a', { class: 'issue-link', href: data.jiraUrl + '/browse/' + encodeURIComponent(key), target: '_top', 'data-issue-key': key, 'data-testid': testid, text: key });
     }
     function lozenge(m, testid) { return el('span', { class: 'lozenge m-' + B.moscowSlug(m), 'data-testid': testid, text: m || '–' }); }
+    // No applicable story check (bugs, tasks, epics): "–", never 100.
+    function qualityText(q) { return q === null || q === undefined || q < 0 ? '–' : String(q); }
 
     /* ---------------- Tabs and URL hash ---------------- */
     var tabs = $$('[role="tab"]');
@@ -212,7 +214,7 @@
         el('td', { class: 'c-summary', title: r.summary }, [el('span', { class: 'type', text: r.type }), ' ', el('span', { class: 'summary-text', text: r.summary })]),
         el('td', { class: 'c-num', 'data-testid': 'backlog-score', text: String(r.score) }),
         el('td', { class: 'c-moscow' }, lozenge(r.moscow, 'backlog-moscow')),
-        el('td', { class: 'c-num', text: String(r.quality) }),
+        el('td', { class: 'c-num', 'data-testid': 'backlog-quality', text: qualityText(r.quality) }),
         el('td', { class: 'c-num' }, r.estimate === null || r.estimate === undefined ? el('span', { class: 'subtle', text: '–' }) : B.fmt(r.estimate)),
         el('td', { class: 'c-flags' }, (r.flags || []).map(function (f) { return el('span', { class: 'lozenge flag flag-' + f, text: f === 'too_big' ? 'too big' : f }); }))
       ]);
@@ -474,13 +476,13 @@
         el('h3', { class: 'h-xs', id: 'draft-t-' + d.id, tabindex: '-1', 'data-testid': 'draft-title', text: d.title }),
         el('span', { class: 'lozenge', 'data-testid': 'draft-status', text: d.status }),
         sc.total !== undefined ? el('span', { 'data-testid': 'draft-score' }, ['Score ', el('strong', { text: String(Math.floor(sc.total)) }), ' ', lozenge(sc.moscow)]) : null,
-        ck.quality !== undefined ? el('span', { class: 'subtle', 'data-testid': 'draft-quality', text: 'Quality ' + ck.quality + '/100' }) : null
+        ck.quality !== undefined ? el('span', { class: 'subtle', 'data-testid': 'draft-quality', text: 'Quality ' + qualityText(ck.quality) + (ck.quality >= 0 ? '/100' : '') }) : null
       ]);
       card.appendChild(head);
       if (editing[d.id]) { card.appendChild(draftEditor(d)); return card; }
       card.appendChild(el('div', { class: 'invest-row', 'data-testid': 'draft-invest', 'aria-label': 'INVEST result' }, LETTERS.map(function (l) {
-        var st = (ck.letters || {})[l[0]] || 'pass';
-        return el('span', { class: 'letter-chip st-' + st, title: l[1] + ': ' + st }, [l[0], el('span', { class: 'visually-hidden', text: ' ' + l[1] + ': ' + st })]);
+        var st = (ck.letters || {})[l[0]] || 'pass', word = st === 'na' ? 'not applicable' : st;
+        return el('span', { class: 'letter-chip st-' + st, title: l[1] + ': ' + word }, [l[0], el('span', { class: 'visually-hidden', text: ' ' + l[1] + ': ' + word })]);
       })));
       card.appendChild(el('p', { 'data-testid': 'draft-story', text: d.userStory }));
       if (d.acceptanceCriteria && d.acceptanceCriteria.length) {
