@@ -473,7 +473,8 @@ func TestSettingsForProjectAdminsOnly(t *testing.T) {
 	e := startGenEnv(t, func(c *config.Config) {
 		c.OpenAIKey, c.OpenAIBaseURL = "sk-test", llm.srv.URL+"/v1"
 	})
-	c, raw := e.apiAs("557058:pm", "GET", "/api/projects/SHOP/settings", nil)
+	// Another account: permission answers are cached for up to a minute.
+	c, raw := e.apiAs("557058:not-admin", "GET", "/api/projects/SHOP/settings", nil)
 	if c != http.StatusForbidden || !strings.Contains(string(raw), "Only administrators of this project") {
 		t.Fatalf("non-admin settings: %d %s", c, raw)
 	}
