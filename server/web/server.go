@@ -77,6 +77,7 @@ type Server struct {
 	basePath       string
 	descriptorJSON []byte
 	http           *http.Server
+	fairness       *fairness // nil: no per-tenant API limits
 }
 
 // New builds the server and its routes.
@@ -96,6 +97,8 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Deps: d, e: echo.New(), basePath: u.EscapedPath(), descriptorJSON: desc}
+	s.fairness = newFairness(FairnessLimits{Concurrency: d.Config.APITenantConcurrency, Wait: fairWait,
+		Rate: d.Config.APITenantRate, Burst: d.Config.APITenantBurst})
 	s.e.HideBanner = true
 	s.e.HidePort = true
 	s.e.HTTPErrorHandler = s.handleError
