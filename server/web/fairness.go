@@ -18,10 +18,13 @@ type FairnessLimits struct {
 	// Concurrency is how many API requests of one tenant run at once; more
 	// wait up to Wait for a slot, then get 429. 0: no limit.
 	Concurrency int
-	// Wait is how long a request waits for a concurrency slot.
+	// Wait is how long a request over a limit waits (for a slot or a
+	// token) before it is refused.
 	Wait time.Duration
 	// Rate is the sustained requests per second of one tenant, Burst the
-	// bucket size (token bucket). Rate 0: no limit.
+	// bucket size (token bucket); a call over it waits for its token when
+	// that comes within Wait, else it is refused after Wait. Rate 0: no
+	// limit.
 	Rate  float64
 	Burst int
 }
@@ -71,8 +74,18 @@ func (f *fairness) enter(ctx context.Context, tenant int64, now time.Time) (rele
 	}
 	if g.bucket != nil {
 		r := g.bucket.ReserveN(now, 1)
-		if d := r.DelayFrom(now); !r.OK() || d > 0 {
+		d := r.DelayFrom(now)
+		if !r.OK() || d > f.limits.Wait {
 			r.CancelAt(now)
+			leave()
+			// Refusing at once would let a client that ignores
+			// Retry-After spin on cheap 429s and eat the CPU the limit
+			// protects; holding the refusal costs a goroutine, no CPU.
+			sleep(ctx, f.limits.Wait)
+			return nil, d
+		}
+		if d > 0 && !sleep(ctx, d) {
+			r.Cancel()
 			leave()
 			return nil, d
 		}
@@ -80,22 +93,30 @@ func (f *fairness) enter(ctx context.Context, tenant int64, now time.Time) (rele
 	if g.slots == nil {
 		return leave, 0
 	}
+	t := time.NewTimer(f.limits.Wait)
+	defer t.Stop()
 	select {
 	case g.slots <- struct{}{}:
-	default:
-		t := time.NewTimer(f.limits.Wait)
-		defer t.Stop()
-		select {
-		case g.slots <- struct{}{}:
-		case <-t.C:
-			leave()
-			return nil, time.Second
-		case <-ctx.Done():
-			leave()
-			return nil, time.Second
-		}
+	case <-t.C:
+		leave()
+		return nil, time.Second
+	case <-ctx.Done():
+		leave()
+		return nil, time.Second
 	}
 	return func() { <-g.slots; leave() }, 0
+}
+
+// sleep waits d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // gate returns tenant's gate, counting the caller as one of its users, and
