@@ -5,6 +5,7 @@ go 1.26.8
 require github.com/golang-jwt/jwt/v5 v5.3.1
 
 require (
+	code.dny.dev/ssrf v0.3.0 // indirect
 	dario.cat/mergo v1.0.2 // indirect
 	filippo.io/edwards25519 v1.2.0 // indirect
 	github.com/ctreminiom/go-atlassian/v2 v2.12.0 // indirect
