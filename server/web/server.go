@@ -121,6 +121,7 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/atlassian-connect.json", s.descriptor)
+	e.HEAD("/atlassian-connect.json", s.descriptor)
 
 	lc := e.Group("", bodyLimit(limitLifecycle))
 	lc.POST("/installed", s.installed)
