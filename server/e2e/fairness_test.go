@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -70,8 +71,10 @@ func TestFairnessUnderFlood(t *testing.T) {
 	}
 	base := run("API_TENANT_CONCURRENCY=0", "API_TENANT_RATE=0")
 	t.Logf("without limits: %v", base)
-	lim := run() // the defaults of config.Load
-	t.Logf("with the default limits: %v", lim)
+	// FAIRNESS_ENV (e.g. "API_TENANT_CONCURRENCY=8 API_TENANT_RATE=100")
+	// measures other limits than the defaults of config.Load.
+	lim := run(strings.Fields(os.Getenv("FAIRNESS_ENV"))...)
+	t.Logf("with the limits %q (empty: the defaults): %v", os.Getenv("FAIRNESS_ENV"), lim)
 	if lim.calmErr > 0 || lim.calmOK < 20 {
 		t.Errorf("other tenant: %d calls served, %d failed", lim.calmOK, lim.calmErr)
 	}
