@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,9 +43,9 @@ func (r floodResult) String() string {
 // TestFairnessUnderFlood is issue 11's reproduction of finding 6: one
 // tenant floods the app API with 50 concurrent `backlog?limit=500` calls
 // while another tenant polls `/status`. The app runs as its own process
-// on MariaDB, once without per-tenant limits (the baseline, reported
-// only) and once with the default limits, where the other tenant's p99
-// must stay low. Bounded: FAIRNESS_SECONDS (default 6) per run and at
+// on MariaDB and on SQLite (embedded mode), once without per-tenant
+// limits (the baseline, reported only) and once with the default limits,
+// where the other tenant's p99 must stay low. Bounded: FAIRNESS_SECONDS (default 6) per run and at
 // most 50,000 flood requests.
 func TestFairnessUnderFlood(t *testing.T) {
 	if testing.Short() {
@@ -54,20 +55,24 @@ func TestFairnessUnderFlood(t *testing.T) {
 	if secs <= 0 {
 		secs = 6
 	}
-	dsn := storetest.MySQLDatabase(t)
-	secrets := seedFairnessTenants(t, dsn)
-	mc, _ := mysql.ParseDSN(dsn)
+	for _, driver := range storetest.Drivers {
+		t.Run(driver, func(t *testing.T) { fairnessUnderFlood(t, driver, time.Duration(secs)*time.Second) })
+	}
+}
+
+func fairnessUnderFlood(t *testing.T, driver string, d time.Duration) {
+	dbURL, secrets := seedTenantPair(t, driver)
+	secs := int(d / time.Second)
 	run := func(limits ...string) floodResult {
 		port := freePort(t)
 		url := fmt.Sprintf("http://127.0.0.1:%d", port)
 		p := startProc(t, append([]string{
-			fmt.Sprintf("PORT=%d", port), "BASE_URL=" + url,
-			fmt.Sprintf("DATABASE_URL=mysql://%s:%s@%s/%s", mc.User, mc.Passwd, mc.Addr, mc.DBName),
+			fmt.Sprintf("PORT=%d", port), "BASE_URL=" + url, "DATABASE_URL=" + dbURL,
 			"ENCRYPTION_KEY=" + base64.StdEncoding.EncodeToString(storetest.Key),
 			"JOB_WORKERS=0", "LOG_LEVEL=error",
 		}, limits...), url)
 		defer p.kill()
-		return flood(t, url, secrets, time.Duration(secs)*time.Second)
+		return flood(t, url, secrets, d)
 	}
 	base := run("API_TENANT_CONCURRENCY=0", "API_TENANT_RATE=0")
 	t.Logf("without limits: %v", base)
@@ -90,11 +95,24 @@ func TestFairnessUnderFlood(t *testing.T) {
 	}
 }
 
-// seedFairnessTenants stores two tenants with an active project SHOP of
-// analysed issues: the flooder all 310 of the demo project, the other 50.
-func seedFairnessTenants(t *testing.T, dsn string) map[string]string {
+// seedTenantPair stores two tenants with an active project SHOP of
+// analysed issues, the flooder all 310 of the demo project, the other 50,
+// in a new database of driver. It returns the app's DATABASE_URL and the
+// tenants' shared secrets by client key.
+func seedTenantPair(t *testing.T, driver string) (string, map[string]string) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{Driver: "mysql", DSN: dsn, Box: storetest.Box(t)})
+	var dbURL, dsn string
+	switch driver {
+	case "mysql":
+		dsn = storetest.MySQLDatabase(t)
+		mc, _ := mysql.ParseDSN(dsn)
+		dbURL = fmt.Sprintf("mysql://%s:%s@%s/%s", mc.User, mc.Passwd, mc.Addr, mc.DBName)
+	default:
+		path := filepath.Join(t.TempDir(), "app.db")
+		dsn = path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+		dbURL = "sqlite://" + path
+	}
+	st, err := store.Open(ctx, store.Options{Driver: driver, DSN: dsn, Box: storetest.Box(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +147,7 @@ func seedFairnessTenants(t *testing.T, dsn string) map[string]string {
 		}
 		secrets[key] = secret
 	}
-	return secrets
+	return dbURL, secrets
 }
 
 // apiToken is a context token of a SHOP project page of tenant key.

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/backlogai/backlogai/server/config"
 	"github.com/backlogai/backlogai/server/connect"
 	"github.com/backlogai/backlogai/server/store/storetest"
 )
@@ -27,14 +27,11 @@ import (
 // of calm's are stored, and Jira's retry of the over-long one is still
 // recognised as a duplicate.
 func TestOverlongWebhookAmongOthers(t *testing.T) {
-	dsn := storetest.MySQLDatabase(t)
-	secrets := seedFairnessTenants(t, dsn)
-	mc, _ := mysql.ParseDSN(dsn)
+	dbURL, secrets := seedTenantPair(t, "mysql")
 	port := freePort(t)
 	app := fmt.Sprintf("http://127.0.0.1:%d", port)
 	startProc(t, []string{
-		fmt.Sprintf("PORT=%d", port), "BASE_URL=" + app,
-		fmt.Sprintf("DATABASE_URL=mysql://%s:%s@%s/%s", mc.User, mc.Passwd, mc.Addr, mc.DBName),
+		fmt.Sprintf("PORT=%d", port), "BASE_URL=" + app, "DATABASE_URL=" + dbURL,
 		"ENCRYPTION_KEY=" + base64.StdEncoding.EncodeToString(storetest.Key),
 		"JOB_WORKERS=0", "LOG_LEVEL=error",
 	}, app)
@@ -96,7 +93,9 @@ func TestOverlongWebhookAmongOthers(t *testing.T) {
 	if failed > 0 || bad[0] != http.StatusNoContent || bad[1] != http.StatusNoContent {
 		t.Errorf("%d of calm's 200 webhooks failed; the over-long ones got %d and %d", failed, bad[0], bad[1])
 	}
-	db, err := sql.Open("mysql", dsn)
+	du, _ := url.Parse(dbURL)
+	pass, _ := du.User.Password()
+	db, err := sql.Open("mysql", config.MySQLDSN(du.User.Username(), pass, du.Host, strings.Trim(du.Path, "/")))
 	if err != nil {
 		t.Fatal(err)
 	}
