@@ -29,8 +29,8 @@ type FairnessLimits struct {
 	Burst int
 }
 
-// fairWait is how long a request over its tenant's concurrency waits for
-// a slot before 429: a page's burst of parallel calls waits, a flood does not.
+// fairWait is how long a request over its tenant's limits waits for a
+// slot or a token before 429: a short burst is smoothed, a flood refused.
 const fairWait = time.Second
 
 // idleGate is how long a tenant's unused gate is kept before it is swept:
@@ -158,7 +158,8 @@ func (s *Server) fair(h echo.HandlerFunc) echo.HandlerFunc {
 		}
 		release, wait := s.fairness.enter(c.Request().Context(), id.Tenant.ID, time.Now())
 		if release == nil {
-			c.Response().Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+			wait = min(max(wait, time.Second), time.Minute)
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 			return &APIError{Status: http.StatusTooManyRequests, Code: "too_many_requests",
 				Message: "Your site is sending BacklogAI too many requests at once. Try again in a few seconds."}
 		}
