@@ -45,7 +45,7 @@ func (r floodResult) String() string {
 // while another tenant polls `/status`. The app runs as its own process
 // on MariaDB and on SQLite (embedded mode), once without per-tenant
 // limits (the baseline, reported only) and once with the default limits,
-// where the other tenant's p99 must stay low. Bounded: FAIRNESS_SECONDS (default 6) per run and at
+// where the other tenant's p99 must stay under 200 ms. Bounded: FAIRNESS_SECONDS (default 6) per run and at
 // most 50,000 flood requests.
 func TestFairnessUnderFlood(t *testing.T) {
 	if testing.Short() {
@@ -83,10 +83,11 @@ func fairnessUnderFlood(t *testing.T, driver string, d time.Duration) {
 	if lim.calmErr > 0 || lim.calmOK < 20 {
 		t.Errorf("other tenant: %d calls served, %d failed", lim.calmOK, lim.calmErr)
 	}
-	// The real figure (docs/performance.md) is far lower; this bound
-	// leaves room for a busy CI machine.
-	if p99 := pct(lim.calmLat, 0.99); p99 > 1000 {
-		t.Errorf("other tenant's /status p99 %.0f ms under a flood, want < 1000 ms", p99)
+	// The target. The measured figure (docs/performance.md: 10-31 ms with
+	// the machine shared by other builds) leaves a wide margin; without the
+	// limits it was 268-433 ms.
+	if p99 := pct(lim.calmLat, 0.99); p99 > 200 {
+		t.Errorf("other tenant's /status p99 %.0f ms under a flood, want < 200 ms", p99)
 	}
 	// The flooder is slowed to its rate (50/s after a burst of 100), not
 	// failed: it gets 200 or 429, nothing else.
