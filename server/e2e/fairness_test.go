@@ -48,8 +48,8 @@ func (r floodResult) String() string {
 // where the other tenant's p99 must stay under 200 ms. Bounded: FAIRNESS_SECONDS (default 6) per run and at
 // most 50,000 flood requests.
 func TestFairnessUnderFlood(t *testing.T) {
-	if testing.Short() {
-		t.Skip("load test")
+	if testing.Short() || raceEnabled {
+		t.Skip("latency test: not with -short or -race")
 	}
 	secs, _ := strconv.Atoi(os.Getenv("FAIRNESS_SECONDS"))
 	if secs <= 0 {
