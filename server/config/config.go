@@ -59,6 +59,13 @@ type Config struct {
 	// loopback and private addresses and plain http: local development and
 	// the sandbox only. Off, outgoing calls to them are SSRF-guarded.
 	AllowPrivateURLs bool
+
+	// Per-tenant fairness on the app API (per replica): requests of one
+	// site running at once, and its token bucket (requests per second and
+	// burst). 0 turns a limit off.
+	APITenantConcurrency int
+	APITenantRate        float64
+	APITenantBurst       int
 }
 
 // Getenv is os.Getenv's shape, injected so tests need no process env.
@@ -148,6 +155,20 @@ func Load(getenv Getenv) (*Config, error) {
 			return nil, fmt.Errorf("JOB_LEASE: %q is not a duration between 1s and 1h (e.g. 30s)", v)
 		}
 		c.JobLease = d
+	}
+	if c.APITenantConcurrency, err = intVar(getenv, "API_TENANT_CONCURRENCY", 4, 0, 1024); err != nil {
+		return nil, err
+	}
+	c.APITenantRate = 50
+	if v := getenv("API_TENANT_RATE"); v != "" {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || f < 0 || f > 100000 || f != f {
+			return nil, fmt.Errorf("API_TENANT_RATE: %q is not a number of requests per second between 0 and 100000", v)
+		}
+		c.APITenantRate = f
+	}
+	if c.APITenantBurst, err = intVar(getenv, "API_TENANT_BURST", 100, 1, 1000000); err != nil {
+		return nil, err
 	}
 	c.OpenAIKey = strings.TrimSpace(getenv("OPENAI_API_KEY"))
 	c.OpenAIBaseURL = strings.TrimSuffix(orDefault(getenv("OPENAI_BASE_URL"), "https://api.openai.com/v1"), "/")
@@ -263,6 +284,9 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("serpapi_base_url", c.SerpAPIBaseURL),
 		slog.Bool("serpapi_key_set", c.SerpAPIKey != ""),
 		slog.Bool("allow_private_urls", c.AllowPrivateURLs),
+		slog.Int("api_tenant_concurrency", c.APITenantConcurrency),
+		slog.Float64("api_tenant_rate", c.APITenantRate),
+		slog.Int("api_tenant_burst", c.APITenantBurst),
 	)
 }
 

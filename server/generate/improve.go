@@ -212,8 +212,8 @@ func (s *Service) ApplyImprovement(ctx context.Context, t *domain.Tenant, accoun
 	if summary == "" || len(summary) > maxTitle {
 		return invalid("the summary must have 1 to %d characters", maxTitle)
 	}
-	if len(description) > 30000 {
-		return invalid("the description is too long")
+	if err := checkDescription("description", description); err != nil {
+		return err
 	}
 	doc := TextDoc(description)
 	raw, err := json.Marshal(doc)
@@ -417,6 +417,9 @@ func (s *Service) ApplySplit(ctx context.Context, t *domain.Tenant, accountID, k
 		stories[i].Summary = oneLine(stories[i].Summary)
 		if stories[i].Summary == "" || len(stories[i].Summary) > maxTitle {
 			return nil, invalid("each story needs a summary of 1 to %d characters", maxTitle)
+		}
+		if err := checkDescription(fmt.Sprintf("stories[%d].description", i), stories[i].Description); err != nil {
+			return nil, err
 		}
 	}
 	sum := sha256.New()

@@ -204,6 +204,9 @@ func (s *Service) EditDraft(ctx context.Context, t *domain.Tenant, project strin
 	if c.ParentEpic != "" && !issueKey(c.ParentEpic) {
 		return Draft{}, invalid("the parent epic must be an issue key such as SHOP-12")
 	}
+	if err := c.checkLists(); err != nil {
+		return Draft{}, err
+	}
 	c.normalize()
 	if c.Title == "" {
 		return Draft{}, invalid("a draft needs a title")

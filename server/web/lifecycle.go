@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -152,6 +153,8 @@ func (s *Server) lifecycleToggle(enabled bool) echo.HandlerFunc {
 // descriptor serves atlassian-connect.json with baseUrl and key from
 // configuration.
 func (s *Server) descriptor(c echo.Context) error {
+	// Explicit, so that HEAD (whose body net/http drops) says the same.
+	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(s.descriptorJSON)))
 	return c.JSONBlob(http.StatusOK, s.descriptorJSON)
 }
 

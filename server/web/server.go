@@ -85,6 +85,7 @@ type Server struct {
 	basePath       string
 	descriptorJSON []byte
 	http           *http.Server
+	fairness       *fairness // nil: no per-tenant API limits
 }
 
 // New builds the server and its routes.
@@ -107,6 +108,8 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Deps: d, e: echo.New(), basePath: u.EscapedPath(), descriptorJSON: desc}
+	s.fairness = newFairness(FairnessLimits{Concurrency: d.Config.APITenantConcurrency, Wait: fairWait,
+		Rate: d.Config.APITenantRate, Burst: d.Config.APITenantBurst})
 	s.e.HideBanner = true
 	s.e.HidePort = true
 	s.e.HTTPErrorHandler = s.handleError
@@ -129,6 +132,7 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/atlassian-connect.json", s.descriptor)
+	e.HEAD("/atlassian-connect.json", s.descriptor)
 
 	lc := e.Group("", bodyLimit(limitLifecycle))
 	lc.POST("/installed", s.installed)
