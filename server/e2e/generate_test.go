@@ -319,9 +319,11 @@ func TestGenerateAndCreateEndToEnd(t *testing.T) {
 		t.Fatalf("%d issues created for 2 drafts submitted twice", n)
 	}
 	for _, c := range res.Created {
-		if _, ok := e.property(c.Key); !ok {
-			t.Errorf("%s has no backlogai property", c.Key)
-		}
+		// Jira sets bulk properties in an asynchronous task.
+		waitUntil(t, 20*time.Second, c.Key+"'s backlogai property", func() bool {
+			_, ok := e.property(c.Key)
+			return ok
+		})
 		if !strings.HasPrefix(c.URL, e.emu.BaseURL()) {
 			t.Errorf("url %s", c.URL)
 		}
