@@ -3,8 +3,10 @@ package dupes
 import (
 	"math"
 	"strings"
+	"unicode"
 
 	"github.com/backlogai/backlogai/server/analysis/text"
+	"github.com/backlogai/backlogai/server/domain"
 )
 
 // analysed is an issue's text turned into terms, computed outside the lock.
@@ -23,9 +25,18 @@ const (
 
 func (x *Index) analyse(summary, description string) analysed {
 	an := analyser{opt: &x.opt, pos: make(map[string]int, 64)}
-	an.a.lenS = an.field(summary, fieldSummary)
+	an.a.lenS = an.field(stripURLs(summary), fieldSummary)
+	var boiler map[string]struct{}
+	if b := x.boiler.Load(); b != nil {
+		boiler = *b
+	}
 	frames := 0
 	for line := range strings.Lines(description) {
+		if len(boiler) > 0 {
+			if _, ok := boiler[lineKey(line)]; ok {
+				continue
+			}
+		}
 		if isFrame(line) {
 			frames++
 			if x.opt.MaxFrames > 0 && frames > x.opt.MaxFrames {
@@ -34,7 +45,7 @@ func (x *Index) analyse(summary, description string) analysed {
 		} else {
 			frames = 0
 		}
-		an.a.lenD += an.field(line, fieldDescription)
+		an.a.lenD += an.field(stripURLs(line), fieldDescription)
 	}
 	return an.a
 }
@@ -109,4 +120,134 @@ func isFrame(line string) bool {
 		return found && name != "" && !strings.ContainsAny(name, " \t")
 	}
 	return strings.HasPrefix(l, `File "`) && strings.Contains(l, `", line `)
+}
+
+// Learn finds the project's boilerplate lines: description lines (compared
+// by lineKey) present in at least Options.BoilerplateLines of the issues
+// and in at least 3 of them. Issues added afterwards are read without
+// those lines. Call it on the whole project before adding its issues (at
+// scan time); calling it again replaces the set, for issues added later.
+func (x *Index) Learn(issues []domain.Issue) {
+	share := x.opt.BoilerplateLines
+	if share <= 0 || len(issues) == 0 {
+		x.boiler.Store(nil)
+		return
+	}
+	counts := make(map[string]int)
+	seen := make(map[string]struct{})
+	for i := range issues {
+		clear(seen)
+		for line := range strings.Lines(issues[i].Description) {
+			k := lineKey(line)
+			if k == "" {
+				continue
+			}
+			if _, ok := seen[k]; !ok {
+				seen[k] = struct{}{}
+				counts[k]++
+			}
+		}
+	}
+	min := max(3, int(math.Ceil(share*float64(len(issues)))))
+	set := make(map[string]struct{})
+	for k, n := range counts {
+		if n >= min {
+			set[k] = struct{}{}
+		}
+	}
+	x.boiler.Store(&set)
+}
+
+// BoilerplateLines returns how many lines Learn found, for reports.
+func (x *Index) BoilerplateLines() int {
+	if b := x.boiler.Load(); b != nil {
+		return len(*b)
+	}
+	return 0
+}
+
+// lineKey normalises a line for boilerplate matching: lowercase letters
+// only, words separated by one space, so "Steps to reproduce:" and
+// "*Steps to Reproduce*" match and so do lines differing only in a number.
+func lineKey(line string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range line {
+		switch {
+		case 'a' <= r && r <= 'z':
+		case 'A' <= r && r <= 'Z':
+			r += 'a' - 'A'
+		case r > 127 && unicode.IsLetter(r):
+			r = unicode.ToLower(r)
+		default:
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// stripURLs replaces each URL in s by its last path segment: scheme, host
+// and the leading path ("https", "issues", "apache", "org", "jira",
+// "browse") are the same in every link and say nothing about the subject,
+// while the last segment is often an issue key or a file name.
+func stripURLs(s string) string {
+	if !strings.Contains(s, "://") && !strings.Contains(s, "www.") {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := urlStart(s)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		j := i
+		for j < len(s) && !isURLEnd(s[j]) {
+			j++
+		}
+		u := s[i:j]
+		if q := strings.IndexAny(u, "?#"); q >= 0 {
+			u = u[:q]
+		}
+		u = strings.TrimRight(u, "/.,;:")
+		if k := strings.Index(u, "://"); k >= 0 {
+			u = u[k+3:]
+		}
+		if k := strings.LastIndexByte(u, '/'); k >= 0 {
+			b.WriteByte(' ')
+			b.WriteString(u[k+1:])
+		}
+		b.WriteByte(' ')
+		s = s[j:]
+	}
+}
+
+// urlStart returns the index of the first "scheme://" or "www." URL in s,
+// or -1.
+func urlStart(s string) int {
+	best := -1
+	if i := strings.Index(s, "://"); i > 0 {
+		j := i
+		for j > 0 && isLetter(s[j-1]) {
+			j--
+		}
+		if j < i {
+			best = j
+		}
+	}
+	if i := strings.Index(s, "www."); i >= 0 && (i == 0 || !isAlnum(s[i-1])) && (best < 0 || i < best) {
+		best = i
+	}
+	return best
+}
+
+func isURLEnd(c byte) bool {
+	return c <= ' ' || strings.IndexByte("\"'<>()[]{}|", c) >= 0
 }

@@ -30,6 +30,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/backlogai/backlogai/server/domain"
 )
@@ -44,14 +45,13 @@ type Options struct {
 	// (0: none, 1: full).
 	SummaryB     float64
 	DescriptionB float64
-	// K1 is the document term-frequency saturation, K3 the query one.
+	// K1 is the term-frequency saturation.
 	K1 float64
-	K3 float64
 	// MaxFieldTerms caps the terms read from one field: pasted logs and
 	// stack traces beyond it add noise and memory, not evidence.
 	MaxFieldTerms int
-	// MaxQueryTerms caps the distinct query terms scored, keeping the
-	// highest IDF-weighted ones, so a huge query stays fast.
+	// MaxQueryTerms caps the distinct query terms used to retrieve
+	// candidates, keeping the weightiest, so a huge query stays fast.
 	MaxQueryTerms int
 	// Bigrams adds adjacent term pairs within a field as extra terms. Off
 	// by default: on the Hadoop pairs it lowered recall@10 from 0.79 to
@@ -64,16 +64,23 @@ type Options struct {
 	// description (0 keeps all): the frames below are test-runner and
 	// framework boilerplate shared by unrelated failures.
 	MaxFrames int
-	// NearThreshold is the Similarity at or above which a candidate is
-	// marked Near (a likely duplicate rather than a related issue). The
-	// default 0.6 is precision-oriented: on the 2,503 Hadoop issues it marks
-	// the best candidate of 6.7 % of issues (6.0 % of them were resolved as
-	// Duplicate); for the labelled pairs whose best candidate reaches it,
-	// that candidate is the labelled duplicate in 19 of 24 cases, the others
-	// being mostly templated sibling issues ("… in hdfs modules" / "… in
-	// yarn modules"). It catches 21 of the 100 labelled pairs: Near is a
-	// strong hint, the ranked list is what finds duplicates.
-	NearThreshold float64
+	// CommonShare is the share of the project's issues above which a term
+	// counts as boilerplate: its weight falls linearly to near zero at
+	// twice the share (0: off). See Index.weight.
+	CommonShare float64
+	// BoilerplateLines is the share of issues (at least 3) whose
+	// descriptions must hold the same line (compared without case, digits
+	// and punctuation) for Learn to ignore that line: template headings
+	// such as "Steps to reproduce" or "Discussed in the last planning"
+	// (0: off).
+	BoilerplateLines float64
+	// LikelyThreshold is the Similarity at or above which a candidate is a
+	// "likely duplicate" (Near, and the issue is flagged);
+	// RelatedThreshold the one for "related". Chosen by cross-validation
+	// on the Hadoop pairs for precision (see server/eval.Duplicates and
+	// docs/evaluation.md).
+	LikelyThreshold  float64
+	RelatedThreshold float64
 	// SharedTerms is how many shared words a candidate shows.
 	SharedTerms int
 }
@@ -81,8 +88,9 @@ type Options struct {
 // DefaultOptions returns the ranking settings. The BM25F constants are the
 // textbook ones (k1 1.2, b 0.75 for the long field, a lighter 0.5 for the
 // summary) with the summary weighted three times a description word; none
-// of them moved recall on the Hadoop pairs by more than noise (see
-// server/eval.Duplicates), so they were not tuned further.
+// of them moved recall on the Hadoop pairs by more than noise, so they were
+// not tuned. CommonShare, BoilerplateLines and the thresholds were chosen
+// by cross-validation over groups of the Hadoop pairs (server/eval).
 func DefaultOptions() Options {
 	return Options{
 		SummaryWeight:     3,
@@ -90,13 +98,15 @@ func DefaultOptions() Options {
 		SummaryB:          0.5,
 		DescriptionB:      0.75,
 		K1:                1.2,
-		K3:                1.2,
 		MaxFieldTerms:     1000,
 		MaxQueryTerms:     64,
 		Bigrams:           false,
 		ExactTerms:        true,
 		MaxFrames:         3,
-		NearThreshold:     0.6,
+		CommonShare:       0.2,
+		BoilerplateLines:  0.02,
+		LikelyThreshold:   0.6,
+		RelatedThreshold:  0.3,
 		SharedTerms:       5,
 	}
 }
@@ -123,6 +133,16 @@ type Index struct {
 	// by more than normDrift.
 	norms   []fieldNorms
 	normAvg [2]float64
+
+	// vnorm caches each doc's term-vector length for the first retrieval
+	// pass, recomputed when the live count drifts by normDrift from
+	// vnormLive (the reported similarity is always exact).
+	vnorm     []float32
+	vnormLive int
+
+	// boiler holds the description lines Learn found in a large share of
+	// the project's issues (normalised, see lineKey); read without the lock.
+	boiler atomic.Pointer[map[string]struct{}]
 
 	pool sync.Pool // *scratch
 }
@@ -153,6 +173,7 @@ const normDrift = 0.02
 type doc struct {
 	key     string
 	summary string
+	done    bool
 	terms   []int32 // sorted term ids
 	tfs     []tf    // parallel to terms
 }
@@ -187,7 +208,7 @@ func (x *Index) Add(is domain.Issue) {
 	if id, ok := x.byKey[is.Key]; ok {
 		x.removeLocked(id)
 	}
-	x.addLocked(is.Key, is.Summary, a)
+	x.addLocked(is.Key, is.Summary, is.StatusCat == domain.StatusDone, a)
 	x.maybeCompactLocked()
 }
 
@@ -209,9 +230,9 @@ func (x *Index) Remove(key string) bool {
 	return true
 }
 
-func (x *Index) addLocked(key, summary string, a analysed) {
+func (x *Index) addLocked(key, summary string, done bool, a analysed) {
 	id := int32(len(x.docs))
-	d := doc{key: strings.Clone(key), summary: strings.Clone(summary), terms: make([]int32, len(a.terms)), tfs: make([]tf, len(a.terms))}
+	d := doc{key: strings.Clone(key), summary: strings.Clone(summary), done: done, terms: make([]int32, len(a.terms)), tfs: make([]tf, len(a.terms))}
 	for i, term := range a.terms {
 		tid, ok := x.dict[term]
 		if !ok {
@@ -243,7 +264,24 @@ func (x *Index) addLocked(key, summary string, a analysed) {
 	x.live++
 	x.sumS += float64(a.lenS)
 	x.sumD += float64(a.lenD)
+	x.vnorm = append(x.vnorm, 0)
 	x.refreshNormsLocked()
+	x.vnorm[id] = float32(x.vecNormLocked(id))
+	x.refreshVecNormsLocked()
+}
+
+// refreshVecNormsLocked recomputes the cached vector lengths once the live
+// count has drifted (idf and term shares move with it).
+func (x *Index) refreshVecNormsLocked() {
+	if x.vnormLive >= 0 && math.Abs(float64(x.live-x.vnormLive)) <= normDrift*float64(x.vnormLive) {
+		return
+	}
+	x.vnormLive = x.live
+	for id := range x.docs {
+		if x.alive[id] {
+			x.vnorm[id] = float32(x.vecNormLocked(int32(id)))
+		}
+	}
 }
 
 // impact quantises a posting's saturation to 1..255.
@@ -286,6 +324,7 @@ func (x *Index) refreshNormsLocked() {
 		return
 	}
 	x.normAvg = [2]float64{avgS, avgD}
+	x.vnormLive = -1 // vector lengths follow the norms
 	for id, l := range x.lens {
 		x.norms[id] = x.norm(l)
 	}
@@ -319,6 +358,7 @@ func (x *Index) removeLocked(id int32) {
 	x.sumS -= float64(x.lens[id].s)
 	x.sumD -= float64(x.lens[id].d)
 	x.refreshNormsLocked()
+	x.refreshVecNormsLocked()
 	// The postings still name the doc until compaction; its own data can go.
 	d.terms, d.tfs, d.summary = nil, nil, ""
 }
@@ -338,6 +378,7 @@ func (x *Index) maybeCompactLocked() {
 			x.docs[n] = x.docs[id]
 			x.lens[n] = x.lens[id]
 			x.norms[n] = x.norms[id]
+			x.vnorm[n] = x.vnorm[id]
 			x.alive[n] = true
 			x.byKey[x.docs[n].key] = n
 			n++
@@ -346,7 +387,7 @@ func (x *Index) maybeCompactLocked() {
 		}
 	}
 	clear(x.docs[n:])
-	x.docs, x.lens, x.norms, x.alive = x.docs[:n], x.lens[:n], x.norms[:n], x.alive[:n]
+	x.docs, x.lens, x.norms, x.alive, x.vnorm = x.docs[:n], x.lens[:n], x.norms[:n], x.alive[:n], x.vnorm[:n]
 	for tid := range x.terms {
 		t := &x.terms[tid]
 		j := 0
