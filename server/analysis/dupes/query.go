@@ -16,9 +16,10 @@ import (
 // Similarity is the cosine of the two issues' BM25F term vectors: a term's
 // component is its weight (idf, lowered for terms in a large share of the
 // project's issues) times its saturated, length-normalised frequency with
-// the summary counting SummaryWeight times a description word. It is
-// symmetric: A's similarity to B is B's to A, whichever is queried. It is 1
-// for the same text and 0 for nothing in common. Candidates are sorted by
+// the summary counting SummaryWeight times a description word; it is then
+// lowered by how far apart the issues were created (Options.TimeWeight).
+// It is symmetric: A's similarity to B is B's to A, whichever is queried.
+// It is 1 for the same text filed together and 0 for nothing in common. Candidates are sorted by
 // it (ties by key); Band names Options.LikelyThreshold and RelatedThreshold.
 func (x *Index) Query(is domain.Issue, k int) []domain.Candidate {
 	return x.QueryExcluding(is, k, nil)
@@ -36,6 +37,7 @@ func (x *Index) QueryExcluding(is domain.Issue, k int, skip func(key string) boo
 		exclude = id
 	}
 	q := x.queryFromAnalysedLocked(a)
+	q.created = unixOf(is.Created)
 	return x.searchLocked(q, exclude, k, skip)
 }
 
@@ -58,6 +60,7 @@ func (x *Index) QueryKey(key string, k int) ([]domain.Candidate, error) {
 	}
 	d := &x.docs[id]
 	q := x.newQueryLocked(d.terms, d.tfs, x.lens[id])
+	q.created = d.created
 	return x.searchLocked(q, id, k, nil), nil
 }
 
@@ -73,6 +76,7 @@ func (x *Index) Similarity(a, b string) float64 {
 	}
 	d := &x.docs[ia]
 	q := x.newQueryLocked(d.terms, d.tfs, x.lens[ia])
+	q.created = d.created
 	return x.exactLocked(q, ib)
 }
 
@@ -81,6 +85,8 @@ type query struct {
 	terms []qterm // known terms, weightiest first
 	all   []qterm // every term, known or not, sorted by id (unknown: -1)
 	norm  float64 // length of the query's term vector
+	// created is the query issue's creation time (unix seconds, 0: unknown).
+	created int64
 }
 
 type qterm struct {
@@ -209,7 +215,19 @@ func (x *Index) exactLocked(q query, id int32) float64 {
 	if dot <= 0 || den <= 0 {
 		return 0
 	}
-	return min(1, dot/den)
+	return min(1, dot/den) * x.timeFactor(q.created, d.created)
+}
+
+// timeFactor is the creation-time part of the similarity (see
+// Options.TimeWeight): 1 for issues filed together, falling towards
+// 1-TimeWeight as they are filed further apart.
+func (x *Index) timeFactor(a, b int64) float64 {
+	w, scale := x.opt.TimeWeight, x.opt.TimeScale
+	if w <= 0 || scale <= 0 || a == 0 || b == 0 {
+		return 1
+	}
+	days := math.Abs(float64(a-b)) / 86400
+	return 1 - w*(1-math.Exp(-days/scale))
 }
 
 // scratch is per-query working memory, pooled.
@@ -220,8 +238,8 @@ type scratch struct {
 // shortlist is how many docs, per requested candidate, the quantised first
 // pass hands to the exact cosine (at least minShortlist).
 const (
-	shortlist    = 8
-	minShortlist = 64
+	shortlist    = 4
+	minShortlist = 16
 )
 
 func (x *Index) searchLocked(q query, exclude int32, k int, skip func(string) bool) []domain.Candidate {
@@ -263,6 +281,10 @@ func (x *Index) searchLocked(q query, exclude int32, k int, skip func(string) bo
 		if vn := x.vnorm[id]; vn > 0 {
 			v /= vn
 		}
+		if len(h.ids) == m && v < h.scores[0] {
+			continue // the time factor is at most 1
+		}
+		v *= float32(x.timeFactor(q.created, x.docs[id].created))
 		if (len(h.ids) < m || v >= h.scores[0]) && (skip == nil || !skip(x.docs[id].key)) {
 			h.offer(int32(id), v)
 		}
