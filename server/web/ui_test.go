@@ -157,6 +157,8 @@ func demoIssues(now time.Time) []domain.Issue {
 		base[i].Updated = now.AddDate(0, 0, -10*i)
 	}
 	base[6].Updated = now.AddDate(0, 0, -200) // stale
+	// Duplicates are filed close together: SHOP-2 two days after SHOP-1.
+	base[1].Created = base[0].Created.Add(48 * time.Hour)
 	return base
 }
 

@@ -153,14 +153,18 @@ func (x *Index) newQueryLocked(ids []int32, tfs []tf, l fieldLens) query {
 			df = int(x.terms[tid].df)
 		}
 		qt := qterm{id: tid, w: x.weight(df), sat: x.saturate(tfs[i], n)}
-		q.norm += sq(qt.w * qt.sat)
 		q.all = append(q.all, qt)
 		if df > 0 {
 			q.terms = append(q.terms, qt)
 		}
 	}
-	q.norm = math.Sqrt(q.norm)
+	// Summed in term id order, as vecNormLocked does, so that an indexed
+	// issue's length is the same bit for bit either way.
 	sort.Slice(q.all, func(i, j int) bool { return q.all[i].id < q.all[j].id })
+	for _, qt := range q.all {
+		q.norm += sq(qt.w * qt.sat)
+	}
+	q.norm = math.Sqrt(q.norm)
 	// Retrieve with the weightiest terms when the query is too long; the
 	// final similarity still uses all of them.
 	sort.Slice(q.terms, func(i, j int) bool { return q.terms[i].w*q.terms[i].sat > q.terms[j].w*q.terms[j].sat })
@@ -206,7 +210,9 @@ func (x *Index) exactLocked(q query, id int32) float64 {
 			j++
 		default:
 			qt := q.all[i]
-			dot += qt.w * qt.w * qt.sat * x.saturate(d.tfs[j], n)
+			// sat·sat first, so that the product is the same bit for bit
+			// whichever issue is the query.
+			dot += qt.w * qt.w * (qt.sat * x.saturate(d.tfs[j], n))
 			i++
 			j++
 		}
