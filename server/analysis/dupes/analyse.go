@@ -69,7 +69,7 @@ func (an *analyser) field(s string, f int) int {
 	n := 0
 	prev := ""
 	text.Each(s, func(term, word string) {
-		if n >= limit {
+		if n >= limit || versionNoise(word) {
 			return
 		}
 		n++
@@ -250,4 +250,36 @@ func urlStart(s string) int {
 
 func isURLEnd(c byte) bool {
 	return c <= ' ' || strings.IndexByte("\"'<>()[]{}|", c) >= 0
+}
+
+// versionNoise reports whether a token is a piece of a version number,
+// time stamp or build id rather than a word: it starts with a digit
+// ("787z" from "10:58:12.787Z", "0rc1", "2nd") or is a bare version tag
+// ("v2", "rc1"). Whole version numbers are kept as exact terms
+// (Options.ExactTerms), where they do identify a subject.
+func versionNoise(w string) bool {
+	if w == "" {
+		return false
+	}
+	if isDigit(w[0]) {
+		return true
+	}
+	rest := w
+	switch {
+	case w[0] == 'v':
+		rest = w[1:]
+	case strings.HasPrefix(w, "rc"):
+		rest = w[2:]
+	default:
+		return false
+	}
+	if rest == "" {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		if !isDigit(rest[i]) {
+			return false
+		}
+	}
+	return true
 }
