@@ -219,6 +219,9 @@ type runResult struct {
 type topCand struct {
 	key string
 	sim float64
+	// strong: the two share enough words to be flagged at all
+	// (dupes.MinLikelyEvidence).
+	strong bool
 }
 
 // run indexes every issue under opt and queries every pair, and every
@@ -248,7 +251,7 @@ func (d *dupData) run(opt dupes.Options, all bool) runResult {
 			continue
 		}
 		if cands, err := idx.QueryKey(k, 1); err == nil && len(cands) > 0 {
-			r.top[k] = topCand{cands[0].Key, cands[0].Similarity}
+			r.top[k] = topCand{cands[0].Key, cands[0].Similarity, idx.Evidence(k, cands[0].Key) >= dupes.MinLikelyEvidence}
 		}
 	}
 	return r
@@ -321,8 +324,8 @@ func (d *dupData) evaluate() *DuplicatesResult {
 	res.Threshold, res.RelatedBand = def.LikelyThreshold, def.RelatedThreshold
 	queries := sortedKeys(dupOf)
 	res.FlagQueries = len(queries)
-	res.FlagFired, res.FlagPrecision = flagPrecision(main.top, dupOf, queries, def.LikelyThreshold)
-	res.RelatedFired, res.RelatedPrec = flagPrecision(main.top, dupOf, queries, def.RelatedThreshold)
+	res.FlagFired, res.FlagPrecision = flagPrecision(main.top, dupOf, queries, def.LikelyThreshold, true)
+	res.RelatedFired, res.RelatedPrec = flagPrecision(main.top, dupOf, queries, def.RelatedThreshold, false)
 	var noDup []string
 	for _, is := range d.issues {
 		if !d.dupRes[is.Key] && !d.inPair[is.Key] {
@@ -330,11 +333,11 @@ func (d *dupData) evaluate() *DuplicatesResult {
 		}
 	}
 	res.NoDupIssues = len(noDup)
-	res.FalseFlagRate = firedShare(main.top, noDup, def.LikelyThreshold)
-	res.RelatedFalseRate = firedShare(main.top, noDup, def.RelatedThreshold)
+	res.FalseFlagRate = firedShare(main.top, noDup, def.LikelyThreshold, true)
+	res.RelatedFalseRate = firedShare(main.top, noDup, def.RelatedThreshold, false)
 	for _, th := range thresholdGrid {
-		fired, prec := flagPrecision(main.top, dupOf, queries, th)
-		res.Curve = append(res.Curve, ThresholdRow{th, fired, prec, firedShare(main.top, noDup, th)})
+		fired, prec := flagPrecision(main.top, dupOf, queries, th, true)
+		res.Curve = append(res.Curve, ThresholdRow{th, fired, prec, firedShare(main.top, noDup, th, true)})
 	}
 	// A random best candidate is a labelled duplicate with probability
 	// (labelled duplicates) / (issues - 1).
@@ -351,13 +354,13 @@ func (d *dupData) evaluate() *DuplicatesResult {
 }
 
 // firedShare is the share of keys whose best candidate reaches threshold.
-func firedShare(top map[string]topCand, keys []string, threshold float64) float64 {
+func firedShare(top map[string]topCand, keys []string, threshold float64, likely bool) float64 {
 	if len(keys) == 0 {
 		return 0
 	}
 	n := 0
 	for _, k := range keys {
-		if c, ok := top[k]; ok && c.sim >= threshold {
+		if c, ok := top[k]; ok && c.sim >= threshold && (c.strong || !likely) {
 			n++
 		}
 	}
@@ -365,12 +368,13 @@ func firedShare(top map[string]topCand, keys []string, threshold float64) float6
 }
 
 // flagPrecision counts the queries whose best candidate reaches threshold
-// and the share of those whose best candidate is a labelled duplicate.
-func flagPrecision(top map[string]topCand, dupOf map[string]map[string]bool, queries []string, threshold float64) (int, float64) {
+// (and, for the likely band, shares enough words) and the share of those
+// whose best candidate is a labelled duplicate.
+func flagPrecision(top map[string]topCand, dupOf map[string]map[string]bool, queries []string, threshold float64, likely bool) (int, float64) {
 	fired, right := 0, 0
 	for _, q := range queries {
 		c, ok := top[q]
-		if !ok || c.sim < threshold {
+		if !ok || c.sim < threshold || likely && !c.strong {
 			continue
 		}
 		fired++
@@ -460,18 +464,18 @@ func (d *dupData) crossValidate(runs []runResult, noDup []string, dupOf map[stri
 			runs[best] = d.run(runs[best].opt, true)
 		}
 		top := runs[best].top
-		choose := func(precision, falseRate float64) float64 {
+		choose := func(precision, falseRate float64, likely bool) float64 {
 			for _, t := range thresholdGrid {
-				fired, p := flagPrecision(top, dupOf, train, t)
-				if fired > 0 && p >= precision && firedShare(top, trainNoDup, t) <= falseRate {
+				fired, p := flagPrecision(top, dupOf, train, t, likely)
+				if fired > 0 && p >= precision && firedShare(top, trainNoDup, t, likely) <= falseRate {
 					return t
 				}
 			}
 			return thresholdGrid[len(thresholdGrid)-1]
 		}
-		th, rel := choose(likelyPrecision, likelyFalseRate), choose(relatedPrecision, relatedFalseRate)
-		fired, prec := flagPrecision(runs[best].top, dupOf, test, th)
-		rfired, rprec := flagPrecision(runs[best].top, dupOf, test, rel)
+		th, rel := choose(likelyPrecision, likelyFalseRate, true), choose(relatedPrecision, relatedFalseRate, false)
+		fired, prec := flagPrecision(top, dupOf, test, th, true)
+		rfired, rprec := flagPrecision(top, dupOf, test, rel, false)
 		out[f] = DuplicatesFold{Pairs: n, Setting: dupSettings[best].String(), RecallAt1: r1, RecallAt5: r5, RecallAt10: r10,
 			Threshold: th, Fired: fired, Precision: prec, Related: rel, RelatedFired: rfired, RelatedPrec: rprec}
 	}
@@ -610,7 +614,7 @@ func (d *DuplicatesResult) writeText(w io.Writer) {
 				h[0]/float64(n), h[1]/float64(n), h[2]/float64(n), lr, lf, rr, rf)
 		}
 	}
-	fmt.Fprintf(w, "  threshold curve (default setting, all pairs): threshold fired precision false-flag-rate\n")
+	fmt.Fprintf(w, "  likely-duplicate flag by threshold (default setting, all pairs): threshold fired precision false-flag-rate\n")
 	for _, c := range d.Curve {
 		fmt.Fprintf(w, "    %.2f %3d %.3f %.3f\n", c.Threshold, c.Fired, c.Precision, c.FalseFlagRate)
 	}

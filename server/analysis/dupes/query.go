@@ -80,6 +80,21 @@ func (x *Index) Similarity(a, b string) float64 {
 	return x.exactLocked(q, ib)
 }
 
+// Evidence returns how many non-boilerplate words two indexed issues share
+// (0 when either is not indexed), as counted for MinLikelyEvidence.
+func (x *Index) Evidence(a, b string) int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	ia, ok1 := x.byKey[a]
+	ib, ok2 := x.byKey[b]
+	if !ok1 || !ok2 {
+		return 0
+	}
+	d := &x.docs[ia]
+	_, n := x.sharedLocked(x.newQueryLocked(d.terms, d.tfs, x.lens[ia]), ib)
+	return n
+}
+
 // query is a prepared query: its terms with their weights.
 type query struct {
 	terms []qterm // known terms, weightiest first
@@ -318,12 +333,18 @@ func (x *Index) searchLocked(q query, exclude int32, k int, skip func(string) bo
 	out := make([]domain.Candidate, len(ss))
 	for i, s := range ss {
 		d := &x.docs[s.id]
+		shared, evidence := x.sharedLocked(q, s.id)
 		band := x.opt.Band(s.sim)
+		if band == domain.BandLikely && evidence < MinLikelyEvidence {
+			// Two one-line issues sharing one word ("Better emails", "Have
+			// a better dashboard") have a high cosine and no evidence.
+			band = domain.BandRelated
+		}
 		out[i] = domain.Candidate{
 			Key:         d.key,
 			Summary:     d.summary,
 			Similarity:  s.sim,
-			SharedTerms: x.sharedLocked(q, s.id),
+			SharedTerms: shared,
 			Near:        band == domain.BandLikely,
 			Band:        band,
 			Done:        d.done,
@@ -331,6 +352,10 @@ func (x *Index) searchLocked(q query, exclude int32, k int, skip func(string) bo
 	}
 	return out
 }
+
+// MinLikelyEvidence is the number of shared, non-boilerplate words a
+// "likely duplicate" needs, whatever its similarity.
+const MinLikelyEvidence = 2
 
 // Band names a similarity: domain.BandLikely at or above LikelyThreshold,
 // domain.BandRelated at or above RelatedThreshold, "" below.
@@ -346,7 +371,10 @@ func (o Options) Band(sim float64) string {
 
 // sharedLocked returns the readable words of the terms contributing most
 // to doc id's score, strongest first.
-func (x *Index) sharedLocked(q query, id int32) []string {
+//
+// It also returns how many of the shared words are evidence: not
+// boilerplate (see weight).
+func (x *Index) sharedLocked(q query, id int32) ([]string, int) {
 	type contrib struct {
 		word string
 		v    float64
@@ -354,6 +382,7 @@ func (x *Index) sharedLocked(q query, id int32) []string {
 	d := &x.docs[id]
 	n := x.norms[id]
 	var cs []contrib
+	evidence := 0
 	for _, qt := range q.terms {
 		t, ok := d.lookup(qt.id)
 		if !ok {
@@ -364,6 +393,9 @@ func (x *Index) sharedLocked(q query, id int32) []string {
 			continue
 		}
 		cs = append(cs, contrib{w, qt.w * qt.w * qt.sat * x.saturate(t, n)})
+		if qt.w >= 0.5*idf(x.live, int(x.terms[qt.id].df)) {
+			evidence++
+		}
 	}
 	sort.Slice(cs, func(i, j int) bool {
 		if cs[i].v != cs[j].v {
@@ -376,7 +408,7 @@ func (x *Index) sharedLocked(q query, id int32) []string {
 	for _, c := range cs[:limit] {
 		words = append(words, c.word)
 	}
-	return words
+	return words, evidence
 }
 
 // topK keeps the k best (score, id) pairs in a min-heap; ties prefer the

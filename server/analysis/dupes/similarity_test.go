@@ -258,3 +258,34 @@ func TestLineKey(t *testing.T) {
 		t.Error("tab kept")
 	}
 }
+
+// TestOneSharedWordIsNotLikely: two one-line issues sharing a single word
+// have a high cosine but are at most "related".
+func TestOneSharedWordIsNotLikely(t *testing.T) {
+	issues := append(corpus(),
+		domain.Issue{Key: "V-1", Summary: "Better emails"},
+		domain.Issue{Key: "V-2", Summary: "Have a better dashboard"})
+	// In this small corpus the pair scores about 0.36; lower the band so
+	// that similarity alone would call it likely.
+	o := DefaultOptions()
+	o.LikelyThreshold = 0.3
+	x := New(o)
+	for _, is := range issues {
+		x.Add(is)
+	}
+	cs, _ := x.QueryKey("V-1", 1)
+	if len(cs) != 1 || cs[0].Key != "V-2" {
+		t.Fatalf("V-1's candidates %v, want V-2", keys(cs))
+	}
+	c := cs[0]
+	if c.Similarity < o.LikelyThreshold {
+		t.Fatalf("similarity %.2f: the test no longer reaches the likely band", c.Similarity)
+	}
+	if c.Near || c.Band != domain.BandRelated || x.Evidence("V-1", "V-2") != 1 {
+		t.Errorf("V-1 → V-2 at %.2f sharing %v: near %v band %q evidence %d, want related", c.Similarity, c.SharedTerms, c.Near, c.Band, x.Evidence("V-1", "V-2"))
+	}
+	// The planted duplicates share several words and stay likely.
+	if cs, _ := x.QueryKey("P-1", 1); len(cs) == 0 || cs[0].Key != "P-6" || x.Evidence("P-1", "P-6") < MinLikelyEvidence {
+		t.Errorf("P-1 → %v, evidence %d", keys(cs), x.Evidence("P-1", "P-6"))
+	}
+}
