@@ -147,7 +147,7 @@ type Index struct {
 	normAvg [2]float64
 
 	// vnorm caches each doc's term-vector length for the first retrieval
-	// pass, recomputed when the live count drifts by normDrift from
+	// pass, recomputed when the live count drifts by vecNormDrift from
 	// vnormLive (the reported similarity is always exact).
 	vnorm     []float32
 	vnormLive int
@@ -181,6 +181,11 @@ type fieldNorms struct{ s, d float32 }
 // normDrift is the relative change of an average field length that makes
 // the index recompute all length norms: ranking moves by less than that.
 const normDrift = 0.02
+
+// vecNormDrift is the relative change of the live count that refreshes the
+// cached vector lengths; they only order the first retrieval pass, the
+// reported similarity is computed exactly.
+const vecNormDrift = 0.05
 
 type doc struct {
 	key     string
@@ -284,16 +289,29 @@ func (x *Index) addLocked(key, summary string, done bool, created int64, a analy
 }
 
 // refreshVecNormsLocked recomputes the cached vector lengths once the live
-// count has drifted (idf and term shares move with it).
+// count has drifted (idf and term shares move with it). It walks the
+// postings with their quantised saturations, one weight per term and one
+// multiply-add per posting: the cache only orders the first retrieval pass.
 func (x *Index) refreshVecNormsLocked() {
-	if x.vnormLive >= 0 && math.Abs(float64(x.live-x.vnormLive)) <= normDrift*float64(x.vnormLive) {
+	if x.vnormLive >= 0 && math.Abs(float64(x.live-x.vnormLive)) <= vecNormDrift*float64(x.vnormLive) {
 		return
 	}
 	x.vnormLive = x.live
-	for id := range x.docs {
-		if x.alive[id] {
-			x.vnorm[id] = float32(x.vecNormLocked(int32(id)))
+	acc := make([]float64, len(x.docs))
+	for tid := range x.terms {
+		t := &x.terms[tid]
+		if t.df <= 0 {
+			continue
 		}
+		w := x.weight(int(t.df)) / 255
+		w2 := w * w
+		for j, id := range t.docs {
+			v := float64(t.imp[j])
+			acc[id] += w2 * v * v
+		}
+	}
+	for id, v := range acc {
+		x.vnorm[id] = float32(math.Sqrt(v))
 	}
 }
 
@@ -337,7 +355,6 @@ func (x *Index) refreshNormsLocked() {
 		return
 	}
 	x.normAvg = [2]float64{avgS, avgD}
-	x.vnormLive = -1 // vector lengths follow the norms
 	for id, l := range x.lens {
 		x.norms[id] = x.norm(l)
 	}
