@@ -535,8 +535,8 @@ func (d *dupData) tfidfRanks() []int {
 	n := float64(len(d.issues))
 	for _, v := range vecs {
 		norm := 0.0
-		for t, c := range v {
-			w := (1 + math.Log(c)) * math.Log(n/float64(df[t]))
+		for _, t := range sortedKeys(v) {
+			w := (1 + math.Log(v[t])) * math.Log(n/float64(df[t]))
 			v[t] = w
 			norm += w * w
 		}
@@ -549,7 +549,9 @@ func (d *dupData) tfidfRanks() []int {
 	}
 	ranks := make([]int, len(d.pairs))
 	for i, p := range d.pairs {
+		// Sum in term order: map order would make near ties flip between runs.
 		q := vecs[p.query]
+		qterms := sortedKeys(q)
 		type sc struct {
 			key string
 			s   float64
@@ -560,8 +562,9 @@ func (d *dupData) tfidfRanks() []int {
 				continue
 			}
 			s := 0.0
-			for t, w := range q {
-				s += w * vecs[is.Key][t]
+			v := vecs[is.Key]
+			for _, t := range qterms {
+				s += q[t] * v[t]
 			}
 			all = append(all, sc{is.Key, s})
 		}
