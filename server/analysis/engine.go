@@ -277,8 +277,9 @@ func relatives(is *domain.Issue) []string {
 }
 
 // related reports whether other must not be proposed as a duplicate of is:
-// it is is's parent, sub-task, epic or epic child, a sub-task of the same
-// parent, or linked to is in either direction (a story split from another
+// it is is's parent, sub-task, epic or epic child (sub-tasks of children
+// included), a sub-task of the same parent, or linked to is in either
+// direction (a story split from another
 // is linked to it). These are known relations, not discoveries. is may be a
 // draft that is not in the model, so its own fields are read too.
 func (p *Project) related(is *domain.Issue, other string) bool {
@@ -297,6 +298,13 @@ func (p *Project) related(is *domain.Issue, other string) bool {
 		if is.Key != "" && (o.ParentKey == is.Key || o.EpicKey == is.Key) {
 			return true
 		}
+		// An epic and the sub-tasks of its children.
+		if op, ok := p.issues[o.ParentKey]; ok && is.Key != "" && op.EpicKey == is.Key {
+			return true
+		}
+	}
+	if ip, ok := p.issues[is.ParentKey]; ok && ip.EpicKey != "" && ip.EpicKey == other {
+		return true
 	}
 	return false
 }

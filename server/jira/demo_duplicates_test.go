@@ -42,6 +42,9 @@ func TestDemoDuplicates(t *testing.T) {
 			return "sibling sub-tasks"
 		case a.EpicKey == b.Key || b.EpicKey == a.Key:
 			return "epic/child"
+		case byKey[a.ParentKey] != nil && byKey[a.ParentKey].EpicKey == b.Key,
+			byKey[b.ParentKey] != nil && byKey[b.ParentKey].EpicKey == a.Key:
+			return "epic/sub-task of a child"
 		}
 		for _, l := range a.Links {
 			if l.OtherKey == b.Key {
