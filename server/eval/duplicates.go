@@ -200,7 +200,7 @@ var dupSettings = func() []dupSetting {
 	var out []dupSetting
 	for _, tm := range [][2]float64{{0, 0}, {0.25, 90}, {0.25, 365}, {0.5, 90}, {0.5, 365}} {
 		for _, c := range []float64{0, 0.2} {
-			for _, l := range []float64{0, 0.02} {
+			for _, l := range []float64{0, 0.01} {
 				out = append(out, dupSetting{c, l, tm[0], tm[1]})
 			}
 		}
@@ -306,12 +306,14 @@ func (d *dupData) evaluate() *DuplicatesResult {
 
 	// Baselines on the same pairs.
 	noLearn := d.run(dupSetting{timeWeight: def.TimeWeight, timeDays: def.TimeScale}.options(), false)
+	noCommon := d.run(dupSetting{lines: def.BoilerplateLines, timeWeight: def.TimeWeight, timeDays: def.TimeScale}.options(), false)
 	textOnly := d.run(dupSetting{}.options(), false)
 	row := func(name string, ranks []int) RecallRow {
 		r1, r5, r10, _ := recall(ranks, nil)
 		return RecallRow{name, r1, r5, r10}
 	}
 	res.Baselines = append(res.Baselines,
+		row("same without common-term down-weighting", noCommon.ranks),
 		row("same without learned boilerplate", noLearn.ranks),
 		row("same, text only (no boilerplate, no time)", textOnly.ranks),
 		row("plain TF-IDF cosine (summary + description)", d.tfidfRanks()))

@@ -25,17 +25,18 @@ const (
 
 func (x *Index) analyse(summary, description string) analysed {
 	an := analyser{opt: &x.opt, pos: make(map[string]int, 64)}
-	an.a.lenS = an.field(stripURLs(summary), fieldSummary)
 	var boiler map[string]struct{}
 	if b := x.boiler.Load(); b != nil {
 		boiler = *b
 	}
+	an.a.lenS = an.field(stripURLs(summary), fieldSummary)
 	frames := 0
 	for line := range strings.Lines(description) {
 		if len(boiler) > 0 {
 			if _, ok := boiler[lineKey(line)]; ok {
 				continue
 			}
+			line = stripLabel(line, boiler)
 		}
 		if isFrame(line) {
 			frames++
@@ -122,11 +123,14 @@ func isFrame(line string) bool {
 	return strings.HasPrefix(l, `File "`) && strings.Contains(l, `", line `)
 }
 
-// Learn finds the project's boilerplate lines: description lines (compared
-// by lineKey) present in at least Options.BoilerplateLines of the issues
-// and in at least 3 of them. Issues added afterwards are read without
-// those lines. Call it on the whole project before adding its issues (at
-// scan time); calling it again replaces the set, for issues added later.
+// Learn finds the project's boilerplate: description lines (compared by
+// lineKey) and line labels ("Expected:", "Environment:") present in at
+// least Options.BoilerplateLines of the issues and in at least 3 of them.
+// (Summary prefixes such as "Backend:" or "Test:" are kept: they tell the
+// kind of work apart.) Issues added afterwards are read without those
+// lines and labels. Call it on the whole project before adding its issues
+// (at scan time); calling it again replaces the set, for issues added
+// later.
 func (x *Index) Learn(issues []domain.Issue) {
 	share := x.opt.BoilerplateLines
 	if share <= 0 || len(issues) == 0 {
@@ -135,16 +139,18 @@ func (x *Index) Learn(issues []domain.Issue) {
 	}
 	counts := make(map[string]int)
 	seen := make(map[string]struct{})
+	see := func(k string) {
+		if _, ok := seen[k]; !ok && k != "" && k != labelMark {
+			seen[k] = struct{}{}
+			counts[k]++
+		}
+	}
 	for i := range issues {
 		clear(seen)
 		for line := range strings.Lines(issues[i].Description) {
-			k := lineKey(line)
-			if k == "" {
-				continue
-			}
-			if _, ok := seen[k]; !ok {
-				seen[k] = struct{}{}
-				counts[k]++
+			see(lineKey(line))
+			if l, ok := labelOf(line); ok {
+				see(labelMark + lineKey(l))
 			}
 		}
 	}
@@ -156,6 +162,37 @@ func (x *Index) Learn(issues []domain.Issue) {
 		}
 	}
 	x.boiler.Store(&set)
+}
+
+// labelMark prefixes learned labels in the boilerplate set, apart from
+// whole lines.
+const labelMark = "label:"
+
+// labelOf returns the label of a "Label: text" line: up to 4 words before
+// a colon, with text after it.
+func labelOf(line string) (string, bool) {
+	i := strings.IndexByte(line, ':')
+	if i <= 0 || i > 40 || strings.TrimSpace(line[i+1:]) == "" || strings.HasPrefix(line[i:], "://") {
+		return "", false
+	}
+	label := line[:i]
+	if n := len(strings.Fields(label)); n == 0 || n > 4 {
+		return "", false
+	}
+	return label, true
+}
+
+// stripLabel removes a learned label from the start of line.
+func stripLabel(line string, boiler map[string]struct{}) string {
+	if len(boiler) == 0 {
+		return line
+	}
+	if l, ok := labelOf(line); ok {
+		if _, ok := boiler[labelMark+lineKey(l)]; ok {
+			return line[len(l)+1:]
+		}
+	}
+	return line
 }
 
 // BoilerplateLines returns how many lines Learn found, for reports.

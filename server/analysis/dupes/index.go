@@ -79,9 +79,9 @@ type Options struct {
 	CommonShare float64
 	// BoilerplateLines is the share of issues (at least 3) whose
 	// descriptions must hold the same line (compared without case, digits
-	// and punctuation) for Learn to ignore that line: template headings
-	// such as "Steps to reproduce" or "Discussed in the last planning"
-	// (0: off).
+	// and punctuation) or the same line label ("Expected:") for Learn to
+	// ignore it: template headings and labels such as "Steps to
+	// reproduce", "Actual:" or "Discussed in the last planning" (0: off).
 	BoilerplateLines float64
 	// TimeWeight and TimeScale make creation-time proximity part of the
 	// similarity: the text cosine is multiplied by
@@ -124,7 +124,7 @@ func DefaultOptions() Options {
 		TimeWeight:        0.5,
 		TimeScale:         365,
 		CommonShare:       0.2,
-		BoilerplateLines:  0.02,
+		BoilerplateLines:  0.01,
 		LikelyThreshold:   0.6,
 		RelatedThreshold:  0.35,
 		SharedTerms:       5,

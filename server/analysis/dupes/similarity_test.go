@@ -289,3 +289,31 @@ func TestOneSharedWordIsNotLikely(t *testing.T) {
 		t.Errorf("P-1 → %v, evidence %d", keys(cs), x.Evidence("P-1", "P-6"))
 	}
 }
+
+func TestLearnedLabels(t *testing.T) {
+	tests := []struct {
+		line, label string
+		ok          bool
+	}{
+		{"Expected: no charge on the skipped date", "Expected", true},
+		{"*Environment*: production", "*Environment*", true},
+		{"Expected:", "", false}, // nothing after the label
+		{"see https://example.com/x", "", false},
+		{"this line has far too many words before: a colon", "", false},
+	}
+	for _, tt := range tests {
+		if l, ok := labelOf(tt.line); l != tt.label || ok != tt.ok {
+			t.Errorf("labelOf(%q) = %q, %v; want %q, %v", tt.line, l, ok, tt.label, tt.ok)
+		}
+	}
+	issues := bugTemplate()[:12]
+	for i := range issues {
+		issues[i].Description = fmt.Sprintf("Expected: the %s works\nActual: item %d fails", issues[i].Summary, i)
+	}
+	x := New(DefaultOptions())
+	x.Learn(issues)
+	a := x.analyse("", "Expected: totals match\nCustom: value kept")
+	if slices.Contains(a.terms, "expect") || !slices.Contains(a.terms, "total") || !slices.Contains(a.terms, "custom") {
+		t.Errorf("terms %v: want the learned label dropped, its text and unknown labels kept", a.terms)
+	}
+}
