@@ -35,11 +35,12 @@ type Project struct {
 	index     *dupes.Index
 	est       *estimate.Model
 	issues    map[string]*domain.Issue
+	now       func() time.Time
+
 	// rel counts, for each pair of keys, the hierarchy relations (parent,
 	// epic) and links either issue records with the other, so that an
 	// issue's relatives are found without scanning the project.
 	rel map[string]map[string]int
-	now func() time.Time
 }
 
 // NewProject builds a project's model from all its issues (open and done:
@@ -48,8 +49,8 @@ func NewProject(strategy domain.Strategy, issues []domain.Issue, now func() time
 	if now == nil {
 		now = time.Now
 	}
-	p := &Project{index: dupes.New(dupes.DefaultOptions()), issues: make(map[string]*domain.Issue, len(issues)),
-		rel: make(map[string]map[string]int), now: now}
+	p := &Project{index: dupes.New(dupes.DefaultOptions()), issues: make(map[string]*domain.Issue, len(issues)), now: now}
+	p.rel = make(map[string]map[string]int)
 	p.setStrategy(strategy)
 	// The duplicate index learns the project's boilerplate lines first.
 	p.index.Learn(issues)

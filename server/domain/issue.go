@@ -84,18 +84,18 @@ type Issue struct {
 	Watchers    int            `json:"watchers"`
 	Links       []Link         `json:"links,omitempty"`
 	EpicKey     string         `json:"epicKey,omitempty"` // parent epic
-	// ParentKey is the parent of a sub-task (Jira's parent field when it
-	// is not the epic).
-	ParentKey   string     `json:"parentKey,omitempty"`
-	StoryPoints *float64   `json:"storyPoints,omitempty"`
-	Created     time.Time  `json:"created"`
-	Updated     time.Time  `json:"updated"`
-	DueDate     *time.Time `json:"dueDate,omitempty"`
+	StoryPoints *float64       `json:"storyPoints,omitempty"`
+	Created     time.Time      `json:"created"`
+	Updated     time.Time      `json:"updated"`
+	DueDate     *time.Time     `json:"dueDate,omitempty"`
 	// FixVersionRelease is the earliest release date among the issue's fix
 	// versions, if any has one.
 	FixVersionRelease *time.Time `json:"fixVersionRelease,omitempty"`
 	// RecentComments counts comments in the last 30 days (a demand signal).
 	RecentComments int `json:"recentComments,omitempty"`
+	// ParentKey is the parent of a sub-task: Jira's parent field when it
+	// is not the epic.
+	ParentKey string `json:"parentKey,omitempty"`
 }
 
 // Open reports whether the issue is not done.

@@ -64,11 +64,12 @@ type analysisView struct {
 	Other         []findingView // findings outside INVEST
 	JudgedAsStory bool
 	Duplicates    []duplicateView
+	Estimate      estimateView
+	Flags         []string
+
 	// KnownDuplicates are the issues already linked as duplicates: never
 	// proposed again, shown with whether their work is already done.
 	KnownDuplicates []duplicateView
-	Estimate        estimateView
-	Flags           []string
 }
 
 type overrideView struct {

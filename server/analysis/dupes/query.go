@@ -19,8 +19,10 @@ import (
 // the summary counting SummaryWeight times a description word; it is then
 // lowered by how far apart the issues were created (Options.TimeWeight).
 // It is symmetric: A's similarity to B is B's to A, whichever is queried.
-// It is 1 for the same text filed together and 0 for nothing in common. Candidates are sorted by
-// it (ties by key); Band names Options.LikelyThreshold and RelatedThreshold.
+// It is 1 for the same text filed together and 0 for nothing in common.
+// Candidates are sorted by it (ties by key); Band puts it in words (see
+// Options.Band), and a likely duplicate also needs MinLikelyEvidence
+// shared words. Done marks resolved candidates: work already done.
 func (x *Index) Query(is domain.Issue, k int) []domain.Candidate {
 	return x.QueryExcluding(is, k, nil)
 }
