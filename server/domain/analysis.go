@@ -155,8 +155,20 @@ type Candidate struct {
 	Summary     string   `json:"summary,omitempty"`
 	Similarity  float64  `json:"similarity"` // 0-1
 	SharedTerms []string `json:"sharedTerms"`
-	Near        bool     `json:"near"` // above the near-duplicate threshold
+	Near        bool     `json:"near"` // Band is BandLikely: the issue is flagged
+	// Band puts Similarity in words: BandLikely, BandRelated or "" (only
+	// similar).
+	Band string `json:"band,omitempty"`
+	// Done is set when the candidate is resolved: a request for work that
+	// has already shipped.
+	Done bool `json:"done,omitempty"`
 }
+
+// Similarity bands of a Candidate.
+const (
+	BandLikely  = "likely duplicate"
+	BandRelated = "related"
+)
 
 // Neighbour is a past estimated issue used as evidence for an estimate.
 type Neighbour struct {

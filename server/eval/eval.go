@@ -70,14 +70,6 @@ func NewMetric(tp, fp, fn, tn int) Metric {
 	return m
 }
 
-// DuplicatesResult is recall@k over known duplicate pairs.
-type DuplicatesResult struct {
-	Pairs      int     `json:"pairs"`
-	RecallAt1  float64 `json:"recall_at_1"`
-	RecallAt5  float64 `json:"recall_at_5"`
-	RecallAt10 float64 `json:"recall_at_10"`
-}
-
 // Run evaluates every part present under dir; a missing part is listed in
 // Skipped, any other failure is returned.
 func Run(dir string) (*Report, error) {
@@ -128,7 +120,7 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 	r.writeInvest(w)
 	if d := r.Duplicates; d != nil {
-		fmt.Fprintf(w, "Duplicates (%d labelled pairs)\n  recall@1 %.3f   recall@5 %.3f   recall@10 %.3f\n\n", d.Pairs, d.RecallAt1, d.RecallAt5, d.RecallAt10)
+		d.writeText(w)
 	}
 	if len(r.Skipped) > 0 {
 		fmt.Fprintf(w, "Skipped (no data): %s\n", strings.Join(r.Skipped, ", "))

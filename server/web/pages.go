@@ -66,6 +66,10 @@ type analysisView struct {
 	Duplicates    []duplicateView
 	Estimate      estimateView
 	Flags         []string
+
+	// KnownDuplicates are the issues already linked as duplicates: never
+	// proposed again, shown with whether their work is already done.
+	KnownDuplicates []duplicateView
 }
 
 type overrideView struct {
@@ -114,6 +118,8 @@ type duplicateView struct {
 	Similarity  int
 	SharedTerms []string
 	Near        bool
+	Band        string // "likely duplicate", "related" or ""
+	Done        bool   // the other issue is resolved: already done
 	Linked      bool
 }
 
@@ -266,11 +272,12 @@ func analysisViewOf(is *domain.Issue, a *domain.Analysis) *analysisView {
 	for _, l := range is.Links {
 		if l.Kind == domain.LinkDuplicates || l.Kind == domain.LinkDuplicatedBy {
 			linked[l.OtherKey] = true
+			v.KnownDuplicates = append(v.KnownDuplicates, duplicateView{Key: l.OtherKey, Summary: l.OtherTitle, Done: l.OtherDone, Linked: true})
 		}
 	}
 	for _, d := range a.Duplicates {
 		v.Duplicates = append(v.Duplicates, duplicateView{Key: d.Key, Summary: d.Summary, Similarity: int(math.Round(d.Similarity * 100)),
-			SharedTerms: d.SharedTerms, Near: d.Near, Linked: linked[d.Key]})
+			SharedTerms: d.SharedTerms, Near: d.Near, Band: d.Band, Done: d.Done, Linked: linked[d.Key]})
 	}
 	e := a.Estimate
 	v.Estimate = estimateView{Method: e.Method, Confidence: int(math.Round(e.Confidence * 100))}

@@ -157,6 +157,8 @@ func demoIssues(now time.Time) []domain.Issue {
 		base[i].Updated = now.AddDate(0, 0, -10*i)
 	}
 	base[6].Updated = now.AddDate(0, 0, -200) // stale
+	// Duplicates are filed close together: SHOP-2 two days after SHOP-1.
+	base[1].Created = base[0].Created.Add(48 * time.Hour)
 	return base
 }
 
@@ -306,6 +308,18 @@ func TestGlanceShowsTheAnalysis(t *testing.T) {
 		t.Fatalf("SHOP-2's duplicates: %+v", a.Duplicates)
 	}
 	want = append(want, `data-other="SHOP-1"`, fmt.Sprintf("%d%% similar", int(a.Duplicates[0].Similarity*100+0.5)))
+	done := 0
+	for _, d := range a.Duplicates {
+		if d.Band != "" {
+			want = append(want, `data-testid="duplicate-band">`+d.Band+"<")
+		}
+		if d.Done {
+			done++
+		}
+	}
+	if done == 0 || strings.Count(body, `data-testid="duplicate-done"`) != done {
+		t.Errorf("glance marks %d candidates already done, want %d (%+v)", strings.Count(body, `data-testid="duplicate-done"`), done, a.Duplicates)
+	}
 	for _, s := range want {
 		if !strings.Contains(body, s) {
 			t.Errorf("glance lacks %q", s)
@@ -922,5 +936,29 @@ func TestGlanceNotApplicable(t *testing.T) {
 	}
 	if strings.Contains(body, "Quality -1") || strings.Contains(body, "/100</div>") {
 		t.Error("glance shows a quality number for an issue with no story checks")
+	}
+}
+
+// TestGlanceKnownDuplicates: an issue already linked as a duplicate is not
+// proposed again; the glance lists it as a known duplicate, "already done"
+// when it is resolved.
+func TestGlanceKnownDuplicates(t *testing.T) {
+	now := time.Now().UTC()
+	u := newUIEnv(t, false)
+	u.activate("SHOP")
+	issues := demoIssues(now)
+	// SHOP-2 duplicates SHOP-1, which is done.
+	issues[0].StatusCat = domain.StatusDone
+	issues[1].Links = []domain.Link{{Kind: domain.LinkDuplicates, OtherKey: "SHOP-1", OtherDone: true, OtherTitle: issues[0].Summary}}
+	issues[0].Links = []domain.Link{{Kind: domain.LinkDuplicatedBy, OtherKey: "SHOP-2", OtherTitle: issues[1].Summary}}
+	got := u.seedAnalysed(issues, now)
+	for _, d := range got["SHOP-2"].Duplicates {
+		if d.Key == "SHOP-1" {
+			t.Errorf("SHOP-2 proposes SHOP-1, to which it is linked: %+v", got["SHOP-2"].Duplicates)
+		}
+	}
+	body := u.page("/glance?issueKey=SHOP-2&projectKey=SHOP").Body.String()
+	if !regexp.MustCompile(`data-key="SHOP-1" data-testid="known-duplicate">(?s:.)*?data-testid="duplicate-linked"(?s:.)*?data-testid="duplicate-done">already done<`).MatchString(body) {
+		t.Errorf("glance does not list SHOP-1 as a known, already done duplicate:\n%s", body)
 	}
 }
