@@ -39,7 +39,7 @@ type EstimationRun struct {
 	// rows: scoring them would measure recall of a seen row, not
 	// estimation. Training keeps every row, as the team's history would.
 	Dropped int `json:"dropped_repeats"`
-	// WithinOneStep is the share of scored rows whose true points are at
+	// WithinOneStep is the share of answered rows whose true points are at
 	// most one step from the estimate on the team's scale; MeanConfidence
 	// is the mean Estimate.Confidence, which estimates that share.
 	WithinOneStep  float64 `json:"within_one_step"`
@@ -95,7 +95,10 @@ func EstimationRuns(dir string, opts estimate.Options, phase Phase) ([]Estimatio
 }
 
 // scoreEstimation trains on train and scores the rows of scored that do not
-// repeat a training row.
+// repeat a training row. A row the model answers with "not enough signal"
+// counts in MAE with the training median, the number a team would fall
+// back on; AnsweredMAE and AnsweredMedianMAE compare the answered rows
+// alone.
 func scoreEstimation(train, scored []domain.Issue, opts estimate.Options) EstimationRun {
 	seen := make(map[string]bool, len(train))
 	pts := make([]float64, len(train))
@@ -104,11 +107,11 @@ func scoreEstimation(train, scored []domain.Issue, opts estimate.Options) Estima
 		pts[i] = *train[i].StoryPoints
 	}
 	r := EstimationRun{NTrain: len(train)}
-	med := pointsMedian(pts)
+	med, mean := pointsMedian(pts), pointsMean(pts)
 	m := estimate.Train(train, opts)
 	sc := m.Scale()
-	var sum, base, conf float64
-	var within int
+	var sum, base, meanBase, random, ansSum, ansBase, conf float64
+	var within, covered int
 	for i := range scored {
 		is := &scored[i]
 		if seen[repeatKey(is)] {
@@ -117,23 +120,63 @@ func scoreEstimation(train, scored []domain.Issue, opts estimate.Options) Estima
 		}
 		truth := *is.StoryPoints
 		e := m.Estimate(is)
-		sum += math.Abs(e.Points - truth)
 		base += math.Abs(med - truth)
-		conf += e.Confidence
-		if e.Method == estimate.MethodNeighbours {
-			r.ByNeighbours++
+		meanBase += math.Abs(mean - truth)
+		random += expectedAbsError(pts, truth)
+		r.NTest++
+		if e.Method != estimate.MethodNeighbours {
+			sum += math.Abs(med - truth)
+			continue
 		}
+		r.ByNeighbours++
+		sum += math.Abs(e.Points - truth)
+		ansSum += math.Abs(e.Points - truth)
+		ansBase += math.Abs(med - truth)
+		conf += e.Confidence
 		if scaleSteps(sc, e.Points, truth) <= 1 {
 			within++
 		}
-		r.NTest++
+		if truth >= e.Low && truth <= e.High {
+			covered++
+		}
 	}
 	if r.NTest > 0 {
 		n := float64(r.NTest)
 		r.MAE, r.MedianBaselineMAE = sum/n, base/n
-		r.MeanConfidence, r.WithinOneStep = conf/n, float64(within)/n
+		r.MeanBaselineMAE, r.RandomBaselineMAE = meanBase/n, random/n
+		r.Answered = float64(r.ByNeighbours) / n
+	}
+	if a := float64(r.ByNeighbours); a > 0 {
+		r.AnsweredMAE, r.AnsweredMedianMAE = ansSum/a, ansBase/a
+		r.Coverage = float64(covered) / a
+		r.MeanConfidence, r.WithinOneStep = conf/a, float64(within)/a
 	}
 	return r
+}
+
+// expectedAbsError is the mean absolute error of answering a value drawn at
+// random from the training points: the random baseline, computed exactly
+// instead of sampled.
+func expectedAbsError(train []float64, truth float64) float64 {
+	if len(train) == 0 {
+		return 0
+	}
+	var s float64
+	for _, p := range train {
+		s += math.Abs(p - truth)
+	}
+	return s / float64(len(train))
+}
+
+func pointsMean(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
 }
 
 // scaleSteps is how many scale steps apart a and b are; a value off the scale

@@ -20,11 +20,27 @@ type Report struct {
 	Skipped    []string                    `json:"skipped,omitempty"`
 }
 
-// EstimationResult is the test-split error for one project.
+// EstimationResult is the test-split error for one project. MAE counts
+// every scored row: where the estimator says "not enough signal" the
+// training median stands in. The baselines answer every row with the
+// training median, the training mean, or a value drawn at random from the
+// training points (its expected error).
 type EstimationResult struct {
 	NTest             int     `json:"n_test"`
 	MAE               float64 `json:"mae"`
 	MedianBaselineMAE float64 `json:"median_baseline_mae"`
+	MeanBaselineMAE   float64 `json:"mean_baseline_mae"`
+	RandomBaselineMAE float64 `json:"random_baseline_mae"`
+	// Answered is the share of rows given a number; AnsweredMAE and
+	// AnsweredMedianMAE are the estimator's and the median's error on them.
+	Answered          float64 `json:"answered"`
+	AnsweredMAE       float64 `json:"answered_mae"`
+	AnsweredMedianMAE float64 `json:"answered_median_mae"`
+	// Coverage is the share of answered rows whose true points lie in the
+	// stated 80 % interval.
+	Coverage float64 `json:"coverage_80"`
+	// SkippedRows counts malformed input rows by reason.
+	SkippedRows map[string]int `json:"skipped_rows,omitempty"`
 }
 
 // Metric is a binary classification result where the positive class is

@@ -56,8 +56,15 @@ func TestEstimateSnapsToTeamScale(t *testing.T) {
 			}
 			for _, q := range queries {
 				e := m.Estimate(&domain.Issue{Summary: q})
-				if !slices.Contains(tt.scale, e.Points) {
-					t.Errorf("Estimate(%q).Points = %v, not on the team scale %v", q, e.Points, tt.scale)
+				if e.Method != estimate.MethodNeighbours {
+					// Unrelated or empty text: no number at all.
+					if e.Method != estimate.MethodInsufficient || e.Points != 0 || e.Reason == "" {
+						t.Errorf("Estimate(%q) = %+v, want a number or an explained %q", q, e, estimate.MethodInsufficient)
+					}
+					continue
+				}
+				if !slices.Contains(tt.scale, e.Points) || !slices.Contains(tt.scale, e.Low) || !slices.Contains(tt.scale, e.High) {
+					t.Errorf("Estimate(%q).Points = %v (%v-%v), not on the team scale %v", q, e.Points, e.Low, e.High, tt.scale)
 				}
 			}
 		})
@@ -74,8 +81,8 @@ func TestEstimateFollowsStrongNeighbours(t *testing.T) {
 		{"Flaky test in scheduler suite", 1, estimate.MethodNeighbours},
 		{"Migrate database schema to the new storage engine", 8, estimate.MethodNeighbours},
 		{"Improve dashboard widget", 3, estimate.MethodNeighbours},
-		// Nothing similar: the team's median.
-		{"Quarterly penguin census", 3, estimate.MethodMedian},
+		// Nothing similar: not enough signal for a number.
+		{"Quarterly penguin census", 0, estimate.MethodInsufficient},
 	}
 	for _, tt := range tests {
 		e := m.Estimate(&domain.Issue{Summary: tt.summary})
@@ -105,7 +112,8 @@ func TestEstimateMedianWhenThin(t *testing.T) {
 		// Five estimated issues (the sixth has none) < 6: the median of
 		// {1,1,5,5,5} is 5, and on the scale {1,5} every vote is within
 		// one step of it.
-		{"below threshold", h, 6, domain.Estimate{Points: 5, Confidence: 1, Method: estimate.MethodMedian}},
+		{"below threshold", h, 6, domain.Estimate{Method: estimate.MethodInsufficient,
+			Reason: "too little history: 5 estimated issues, at least 6 needed"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,7 +143,9 @@ func TestEstimateShrinksWeakEvidence(t *testing.T) {
 		h = append(h, issue(fmt.Sprintf("S-%d", i), fmt.Sprintf("Routine chore number %c%c", 'a'+i%26, 'a'+i/26), 2))
 	}
 	h = append(h, issue("S-99", "Rewrite the billing engine, payments, invoices and tax rules", 13))
-	m := estimate.Train(h, estimate.DefaultOptions())
+	o := estimate.DefaultOptions()
+	o.MinEvidence, o.MinTerms = -1, 1 // one shared word counts as evidence here
+	m := estimate.Train(h, o)
 	e := m.Estimate(&domain.Issue{Summary: "Billing report export"})
 	if e.Points != 2 {
 		t.Errorf("Estimate = %v, want 2 (shrunk to the team median)", e.Points)
@@ -248,8 +258,11 @@ func TestConfidenceInRange(t *testing.T) {
 			if e.Confidence < 0 || e.Confidence > 1 {
 				t.Errorf("history %d: Confidence %v outside [0,1]", n, e.Confidence)
 			}
-			if n > 0 && e.Confidence == 0 {
-				t.Errorf("history %d: Confidence 0 with history", n)
+			if e.Method == estimate.MethodNeighbours && e.Confidence == 0 {
+				t.Errorf("history %d: Confidence 0 on a suggestion", n)
+			}
+			if e.Method != estimate.MethodNeighbours && e.Confidence != 0 {
+				t.Errorf("history %d: Confidence %v without a suggestion (%s)", n, e.Confidence, e.Method)
 			}
 		}
 	}
@@ -270,8 +283,9 @@ func TestTrainSortsByCreated(t *testing.T) {
 		h = append(h, is)
 	}
 	o := estimate.DefaultOptions()
-	o.PriorHalfLife = 5
-	e := estimate.Train(h, o).Estimate(&domain.Issue{Summary: "nothing alike"})
+	// Every chore is equally similar; a heavy prior lets recency decide.
+	o.PriorHalfLife, o.Prior, o.MinTerms = 5, 1000, 1
+	e := estimate.Train(h, o).Estimate(&domain.Issue{Summary: "chore"})
 	if e.Points != 1 {
 		t.Errorf("Estimate = %v, want 1 (recent issues dominate the prior)", e.Points)
 	}
@@ -401,8 +415,8 @@ func TestConcurrentEstimateAndAdd(t *testing.T) {
 }
 
 func TestQuantileOption(t *testing.T) {
-	// No neighbour matches the query, so the estimate is a quantile of the
-	// plain point distribution: 47 % ones, 53 % eights.
+	// Every issue matches the query equally and without recency weighting,
+	// so the vote is the plain point distribution: 47 % ones, 53 % eights.
 	var h []domain.Issue
 	for i := range 100 {
 		p := 8.0
@@ -423,11 +437,11 @@ func TestQuantileOption(t *testing.T) {
 	}
 	for _, tt := range tests {
 		o := estimate.DefaultOptions()
-		o.PriorHalfLife = -1
+		o.PriorHalfLife, o.HalfLife, o.MinTerms = -1, -1, 1
 		o.Quantile = tt.quantile
-		e := estimate.Train(h, o).Estimate(&domain.Issue{Summary: "penguins"})
-		if e.Points != tt.want || e.Method != estimate.MethodMedian {
-			t.Errorf("Quantile %v: Estimate = %v by %q, want %v by median", tt.quantile, e.Points, e.Method, tt.want)
+		e := estimate.Train(h, o).Estimate(&domain.Issue{Summary: "chore"})
+		if e.Points != tt.want || e.Method != estimate.MethodNeighbours {
+			t.Errorf("Quantile %v: Estimate = %v by %q, want %v by neighbours", tt.quantile, e.Points, e.Method, tt.want)
 		}
 	}
 }
