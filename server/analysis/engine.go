@@ -51,7 +51,7 @@ func NewProject(strategy domain.Strategy, issues []domain.Issue, now func() time
 		is := issues[i]
 		p.issues[is.Key] = &is
 		p.index.Add(is)
-		if is.StoryPoints != nil {
+		if estimate.Learnable(&is) {
 			history = append(history, is)
 		}
 	}
@@ -117,7 +117,11 @@ func (p *Project) Upsert(is domain.Issue) {
 	defer p.mu.Unlock()
 	p.issues[is.Key] = &is
 	p.index.Update(is)
-	p.est.Add(&is)
+	if estimate.Learnable(&is) {
+		p.est.Add(&is)
+	} else {
+		p.est.Remove(is.Key) // reopened, or its points were cleared
+	}
 }
 
 // Remove deletes an issue from the model.

@@ -208,6 +208,15 @@ func Train(history []domain.Issue, opts Options) *Model {
 	return m
 }
 
+// Learnable reports whether an issue may teach the model: it is resolved
+// and carries story points. Points on open issues are plans, not outcomes,
+// and the app never writes its suggestions into Story Points (drafts are
+// created without points), so a resolved issue's points were set by the
+// team. Callers feed Train and Add only learnable issues.
+func Learnable(is *domain.Issue) bool {
+	return !is.Open() && estimated(is)
+}
+
 func estimated(is *domain.Issue) bool {
 	return is.StoryPoints != nil && finite(*is.StoryPoints)
 }
