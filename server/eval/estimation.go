@@ -89,6 +89,9 @@ func EstimationRuns(dir string, opts estimate.Options, phase Phase) ([]Estimatio
 		}
 		r := scoreEstimation(train, scored, opts)
 		r.Project = strings.TrimSuffix(filepath.Base(f), ".csv")
+		if len(s.Skipped) > 0 {
+			r.SkippedRows = s.Skipped
+		}
 		runs = append(runs, r)
 	}
 	return runs, nil
@@ -218,14 +221,19 @@ func pointsMedian(v []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-// estimationSplit is one project's rows in creation order.
+// estimationSplit is one project's rows in creation order, and the count of
+// malformed rows left out, by reason.
 type estimationSplit struct {
 	Train, Val, Test []domain.Issue
+	Skipped          map[string]int
 }
 
 // readEstimationCSV reads one project file with the header issuekey, title,
 // description, storypoint, split_mark (train|val|test). Descriptions are
-// quoted and may span lines; encoding/csv handles both.
+// quoted and may span lines; encoding/csv handles both. A malformed row
+// (wrong field count, broken quoting, a storypoint that is not a
+// non-negative number, an unknown split) is skipped and counted by reason:
+// one bad row must not abort the run. A bad header is an error.
 func readEstimationCSV(path string) (estimationSplit, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -233,7 +241,7 @@ func readEstimationCSV(path string) (estimationSplit, error) {
 	}
 	defer f.Close()
 	r := csv.NewReader(f)
-	r.FieldsPerRecord = 5
+	r.FieldsPerRecord = -1
 	head, err := r.Read()
 	if err != nil {
 		return estimationSplit{}, fmt.Errorf("read estimation csv %s: header: %w", path, err)
@@ -242,21 +250,31 @@ func readEstimationCSV(path string) (estimationSplit, error) {
 	if !slices.Equal(head, want) {
 		return estimationSplit{}, fmt.Errorf("read estimation csv %s: header %q, want %q", path, head, want)
 	}
-	var s estimationSplit
+	s := estimationSplit{Skipped: map[string]int{}}
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
+		var perr *csv.ParseError
+		if errors.As(err, &perr) {
+			s.Skipped["unparseable row"]++
+			continue
+		}
 		if err != nil {
 			return estimationSplit{}, fmt.Errorf("read estimation csv %s: %w", path, err)
 		}
+		if len(rec) != len(want) {
+			s.Skipped[fmt.Sprintf("%d fields, want %d", len(rec), len(want))]++
+			continue
+		}
 		p, err := strconv.ParseFloat(strings.TrimSpace(rec[3]), 64)
 		if err != nil || p < 0 || math.IsNaN(p) || math.IsInf(p, 0) {
-			return estimationSplit{}, fmt.Errorf("read estimation csv %s: %s: storypoint %q: %w", path, rec[0], rec[3], domain.ErrInvalid)
+			s.Skipped["storypoint not a non-negative number"]++
+			continue
 		}
-		is := domain.Issue{Key: rec[0], Summary: rec[1], Description: rec[2], StoryPoints: &p}
-		switch rec[4] {
+		is := domain.Issue{Key: rec[0], Summary: rec[1], Description: rec[2], StoryPoints: &p, StatusCat: domain.StatusDone}
+		switch strings.TrimSpace(rec[4]) {
 		case "train":
 			s.Train = append(s.Train, is)
 		case "val":
@@ -264,7 +282,7 @@ func readEstimationCSV(path string) (estimationSplit, error) {
 		case "test":
 			s.Test = append(s.Test, is)
 		default:
-			return estimationSplit{}, fmt.Errorf("read estimation csv %s: %s: split_mark %q: %w", path, rec[0], rec[4], domain.ErrInvalid)
+			s.Skipped["split_mark not train, val or test"]++
 		}
 	}
 	return s, nil

@@ -158,16 +158,24 @@ func TestReadEstimationCSV(t *testing.T) {
 				"P-2,Second,,0.5,val\n" +
 				"P-3,Third,plain,13,test\n",
 			want: estimationSplit{
-				Train: []domain.Issue{{Key: "P-1", Summary: "Fix, now", Description: "line one\nline \"two\", end\n", StoryPoints: estPoints(3)}},
-				Val:   []domain.Issue{{Key: "P-2", Summary: "Second", StoryPoints: estPoints(0.5)}},
-				Test:  []domain.Issue{{Key: "P-3", Summary: "Third", Description: "plain", StoryPoints: estPoints(13)}},
+				Train:   []domain.Issue{{Key: "P-1", Summary: "Fix, now", Description: "line one\nline \"two\", end\n", StoryPoints: estPoints(3), StatusCat: domain.StatusDone}},
+				Val:     []domain.Issue{{Key: "P-2", Summary: "Second", StoryPoints: estPoints(0.5), StatusCat: domain.StatusDone}},
+				Test:    []domain.Issue{{Key: "P-3", Summary: "Third", Description: "plain", StoryPoints: estPoints(13), StatusCat: domain.StatusDone}},
+				Skipped: map[string]int{},
 			},
 		},
 		{name: "bad header", body: "key,title,description,points,split\n", wantErr: true},
-		{name: "bad split mark", body: head + "P-1,a,b,3,dev\n", wantErr: true},
-		{name: "bad points", body: head + "P-1,a,b,three,train\n", wantErr: true},
-		{name: "negative points", body: head + "P-1,a,b,-1,train\n", wantErr: true},
-		{name: "short row", body: head + "P-1,a,3,train\n", wantErr: true},
+		{
+			// Each bad row is counted by reason; the good row after them is read.
+			name: "bad rows skipped, not fatal",
+			body: head + "P-1,a,b,3,dev\n" + "P-2,a,b,three,train\n" + "P-3,a,b,-1,train\n" + "P-4,a,3,train\n" +
+				"P-5,a,b,NaN,test\n" + "P-6,a\"b,c,2,val\n" + "P-7,ok,fine,5,train\n",
+			want: estimationSplit{
+				Train: []domain.Issue{{Key: "P-7", Summary: "ok", Description: "fine", StoryPoints: estPoints(5), StatusCat: domain.StatusDone}},
+				Skipped: map[string]int{"split_mark not train, val or test": 1, "storypoint not a non-negative number": 3,
+					"4 fields, want 5": 1, "unparseable row": 1},
+			},
+		},
 		{name: "empty file", body: "", wantErr: true},
 	}
 	for _, tt := range tests {
