@@ -56,6 +56,12 @@ func TestEstimationTestSplit(t *testing.T) {
 	if len(runs) != len(want) {
 		t.Fatalf("got %d projects, want %d", len(runs), len(want))
 	}
+	var answered, covered float64
+	defer func() {
+		if cov := covered / answered; cov < 0.75 || cov > 0.85 {
+			t.Errorf("pooled test coverage of the 80%% interval = %.3f, want 0.75-0.85", cov)
+		}
+	}()
 	for _, r := range runs {
 		w, ok := want[r.Project]
 		if !ok {
@@ -79,6 +85,46 @@ func TestEstimationTestSplit(t *testing.T) {
 		if r.MeanConfidence <= 0 || r.MeanConfidence > 1 {
 			t.Errorf("%s: mean confidence %v outside (0,1]", r.Project, r.MeanConfidence)
 		}
+		// The stated 80 % interval, calibrated on each team's own history.
+		// Pooled over projects it must hold 75-85 % (below); one project of
+		// ~100 rows varies by ±0.04 (one standard error), hence 0.70-0.90.
+		if r.Coverage < 0.70 || r.Coverage > 0.90 {
+			t.Errorf("%s: 80%% interval held %.3f of true values, want 0.70-0.90", r.Project, r.Coverage)
+		}
+		a := r.Answered * float64(r.NTest)
+		answered += a
+		covered += r.Coverage * a
+		if r.MeanBaselineMAE <= 0 || r.RandomBaselineMAE <= r.MedianBaselineMAE {
+			t.Errorf("%s: baselines mean %.3f random %.3f median %.3f: random should be the weakest", r.Project, r.MeanBaselineMAE, r.RandomBaselineMAE, r.MedianBaselineMAE)
+		}
+	}
+}
+
+func TestEstimationIntervalCalibrated(t *testing.T) {
+	// Held-out folds: trained on train, scored on val (never test). Pooled
+	// over projects, the 80 % interval must hold 75-85 % of true values and
+	// the mean confidence must match the observed within-one-step share.
+	requireEstimationData(t)
+	runs, err := EstimationRuns(estimationData, estimate.DefaultOptions(), PhaseValidation)
+	if err != nil {
+		t.Fatalf("EstimationRuns: %v", err)
+	}
+	var n, covered, conf, within float64
+	for _, r := range runs {
+		a := r.Answered * float64(r.NTest)
+		n += a
+		covered += r.Coverage * a
+		conf += r.MeanConfidence * a
+		within += r.WithinOneStep * a
+		if r.Answered < 0.9 {
+			t.Errorf("%s: answered %.2f of rows, want >= 0.9 on projects with long histories", r.Project, r.Answered)
+		}
+	}
+	if cov := covered / n; cov < 0.75 || cov > 0.85 {
+		t.Errorf("pooled val coverage of the 80%% interval = %.3f, want 0.75-0.85", cov)
+	}
+	if gap := math.Abs(conf-within) / n; gap > 0.05 {
+		t.Errorf("mean confidence %.3f vs within-one-step %.3f: off by %.3f, want <= 0.05", conf/n, within/n, gap)
 	}
 }
 

@@ -114,11 +114,19 @@ func Run(dir string) (*Report, error) {
 // WriteText prints the report as tables.
 func (r *Report) WriteText(w io.Writer) {
 	if len(r.Estimation) > 0 {
-		fmt.Fprintf(w, "Estimation (test split, MAE in story points; lower is better)\n")
-		fmt.Fprintf(w, "  %-20s %6s %8s %10s\n", "project", "n", "MAE", "median MAE")
+		fmt.Fprintf(w, "Estimation (test split, MAE in story points; lower is better; baselines answer every row)\n")
+		fmt.Fprintf(w, "  %-20s %5s %7s %6s %7s %7s %7s %8s %8s\n", "project", "n", "MAE", "ratio", "median", "mean", "random", "answered", "cover80")
 		for _, p := range sortedKeys(r.Estimation) {
 			e := r.Estimation[p]
-			fmt.Fprintf(w, "  %-20s %6d %8.3f %10.3f\n", p, e.NTest, e.MAE, e.MedianBaselineMAE)
+			ratio := 0.0
+			if e.MedianBaselineMAE > 0 {
+				ratio = e.MAE / e.MedianBaselineMAE
+			}
+			fmt.Fprintf(w, "  %-20s %5d %7.3f %6.3f %7.3f %7.3f %7.3f %7.0f%% %7.0f%%\n", p, e.NTest, e.MAE, ratio,
+				e.MedianBaselineMAE, e.MeanBaselineMAE, e.RandomBaselineMAE, 100*e.Answered, 100*e.Coverage)
+			for _, reason := range sortedKeys(e.SkippedRows) {
+				fmt.Fprintf(w, "    skipped %d malformed rows: %s\n", e.SkippedRows[reason], reason)
+			}
 		}
 		fmt.Fprintln(w)
 	}

@@ -18,10 +18,12 @@ func TestZZSweep(t *testing.T) {
 		o    estimate.Options
 	}
 	var cs []cfg
-	for _, me := range []float64{-1, 0.1, 0.2, 0.3} {
-		o := estimate.DefaultOptions()
-		o.MinEvidence = me
-		cs = append(cs, cfg{fmt.Sprintf("me%.2f", me), o})
+	for _, ad := range []bool{false, true} {
+		for _, cs2 := range []int{300, 600} {
+			o := estimate.DefaultOptions()
+			o.Adapt, o.CalibrationSize = ad, cs2
+			cs = append(cs, cfg{fmt.Sprintf("adapt %v cal %d", ad, cs2), o})
+		}
 	}
 	for _, c := range cs {
 		runs, err := EstimationRuns(dir, c.o, PhaseValidation)

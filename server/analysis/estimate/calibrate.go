@@ -10,8 +10,12 @@ import "math"
 // before it, exactly as a new issue is predicted, so it reflects this
 // team's scale, its drift and how much its text says.
 type calibration struct {
-	lo, hi   float64 // vote quantiles bounding the interval
-	coverage float64 // share of calibration issues the interval held
+	// prior and quantile are the shrinkage and vote quantile in use:
+	// Options' own, or with Options.Adapt the pair that did best on the
+	// calibration issues.
+	prior, quantile float64
+	lo, hi          float64 // vote quantiles bounding the interval
+	coverage        float64 // share of calibration issues the interval held
 	// within[b] is the calibrated within-one-step rate for raw agreement
 	// in bin b (confBins equal bins over [0,1]).
 	within [confBins]float64
@@ -53,6 +57,7 @@ func (m *Model) calibration() *calibration {
 
 // calItem is one calibration issue: its vote and true scale position.
 type calItem struct {
+	ev    evidence
 	hist  []float64
 	truth int
 	raw   float64 // agreement near() of the estimate
@@ -62,11 +67,14 @@ type calItem struct {
 func (m *Model) calibrate() *calibration {
 	o := m.opts
 	tail := (1 - o.Coverage) / 2
-	c := &calibration{lo: tail, hi: 1 - tail}
+	c := &calibration{prior: o.Prior, quantile: o.Quantile, lo: tail, hi: 1 - tail}
 	items := m.calItems()
 	c.n = len(items)
 	if c.n < minCalibration {
 		return c
+	}
+	if o.Adapt {
+		m.adapt(c, items)
 	}
 	// The interval's two ends are set separately so that each misses at
 	// most its tail's share: teams drift, so the vote is rarely symmetric
@@ -188,9 +196,40 @@ func (m *Model) calItem(i int, prior []float64, sc scale) (calItem, bool) {
 	if v.top <= o.MinEvidence {
 		return calItem{}, false
 	}
-	hist := v.mix(o.Prior)
-	est := quantileIndex(hist, o.Quantile)
-	return calItem{hist: hist, truth: sc.index(d.points), raw: near(hist, est), est: est}, true
+	it := calItem{ev: v, truth: sc.index(d.points)}
+	it.set(o.Prior, o.Quantile)
+	return it, true
+}
+
+func (it *calItem) set(prior, quantile float64) {
+	it.hist = it.ev.mix(prior)
+	it.est = quantileIndex(it.hist, quantile)
+	it.raw = near(it.hist, it.est)
+}
+
+// adapt picks the shrinkage and quantile with the least absolute error on
+// the calibration issues (ties: the configured pair), then re-scores them.
+func (m *Model) adapt(c *calibration, items []calItem) {
+	sc := m.scale()
+	mae := func(prior, q float64) float64 {
+		var s float64
+		for _, it := range items {
+			h := it.ev.mix(prior)
+			s += math.Abs(sc[quantileIndex(h, q)] - sc[it.truth])
+		}
+		return s
+	}
+	best := mae(c.prior, c.quantile)
+	for _, p := range []float64{0.5, 1, 2, 4, 8} {
+		for _, q := range []float64{0.35, 0.4, 0.45, 0.5, 0.55} {
+			if v := mae(p, q); v < best-1e-9 {
+				best, c.prior, c.quantile = v, p, q
+			}
+		}
+	}
+	for i := range items {
+		items[i].set(c.prior, c.quantile)
+	}
 }
 
 // monotone returns the weighted isotonic (non-decreasing) fit of r.

@@ -3,6 +3,7 @@ package estimate_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -443,5 +444,71 @@ func TestQuantileOption(t *testing.T) {
 		if e.Points != tt.want || e.Method != estimate.MethodNeighbours {
 			t.Errorf("Quantile %v: Estimate = %v by %q, want %v by neighbours", tt.quantile, e.Points, e.Method, tt.want)
 		}
+	}
+}
+
+func TestNotEnoughSignal(t *testing.T) {
+	m := estimate.Train(team(), estimate.DefaultOptions())
+	thin := estimate.Train(team()[:10], estimate.DefaultOptions())
+	tests := []struct {
+		name   string
+		m      *estimate.Model
+		issue  domain.Issue
+		reason string
+	}{
+		{"thin history", thin, domain.Issue{Summary: "Flaky test in scheduler suite"}, "too little history"},
+		{"vague story", m, domain.Issue{Summary: "Improve things"}, "too little text"},
+		{"empty", m, domain.Issue{}, "too little text"},
+		{"nothing similar", m, domain.Issue{Summary: "Penguin census", Description: "scheduler dashboard penguins drones counting quarterly island colonies ice seals fish krill weather nesting"}, "no similar past issue"},
+	}
+	for _, tt := range tests {
+		e := tt.m.Estimate(&tt.issue)
+		if e.Method != estimate.MethodInsufficient || e.Points != 0 || e.Low != 0 || e.High != 0 || !strings.Contains(e.Reason, tt.reason) {
+			t.Errorf("%s: Estimate = %+v, want %q with reason containing %q and no number", tt.name, e, estimate.MethodInsufficient, tt.reason)
+		}
+	}
+	if e := m.Estimate(&domain.Issue{Summary: "Flaky test in scheduler suite"}); e.Method != estimate.MethodNeighbours {
+		t.Errorf("strong evidence: Estimate = %+v, want a number", e)
+	}
+}
+
+func TestIntervalCalibratedOnHeldOut(t *testing.T) {
+	// Train on one sample of a team, estimate fresh issues of the same
+	// team: the 80 % interval must hold about 80 % of them, and the stated
+	// confidence must match the share within one step.
+	m := estimate.Train(synthetic(1500, 11), estimate.DefaultOptions())
+	qs := synthetic(600, 12)
+	sc := m.Scale()
+	var n, in, within int
+	var conf float64
+	for i := range qs {
+		e := m.Estimate(&qs[i])
+		if e.Method != estimate.MethodNeighbours {
+			continue
+		}
+		n++
+		truth := *qs[i].StoryPoints
+		if e.Low > e.Points || e.Points > e.High {
+			t.Fatalf("interval %v-%v does not contain the estimate %v", e.Low, e.High, e.Points)
+		}
+		if truth >= e.Low && truth <= e.High {
+			in++
+		}
+		if d := slices.Index(sc, truth) - slices.Index(sc, e.Points); d >= -1 && d <= 1 {
+			within++
+		}
+		conf += e.Confidence
+		if e.Level == "" {
+			t.Fatalf("no confidence word: %+v", e)
+		}
+	}
+	if n < 500 {
+		t.Fatalf("answered %d of 600, want >= 500", n)
+	}
+	if cov := float64(in) / float64(n); cov < 0.75 || cov > 0.85 {
+		t.Errorf("80%% interval held %.3f of held-out values, want 0.75-0.85", cov)
+	}
+	if gap := conf/float64(n) - float64(within)/float64(n); gap < -0.05 || gap > 0.05 {
+		t.Errorf("mean confidence off the within-one-step share by %.3f, want within 0.05", gap)
 	}
 }
