@@ -13,7 +13,7 @@
  *   finding-excerpt, finding-mark
  *   glance-duplicates, duplicate (data-key), duplicate-key, duplicate-similarity,
  *   duplicate-link-button, duplicate-confirm, duplicate-cancel, duplicate-linked, duplicates-empty
- *   glance-estimate, estimate-points, estimate-confidence, estimate-none, estimate-neighbours
+ *   glance-estimate, estimate-own, estimate-suggested, estimate-points, estimate-confidence, estimate-none, estimate-neighbours
  *   glance-actions, action-improve, action-split, action-override, glance-sheet, sheet-title
  *   improve: improve-loading, improve-notice, improve-quality, improve-summary-diff,
  *            improve-description-diff, improve-unchanged, improve-summary, improve-description,
