@@ -202,6 +202,15 @@
     function isDefaultQuery() { return backlogParams(false).toString() === ''; }
     function filtered() { return !!(bl.moscow || bl.flag || bl.type || bl.q); }
 
+    // The issue's own points read plainly ("5"); the app's suggestion is
+    // marked as one, with its 80 % range: "~5 (suggested, 3-8)".
+    function estimateCell(r) {
+      if (r.estimate === null || r.estimate === undefined) return el('span', { class: 'subtle', text: '–' });
+      if (!r.suggested) return B.fmt(r.estimate);
+      var range = r.suggested.low && r.suggested.high && r.suggested.low !== r.suggested.high ? ', ' + B.fmt(r.suggested.low) + '-' + B.fmt(r.suggested.high) : '';
+      return el('span', { class: 'subtle suggested', title: 'Suggested by BacklogAI from similar resolved issues; not the issue\'s story points',
+        text: '~' + B.fmt(r.estimate) + ' (suggested' + range + ')' });
+    }
     function rowNode(r) {
       var sel = selected.has(r.key);
       return el('tr', { 'data-key': r.key, 'data-testid': 'backlog-row', class: sel ? 'selected' : null }, [
@@ -211,7 +220,7 @@
         el('td', { class: 'c-num', 'data-testid': 'backlog-score', text: String(r.score) }),
         el('td', { class: 'c-moscow' }, lozenge(r.moscow, 'backlog-moscow')),
         el('td', { class: 'c-num', text: String(r.quality) }),
-        el('td', { class: 'c-num' }, r.estimate === null || r.estimate === undefined ? el('span', { class: 'subtle', text: '–' }) : B.fmt(r.estimate)),
+        el('td', { class: 'c-num', 'data-testid': 'backlog-estimate' }, estimateCell(r)),
         el('td', { class: 'c-flags' }, (r.flags || []).map(function (f) { return el('span', { class: 'lozenge flag flag-' + f, text: f === 'too_big' ? 'too big' : f }); }))
       ]);
     }

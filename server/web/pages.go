@@ -473,7 +473,7 @@ func backlogRows(rows []store.BacklogRow) []backlogRow {
 	out := make([]backlogRow, len(rows))
 	for i, r := range rows {
 		out[i] = backlogRow{Key: r.Key, Summary: r.Summary, Type: r.Type, Score: int(math.Floor(r.Score)), Moscow: r.Moscow,
-			Quality: r.Quality, Estimate: r.Estimate, Flags: r.Flags}
+			Quality: r.Quality, Estimate: r.Estimate, Flags: r.Flags, Suggested: suggestedOf(r)}
 		if out[i].Flags == nil {
 			out[i].Flags = []string{}
 		}
