@@ -181,6 +181,11 @@ func (p *Project) analyzeWith(is *domain.Issue, override *domain.Override, extra
 
 	if is.Type != domain.TypeEpic {
 		a.Estimate = p.est.Estimate(is)
+		// A story the checks cannot size (INVEST E fails) gets no number:
+		// similar words do not make an unclear story estimable.
+		if a.Estimate.Method == estimate.MethodNeighbours && a.Check.Letters["E"] == "fail" {
+			a.Estimate = domain.Estimate{Method: estimate.MethodInsufficient, Reason: "the story is too unclear to size; see the Estimable check"}
+		}
 	} else {
 		a.Estimate = domain.Estimate{Method: estimate.MethodNone}
 	}

@@ -170,3 +170,25 @@ func TestEstimatorLearnsOnlyFromResolvedPoints(t *testing.T) {
 		t.Fatal("a reopened issue's points still vote")
 	}
 }
+
+func TestUnestimableStoryGetsNoNumber(t *testing.T) {
+	var issues []domain.Issue
+	for i := range 60 {
+		issues = append(issues, domain.Issue{Key: fmt.Sprintf("H-%d", i), Type: domain.TypeStory, StatusCat: domain.StatusDone,
+			Summary: fmt.Sprintf("As a shopper, I want to export my order history as CSV variant %c%c so that I can file expenses", 'a'+i%26, 'a'+i/26), StoryPoints: pts(3)})
+	}
+	p := NewProject(domain.DefaultStrategy(), issues, func() time.Time { return now })
+	clear := domain.Issue{Key: "Q-1", Type: domain.TypeStory, Summary: "As a shopper, I want to export my order history as CSV so that I can file expenses"}
+	unclear := clear
+	unclear.Key, unclear.Summary = "Q-2", "As a shopper, I want to export TBD ??? as CSV so that I can file expenses"
+	if a := p.AnalyzeIssue(clear, ExtraInput{}); a.Estimate.Method != "neighbours" {
+		t.Fatalf("clear story: estimate %+v, want a number", a.Estimate)
+	}
+	a := p.AnalyzeIssue(unclear, ExtraInput{})
+	if a.Check.Letters["E"] != "fail" {
+		t.Fatalf("precondition: the checks should fail E for %q, letters %v", unclear.Summary, a.Check.Letters)
+	}
+	if a.Estimate.Method != "insufficient" || a.Estimate.Points != 0 || a.Estimate.Reason == "" {
+		t.Errorf("unestimable story: estimate %+v, want 'insufficient' with a reason", a.Estimate)
+	}
+}
