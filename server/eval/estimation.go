@@ -46,6 +46,15 @@ type EstimationRun struct {
 	MeanConfidence float64 `json:"mean_confidence"`
 	// ByNeighbours counts estimates with Method "neighbours".
 	ByNeighbours int `json:"by_neighbours"`
+	// IntervalSteps is the interval's mean width in steps of the team's
+	// scale: coverage means little if every interval spans the scale.
+	IntervalSteps float64 `json:"interval_steps"`
+	ScaleValues   int     `json:"scale_values"` // distinct point values in training
+	// BaselineCoverage and BaselineSteps are the same for the fixed
+	// interval from the 10th to the 90th percentile of the training points,
+	// given to every answered row: the interval with no model.
+	BaselineCoverage float64 `json:"baseline_coverage_80"`
+	BaselineSteps    float64 `json:"baseline_interval_steps"`
 }
 
 // Estimation scores story point estimation on every DIR/estimation/*.csv
@@ -113,8 +122,14 @@ func scoreEstimation(train, scored []domain.Issue, opts estimate.Options) Estima
 	med, mean := pointsMedian(pts), pointsMean(pts)
 	m := estimate.Train(train, opts)
 	sc := m.Scale()
+	r.ScaleValues = len(sc)
 	var sum, base, meanBase, random, ansSum, ansBase, conf float64
-	var within, covered int
+	var within, covered, steps, baseCovered int
+	sorted := slices.Sorted(slices.Values(pts))
+	var baseLo, baseHi float64
+	if len(sorted) > 0 {
+		baseLo, baseHi = sorted[len(sorted)/10], sorted[(len(sorted)-1)*9/10]
+	}
 	for i := range scored {
 		is := &scored[i]
 		if seen[repeatKey(is)] {
@@ -142,6 +157,10 @@ func scoreEstimation(train, scored []domain.Issue, opts estimate.Options) Estima
 		if truth >= e.Low && truth <= e.High {
 			covered++
 		}
+		steps += scaleSteps(sc, e.Low, e.High)
+		if truth >= baseLo && truth <= baseHi {
+			baseCovered++
+		}
 	}
 	if r.NTest > 0 {
 		n := float64(r.NTest)
@@ -152,6 +171,9 @@ func scoreEstimation(train, scored []domain.Issue, opts estimate.Options) Estima
 	if a := float64(r.ByNeighbours); a > 0 {
 		r.AnsweredMAE, r.AnsweredMedianMAE = ansSum/a, ansBase/a
 		r.Coverage = float64(covered) / a
+		r.IntervalSteps = float64(steps) / a
+		r.BaselineCoverage = float64(baseCovered) / a
+		r.BaselineSteps = float64(scaleSteps(sc, baseLo, baseHi))
 		r.MeanConfidence, r.WithinOneStep = conf/a, float64(within)/a
 	}
 	return r

@@ -68,8 +68,8 @@ func TestEstimationTestSplit(t *testing.T) {
 			t.Errorf("unexpected project %q", r.Project)
 			continue
 		}
-		t.Logf("%-18s n=%3d dropped=%d MAE %.4f median %.4f Deep-SE %.2f within1 %.2f conf %.2f",
-			r.Project, r.NTest, r.Dropped, r.MAE, r.MedianBaselineMAE, deepSE[r.Project], r.WithinOneStep, r.MeanConfidence)
+		t.Logf("%-18s n=%3d dropped=%d MAE %.4f median %.4f Deep-SE %.2f within1 %.2f conf %.2f cover %.3f steps %.2f scale %d; fixed interval cover %.3f steps %.0f",
+			r.Project, r.NTest, r.Dropped, r.MAE, r.MedianBaselineMAE, deepSE[r.Project], r.WithinOneStep, r.MeanConfidence, r.Coverage, r.IntervalSteps, r.ScaleValues, r.BaselineCoverage, r.BaselineSteps)
 		if r.NTest != w.nTest || r.Dropped != w.dropped {
 			t.Errorf("%s: scored %d, dropped %d; want %d, %d", r.Project, r.NTest, r.Dropped, w.nTest, w.dropped)
 		}
