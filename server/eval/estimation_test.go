@@ -58,6 +58,7 @@ func TestEstimationTestSplit(t *testing.T) {
 	}
 	var answered, covered float64
 	defer func() {
+		t.Logf("pooled test coverage %.3f", covered/answered)
 		if cov := covered / answered; cov < 0.75 || cov > 0.85 {
 			t.Errorf("pooled test coverage of the 80%% interval = %.3f, want 0.75-0.85", cov)
 		}
@@ -111,6 +112,7 @@ func TestEstimationIntervalCalibrated(t *testing.T) {
 	}
 	var n, covered, conf, within float64
 	for _, r := range runs {
+		t.Logf("%-18s val: answered %.3f coverage %.3f steps %.2f within1 %.3f conf %.3f", r.Project, r.Answered, r.Coverage, r.IntervalSteps, r.WithinOneStep, r.MeanConfidence)
 		a := r.Answered * float64(r.NTest)
 		n += a
 		covered += r.Coverage * a
@@ -120,6 +122,7 @@ func TestEstimationIntervalCalibrated(t *testing.T) {
 			t.Errorf("%s: answered %.2f of rows, want >= 0.9 on projects with long histories", r.Project, r.Answered)
 		}
 	}
+	t.Logf("pooled val: coverage %.3f, mean confidence %.3f, within one step %.3f", covered/n, conf/n, within/n)
 	if cov := covered / n; cov < 0.75 || cov > 0.85 {
 		t.Errorf("pooled val coverage of the 80%% interval = %.3f, want 0.75-0.85", cov)
 	}
