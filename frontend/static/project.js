@@ -11,7 +11,7 @@
  *   scan:      scan-status, scan-progress, scan-text, scan-error
  *   backlog:   backlog-search, filter-moscow-{must,should,could,wont}, filter-flag-{duplicate,vague,stale,too_big},
  *              backlog-type, backlog-include-done, backlog-table (aria-busy while loading), backlog-body,
- *              backlog-row (data-key), backlog-row-select, backlog-issue-link, backlog-score, backlog-moscow,
+ *              backlog-row (data-key), backlog-row-select, backlog-issue-link, backlog-score, backlog-moscow, backlog-estimate,
  *              sort-key, sort-score, sort-quality, sort-estimate (th has aria-sort), backlog-select-page,
  *              backlog-prev, backlog-next, backlog-status, backlog-empty, backlog-clear-filters, backlog-error
  *   bulk:      bulk-bar, bulk-count, bulk-override, bulk-open, bulk-clear, bulk-sheet, bulk-moscow,

@@ -158,7 +158,9 @@ type Estimate struct {
 	High     float64 `json:"high,omitempty"`
 	Coverage float64 `json:"coverage,omitempty"`
 	// Confidence is the calibrated chance that the true points are at most
-	// one scale step from Points; Level says it in a word (high, medium, low).
+	// one scale step from Points; Level says it in a word (high, medium,
+	// low). With too little history to calibrate on, Coverage and Level are
+	// empty and Confidence is the vote's raw agreement.
 	Confidence float64 `json:"confidence"` // 0-1
 	Level      string  `json:"level,omitempty"`
 	Method     string  `json:"method"` // "neighbours", "insufficient", "none"

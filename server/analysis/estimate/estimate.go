@@ -331,7 +331,12 @@ func (m *Model) Estimate(issue *domain.Issue) domain.Estimate {
 	lo, hi := quantileIndex(hist, cal.lo), quantileIndex(hist, cal.hi)
 	conf := cal.confidence(near(hist, mi))
 	est := domain.Estimate{Points: sc[mi], Low: sc[min(lo, mi)], High: sc[max(hi, mi)], Coverage: cal.coverage,
-		Confidence: conf, Level: level(conf), Method: MethodNeighbours}
+		Confidence: conf, Method: MethodNeighbours}
+	if cal.n >= minCalibration {
+		// Words only for a measured confidence; before that the
+		// confidence is the vote's raw agreement.
+		est.Level = level(conf)
+	}
 	ev := v.nb[:min(len(v.nb), m.opts.Evidence)]
 	est.Neighbours = make([]domain.Neighbour, len(ev))
 	for i, c := range ev {
