@@ -34,11 +34,6 @@ type EstimationRun struct {
 	Project string `json:"project"`
 	EstimationResult
 	NTrain int `json:"n_train"`
-	// Dropped counts scored rows left out because their title and
-	// description (case and whitespace folded) also occur in the training
-	// rows: scoring them would measure recall of a seen row, not
-	// estimation. Training keeps every row, as the team's history would.
-	Dropped int `json:"dropped_repeats"`
 	// WithinOneStep is the share of answered rows whose true points are at
 	// most one step from the estimate on the team's scale; MeanConfidence
 	// is the mean Estimate.Confidence, which estimates that share.

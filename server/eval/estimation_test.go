@@ -297,3 +297,29 @@ func TestScaleSteps(t *testing.T) {
 		}
 	}
 }
+
+func TestEstimationReportsSkippedRows(t *testing.T) {
+	// A malformed row neither aborts the run nor disappears silently.
+	var b strings.Builder
+	b.WriteString("issuekey,title,description,storypoint,split_mark\n")
+	for i := range 40 {
+		b.WriteString("T-" + string(rune('A'+i%26)) + string(rune('a'+i/26)) + ",Chore " + string(rune('a'+i%26)) + ",body,2,train\n")
+	}
+	b.WriteString("X-1,Broken,row,many,test\n")
+	b.WriteString("X-2,New title,other,3,test\n")
+	dir := t.TempDir()
+	writeEstimationCSV(t, dir, "tiny.csv", b.String())
+	res, err := Estimation(dir)
+	if err != nil {
+		t.Fatalf("Estimation: %v", err)
+	}
+	r := res["tiny"]
+	if r.NTest != 1 || r.SkippedRows["storypoint not a non-negative number"] != 1 {
+		t.Fatalf("result %+v, want 1 scored and 1 skipped row", r)
+	}
+	var out strings.Builder
+	(&Report{Estimation: res}).WriteText(&out)
+	if !strings.Contains(out.String(), "skipped 1 malformed rows: storypoint not a non-negative number") {
+		t.Errorf("report does not show the skipped row:\n%s", out.String())
+	}
+}

@@ -41,6 +41,11 @@ type EstimationResult struct {
 	Coverage float64 `json:"coverage_80"`
 	// SkippedRows counts malformed input rows by reason.
 	SkippedRows map[string]int `json:"skipped_rows,omitempty"`
+	// Dropped counts scored rows left out because their title and
+	// description (case and whitespace folded) also occur in the training
+	// rows: scoring them would measure recall of a seen row, not
+	// estimation. Training keeps every row, as the team's history would.
+	Dropped int `json:"dropped_repeats"`
 }
 
 // Metric is a binary classification result where the positive class is
@@ -124,6 +129,9 @@ func (r *Report) WriteText(w io.Writer) {
 			}
 			fmt.Fprintf(w, "  %-20s %5d %7.3f %6.3f %7.3f %7.3f %7.3f %7.0f%% %7.0f%%\n", p, e.NTest, e.MAE, ratio,
 				e.MedianBaselineMAE, e.MeanBaselineMAE, e.RandomBaselineMAE, 100*e.Answered, 100*e.Coverage)
+			if e.Dropped > 0 {
+				fmt.Fprintf(w, "    left out %d test rows repeating a training row\n", e.Dropped)
+			}
 			for _, reason := range sortedKeys(e.SkippedRows) {
 				fmt.Fprintf(w, "    skipped %d malformed rows: %s\n", e.SkippedRows[reason], reason)
 			}
