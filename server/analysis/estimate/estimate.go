@@ -224,12 +224,14 @@ func Train(history []domain.Issue, opts Options) *Model {
 }
 
 // Learnable reports whether an issue may teach the model: it is resolved
-// and carries story points. Points on open issues are plans, not outcomes,
-// and the app never writes its suggestions into Story Points (drafts are
-// created without points), so a resolved issue's points were set by the
-// team. Callers feed Train and Add only learnable issues.
+// and carries story points, and it is not an epic (an epic's points are
+// a roll-up, not a size on the team's scale; epics are not estimated
+// either). Points on open issues are plans, not outcomes, and the app
+// never writes its suggestions into Story Points (drafts are created
+// without points), so a resolved issue's points were set by the team.
+// Callers feed Train and Add only learnable issues.
 func Learnable(is *domain.Issue) bool {
-	return !is.Open() && estimated(is)
+	return !is.Open() && is.Type != domain.TypeEpic && estimated(is)
 }
 
 func estimated(is *domain.Issue) bool {

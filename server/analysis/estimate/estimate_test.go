@@ -512,3 +512,24 @@ func TestIntervalCalibratedOnHeldOut(t *testing.T) {
 		t.Errorf("mean confidence off the within-one-step share by %.3f, want within 0.05", gap)
 	}
 }
+
+func TestLearnable(t *testing.T) {
+	tests := []struct {
+		name string
+		is   domain.Issue
+		want bool
+	}{
+		{"resolved story with points", domain.Issue{Type: domain.TypeStory, StatusCat: domain.StatusDone, StoryPoints: pts(3)}, true},
+		{"resolved bug with zero points", domain.Issue{Type: domain.TypeBug, StatusCat: domain.StatusDone, StoryPoints: pts(0)}, true},
+		{"open story with points (a plan, or a suggestion written by an old draft)", domain.Issue{Type: domain.TypeStory, StatusCat: domain.StatusToDo, StoryPoints: pts(5)}, false},
+		{"in progress with points", domain.Issue{Type: domain.TypeTask, StatusCat: domain.StatusInProgress, StoryPoints: pts(5)}, false},
+		{"resolved without points", domain.Issue{Type: domain.TypeStory, StatusCat: domain.StatusDone}, false},
+		{"resolved epic with a roll-up", domain.Issue{Type: domain.TypeEpic, StatusCat: domain.StatusDone, StoryPoints: pts(40)}, false},
+		{"resolved with negative points", domain.Issue{Type: domain.TypeStory, StatusCat: domain.StatusDone, StoryPoints: pts(-1)}, false},
+	}
+	for _, tt := range tests {
+		if got := estimate.Learnable(&tt.is); got != tt.want {
+			t.Errorf("%s: Learnable = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
