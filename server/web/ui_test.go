@@ -911,6 +911,22 @@ func TestGlanceMarksTheSuggestion(t *testing.T) {
 	if strings.Contains(body, `data-testid="estimate-own"`) {
 		t.Error("SHOP-1 has no points of its own, yet the glance shows some")
 	}
+	// The backlog's first page (rendered on the server, as the script
+	// renders later pages) marks the suggestion and shows own points plainly.
+	page := u.page("/project?projectKey=SHOP&projectId=10000").Body.String()
+	row := func(key string) string {
+		i := strings.Index(page, `<tr data-key="`+key+`"`)
+		if i < 0 {
+			t.Fatalf("backlog lacks %s", key)
+		}
+		return page[i : i+strings.Index(page[i:], "</tr>")]
+	}
+	if r := row("SHOP-1"); !regexp.MustCompile(`data-testid="backlog-estimate"><span class="subtle suggested"[^>]*>~3 \(suggested(, \d+-\d+)?\)</span>`).MatchString(r) {
+		t.Errorf("SHOP-1 backlog row does not mark its suggestion: %s", r)
+	}
+	if r := row("SHOP-9"); !strings.Contains(r, `data-testid="backlog-estimate">8</td>`) {
+		t.Errorf("SHOP-9 backlog row does not show its own 8 plainly: %s", r)
+	}
 	// Own points read plainly, and the suggestion beside them says it is not them.
 	body = u.page("/glance?issueKey=SHOP-9&projectKey=SHOP").Body.String()
 	for _, s := range []string{`data-testid="estimate-own">Story points: <strong>8</strong>`, "not the issue's points", "confidence not measured yet"} {
