@@ -537,7 +537,11 @@
       }
       if (d.estimate !== undefined && d.estimate !== null) {
         var pts = typeof d.estimate === 'object' ? d.estimate.points : d.estimate;
-        if (pts) card.appendChild(el('p', { class: 'subtle', text: 'Suggested estimate: ' + B.fmt(pts) + ' points' }));
+        var e = typeof d.estimate === 'object' ? d.estimate : {};
+        var range = e.low && e.high && e.low !== e.high ? ', ' + B.fmt(e.low) + '-' + B.fmt(e.high) : '';
+        // The draft is created without story points: this stays a suggestion.
+        if (pts) card.appendChild(el('p', { class: 'subtle', text: 'Suggested estimate: ~' + B.fmt(pts) + ' points (suggested' + range + '; not written to Jira)' }));
+        else if (e.method === 'insufficient') card.appendChild(el('p', { class: 'subtle', text: 'Estimate: not enough signal (' + e.reason + ')' }));
       }
       if (d.createdKey) card.appendChild(el('p', { class: 'success' }, ['Created as ', issueLink(d.createdKey, 'draft-created-key')]));
       if (d.error) card.appendChild(el('p', { class: 'text-danger', text: d.error }));
