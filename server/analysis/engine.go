@@ -60,7 +60,7 @@ func NewProject(strategy domain.Strategy, issues []domain.Issue, now func() time
 		p.issues[is.Key] = &is
 		p.relate(&is, 1)
 		p.index.Add(is)
-		if is.StoryPoints != nil {
+		if estimate.Learnable(&is) {
 			history = append(history, is)
 		}
 	}
@@ -130,7 +130,11 @@ func (p *Project) Upsert(is domain.Issue) {
 	p.issues[is.Key] = &is
 	p.relate(&is, 1)
 	p.index.Update(is)
-	p.est.Add(&is)
+	if estimate.Learnable(&is) {
+		p.est.Add(&is)
+	} else {
+		p.est.Remove(is.Key) // reopened, or its points were cleared
+	}
 }
 
 // Remove deletes an issue from the model.
@@ -193,6 +197,11 @@ func (p *Project) analyzeWith(is *domain.Issue, override *domain.Override, extra
 
 	if is.Type != domain.TypeEpic {
 		a.Estimate = p.est.Estimate(is)
+		// A story the checks cannot size (INVEST E fails) gets no number:
+		// similar words do not make an unclear story estimable.
+		if a.Estimate.Method == estimate.MethodNeighbours && a.Check.Letters["E"] == "fail" {
+			a.Estimate = domain.Estimate{Method: estimate.MethodInsufficient, Reason: "the story is too unclear to size; see the Estimable check"}
+		}
 	} else {
 		a.Estimate = domain.Estimate{Method: estimate.MethodNone}
 	}

@@ -203,3 +203,59 @@ func TestDuplicatesSkipRelatives(t *testing.T) {
 		t.Errorf("relations of removed P-3 kept: %v", p.rel)
 	}
 }
+
+func TestEstimatorLearnsOnlyFromResolvedPoints(t *testing.T) {
+	var issues []domain.Issue
+	for i := range 40 {
+		issues = append(issues, domain.Issue{Key: fmt.Sprintf("H-%d", i), Type: domain.TypeTask, StatusCat: domain.StatusDone,
+			Summary: fmt.Sprintf("Export report variant %c%c", 'a'+i%26, 'a'+i/26), StoryPoints: pts(2), Created: now.Add(time.Duration(i-100) * time.Hour)})
+	}
+	// An open issue whose points came from a suggestion (a draft written
+	// by an older version): it must not vote.
+	draft := domain.Issue{Key: "H-99", Type: domain.TypeStory, StatusCat: domain.StatusToDo,
+		Summary: "Quantum flux capacitor calibration export report", StoryPoints: pts(13), Created: now}
+	issues = append(issues, draft)
+	p := NewProject(domain.DefaultStrategy(), issues, func() time.Time { return now })
+	query := domain.Issue{Key: "Q-1", Type: domain.TypeStory, Summary: "Quantum flux capacitor calibration export report"}
+	hasDraft := func() bool {
+		e := p.AnalyzeIssue(query, ExtraInput{}).Estimate
+		return slices.ContainsFunc(e.Neighbours, func(n domain.Neighbour) bool { return n.Key == draft.Key })
+	}
+	if hasDraft() {
+		t.Fatal("an open issue's points voted in the estimate")
+	}
+	// Resolved with its points, it is the team's outcome and teaches.
+	draft.StatusCat = domain.StatusDone
+	p.Upsert(draft)
+	if !hasDraft() {
+		t.Fatal("a resolved issue's points did not vote")
+	}
+	// Reopened, it stops teaching again.
+	draft.StatusCat = domain.StatusInProgress
+	p.Upsert(draft)
+	if hasDraft() {
+		t.Fatal("a reopened issue's points still vote")
+	}
+}
+
+func TestUnestimableStoryGetsNoNumber(t *testing.T) {
+	var issues []domain.Issue
+	for i := range 60 {
+		issues = append(issues, domain.Issue{Key: fmt.Sprintf("H-%d", i), Type: domain.TypeStory, StatusCat: domain.StatusDone,
+			Summary: fmt.Sprintf("As a shopper, I want to export my order history as CSV variant %c%c so that I can file expenses", 'a'+i%26, 'a'+i/26), StoryPoints: pts(3)})
+	}
+	p := NewProject(domain.DefaultStrategy(), issues, func() time.Time { return now })
+	clear := domain.Issue{Key: "Q-1", Type: domain.TypeStory, Summary: "As a shopper, I want to export my order history as CSV so that I can file expenses"}
+	unclear := clear
+	unclear.Key, unclear.Summary = "Q-2", "As a shopper, I want to export TBD ??? as CSV so that I can file expenses"
+	if a := p.AnalyzeIssue(clear, ExtraInput{}); a.Estimate.Method != "neighbours" {
+		t.Fatalf("clear story: estimate %+v, want a number", a.Estimate)
+	}
+	a := p.AnalyzeIssue(unclear, ExtraInput{})
+	if a.Check.Letters["E"] != "fail" {
+		t.Fatalf("precondition: the checks should fail E for %q, letters %v", unclear.Summary, a.Check.Letters)
+	}
+	if a.Estimate.Method != "insufficient" || a.Estimate.Points != 0 || a.Estimate.Reason == "" {
+		t.Errorf("unestimable story: estimate %+v, want 'insufficient' with a reason", a.Estimate)
+	}
+}

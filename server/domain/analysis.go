@@ -178,11 +178,25 @@ type Neighbour struct {
 	Similarity float64 `json:"similarity"`
 }
 
-// Estimate is a story point suggestion.
+// Estimate is a story point suggestion: never the issue's own points, which
+// stay on domain.Issue.StoryPoints.
 type Estimate struct {
-	Points     float64     `json:"points"`
-	Confidence float64     `json:"confidence"` // 0-1
-	Method     string      `json:"method"`     // "neighbours", "median", "none"
+	Points float64 `json:"points"` // 0 unless Method is "neighbours"
+	// Low and High bound the suggestion's interval on the team's scale; it
+	// held Coverage (about 0.8) of the team's recent estimates when they
+	// were predicted from the issues before them.
+	Low      float64 `json:"low,omitempty"`
+	High     float64 `json:"high,omitempty"`
+	Coverage float64 `json:"coverage,omitempty"`
+	// Confidence is the calibrated chance that the true points are at most
+	// one scale step from Points; Level says it in a word (high, medium,
+	// low). With too little history to calibrate on, Coverage and Level are
+	// empty and Confidence is the vote's raw agreement.
+	Confidence float64 `json:"confidence"` // 0-1
+	Level      string  `json:"level,omitempty"`
+	Method     string  `json:"method"` // "neighbours", "insufficient", "none"
+	// Reason says why an "insufficient" estimate gives no number.
+	Reason     string      `json:"reason,omitempty"`
 	Neighbours []Neighbour `json:"neighbours,omitempty"`
 }
 

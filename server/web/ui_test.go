@@ -197,7 +197,8 @@ func TestPagesRenderWithHeadersAndLandmarks(t *testing.T) {
 			[]string{`data-state="pending"`, "SHOP-1 is not analysed yet", "refreshes on its own"}},
 		{"glance analysed", false, func(u *uiEnv) { u.activate("SHOP"); u.seedAnalysed(demoIssues(now), now) }, "/glance?issueKey=SHOP-1&projectKey=SHOP",
 			[]string{`data-state="analysed"`, `data-testid="glance-score"`, "User Value", "Technical Reality", `data-testid="invest-letter"`,
-				`data-testid="glance-why-now"`, `data-testid="action-improve"`, `data-testid="action-split"`, `data-testid="action-override"`}},
+				`data-testid="glance-why-now"`, `data-testid="action-improve"`, `data-testid="action-split"`, `data-testid="action-override"`,
+				`data-testid="estimate-none"`, "Not enough signal for a suggestion: too little history"}},
 		{"project before activation", false, nil, "/project?projectKey=SHOP&projectId=10000",
 			[]string{`<main id="main"`, `role="tablist"`, `role="tabpanel"`, `aria-selected="true"`, `data-testid="scan-status"`, `class="skeleton-row"`,
 				`aria-live="polite"`, `id="bai-data"`, `"active":false`}},
@@ -960,5 +961,58 @@ func TestGlanceKnownDuplicates(t *testing.T) {
 	body := u.page("/glance?issueKey=SHOP-2&projectKey=SHOP").Body.String()
 	if !regexp.MustCompile(`data-key="SHOP-1" data-testid="known-duplicate">(?s:.)*?data-testid="duplicate-linked"(?s:.)*?data-testid="duplicate-done">already done<`).MatchString(body) {
 		t.Errorf("glance does not list SHOP-1 as a known, already done duplicate:\n%s", body)
+	}
+}
+
+func TestGlanceMarksTheSuggestion(t *testing.T) {
+	now := time.Now().UTC()
+	u := newUIEnv(t, false)
+	u.activate("SHOP")
+	pts := func(v float64) *float64 { return &v }
+	issues := demoIssues(now)
+	// A history of resolved, estimated issues like SHOP-1, so that it gets
+	// a suggestion; SHOP-9 is open and carries its own points.
+	for i := range 40 {
+		issues = append(issues, domain.Issue{Key: fmt.Sprintf("SHOP-%d", 100+i), ID: fmt.Sprint(20000 + i), ProjectKey: "SHOP", Type: domain.TypeStory,
+			Summary:     fmt.Sprintf("As a shopper, I want to filter orders by %c%c so that I find an order quickly", 'a'+i%26, 'a'+i/26),
+			StoryPoints: pts(3), StatusCat: domain.StatusDone, Created: now.AddDate(-1, 0, i)})
+	}
+	issues = append(issues, domain.Issue{Key: "SHOP-9", ID: "10009", ProjectKey: "SHOP", Type: domain.TypeStory, StatusCat: domain.StatusToDo,
+		Summary: "As a shopper, I want to filter orders by status so that I find an open order quickly", StoryPoints: pts(8), Created: now})
+	got := u.seedAnalysed(issues, now)
+	if e := got["SHOP-1"].Estimate; e.Method != "neighbours" {
+		t.Fatalf("precondition: SHOP-1 estimate %+v, want a suggestion", e)
+	}
+	body := u.page("/glance?issueKey=SHOP-1&projectKey=SHOP").Body.String()
+	for _, s := range []string{`data-testid="estimate-suggested">Suggestion<`, `data-testid="estimate-points">~3 (suggested`, `data-testid="estimate-confidence">`} {
+		if !strings.Contains(body, s) {
+			t.Errorf("SHOP-1 glance lacks %q", s)
+		}
+	}
+	if strings.Contains(body, `data-testid="estimate-own"`) {
+		t.Error("SHOP-1 has no points of its own, yet the glance shows some")
+	}
+	// The backlog's first page (rendered on the server, as the script
+	// renders later pages) marks the suggestion and shows own points plainly.
+	page := u.page("/project?projectKey=SHOP&projectId=10000").Body.String()
+	row := func(key string) string {
+		i := strings.Index(page, `<tr data-key="`+key+`"`)
+		if i < 0 {
+			t.Fatalf("backlog lacks %s", key)
+		}
+		return page[i : i+strings.Index(page[i:], "</tr>")]
+	}
+	if r := row("SHOP-1"); !regexp.MustCompile(`data-testid="backlog-estimate"><span class="subtle suggested"[^>]*>~3 \(suggested(, \d+-\d+)?\)</span>`).MatchString(r) {
+		t.Errorf("SHOP-1 backlog row does not mark its suggestion: %s", r)
+	}
+	if r := row("SHOP-9"); !strings.Contains(r, `data-testid="backlog-estimate">8</td>`) {
+		t.Errorf("SHOP-9 backlog row does not show its own 8 plainly: %s", r)
+	}
+	// Own points read plainly, and the suggestion beside them says it is not them.
+	body = u.page("/glance?issueKey=SHOP-9&projectKey=SHOP").Body.String()
+	for _, s := range []string{`data-testid="estimate-own">Story points: <strong>8</strong>`, "not the issue's points", "confidence not measured yet"} {
+		if !strings.Contains(body, s) {
+			t.Errorf("SHOP-9 glance lacks %q", s)
+		}
 	}
 }
