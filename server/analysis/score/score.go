@@ -107,6 +107,10 @@ type Result struct {
 	// the backlog's median and sets "median").
 	Points       float64 `json:"points"`
 	PointsSource string  `json:"pointsSource,omitempty"`
+	// Follows marks an item that is classified by the ranking's cutoffs
+	// without taking a share or capacity itself (a sub-task: its parent
+	// is the unit the backlog ranks).
+	Follows bool `json:"-"`
 }
 
 // Scorer scores issues against one strategy. Build it once per strategy
