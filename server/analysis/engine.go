@@ -6,6 +6,7 @@
 package analysis
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -28,10 +29,13 @@ const DuplicateCandidates = 5
 // Project is the model of one project. Safe for concurrent use: analyses
 // take a read lock, updates a write lock.
 type Project struct {
-	mu        sync.RWMutex
-	strategy  domain.Strategy
-	checkOpts checks.Options
-	scorer    *score.Scorer
+	mu sync.RWMutex
+	judge
+	// cutoffs are the class bounds of the last relative or capacity
+	// ranking (nil before the first); sinceRank counts the changes since.
+	cutoffs   *score.Cutoffs
+	ranked    int
+	sinceRank int
 	index     *dupes.Index
 	est       *estimate.Model
 	issues    map[string]*domain.Issue
@@ -61,10 +65,22 @@ func NewProject(strategy domain.Strategy, issues []domain.Issue, now func() time
 	return p
 }
 
+// judge is what a strategy decides: the options and scorer it implies.
+type judge struct {
+	strategy  domain.Strategy
+	checkOpts checks.Options
+	scorer    *score.Scorer
+}
+
+func newJudge(s domain.Strategy) judge {
+	return judge{strategy: s, checkOpts: checks.OptionsFor(s), scorer: score.NewScorer(s)}
+}
+
 func (p *Project) setStrategy(s domain.Strategy) {
-	p.strategy = s
-	p.checkOpts = checks.OptionsFor(s)
-	p.scorer = score.NewScorer(s)
+	if p.strategy.Mode != s.Mode || p.strategy.Shares != s.Shares {
+		p.cutoffs = nil
+	}
+	p.judge = newJudge(s)
 }
 
 // SetStrategy changes weights, objectives, thresholds… for later analyses.
@@ -118,6 +134,7 @@ func (p *Project) Upsert(is domain.Issue) {
 	p.issues[is.Key] = &is
 	p.index.Update(is)
 	p.est.Add(&is)
+	p.sinceRank++
 }
 
 // Remove deletes an issue from the model.
@@ -127,6 +144,23 @@ func (p *Project) Remove(key string) {
 	delete(p.issues, key)
 	p.index.Remove(key)
 	p.est.Remove(key)
+	p.sinceRank++
+}
+
+// NeedsRank reports whether the classes need a ranking of the whole
+// backlog: always in capacity mode; in relative mode when there has been
+// no ranking yet or the backlog changed by more than a tenth (at least 20
+// changes) since, so that the shares drift little between rankings.
+func (p *Project) NeedsRank() bool {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	switch p.strategy.Mode {
+	case domain.MoscowCapacity:
+		return true
+	case domain.MoscowRelative, "":
+		return p.cutoffs == nil || p.sinceRank > max(20, p.ranked/10)
+	}
+	return false
 }
 
 // Analyze analyses one issue of the model (it must have been Upserted).
@@ -162,16 +196,34 @@ func (p *Project) analyze(is *domain.Issue, override *domain.Override) domain.An
 }
 
 func (p *Project) analyzeWith(is *domain.Issue, override *domain.Override, extra ExtraInput) domain.Analysis {
+	a := p.analyzeBy(&p.judge, is, override, extra)
+	if p.strategy.Mode != domain.MoscowThresholds {
+		// Between rankings, an issue is classed by the last ranking's
+		// bounds; before the first one, provisionally by thresholds.
+		if p.cutoffs != nil {
+			a.Score.Computed = score.ClassifyCutoffs(a.Score.Total, *p.cutoffs)
+			a.Score.ClassBasis = score.CutoffBasis(a.Score.Total, *p.cutoffs)
+		} else {
+			a.Score.ClassBasis = "Provisional: the backlog is being ranked."
+		}
+		score.ApplyOverride(&a.Score, a.Score.Override)
+	}
+	return a
+}
+
+// analyzeBy analyses an issue under j, which may differ from the
+// project's own (the Strategy tab's preview).
+func (p *Project) analyzeBy(j *judge, is *domain.Issue, override *domain.Override, extra ExtraInput) domain.Analysis {
 	now := p.now()
 	a := domain.Analysis{IssueKey: is.Key, Flags: []string{}}
-	a.Check = checks.Check(is, p.checkOpts)
+	a.Check = checks.Check(is, j.checkOpts)
 
 	a.Duplicates = p.index.Query(*is, DuplicateCandidates)
 	if a.Duplicates == nil {
 		a.Duplicates = []domain.Candidate{}
 	}
 	if len(a.Duplicates) > 0 && a.Duplicates[0].Near && !linkedAsDuplicate(is, a.Duplicates[0].Key) {
-		checks.Add(&a.Check, checks.UniqueFinding(a.Duplicates[0].Key, a.Duplicates[0].Similarity), p.checkOpts)
+		checks.Add(&a.Check, checks.UniqueFinding(a.Duplicates[0].Key, a.Duplicates[0].Similarity), j.checkOpts)
 		a.Flags = append(a.Flags, domain.FlagDuplicate)
 	}
 
@@ -195,19 +247,19 @@ func (p *Project) analyzeWith(is *domain.Issue, override *domain.Override, extra
 			in.EpicSummary = epic.Summary
 		}
 	}
-	a.Score = p.scorer.Score(in, now).Score
+	a.Score = j.scorer.Score(in, now).Score
 
 	if vague(a.Check.Findings) {
 		a.Flags = append(a.Flags, domain.FlagVague)
 	}
-	staleDays := p.strategy.StaleDays
+	staleDays := j.strategy.StaleDays
 	if staleDays <= 0 {
 		staleDays = 90
 	}
 	if is.Open() && !is.Updated.IsZero() && now.Sub(is.Updated) > time.Duration(staleDays)*24*time.Hour {
 		a.Flags = append(a.Flags, domain.FlagStale)
 	}
-	split := p.strategy.SplitThreshold
+	split := j.strategy.SplitThreshold
 	if split <= 0 {
 		split = 8
 	}
@@ -249,8 +301,27 @@ func vague(fs []domain.Finding) bool {
 // the whole ranking) and updates each analysis's class in place. It
 // returns the summary the Strategy and Health tabs show.
 func (p *Project) Rank(analyses []*domain.Analysis) score.Summary {
-	p.mu.RLock()
-	strategy := p.strategy
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	sum := p.rankLocked(p.strategy, analyses)
+	if sum.Mode != domain.MoscowThresholds {
+		c := sum.Cutoffs
+		p.cutoffs = &c
+	}
+	p.ranked, p.sinceRank = sum.Ranked, 0
+	return sum
+}
+
+func (p *Project) rankLocked(strategy domain.Strategy, analyses []*domain.Analysis) score.Summary {
+	var velocity float64
+	if strategy.Mode == domain.MoscowCapacity && !(strategy.Capacity > 0) {
+		velocity = p.velocity()
+		sprints := strategy.CapacitySprints
+		if sprints <= 0 {
+			sprints = 3
+		}
+		strategy.Capacity = velocity * float64(sprints)
+	}
 	items := make([]score.Result, 0, len(analyses))
 	byKey := make(map[string]*domain.Analysis, len(analyses))
 	for _, a := range analyses {
@@ -258,7 +329,9 @@ func (p *Project) Rank(analyses []*domain.Analysis) score.Summary {
 		if !ok || !is.Open() {
 			continue
 		}
-		r := score.Result{Key: a.IssueKey, Score: a.Score}
+		// A sub-task is part of its parent's work: it follows the
+		// ranking instead of taking a share of it.
+		r := score.Result{Key: a.IssueKey, Score: a.Score, Follows: is.Type == domain.TypeSubtask}
 		if pts, ok := points(is, a.Estimate); ok {
 			r.Points, r.PointsSource = pts, "issue"
 			if is.StoryPoints == nil {
@@ -268,12 +341,94 @@ func (p *Project) Rank(analyses []*domain.Analysis) score.Summary {
 		items = append(items, r)
 		byKey[a.IssueKey] = a
 	}
-	p.mu.RUnlock()
 	sum := score.Rank(items, strategy)
+	sum.Velocity = velocity
 	for _, r := range items {
 		byKey[r.Key].Score = r.Score
 	}
 	return sum
+}
+
+// Velocity windows: points resolved per two-week sprint, averaged over the
+// last six (a quarter: long enough to smooth a holiday, short enough to
+// follow a changing team).
+const (
+	velocityWindow  = 14 * 24 * time.Hour
+	velocityWindows = 6
+)
+
+// velocity is the team's story points done per two-week sprint over the
+// last velocityWindows sprints, from done issues with story points a
+// person set (their last update stands for the resolution date, which the
+// snapshot does not carry). It is 0 when fewer than two sprints had any.
+func (p *Project) velocity() float64 {
+	now := p.now()
+	var sum float64
+	var active [velocityWindows]bool
+	for _, is := range p.issues {
+		if is.Open() || is.StoryPoints == nil || !(*is.StoryPoints > 0) || is.Updated.IsZero() {
+			continue
+		}
+		age := now.Sub(is.Updated)
+		w := int(age / velocityWindow)
+		if age < 0 || w >= velocityWindows {
+			continue
+		}
+		sum += *is.StoryPoints
+		active[w] = true
+	}
+	n := 0
+	for _, a := range active {
+		if a {
+			n++
+		}
+	}
+	if n < 2 {
+		return 0
+	}
+	return math.Round(10*sum/velocityWindows) / 10
+}
+
+// Velocity is the team's measured story points per two-week sprint (0
+// when the history does not show one).
+func (p *Project) Velocity() float64 {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.velocity()
+}
+
+// Preview analyses and ranks the open issues under strategy s exactly as
+// a rescore after saving s would, without changing the project. The
+// analyses come back in rank order.
+func (p *Project) Preview(s domain.Strategy, overrides map[string]domain.Override) ([]domain.Analysis, score.Summary) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	j := newJudge(s)
+	keys := make([]string, 0, len(p.issues))
+	for k, is := range p.issues {
+		if is.Open() {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	all := make([]domain.Analysis, len(keys))
+	ptrs := make([]*domain.Analysis, len(keys))
+	for i, k := range keys {
+		var ov *domain.Override
+		if o, ok := overrides[k]; ok {
+			ov = &o
+		}
+		all[i] = p.analyzeBy(&j, p.issues[k], ov, ExtraInput{})
+		ptrs[i] = &all[i]
+	}
+	sum := p.rankLocked(s, ptrs)
+	slices.SortStableFunc(all, func(a, b domain.Analysis) int {
+		if c := cmp.Compare(b.Score.Total, a.Score.Total); c != 0 {
+			return c
+		}
+		return score.CompareKeys(a.IssueKey, b.IssueKey)
+	})
+	return all, sum
 }
 
 // Property is the value of the `backlogai` issue property written to Jira.

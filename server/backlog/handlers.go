@@ -191,7 +191,7 @@ func (s *Service) scanAnalyse(ctx context.Context, t *domain.Tenant, sc *store.S
 		return false, err
 	}
 	next := []store.NewJob{projectJob(KindWriteback, sc.ProjectKey, prioWriteback, 0, s.now())}
-	if model.Strategy().Mode == domain.MoscowCapacity {
+	if model.NeedsRank() {
 		next = append(next, projectJob(KindRescore, sc.ProjectKey, prioScan, 0, s.now()))
 	}
 	return false, s.enqueue(ctx, t, next...)
@@ -361,7 +361,7 @@ func (s *Service) applyChanges(ctx context.Context, t *domain.Tenant, project st
 		return err
 	}
 	next := []store.NewJob{projectJob(KindWriteback, project, prioWriteback, 0, s.now())}
-	if model.Strategy().Mode == domain.MoscowCapacity {
+	if model.NeedsRank() {
 		// Classes in capacity mode depend on the whole ranking; coalesce
 		// a burst of changes into one re-rank a few seconds later.
 		next = append(next, projectJob(KindRescore, project, prioScan, 3*time.Second, s.now()))

@@ -123,6 +123,9 @@ type Summary struct {
 	// Warnings point out a split a PM would not want: an empty class, or
 	// one holding more than MaxClassShare of the backlog.
 	Warnings []string `json:"warnings"`
+	// Velocity is the measured story points per two-week sprint that a
+	// capacity of 0 stands for (set by the engine).
+	Velocity float64 `json:"velocity,omitempty"`
 }
 
 // MaxClassShare is the share of the backlog above which one class gets a

@@ -194,6 +194,7 @@ func (sc *Scorer) Score(in Input, now time.Time) Result {
 	s := domain.Score{Pillars: pillars, UrgencyBonus: bonus, Urgency: urgency}
 	s.Total = total(Base(pillars, sc.weights), bonus)
 	s.Computed = Classify(s.Total, sc.strategy)
+	s.ClassBasis = thresholdBasis(s.Total, s.Computed, Thresholds(sc.strategy))
 	s.Moscow = s.Computed
 	ApplyOverride(&s, in.Override)
 	s.WhyNow = whyNow(iss, urgency)
