@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/backlogai/backlogai/server/analysis/checks"
@@ -32,14 +33,15 @@ type Project struct {
 	mu sync.RWMutex
 	judge
 	// cutoffs are the class bounds of the last relative or capacity
-	// ranking (nil before the first); sinceRank counts the changes since.
-	cutoffs   *score.Cutoffs
-	ranked    int
-	sinceRank int
-	index     *dupes.Index
-	est       *estimate.Model
-	issues    map[string]*domain.Issue
-	now       func() time.Time
+	// ranking (nil before the first), rankedTotals the totals it ranked;
+	// sinceRank counts analyses since whose total differs from those.
+	cutoffs      *score.Cutoffs
+	rankedTotals map[string]float64
+	sinceRank    atomic.Int64
+	index        *dupes.Index
+	est          *estimate.Model
+	issues       map[string]*domain.Issue
+	now          func() time.Time
 }
 
 // NewProject builds a project's model from all its issues (open and done:
@@ -134,7 +136,6 @@ func (p *Project) Upsert(is domain.Issue) {
 	p.issues[is.Key] = &is
 	p.index.Update(is)
 	p.est.Add(&is)
-	p.sinceRank++
 }
 
 // Remove deletes an issue from the model.
@@ -144,7 +145,9 @@ func (p *Project) Remove(key string) {
 	delete(p.issues, key)
 	p.index.Remove(key)
 	p.est.Remove(key)
-	p.sinceRank++
+	if _, ok := p.rankedTotals[key]; ok {
+		p.sinceRank.Add(1)
+	}
 }
 
 // NeedsRank reports whether the classes need a ranking of the whole
@@ -158,7 +161,7 @@ func (p *Project) NeedsRank() bool {
 	case domain.MoscowCapacity:
 		return true
 	case domain.MoscowRelative, "":
-		return p.cutoffs == nil || p.sinceRank > max(20, p.ranked/10)
+		return p.cutoffs == nil || p.sinceRank.Load() > int64(max(20, len(p.rankedTotals)/10))
 	}
 	return false
 }
@@ -197,6 +200,9 @@ func (p *Project) analyze(is *domain.Issue, override *domain.Override) domain.An
 
 func (p *Project) analyzeWith(is *domain.Issue, override *domain.Override, extra ExtraInput) domain.Analysis {
 	a := p.analyzeBy(&p.judge, is, override, extra)
+	if t, ok := p.rankedTotals[is.Key]; is.Open() && (!ok || t != a.Score.Total) {
+		p.sinceRank.Add(1)
+	}
 	if p.strategy.Mode != domain.MoscowThresholds {
 		// Between rankings, an issue is classed by the last ranking's
 		// bounds; before the first one, provisionally by thresholds.
@@ -308,7 +314,13 @@ func (p *Project) Rank(analyses []*domain.Analysis) score.Summary {
 		c := sum.Cutoffs
 		p.cutoffs = &c
 	}
-	p.ranked, p.sinceRank = sum.Ranked, 0
+	p.rankedTotals = make(map[string]float64, len(analyses))
+	for _, a := range analyses {
+		if is, ok := p.issues[a.IssueKey]; ok && is.Open() {
+			p.rankedTotals[a.IssueKey] = a.Score.Total
+		}
+	}
+	p.sinceRank.Store(0)
 	return sum
 }
 
