@@ -451,6 +451,9 @@ func (u *ui) projectPage(c echo.Context) error {
 			return err
 		}
 		v.Backlog.Rows, v.Backlog.Total = backlogRows(rows), total
+		if err := u.rollUpEpics(ctx, ts, key, v.Backlog.Rows); err != nil {
+			return err
+		}
 		v.Backlog.Skeleton = nil
 	}
 	for _, n := range domain.Pillars {

@@ -77,6 +77,9 @@ type Server struct {
 	basePath       string
 	descriptorJSON []byte
 	http           *http.Server
+	// rollUp adds epic roll-ups to backlog rows (set by uiRoutes, which
+	// keeps the rows in memory).
+	rollUp func(ctx context.Context, ts *store.TenantStore, project string, rows []backlogRow) error
 }
 
 // New builds the server and its routes.
