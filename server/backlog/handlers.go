@@ -186,15 +186,18 @@ func (s *Service) scanAnalyse(ctx context.Context, t *domain.Tenant, sc *store.S
 	if end < len(keys) {
 		return true, nil
 	}
+	// Rank before the scan reports done, so that its classes are final
+	// and written back once.
+	if model.NeedsRank() {
+		if err := s.rescore(ctx, t, sc.ProjectKey, model); err != nil {
+			return false, err
+		}
+	}
 	phase := "write"
 	if err := ts.UpdateScan(ctx, sc.ProjectKey, store.ScanUpdate{Phase: &phase}); err != nil {
 		return false, err
 	}
-	next := []store.NewJob{projectJob(KindWriteback, sc.ProjectKey, prioWriteback, 0, s.now())}
-	if model.NeedsRank() {
-		next = append(next, projectJob(KindRescore, sc.ProjectKey, prioScan, 0, s.now()))
-	}
-	return false, s.enqueue(ctx, t, next...)
+	return false, s.enqueue(ctx, t, projectJob(KindWriteback, sc.ProjectKey, prioWriteback, 0, s.now()))
 }
 
 // analyse runs the engine on one issue of the model and packs the result.
@@ -525,6 +528,15 @@ func (s *Service) Rescore(ctx context.Context, t *domain.Tenant, project string)
 		return err
 	}
 	defer unlock()
+	if err := s.rescore(ctx, t, project, model); err != nil {
+		return err
+	}
+	return s.enqueue(ctx, t, projectJob(KindWriteback, project, prioWriteback, 0, s.now()))
+}
+
+// rescore re-analyses and re-ranks every issue of a locked model and
+// saves the results.
+func (s *Service) rescore(ctx context.Context, t *domain.Tenant, project string, model *analysis.Project) error {
 	ts := s.Store.Tenant(t)
 	overrides, err := ts.Overrides(ctx, nil)
 	if err != nil {
@@ -550,10 +562,7 @@ func (s *Service) Rescore(ctx context.Context, t *domain.Tenant, project string)
 	for i, a := range all {
 		results[i] = pack(issues[i], *a)
 	}
-	if err := ts.SaveResults(ctx, project, results); err != nil {
-		return err
-	}
-	return s.enqueue(ctx, t, projectJob(KindWriteback, project, prioWriteback, 0, s.now()))
+	return ts.SaveResults(ctx, project, results)
 }
 
 // lockWriteback takes the project's write-back lock in this process and in
