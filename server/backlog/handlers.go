@@ -310,6 +310,13 @@ func (s *Service) applyChanges(ctx context.Context, t *domain.Tenant, project st
 		}
 	}
 	for _, key := range removed {
+		mentioning, err := ts.Mentioning(ctx, project, key)
+		if err != nil {
+			return err
+		}
+		for _, k := range mentioning {
+			touched[k] = true
+		}
 		if _, err := ts.MarkDeleted(ctx, key); err != nil && !errors.Is(err, domain.ErrNotFound) {
 			return err
 		}

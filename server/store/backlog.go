@@ -113,6 +113,21 @@ func (ts *TenantStore) Backlog(ctx context.Context, project string, q BacklogQue
 	return out, total, nil
 }
 
+// Mentioning returns the keys of the project's live analysed issues whose
+// stored analysis mentions key as a candidate or neighbour: whom a deletion
+// touches (candidate lists are not symmetric, so the deleted issue's own
+// list does not name them all). It scans the project, which is fine for
+// the rare deletion.
+func (ts *TenantStore) Mentioning(ctx context.Context, project, key string) ([]string, error) {
+	var keys []string
+	err := ts.q(ctx, "issue_results").Where("project_key = ? AND deleted = ? AND analysis LIKE ? ESCAPE '!'",
+		project, false, "%\"key\":\""+escapeLike(key)+"\"%").Pluck("issue_key", &keys).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: issues mentioning %s: %w", key, err)
+	}
+	return keys, nil
+}
+
 func escapeLike(s string) string {
 	r := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
 	return r.Replace(s)
