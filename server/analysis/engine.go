@@ -36,6 +36,8 @@ type Project struct {
 	// ranking (nil before the first), rankedTotals the totals it ranked;
 	// sinceRank counts analyses since whose total differs from those.
 	cutoffs      *score.Cutoffs
+	calib        *score.Calibration
+	rankedOnce   bool
 	rankedTotals map[string]float64
 	sinceRank    atomic.Int64
 	index        *dupes.Index
@@ -150,20 +152,21 @@ func (p *Project) Remove(key string) {
 	}
 }
 
-// NeedsRank reports whether the classes need a ranking of the whole
-// backlog: always in capacity mode; in relative mode when there has been
-// no ranking yet or the backlog changed by more than a tenth (at least 20
-// changes) since, so that the shares drift little between rankings.
+// NeedsRank reports whether the backlog needs ranking as a whole: always
+// in capacity mode; otherwise when it was never ranked (pillar calibration
+// and relative classes come from the ranking) or more than a tenth of it
+// (at least 20 issues) changed score since, so that percentiles and shares
+// drift little between rankings.
 func (p *Project) NeedsRank() bool {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	switch p.strategy.Mode {
-	case domain.MoscowCapacity:
+	switch {
+	case p.strategy.Mode == domain.MoscowCapacity, !p.rankedOnce:
 		return true
-	case domain.MoscowRelative, "":
-		return p.cutoffs == nil || p.sinceRank.Load() > int64(max(20, len(p.rankedTotals)/10))
+	case p.strategy.Mode != domain.MoscowThresholds && p.cutoffs == nil:
+		return true
 	}
-	return false
+	return p.sinceRank.Load() > int64(max(20, len(p.rankedTotals)/10))
 }
 
 // Analyze analyses one issue of the model (it must have been Upserted).
@@ -200,6 +203,9 @@ func (p *Project) analyze(is *domain.Issue, override *domain.Override) domain.An
 
 func (p *Project) analyzeWith(is *domain.Issue, override *domain.Override, extra ExtraInput) domain.Analysis {
 	a := p.analyzeBy(&p.judge, is, override, extra)
+	if p.calib != nil {
+		p.calib.Apply(&a.Score, p.strategy.Weights)
+	}
 	if t, ok := p.rankedTotals[is.Key]; is.Open() && (!ok || t != a.Score.Total) {
 		p.sinceRank.Add(1)
 	}
@@ -309,7 +315,8 @@ func vague(fs []domain.Finding) bool {
 func (p *Project) Rank(analyses []*domain.Analysis) score.Summary {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	sum := p.rankLocked(p.strategy, analyses)
+	sum, calib := p.rankLocked(p.strategy, analyses)
+	p.calib, p.rankedOnce = calib, true
 	if sum.Mode != domain.MoscowThresholds {
 		c := sum.Cutoffs
 		p.cutoffs = &c
@@ -324,7 +331,9 @@ func (p *Project) Rank(analyses []*domain.Analysis) score.Summary {
 	return sum
 }
 
-func (p *Project) rankLocked(strategy domain.Strategy, analyses []*domain.Analysis) score.Summary {
+// rankLocked calibrates the pillars of analyses against the open backlog
+// (see score.Calibration), then ranks and classifies it.
+func (p *Project) rankLocked(strategy domain.Strategy, analyses []*domain.Analysis) (score.Summary, *score.Calibration) {
 	var velocity float64
 	if strategy.Mode == domain.MoscowCapacity && !(strategy.Capacity > 0) {
 		velocity = p.velocity()
@@ -333,6 +342,16 @@ func (p *Project) rankLocked(strategy domain.Strategy, analyses []*domain.Analys
 			sprints = 3
 		}
 		strategy.Capacity = velocity * float64(sprints)
+	}
+	raw := make([][5]float64, 0, len(analyses))
+	for _, a := range analyses {
+		if is, ok := p.issues[a.IssueKey]; ok && is.Open() && is.Type != domain.TypeSubtask {
+			raw = append(raw, score.RawPillars(a.Score))
+		}
+	}
+	calib := score.NewCalibration(raw)
+	for _, a := range analyses {
+		calib.Apply(&a.Score, strategy.Weights)
 	}
 	items := make([]score.Result, 0, len(analyses))
 	byKey := make(map[string]*domain.Analysis, len(analyses))
@@ -358,7 +377,7 @@ func (p *Project) rankLocked(strategy domain.Strategy, analyses []*domain.Analys
 	for _, r := range items {
 		byKey[r.Key].Score = r.Score
 	}
-	return sum
+	return sum, calib
 }
 
 // Velocity windows: points resolved per two-week sprint, averaged over the
@@ -433,7 +452,7 @@ func (p *Project) Preview(s domain.Strategy, overrides map[string]domain.Overrid
 		all[i] = p.analyzeBy(&j, p.issues[k], ov, ExtraInput{})
 		ptrs[i] = &all[i]
 	}
-	sum := p.rankLocked(s, ptrs)
+	sum, _ := p.rankLocked(s, ptrs)
 	slices.SortStableFunc(all, func(a, b domain.Analysis) int {
 		if c := cmp.Compare(b.Score.Total, a.Score.Total); c != 0 {
 			return c
