@@ -1,8 +1,13 @@
 // Package score prioritises issues: five pillars of 0-10, a weighted total of
-// 0-100 with a bounded urgency bonus, a MoSCoW class (thresholds or DSDM
-// capacity mode, a person's override always wins) and plain-sentence
-// explanations, all without an LLM. It is pure: no I/O, and the clock is a
-// parameter.
+// 0-100 with a bounded urgency bonus, a MoSCoW class (by share of the ranked
+// backlog, the default; fixed thresholds; or DSDM capacity mode, from a
+// capacity or the team's measured velocity; a person's override always
+// wins) and plain-sentence explanations, all without an LLM. It is pure: no
+// I/O, and the clock is a parameter.
+//
+// Raw pillar values are calibrated within the project when the backlog is
+// ranked (see Calibration): each becomes its percentile among the open
+// issues, so that sparse signals do not squeeze every total around 50.
 //
 // # Pillars
 //
