@@ -33,6 +33,11 @@ func openScores(t testing.TB, e *env, project string) ([5][]float64, []float64) 
 	t.Helper()
 	var pillars [5][]float64
 	var totals []float64
+	classes := map[domain.Moscow]int{}
+	defer func() {
+		t.Logf("%s classes: %d Must, %d Should, %d Could, %d Won't", project, classes[domain.MoscowMust], classes[domain.MoscowShould],
+			classes[domain.MoscowCould], classes[domain.MoscowWont])
+	}()
 	err := e.sb.App.Store.Tenant(mustTenant(t, e)).ProjectRows(context.Background(), project, time.Time{}, nil, func(rows []store.ProjectRow) error {
 		for _, r := range rows {
 			if !r.Open || !r.Analysed || r.Deleted {
@@ -42,6 +47,7 @@ func openScores(t testing.TB, e *env, project string) ([5][]float64, []float64) 
 				pillars[k] = append(pillars[k], r.Pillars[k])
 			}
 			totals = append(totals, r.Score)
+			classes[r.Moscow]++
 		}
 		return nil
 	})
