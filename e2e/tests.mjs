@@ -416,7 +416,7 @@ export const tests = [
       await poll(async () => (await f.getByTestId('preview-row').count()) > 3, { message: 'preview of the ranked backlog' });
       assert(await warning.isHidden(), `a warning with the saved strategy: ${await warning.innerText().catch(() => '')}`);
       // Fixed thresholds, and all weight on one pillar that hardly varies:
-      // every total lands near the middle, so nothing reaches Must.
+      // nearly every total lands on the same value, so classes empty out.
       await f.getByTestId('strategy-mode-thresholds').check();
       for (const name of ['User Value', 'Commercial Impact', 'Strategic Horizon', 'Technical Reality']) {
         const s = f.getByRole('slider', { name });
@@ -426,9 +426,9 @@ export const tests = [
       const c = f.getByRole('slider', { name: 'Competitive Positioning' });
       await c.focus();
       await c.press('End');
-      await poll(async () => (await warning.isVisible()) && /No issue would be Must/.test(await warning.innerText()), { message: 'the empty-class warning' });
+      await poll(async () => (await warning.isVisible()) && /No issue would be (Must|Should|Could)\./.test(await warning.innerText()), { message: 'the empty-class warning' });
       const split = await f.getByTestId('preview-split').innerText();
-      assert(/\b0 Must\b/.test(split), `split line: ${split}`);
+      assert(/\b0 (Must|Should|Could)\b/.test(split), `split line: ${split}`);
       await ctx.shot('strategy-warning');
       // Undo: the saved strategy has no warning.
       await f.getByTestId('strategy-reset').click();

@@ -224,7 +224,7 @@
     function rollUp(u) {
       if (!u) return null;
       return el('span', { class: 'rollup subtle', 'data-testid': 'backlog-rollup',
-        text: u.open ? ' · ' + u.open + ' open ' + (u.open === 1 ? 'child' : 'children') + ', mean score ' + u.meanScore + ', ' + u.must + ' Must' : ' · no open children' });
+        text: u.open ? u.open + ' open ' + (u.open === 1 ? 'child' : 'children') + ', mean score ' + u.meanScore + ', ' + u.must + ' Must' : 'No open children' });
     }
     function renderBacklog() {
       var frag = document.createDocumentFragment();
