@@ -158,6 +158,7 @@ func TestMoscowSplitAndPreviewOnSandbox(t *testing.T) {
 			t.Fatalf("sub-task %s in the default backlog", r.Key)
 		}
 	}
+	t.Logf("backlog %d issues, %d sub-tasks", def.Total, only.Total)
 	if only.Total == 0 || with.Total != def.Total+only.Total {
 		t.Errorf("backlog %d, with sub-tasks %d, sub-tasks alone %d", def.Total, with.Total, only.Total)
 	}
