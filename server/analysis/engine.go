@@ -11,6 +11,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"math"
+	"reflect"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -40,10 +42,16 @@ type Project struct {
 	rankedOnce   bool
 	rankedTotals map[string]float64
 	sinceRank    atomic.Int64
-	index        *dupes.Index
-	est          *estimate.Model
-	issues       map[string]*domain.Issue
-	now          func() time.Time
+	// version counts changes to the model's issues; memo keeps each
+	// issue's duplicate candidates and estimate at a version, which do not
+	// depend on the strategy, so that a preview re-scores quickly.
+	version uint64
+	memoMu  sync.Mutex
+	memo    map[string]memoEntry
+	index   *dupes.Index
+	est     *estimate.Model
+	issues  map[string]*domain.Issue
+	now     func() time.Time
 }
 
 // NewProject builds a project's model from all its issues (open and done:
@@ -131,10 +139,15 @@ func (p *Project) Keys() []string {
 	return keys
 }
 
-// Upsert adds or replaces an issue in the model.
+// Upsert adds or replaces an issue in the model. Re-adding an unchanged
+// issue (model refreshes re-read recent changes) changes nothing.
 func (p *Project) Upsert(is domain.Issue) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if old, ok := p.issues[is.Key]; ok && reflect.DeepEqual(*old, is) {
+		return
+	}
+	p.version++
 	p.issues[is.Key] = &is
 	p.index.Update(is)
 	p.est.Add(&is)
@@ -144,6 +157,7 @@ func (p *Project) Upsert(is domain.Issue) {
 func (p *Project) Remove(key string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.version++
 	delete(p.issues, key)
 	p.index.Remove(key)
 	p.est.Remove(key)
@@ -230,7 +244,7 @@ func (p *Project) analyzeBy(j *judge, is *domain.Issue, override *domain.Overrid
 	a := domain.Analysis{IssueKey: is.Key, Flags: []string{}}
 	a.Check = checks.Check(is, j.checkOpts)
 
-	a.Duplicates = p.index.Query(*is, DuplicateCandidates)
+	a.Duplicates = p.duplicates(is)
 	if a.Duplicates == nil {
 		a.Duplicates = []domain.Candidate{}
 	}
@@ -240,7 +254,7 @@ func (p *Project) analyzeBy(j *judge, is *domain.Issue, override *domain.Overrid
 	}
 
 	if is.Type != domain.TypeEpic {
-		a.Estimate = p.est.Estimate(is)
+		a.Estimate = p.estimate(is)
 	} else {
 		a.Estimate = domain.Estimate{Method: estimate.MethodNone}
 	}
@@ -279,6 +293,69 @@ func (p *Project) analyzeBy(j *judge, is *domain.Issue, override *domain.Overrid
 		a.Flags = append(a.Flags, domain.FlagTooBig)
 	}
 	return a
+}
+
+type memoEntry struct {
+	version    uint64
+	duplicates []domain.Candidate
+	estimate   *domain.Estimate
+}
+
+// memoized returns is's memo entry at the current version; ok is false for
+// an issue that is not the model's own (a draft), which is never memoized.
+// Callers hold p.mu (read).
+func (p *Project) memoized(is *domain.Issue) (memoEntry, bool, bool) {
+	if p.issues[is.Key] != is {
+		return memoEntry{}, false, false
+	}
+	p.memoMu.Lock()
+	defer p.memoMu.Unlock()
+	e, ok := p.memo[is.Key]
+	return e, ok && e.version == p.version, true
+}
+
+func (p *Project) remember(key string, f func(*memoEntry)) {
+	p.memoMu.Lock()
+	defer p.memoMu.Unlock()
+	if p.memo == nil {
+		p.memo = map[string]memoEntry{}
+	}
+	e := p.memo[key]
+	if e.version != p.version {
+		e = memoEntry{version: p.version}
+	}
+	f(&e)
+	p.memo[key] = e
+}
+
+// duplicates queries the index for is, through the memo.
+func (p *Project) duplicates(is *domain.Issue) []domain.Candidate {
+	e, fresh, own := p.memoized(is)
+	if fresh && e.duplicates != nil {
+		return slices.Clone(e.duplicates)
+	}
+	d := p.index.Query(*is, DuplicateCandidates)
+	if own {
+		p.remember(is.Key, func(e *memoEntry) { e.duplicates = slices.Clone(d) })
+	}
+	return d
+}
+
+// estimate asks the estimator for is, through the memo.
+func (p *Project) estimate(is *domain.Issue) domain.Estimate {
+	e, fresh, own := p.memoized(is)
+	if fresh && e.estimate != nil {
+		est := *e.estimate
+		est.Neighbours = slices.Clone(est.Neighbours)
+		return est
+	}
+	est := p.est.Estimate(is)
+	if own {
+		c := est
+		c.Neighbours = slices.Clone(est.Neighbours)
+		p.remember(is.Key, func(e *memoEntry) { e.estimate = &c })
+	}
+	return est
 }
 
 func points(is *domain.Issue, e domain.Estimate) (float64, bool) {
@@ -444,14 +521,21 @@ func (p *Project) Preview(s domain.Strategy, overrides map[string]domain.Overrid
 	slices.Sort(keys)
 	all := make([]domain.Analysis, len(keys))
 	ptrs := make([]*domain.Analysis, len(keys))
-	for i, k := range keys {
-		var ov *domain.Override
-		if o, ok := overrides[k]; ok {
-			ov = &o
-		}
-		all[i] = p.analyzeBy(&j, p.issues[k], ov, ExtraInput{})
-		ptrs[i] = &all[i]
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(keys); i = int(next.Add(1)) - 1 {
+				var ov *domain.Override
+				if o, ok := overrides[keys[i]]; ok {
+					ov = &o
+				}
+				all[i] = p.analyzeBy(&j, p.issues[keys[i]], ov, ExtraInput{})
+				ptrs[i] = &all[i]
+			}
+		})
 	}
+	wg.Wait()
 	sum, _ := p.rankLocked(s, ptrs)
 	slices.SortStableFunc(all, func(a, b domain.Analysis) int {
 		if c := cmp.Compare(b.Score.Total, a.Score.Total); c != 0 {

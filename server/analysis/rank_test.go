@@ -116,3 +116,15 @@ func TestVelocityFromDoneStoryPoints(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPreview10k measures the Strategy tab's exact preview over a
+// 10k-issue project (about two thirds open), after a first one.
+func BenchmarkPreview10k(b *testing.B) {
+	p := NewProject(domain.DefaultStrategy(), synthetic(10_000), func() time.Time { return now })
+	st := domain.DefaultStrategy()
+	st.Vision = "Shoppers pay with a saved card"
+	p.Preview(st, nil) // the first one fills the memo, as the scan's ranking does
+	for b.Loop() {
+		p.Preview(st, nil)
+	}
+}
