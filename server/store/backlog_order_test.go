@@ -63,3 +63,45 @@ func TestBacklogKeyOrderSubtasksAndMentions(t *testing.T) {
 		}
 	})
 }
+
+// TestStoredStrategyUpgrade: a strategy saved before relative classes
+// (no version) on the old default thresholds reads as relative; one with
+// thresholds a person chose keeps them.
+func TestStoredStrategyUpgrade(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, s *store.Store, clock *fakeClock) {
+		ctx := context.Background()
+		ts := s.Tenant(tenantOf(t, s, "a"))
+		tests := []struct {
+			key        string
+			thresholds [3]float64
+			want       domain.MoscowMode
+		}{
+			{"OLD", [3]float64{80, 60, 40}, domain.MoscowRelative},
+			{"CHOSEN", [3]float64{70, 50, 30}, domain.MoscowThresholds},
+		}
+		for _, tc := range tests {
+			if _, err := ts.EnsureProject(ctx, tc.key, "1", tc.key); err != nil {
+				t.Fatal(err)
+			}
+			// Version 0 is left out of the JSON, as the old format had none.
+			old := domain.Strategy{Weights: [5]float64{1, 1, 1, 1, 1}, Mode: domain.MoscowThresholds, Thresholds: tc.thresholds}
+			if err := ts.SetStrategy(ctx, tc.key, old); err != nil {
+				t.Fatal(err)
+			}
+			p, err := ts.Project(ctx, tc.key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Strategy.Mode != tc.want || p.Strategy.Version != domain.StrategyVersion || p.Strategy.Thresholds != tc.thresholds {
+				t.Errorf("%s: read as %s version %d thresholds %v, want %s", tc.key, p.Strategy.Mode, p.Strategy.Version, p.Strategy.Thresholds, tc.want)
+			}
+		}
+		// A new project starts on the current defaults.
+		if _, err := ts.EnsureProject(ctx, "NEW", "2", "New"); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := ts.Project(ctx, "NEW"); p.Strategy.Mode != domain.MoscowRelative || p.Strategy.Shares != [3]float64{15, 35, 35} {
+			t.Errorf("new project strategy %+v", p.Strategy)
+		}
+	})
+}
