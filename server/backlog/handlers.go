@@ -317,9 +317,6 @@ func (s *Service) applyChanges(ctx context.Context, t *domain.Tenant, project st
 		for _, k := range mentioning {
 			touched[k] = true
 		}
-		if _, err := ts.MarkDeleted(ctx, key); err != nil && !errors.Is(err, domain.ErrNotFound) {
-			return err
-		}
 		model.Remove(key)
 		delete(touched, key)
 	}
@@ -369,6 +366,13 @@ func (s *Service) applyChanges(ctx context.Context, t *domain.Tenant, project st
 	}
 	if err := ts.SaveResults(ctx, project, results); err != nil {
 		return err
+	}
+	// Deleted last, so that once an issue is gone no stored analysis
+	// still names it (a failure before this retries the whole change).
+	for _, key := range removed {
+		if _, err := ts.MarkDeleted(ctx, key); err != nil && !errors.Is(err, domain.ErrNotFound) {
+			return err
+		}
 	}
 	next := []store.NewJob{projectJob(KindWriteback, project, prioWriteback, 0, s.now())}
 	if model.NeedsRank() {
