@@ -77,4 +77,18 @@ func TestBacklogRollsUpEpicsAndLeavesOutSubtasks(t *testing.T) {
 	if !found {
 		t.Error("no epic row")
 	}
+	// The Strategy preview ranks the same list.
+	var rr struct {
+		Rows  []row `json:"rows"`
+		Total int   `json:"total"`
+	}
+	w = u.api("POST", "/api/projects/SHOP/rerank", "SHOP", "", map[string]any{"weights": []float64{1, 1, 1, 1, 1}, "limit": 100})
+	if w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &rr) != nil || rr.Total != open || len(rr.Rows) != open {
+		t.Fatalf("preview: %d, %d rows of %d, want %d: %s", w.Code, len(rr.Rows), rr.Total, open, w.Body)
+	}
+	for _, r := range rr.Rows {
+		if r.Type == string(domain.TypeSubtask) {
+			t.Errorf("sub-task %s in the preview", r.Key)
+		}
+	}
 }

@@ -327,7 +327,8 @@ func (u *ui) rerank(c echo.Context) error {
 			return err
 		}
 		all, sum := model.Preview(st, overrides)
-		out, total, summary = previewRows(rows, all, limit), len(all), sum
+		out, total = previewRows(rows, all, limit)
+		summary = sum
 		return nil
 	})
 	if err != nil {
@@ -336,12 +337,18 @@ func (u *ui) rerank(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"rows": out, "total": total, "summary": summary})
 }
 
-// previousRanks numbers the open analysed rows by stored score: the
-// backlog's order before the change.
+// ranked reports whether a row takes a place in the ranked backlog list
+// (sub-tasks follow their parents and are listed only on request).
+func ranked(r *store.ProjectRow) bool {
+	return r.Open && r.Analysed && r.Type != string(domain.TypeSubtask)
+}
+
+// previousRanks numbers the ranked rows by stored score: the backlog's
+// order before the change.
 func previousRanks(rows map[string]*store.ProjectRow) map[string]int {
 	open := make([]*store.ProjectRow, 0, len(rows))
 	for _, r := range rows {
-		if r.Open && r.Analysed {
+		if ranked(r) {
 			open = append(open, r)
 		}
 	}
@@ -358,23 +365,32 @@ func previousRanks(rows map[string]*store.ProjectRow) map[string]int {
 	return prev
 }
 
-// previewRows shows the first limit analyses (in rank order) as rows.
-func previewRows(rows map[string]*store.ProjectRow, all []domain.Analysis, limit int) []rerankRow {
+// previewRows shows the first limit analyses (in rank order) that the
+// backlog list shows by default, and how many it shows.
+func previewRows(rows map[string]*store.ProjectRow, all []domain.Analysis, limit int) ([]rerankRow, int) {
 	prev := previousRanks(rows)
-	n := min(limit, len(all))
-	out := make([]rerankRow, n)
-	for i, a := range all[:n] {
+	out := make([]rerankRow, 0, min(limit, len(all)))
+	n := 0
+	for _, a := range all {
+		r := rows[a.IssueKey]
+		if r != nil && r.Type == string(domain.TypeSubtask) {
+			continue
+		}
+		n++
+		if len(out) == limit {
+			continue
+		}
 		row := backlogRow{Key: a.IssueKey, Score: int(math.Floor(a.Score.Total)), Moscow: string(a.Score.Moscow),
 			Quality: a.Check.Quality, Flags: a.Flags}
-		if r := rows[a.IssueKey]; r != nil {
+		if r != nil {
 			row.Summary, row.Type, row.Estimate = r.Summary, r.Type, r.Estimate
 		}
 		if row.Flags == nil {
 			row.Flags = []string{}
 		}
-		out[i] = rerankRow{backlogRow: row, Rank: i + 1, PreviousRank: prev[a.IssueKey]}
+		out = append(out, rerankRow{backlogRow: row, Rank: n, PreviousRank: prev[a.IssueKey]})
 	}
-	return out
+	return out, n
 }
 
 // rerankRows ranks the open analysed rows under st from their stored
@@ -405,18 +421,25 @@ func rerankRows(rows map[string]*store.ProjectRow, st domain.Strategy, limit int
 	for _, r := range open {
 		byKey[r.Key] = r
 	}
-	n := min(limit, len(items))
-	out := make([]rerankRow, n)
-	for i := 0; i < n; i++ {
-		it, r := items[i], byKey[items[i].Key]
+	out := make([]rerankRow, 0, min(limit, len(items)))
+	n := 0
+	for _, it := range items {
+		if it.Follows {
+			continue
+		}
+		n++
+		if len(out) == limit {
+			continue
+		}
+		r := byKey[it.Key]
 		flags := r.Flags
 		if flags == nil {
 			flags = []string{}
 		}
-		out[i] = rerankRow{backlogRow: backlogRow{Key: r.Key, Summary: r.Summary, Type: r.Type, Score: int(math.Floor(it.Score.Total)),
-			Moscow: string(it.Score.Moscow), Quality: r.Quality, Estimate: r.Estimate, Flags: flags}, Rank: i + 1, PreviousRank: prev[r.Key]}
+		out = append(out, rerankRow{backlogRow: backlogRow{Key: r.Key, Summary: r.Summary, Type: r.Type, Score: int(math.Floor(it.Score.Total)),
+			Moscow: string(it.Score.Moscow), Quality: r.Quality, Estimate: r.Estimate, Flags: flags}, Rank: n, PreviousRank: prev[r.Key]})
 	}
-	return out, len(items), summary
+	return out, n, summary
 }
 
 type linkDuplicateRequest struct {
