@@ -105,8 +105,9 @@ type Summary struct {
 	// Limits are the cumulative point limits of Must, Must+Should and
 	// Must+Should+Could in capacity mode.
 	Limits [3]float64 `json:"limits"`
-	// Points and Count per effective class (overrides included; overrides
-	// may push a class past its share, which the UI should point out).
+	// Points and Count per effective class of the ranked items (overrides
+	// included, followers not; overrides may push a class past its share,
+	// which the warnings point out).
 	Points [4]float64 `json:"points"`
 	Count  [4]int     `json:"count"`
 	// Unestimated items had no points of their own or suggested and were
@@ -227,9 +228,10 @@ func Rank(items []Result, s domain.Strategy) Summary {
 		}
 	}
 	for _, it := range items {
-		if !it.Follows {
-			sum.Ranked++
+		if it.Follows {
+			continue // counted with the list they follow, not in it
 		}
+		sum.Ranked++
 		k := classIndex(it.Score.Moscow)
 		if k < 0 {
 			continue

@@ -74,8 +74,8 @@ func TestRankRelativeFollowersUseCutoffs(t *testing.T) {
 	low.Follows = true
 	items = append(items, sub, low)
 	sum := Rank(items, domain.DefaultStrategy())
-	if sum.Ranked != 20 || sum.Count[0] != 3+1 {
-		t.Errorf("ranked %d, counts %v: followers must not take a share but are counted in their class", sum.Ranked, sum.Count)
+	if sum.Ranked != 20 || sum.Count != [4]int{3, 7, 7, 3} {
+		t.Errorf("ranked %d, counts %v: followers must neither take a share nor be counted", sum.Ranked, sum.Count)
 	}
 	for _, it := range items {
 		switch it.Key {
