@@ -376,8 +376,9 @@ func (s *Service) applyChanges(ctx context.Context, t *domain.Tenant, project st
 	}
 	next := []store.NewJob{projectJob(KindWriteback, project, prioWriteback, 0, s.now())}
 	if model.NeedsRank() {
-		// Classes in capacity mode depend on the whole ranking; coalesce
-		// a burst of changes into one re-rank a few seconds later.
+		// Classes in capacity mode, and calibration and shares once
+		// enough changed, depend on the whole ranking; coalesce a burst
+		// of changes into one re-rank a few seconds later.
 		next = append(next, projectJob(KindRescore, project, prioScan, 3*time.Second, s.now()))
 	}
 	return s.enqueue(ctx, t, next...)
