@@ -58,6 +58,20 @@ async function backlogScores(ctx) {
 }
 
 
+// settled waits for the backlog table to finish loading after a change.
+async function settled(ctx) {
+  const t = projectFrame(ctx).getByTestId('backlog-table');
+  await new Promise((r) => setTimeout(r, 50));
+  await poll(async () => (await t.getAttribute('aria-busy')) !== 'true', { message: 'backlog loaded' });
+}
+
+// backlogTotal reads "1–50 of 221" from the status line (0 when empty).
+async function backlogTotal(ctx) {
+  const txt = (await projectFrame(ctx).getByTestId('backlog-status').innerText()).replace(/[,\s]/g, '');
+  const m = txt.match(/of(\d+)/);
+  return m ? Number(m[1]) : 0;
+}
+
 async function shellIssue(ctx, key) {
   const r = await fetch(`${ctx.sandbox.app}/sandbox/api/issues/${encodeURIComponent(key)}`);
   assert(r.ok, `GET /sandbox/api/issues/${key}: HTTP ${r.status}`);
@@ -241,6 +255,60 @@ export const tests = [
     },
   },
   {
+    name: 'moscow: the default split has Must, Should and Could; keys sort by number; sub-tasks on request; epics roll up',
+    timeout: 60000,
+    async run(ctx) {
+      await openProjectPage(ctx);
+      await waitScanned(ctx);
+      const f = projectFrame(ctx);
+      await settled(ctx);
+      const all = await backlogTotal(ctx);
+      const counts = {};
+      for (const m of ['must', 'should', 'could', 'wont']) {
+        await f.getByTestId(`filter-moscow-${m}`).click();
+        await poll(async () => (await f.getByTestId(`filter-moscow-${m}`).getAttribute('aria-pressed')) === 'true', { message: `${m} filter on` });
+        await settled(ctx);
+        counts[m] = await backlogTotal(ctx);
+        if (counts[m]) {
+          const classes = await f.getByTestId('backlog-moscow').evaluateAll((xs) => xs.map((x) => x.textContent.trim()));
+          assert(classes.every((c) => c.toLowerCase().replace("'", '') === m), `${m} filter shows ${classes.join(', ')}`);
+        }
+        await f.getByTestId(`filter-moscow-${m}`).click();
+        await settled(ctx);
+      }
+      for (const m of ['must', 'should', 'could']) {
+        assert(counts[m] > 0 && counts[m] <= 0.7 * all, `default split ${JSON.stringify(counts)} of ${all}: ${m} is empty or holds more than 70 %`);
+      }
+      assertEqual(counts.must + counts.should + counts.could + counts.wont, all, 'classes add up to the backlog');
+
+      // Keys sort by number, not by text.
+      await f.getByTestId('sort-key').click();
+      await settled(ctx);
+      const nums = (await backlogKeys(ctx)).map((k) => Number(k.split('-')[1]));
+      assert(nums.length > 10 && nums.every((n, i) => i === 0 || nums[i - 1] < n), `keys not in numeric order: ${nums.slice(0, 15).join(', ')}`);
+
+      // Sub-tasks are left out until asked for.
+      const types = async () => f.getByTestId('backlog-row').evaluateAll((trs) => trs.map((tr) => tr.querySelector('.type').textContent));
+      assert(!(await types()).includes('subtask'), 'sub-tasks in the default backlog');
+      await f.getByTestId('backlog-include-subtasks').check();
+      await settled(ctx);
+      const withSubtasks = await backlogTotal(ctx);
+      assert(withSubtasks > all, `showing sub-tasks: ${withSubtasks} rows, without ${all}`);
+      await f.getByTestId('backlog-include-subtasks').uncheck();
+      await settled(ctx);
+
+      // An epic shows its open children: count, mean score, Must count.
+      await f.getByTestId('backlog-type').selectOption('epic');
+      await settled(ctx);
+      const rollups = await f.getByTestId('backlog-rollup').allInnerTexts();
+      assert(rollups.length > 0 && rollups.some((r) => /\d+ open child(ren)?, mean score \d+, \d+ Must/.test(r)), `epic roll-ups: ${rollups.join(' | ')}`);
+      await ctx.shot('backlog-epics');
+      await f.getByTestId('backlog-type').selectOption('');
+      await f.getByTestId('sort-score').click();
+      await settled(ctx);
+    },
+  },
+  {
     name: 'glance: score, pillars, INVEST checklist and findings of an issue',
     timeout: 45000,
     async run(ctx) {
@@ -267,6 +335,8 @@ export const tests = [
       const findings = await g.getByTestId('finding').count();
       assert(findings >= 1, `a vague issue (${key}) shows no findings`);
       await g.getByTestId('glance-why-now').waitFor();
+      const basis = (await g.getByTestId('glance-moscow-basis').innerText()).trim();
+      assert(/(of this backlog \(rank \d+ of \d+\)|this backlog's \w+ bound)/.test(basis), `MoSCoW explanation: ${JSON.stringify(basis)}`);
       await a11y(ctx, 'issue view with glance');
       await ctx.shot('glance');
     },
@@ -394,6 +464,37 @@ export const tests = [
       }, { timeout: 40000, interval: 1000, message: 'the saved weights to re-rank the backlog' });
       assert(reranked.slice(0, 5).some((k) => after.slice(0, 10).includes(k)), `backlog top ${reranked.slice(0, 5)} unrelated to the preview top ${after.slice(0, 10)}`);
       assert(isDescending(await backlogScores(ctx)), 'backlog not ranked by score after the re-score');
+    },
+  },
+  {
+    name: 'strategy preview: a warning when weights make a class empty',
+    timeout: 45000,
+    async run(ctx) {
+      await openProjectPage(ctx);
+      await waitScanned(ctx);
+      const f = projectFrame(ctx);
+      await openTab(ctx, 'Strategy');
+      const warning = f.getByTestId('preview-warning');
+      await poll(async () => (await f.getByTestId('preview-row').count()) > 3, { message: 'preview of the ranked backlog' });
+      assert(await warning.isHidden(), `a warning with the saved strategy: ${await warning.innerText().catch(() => '')}`);
+      // Fixed thresholds, and all weight on one pillar that hardly varies:
+      // nearly every total lands on the same value, so classes empty out.
+      await f.getByTestId('strategy-mode-thresholds').check();
+      for (const name of ['User Value', 'Commercial Impact', 'Strategic Horizon', 'Technical Reality']) {
+        const s = f.getByRole('slider', { name });
+        await s.focus();
+        await s.press('Home');
+      }
+      const c = f.getByRole('slider', { name: 'Competitive Positioning' });
+      await c.focus();
+      await c.press('End');
+      await poll(async () => (await warning.isVisible()) && /No issue would be (Must|Should|Could)\./.test(await warning.innerText()), { message: 'the empty-class warning' });
+      const split = await f.getByTestId('preview-split').innerText();
+      assert(/\b0 (Must|Should|Could)\b/.test(split), `split line: ${split}`);
+      await ctx.shot('strategy-warning');
+      // Undo: the saved strategy has no warning.
+      await f.getByTestId('strategy-reset').click();
+      await poll(async () => warning.isHidden(), { message: 'the warning to go away after undo' });
     },
   },
   {

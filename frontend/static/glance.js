@@ -6,7 +6,7 @@
  * Stable hooks for browser tests (data-testid):
  *   glance, glance-panel (data-state: inactive | pending | analysed), live
  *   glance-inactive, glance-activate, glance-pending, glance-scan-progress
- *   glance-score-section, glance-score, glance-moscow, glance-override-badge, glance-why-now,
+ *   glance-score-section, glance-score, glance-moscow, glance-moscow-basis (why the class), glance-override-badge, glance-why-now,
  *   glance-why-this, glance-why-us
  *   glance-pillars, glance-pillar (data-pillar), glance-pillar-evidence (details), glance-urgency
  *   glance-invest, invest-letter (data-letter, data-state: pass | warn | fail | na), finding (data-code),

@@ -10,7 +10,7 @@
  *              panel-backlog, panel-generate, panel-strategy, panel-health, panel-settings, live
  *   scan:      scan-status, scan-progress, scan-text, scan-error
  *   backlog:   backlog-search, filter-moscow-{must,should,could,wont}, filter-flag-{duplicate,vague,stale,too_big},
- *              backlog-type, backlog-include-done, backlog-table (aria-busy while loading), backlog-body,
+ *              backlog-type, backlog-include-done, backlog-include-subtasks, backlog-rollup (an epic's open children), backlog-table (aria-busy while loading), backlog-body,
  *              backlog-row (data-key), backlog-row-select, backlog-issue-link, backlog-score, backlog-moscow, backlog-quality, backlog-estimate,
  *              sort-key, sort-score, sort-quality, sort-estimate (th has aria-sort), backlog-select-page,
  *              backlog-prev, backlog-next, backlog-status, backlog-empty, backlog-clear-filters, backlog-error
@@ -28,10 +28,12 @@
  *   strategy:  strategy-form, strategy-vision, strategy-objectives(-list|-input|-add|-remove),
  *              strategy-competitors(-list|-input|-add|-remove), strategy-weights, strategy-moscow (fieldset),
  *              weight-{user_value,commercial_impact,strategic_horizon,competitive_positioning,technical_reality}
- *              (range inputs) and weight-…-value (outputs), strategy-mode-thresholds, strategy-mode-capacity,
+ *              (range inputs) and weight-…-value (outputs), strategy-mode-relative, strategy-share-{must,should,could},
+ *              strategy-mode-thresholds, strategy-mode-capacity,
  *              strategy-threshold-{must,should,could}, strategy-capacity, strategy-labels, strategy-split,
  *              strategy-quality-bar, strategy-stale-days, strategy-save, strategy-reset, strategy-error,
  *              strategy-preview, preview-list, preview-row (data-key, data-rank), preview-move, preview-status,
+ *              preview-split (class counts), preview-warning (an empty or overfull class),
  *              preview-error
  *   health:    health-summary, health-error, chart-scores, chart-moscow, chart-invest, chart-quality
  *              (figures with an svg[role=img] and a "Show as table" alternative: chart-table),
@@ -173,8 +175,8 @@
     /* ---------------- Backlog ---------------- */
     var table = $('#backlog-table'), tbody = $('#backlog-body'), blErr = $('#backlog-error'), blEmpty = $('#backlog-empty');
     var blStatus = $('#bl-status'), prevBtn = $('#bl-prev'), nextBtn = $('#bl-next'), pageBox = $('#bl-select-page');
-    var search = $('#bl-search'), typeSel = $('#bl-type'), allBox = $('#bl-all');
-    var bl = { sort: 'score', dir: 'desc', moscow: '', flag: '', type: '', q: '', all: false, offset: 0 };
+    var search = $('#bl-search'), typeSel = $('#bl-type'), allBox = $('#bl-all'), subBox = $('#bl-subtasks');
+    var bl = { sort: 'score', dir: 'desc', moscow: '', flag: '', type: '', q: '', all: false, subtasks: false, offset: 0 };
     var blRows = (data.backlog && data.backlog.rows) || [];
     var blTotal = (data.backlog && data.backlog.total) || 0;
     var blCtl = null;
@@ -186,6 +188,7 @@
       if (bl.dir !== 'desc') q.set('dir', bl.dir);
       ['moscow', 'flag', 'type', 'q'].forEach(function (k) { if (bl[k]) q.set(k, bl[k]); });
       if (bl.all) q.set('all', '1');
+      if (bl.subtasks) q.set('subtasks', '1');
       if (bl.offset) q.set('offset', String(bl.offset));
       if (withPaging) q.set('limit', String(data.pageSize));
       return q;
@@ -198,10 +201,12 @@
       bl.type = params.get('type') || '';
       bl.q = params.get('q') || '';
       bl.all = params.get('all') === '1';
+      bl.subtasks = params.get('subtasks') === '1';
       bl.offset = Math.max(0, parseInt(params.get('offset'), 10) || 0);
       search.value = bl.q;
       typeSel.value = bl.type;
       allBox.checked = bl.all;
+      subBox.checked = bl.subtasks;
     }
     function isDefaultQuery() { return backlogParams(false).toString() === ''; }
     function filtered() { return !!(bl.moscow || bl.flag || bl.type || bl.q); }
@@ -220,13 +225,19 @@
       return el('tr', { 'data-key': r.key, 'data-testid': 'backlog-row', class: sel ? 'selected' : null }, [
         el('td', { class: 'c-sel' }, el('input', { type: 'checkbox', class: 'row-select', value: r.key, 'aria-label': 'Select ' + r.key, 'data-testid': 'backlog-row-select', checked: sel })),
         el('td', { class: 'c-key' }, issueLink(r.key, 'backlog-issue-link')),
-        el('td', { class: 'c-summary', title: r.summary }, [el('span', { class: 'type', text: r.type }), ' ', el('span', { class: 'summary-text', text: r.summary })]),
+        el('td', { class: 'c-summary', title: r.summary }, [el('span', { class: 'type', text: r.type }), ' ', el('span', { class: 'summary-text', text: r.summary }), rollUp(r.rollUp)]),
         el('td', { class: 'c-num', 'data-testid': 'backlog-score', text: String(r.score) }),
         el('td', { class: 'c-moscow' }, lozenge(r.moscow, 'backlog-moscow')),
         el('td', { class: 'c-num', 'data-testid': 'backlog-quality', text: qualityText(r.quality) }),
         el('td', { class: 'c-num', 'data-testid': 'backlog-estimate' }, estimateCell(r)),
         el('td', { class: 'c-flags' }, (r.flags || []).map(function (f) { return el('span', { class: 'lozenge flag flag-' + f, text: f === 'too_big' ? 'too big' : f }); }))
       ]);
+    }
+    // An epic's roll-up of its open children.
+    function rollUp(u) {
+      if (!u) return null;
+      return el('span', { class: 'rollup subtle', 'data-testid': 'backlog-rollup',
+        text: u.open ? u.open + ' open ' + (u.open === 1 ? 'child' : 'children') + ', mean score ' + u.meanScore + ', ' + u.must + ' Must' : 'No open children' });
     }
     function renderBacklog() {
       var frag = document.createDocumentFragment();
@@ -298,6 +309,7 @@
     search.addEventListener('input', B.debounce(function () { if (search.value.trim() !== bl.q) setQuery({ q: search.value.trim() }); }, 250));
     typeSel.addEventListener('change', function () { setQuery({ type: typeSel.value }); });
     allBox.addEventListener('change', function () { setQuery({ all: allBox.checked }); });
+    subBox.addEventListener('change', function () { setQuery({ subtasks: subBox.checked }); });
     $('#panel-backlog .toolbar').addEventListener('click', function (e) {
       var c = e.target.closest('.chip');
       if (!c) return;
@@ -639,7 +651,7 @@
     var stForm = $('#strategy-form'), stErr = $('#strategy-error'), previewList = $('#preview-list'), previewStatus = $('#preview-status'), previewErr = $('#preview-error');
     var saved = JSON.parse(JSON.stringify(data.strategy));
     var lists = { objectives: [], competitors: [] };
-    var weightInputs = $$('input[data-weight]'), thrInputs = $$('input[data-threshold]');
+    var weightInputs = $$('input[data-weight]'), thrInputs = $$('input[data-threshold]'), shareInputs = $$('input[data-share]');
     var previewCtl = null, lastFirst = '';
 
     function fillStrategy(st) {
@@ -649,8 +661,9 @@
       renderList('objectives');
       renderList('competitors');
       weightInputs.forEach(function (inp, i) { inp.value = st.weights[i]; $('#' + inp.id + '-out').value = B.fmt(st.weights[i]); });
-      $$('input[name="st-mode"]').forEach(function (r) { r.checked = r.value === (st.mode || 'thresholds'); });
+      $$('input[name="st-mode"]').forEach(function (r) { r.checked = r.value === (st.mode || 'relative'); });
       thrInputs.forEach(function (inp, i) { inp.value = st.thresholds[i]; });
+      shareInputs.forEach(function (inp, i) { inp.value = (st.shares || [15, 35, 35])[i]; });
       $('#st-cap').value = st.capacity || '';
       $('#st-labels').value = (st.commercialLabels || []).join(', ');
       $('#st-split').value = st.splitThreshold;
@@ -667,7 +680,7 @@
             lists[name].splice(i, 1);
             renderList(name);
             $('#st-' + name + '-new').focus();
-            if (name === 'objectives') previewSoon();
+            previewSoon();
           } } })]));
       });
       if (!lists[name].length) ul.appendChild(el('li', { class: 'subtle', text: name === 'objectives' ? 'No objectives yet.' : 'No competitors yet.' }));
@@ -681,14 +694,16 @@
         input.value = '';
         renderList(name);
         input.focus();
+        previewSoon();
       }
       $('[data-add]', fs).addEventListener('click', add);
       input.addEventListener('keydown', function (e) { if (e.key === 'Enter') { e.preventDefault(); add(); } });
     });
     function modeChanged() {
-      var cap = ($('input[name="st-mode"]:checked') || {}).value === 'capacity';
-      $('#st-thresholds').hidden = cap;
-      $('#st-capacity').hidden = !cap;
+      var mode = ($('input[name="st-mode"]:checked') || {}).value || 'relative';
+      $('#st-shares').hidden = mode !== 'relative';
+      $('#st-thresholds').hidden = mode !== 'thresholds';
+      $('#st-capacity').hidden = mode !== 'capacity';
     }
     function num(v) { var n = parseFloat(v); return isNaN(n) ? 0 : n; }
     function collect() {
@@ -696,8 +711,10 @@
         vision: $('#st-vision').value.trim(),
         objectives: lists.objectives.slice(), competitors: lists.competitors.slice(),
         weights: weightInputs.map(function (i) { return num(i.value); }),
-        mode: ($('input[name="st-mode"]:checked') || {}).value || 'thresholds',
+        mode: ($('input[name="st-mode"]:checked') || {}).value || 'relative',
         thresholds: thrInputs.map(function (i) { return num(i.value); }),
+        shares: shareInputs.map(function (i) { return num(i.value); }),
+        capacitySprints: saved.capacitySprints || 3,
         capacity: num($('#st-cap').value),
         commercialLabels: $('#st-labels').value.split(',').map(function (s) { return s.trim(); }).filter(Boolean),
         splitThreshold: num($('#st-split').value) || saved.splitThreshold,
@@ -710,7 +727,9 @@
       if (!st.weights.some(function (w) { return w > 0; })) { weightInputs.forEach(function (i) { i.setAttribute('aria-invalid', 'true'); }); return 'At least one pillar needs a weight above 0.'; }
       var t = st.thresholds;
       if (st.mode === 'thresholds' && !(t[0] <= 100 && t[0] >= t[1] && t[1] >= t[2] && t[2] >= 0)) { thrInputs.forEach(function (i) { i.setAttribute('aria-invalid', 'true'); }); return 'Thresholds must satisfy 100 ≥ Must ≥ Should ≥ Could ≥ 0.'; }
-      if (st.mode === 'capacity' && !(st.capacity > 0)) { $('#st-cap').setAttribute('aria-invalid', 'true'); return 'Capacity mode needs a capacity in story points.'; }
+      var sh = st.shares;
+      if (st.mode === 'relative' && (sh.some(function (v) { return v < 0; }) || sh[0] + sh[1] + sh[2] > 100)) { shareInputs.forEach(function (i) { i.setAttribute('aria-invalid', 'true'); }); return 'Shares must be 0 % or more and add up to at most 100 %.'; }
+      if (st.mode === 'capacity' && st.capacity < 0) { $('#st-cap').setAttribute('aria-invalid', 'true'); return 'Capacity must be 0 or more story points (empty: measured velocity).'; }
       return '';
     }
     var previewSoon = B.debounce(preview, 120);
@@ -721,8 +740,8 @@
       if (previewCtl) previewCtl.abort();
       var ctl = previewCtl = typeof AbortController !== 'undefined' ? new AbortController() : null;
       previewList.setAttribute('aria-busy', 'true');
-      var body = { weights: st.weights, mode: st.mode, limit: 10 };
-      if (st.mode === 'thresholds') body.thresholds = st.thresholds; else body.capacity = st.capacity;
+      // Everything that scoring reads, so that the preview is what saving gives.
+      var body = Object.assign({}, st, { limit: 10 });
       B.api('POST', P + '/rerank', body, { signal: ctl && ctl.signal }).then(function (res) {
         if (ctl !== previewCtl) return;
         B.errorBox(previewErr, null);
@@ -751,6 +770,14 @@
           el('span', { class: 'visually-hidden', text: d ? (d > 0 ? ', up ' + d : ', down ' + (-d)) : '' })
         ]));
       });
+      var sum = res.summary || {}, c = sum.count || [0, 0, 0, 0];
+      $('#preview-split').textContent = 'Classes: ' + MOSCOW.map(function (m, i) { return c[i] + ' ' + m; }).join(', ') +
+        (sum.mode === 'capacity' && sum.velocity ? ' (capacity from a measured velocity of ' + B.fmt(sum.velocity) + ' points per sprint)' : '') +
+        (sum.fallback ? ' (' + sum.fallback + ': by share of the backlog instead)' : '') + '.';
+      var warn = $('#preview-warnings'), ws = sum.warnings || [];
+      B.clear(warn);
+      warn.hidden = !ws.length;
+      ws.forEach(function (w) { warn.appendChild(el('p', { text: w })); });
       var first = rows[0] ? rows[0].key : '';
       previewStatus.textContent = 'Ranked ' + B.fmt(res.total || 0) + ' open issues with these settings' + (first && lastFirst && first !== lastFirst ? '; ' + first + ' is now first.' : '.');
       lastFirst = first;
@@ -759,7 +786,7 @@
       inp.addEventListener('input', function () { $('#' + inp.id + '-out').value = B.fmt(num(inp.value)); previewSoon(); });
     });
     $$('input[name="st-mode"]').forEach(function (r) { r.addEventListener('change', function () { modeChanged(); previewSoon(); }); });
-    thrInputs.concat([$('#st-cap')]).forEach(function (i) { i.addEventListener('input', previewSoon); });
+    thrInputs.concat(shareInputs, [$('#st-cap'), $('#st-vision'), $('#st-labels'), $('#st-split'), $('#st-bar')]).forEach(function (i) { i.addEventListener('input', previewSoon); });
     $('#strategy-reset').addEventListener('click', function () { fillStrategy(saved); B.errorBox(stErr, null); preview(); B.announce('Changes undone.'); });
     stForm.addEventListener('submit', function (e) {
       e.preventDefault();

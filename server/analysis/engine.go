@@ -6,13 +6,17 @@
 package analysis
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"math"
+	"reflect"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/backlogai/backlogai/server/analysis/checks"
@@ -28,14 +32,26 @@ const DuplicateCandidates = 5
 // Project is the model of one project. Safe for concurrent use: analyses
 // take a read lock, updates a write lock.
 type Project struct {
-	mu        sync.RWMutex
-	strategy  domain.Strategy
-	checkOpts checks.Options
-	scorer    *score.Scorer
-	index     *dupes.Index
-	est       *estimate.Model
-	issues    map[string]*domain.Issue
-	now       func() time.Time
+	mu sync.RWMutex
+	judge
+	// cutoffs are the class bounds of the last relative or capacity
+	// ranking (nil before the first), rankedTotals the totals it ranked;
+	// sinceRank counts analyses since whose total differs from those.
+	cutoffs      *score.Cutoffs
+	calib        *score.Calibration
+	rankedOnce   bool
+	rankedTotals map[string]float64
+	sinceRank    atomic.Int64
+	// version counts changes to the model's issues; memo keeps each
+	// issue's duplicate candidates and estimate at a version, which do not
+	// depend on the strategy, so that a preview re-scores quickly.
+	version uint64
+	memoMu  sync.Mutex
+	memo    map[string]memoEntry
+	index   *dupes.Index
+	est     *estimate.Model
+	issues  map[string]*domain.Issue
+	now     func() time.Time
 
 	// rel counts, for each pair of keys, the hierarchy relations (parent,
 	// epic) and links either issue records with the other, so that an
@@ -70,10 +86,22 @@ func NewProject(strategy domain.Strategy, issues []domain.Issue, now func() time
 	return p
 }
 
+// judge is what a strategy decides: the options and scorer it implies.
+type judge struct {
+	strategy  domain.Strategy
+	checkOpts checks.Options
+	scorer    *score.Scorer
+}
+
+func newJudge(s domain.Strategy) judge {
+	return judge{strategy: s, checkOpts: checks.OptionsFor(s), scorer: score.NewScorer(s)}
+}
+
 func (p *Project) setStrategy(s domain.Strategy) {
-	p.strategy = s
-	p.checkOpts = checks.OptionsFor(s)
-	p.scorer = score.NewScorer(s)
+	if p.strategy.Mode != s.Mode || p.strategy.Shares != s.Shares {
+		p.cutoffs = nil
+	}
+	p.judge = newJudge(s)
 }
 
 // SetStrategy changes weights, objectives, thresholds… for later analyses.
@@ -120,13 +148,18 @@ func (p *Project) Keys() []string {
 	return keys
 }
 
-// Upsert adds or replaces an issue in the model.
+// Upsert adds or replaces an issue in the model. Re-adding an unchanged
+// issue (model refreshes re-read recent changes) changes nothing.
 func (p *Project) Upsert(is domain.Issue) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if old, ok := p.issues[is.Key]; ok {
+		if reflect.DeepEqual(*old, is) {
+			return
+		}
 		p.relate(old, -1)
 	}
+	p.version++
 	p.issues[is.Key] = &is
 	p.relate(&is, 1)
 	p.index.Update(is)
@@ -141,12 +174,33 @@ func (p *Project) Upsert(is domain.Issue) {
 func (p *Project) Remove(key string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.version++
 	if old, ok := p.issues[key]; ok {
 		p.relate(old, -1)
 	}
 	delete(p.issues, key)
 	p.index.Remove(key)
 	p.est.Remove(key)
+	if _, ok := p.rankedTotals[key]; ok {
+		p.sinceRank.Add(1)
+	}
+}
+
+// NeedsRank reports whether the backlog needs ranking as a whole: always
+// in capacity mode; otherwise when it was never ranked (pillar calibration
+// and relative classes come from the ranking) or more than a tenth of it
+// (at least 20 issues) changed score since, so that percentiles and shares
+// drift little between rankings.
+func (p *Project) NeedsRank() bool {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	switch {
+	case p.strategy.Mode == domain.MoscowCapacity, !p.rankedOnce:
+		return true
+	case p.strategy.Mode != domain.MoscowThresholds && p.cutoffs == nil:
+		return true
+	}
+	return p.sinceRank.Load() > int64(max(20, len(p.rankedTotals)/10))
 }
 
 // Analyze analyses one issue of the model (it must have been Upserted).
@@ -182,21 +236,45 @@ func (p *Project) analyze(is *domain.Issue, override *domain.Override) domain.An
 }
 
 func (p *Project) analyzeWith(is *domain.Issue, override *domain.Override, extra ExtraInput) domain.Analysis {
+	a := p.analyzeBy(&p.judge, is, override, extra)
+	if p.calib != nil {
+		p.calib.Apply(&a.Score, p.strategy.Weights)
+	}
+	if t, ok := p.rankedTotals[is.Key]; is.Open() && (!ok || t != a.Score.Total) {
+		p.sinceRank.Add(1)
+	}
+	if p.strategy.Mode != domain.MoscowThresholds {
+		// Between rankings, an issue is classed by the last ranking's
+		// bounds; before the first one, provisionally by thresholds.
+		if p.cutoffs != nil {
+			a.Score.Computed = score.ClassifyCutoffs(a.Score.Total, *p.cutoffs)
+			a.Score.ClassBasis = score.CutoffBasis(a.Score.Total, *p.cutoffs)
+		} else {
+			a.Score.ClassBasis = "Provisional: the backlog is being ranked."
+		}
+		score.ApplyOverride(&a.Score, a.Score.Override)
+	}
+	return a
+}
+
+// analyzeBy analyses an issue under j, which may differ from the
+// project's own (the Strategy tab's preview).
+func (p *Project) analyzeBy(j *judge, is *domain.Issue, override *domain.Override, extra ExtraInput) domain.Analysis {
 	now := p.now()
 	a := domain.Analysis{IssueKey: is.Key, Flags: []string{}}
-	a.Check = checks.Check(is, p.checkOpts)
+	a.Check = checks.Check(is, j.checkOpts)
 
-	a.Duplicates = p.index.QueryExcluding(*is, DuplicateCandidates, func(key string) bool { return p.related(is, key) })
+	a.Duplicates = p.duplicates(is)
 	if a.Duplicates == nil {
 		a.Duplicates = []domain.Candidate{}
 	}
 	if len(a.Duplicates) > 0 && a.Duplicates[0].Near && !linkedAsDuplicate(is, a.Duplicates[0].Key) {
-		checks.Add(&a.Check, checks.UniqueFinding(a.Duplicates[0].Key, a.Duplicates[0].Similarity), p.checkOpts)
+		checks.Add(&a.Check, checks.UniqueFinding(a.Duplicates[0].Key, a.Duplicates[0].Similarity), j.checkOpts)
 		a.Flags = append(a.Flags, domain.FlagDuplicate)
 	}
 
 	if is.Type != domain.TypeEpic {
-		a.Estimate = p.est.Estimate(is)
+		a.Estimate = p.estimate(is)
 		// A story the checks cannot size (INVEST E fails) gets no number:
 		// similar words do not make an unclear story estimable.
 		if a.Estimate.Method == estimate.MethodNeighbours && a.Check.Letters["E"] == "fail" {
@@ -220,19 +298,19 @@ func (p *Project) analyzeWith(is *domain.Issue, override *domain.Override, extra
 			in.EpicSummary = epic.Summary
 		}
 	}
-	a.Score = p.scorer.Score(in, now).Score
+	a.Score = j.scorer.Score(in, now).Score
 
 	if vague(a.Check.Findings) {
 		a.Flags = append(a.Flags, domain.FlagVague)
 	}
-	staleDays := p.strategy.StaleDays
+	staleDays := j.strategy.StaleDays
 	if staleDays <= 0 {
 		staleDays = 90
 	}
 	if is.Open() && !is.Updated.IsZero() && now.Sub(is.Updated) > time.Duration(staleDays)*24*time.Hour {
 		a.Flags = append(a.Flags, domain.FlagStale)
 	}
-	split := p.strategy.SplitThreshold
+	split := j.strategy.SplitThreshold
 	if split <= 0 {
 		split = 8
 	}
@@ -240,6 +318,69 @@ func (p *Project) analyzeWith(is *domain.Issue, override *domain.Override, extra
 		a.Flags = append(a.Flags, domain.FlagTooBig)
 	}
 	return a
+}
+
+type memoEntry struct {
+	version    uint64
+	duplicates []domain.Candidate
+	estimate   *domain.Estimate
+}
+
+// memoized returns is's memo entry at the current version; ok is false for
+// an issue that is not the model's own (a draft), which is never memoized.
+// Callers hold p.mu (read).
+func (p *Project) memoized(is *domain.Issue) (memoEntry, bool, bool) {
+	if p.issues[is.Key] != is {
+		return memoEntry{}, false, false
+	}
+	p.memoMu.Lock()
+	defer p.memoMu.Unlock()
+	e, ok := p.memo[is.Key]
+	return e, ok && e.version == p.version, true
+}
+
+func (p *Project) remember(key string, f func(*memoEntry)) {
+	p.memoMu.Lock()
+	defer p.memoMu.Unlock()
+	if p.memo == nil {
+		p.memo = map[string]memoEntry{}
+	}
+	e := p.memo[key]
+	if e.version != p.version {
+		e = memoEntry{version: p.version}
+	}
+	f(&e)
+	p.memo[key] = e
+}
+
+// duplicates queries the index for is, through the memo.
+func (p *Project) duplicates(is *domain.Issue) []domain.Candidate {
+	e, fresh, own := p.memoized(is)
+	if fresh && e.duplicates != nil {
+		return slices.Clone(e.duplicates)
+	}
+	d := p.index.QueryExcluding(*is, DuplicateCandidates, func(key string) bool { return p.related(is, key) })
+	if own {
+		p.remember(is.Key, func(e *memoEntry) { e.duplicates = slices.Clone(d) })
+	}
+	return d
+}
+
+// estimate asks the estimator for is, through the memo.
+func (p *Project) estimate(is *domain.Issue) domain.Estimate {
+	e, fresh, own := p.memoized(is)
+	if fresh && e.estimate != nil {
+		est := *e.estimate
+		est.Neighbours = slices.Clone(est.Neighbours)
+		return est
+	}
+	est := p.est.Estimate(is)
+	if own {
+		c := est
+		c.Neighbours = slices.Clone(est.Neighbours)
+		p.remember(is.Key, func(e *memoEntry) { e.estimate = &c })
+	}
+	return est
 }
 
 func points(is *domain.Issue, e domain.Estimate) (float64, bool) {
@@ -343,8 +484,46 @@ func vague(fs []domain.Finding) bool {
 // the whole ranking) and updates each analysis's class in place. It
 // returns the summary the Strategy and Health tabs show.
 func (p *Project) Rank(analyses []*domain.Analysis) score.Summary {
-	p.mu.RLock()
-	strategy := p.strategy
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	sum, calib := p.rankLocked(p.strategy, analyses)
+	p.calib, p.rankedOnce = calib, true
+	if sum.Mode != domain.MoscowThresholds {
+		c := sum.Cutoffs
+		p.cutoffs = &c
+	}
+	p.rankedTotals = make(map[string]float64, len(analyses))
+	for _, a := range analyses {
+		if is, ok := p.issues[a.IssueKey]; ok && is.Open() {
+			p.rankedTotals[a.IssueKey] = a.Score.Total
+		}
+	}
+	p.sinceRank.Store(0)
+	return sum
+}
+
+// rankLocked calibrates the pillars of analyses against the open backlog
+// (see score.Calibration), then ranks and classifies it.
+func (p *Project) rankLocked(strategy domain.Strategy, analyses []*domain.Analysis) (score.Summary, *score.Calibration) {
+	var velocity float64
+	if strategy.Mode == domain.MoscowCapacity && !(strategy.Capacity > 0) {
+		velocity = p.velocity()
+		sprints := strategy.CapacitySprints
+		if sprints <= 0 {
+			sprints = 3
+		}
+		strategy.Capacity = velocity * float64(sprints)
+	}
+	raw := make([][5]float64, 0, len(analyses))
+	for _, a := range analyses {
+		if is, ok := p.issues[a.IssueKey]; ok && is.Open() && is.Type != domain.TypeSubtask {
+			raw = append(raw, score.RawPillars(a.Score))
+		}
+	}
+	calib := score.NewCalibration(raw)
+	for _, a := range analyses {
+		calib.Apply(&a.Score, strategy.Weights)
+	}
 	items := make([]score.Result, 0, len(analyses))
 	byKey := make(map[string]*domain.Analysis, len(analyses))
 	for _, a := range analyses {
@@ -352,7 +531,9 @@ func (p *Project) Rank(analyses []*domain.Analysis) score.Summary {
 		if !ok || !is.Open() {
 			continue
 		}
-		r := score.Result{Key: a.IssueKey, Score: a.Score}
+		// A sub-task is part of its parent's work: it follows the
+		// ranking instead of taking a share of it.
+		r := score.Result{Key: a.IssueKey, Score: a.Score, Follows: is.Type == domain.TypeSubtask}
 		if pts, ok := points(is, a.Estimate); ok {
 			r.Points, r.PointsSource = pts, "issue"
 			if is.StoryPoints == nil {
@@ -362,12 +543,101 @@ func (p *Project) Rank(analyses []*domain.Analysis) score.Summary {
 		items = append(items, r)
 		byKey[a.IssueKey] = a
 	}
-	p.mu.RUnlock()
 	sum := score.Rank(items, strategy)
+	sum.Velocity = velocity
 	for _, r := range items {
 		byKey[r.Key].Score = r.Score
 	}
-	return sum
+	return sum, calib
+}
+
+// Velocity windows: points resolved per two-week sprint, averaged over the
+// last six (a quarter: long enough to smooth a holiday, short enough to
+// follow a changing team).
+const (
+	velocityWindow  = 14 * 24 * time.Hour
+	velocityWindows = 6
+)
+
+// velocity is the team's story points done per two-week sprint over the
+// last velocityWindows sprints, from done issues with story points a
+// person set (their last update stands for the resolution date, which the
+// snapshot does not carry). It is 0 when fewer than two sprints had any.
+func (p *Project) velocity() float64 {
+	now := p.now()
+	var sum float64
+	var active [velocityWindows]bool
+	for _, is := range p.issues {
+		if is.Open() || is.StoryPoints == nil || !(*is.StoryPoints > 0) || is.Updated.IsZero() {
+			continue
+		}
+		age := now.Sub(is.Updated)
+		w := int(age / velocityWindow)
+		if age < 0 || w >= velocityWindows {
+			continue
+		}
+		sum += *is.StoryPoints
+		active[w] = true
+	}
+	n := 0
+	for _, a := range active {
+		if a {
+			n++
+		}
+	}
+	if n < 2 {
+		return 0
+	}
+	return math.Round(10*sum/velocityWindows) / 10
+}
+
+// Velocity is the team's measured story points per two-week sprint (0
+// when the history does not show one).
+func (p *Project) Velocity() float64 {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.velocity()
+}
+
+// Preview analyses and ranks the open issues under strategy s exactly as
+// a rescore after saving s would, without changing the project. The
+// analyses come back in rank order.
+func (p *Project) Preview(s domain.Strategy, overrides map[string]domain.Override) ([]domain.Analysis, score.Summary) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	j := newJudge(s)
+	keys := make([]string, 0, len(p.issues))
+	for k, is := range p.issues {
+		if is.Open() {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	all := make([]domain.Analysis, len(keys))
+	ptrs := make([]*domain.Analysis, len(keys))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(keys); i = int(next.Add(1)) - 1 {
+				var ov *domain.Override
+				if o, ok := overrides[keys[i]]; ok {
+					ov = &o
+				}
+				all[i] = p.analyzeBy(&j, p.issues[keys[i]], ov, ExtraInput{})
+				ptrs[i] = &all[i]
+			}
+		})
+	}
+	wg.Wait()
+	sum, _ := p.rankLocked(s, ptrs)
+	slices.SortStableFunc(all, func(a, b domain.Analysis) int {
+		if c := cmp.Compare(b.Score.Total, a.Score.Total); c != 0 {
+			return c
+		}
+		return score.CompareKeys(a.IssueKey, b.IssueKey)
+	})
+	return all, sum
 }
 
 // Property is the value of the `backlogai` issue property written to Jira.

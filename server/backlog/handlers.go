@@ -186,15 +186,18 @@ func (s *Service) scanAnalyse(ctx context.Context, t *domain.Tenant, sc *store.S
 	if end < len(keys) {
 		return true, nil
 	}
+	// Rank before the scan reports done, so that its classes are final
+	// and written back once.
+	if model.NeedsRank() {
+		if err := s.rescore(ctx, t, sc.ProjectKey, model); err != nil {
+			return false, err
+		}
+	}
 	phase := "write"
 	if err := ts.UpdateScan(ctx, sc.ProjectKey, store.ScanUpdate{Phase: &phase}); err != nil {
 		return false, err
 	}
-	next := []store.NewJob{projectJob(KindWriteback, sc.ProjectKey, prioWriteback, 0, s.now())}
-	if model.Strategy().Mode == domain.MoscowCapacity {
-		next = append(next, projectJob(KindRescore, sc.ProjectKey, prioScan, 0, s.now()))
-	}
-	return false, s.enqueue(ctx, t, next...)
+	return false, s.enqueue(ctx, t, projectJob(KindWriteback, sc.ProjectKey, prioWriteback, 0, s.now()))
 }
 
 // analyse runs the engine on one issue of the model and packs the result.
@@ -307,8 +310,12 @@ func (s *Service) applyChanges(ctx context.Context, t *domain.Tenant, project st
 		}
 	}
 	for _, key := range removed {
-		if _, err := ts.MarkDeleted(ctx, key); err != nil && !errors.Is(err, domain.ErrNotFound) {
+		mentioning, err := ts.Mentioning(ctx, project, key)
+		if err != nil {
 			return err
+		}
+		for _, k := range mentioning {
+			touched[k] = true
 		}
 		model.Remove(key)
 		delete(touched, key)
@@ -360,10 +367,18 @@ func (s *Service) applyChanges(ctx context.Context, t *domain.Tenant, project st
 	if err := ts.SaveResults(ctx, project, results); err != nil {
 		return err
 	}
+	// Deleted last, so that once an issue is gone no stored analysis
+	// still names it (a failure before this retries the whole change).
+	for _, key := range removed {
+		if _, err := ts.MarkDeleted(ctx, key); err != nil && !errors.Is(err, domain.ErrNotFound) {
+			return err
+		}
+	}
 	next := []store.NewJob{projectJob(KindWriteback, project, prioWriteback, 0, s.now())}
-	if model.Strategy().Mode == domain.MoscowCapacity {
-		// Classes in capacity mode depend on the whole ranking; coalesce
-		// a burst of changes into one re-rank a few seconds later.
+	if model.NeedsRank() {
+		// Classes in capacity mode, and calibration and shares once
+		// enough changed, depend on the whole ranking; coalesce a burst
+		// of changes into one re-rank a few seconds later.
 		next = append(next, projectJob(KindRescore, project, prioScan, 3*time.Second, s.now()))
 	}
 	return s.enqueue(ctx, t, next...)
@@ -525,6 +540,15 @@ func (s *Service) Rescore(ctx context.Context, t *domain.Tenant, project string)
 		return err
 	}
 	defer unlock()
+	if err := s.rescore(ctx, t, project, model); err != nil {
+		return err
+	}
+	return s.enqueue(ctx, t, projectJob(KindWriteback, project, prioWriteback, 0, s.now()))
+}
+
+// rescore re-analyses and re-ranks every issue of a locked model and
+// saves the results.
+func (s *Service) rescore(ctx context.Context, t *domain.Tenant, project string, model *analysis.Project) error {
 	ts := s.Store.Tenant(t)
 	overrides, err := ts.Overrides(ctx, nil)
 	if err != nil {
@@ -550,10 +574,7 @@ func (s *Service) Rescore(ctx context.Context, t *domain.Tenant, project string)
 	for i, a := range all {
 		results[i] = pack(issues[i], *a)
 	}
-	if err := ts.SaveResults(ctx, project, results); err != nil {
-		return err
-	}
-	return s.enqueue(ctx, t, projectJob(KindWriteback, project, prioWriteback, 0, s.now()))
+	return ts.SaveResults(ctx, project, results)
 }
 
 // lockWriteback takes the project's write-back lock in this process and in

@@ -436,7 +436,7 @@ func (s *Service) Reanalyse(ctx context.Context, t *domain.Tenant, project, key 
 		return err
 	}
 	next := []store.NewJob{projectJob(KindWriteback, project, prioWebhook, 0, s.now())}
-	if model.Strategy().Mode == domain.MoscowCapacity {
+	if model.NeedsRank() {
 		next = append(next, projectJob(KindRescore, project, prioScan, 0, s.now()))
 	}
 	return s.enqueue(ctx, t, next...)

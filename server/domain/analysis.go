@@ -147,6 +147,9 @@ type Score struct {
 	WhyNow       string        `json:"whyNow"`
 	WhyThis      string        `json:"whyThis"`
 	WhyUs        string        `json:"whyUs"`
+	// ClassBasis says in a sentence why the computed class is what it is
+	// ("In the top 15 % of this backlog (rank 12 of 220).").
+	ClassBasis string `json:"classBasis,omitempty"`
 }
 
 // Candidate is a possibly similar issue found by the duplicate index.
@@ -224,7 +227,13 @@ type MoscowMode string
 const (
 	MoscowThresholds MoscowMode = "thresholds"
 	MoscowCapacity   MoscowMode = "capacity"
+	// MoscowRelative classes by share of the ranked open backlog: the
+	// default, as it gives a meaningful split whatever the score scale.
+	MoscowRelative MoscowMode = "relative"
 )
+
+// StrategyVersion is the version of the strategy format; see Upgrade.
+const StrategyVersion = 1
 
 // Strategy is a project's prioritisation settings (the Strategy tab).
 type Strategy struct {
@@ -236,8 +245,16 @@ type Strategy struct {
 	Mode    MoscowMode `json:"mode"`
 	// Thresholds: Must, Should, Could lower bounds (default 80, 60, 40).
 	Thresholds [3]float64 `json:"thresholds"`
-	// Capacity in story points for capacity mode.
+	// Shares are the Must, Should and Could shares of the ranked open
+	// backlog in relative mode, in percent (Won't is the rest); default
+	// 15, 35, 35.
+	Shares [3]float64 `json:"shares"`
+	// Capacity in story points for capacity mode; 0 means the team's
+	// measured velocity over CapacitySprints two-week sprints.
 	Capacity float64 `json:"capacity"`
+	// CapacitySprints is how many two-week sprints a measured capacity
+	// covers (default 3, about one release).
+	CapacitySprints int `json:"capacitySprints,omitempty"`
 	// CommercialLabels are labels/components the team marks commercial.
 	CommercialLabels []string `json:"commercialLabels"`
 	// SplitThreshold: estimates above it are flagged "too big" (default 8).
@@ -246,17 +263,43 @@ type Strategy struct {
 	QualityBar int `json:"qualityBar"`
 	// StaleDays: open issues not updated for this long are stale (default 90).
 	StaleDays int `json:"staleDays"`
+	// Version of the stored format (0: before relative classes).
+	Version int `json:"version,omitempty"`
+}
+
+// oldDefaultThresholds were the default class bounds before version 1.
+var oldDefaultThresholds = [3]float64{80, 60, 40}
+
+// Upgrade brings a stored strategy to StrategyVersion. Version 0 had only
+// fixed thresholds, whose default (80/60/40) left most backlogs without a
+// single Must: a strategy still on exactly those defaults moves to
+// relative classes; thresholds a person changed, and capacity mode, stay
+// as they were.
+func (s *Strategy) Upgrade() {
+	if s.Version >= StrategyVersion {
+		return
+	}
+	if (s.Mode == MoscowThresholds || s.Mode == "") && (s.Thresholds == oldDefaultThresholds || s.Thresholds == [3]float64{}) {
+		s.Mode = MoscowRelative
+	}
+	if s.Shares == [3]float64{} {
+		s.Shares = DefaultStrategy().Shares
+	}
+	s.Version = StrategyVersion
 }
 
 // DefaultStrategy returns the defaults product.md prescribes.
 func DefaultStrategy() Strategy {
 	return Strategy{
 		Weights:          [5]float64{1, 1, 1, 1, 1},
-		Mode:             MoscowThresholds,
+		Mode:             MoscowRelative,
 		Thresholds:       [3]float64{80, 60, 40},
+		Shares:           [3]float64{15, 35, 35},
+		CapacitySprints:  3,
 		CommercialLabels: []string{"customer", "revenue", "enterprise", "sales", "churn", "billing"},
 		SplitThreshold:   8,
 		QualityBar:       70,
 		StaleDays:        90,
+		Version:          StrategyVersion,
 	}
 }

@@ -144,7 +144,7 @@ func TestKill9MidScanLosesNothing(t *testing.T) {
 		} `json:"rows"`
 		Total int `json:"total"`
 	}
-	e.api("GET", "/api/projects/SHOP/backlog?limit=500&all=1", nil, &page)
+	e.api("GET", "/api/projects/SHOP/backlog?limit=500&all=1&subtasks=1", nil, &page)
 	if page.Total != n {
 		t.Fatalf("%d analysed issues of %d", page.Total, n)
 	}

@@ -50,7 +50,7 @@ func TestActivationScansDemoProject(t *testing.T) {
 				} `json:"rows"`
 				Total int `json:"total"`
 			}
-			if c := e.api("GET", "/api/projects/SHOP/backlog?limit=500&all=1", nil, &page); c != 200 || page.Total != n {
+			if c := e.api("GET", "/api/projects/SHOP/backlog?limit=500&all=1&subtasks=1", nil, &page); c != 200 || page.Total != n {
 				t.Fatalf("backlog: %d, %d rows of %d", c, page.Total, n)
 			}
 			for i := 1; i < len(page.Rows); i++ {
@@ -281,7 +281,7 @@ func TestDeletionRemovesIssueEverywhere(t *testing.T) {
 		t.Fatal("no duplicate candidates in the demo project")
 	}
 	var before struct{ Total int }
-	e.api("GET", "/api/projects/SHOP/backlog?all=1&limit=1", nil, &before)
+	e.api("GET", "/api/projects/SHOP/backlog?all=1&subtasks=1&limit=1", nil, &before)
 	// Delete it in Jira as a person would (any client; here signed as the app).
 	u, _ := url.Parse(e.emu.BaseURL() + "/rest/api/3/issue/" + victim)
 	tok, err := connect.OutgoingToken("backlogai", e.emu.SharedSecret(), "DELETE", u, "", time.Now())
@@ -301,7 +301,7 @@ func TestDeletionRemovesIssueEverywhere(t *testing.T) {
 		return !d.Analysed
 	})
 	var after struct{ Total int }
-	e.api("GET", "/api/projects/SHOP/backlog?all=1&limit=1", nil, &after)
+	e.api("GET", "/api/projects/SHOP/backlog?all=1&subtasks=1&limit=1", nil, &after)
 	if after.Total != before.Total-1 {
 		t.Errorf("backlog total %d → %d", before.Total, after.Total)
 	}

@@ -23,6 +23,10 @@ type BacklogQuery struct {
 	Type     string // filter by issue type
 	Text     string // substring of key or summary
 	OpenOnly bool
+	// Subtasks includes sub-tasks; they are left out by default, as the
+	// ranked backlog counts their parents (a Type filter of "subtask"
+	// shows them too).
+	Subtasks bool
 	Offset   int
 	Limit    int
 }
@@ -45,7 +49,16 @@ type BacklogRow struct {
 }
 
 var sortColumns = map[string]string{
-	"score": "score", "quality": "quality", "estimate": "estimate", "key": "id", "updated": "jira_updated",
+	"score": "score", "quality": "quality", "estimate": "estimate", "key": "issue_key", "updated": "jira_updated",
+}
+
+// keyOrder orders keys of one project by number (SHOP-2 before SHOP-10):
+// a shorter key has the smaller number.
+func keyOrder(desc bool) string {
+	if desc {
+		return "LENGTH(issue_key) DESC, issue_key DESC"
+	}
+	return "LENGTH(issue_key), issue_key"
 }
 
 // Backlog returns a page of the project's analysed issues and the total
@@ -68,6 +81,8 @@ func (ts *TenantStore) Backlog(ctx context.Context, project string, q BacklogQue
 	}
 	if q.Type != "" {
 		db = db.Where("issue_type = ?", q.Type)
+	} else if !q.Subtasks {
+		db = db.Where("issue_type <> ?", string(domain.TypeSubtask))
 	}
 	if q.Flag != "" {
 		db = db.Where("(flags = ? OR flags LIKE ? OR flags LIKE ? OR flags LIKE ?)", q.Flag, q.Flag+",%", "%,"+q.Flag, "%,"+q.Flag+",%")
@@ -81,9 +96,14 @@ func (ts *TenantStore) Backlog(ctx context.Context, project string, q BacklogQue
 		return nil, 0, fmt.Errorf("store: backlog count: %w", err)
 	}
 	var rows []resultRow
-	err := db.Select("issue_key, summary, issue_type, score, moscow, quality, estimate, flags, is_open, issue, analysis").
-		Order(clause.OrderByColumn{Column: clause.Column{Name: col}, Desc: !q.Asc}).
-		Order("id").Offset(q.Offset).Limit(q.Limit).Find(&rows).Error
+	sel := db.Select("issue_key, summary, issue_type, score, moscow, quality, estimate, flags, is_open, issue, analysis")
+	if col == "issue_key" {
+		sel = sel.Order(keyOrder(!q.Asc))
+	} else {
+		// Ties in backlog order: by key number, as the ranking breaks them.
+		sel = sel.Order(clause.OrderByColumn{Column: clause.Column{Name: col}, Desc: !q.Asc}).Order(keyOrder(false))
+	}
+	err := sel.Offset(q.Offset).Limit(q.Limit).Find(&rows).Error
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: backlog: %w", err)
 	}
@@ -126,6 +146,21 @@ func markSuggestion(b *BacklogRow, r resultRow) error {
 	}
 	b.Suggested, b.Low, b.High = true, a.Estimate.Low, a.Estimate.High
 	return nil
+}
+
+// Mentioning returns the keys of the project's live analysed issues whose
+// stored analysis mentions key as a candidate or neighbour: whom a deletion
+// touches (candidate lists are not symmetric, so the deleted issue's own
+// list does not name them all). It scans the project, which is fine for
+// the rare deletion.
+func (ts *TenantStore) Mentioning(ctx context.Context, project, key string) ([]string, error) {
+	var keys []string
+	err := ts.q(ctx, "issue_results").Where("project_key = ? AND deleted = ? AND analysis LIKE ? ESCAPE '!'",
+		project, false, "%\"key\":\""+escapeLike(key)+"\"%").Pluck("issue_key", &keys).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: issues mentioning %s: %w", key, err)
+	}
+	return keys, nil
 }
 
 func escapeLike(s string) string {

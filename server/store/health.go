@@ -47,6 +47,8 @@ type ProjectRow struct {
 	Created    time.Time
 	Updated    time.Time
 	AnalysedAt time.Time
+	// EpicKey is the parent epic, if any (for epic roll-ups).
+	EpicKey string
 }
 
 // projectRowIssue and projectRowAnalysis pick the fields ProjectRow needs
@@ -55,6 +57,7 @@ type projectRowIssue struct {
 	Created     time.Time `json:"created"`
 	Updated     time.Time `json:"updated"`
 	StoryPoints *float64  `json:"storyPoints"`
+	EpicKey     string    `json:"epicKey"`
 }
 
 type projectRowAnalysis struct {
@@ -167,7 +170,7 @@ func decodeProjectRow(r *resultRow, out *ProjectRow) error {
 	if err := json.Unmarshal([]byte(r.Issue), &is); err != nil {
 		return fmt.Errorf("store: project rows: issue %s snapshot: %w", r.IssueKey, err)
 	}
-	out.Created, out.Updated = is.Created, is.Updated
+	out.Created, out.Updated, out.EpicKey = is.Created, is.Updated, is.EpicKey
 	if r.Analysis == "" {
 		return nil
 	}

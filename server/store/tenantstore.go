@@ -74,9 +74,14 @@ func (r *projectRow) toProject() (*Project, error) {
 	p := &Project{Key: r.ProjectKey, JiraID: r.ProjectID, Name: r.Name, Active: r.Active,
 		LastSyncAt: r.LastSyncAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Strategy: domain.DefaultStrategy()}
 	if r.Strategy != "" {
-		if err := json.Unmarshal([]byte(r.Strategy), &p.Strategy); err != nil {
+		// Decoded into a zero value, so that a field missing from an older
+		// format stays zero for Upgrade to see.
+		var st domain.Strategy
+		if err := json.Unmarshal([]byte(r.Strategy), &st); err != nil {
 			return nil, fmt.Errorf("store: project %s strategy: %w", r.ProjectKey, err)
 		}
+		st.Upgrade()
+		p.Strategy = st
 	}
 	return p, nil
 }

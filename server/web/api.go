@@ -215,6 +215,8 @@ type backlogRow struct {
 	// Suggested is set when Estimate is the app's suggestion rather than
 	// the issue's own points; it carries the 80 % interval when known.
 	Suggested *suggestedRange `json:"suggested,omitempty"`
+	// RollUp summarises an epic's open children.
+	RollUp *epicRollUp `json:"rollUp,omitempty"`
 }
 
 type suggestedRange struct {
@@ -230,19 +232,28 @@ func suggestedOf(r store.BacklogRow) *suggestedRange {
 	return &suggestedRange{Low: r.Low, High: r.High}
 }
 
+// epicRollUp is what an epic's row says about its open children.
+type epicRollUp struct {
+	Open      int `json:"open"`
+	MeanScore int `json:"meanScore"`
+	Must      int `json:"must"`
+}
+
 func (s *Server) backlogPage(c echo.Context) error {
 	key, err := projectParam(c)
 	if err != nil {
 		return err
 	}
 	q := store.BacklogQuery{Sort: c.QueryParam("sort"), Asc: c.QueryParam("dir") == "asc", Moscow: c.QueryParam("moscow"),
-		Flag: c.QueryParam("flag"), Type: c.QueryParam("type"), Text: c.QueryParam("q"), OpenOnly: c.QueryParam("all") != "1"}
+		Flag: c.QueryParam("flag"), Type: c.QueryParam("type"), Text: c.QueryParam("q"), OpenOnly: c.QueryParam("all") != "1",
+		Subtasks: c.QueryParam("subtasks") == "1"}
 	q.Offset, _ = strconv.Atoi(c.QueryParam("offset"))
 	q.Limit, _ = strconv.Atoi(c.QueryParam("limit"))
 	if q.Offset < 0 {
 		q.Offset = 0
 	}
-	rows, total, err := s.Store.Tenant(identity(c).Tenant).Backlog(c.Request().Context(), key, q)
+	ts := s.Store.Tenant(identity(c).Tenant)
+	rows, total, err := ts.Backlog(c.Request().Context(), key, q)
 	if err != nil {
 		return err
 	}
@@ -252,6 +263,11 @@ func (s *Server) backlogPage(c echo.Context) error {
 			Quality: r.Quality, Estimate: r.Estimate, Flags: r.Flags, Suggested: suggestedOf(r)}
 		if out[i].Flags == nil {
 			out[i].Flags = []string{}
+		}
+	}
+	if s.rollUp != nil {
+		if err := s.rollUp(c.Request().Context(), ts, key, out); err != nil {
+			return err
 		}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"rows": out, "total": total, "offset": q.Offset})
@@ -386,11 +402,24 @@ func validateStrategy(st *domain.Strategy) string {
 	}
 	switch st.Mode {
 	case "":
-		st.Mode = domain.MoscowThresholds
-	case domain.MoscowThresholds, domain.MoscowCapacity:
+		st.Mode = domain.MoscowRelative
+	case domain.MoscowRelative, domain.MoscowThresholds, domain.MoscowCapacity:
 	default:
-		return "mode must be thresholds or capacity"
+		return "mode must be relative, thresholds or capacity"
 	}
+	if st.Shares == [3]float64{} {
+		st.Shares = domain.DefaultStrategy().Shares
+	}
+	if sh := st.Shares; sh[0] < 0 || sh[1] < 0 || sh[2] < 0 || sh[0]+sh[1]+sh[2] > 100 {
+		return "shares must be Must, Should and Could percentages of 0 or more that add up to at most 100"
+	}
+	if st.CapacitySprints == 0 {
+		st.CapacitySprints = domain.DefaultStrategy().CapacitySprints
+	}
+	if st.CapacitySprints < 1 || st.CapacitySprints > 26 {
+		return "capacitySprints must be between 1 and 26"
+	}
+	st.Version = domain.StrategyVersion
 	if st.Thresholds == [3]float64{} {
 		st.Thresholds = domain.DefaultStrategy().Thresholds
 	}
@@ -398,8 +427,8 @@ func validateStrategy(st *domain.Strategy) string {
 	if !(t[0] <= 100 && t[0] >= t[1] && t[1] >= t[2] && t[2] >= 0) {
 		return "thresholds must satisfy 100 ≥ Must ≥ Should ≥ Could ≥ 0"
 	}
-	if st.Mode == domain.MoscowCapacity && !(st.Capacity > 0) {
-		return "capacity mode needs a capacity in story points"
+	if st.Capacity < 0 || math.IsInf(st.Capacity, 0) || math.IsNaN(st.Capacity) {
+		return "capacity must be story points of 0 or more (0: the team's measured velocity)"
 	}
 	if len(st.Vision) > 4000 || len(st.Objectives) > 50 || len(st.Competitors) > 50 {
 		return "vision, objectives or competitors are too long"

@@ -60,6 +60,7 @@ type analysisView struct {
 	WhyNow        string
 	WhyThis       string
 	WhyUs         string
+	ClassBasis    string // why the computed class ("In the top 15 % of this backlog …")
 	Letters       []letterView
 	Other         []findingView // findings outside INVEST
 	JudgedAsStory bool
@@ -214,7 +215,7 @@ func (u *ui) panelFor(ctx context.Context, t *domain.Tenant, projectKey, issueKe
 func analysisViewOf(is *domain.Issue, a *domain.Analysis) *analysisView {
 	v := &analysisView{Summary: is.Summary, Score: int(math.Floor(a.Score.Total)), Moscow: string(a.Score.Moscow),
 		Computed: string(a.Score.Computed), Quality: a.Check.Quality, WhyNow: a.Score.WhyNow, WhyThis: a.Score.WhyThis,
-		WhyUs: a.Score.WhyUs, JudgedAsStory: a.Check.JudgedAsStory, Flags: a.Flags}
+		WhyUs: a.Score.WhyUs, ClassBasis: a.Score.ClassBasis, JudgedAsStory: a.Check.JudgedAsStory, Flags: a.Flags}
 	if o := a.Score.Override; o != nil {
 		v.Override = &overrideView{Moscow: string(o.Moscow), Reason: o.Reason, AccountID: o.AccountID}
 		if !o.At.IsZero() {
@@ -464,6 +465,9 @@ func (u *ui) projectPage(c echo.Context) error {
 			return err
 		}
 		v.Backlog.Rows, v.Backlog.Total = backlogRows(rows), total
+		if err := u.rollUpEpics(ctx, ts, key, v.Backlog.Rows); err != nil {
+			return err
+		}
 		v.Backlog.Skeleton = nil
 	}
 	for _, n := range domain.Pillars {

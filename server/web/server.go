@@ -86,6 +86,9 @@ type Server struct {
 	descriptorJSON []byte
 	http           *http.Server
 	fairness       *fairness // nil: no per-tenant API limits
+	// rollUp adds epic roll-ups to backlog rows (set by uiRoutes, which
+	// keeps the rows in memory).
+	rollUp func(ctx context.Context, ts *store.TenantStore, project string, rows []backlogRow) error
 }
 
 // New builds the server and its routes.

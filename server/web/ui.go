@@ -57,6 +57,7 @@ func (s *Server) uiRoutes(e *echo.Echo, api *echo.Group) {
 		return
 	}
 	u.assets = assets
+	s.rollUp = u.rollUpEpics
 	e.GET("/glance", s.jiraSigned(u.glancePage), iframeHeaders)
 	e.GET("/project", s.jiraSigned(u.projectPage), iframeHeaders)
 	e.GET(strings.TrimSuffix(frontend.StaticPrefix, "/")+"/*", u.static)

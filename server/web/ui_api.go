@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"math"
 	"net/http"
@@ -208,11 +209,60 @@ func healthOf(rows map[string]*store.ProjectRow, now time.Time) healthResponse {
 // rerankRequest holds the Strategy tab's unsaved settings; only weights
 // are required, the rest default to the saved strategy.
 type rerankRequest struct {
-	Weights    *[5]float64        `json:"weights"`
-	Mode       *domain.MoscowMode `json:"mode,omitempty"`
-	Thresholds *[3]float64        `json:"thresholds,omitempty"`
-	Capacity   *float64           `json:"capacity,omitempty"`
-	Limit      int                `json:"limit,omitempty"`
+	Weights          *[5]float64        `json:"weights"`
+	Mode             *domain.MoscowMode `json:"mode,omitempty"`
+	Thresholds       *[3]float64        `json:"thresholds,omitempty"`
+	Shares           *[3]float64        `json:"shares,omitempty"`
+	Capacity         *float64           `json:"capacity,omitempty"`
+	CapacitySprints  *int               `json:"capacitySprints,omitempty"`
+	Vision           *string            `json:"vision,omitempty"`
+	Objectives       *[]string          `json:"objectives,omitempty"`
+	Competitors      *[]string          `json:"competitors,omitempty"`
+	CommercialLabels *[]string          `json:"commercialLabels,omitempty"`
+	SplitThreshold   *float64           `json:"splitThreshold,omitempty"`
+	QualityBar       *int               `json:"qualityBar,omitempty"`
+	StaleDays        *int               `json:"staleDays,omitempty"`
+	Limit            int                `json:"limit,omitempty"`
+}
+
+// apply overlays the request on the saved strategy.
+func (req *rerankRequest) apply(st *domain.Strategy) {
+	st.Weights = *req.Weights
+	if req.Mode != nil {
+		st.Mode = *req.Mode
+	} else if req.Thresholds != nil {
+		st.Mode = domain.MoscowThresholds // thresholds alone mean threshold mode
+	}
+	set := func(dst *[3]float64, v *[3]float64) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&st.Thresholds, req.Thresholds)
+	set(&st.Shares, req.Shares)
+	if req.Capacity != nil {
+		st.Capacity = *req.Capacity
+	}
+	if req.CapacitySprints != nil {
+		st.CapacitySprints = *req.CapacitySprints
+	}
+	if req.Vision != nil {
+		st.Vision = *req.Vision
+	}
+	for _, f := range []struct{ dst, v *[]string }{{&st.Objectives, req.Objectives}, {&st.Competitors, req.Competitors}, {&st.CommercialLabels, req.CommercialLabels}} {
+		if f.v != nil {
+			*f.dst = *f.v
+		}
+	}
+	if req.SplitThreshold != nil {
+		st.SplitThreshold = *req.SplitThreshold
+	}
+	if req.QualityBar != nil {
+		st.QualityBar = *req.QualityBar
+	}
+	if req.StaleDays != nil {
+		st.StaleDays = *req.StaleDays
+	}
 }
 
 type rerankRow struct {
@@ -226,9 +276,12 @@ const (
 	rerankMaxLimit     = 100
 )
 
-// rerank ranks the project's open issues again with other weights (and
-// optionally another MoSCoW mode) from the stored pillar values, without
-// saving anything: the Strategy tab's sliders show the effect at once.
+// rerank previews the ranking of the project's open issues under unsaved
+// settings, without saving anything. With the analysis service it runs
+// exactly the scoring a save runs (vision, objectives, competitors and
+// labels included), so that the preview's order is the backlog's order
+// after saving; without it (tests of the page alone) it reweights the
+// stored pillar values.
 func (u *ui) rerank(c echo.Context) error {
 	key, err := projectParam(c)
 	if err != nil {
@@ -242,27 +295,15 @@ func (u *ui) rerank(c echo.Context) error {
 		return BadRequest("weights are required: five numbers, one per pillar")
 	}
 	ctx := c.Request().Context()
-	ts := u.s.Store.Tenant(identity(c).Tenant)
+	t := identity(c).Tenant
+	ts := u.s.Store.Tenant(t)
 	st := domain.DefaultStrategy()
 	if p, err := ts.Project(ctx, key); err == nil {
 		st = p.Strategy
 	} else if !errors.Is(err, domain.ErrNotFound) {
 		return err
 	}
-	st.Weights = *req.Weights
-	if req.Mode != nil {
-		st.Mode = *req.Mode
-	}
-	if req.Thresholds != nil {
-		st.Thresholds = *req.Thresholds
-	}
-	if req.Capacity != nil {
-		st.Capacity = *req.Capacity
-	}
-	if st.Mode == domain.MoscowCapacity && !(st.Capacity > 0) {
-		// Still editing: preview with thresholds until a capacity is set.
-		st.Mode = domain.MoscowThresholds
-	}
+	req.apply(&st)
 	if msg := validateStrategy(&st); msg != "" {
 		return BadRequest(msg)
 	}
@@ -275,7 +316,22 @@ func (u *ui) rerank(c echo.Context) error {
 	var total int
 	var summary score.Summary
 	err = u.rows.with(ctx, ts, key, func(rows map[string]*store.ProjectRow) error {
-		out, total, summary = rerankRows(rows, st, limit)
+		if u.s.Backlog == nil {
+			out, total, summary = rerankRows(rows, st, limit)
+			return nil
+		}
+		model, unlock, err := u.s.Backlog.Model(ctx, t, key)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		overrides, err := ts.Overrides(ctx, nil)
+		if err != nil {
+			return err
+		}
+		all, sum := model.Preview(st, overrides)
+		out, total = previewRows(rows, all, limit)
+		summary = sum
 		return nil
 	})
 	if err != nil {
@@ -284,32 +340,81 @@ func (u *ui) rerank(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"rows": out, "total": total, "summary": summary})
 }
 
-// rerankRows ranks the open analysed rows under st and returns the first
-// limit of them with their former rank (by stored score).
-func rerankRows(rows map[string]*store.ProjectRow, st domain.Strategy, limit int) ([]rerankRow, int, score.Summary) {
+// ranked reports whether a row takes a place in the ranked backlog list
+// (sub-tasks follow their parents and are listed only on request).
+func ranked(r *store.ProjectRow) bool {
+	return r.Open && r.Analysed && r.Type != string(domain.TypeSubtask)
+}
+
+// previousRanks numbers the ranked rows by stored score: the backlog's
+// order before the change.
+func previousRanks(rows map[string]*store.ProjectRow) map[string]int {
 	open := make([]*store.ProjectRow, 0, len(rows))
+	for _, r := range rows {
+		if ranked(r) {
+			open = append(open, r)
+		}
+	}
+	sort.Slice(open, func(i, j int) bool {
+		if open[i].Score != open[j].Score {
+			return open[i].Score > open[j].Score
+		}
+		return score.CompareKeys(open[i].Key, open[j].Key) < 0
+	})
+	prev := make(map[string]int, len(open))
+	for i, r := range open {
+		prev[r.Key] = i + 1
+	}
+	return prev
+}
+
+// previewRows shows the first limit analyses (in rank order) that the
+// backlog list shows by default, and how many it shows.
+func previewRows(rows map[string]*store.ProjectRow, all []domain.Analysis, limit int) ([]rerankRow, int) {
+	prev := previousRanks(rows)
+	out := make([]rerankRow, 0, min(limit, len(all)))
+	n := 0
+	for _, a := range all {
+		r := rows[a.IssueKey]
+		if r != nil && r.Type == string(domain.TypeSubtask) {
+			continue
+		}
+		n++
+		if len(out) == limit {
+			continue
+		}
+		row := backlogRow{Key: a.IssueKey, Score: int(math.Floor(a.Score.Total)), Moscow: string(a.Score.Moscow),
+			Quality: a.Check.Quality, Flags: a.Flags}
+		if r != nil {
+			row.Summary, row.Type, row.Estimate = r.Summary, r.Type, r.Estimate
+		}
+		if row.Flags == nil {
+			row.Flags = []string{}
+		}
+		out = append(out, rerankRow{backlogRow: row, Rank: n, PreviousRank: prev[a.IssueKey]})
+	}
+	return out, n
+}
+
+// rerankRows ranks the open analysed rows under st from their stored
+// pillar values and returns the first limit of them with their former rank.
+func rerankRows(rows map[string]*store.ProjectRow, st domain.Strategy, limit int) ([]rerankRow, int, score.Summary) {
+	prev := previousRanks(rows)
+	open := make([]*store.ProjectRow, 0, len(prev))
 	for _, r := range rows {
 		if r.Open && r.Analysed {
 			open = append(open, r)
 		}
 	}
-	// Former rank: the backlog's order by stored score.
-	sort.Slice(open, func(i, j int) bool {
-		if open[i].Score != open[j].Score {
-			return open[i].Score > open[j].Score
-		}
-		return open[i].Key < open[j].Key
-	})
-	prev := make(map[string]int, len(open))
 	items := make([]score.Result, len(open))
 	pillars := make([]domain.PillarScore, 5*len(open))
 	for i, r := range open {
-		prev[r.Key] = i + 1
 		ps := pillars[5*i : 5*i+5 : 5*i+5]
 		for k, n := range domain.Pillars {
 			ps[k] = domain.PillarScore{Name: n, Value: r.Pillars[k]}
 		}
-		items[i] = score.Result{Key: r.Key, Score: domain.Score{Pillars: ps, UrgencyBonus: r.UrgencyBonus, Override: r.Override}}
+		items[i] = score.Result{Key: r.Key, Score: domain.Score{Pillars: ps, UrgencyBonus: r.UrgencyBonus, Override: r.Override},
+			Follows: r.Type == string(domain.TypeSubtask)}
 		if r.Estimate != nil && r.PointsSource != "" {
 			items[i].Points, items[i].PointsSource = *r.Estimate, r.PointsSource
 		}
@@ -319,21 +424,29 @@ func rerankRows(rows map[string]*store.ProjectRow, st domain.Strategy, limit int
 	for _, r := range open {
 		byKey[r.Key] = r
 	}
-	n := min(limit, len(items))
-	out := make([]rerankRow, n)
-	for i := 0; i < n; i++ {
-		it, r := items[i], byKey[items[i].Key]
+	out := make([]rerankRow, 0, min(limit, len(items)))
+	n := 0
+	for _, it := range items {
+		if it.Follows {
+			continue
+		}
+		n++
+		if len(out) == limit {
+			continue
+		}
+		r := byKey[it.Key]
 		flags := r.Flags
 		if flags == nil {
 			flags = []string{}
 		}
-		out[i] = rerankRow{backlogRow: backlogRow{Key: r.Key, Summary: r.Summary, Type: r.Type, Score: int(math.Floor(it.Score.Total)),
-			Moscow: string(it.Score.Moscow), Quality: r.Quality, Estimate: r.Estimate, Flags: flags}, Rank: i + 1, PreviousRank: prev[r.Key]}
+		row := rerankRow{backlogRow: backlogRow{Key: r.Key, Summary: r.Summary, Type: r.Type, Score: int(math.Floor(it.Score.Total)),
+			Moscow: string(it.Score.Moscow), Quality: r.Quality, Estimate: r.Estimate, Flags: flags}, Rank: n, PreviousRank: prev[r.Key]}
 		if r.PointsSource == "suggestion" {
-			out[i].Suggested = &suggestedRange{}
+			row.Suggested = &suggestedRange{}
 		}
+		out = append(out, row)
 	}
-	return out, len(items), summary
+	return out, n, summary
 }
 
 type linkDuplicateRequest struct {
@@ -395,4 +508,40 @@ func (u *ui) panel(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"state": p.State, "scan": p.Scan, "html": buf.String()})
+}
+
+// rollUpEpics sets each epic row's roll-up of its open, analysed children:
+// how many, their mean score and how many are Must.
+func (u *ui) rollUpEpics(ctx context.Context, ts *store.TenantStore, project string, rows []backlogRow) error {
+	epics := map[string]*epicRollUp{}
+	for i := range rows {
+		if rows[i].Type == string(domain.TypeEpic) {
+			rows[i].RollUp = &epicRollUp{}
+			epics[rows[i].Key] = rows[i].RollUp
+		}
+	}
+	if len(epics) == 0 {
+		return nil
+	}
+	sums := map[string]float64{}
+	err := u.rows.with(ctx, ts, project, func(all map[string]*store.ProjectRow) error {
+		for _, r := range all {
+			e := epics[r.EpicKey]
+			if e == nil || !r.Open || !r.Analysed {
+				continue
+			}
+			e.Open++
+			sums[r.EpicKey] += r.Score
+			if r.Moscow == domain.MoscowMust {
+				e.Must++
+			}
+		}
+		return nil
+	})
+	for k, e := range epics {
+		if e.Open > 0 {
+			e.MeanScore = int(math.Floor(sums[k] / float64(e.Open)))
+		}
+	}
+	return err
 }

@@ -623,6 +623,9 @@ func TestRerankEndpoint(t *testing.T) {
 		map[string]any{"weights": []float64{-1, 1, 1, 1, 1}},
 		map[string]any{"weights": []float64{1, 1, 1, 1, 1}, "thresholds": []float64{20, 60, 80}},
 		map[string]any{"weights": []float64{1, 1, 1, 1, 1}, "extra": true},
+		map[string]any{"weights": []float64{1, 1, 1, 1, 1}, "mode": "relative", "shares": []float64{50, 40, 30}},
+		map[string]any{"weights": []float64{1, 1, 1, 1, 1}, "mode": "bogus"},
+		map[string]any{"weights": []float64{1, 1, 1, 1, 1}, "mode": "capacity", "capacity": -5},
 	} {
 		if w := u.api("POST", "/api/projects/SHOP/rerank", "SHOP", "", bad); w.Code != 400 {
 			t.Errorf("%v: %d", bad, w.Code)

@@ -2,8 +2,11 @@ package score
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/backlogai/backlogai/server/domain"
 )
@@ -34,9 +37,38 @@ func Thresholds(s domain.Strategy) [3]float64 {
 	return t
 }
 
+// Shares returns the Must, Should and Could shares of s in percent, the
+// defaults (15, 35, 35) when none is set.
+//
+// Why these: Must is what the team should start next; about a sixth of a
+// backlog several releases deep is one release's worth, and few enough that
+// "Must" still means something. Won't, the bottom 15 %, is a short list of
+// candidates to close. Should and Could split the middle evenly, so that
+// neither becomes the catch-all the issue report complained about (199 of
+// 221 in Could).
+func Shares(s domain.Strategy) [3]float64 {
+	if s.Shares == [3]float64{} {
+		return [3]float64{15, 35, 35}
+	}
+	return s.Shares
+}
+
+// Cutoffs are the lowest totals of Must, Should and Could in the last
+// relative or capacity ranking: the bounds a single issue is classified by
+// until the backlog is ranked again. An empty class's bound is above 100.
+type Cutoffs [3]float64
+
 // Classify is the threshold class of a total.
 func Classify(total float64, s domain.Strategy) domain.Moscow {
-	t := Thresholds(s)
+	return classifyBy(total, Thresholds(s))
+}
+
+// ClassifyCutoffs is the class of a total against a ranking's cutoffs.
+func ClassifyCutoffs(total float64, c Cutoffs) domain.Moscow {
+	return classifyBy(total, c)
+}
+
+func classifyBy(total float64, t [3]float64) domain.Moscow {
 	switch {
 	case total >= t[0]:
 		return domain.MoscowMust
@@ -73,14 +105,62 @@ type Summary struct {
 	// Limits are the cumulative point limits of Must, Must+Should and
 	// Must+Should+Could in capacity mode.
 	Limits [3]float64 `json:"limits"`
-	// Points and Count per effective class (overrides included; overrides
-	// may push a class past its share, which the UI should point out).
+	// Points and Count per effective class of the ranked items (overrides
+	// included, followers not; overrides may push a class past its share,
+	// which the warnings point out).
 	Points [4]float64 `json:"points"`
 	Count  [4]int     `json:"count"`
 	// Unestimated items had no points of their own or suggested and were
 	// counted at MedianPoints, the median of the items that had some.
 	Unestimated  int     `json:"unestimated"`
 	MedianPoints float64 `json:"medianPoints,omitempty"`
+	// Shares (relative mode) are the Must, Should and Could shares in
+	// percent; Ranked is how many items the shares were taken of.
+	Shares [3]float64 `json:"shares,omitempty"`
+	Ranked int        `json:"ranked"`
+	// Cutoffs are the lowest totals of Must, Should and Could (relative
+	// and capacity mode; an empty class's bound is above 100).
+	Cutoffs Cutoffs `json:"cutoffs"`
+	// Warnings point out a split a PM would not want: an empty class, or
+	// one holding more than MaxClassShare of the backlog.
+	Warnings []string `json:"warnings"`
+	// Velocity is the measured story points per two-week sprint that a
+	// capacity of 0 stands for (set by the engine).
+	Velocity float64 `json:"velocity,omitempty"`
+}
+
+// MaxClassShare is the share of the backlog above which one class gets a
+// warning: a class holding most of the backlog no longer sorts anything.
+const MaxClassShare = 0.70
+
+// CompareKeys orders issue keys as people read them: by project, then by
+// number (SHOP-2 before SHOP-10).
+func CompareKeys(a, b string) int {
+	pa, na, oka := splitKey(a)
+	pb, nb, okb := splitKey(b)
+	if !oka || !okb || pa != pb {
+		return cmp.Compare(a, b)
+	}
+	if c := cmp.Compare(len(na), len(nb)); c != 0 {
+		return c
+	}
+	return cmp.Compare(na, nb)
+}
+
+// splitKey splits "SHOP-12" into "SHOP" and "12" (leading zeros dropped).
+func splitKey(k string) (string, string, bool) {
+	i := strings.LastIndexByte(k, '-')
+	if i < 0 || i == len(k)-1 {
+		return "", "", false
+	}
+	n := k[i+1:]
+	for _, r := range n {
+		if r < '0' || r > '9' {
+			return "", "", false
+		}
+	}
+	n = strings.TrimLeft(n, "0")
+	return k[:i], n, true
 }
 
 // Rank sorts items by total (highest first, then by key) and assigns every
@@ -103,28 +183,55 @@ func Rank(items []Result, s domain.Strategy) Summary {
 		if c := cmp.Compare(b.Score.Total, a.Score.Total); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.Key, b.Key)
+		return CompareKeys(a.Key, b.Key)
 	})
-	sum := Summary{Mode: domain.MoscowThresholds}
-	if s.Mode == domain.MoscowCapacity {
-		switch median, ok := medianPoints(items); {
+	sum := Summary{Mode: domain.MoscowThresholds, Warnings: []string{}}
+	mode := s.Mode
+	if mode == domain.MoscowCapacity {
+		// Followers (sub-tasks) take no capacity: their parent counts it.
+		ranked := make([]Result, 0, len(items))
+		var pos []int
+		for i, it := range items {
+			if !it.Follows {
+				ranked = append(ranked, it)
+				pos = append(pos, i)
+			}
+		}
+		switch median, ok := medianPoints(ranked); {
 		case !(s.Capacity > 0) || math.IsInf(s.Capacity, 0):
-			sum.Fallback = "capacity is not set"
+			sum.Fallback = "capacity is not set and no velocity could be measured"
+			mode = domain.MoscowRelative
 		case !ok:
 			sum.Fallback = "no issue has story points or a suggestion"
+			mode = domain.MoscowRelative
 		default:
 			sum.Mode, sum.Capacity, sum.MedianPoints = domain.MoscowCapacity, s.Capacity, median
-			rankCapacity(items, &sum)
+			rankCapacity(ranked, &sum)
+			for k, i := range pos {
+				items[i] = ranked[k]
+			}
+			sum.Cutoffs = cutoffsOf(items)
+			followCutoffs(items, sum.Cutoffs)
 		}
 	}
+	if mode == domain.MoscowRelative {
+		sum.Mode = domain.MoscowRelative
+		rankRelative(items, Shares(s), &sum)
+	}
 	if sum.Mode == domain.MoscowThresholds {
+		t := Thresholds(s)
 		for i := range items {
 			sc := &items[i].Score
 			sc.Computed = Classify(sc.Total, s)
+			sc.ClassBasis = thresholdBasis(sc.Total, sc.Computed, t)
 			ApplyOverride(sc, sc.Override)
 		}
 	}
 	for _, it := range items {
+		if it.Follows {
+			continue // counted with the list they follow, not in it
+		}
+		sum.Ranked++
 		k := classIndex(it.Score.Moscow)
 		if k < 0 {
 			continue
@@ -132,7 +239,150 @@ func Rank(items []Result, s domain.Strategy) Summary {
 		sum.Count[k]++
 		sum.Points[k] += it.Points
 	}
+	sum.Warnings = warnings(sum)
 	return sum
+}
+
+// rankRelative gives the first shares[0] % of the ranked items Must, the
+// next shares[1] % Should, the next shares[2] % Could and the rest Won't,
+// by rank position (equal totals at a boundary are split in backlog order,
+// so the classes follow the list the PM sees). Followers are classified by
+// the resulting cutoffs and do not count.
+func rankRelative(items []Result, shares [3]float64, sum *Summary) {
+	sum.Shares = shares
+	n := 0
+	for _, it := range items {
+		if !it.Follows {
+			n++
+		}
+	}
+	var bound [3]int // exclusive end position of Must, Should, Could
+	cum := 0.0
+	for k, sh := range shares {
+		cum += max(0, sh)
+		bound[k] = min(n, int(math.Round(float64(n)*min(cum, 100)/100)))
+	}
+	pos := 0
+	for i := range items {
+		if items[i].Follows {
+			continue
+		}
+		k := 3
+		for j := 2; j >= 0; j-- {
+			if pos < bound[j] {
+				k = j
+			}
+		}
+		pos++
+		sc := &items[i].Score
+		sc.Computed = classes[k]
+		sc.ClassBasis = relativeBasis(k, pos, n, shares)
+		ApplyOverride(sc, sc.Override)
+	}
+	sum.Cutoffs = cutoffsOf(items)
+	followCutoffs(items, sum.Cutoffs)
+}
+
+// cutoffsOf is the lowest computed total of each class among the ranked
+// (non-following) items; an empty class gets its upper neighbour's bound,
+// or 101 for Must, so that nothing falls into it.
+func cutoffsOf(items []Result) Cutoffs {
+	c := Cutoffs{101, 101, 101}
+	var seen [3]bool
+	for _, it := range items {
+		if it.Follows {
+			continue
+		}
+		if k := classIndex(it.Score.Computed); k >= 0 && k < 3 {
+			if !seen[k] || it.Score.Total < c[k] {
+				c[k], seen[k] = it.Score.Total, true
+			}
+		}
+	}
+	for k := range c {
+		if !seen[k] && k > 0 {
+			c[k] = c[k-1]
+		}
+	}
+	return c
+}
+
+func followCutoffs(items []Result, c Cutoffs) {
+	for i := range items {
+		if !items[i].Follows {
+			continue
+		}
+		sc := &items[i].Score
+		sc.Computed = ClassifyCutoffs(sc.Total, c)
+		sc.ClassBasis = CutoffBasis(sc.Total, c)
+		ApplyOverride(sc, sc.Override)
+	}
+}
+
+// relativeBasis explains class k of the item at 1-based position pos of n.
+func relativeBasis(k, pos, n int, shares [3]float64) string {
+	var cum [3]float64
+	c := 0.0
+	for j, sh := range shares {
+		c += max(0, sh)
+		cum[j] = min(c, 100)
+	}
+	rank := fmt.Sprintf(" (rank %d of %d)", pos, n)
+	switch k {
+	case 0:
+		return "In the top " + pct(cum[0]) + " of this backlog" + rank + "."
+	case 1, 2:
+		return "In the top " + pct(cum[k]) + " of this backlog, below the top " + pct(cum[k-1]) + rank + "."
+	}
+	return "In the bottom " + pct(100-cum[2]) + " of this backlog" + rank + "."
+}
+
+// CutoffBasis explains a class given by a ranking's cutoffs (an issue
+// analysed between two rankings, or a sub-task, which follows them).
+func CutoffBasis(total float64, c Cutoffs) string {
+	m := ClassifyCutoffs(total, c)
+	k := classIndex(m)
+	s := "Score " + fmtNum(math.Floor(total))
+	if k < 3 {
+		return s + " reaches this backlog's " + string(m) + " bound of " + fmtNum(math.Floor(c[k])) + "."
+	}
+	return s + " is below this backlog's Could bound of " + fmtNum(math.Floor(c[2])) + "."
+}
+
+func thresholdBasis(total float64, m domain.Moscow, t [3]float64) string {
+	k := classIndex(m)
+	s := "Score " + fmtNum(math.Floor(total))
+	if k < 3 {
+		return s + " reaches the " + string(m) + " threshold of " + fmtNum(t[k]) + "."
+	}
+	return s + " is below the Could threshold of " + fmtNum(t[2]) + "."
+}
+
+func pct(v float64) string {
+	return strconv.FormatFloat(v, 'f', -1, 64) + " %"
+}
+
+// warnings flags an empty class or one with more than MaxClassShare of the
+// items. Below 5 items any split is lopsided, so there is nothing to say.
+func warnings(sum Summary) []string {
+	out := []string{}
+	total := 0
+	for _, n := range sum.Count {
+		total += n
+	}
+	if total < 5 {
+		return out
+	}
+	for k, n := range sum.Count {
+		switch {
+		case n == 0:
+			out = append(out, "No issue would be "+string(classes[k])+".")
+		case float64(n) > MaxClassShare*float64(total):
+			out = append(out, fmt.Sprintf("%s would hold %d %% of the backlog (%d of %d issues).",
+				classes[k], int(math.Round(100*float64(n)/float64(total))), n, total))
+		}
+	}
+	return out
 }
 
 func rankCapacity(items []Result, sum *Summary) {
@@ -188,8 +438,22 @@ func rankCapacity(items []Result, sum *Summary) {
 			}
 		}
 		sc.Computed = classes[k]
+		sc.ClassBasis = capacityBasis(k, sum.Capacity)
 		ApplyOverride(sc, sc.Override)
 	}
+}
+
+func capacityBasis(k int, capacity float64) string {
+	budget := "of the capacity of " + fmtNum(capacity) + " points"
+	switch k {
+	case 0:
+		return "It fits in the Must budget, the first 60 % " + budget + "."
+	case 1:
+		return "It fits in the Should budget, up to 80 % " + budget + "."
+	case 2:
+		return "It fits in the Could budget, up to 100 % " + budget + "."
+	}
+	return "It no longer fits in the capacity of " + fmtNum(capacity) + " points."
 }
 
 // overrideClass is the index of s's override class, or -1 when there is

@@ -152,11 +152,11 @@ func TestRankCapacityFallsBack(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			sum := Rank(tc.items, tc.s)
-			if sum.Mode != domain.MoscowThresholds || sum.Fallback == "" {
-				t.Fatalf("summary %+v, want a threshold fallback with a reason", sum)
+			if sum.Mode != domain.MoscowRelative || sum.Fallback == "" {
+				t.Fatalf("summary %+v, want a relative fallback with a reason", sum)
 			}
-			if tc.items[0].Score.Computed != domain.MoscowMust {
-				t.Errorf("A = %s, want Must by threshold", tc.items[0].Score.Computed)
+			if c := tc.items[len(tc.items)-1].Score.Computed; c == domain.MoscowMust {
+				t.Errorf("last item = %s, want below Must by share", c)
 			}
 		})
 	}
@@ -164,7 +164,9 @@ func TestRankCapacityFallsBack(t *testing.T) {
 
 func TestRankOrderAndThresholdOverride(t *testing.T) {
 	items := []Result{item("B-2", 50, 1, ""), item("B-1", 50, 1, ""), item("A-9", 91, 1, domain.MoscowWont), item("C-1", 65, 1, "bogus")}
-	sum := Rank(items, domain.DefaultStrategy())
+	st := domain.DefaultStrategy()
+	st.Mode = domain.MoscowThresholds
+	sum := Rank(items, st)
 	eff, comp := classesOf(items)
 	if want := "A-9:Won't C-1:Should B-1:Could B-2:Could "; eff != want {
 		t.Errorf("effective = %s, want %s", eff, want)

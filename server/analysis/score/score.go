@@ -1,8 +1,13 @@
 // Package score prioritises issues: five pillars of 0-10, a weighted total of
-// 0-100 with a bounded urgency bonus, a MoSCoW class (thresholds or DSDM
-// capacity mode, a person's override always wins) and plain-sentence
-// explanations, all without an LLM. It is pure: no I/O, and the clock is a
-// parameter.
+// 0-100 with a bounded urgency bonus, a MoSCoW class (by share of the ranked
+// backlog, the default; fixed thresholds; or DSDM capacity mode, from a
+// capacity or the team's measured velocity; a person's override always
+// wins) and plain-sentence explanations, all without an LLM. It is pure: no
+// I/O, and the clock is a parameter.
+//
+// Raw pillar values are calibrated within the project when the backlog is
+// ranked (see Calibration): each becomes its percentile among the open
+// issues, so that sparse signals do not squeeze every total around 50.
 //
 // # Pillars
 //
@@ -107,6 +112,10 @@ type Result struct {
 	// the backlog's median and sets "median").
 	Points       float64 `json:"points"`
 	PointsSource string  `json:"pointsSource,omitempty"`
+	// Follows marks an item that is classified by the ranking's cutoffs
+	// without taking a share or capacity itself (a sub-task: its parent
+	// is the unit the backlog ranks).
+	Follows bool `json:"-"`
 }
 
 // Scorer scores issues against one strategy. Build it once per strategy
@@ -190,6 +199,7 @@ func (sc *Scorer) Score(in Input, now time.Time) Result {
 	s := domain.Score{Pillars: pillars, UrgencyBonus: bonus, Urgency: urgency}
 	s.Total = total(Base(pillars, sc.weights), bonus)
 	s.Computed = Classify(s.Total, sc.strategy)
+	s.ClassBasis = thresholdBasis(s.Total, s.Computed, Thresholds(sc.strategy))
 	s.Moscow = s.Computed
 	ApplyOverride(&s, in.Override)
 	s.WhyNow = whyNow(iss, urgency)
