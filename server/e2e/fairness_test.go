@@ -66,6 +66,7 @@ func fairnessUnderFlood(t *testing.T, driver string, d time.Duration) {
 	// The first run also measures the other tenant alone: the machine's
 	// noise floor.
 	quietFirst := true
+	var quiet99 float64
 	run := func(limits ...string) floodResult {
 		defer func() { quietFirst = false }()
 		port := freePort(t)
@@ -78,6 +79,7 @@ func fairnessUnderFlood(t *testing.T, driver string, d time.Duration) {
 		defer p.kill()
 		if quietFirst {
 			q := flood(t, url, secrets, 2*time.Second, 0)
+			quiet99 = pct(q.calmLat, 0.99)
 			t.Logf("the other tenant alone (no flood): /status p50 %.1f ms, p99 %.1f ms", pct(q.calmLat, 0.5), pct(q.calmLat, 0.99))
 		}
 		return flood(t, url, secrets, d, 50)
@@ -94,8 +96,17 @@ func fairnessUnderFlood(t *testing.T, driver string, d time.Duration) {
 	// The target. The measured figure (docs/performance.md: 10-31 ms with
 	// the machine shared by other builds) leaves a wide margin; without the
 	// limits it was 268-433 ms.
-	if p99 := pct(lim.calmLat, 0.99); p99 > 200 {
-		t.Errorf("other tenant's /status p99 %.0f ms under a flood, want < 200 ms", p99)
+	// On a machine so loaded that the other tenant alone already sees a
+	// p99 over 20 ms (other test packages or builds running beside this
+	// one), no absolute figure holds; the limits must then still cut the
+	// other tenant's p99 to under a third of what it is without them.
+	p99, base99 := pct(lim.calmLat, 0.99), pct(base.calmLat, 0.99)
+	switch {
+	case p99 <= 200:
+	case quiet99 > 20 && p99 < base99/3:
+		t.Logf("noisy machine (p99 alone %.0f ms): p99 %.0f ms with limits against %.0f ms without", quiet99, p99, base99)
+	default:
+		t.Errorf("other tenant's /status p99 %.0f ms under a flood (%.0f ms without limits, %.0f ms alone), want < 200 ms", p99, base99, quiet99)
 	}
 	// The flooder is slowed to its rate (50/s after a burst of 100), not
 	// failed: it gets 200 or 429, nothing else.
