@@ -469,7 +469,7 @@ func TestImproveAndApply(t *testing.T) {
 	}
 }
 
-func TestImproveWithoutLLMAddsPlaceholders(t *testing.T) {
+func TestImproveWithoutLLMMakesOnlyCorrectEdits(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	// A story without acceptance criteria.
@@ -482,15 +482,32 @@ func TestImproveWithoutLLMAddsPlaceholders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if imp.Mode != ModeDeterministic || !strings.Contains(imp.Notice, "No LLM configured") ||
-		!strings.Contains(imp.Description, "Acceptance criteria\n\n- Given I am a shopper, when I share my wishlist, then <observable result>") {
+	if imp.Mode != ModeDeterministic || !imp.Offered || !strings.Contains(imp.Notice, "No LLM configured") ||
+		!strings.Contains(imp.Description, "Acceptance criteria\n\n- Given I am a shopper, when I share my wishlist, then friends know what to buy me") {
 		t.Fatalf("deterministic improvement %+v", imp)
 	}
 	hasCode := func(q Quality, code string) bool {
 		return slices.ContainsFunc(q.Findings, func(f domain.Finding) bool { return f.Code == code })
 	}
-	if !hasCode(imp.Before, "missing_acceptance_criteria") || hasCode(imp.After, "missing_acceptance_criteria") || !hasCode(imp.After, "placeholder") {
-		t.Errorf("before %+v after %+v", imp.Before.Findings, imp.After.Findings)
+	if !hasCode(imp.Before, "missing_acceptance_criteria") || hasCode(imp.After, "missing_acceptance_criteria") ||
+		hasCode(imp.After, "placeholder") || strings.ContainsAny(imp.Description, "<>") || imp.After.Quality <= imp.Before.Quality {
+		t.Errorf("before %d %+v after %d %+v", imp.Before.Quality, imp.Before.Findings, imp.After.Quality, imp.After.Findings)
+	}
+
+	// Nothing a rule can fix: no rewrite, a question per finding.
+	if err := e.emu.UserUpdate("SHOP-3", map[string]any{"summary": "Improve performance",
+		"description": map[string]any{"type": "doc", "version": 1, "content": []any{}}}, ""); err != nil {
+		t.Fatal(err)
+	}
+	imp, err = e.svc.Improve(ctx, e.tenant, "SHOP-3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if imp.Offered || imp.Summary != "Improve performance" || len(imp.Changes) != 0 || len(imp.Questions) == 0 || imp.After.Quality != imp.Before.Quality {
+		t.Fatalf("nothing to fix, yet %+v", imp)
+	}
+	if q := imp.Questions[0]; q.Code != "no_story_template" || !strings.HasSuffix(q.Question, "?") {
+		t.Errorf("question %+v", q)
 	}
 }
 
