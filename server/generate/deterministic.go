@@ -234,8 +234,36 @@ func role(persona, segment string) string {
 	return lowerFirst(p)
 }
 
+// article is "a" or "an" for word, by its first sound: "an hour", "a
+// user", "an SMS", "a UX designer".
 func article(word string) string {
-	if word != "" && strings.ContainsRune("aeiouAEIOU", rune(word[0])) {
+	w := strings.Fields(word)
+	if len(w) == 0 {
+		return "a"
+	}
+	first := strings.Trim(w[0], "\"'(")
+	if first == "" {
+		return "a"
+	}
+	if len(first) > 1 && strings.ToUpper(first) == first && first[0] >= 'A' && first[0] <= 'Z' {
+		// An acronym read letter by letter.
+		if strings.ContainsRune("AEFHILMNORSX", rune(first[0])) {
+			return "an"
+		}
+		return "a"
+	}
+	l := strings.ToLower(first)
+	for _, p := range []string{"uni", "use", "usu", "uti", "ure", "eu", "one", "once"} {
+		if strings.HasPrefix(l, p) {
+			return "a"
+		}
+	}
+	for _, p := range []string{"hour", "honest", "honou", "heir"} {
+		if strings.HasPrefix(l, p) {
+			return "an"
+		}
+	}
+	if strings.ContainsRune("aeiou", rune(l[0])) || l[0] == '8' {
 		return "an"
 	}
 	return "a"

@@ -54,7 +54,10 @@ func improveProposal(is domain.Issue, analyze Analyzer, before domain.CheckResul
 		if s, d, ok := restructureWant(summary, desc, st); ok {
 			keep(s, d, "Rewrote the wish as 'I want … to …' so that it reads as one sentence.", false)
 		}
-		if hasCode(before.Findings, checks.CodeMissingCriteria) {
+		// A benefit that restates the means or says nothing specific is
+		// no observable result.
+		if hasCode(before.Findings, checks.CodeMissingCriteria) && !hasCode(before.Findings, checks.CodeBenefitRestates) &&
+			!hasCode(before.Findings, checks.CodeGenericBenefit) && cleanStory(before) {
 			if c, ok := criterionFromStory(st.Role, st.Means, st.Benefit); ok {
 				d := strings.TrimSpace(strings.TrimSpace(desc) + "\n\nAcceptance criteria\n\n- " + c)
 				keep(summary, d, "Added an acceptance criterion built from the story's own goal and benefit; add the checks only you know.", true)
@@ -104,15 +107,58 @@ func restructureWant(summary, desc string, st *domain.Story) (string, string, bo
 	return text, desc, true
 }
 
+// cleanStory reports a story sentence whose role, means and benefit no
+// finding points into (vague words, examples, brackets, solution terms,
+// several personas): only such parts can be reused as a criterion.
+func cleanStory(c domain.CheckResult) bool {
+	return cleanSpans(c, c.Story.RoleSpan, c.Story.MeansSpan, c.Story.BenefitSpan)
+}
+
+// cleanSpans reports that no finding (other than a keep-as-is hint)
+// points into any of spans.
+func cleanSpans(c domain.CheckResult, spans ...*domain.Span) bool {
+	for _, f := range c.Findings {
+		if f.Span == nil || f.Code == checks.CodeConjunction && f.Hint {
+			continue
+		}
+		for _, sp := range spans {
+			if sp != nil && sp.Field == f.Span.Field && f.Span.Start < sp.End && f.Span.End > sp.Start {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // criterionFromStory is "Given I am a <role>, when I <means>, then
 // <benefit>": only the story's own words, and only when the means is a
 // verb phrase and the benefit says what happens.
 func criterionFromStory(role, means, benefit string) (string, bool) {
 	role, means, benefit = clause(role), clause(means), clause(benefit)
-	if role == "" || benefit == "" || !verbLed(means) || len(strings.Fields(benefit)) < 2 {
+	if role == "" || !verbLed(means) || !finiteClause(benefit) {
 		return "", false
 	}
 	return fmt.Sprintf("Given I am %s %s, when I %s, then %s", article(role), role, means, benefit), true
+}
+
+// finiteClause reports a benefit that reads as a clause with a verb
+// ("I save time", "conversion improves", "the books are right"), not a
+// bare noun phrase ("cash flow"): it starts with a subject pronoun, or has
+// an auxiliary, or a third-person verb form after its first word.
+func finiteClause(s string) bool {
+	f := strings.Fields(strings.ToLower(s))
+	if len(f) < 2 {
+		return false
+	}
+	if pronouns[f[0]] {
+		return true
+	}
+	for _, w := range f[1:] {
+		if auxiliaries[w] || strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") && !strings.HasSuffix(w, "'s") {
+			return true
+		}
+	}
+	return false
 }
 
 // clause trims a story part to a clause: one line, no end punctuation.
@@ -208,8 +254,14 @@ func questionFor(f domain.Finding, role string) string {
 		if m := fixWith.FindStringSubmatch(f.Fix); m != nil && term != "" {
 			return fmt.Sprintf("What does '%s' mean here: %s?", term, strings.TrimSpace(m[1]))
 		}
+		if term == "" {
+			return "What does the vague word mean here, in terms someone could check?"
+		}
 		return fmt.Sprintf("What does '%s' mean here, in terms someone could check?", term)
 	case checks.CodeUnmeasurable:
+		if term == "" {
+			return "How will someone measure this criterion: which number or observable result?"
+		}
 		return fmt.Sprintf("How will someone measure '%s': which number or observable result?", term)
 	case checks.CodeNoTemplate:
 		return "Who needs this, what should they be able to do, and what do they gain from it?"
@@ -236,14 +288,23 @@ func questionFor(f domain.Finding, role string) string {
 		if f.Hint {
 			return ""
 		}
+		if term == "" {
+			return "Can each of the joined parts ship on its own, so that this should be split?"
+		}
 		return fmt.Sprintf("Can each part joined by '%s' ship on its own, so that this should be split?", term)
 	case checks.CodeSeveralPersonas:
 		return "Which one user is this story for?"
 	case checks.CodeTooManyCriteria, checks.CodeTooBig:
 		return "Which part of this could ship first as a smaller story?"
 	case checks.CodePlaceholder:
+		if term == "" {
+			return "What goes in place of the placeholder?"
+		}
 		return fmt.Sprintf("What goes in place of '%s'?", term)
 	case checks.CodeOpenQuestion:
+		if term == "" {
+			return "What is the answer to the open question in this issue?"
+		}
 		return fmt.Sprintf("What is the answer to '%s'?", term)
 	case checks.CodeBlocked, checks.CodeDependencyText:
 		if k := issueRef.FindString(f.Message); k != "" {
@@ -315,18 +376,26 @@ func splitParts(check domain.CheckResult) []string {
 	}
 	var parts []string
 	if strings.Contains(conj.Message, "two actions") {
-		// Single-verb conjuncts share the object of the last one
-		// ("approve or reject return requests").
+		// Bare verbs share the object of the last one ("approve or
+		// reject return requests"), but only when all of them are bare:
+		// in "see shipping, payment and order review" the bare word is
+		// an object, not a verb.
 		last := strings.Fields(conjuncts[len(conjuncts)-1])
 		tail := strings.Join(last[1:], " ")
+		bare := 0
+		for _, c := range conjuncts[:len(conjuncts)-1] {
+			if len(strings.Fields(c)) == 1 {
+				bare++
+			}
+		}
+		if bare != 0 && (bare != len(conjuncts)-1 || tail == "") {
+			return nil
+		}
 		for _, c := range conjuncts {
 			if !verbLed(c) {
 				return nil
 			}
 			if len(strings.Fields(c)) == 1 {
-				if tail == "" {
-					return nil
-				}
 				c += " " + tail
 			}
 			parts = append(parts, c)
@@ -341,6 +410,13 @@ func splitParts(check domain.CheckResult) []string {
 		}
 		for _, w := range first[1:] {
 			if prepositions[strings.ToLower(w)] || conjunctions[strings.ToLower(w)] {
+				return nil
+			}
+		}
+		// A phrase after the last object may belong to every object
+		// ("the name, price and stock status on product pages").
+		for _, w := range strings.Fields(conjuncts[len(conjuncts)-1]) {
+			if prepositions[strings.ToLower(w)] {
 				return nil
 			}
 		}
@@ -426,7 +502,7 @@ func splitDeterministic(key string, check domain.CheckResult) [][2]string {
 			summary += ", so that " + benefit
 		}
 		crit := append(append([]string(nil), own[i]...), shared...)
-		if len(check.AcceptanceCriteria) == 0 {
+		if len(check.AcceptanceCriteria) == 0 && cleanSpans(check, st.RoleSpan, st.BenefitSpan) {
 			if c, ok := criterionFromStory(role, p, benefit); ok {
 				crit = append(crit, c)
 			}
