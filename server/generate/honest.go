@@ -144,13 +144,16 @@ func criterionFromStory(role, means, benefit string) (string, bool) {
 // finiteClause reports a benefit that reads as a clause with a verb
 // ("I save time", "conversion improves", "the books are right"), not a
 // bare noun phrase ("cash flow"): it starts with a subject pronoun, or has
-// an auxiliary, or a third-person verb form after its first word.
+// an auxiliary, or a third-person verb form after its first word, or is
+// a plural subject with a verb.
 func finiteClause(s string) bool {
 	f := strings.Fields(strings.ToLower(s))
 	if len(f) < 2 {
 		return false
 	}
-	if pronouns[f[0]] {
+	// A subject pronoun, or a plural subject before a plain verb
+	// ("friends know what to buy me").
+	if pronouns[f[0]] || strings.HasSuffix(f[0], "s") && !strings.HasSuffix(f[0], "ss") && verbLed(f[1]) {
 		return true
 	}
 	for _, w := range f[1:] {
