@@ -12,16 +12,17 @@ import (
 // sentences in its own test below are only examples of each rule.
 
 var (
-	gDeterminers  = words("a an the my our your their his her its this that these those every each")
-	gPrepositions = words("to of in on at by for with from into onto about over under across through during without within between via per than")
-	gConjunctions = words("and or but nor because if while")
-	gAuxiliaries  = words("should must shall will would can could may might is are was were been being am does did has had")
-	gPronouns     = words("i we you he she it they me us them")
-	gParticles    = words("in on up out off over through by about across under down back")
-	gPlaceholder  = regexp.MustCompile(`<[^<>]{1,40}>`)
-	gClauseSplit  = regexp.MustCompile(`[,;:.!?\n]+|\bso that\b|\bthen\b|\bwhen\b|\bgiven\b`)
-	gJoinAtEnd    = regexp.MustCompile(`(?im)\b(?:so that|then|when|given)\s*[.,;:]?\s*$`)
-	gWord         = regexp.MustCompile(`[A-Za-z][A-Za-z0-9'’-]*|[0-9][0-9.,%]*`)
+	gDeterminers    = words("a an the my our your their his her its this that these those every each")
+	gPrepositions   = words("to of in on at by for with from into onto about over under across through during without within between via per than")
+	gConjunctions   = words("and or but nor because if while")
+	gAuxiliaries    = words("should must shall will would can could may might is are was were been being am does did has had")
+	gPronouns       = words("i we you he she it they me us them")
+	gDemonstratives = words("this that these those")
+	gParticles      = words("in on up out off over through by about across under down back")
+	gPlaceholder    = regexp.MustCompile(`<[^<>]{1,40}>`)
+	gClauseSplit    = regexp.MustCompile(`[,;:.!?\n]+|\bso that\b|\bthen\b|\bwhen\b|\bgiven\b`)
+	gJoinAtEnd      = regexp.MustCompile(`(?im)\b(?:so that|then|when|given)\s*[.,;:]?\s*$`)
+	gWord           = regexp.MustCompile(`[A-Za-z][A-Za-z0-9'’-]*|[0-9][0-9.,%]*`)
 )
 
 func words(s string) map[string]bool {
@@ -74,7 +75,8 @@ func grammarProblems(text string) []string {
 		last := f[len(f)-1]
 		// Prepositions that are also verb particles ("log in", "sign up")
 		// may end a clause.
-		if gDeterminers[last] || gPrepositions[last] && !gParticles[last] || gConjunctions[last] || gAuxiliaries[last] {
+		// Demonstratives may stand alone ("need this").
+		if gDeterminers[last] && !gDemonstratives[last] || gPrepositions[last] && !gParticles[last] || gConjunctions[last] || gAuxiliaries[last] {
 			out = append(out, fmt.Sprintf("dangling %q at the end of %q", last, strings.TrimSpace(cl)))
 		}
 		if len(f) >= 2 && (f[len(f)-2] == "a" || f[len(f)-2] == "an") && adjectiveForm(last) {
