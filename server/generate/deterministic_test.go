@@ -90,10 +90,14 @@ func generationForms(t *testing.T) []struct {
 // objectives become metrics; the checks judge each draft as it is.
 func TestDeterministicGeneration(t *testing.T) {
 	p := emptyProject()
-	drafts, hundred := 0, 0
+	drafts, hundred, asked, empty := 0, 0, 0, 0
 	for _, sc := range generationForms(t) {
 		f := sc.Form
 		got := Deterministic(f, sc.Findings)
+		asked += f.Count
+		if len(got) == 0 {
+			empty++
+		}
 		if len(got) > f.Count {
 			t.Errorf("%q: %d drafts for %d asked", f.Objective, len(got), f.Count)
 		}
@@ -131,7 +135,8 @@ func TestDeterministicGeneration(t *testing.T) {
 		t.Errorf("every one of %d drafts scored 100: the checks are not judging them", drafts)
 	}
 	if os.Getenv("DETERMINISTIC_REPORT") != "" {
-		t.Logf("generate: %d forms, %d drafts, %d at quality 100", len(generationForms(t)), drafts, hundred)
+		t.Logf("generate: %d forms, %d stories asked for, %d drafts, %d forms with none, %d at quality 100, grammar problems 0 (else failed above)",
+			len(generationForms(t)), asked, drafts, empty, hundred)
 	}
 }
 
