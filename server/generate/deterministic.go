@@ -33,21 +33,23 @@ func Deterministic(f Form, findings research.Findings) []Content {
 	}
 	persona = role(persona, f.Segment)
 	metrics := successMetrics(f)
-	var caps []string
+	// What follows "I want": "to <verb phrase>" or a noun phrase.
+	var wants []string
 	if capability != "" {
-		caps = append(caps, capability)
+		wants = append(wants, "to "+capability)
 	}
 	for _, c := range contextCapabilities(f.Context) {
-		if !slices.Contains(caps, c) {
-			caps = append(caps, c)
-		}
+		wants = append(wants, "to "+c)
 	}
+	wants = append(wants, contextWants(f.Context)...)
 	var out []Content
-	for _, goal := range caps {
+	for i, want := range wants {
 		if len(out) == f.Count {
 			return out
 		}
-		out = append(out, capabilityStory(persona, goal, metrics, &f, findings))
+		if !slices.Contains(wants[:i], want) {
+			out = append(out, capabilityStory(persona, want, metrics, &f, findings))
+		}
 	}
 	if len(out) < f.Count && len(metrics) > 0 && metrics[0].Target != "" {
 		out = append(out, metricStory(metrics[0], &f, findings))
@@ -55,14 +57,15 @@ func Deterministic(f Form, findings research.Findings) []Content {
 	return out
 }
 
-// capabilityStory is the story of one capability (a verb phrase) of the
-// persona. Its benefit is the first success metric when there is one; its
-// acceptance criteria are left to a person, as open questions.
-func capabilityStory(persona, goal string, metrics []Metric, f *Form, findings research.Findings) Content {
+// capabilityStory is the story of one capability of the persona (want
+// is "to <verb phrase>" or a noun phrase). Its benefit is the first
+// success metric when there is one; its acceptance criteria are left to a
+// person, as open questions.
+func capabilityStory(persona, want string, metrics []Metric, f *Form, findings research.Findings) Content {
 	c := base(f, findings)
 	c.Metrics = metrics
-	c.Title = truncate(upperFirst(shortTitle(goal, 10)), maxTitle)
-	c.UserStory = fmt.Sprintf("As %s %s, I want to %s", article(persona), persona, goal)
+	c.Title = truncate(upperFirst(shortTitle(strings.TrimPrefix(want, "to "), 10)), maxTitle)
+	c.UserStory = fmt.Sprintf("As %s %s, I want %s", article(persona), persona, want)
 	if len(metrics) > 0 && metrics[0].Target != "" {
 		m := metrics[0]
 		if m.Baseline != "" && m.Baseline != metricUnmeasured {
@@ -73,7 +76,7 @@ func capabilityStory(persona, goal string, metrics []Metric, f *Form, findings r
 	}
 	c.UserStory += "."
 	c.OpenQuestions = append(c.OpenQuestions,
-		fmt.Sprintf("What does the %s see or get when they %s: which result can a tester check?", persona, goal),
+		fmt.Sprintf("What does the %s see or get when this works, and which result can a tester check?", persona),
 		"What is out of scope for this story?")
 	if len(metrics) == 0 || metrics[0].Target == "" {
 		c.OpenQuestions = append(c.OpenQuestions, fmt.Sprintf("Why does the %s need this: what do they gain?", persona))
@@ -208,6 +211,36 @@ func contextCapabilities(context string) []string {
 			if cleanPhrase(vp) && len(strings.Fields(vp)) <= 10 {
 				out = append(out, vp)
 			}
+		}
+	}
+	return out
+}
+
+var wantsRe = regexp.MustCompile(`(?i)\b(?:ask|asks|asked) for\s+([^,;:()]+)|\b(?:want|wants|need|needs|require|requires)\s+([^,;:()]+)`)
+
+// clauseEnd cuts a noun phrase where a new clause starts.
+var clauseEnd = regexp.MustCompile(`(?i)\s+(?:before|after|when|while|because|so|but|and|or|if|until|since|to|today|yet)\b.*$`)
+
+// contextWants are the noun phrases users ask for, want, need or require
+// in the context ("parents ask for limits on play time").
+func contextWants(context string) []string {
+	var out []string
+	for _, s := range sentences(context) {
+		for _, m := range wantsRe.FindAllStringSubmatch(s, -1) {
+			np := m[1]
+			if np == "" {
+				np = m[2]
+			}
+			np = firstPerson(strings.TrimSpace(clauseEnd.ReplaceAllString(strings.TrimSpace(np), "")))
+			f := strings.Fields(strings.ToLower(np))
+			if len(f) == 0 || len(f) > 8 || f[0] == "to" || verbLed(np) && len(f) > 1 && determiners[f[1]] {
+				continue // "need to …", or a verb with its object: not a thing wanted
+			}
+			last := f[len(f)-1]
+			if determiners[last] || prepositions[last] || conjunctions[last] || auxiliaries[last] || pronouns[f[0]] {
+				continue
+			}
+			out = append(out, np)
 		}
 	}
 	return out
