@@ -38,10 +38,13 @@ func Deterministic(f Form, findings research.Findings) []Content {
 	if capability != "" {
 		wants = append(wants, "to "+capability)
 	}
-	for _, c := range contextCapabilities(f.Context) {
-		wants = append(wants, "to "+c)
+	// The context first, then the pain points research found.
+	for _, text := range append([]string{f.Context}, signalTexts(findings.PainPoints)...) {
+		for _, c := range contextCapabilities(text) {
+			wants = append(wants, "to "+c)
+		}
+		wants = append(wants, contextWants(text)...)
 	}
-	wants = append(wants, contextWants(f.Context)...)
 	var out []Content
 	for i, want := range wants {
 		if len(out) == f.Count {

@@ -180,3 +180,23 @@ func TestDeterministicGenerationReadsTheForm(t *testing.T) {
 		t.Errorf("'Sell more' names no capability and no metric, yet: %+v", got)
 	}
 }
+
+func TestDeterministicStoriesFromResearchPainPoints(t *testing.T) {
+	f := Form{Objective: "Grow repeat orders", Persona: "shopper", Count: 3}
+	if err := f.Normalize(); err != nil {
+		t.Fatal(err)
+	}
+	got := Deterministic(f, research.Findings{PainPoints: []research.Signal{
+		{Text: "Shoppers cannot reorder a past basket in one step"},
+		{Text: "Many shoppers ask for reminders before a product runs out."},
+		{Text: "Returning buyers abandoned carts because delivery was slow"},
+	}})
+	var stories []string
+	for _, c := range got {
+		stories = append(stories, c.UserStory)
+	}
+	want := []string{"As a shopper, I want to reorder a past basket in one step.", "As a shopper, I want reminders."}
+	if strings.Join(stories, "|") != strings.Join(want, "|") {
+		t.Errorf("stories %q, want %q", stories, want)
+	}
+}
