@@ -522,6 +522,24 @@ func TestImproveWithoutLLMMakesOnlyCorrectEdits(t *testing.T) {
 	if q := imp.Questions[0]; q.Code != "no_story_template" || !strings.HasSuffix(q.Question, "?") {
 		t.Errorf("question %+v", q)
 	}
+	// The issues whose quality the placeholder rules lowered.
+	for _, key := range []string{"SHOP-213", "SHOP-230", "SHOP-117"} {
+		imp, err := e.svc.Improve(ctx, e.tenant, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if imp.After.Quality < imp.Before.Quality || strings.ContainsAny(imp.Summary+imp.Description, "<>") || len(imp.Questions) == 0 {
+			t.Errorf("%s: quality %d → %d, offered %v, %q / %q, questions %v", key, imp.Before.Quality, imp.After.Quality, imp.Offered, imp.Summary, imp.Description, imp.Questions)
+		}
+	}
+	imp, err = e.svc.Improve(ctx, e.tenant, "SHOP-213")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !imp.Offered || imp.Summary != "As a user, I want the checkout to be fast and easy to use so that customers are happy" ||
+		!slices.ContainsFunc(imp.Questions, func(q Question) bool { return q.Question == "What does 'fast' mean here: a time limit?" }) {
+		t.Errorf("SHOP-213: %+v", imp)
+	}
 }
 
 func TestSplitAndApply(t *testing.T) {
