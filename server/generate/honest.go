@@ -208,7 +208,7 @@ func verbLed(s string) bool {
 	if w != strings.ToLower(w) || strings.ContainsAny(w, "0123456789'’-/") {
 		return false
 	}
-	if w == "have" || w == "be" {
+	if w == "have" || w == "be" || w == "do" {
 		return len(f) > 1
 	}
 	if determiners[w] || prepositions[w] || conjunctions[w] || auxiliaries[w] || pronouns[w] {
