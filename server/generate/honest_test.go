@@ -180,3 +180,40 @@ func TestDeterministicSplitOverTheDemo(t *testing.T) {
 		t.Logf("split: offered on %d of %d stories; every part at least the original's quality on %d; grammar problems %d", offered, stories, better, grammar)
 	}
 }
+
+func TestArticle(t *testing.T) {
+	for word, want := range map[string]string{"user": "a", "admin": "an", "hour": "an", "SMS user": "an", "UX designer": "a",
+		"European buyer": "a", "IT administrator": "an", "honest seller": "an", "one-off donor": "a", "merchant": "a", "8-year-old": "an"} {
+		if got := article(word); got != want {
+			t.Errorf("article(%q) = %q, want %q", word, got, want)
+		}
+	}
+}
+
+func TestSplitPartsRefusesUnclearJoins(t *testing.T) {
+	tests := []struct {
+		means, msg string
+		want       []string
+	}{
+		{"download invoices and archive receipts", "'and' joins two actions in one story", []string{"download invoices", "archive receipts"}},
+		{"approve or reject return requests", "'or' joins two actions in one story", []string{"approve return requests", "reject return requests"}},
+		{"erase my account and my personal data", "'and' joins two things in one story", []string{"erase my account", "erase my personal data"}},
+		{"see shipping, payment and order review on a single page", "'and' joins two actions in one story", nil},
+		{"add a microservice with a REST endpoint and a MySQL table", "'and' joins two things in one story", nil},
+		{"hear the name, price and stock status on product pages", "'and' joins two things in one story", nil},
+		{"export orders and import or sync products", "'and' joins two actions in one story", nil},
+	}
+	for _, tt := range tests {
+		start := len("As a merchant, I want to ")
+		word := quoted.FindStringSubmatch(tt.msg)[1]
+		at := start + strings.Index(tt.means, " "+word+" ") + 1
+		check := domain.CheckResult{JudgedAsStory: true,
+			Story: &domain.Story{Role: "merchant", Means: tt.means, Benefit: "my books are right",
+				MeansSpan: &domain.Span{Field: domain.FieldSummary, Start: start, End: start + len(tt.means)}},
+			Findings: []domain.Finding{{Code: "conjunction", Severity: domain.SeverityWarning, Message: tt.msg,
+				Span: &domain.Span{Field: domain.FieldSummary, Start: at, End: at + len(word)}}}}
+		if got := splitParts(check); strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("%q: parts %q, want %q", tt.means, got, tt.want)
+		}
+	}
+}
