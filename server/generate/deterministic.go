@@ -54,8 +54,8 @@ func Deterministic(f Form, findings research.Findings) []Content {
 			out = append(out, capabilityStory(persona, want, metrics, &f, findings))
 		}
 	}
-	if len(out) < f.Count && len(metrics) > 0 && metrics[0].Target != "" {
-		out = append(out, metricStory(metrics[0], &f, findings))
+	if m, ok := firstTargeted(metrics); ok && len(out) < f.Count {
+		out = append(out, metricStory(m, &f, findings))
 	}
 	return out
 }
@@ -69,8 +69,8 @@ func capabilityStory(persona, want string, metrics []Metric, f *Form, findings r
 	c.Metrics = metrics
 	c.Title = truncate(upperFirst(shortTitle(strings.TrimPrefix(want, "to "), 10)), maxTitle)
 	c.UserStory = fmt.Sprintf("As %s %s, I want %s", article(persona), persona, want)
-	if len(metrics) > 0 && metrics[0].Target != "" {
-		m := metrics[0]
+	m, targeted := firstTargeted(metrics)
+	if targeted {
 		if m.Baseline != "" && m.Baseline != metricUnmeasured {
 			c.UserStory += fmt.Sprintf(", so that %s can move from %s to %s", lowerFirst(m.Name), m.Baseline, m.Target)
 		} else {
@@ -81,11 +81,26 @@ func capabilityStory(persona, want string, metrics []Metric, f *Form, findings r
 	c.OpenQuestions = append(c.OpenQuestions,
 		fmt.Sprintf("What does the %s see or get when this works, and which result can a tester check?", persona),
 		"What is out of scope for this story?")
-	if len(metrics) == 0 || metrics[0].Target == "" {
+	if !targeted {
 		c.OpenQuestions = append(c.OpenQuestions, fmt.Sprintf("Why does the %s need this: what do they gain?", persona))
+	}
+	for _, m := range metrics {
+		if m.Target == "" {
+			c.OpenQuestions = append(c.OpenQuestions, fmt.Sprintf("Which target should %s reach, and by when?", lowerFirst(m.Name)))
+		}
 	}
 	c.normalize()
 	return c
+}
+
+// firstTargeted is the first metric with a target.
+func firstTargeted(ms []Metric) (Metric, bool) {
+	for _, m := range ms {
+		if m.Target != "" {
+			return m, true
+		}
+	}
+	return Metric{}, false
 }
 
 // metricStory lets the product manager see the first metric against its
@@ -298,6 +313,9 @@ var (
 	metricArrow = regexp.MustCompile(`^(.+?)[:=]\s*(.+?)\s*(?:->|→|=>)\s*(.+)$`)
 	changeVerbs = setOf("increase", "raise", "grow", "boost", "improve", "lift", "reduce", "cut", "lower", "decrease", "shrink",
 		"halve", "double", "triple", "bring", "keep", "hold", "drop", "get", "make", "push")
+	// directionVerbs say which way a measure should move.
+	directionVerbs = setOf("increase", "raise", "grow", "boost", "improve", "lift", "reduce", "cut", "lower", "decrease", "shrink",
+		"halve", "double", "triple", "drop")
 )
 
 // parseMetric reads one metric: "checkout completion from 61% to 70%"
@@ -350,16 +368,25 @@ func parseMetrics(s string) []Metric {
 // metrics field's.
 func successMetrics(f Form) []Metric {
 	var out []Metric
+	var untargeted *Metric
 	obj := strings.TrimRight(oneLine(f.Objective), ".!")
 	if w := strings.Fields(obj); len(w) > 1 && changeVerbs[strings.ToLower(w[0])] {
 		if m, ok := parseMetric(strings.Join(w[1:], " ")); ok {
 			out = append(out, m)
+		} else if directionVerbs[strings.ToLower(w[0])] && !strings.ContainsAny(obj, ",;") {
+			// "Reduce checkout abandonment on mobile": the measure without
+			// a target (the form gives none, so none is written), after
+			// the metrics that have one.
+			untargeted = &Metric{Name: upperFirst(strings.Join(w[1:], " ")), Baseline: metricUnmeasured}
 		}
 	}
 	for _, m := range parseMetrics(f.Metrics) {
 		if !slices.ContainsFunc(out, func(o Metric) bool { return strings.EqualFold(o.Name, m.Name) }) {
 			out = append(out, m)
 		}
+	}
+	if untargeted != nil {
+		out = append(out, *untargeted)
 	}
 	return out
 }

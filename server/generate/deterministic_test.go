@@ -3,6 +3,7 @@ package generate
 import (
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -174,6 +175,16 @@ func TestDeterministicGenerationReadsTheForm(t *testing.T) {
 	}
 	if !strings.HasPrefix(got[1].UserStory, "As a product manager, I want to see mobile checkout conversion each week") {
 		t.Errorf("metric story %q", got[1].UserStory)
+	}
+
+	// An objective with a direction and no number: its measure is a
+	// metric with no target, and the target is asked for.
+	red := Deterministic(Form{Objective: "Reduce checkout abandonment on mobile", Context: "Shoppers cannot pay with a wallet today.",
+		Metrics: "mobile checkout completion from 61% to 70%", Count: 2}, research.Findings{})
+	if len(red) != 2 || len(red[0].Metrics) != 2 || red[0].Metrics[1] != (Metric{Name: "Checkout abandonment on mobile", Baseline: metricUnmeasured}) ||
+		!slices.Contains(red[0].OpenQuestions, "Which target should checkout abandonment on mobile reach, and by when?") ||
+		!strings.HasSuffix(red[0].UserStory, "so that mobile checkout completion can move from 61% to 70%.") {
+		t.Errorf("drafts %+v", red)
 	}
 
 	if got := Deterministic(Form{Objective: "Sell more", Count: 3}, research.Findings{}); len(got) != 0 {
