@@ -20,6 +20,7 @@ var (
 	gDemonstratives = words("this that these those")
 	gParticles      = words("in on up out off over through by about across under down back")
 	gPlaceholder    = regexp.MustCompile(`<[^<>]{1,40}>`)
+	gQuoted         = regexp.MustCompile(`(^|\s)'[^']+'([\s,.:;!?]|$)`)
 	gClauseSplit    = regexp.MustCompile(`[,;:.!?\n]+|\bso that\b|\bthen\b|\bwhen\b|\bgiven\b`)
 	gJoinAtEnd      = regexp.MustCompile(`(?im)\b(?:so that|then|when|given)\s*[.,;:]?\s*$`)
 	gWord           = regexp.MustCompile(`[A-Za-z][A-Za-z0-9'’-]*|[0-9][0-9.,%]*`)
@@ -67,16 +68,22 @@ func grammarProblems(text string) []string {
 	// Dangling fragments: a clause that ends in a word that needs more
 	// after it, an article followed only by an adjective form, or an
 	// empty clause between two joins.
-	for _, cl := range gClauseSplit.Split(text, -1) {
+	// Quoted words are someone else's ("Does '!!!' belong …?"): one
+	// neutral word for the clause rules.
+	unquoted := gQuoted.ReplaceAllString(text, "${1}quoted${2}")
+	seps := gClauseSplit.FindAllStringIndex(unquoted, -1)
+	for i, cl := range gClauseSplit.Split(unquoted, -1) {
 		f := gWord.FindAllString(strings.ToLower(cl), -1)
 		if len(f) == 0 {
 			continue
 		}
 		last := f[len(f)-1]
+		// A question may end in a preposition ("Which user is it for?").
+		question := i < len(seps) && strings.HasPrefix(unquoted[seps[i][0]:seps[i][1]], "?")
 		// Prepositions that are also verb particles ("log in", "sign up")
 		// may end a clause.
 		// Demonstratives may stand alone ("need this").
-		if gDeterminers[last] && !gDemonstratives[last] || gPrepositions[last] && !gParticles[last] || gConjunctions[last] || gAuxiliaries[last] {
+		if gDeterminers[last] && !gDemonstratives[last] || gPrepositions[last] && !gParticles[last] && !question || gConjunctions[last] || gAuxiliaries[last] {
 			out = append(out, fmt.Sprintf("dangling %q at the end of %q", last, strings.TrimSpace(cl)))
 		}
 		if len(f) >= 2 && (f[len(f)-2] == "a" || f[len(f)-2] == "an") && adjectiveForm(last) {
@@ -172,6 +179,8 @@ func TestGrammarChecker(t *testing.T) {
 		"As a merchant, I want to export orders, so that":                       "dangling",
 		"As an merchant, I want to export orders, so that my books are right.":  "before \"merchant\"",
 		"As a merchant, I want to quickly export orders, so that I save hours.": "not a verb phrase",
+		"Which one user is this story for, and the?":                            "dangling \"the\"",
+		"As a merchant, I want to export orders for.":                           "dangling \"for\"",
 	}
 	for s, want := range bad {
 		got := strings.Join(grammarProblems(s), "; ")
@@ -189,6 +198,8 @@ func TestGrammarChecker(t *testing.T) {
 		"Given I am an EU shopper, when I open an hour-long session, then a unique code and an SKU list are shown",
 		"As a user, I want to export orders as a CSV file, so that my accountant has them.",
 		"Given the change is live, when a week ends, then the report shows median time from cart to order next to its baseline",
+		"Which one user is this story for?",
+		"Does '!!!' belong in the story sentence, or in the description?",
 	}
 	for _, s := range good {
 		if p := grammarProblems(s); len(p) > 0 {

@@ -71,6 +71,10 @@ func TestDeterministicImproveOverTheDemo(t *testing.T) {
 			if !strings.HasSuffix(q.Question, "?") || strings.Contains(q.Question, "''") {
 				t.Errorf("%s: question %q", is.Key, q.Question)
 			}
+			if probs := grammarProblems(q.Question); len(probs) > 0 {
+				grammar++
+				t.Errorf("%s: question %q: %v", is.Key, q.Question, probs)
+			}
 			questions++
 		}
 		if !imp.Offered {
