@@ -505,7 +505,8 @@ func splitDeterministic(key string, check domain.CheckResult) [][2]string {
 			summary += ", so that " + benefit
 		}
 		crit := append(append([]string(nil), own[i]...), shared...)
-		if len(check.AcceptanceCriteria) == 0 && cleanSpans(check, st.RoleSpan, st.BenefitSpan) {
+		// A part no criterion names gets one built from its own words.
+		if len(crit) == 0 && cleanSpans(check, st.RoleSpan, st.BenefitSpan) {
 			if c, ok := criterionFromStory(role, p, benefit); ok {
 				crit = append(crit, c)
 			}
