@@ -462,7 +462,7 @@
         genStep.textContent = (RUN_STATES[run.state] || run.state) + (run.step ? ': ' + run.step : '') + ' (' + genBar.value + '%)';
         if (run.notice || run.mode === 'deterministic') {
           genNotice.hidden = false;
-          genNotice.textContent = run.notice || 'No LLM configured: drafts were written from your form without AI.';
+          genNotice.textContent = run.notice || 'No LLM configured: drafts hold only what your form states; an LLM would also write criteria, risks and stories from the research.';
         }
         if (run.state === 'done') {
           genStep.textContent = 'Done: ' + (run.drafts || []).length + ' drafts ready to review.';

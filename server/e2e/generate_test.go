@@ -391,13 +391,22 @@ func TestGenerateAndCreateEndToEnd(t *testing.T) {
 
 func TestGenerateWithoutLLMSaysSo(t *testing.T) {
 	e := startGenEnv(t, nil)
-	v := e.generateRun(map[string]any{"objective": "Let merchants export orders and email invoices", "persona": "store owner", "count": 2})
-	if v.Mode != "deterministic" || !strings.Contains(v.Notice, "No LLM configured") || len(v.Drafts) != 2 {
+	v := e.generateRun(map[string]any{"objective": "Let merchants export orders and email invoices", "persona": "store owner",
+		"metrics": "orders exported per week from 0 to 500", "count": 3})
+	// The named capability (not cut at "and") and the metric story; no
+	// third story is invented, and the notice says what an LLM would add.
+	if v.Mode != "deterministic" || !strings.Contains(v.Notice, "No LLM configured") || !strings.Contains(v.Notice, "An LLM would") || len(v.Drafts) != 2 {
 		t.Fatalf("run %+v", v)
 	}
+	if v.Drafts[0].UserStory != "As a store owner, I want to export orders and email invoices, so that orders exported per week can move from 0 to 500." {
+		t.Errorf("capability story %q", v.Drafts[0].UserStory)
+	}
+	if m := v.Drafts[1]; len(m.AcceptanceCriteria) == 0 || !strings.HasPrefix(m.AcceptanceCriteria[0], "Given ") {
+		t.Errorf("metric story %+v", m)
+	}
 	for _, d := range v.Drafts {
-		if d.Check.Quality < 70 || len(d.AcceptanceCriteria) == 0 || !strings.HasPrefix(d.AcceptanceCriteria[0], "Given ") {
-			t.Errorf("draft %+v", d)
+		if d.Check.Quality == 100 || d.Estimate.Points != 0 {
+			t.Errorf("draft %q: quality %d, %v points: judged as written", d.Title, d.Check.Quality, d.Estimate.Points)
 		}
 	}
 	if c := e.api("POST", "/api/projects/SHOP/generate", map[string]any{"count": 2}, nil); c != http.StatusBadRequest {

@@ -283,7 +283,8 @@ func (e *env) someDraft(t *testing.T) (draft, run string) {
 	var started struct {
 		RunID any `json:"runId"`
 	}
-	form := map[string]any{"context": marker + " context", "objective": marker + " objective", "count": 1, "research": false}
+	// The objective names a capability, so that rules write a draft.
+	form := map[string]any{"context": marker + " context", "objective": "Let shoppers keep " + marker + " lists", "count": 1, "research": false}
 	if c := e.api("POST", "/api/projects/SHOP/generate", form, &started); c != http.StatusAccepted {
 		t.Fatalf("B generate: %d", c)
 	}

@@ -3,9 +3,11 @@
 // stores them as drafts for a person to edit, and creates the chosen ones
 // in Jira; it also improves and splits existing issues.
 //
-// Without an LLM every step has a deterministic fallback that says so:
-// drafts written from the form, improvements that add the missing parts as
-// placeholders, splits along the conjunction the checks found.
+// Without an LLM every step has a deterministic fallback that says so and
+// writes only what rules can write correctly: drafts of the capabilities
+// and metrics the form names, improvements built from the story's own
+// parts (never lowering its quality) with a question per finding, and
+// splits where the goal joins separate actions or objects cleanly.
 package generate
 
 import (

@@ -166,3 +166,48 @@ func scenarioAnswers(t *testing.T, scenarios []Scenario) func(c fakeCall) fakeRe
 		return fakeReply{Status: 400, Body: `{"error":{"message":"unexpected","type":"invalid_request_error"}}`}
 	}
 }
+
+// Typical defects of real model answers, made from a valid answer:
+// a required field missing, prose around the JSON, values of the wrong
+// type, and an answer cut off at the token limit.
+const (
+	defectMissingField = "missing field"
+	defectProse        = "prose around JSON"
+	defectWrongTypes   = "wrong types"
+	defectTruncated    = "truncated"
+	defectNoJSON       = "no JSON at all"
+)
+
+// defective returns the reply of a model that made defect in valid.
+func defective(t *testing.T, defect, valid string) fakeReply {
+	t.Helper()
+	var ans map[string]any
+	if err := json.Unmarshal([]byte(valid), &ans); err != nil {
+		t.Fatal(err)
+	}
+	drafts, _ := ans["drafts"].([]any)
+	first := map[string]any{}
+	if len(drafts) > 0 {
+		first = drafts[0].(map[string]any)
+	}
+	switch defect {
+	case defectMissingField:
+		delete(first, "acceptanceCriteria")
+		delete(first, "userStory")
+	case defectProse:
+		return fakeReply{Content: "Sure! Here are the drafts you asked for, following INVEST:\n\n```json\n" + valid + "\n```\n\nLet me know if you want me to adjust the acceptance criteria."}
+	case defectWrongTypes:
+		first["acceptanceCriteria"] = "Given a returning shopper, when they pay, then the order is placed"
+		if ps, ok := first["pillars"].([]any); ok && len(ps) > 0 {
+			ps[0].(map[string]any)["value"] = "7"
+		}
+	case defectTruncated:
+		return fakeReply{Content: valid[:len(valid)/2], Finish: "length"}
+	case defectNoJSON:
+		return fakeReply{Content: "I'm sorry, I can only help with that if you tell me more about your users."}
+	default:
+		t.Fatalf("unknown defect %q", defect)
+	}
+	raw, _ := json.Marshal(ans)
+	return fakeReply{Content: string(raw)}
+}

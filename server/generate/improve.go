@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -47,6 +46,11 @@ type Improvement struct {
 	Before  Quality  `json:"before"`
 	After   Quality  `json:"after"`
 	Changes []string `json:"changes"`
+	// Offered is false when no rewrite is proposed (Summary and
+	// Description are then the issue's own): only Questions remain.
+	Offered bool `json:"offered"`
+	// Questions ask, per finding, what a person must answer to resolve it.
+	Questions []Question `json:"questions"`
 }
 
 // syncLLMDeadline bounds the LLM work of a request a person waits on
@@ -54,9 +58,8 @@ type Improvement struct {
 const syncLLMDeadline = 50 * time.Second
 
 const (
-	noticeImproveNoLLM = "No LLM configured: the missing parts were added as placeholders in angle brackets for you to fill in; vague words are listed but not replaced."
-	noticeSplitNoLLM   = "No LLM configured: the story was split along the 'and' in its goal (or its acceptance criteria); review each part."
-	noticeApplyFormat  = "Applying replaces the description with plain paragraphs, headings and lists."
+	noticeSplitNoLLM  = "No LLM configured: the story was split where its goal joins separate actions or objects; each acceptance criterion went to the part it names, or to every part. Review each part."
+	noticeApplyFormat = "Applying replaces the description with plain paragraphs, headings and lists."
 )
 
 // issueAndAnalyzer reads an issue fresh from Jira and returns an analyzer
@@ -89,11 +92,11 @@ func (s *Service) Improve(ctx context.Context, t *domain.Tenant, key string) (*I
 		return nil, err
 	}
 	before := analyze(is, analysis.ExtraInput{})
-	out := &Improvement{Mode: ModeLLM, Before: qualityOf(before.Check), Changes: []string{}}
 	tc, err := s.config(ctx, t, is.ProjectKey)
 	if err != nil {
 		return nil, err
 	}
+	var out *Improvement
 	if tc.llm != nil {
 		// The person waits on this request: it must end within the HTTP
 		// server's write timeout, retries included.
@@ -103,10 +106,15 @@ func (s *Service) Improve(ctx context.Context, t *domain.Tenant, key string) (*I
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrLLM, err)
 		}
+		out = &Improvement{Mode: ModeLLM, Before: qualityOf(before.Check), Questions: questionsFor(before.Check), Offered: true}
 		out.Summary, out.Description, out.Changes = ans.Summary, ans.Description, cleanList(ans.Changes)
 	} else {
-		out.Mode, out.Notice = ModeDeterministic, noticeImproveNoLLM
-		out.Summary, out.Description, out.Changes = improveDeterministic(is, before.Check)
+		out = improveProposal(is, analyze, before.Check)
+	}
+	if !out.Offered {
+		out.Diff.Summary = Diff(is.Summary, is.Summary)
+		out.Diff.Description = Diff(is.Description, is.Description)
+		return out, nil
 	}
 	out.Summary = truncate(oneLine(out.Summary), maxTitle)
 	if out.Summary == "" {
@@ -124,6 +132,7 @@ func (s *Service) Improve(ctx context.Context, t *domain.Tenant, key string) (*I
 	out.After = qualityOf(analyze(after, analysis.ExtraInput{}).Check)
 	out.Diff.Summary = Diff(is.Summary, out.Summary)
 	out.Diff.Description = Diff(is.Description, out.Description)
+	out.Offered = out.Summary != is.Summary || out.Description != is.Description
 	return out, nil
 }
 
@@ -148,57 +157,6 @@ func orNone(s string) string {
 		return "(empty)"
 	}
 	return s
-}
-
-// improveDeterministic adds what the findings say is missing, as
-// placeholders a person fills in; it cannot invent content.
-func improveDeterministic(is domain.Issue, check domain.CheckResult) (string, string, []string) {
-	summary, desc := is.Summary, strings.TrimSpace(is.Description)
-	var changes []string
-	has := func(code string) *domain.Finding {
-		for i := range check.Findings {
-			if check.Findings[i].Code == code {
-				return &check.Findings[i]
-			}
-		}
-		return nil
-	}
-	st := check.Story
-	if has(checks.CodeNoTemplate) != nil || (check.JudgedAsStory && st == nil) {
-		story := fmt.Sprintf("As a <role>, I want %s, so that <benefit>.", lowerFirst(strings.TrimRight(summary, ".")))
-		desc = strings.TrimSpace("User story\n\n" + story + "\n\n" + desc)
-		changes = append(changes, "Added a user story sentence; replace <role> and <benefit>.")
-	} else if st != nil && has(checks.CodeMissingBenefit) != nil && st.MeansSpan != nil {
-		sp := st.MeansSpan
-		if sp.Field == domain.FieldSummary && sp.End <= len(summary) {
-			summary = strings.TrimRight(summary[:sp.End], " .") + ", so that <benefit>" + summary[sp.End:]
-		} else if sp.Field == domain.FieldDescription && sp.End <= len(is.Description) {
-			desc = strings.TrimSpace(strings.TrimRight(is.Description[:sp.End], " .") + ", so that <benefit>" + is.Description[sp.End:])
-		}
-		changes = append(changes, "Added a 'so that' clause; replace <benefit> with why it matters.")
-	}
-	if has(checks.CodeMissingCriteria) != nil {
-		crit := "- Given <context>, when <action>, then <observable result>"
-		if st != nil && st.Role != "" && st.Means != "" {
-			crit = fmt.Sprintf("- Given I am %s %s, when I %s, then <observable result>", article(st.Role), st.Role,
-				strings.TrimPrefix(strings.TrimRight(lowerFirst(st.Means), " ."), "to "))
-		}
-		desc = strings.TrimSpace(desc + "\n\nAcceptance criteria\n\n" + crit + "\n- Given <context>, when <action>, then <observable result>")
-		changes = append(changes, "Added an acceptance criteria section with Given/When/Then skeletons; fill in the placeholders.")
-	}
-	var vague []string
-	for _, f := range check.Findings {
-		if f.Code == checks.CodeVagueTerm || f.Code == checks.CodeUnmeasurable {
-			vague = append(vague, f.Fix)
-		}
-	}
-	if len(vague) > 0 {
-		changes = append(changes, "Still to do by hand: "+strings.Join(vague, " "))
-	}
-	if len(changes) == 0 {
-		changes = append(changes, "Nothing to add without AI: the remaining findings need a person's judgement.")
-	}
-	return summary, desc, changes
 }
 
 // ApplyImprovement writes an accepted rewrite to Jira as the person with
@@ -283,8 +241,8 @@ func (s *Service) Split(ctx context.Context, t *domain.Tenant, key string) (*Spl
 		out.Rationale = oneLine(ans.Rationale)
 	} else {
 		out.Mode, out.Notice = ModeDeterministic, noticeSplitNoLLM
-		if parts = splitDeterministic(key, is, before.Check); len(parts) < 2 {
-			return nil, invalid("without AI a story can only be split along an 'and' in its goal or across 4 or more acceptance criteria, and this one has neither; set up an LLM in Settings or split it by hand")
+		if parts = splitDeterministic(key, before.Check); len(parts) < 2 {
+			return nil, invalid("without AI a story is split only where its goal joins separate actions or objects with 'and' or 'or' that each read as a whole story, and this one has none; set up an LLM in Settings or split it by hand")
 		}
 	}
 	for i, p := range parts {
@@ -322,75 +280,6 @@ func withoutDuplicateOf(c domain.CheckResult, original string) Quality {
 		return qualityOf(c)
 	}
 	return qualityOf(domain.CheckResult{Findings: nonNil(fs), Quality: checks.Quality(fs, checks.DefaultOptions().Weights)})
-}
-
-var splitInto = regexp.MustCompile(`[Ss]plit into: '(.+)' and '(.+)'\.?$`)
-
-// splitDeterministic splits along the conjunction the checks found, else
-// the acceptance criteria into two halves.
-func splitDeterministic(key string, is domain.Issue, check domain.CheckResult) [][2]string {
-	crit := check.AcceptanceCriteria
-	benefit := ""
-	if check.Story != nil && check.Story.Benefit != "" {
-		benefit = ", so that " + strings.TrimRight(check.Story.Benefit, " .")
-	}
-	for _, f := range check.Findings {
-		if f.Code != checks.CodeConjunction {
-			continue
-		}
-		m := splitInto.FindStringSubmatch(f.Fix)
-		if m == nil {
-			continue
-		}
-		var out [][2]string
-		for _, part := range m[1:] {
-			summary := strings.TrimRight(part, " .") + benefit
-			out = append(out, [2]string{summary, splitDescription(key, part, crit, check.Story)})
-		}
-		return out
-	}
-	if len(crit) >= 4 && check.Story != nil {
-		half := (len(crit) + 1) / 2
-		var out [][2]string
-		for i, group := range [][]string{crit[:half], crit[half:]} {
-			summary := fmt.Sprintf("%s (part %d of 2)", strings.TrimRight(is.Summary, " ."), i+1)
-			var b strings.Builder
-			fmt.Fprintf(&b, "Split from %s.\n\nAcceptance criteria\n\n", key)
-			for _, c := range group {
-				b.WriteString("- " + oneLine(c) + "\n")
-			}
-			out = append(out, [2]string{summary, b.String()})
-		}
-		return out
-	}
-	return nil
-}
-
-// splitDescription keeps the criteria that share a word with the part,
-// else a Given/When/Then skeleton.
-func splitDescription(key, part string, crit []string, st *domain.Story) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Split from %s.\n\nAcceptance criteria\n\n", key)
-	words := strings.Fields(strings.ToLower(part))
-	n := 0
-	for _, c := range crit {
-		lc := strings.ToLower(c)
-		for _, w := range words {
-			if len(w) > 3 && wordIndex(lc, w) >= 0 {
-				b.WriteString("- " + oneLine(c) + "\n")
-				n++
-				break
-			}
-		}
-	}
-	if n == 0 {
-		role := "<role>"
-		if st != nil && st.Role != "" {
-			role = st.Role
-		}
-		fmt.Fprintf(&b, "- Given I am %s %s, when <action>, then <observable result>\n", article(role), role)
-	}
-	return b.String()
 }
 
 // SplitResult is what ApplySplit created.

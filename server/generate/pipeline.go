@@ -17,7 +17,7 @@ import (
 
 // Notices shown with a run.
 const (
-	noticeNoLLM  = "No LLM configured: drafts were written from your form without AI. Edit them before creating, or ask an admin to set up an LLM in Settings."
+	noticeNoLLM  = "No LLM configured: drafts were written from your form by rules, without AI. They hold only what the form states: a story for each capability it names, the success metrics, constraints as NFRs and competitors as a note, with open questions for the rest. Edit them before creating, or ask an admin to set up an LLM in Settings."
 	noticeBudget = "This month's AI budget is spent, so drafts were written from your form without AI. An admin can raise the budget in Settings."
 	noticeFailed = "The AI provider did not answer usefully (%s), so drafts were written from your form without AI. Try again later."
 )
@@ -120,7 +120,10 @@ func (p *pipeline) Run(ctx context.Context, form Form, f research.Findings) (out
 	if out.Mode == ModeDeterministic {
 		contents = Deterministic(form, f)
 		if len(contents) < form.Count {
-			out.Notices = append(out.Notices, fmt.Sprintf("Without AI, %d distinct stories could be written from the form, not %d.", len(contents), form.Count))
+			out.Notices = append(out.Notices, fmt.Sprintf("Without AI, only %d of the %d stories asked for could be written: rules write a story only for a capability the form names "+
+				"(an objective such as 'Let shoppers pay with a wallet', or a context sentence such as 'Shoppers cannot pay with a wallet today') "+
+				"and one to track the first success metric. An LLM would also write stories from the context, pain points and research, with acceptance criteria, risks and a rollout plan.",
+				len(contents), form.Count))
 		}
 	}
 	p.progress(store.RunChecking, 0.6)

@@ -82,7 +82,9 @@ func TestScenariosDeterministic(t *testing.T) {
 	var b strings.Builder
 	res.Report(&b)
 	t.Log("\n" + b.String())
-	if res.Deterministic != len(scenarios) || res.FirstPassRate() < 0.9 || res.GWTShare() != 1 || res.Usage.Calls != 0 {
+	// Honest drafts: the checks judge them as written, so some stay
+	// below the bar (stories whose criteria only a person can write).
+	if res.Deterministic != len(scenarios) || res.FirstPassRate() >= 1 || res.FirstPassRate() < 0.5 || res.GWTShare() != 1 || res.Usage.Calls != 0 {
 		t.Errorf("deterministic drafts: pass %.2f, GWT %.2f, %d fallbacks, %d LLM calls", res.FirstPassRate(), res.GWTShare(), res.Deterministic, res.Usage.Calls)
 	}
 }

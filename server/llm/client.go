@@ -246,12 +246,36 @@ func check(resp openai.ChatCompletionResponse, sch *jsonschema.Schema) (string, 
 	}
 	inst, err := jsonschema.UnmarshalJSON(strings.NewReader(content))
 	if err != nil {
-		return content, "the answer is not valid JSON (" + shorten(err.Error(), 200) + ")"
+		// Prose around the object ("Here are the drafts: {…} Let me
+		// know…") costs no repair call when the object itself is whole.
+		obj, ok := embeddedObject(content)
+		if !ok {
+			return content, "the answer is not valid JSON (" + shorten(err.Error(), 200) + ")"
+		}
+		content = obj
+		if inst, err = jsonschema.UnmarshalJSON(strings.NewReader(content)); err != nil {
+			return content, "the answer is not valid JSON (" + shorten(err.Error(), 200) + ")"
+		}
 	}
 	if err := sch.Validate(inst); err != nil {
 		return content, "the JSON does not match the schema (" + shorten(oneLine(err.Error()), 400) + ")"
 	}
 	return content, ""
+}
+
+// embeddedObject returns the one JSON object inside text with prose (or
+// a code fence) around it: from the first '{' to the last '}', when that
+// is valid JSON.
+func embeddedObject(text string) (string, bool) {
+	i, j := strings.IndexByte(text, '{'), strings.LastIndexByte(text, '}')
+	if i < 0 || j <= i || (i == 0 && j == len(text)-1) {
+		return "", false
+	}
+	obj := text[i : j+1]
+	if !json.Valid([]byte(obj)) {
+		return "", false
+	}
+	return obj, true
 }
 
 func refused(resp openai.ChatCompletionResponse) bool {

@@ -369,6 +369,16 @@ func TestRepairAttempt(t *testing.T) {
 	}
 }
 
+func TestProseAroundTheObjectNeedsNoRepair(t *testing.T) {
+	f := newFake(t, reply{content: "Sure! Here is the story you asked for:\n\n```json\n{\"title\":\"Save cart\",\"points\":3}\n```\n\nLet me know if you want changes."})
+	c, _, _ := client(t, f, nil)
+	var got answer
+	res, err := c.Complete(context.Background(), request(), &got)
+	if err != nil || got != (answer{"Save cart", 3}) || res.Repaired || len(f.requests()) != 1 || res.Content != `{"title":"Save cart","points":3}` {
+		t.Fatalf("err=%v got=%+v repaired=%v requests=%d content=%q", err, got, res.Repaired, len(f.requests()), res.Content)
+	}
+}
+
 func TestRefusalIsNotRepaired(t *testing.T) {
 	body := `{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":null,"refusal":"I can't help with that."},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}`
 	f := newFake(t, reply{body: body})
