@@ -7,7 +7,7 @@ PKGS      := ./...
 MYSQL_TEST_DSN ?= root:@tcp(127.0.0.1:3306)/test
 export MYSQL_TEST_DSN
 
-.PHONY: build run serve test test-sqlite test-mysql test-race lint bench eval e2e screenshots clean
+.PHONY: build run serve test test-sqlite test-mysql test-race lint bench bench-load eval e2e screenshots clean
 
 build:
 	$(GO) build -trimpath -o $(BIN) ./server/cmd/backlogai
@@ -39,6 +39,11 @@ lint:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 30m $(PKGS)
+
+# Load figures that need a quiet machine (not part of make test): one tenant
+# floods the API while another's latency is measured (docs/performance.md).
+bench-load:
+	FAIRNESS_TEST=1 $(GO) test -count=1 -run TestFairnessUnderFlood -v -timeout 10m ./server/e2e/
 
 eval: build
 	./$(BIN) eval --data ../shared/data

@@ -51,6 +51,13 @@ func TestFairnessUnderFlood(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("latency test: not with -short or -race")
 	}
+	// A latency figure needs a quiet machine: `make test` runs this
+	// package beside CPU-bound ones (eval), so the measurement is a load
+	// benchmark run by `make bench-load`; the limiter's behaviour itself is
+	// tested in the web package on every run.
+	if os.Getenv("FAIRNESS_TEST") == "" {
+		t.Skip("set FAIRNESS_TEST=1 (make bench-load) to measure fairness under a flood")
+	}
 	secs, _ := strconv.Atoi(os.Getenv("FAIRNESS_SECONDS"))
 	if secs <= 0 {
 		secs = 6

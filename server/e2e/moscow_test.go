@@ -59,6 +59,7 @@ func (e *env) backlogKeys(query string) ([]string, backlogView) {
 // and rolls epics up.
 func TestMoscowSplitAndPreviewOnSandbox(t *testing.T) {
 	e := startEnv(t, envOptions{})
+	e.emu.SetProjectAdmins("SHOP", "557058:pm") // saving the strategy is for project admins
 	if c := e.api("POST", "/api/projects/SHOP/activate", nil, nil); c != http.StatusAccepted {
 		t.Fatalf("activate: %d", c)
 	}

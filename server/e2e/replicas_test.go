@@ -89,7 +89,7 @@ func TestTwoReplicasAbsorbWebhookBurst(t *testing.T) {
 			Key string `json:"key"`
 		} `json:"rows"`
 	}
-	c.api("GET", "/api/projects/SHOP/backlog?limit=500&all=1", nil, &page)
+	c.api("GET", "/api/projects/SHOP/backlog?limit=500&all=1&subtasks=1", nil, &page)
 	for _, r := range page.Rows {
 		keys = append(keys, r.Key)
 	}
