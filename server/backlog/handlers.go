@@ -16,6 +16,7 @@ import (
 	"github.com/backlogai/backlogai/server/jira"
 	"github.com/backlogai/backlogai/server/jobs"
 	"github.com/backlogai/backlogai/server/store"
+	"github.com/backlogai/backlogai/server/tracing"
 )
 
 // errCancelled means the job was taken away (uninstall, lease lost): stop
@@ -31,6 +32,7 @@ func each(batch []store.Job, fn func(j store.Job) error) []error {
 }
 
 func (s *Service) enqueue(ctx context.Context, t *domain.Tenant, jobsToAdd ...store.NewJob) error {
+	tracing.Stamp(ctx, jobsToAdd) // the trace and webhook time run on
 	if _, err := s.Store.Tenant(t).Enqueue(ctx, jobsToAdd...); err != nil {
 		return err
 	}
@@ -426,6 +428,9 @@ func (s *Service) handleWriteback(ctx context.Context, t *domain.Tenant, batch [
 			if len(rows) == 0 {
 				done := store.ScanDone
 				ts.UpdateScan(ctx, p.Project, store.ScanUpdate{State: &done})
+				if !j.Origin.IsZero() && s.Observer != nil {
+					s.Observer.WritebackDone(s.now().Sub(j.Origin))
+				}
 				return nil
 			}
 			values := make(map[string]map[string]json.RawMessage, len(rows))

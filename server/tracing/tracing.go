@@ -119,9 +119,9 @@ func (p *Provider) Echo() echo.MiddlewareFunc {
 }
 
 // Transport wraps rt (nil: http.DefaultTransport) so that every request
-// is a client span named after peer ("jira", "llm"). It sends no trace
-// headers to the third party. Off, rt is returned as is.
-func (p *Provider) Transport(peer string, rt http.RoundTripper) http.RoundTripper {
+// is a client span, named by name(request) (e.g. "jira GET"). It sends no
+// trace headers to the third party. Off, rt is returned as is.
+func (p *Provider) Transport(rt http.RoundTripper, name func(*http.Request) string) http.RoundTripper {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
@@ -130,8 +130,7 @@ func (p *Provider) Transport(peer string, rt http.RoundTripper) http.RoundTrippe
 	}
 	return otelhttp.NewTransport(rt, otelhttp.WithTracerProvider(p.tp),
 		otelhttp.WithPropagators(propagation.NewCompositeTextMapPropagator()),
-		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return peer + " " + r.Method }),
-		otelhttp.WithSpanOptions(trace.WithAttributes(attribute.String("peer.service", peer))))
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return name(r) }))
 }
 
 // Parent is the W3C traceparent of the span in ctx ("" without one): what
