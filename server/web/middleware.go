@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -53,6 +54,12 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) (err error) {
 		defer func() {
 			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r) // net/http's way to abort a response; not a bug
+				}
+				// The stack is what makes a panic fixable; the client
+				// gets a plain 500 with the request id.
+				s.log(c).Error("panic serving request", "panic", fmt.Sprint(r), "route", c.Path(), "stack", string(debug.Stack()))
 				err = fmt.Errorf("web: panic: %v", r)
 			}
 		}()
