@@ -99,3 +99,22 @@ func TestMetricsEndpointModes(t *testing.T) {
 		}
 	})
 }
+
+func TestHealthcheckCommand(t *testing.T) {
+	app := bootServe(t, map[string]string{})
+	port := app.URL[strings.LastIndex(app.URL, ":")+1:]
+	env := func(k string) string {
+		if k == "PORT" {
+			return port
+		}
+		return ""
+	}
+	var out, errs strings.Builder
+	if code := Run(context.Background(), []string{"healthcheck"}, env, &out, &errs); code != 0 || strings.TrimSpace(out.String()) != "ok" {
+		t.Errorf("healthcheck of a ready app: exit %d, %q %q", code, out.String(), errs.String())
+	}
+	errs.Reset()
+	if code := Run(context.Background(), []string{"healthcheck", "/no-such-path"}, env, io.Discard, &errs); code != 1 || !strings.Contains(errs.String(), "404") {
+		t.Errorf("healthcheck of a 404: exit %d, %q", code, errs.String())
+	}
+}
