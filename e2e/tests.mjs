@@ -302,6 +302,53 @@ export const tests = [
     },
   },
   {
+    name: 'not applicable: bugs, tasks and epics show "–" for quality and N, V, T as not applicable',
+    timeout: 45000,
+    async run(ctx) {
+      const { page } = ctx;
+      await openProjectPage(ctx);
+      await waitScanned(ctx);
+      const f = projectFrame(ctx);
+      // An earlier test may have left a filter on (the vague filter shows
+      // stories only): clear them.
+      const pressed = f.locator('[data-filter][aria-pressed="true"]');
+      while (await pressed.count()) {
+        await pressed.first().click();
+        await poll(async () => (await f.getByTestId('backlog-table').getAttribute('aria-busy')) !== 'true', { message: 'filter cleared' });
+      }
+      const rowsNow = () => f.getByTestId('backlog-row').evaluateAll((trs) => trs.map((tr) => ({
+        key: tr.getAttribute('data-key'),
+        type: tr.querySelector('.type').textContent.trim().toLowerCase(),
+        quality: tr.querySelector('[data-testid="backlog-quality"]').textContent.trim(),
+      })));
+      for (const r of (await rowsNow()).filter((x) => x.type === 'story')) assert(/^\d+$/.test(r.quality), `story ${r.key} quality ${JSON.stringify(r.quality)}`);
+      // Bugs (and tasks) have no story checks: "–", never 100.
+      for (const type of ['bug', 'task']) {
+        await f.getByTestId('backlog-type').selectOption(type);
+        const rows = await poll(async () => {
+          const rs = await rowsNow();
+          return rs.length && rs.every((r) => r.type === type) && (await f.getByTestId('backlog-table').getAttribute('aria-busy')) !== 'true' ? rs : null;
+        }, { message: `backlog filtered to ${type}s` });
+        for (const r of rows) assertEqual(r.quality, '–', `quality of ${type} ${r.key}`);
+      }
+      await f.getByTestId('backlog-type').selectOption('');
+      // The glance of an open bug of the demo project.
+      await page.goto(`${ctx.sandbox.app}/sandbox/issue/SHOP-64?glance=open`);
+      await frameOf(page, GLANCE_FRAME);
+      const g = glanceFrame(ctx);
+      await poll(async () => (await g.getByTestId('glance-panel').getAttribute('data-state')) === 'analysed', { message: 'glance of SHOP-64 analysed' });
+      assert((await g.getByTestId('glance-quality').innerText()).includes('–'), 'the bug shows a quality number');
+      await g.getByTestId('glance-not-story').waitFor();
+      for (const l of ['N', 'V', 'T']) {
+        const li = g.locator(`[data-testid="invest-letter"][data-letter="${l}"]`);
+        assertEqual(await li.getAttribute('data-state'), 'na', `letter ${l} of a bug`);
+        assert((await li.innerText()).includes('Not applicable'), `letter ${l} does not say "Not applicable"`);
+      }
+      assert(['pass', 'warn', 'fail'].includes(await g.locator('[data-testid="invest-letter"][data-letter="I"]').getAttribute('data-state')), 'letter I of a bug is judged');
+      await a11y(ctx, 'glance of a bug (not applicable letters)');
+    },
+  },
+  {
     name: 'strategy: moving weight sliders re-ranks the backlog',
     timeout: 60000,
     async run(ctx) {

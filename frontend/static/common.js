@@ -187,7 +187,7 @@
     if (!findings || !findings.length) return BAI.el('p', { class: 'subtle', text: 'No findings.' });
     return BAI.el('ul', { class: 'findings' }, findings.map(function (f) {
       return BAI.el('li', { class: 'finding sev-' + f.severity, 'data-testid': 'finding', 'data-code': f.code }, [
-        BAI.el('p', { class: 'finding-msg' }, [BAI.el('span', { class: 'sev', text: f.severity === 'error' ? 'Error' : f.severity === 'warning' ? 'Warning' : 'Note' }), ' ', f.message]),
+        BAI.el('p', { class: 'finding-msg' }, [BAI.el('span', { class: 'sev', text: f.hint ? 'Hint' : f.severity === 'error' ? 'Error' : f.severity === 'warning' ? 'Warning' : 'Note' }), ' ', f.message]),
         BAI.excerpt(texts, f.span),
         f.fix ? BAI.el('p', { class: 'fix' }, [BAI.el('strong', { text: 'Suggested fix: ' }), f.fix]) : null
       ]);

@@ -36,11 +36,13 @@
  *   health:    health-summary, health-error, chart-scores, chart-moscow, chart-invest, chart-quality
  *              (figures with an svg[role=img] and a "Show as table" alternative: chart-table),
  *              health-clusters, health-cluster, health-stale, health-stale-row
- *   settings:  settings-form, fieldsets settings-llm, settings-research, settings-budgets, settings-retention,
- *              settings-llm-{none,openai,compatible}, settings-llm-base-url, settings-llm-model,
- *              settings-llm-key, settings-llm-key-state, settings-research-{none,serpapi}, settings-research-key,
- *              settings-research-key-state, settings-budget-llm, settings-budget-searches, settings-usage,
- *              settings-retention-days, settings-save, settings-error
+ *   settings:  settings-form, settings-scope (site admins only), settings-scope-{project,site}, settings-scope-help,
+ *              fieldsets settings-llm, settings-research, settings-budgets, settings-retention,
+ *              settings-llm-{inherit,none,openai,compatible}, settings-llm-base-url, settings-llm-model,
+ *              settings-llm-key, settings-llm-key-state, settings-llm-source, settings-research-{inherit,none,serpapi},
+ *              settings-research-key, settings-research-key-state, settings-research-source, settings-budget-llm,
+ *              settings-budget-searches, settings-budget-source, settings-usage, settings-retention-days,
+ *              settings-retention-help, settings-save, settings-error
  *   errors:    error-box, error-retry
  */
 (function () {
@@ -57,6 +59,8 @@
       return el('a', { class: 'issue-link', href: data.jiraUrl + '/browse/' + encodeURIComponent(key), target: '_top', 'data-issue-key': key, 'data-testid': testid, text: key });
     }
     function lozenge(m, testid) { return el('span', { class: 'lozenge m-' + B.moscowSlug(m), 'data-testid': testid, text: m || '–' }); }
+    // No applicable story check (bugs, tasks, epics): "–", never 100.
+    function qualityText(q) { return q === null || q === undefined || q < 0 ? '–' : String(q); }
 
     /* ---------------- Tabs and URL hash ---------------- */
     var tabs = $$('[role="tab"]');
@@ -210,7 +214,7 @@
         el('td', { class: 'c-summary', title: r.summary }, [el('span', { class: 'type', text: r.type }), ' ', el('span', { class: 'summary-text', text: r.summary })]),
         el('td', { class: 'c-num', 'data-testid': 'backlog-score', text: String(r.score) }),
         el('td', { class: 'c-moscow' }, lozenge(r.moscow, 'backlog-moscow')),
-        el('td', { class: 'c-num', text: String(r.quality) }),
+        el('td', { class: 'c-num', 'data-testid': 'backlog-quality', text: qualityText(r.quality) }),
         el('td', { class: 'c-num' }, r.estimate === null || r.estimate === undefined ? el('span', { class: 'subtle', text: '–' }) : B.fmt(r.estimate)),
         el('td', { class: 'c-flags' }, (r.flags || []).map(function (f) { return el('span', { class: 'lozenge flag flag-' + f, text: f === 'too_big' ? 'too big' : f }); }))
       ]);
@@ -472,13 +476,13 @@
         el('h3', { class: 'h-xs', id: 'draft-t-' + d.id, tabindex: '-1', 'data-testid': 'draft-title', text: d.title }),
         el('span', { class: 'lozenge', 'data-testid': 'draft-status', text: d.status }),
         sc.total !== undefined ? el('span', { 'data-testid': 'draft-score' }, ['Score ', el('strong', { text: String(Math.floor(sc.total)) }), ' ', lozenge(sc.moscow)]) : null,
-        ck.quality !== undefined ? el('span', { class: 'subtle', 'data-testid': 'draft-quality', text: 'Quality ' + ck.quality + '/100' }) : null
+        ck.quality !== undefined ? el('span', { class: 'subtle', 'data-testid': 'draft-quality', text: 'Quality ' + qualityText(ck.quality) + (ck.quality >= 0 ? '/100' : '') }) : null
       ]);
       card.appendChild(head);
       if (editing[d.id]) { card.appendChild(draftEditor(d)); return card; }
       card.appendChild(el('div', { class: 'invest-row', 'data-testid': 'draft-invest', 'aria-label': 'INVEST result' }, LETTERS.map(function (l) {
-        var st = (ck.letters || {})[l[0]] || 'pass';
-        return el('span', { class: 'letter-chip st-' + st, title: l[1] + ': ' + st }, [l[0], el('span', { class: 'visually-hidden', text: ' ' + l[1] + ': ' + st })]);
+        var st = (ck.letters || {})[l[0]] || 'pass', word = st === 'na' ? 'not applicable' : st;
+        return el('span', { class: 'letter-chip st-' + st, title: l[1] + ': ' + word }, [l[0], el('span', { class: 'visually-hidden', text: ' ' + l[1] + ': ' + word })]);
       })));
       card.appendChild(el('p', { 'data-testid': 'draft-story', text: d.userStory }));
       if (d.acceptanceCriteria && d.acceptanceCriteria.length) {
@@ -871,35 +875,66 @@
     }
 
     /* ---------------- Settings ---------------- */
+    // One form edits this project's settings or, for Jira site
+    // administrators, the site defaults; a group left on "Use the ...
+    // default" (or an empty budget) is inherited from the next scope out.
     var setForm = $('#settings-form'), setErr = $('#settings-error'), settingsTab = $('#tab-settings');
+    var settingsData = null, setScope = 'project';
+    var SOURCES = { project: 'set for this project', site: 'from the site defaults', app: "the app's default" };
     function radio(name, v) { $$('input[name="' + name + '"]').forEach(function (r) { r.checked = r.value === v; }); }
     function radioVal(name) { return ($('input[name="' + name + '"]:checked') || {}).value || 'none'; }
     function providersChanged() {
       var llm = radioVal('llm-provider');
       $('#llm-base-field').hidden = llm !== 'compatible';
-      $('#llm-model-field').hidden = llm === 'none';
-      $('#llm-key-field').hidden = llm === 'none';
-      $('#research-key-field').hidden = radioVal('research-provider') === 'none';
+      $('#llm-model-field').hidden = llm === 'none' || llm === 'inherit';
+      $('#llm-key-field').hidden = llm === 'none' || llm === 'inherit';
+      var rs = radioVal('research-provider');
+      $('#research-key-field').hidden = rs === 'none' || rs === 'inherit';
+    }
+    function describeLLM(l) {
+      if (!l.provider || l.provider === 'none') return 'no AI model';
+      return (l.provider === 'openai' ? 'OpenAI' : 'the server at ' + l.baseUrl) + (l.model ? ', model ' + l.model : '');
     }
     function fillSettings(s) {
-      var llm = s.llm || {}, rs = s.research || {}, bu = s.budgets || {}, us = s.usage || {};
-      radio('llm-provider', llm.provider || 'none');
-      $('#llm-base').value = llm.baseUrl || '';
-      $('#llm-model').value = llm.model || '';
+      settingsData = s;
+      if (!s.site) setScope = 'project';
+      $('#settings-scope').hidden = !s.site;
+      radio('settings-scope', setScope);
+      var site = setScope === 'site', v = site ? s.site : s, own = site ? 'site' : 'project';
+      var parent = site ? "the app's default" : 'the site default';
+      $$('#settings-form .inherit-label').forEach(function (x) { x.textContent = 'Use ' + parent; });
+      $('#settings-scope-help').textContent = site ? 'Site defaults apply to every project that has no value of its own.' : '';
+      var llm = v.llm || {}, rs = v.research || {}, bu = v.budgets || {}, us = s.usage || {};
+      var llmOwn = llm.source === own, rsOwn = rs.source === own;
+      radio('llm-provider', llmOwn ? (llm.provider || 'none') : 'inherit');
+      $('#llm-base').value = llmOwn ? llm.baseUrl || '' : '';
+      $('#llm-model').value = llmOwn ? llm.model || '' : '';
       $('#llm-key').value = '';
-      $('#llm-key-help').textContent = llm.keySet ? 'A key is stored. Leave empty to keep it.' : 'No key stored.';
-      radio('research-provider', rs.provider || 'none');
+      $('#llm-key-help').textContent = llmOwn && llm.keySet ? 'A key is stored. Leave empty to keep it.' : 'No key stored.';
+      $('#llm-source').textContent = llmOwn ? '' : 'In use: ' + describeLLM(llm) + ' (' + SOURCES[llm.source] + ').';
+      radio('research-provider', rsOwn ? (rs.provider || 'none') : 'inherit');
       $('#research-key').value = '';
-      $('#research-key-help').textContent = rs.keySet ? 'A key is stored. Leave empty to keep it.' : 'No key stored.';
-      $('#budget-llm').value = bu.llmMonthlyUsd !== undefined ? bu.llmMonthlyUsd : '';
-      $('#budget-search').value = bu.searchesPerMonth !== undefined ? bu.searchesPerMonth : '';
-      $('#retention').value = s.retentionDays || '';
-      var usage = $('#usage');
+      $('#research-key-help').textContent = rsOwn && rs.keySet ? 'A key is stored. Leave empty to keep it.' : 'No key stored.';
+      $('#research-source').textContent = rsOwn ? '' : 'In use: ' + (rs.provider === 'serpapi' ? 'SerpAPI' : 'none') + ' (' + SOURCES[rs.source] + ').';
+      var bl = $('#budget-llm'), bs = $('#budget-search'), inherited = [];
+      bl.value = bu.llmSource === own ? bu.llmMonthlyUsd : '';
+      bs.value = bu.searchesSource === own ? bu.searchesPerMonth : '';
+      bl.placeholder = bu.llmSource === own ? '' : String(bu.llmMonthlyUsd);
+      bs.placeholder = bu.searchesSource === own ? '' : String(bu.searchesPerMonth);
+      if (bu.llmSource !== own) inherited.push('$' + Number(bu.llmMonthlyUsd || 0).toFixed(2) + ' AI spend (' + SOURCES[bu.llmSource] + ')');
+      if (bu.searchesSource !== own) inherited.push(bu.searchesPerMonth + ' searches (' + SOURCES[bu.searchesSource] + ')');
+      $('#budget-source').textContent = inherited.length ? 'Empty fields use ' + parent + ': ' + inherited.join(', ') + '.' : '';
+      var ret = $('#retention');
+      ret.value = v.retentionDays || '';
+      ret.disabled = !site;
+      $('#retention-help').textContent = site ? (v.retentionSource === 'site' ? '' : "The app's default.") :
+        'A site setting' + (s.site ? ': change it in the site defaults.' : ': only Jira site administrators can change it.');
+      var pb = s.budgets || {}, usage = $('#usage');
       B.clear(usage);
-      usage.appendChild(document.createTextNode('This month: $' + Number(us.llmUsdThisMonth || 0).toFixed(2) + ' of $' + Number(bu.llmMonthlyUsd || 0).toFixed(2) + ' AI spend '));
-      usage.appendChild(meter(us.llmUsdThisMonth, bu.llmMonthlyUsd));
-      usage.appendChild(document.createTextNode(' · ' + (us.searchesThisMonth || 0) + ' of ' + (bu.searchesPerMonth || 0) + ' searches '));
-      usage.appendChild(meter(us.searchesThisMonth, bu.searchesPerMonth));
+      usage.appendChild(document.createTextNode('This month: $' + Number(us.llmUsdThisMonth || 0).toFixed(2) + ' of $' + Number(pb.llmMonthlyUsd || 0).toFixed(2) + ' AI spend '));
+      usage.appendChild(meter(us.llmUsdThisMonth, pb.llmMonthlyUsd));
+      usage.appendChild(document.createTextNode(' · ' + (us.searchesThisMonth || 0) + ' of ' + (pb.searchesPerMonth || 0) + ' searches '));
+      usage.appendChild(meter(us.searchesThisMonth, pb.searchesPerMonth));
       providersChanged();
     }
     function meter(v, max) {
@@ -916,7 +951,16 @@
         if (parseHash().tab === 'settings') selectTab('settings', false);
       }, function () { /* not an admin, or not available: the tab stays hidden */ });
     }
+    // An empty budget field inherits (null); anything else is sent as typed.
+    function optNum(v) { v = String(v).trim(); return v === '' ? null : Number(v); }
     $$('input[name="llm-provider"], input[name="research-provider"]').forEach(function (r) { r.addEventListener('change', providersChanged); });
+    $$('input[name="settings-scope"]').forEach(function (r) {
+      r.addEventListener('change', function () {
+        setScope = radioVal('settings-scope');
+        B.errorBox(setErr, null);
+        if (settingsData) fillSettings(settingsData);
+      });
+    });
     setForm.addEventListener('submit', function (e) {
       e.preventDefault();
       var llm = radioVal('llm-provider'), base = $('#llm-base');
@@ -930,18 +974,19 @@
       var body = {
         llm: { provider: llm, baseUrl: base.value.trim(), model: $('#llm-model').value.trim() },
         research: { provider: radioVal('research-provider') },
-        budgets: { llmMonthlyUsd: num($('#budget-llm').value), searchesPerMonth: Math.round(num($('#budget-search').value)) },
-        retentionDays: Math.round(num($('#retention').value))
+        budgets: { llmMonthlyUsd: optNum($('#budget-llm').value), searchesPerMonth: optNum($('#budget-search').value) }
       };
-      if ($('#llm-key').value) body.llm.apiKey = $('#llm-key').value;
-      if ($('#research-key').value) body.research.apiKey = $('#research-key').value;
+      if (body.budgets.searchesPerMonth !== null) body.budgets.searchesPerMonth = Math.round(body.budgets.searchesPerMonth);
+      if (setScope === 'site') body.retentionDays = Math.round(num($('#retention').value));
+      if ($('#llm-key').value && llm !== 'inherit') body.llm.apiKey = $('#llm-key').value;
+      if ($('#research-key').value && body.research.provider !== 'inherit') body.research.apiKey = $('#research-key').value;
       var btn = $('[data-testid="settings-save"]');
       B.busy(btn, true);
-      B.api('PUT', P + '/settings', body).then(function (s) {
+      B.api('PUT', P + '/settings' + (setScope === 'site' ? '?scope=site' : ''), body).then(function (s) {
         B.busy(btn, false);
         B.errorBox(setErr, null);
         if (s) fillSettings(s);
-        B.flag('Settings saved', '');
+        B.flag(setScope === 'site' ? 'Site defaults saved' : 'Settings saved', '');
       }, function (err) {
         B.busy(btn, false);
         B.errorBox(setErr, err, function () { setForm.requestSubmit(); });

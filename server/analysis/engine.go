@@ -238,7 +238,9 @@ func linkedAsDuplicate(is *domain.Issue, other string) bool {
 
 func vague(fs []domain.Finding) bool {
 	for _, f := range fs {
-		if f.Criterion == "unambiguous" && f.Source == "rule" && f.Severity != domain.SeverityInfo {
+		// Vague words are hints (they lower nothing) but still mark the
+		// issue for the "vague" filter.
+		if f.Criterion == "unambiguous" && f.Source == "rule" && (f.Severity != domain.SeverityInfo || f.Hint) {
 			return true
 		}
 	}
@@ -284,7 +286,7 @@ func (p *Project) Rank(analyses []*domain.Analysis) score.Summary {
 type Property struct {
 	Score    int      `json:"score"`
 	Moscow   string   `json:"moscow"`
-	Quality  int      `json:"quality"`
+	Quality  *int     `json:"quality,omitempty"` // absent when no story check applies, so JQL on it skips bugs and tasks
 	Estimate *float64 `json:"estimate,omitempty"`
 	Flags    []string `json:"flags"`
 	Override bool     `json:"override,omitempty"`
@@ -295,8 +297,11 @@ type Property struct {
 
 // PropertyOf derives the property value and its hash from an analysis.
 func PropertyOf(a *domain.Analysis, storyPoints *float64) Property {
-	p := Property{Score: int(math.Floor(a.Score.Total)), Moscow: string(a.Score.Moscow), Quality: a.Check.Quality,
+	p := Property{Score: int(math.Floor(a.Score.Total)), Moscow: string(a.Score.Moscow),
 		Flags: a.Flags, Override: a.Score.Override != nil}
+	if q := a.Check.Quality; q >= 0 {
+		p.Quality = &q
+	}
 	if p.Flags == nil {
 		p.Flags = []string{}
 	}

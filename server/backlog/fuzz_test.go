@@ -2,7 +2,9 @@ package backlog
 
 import (
 	"errors"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/backlogai/backlogai/server/domain"
 )
@@ -15,6 +17,7 @@ func FuzzParseWebhook(f *testing.F) {
 	f.Add([]byte(`{"webhookEvent":"","issue":null}`))
 	f.Add([]byte(`{"issue":{"key":"` + string(make([]byte, 300)) + `"}}`))
 	f.Add([]byte(`[[[[`))
+	f.Add([]byte(`{"webhookEvent":"jira:` + strings.Repeat("e", 100) + `","issue":{"key":"X-1"}}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		b, err := parseWebhook(raw)
 		if err != nil {
@@ -25,6 +28,9 @@ func FuzzParseWebhook(f *testing.F) {
 		}
 		if b.WebhookEvent == "" || b.Issue == nil || b.Issue.Key == "" {
 			t.Fatalf("accepted %q", raw)
+		}
+		if len(b.WebhookEvent) > maxEvent || !utf8.ValidString(b.WebhookEvent) {
+			t.Fatalf("event name of %d bytes fits no column", len(b.WebhookEvent))
 		}
 		mattersForAnalysis(b)
 	})

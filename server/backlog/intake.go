@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/store"
@@ -99,6 +100,7 @@ func (s *Service) AcceptWebhook(ctx context.Context, t *domain.Tenant, identifie
 		sum := sha256.Sum256(raw)
 		identifier = "body:" + hex.EncodeToString(sum[:16])
 	}
+	identifier = boundIdent(identifier, maxIdentifier)
 	project := body.Issue.Fields.Project.Key
 	if project == "" {
 		project, _, _ = strings.Cut(body.Issue.Key, "-")
@@ -240,6 +242,16 @@ func (s *Service) persist(ctx context.Context, reqs []*webhookReq) {
 		})
 		return tx.EnqueueBatch(ctx, jobsToAdd)
 	})
+	if err != nil && len(reqs) > 1 && ctx.Err() == nil && !store.Unavailable(err) {
+		// One bad row (a tenant deleted meanwhile, a value the database
+		// refuses) must not fail the deliveries of other tenants: retry
+		// each on its own, so only the bad one fails.
+		s.log().Warn("webhook group commit failed; retrying its deliveries one by one", "deliveries", len(reqs), "err", err)
+		for _, r := range reqs {
+			s.persist(ctx, []*webhookReq{r})
+		}
+		return
+	}
 	for _, r := range reqs {
 		r.err = err
 		if r.done != nil {
@@ -258,7 +270,32 @@ func parseWebhook(raw []byte) (*webhookBody, error) {
 	if body.WebhookEvent == "" || body.Issue == nil || body.Issue.Key == "" || len(body.Issue.Key) > 255 {
 		return nil, fmt.Errorf("backlog: webhook without webhookEvent or issue key: %w", domain.ErrInvalid)
 	}
+	body.WebhookEvent = boundIdent(body.WebhookEvent, maxEvent)
 	return &body, nil
+}
+
+// Column widths of webhook_events (characters on MySQL; bytes bound them).
+const (
+	maxIdentifier = 255
+	maxEvent      = 64
+)
+
+// boundIdent keeps s when it fits in n bytes and is valid UTF-8. Otherwise
+// it returns a prefix plus a hash of the whole value: over-long values stay
+// distinct and stable across Jira's retries (so idempotency holds), and
+// never make an insert fail for the other deliveries of its group commit.
+func boundIdent(s string, n int) string {
+	if len(s) <= n && utf8.ValidString(s) {
+		return s
+	}
+	sum := sha256.Sum256([]byte(s))
+	h := hex.EncodeToString(sum[:])
+	if n < 2*len(h) {
+		h = h[:32] // event names: 128 bits are plenty
+	}
+	keep := n - len(h) - 1
+	// A rune cut in two at the end is dropped, not kept half.
+	return strings.ToValidUTF8(s[:min(len(s), keep)], "") + "~" + h
 }
 
 func mattersForAnalysis(b *webhookBody) bool {

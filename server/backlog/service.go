@@ -62,6 +62,9 @@ type Service struct {
 	Logger *slog.Logger
 	Now    func() time.Time
 	Jira   jira.Options // template for per-tenant clients (Limiter is set per tenant)
+	// Impersonator, when set, gives ForUser clients that act as the
+	// person (Connect user impersonation); nil makes ForUser refuse.
+	Impersonator *connect.Impersonator
 	// PageBudget is how many search pages one scan job fetches before it
 	// hands the queue back to other work (default 20 = 2,000 issues).
 	PageBudget int
@@ -141,6 +144,49 @@ func (s *Service) Client(t *domain.Tenant) (*jira.Client, error) {
 		return nil, fmt.Errorf("backlog: jira client: %w", err)
 	}
 	s.clients[t.ClientKey] = &tenantClient{secretHash: h, client: c}
+	return c, nil
+}
+
+// ForUser returns a Jira client of the tenant that acts as the person with
+// accountID: its requests carry a user access token from Connect user
+// impersonation ("Authorization: Bearer"), so Jira checks that person's
+// permissions and names them in the issue history and audit log. It shares
+// the tenant's rate-limit state with the app's client. Writes a person
+// asks for go through it; background work (scans, write-back) uses Client.
+// Without an Impersonator, or without an accountId, it refuses rather than
+// silently acting as the app.
+func (s *Service) ForUser(ctx context.Context, t *domain.Tenant, accountID string) (*jira.Client, error) {
+	if s.Impersonator == nil {
+		return nil, fmt.Errorf("backlog: acting as a user: impersonation is not configured: %w", domain.ErrUnavailable)
+	}
+	if accountID == "" {
+		return nil, fmt.Errorf("backlog: acting as a user: no accountId (anonymous): %w", domain.ErrUnauthorized)
+	}
+	app, err := s.Client(t)
+	if err != nil {
+		return nil, err
+	}
+	// Exchange (or reuse) the token now, so that a refusal comes before
+	// any work starts.
+	if _, err := s.Impersonator.Token(ctx, t, accountID); err != nil {
+		return nil, fmt.Errorf("backlog: acting as a user: %w", err)
+	}
+	httpc := s.HTTP
+	if httpc == nil {
+		httpc = &http.Client{Timeout: 30 * time.Second}
+	}
+	doer := &connect.UserClient{HTTP: httpc, Tokens: s.Impersonator, Tenant: t, AccountID: accountID,
+		UserAgent: "BacklogAI/1.0 (+https://github.com/backlogai/backlogai)"}
+	opts := s.Jira
+	opts.Limiter = s.limiters.For(t.ClientKey)
+	opts.StoryPointsField = app.StoryPointsField()
+	if opts.Logger == nil {
+		opts.Logger = s.log().With("tenant_id", t.ID)
+	}
+	c, err := jira.New(doer, t.BaseURL, opts)
+	if err != nil {
+		return nil, fmt.Errorf("backlog: jira client for user: %w", err)
+	}
 	return c, nil
 }
 

@@ -68,6 +68,7 @@ func StartSandbox(ctx context.Context, o SandboxOptions) (*Sandbox, error) {
 	cfg := *o.Config
 	cfg.BaseURL = "http://" + appL.Addr().String()
 	cfg.ConnectKeysURL = emuURL + "/connect-keys"
+	cfg.ConnectOAuthURL = emuURL // the emulator is also the authorization server
 	cfg.AllowedJiraHosts = []string{"http://" + emuL.Addr().String()}
 	cfg.Sandbox = true
 	if o.ClientKey == "" {

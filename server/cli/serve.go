@@ -103,7 +103,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 	}
 	pool := &jobs.Pool{Store: st, Logger: log, Workers: workers, Lease: cfg.JobLease}
 	keeper := &backlog.Service{Store: st, AppKey: cfg.AppKey, HTTP: o11y.jiraHTTP(60 * time.Second), Waker: pool, Logger: log,
-		PageBudget: o.PageBudget, AnalyseChunk: o.AnalyseChunk, Observer: o11y.metrics}
+		PageBudget: o.PageBudget, AnalyseChunk: o.AnalyseChunk, Observer: o11y.metrics,
+		// Edits and creations a person asks for are made as that person.
+		Impersonator: &connect.Impersonator{AuthServerURL: cfg.ConnectOAuthURL, HTTP: &http.Client{Timeout: 15 * time.Second}, Logger: log}}
 	pool.Handlers = keeper.Handlers()
 	gen, err := newGenerator(cfg, st, keeper, log)
 	if err != nil {

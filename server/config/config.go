@@ -33,6 +33,7 @@ type Config struct {
 	PreviousKeys      [][]byte
 	AppKey            string
 	ConnectKeysURL    string
+	ConnectOAuthURL   string // authorization server of Connect user impersonation
 	AllowedJiraHosts  []string
 	DataRetentionDays int
 	LogLevel          slog.Level
@@ -59,6 +60,13 @@ type Config struct {
 	// loopback and private addresses and plain http: local development and
 	// the sandbox only. Off, outgoing calls to them are SSRF-guarded.
 	AllowPrivateURLs bool
+
+	// Per-tenant fairness on the app API (per replica): requests of one
+	// site running at once, and its token bucket (requests per second and
+	// burst). 0 turns a limit off.
+	APITenantConcurrency int
+	APITenantRate        float64
+	APITenantBurst       int
 
 	// MetricsToken, when set, serves /metrics on the main port to requests
 	// bearing it ("Authorization: Bearer …"). MetricsAddr, when set, serves
@@ -99,6 +107,10 @@ func Load(getenv Getenv) (*Config, error) {
 	c.ConnectKeysURL = strings.TrimSuffix(orDefault(getenv("CONNECT_KEYS_URL"), "https://connect-install-keys.atlassian.com"), "/")
 	if u, perr := url.Parse(c.ConnectKeysURL); perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("CONNECT_KEYS_URL: %q is not an absolute http(s) URL", c.ConnectKeysURL)
+	}
+	c.ConnectOAuthURL = strings.TrimSuffix(orDefault(getenv("CONNECT_OAUTH_URL"), connect.DefaultAuthServerURL), "/")
+	if u, perr := url.Parse(c.ConnectOAuthURL); perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" {
+		return nil, fmt.Errorf("CONNECT_OAUTH_URL: %q is not an absolute http(s) URL", c.ConnectOAuthURL)
 	}
 	for _, h := range strings.Split(orDefault(getenv("ALLOWED_JIRA_HOSTS"), "*.atlassian.net,*.jira.com"), ",") {
 		if h = strings.TrimSpace(h); h != "" {
@@ -156,6 +168,20 @@ func Load(getenv Getenv) (*Config, error) {
 			return nil, fmt.Errorf("JOB_LEASE: %q is not a duration between 1s and 1h (e.g. 30s)", v)
 		}
 		c.JobLease = d
+	}
+	if c.APITenantConcurrency, err = intVar(getenv, "API_TENANT_CONCURRENCY", 4, 0, 1024); err != nil {
+		return nil, err
+	}
+	c.APITenantRate = 50
+	if v := getenv("API_TENANT_RATE"); v != "" {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || f < 0 || f > 100000 || f != f {
+			return nil, fmt.Errorf("API_TENANT_RATE: %q is not a number of requests per second between 0 and 100000", v)
+		}
+		c.APITenantRate = f
+	}
+	if c.APITenantBurst, err = intVar(getenv, "API_TENANT_BURST", 100, 1, 1000000); err != nil {
+		return nil, err
 	}
 	c.OpenAIKey = strings.TrimSpace(getenv("OPENAI_API_KEY"))
 	c.OpenAIBaseURL = strings.TrimSuffix(orDefault(getenv("OPENAI_BASE_URL"), "https://api.openai.com/v1"), "/")
@@ -292,6 +318,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("encryption_key", "[redacted]"),
 		slog.String("app_key", c.AppKey),
 		slog.String("connect_keys_url", c.ConnectKeysURL),
+		slog.String("connect_oauth_url", c.ConnectOAuthURL),
 		slog.Any("allowed_jira_hosts", c.AllowedJiraHosts),
 		slog.Int("data_retention_days", c.DataRetentionDays),
 		slog.String("log_level", c.LogLevel.String()),
@@ -304,6 +331,9 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("serpapi_base_url", c.SerpAPIBaseURL),
 		slog.Bool("serpapi_key_set", c.SerpAPIKey != ""),
 		slog.Bool("allow_private_urls", c.AllowPrivateURLs),
+		slog.Int("api_tenant_concurrency", c.APITenantConcurrency),
+		slog.Float64("api_tenant_rate", c.APITenantRate),
+		slog.Int("api_tenant_burst", c.APITenantBurst),
 		slog.Bool("metrics_token_set", c.MetricsToken != ""),
 		slog.String("metrics_addr", c.MetricsAddr),
 		slog.String("otlp_endpoint", RedactURL(c.OTLPEndpoint)),

@@ -55,6 +55,7 @@ func TestErrorsNameTheVariable(t *testing.T) {
 		"DATA_RETENTION_DAYS": {"DATA_RETENTION_DAYS": "-1"},
 		"LOG_LEVEL":           {"LOG_LEVEL": "loud"},
 		"CONNECT_KEYS_URL":    {"CONNECT_KEYS_URL": "nope"},
+		"CONNECT_OAUTH_URL":   {"CONNECT_OAUTH_URL": "https://user:pw@auth.example"},
 		"SANDBOX":             {"SANDBOX": "maybe"},
 	}
 	for name, vars := range cases {
@@ -77,6 +78,9 @@ func TestErrorsNameTheVariable(t *testing.T) {
 	}
 	if c.Driver != "mysql" || !strings.Contains(c.DSN, "tcp(127.0.0.1:3306)/test") {
 		t.Errorf("dsn %q", c.DSN)
+	}
+	if c.ConnectOAuthURL != "https://oauth-2-authorization-server.services.atlassian.com" {
+		t.Errorf("default CONNECT_OAUTH_URL %q, want Atlassian's authorization server", c.ConnectOAuthURL)
 	}
 	if _, err := Load(env(map[string]string{"DATABASE_URL": "mysql://root:pw@127.0.0.1:3306/test", "ENCRYPTION_KEY": good, "SANDBOX": "true"})); err == nil {
 		t.Error("sandbox accepted beside MySQL")

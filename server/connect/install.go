@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -172,6 +174,43 @@ func (v *InstallVerifier) Verify(ctx context.Context, r *http.Request, clientKey
 		return nil, unauthorized("iss is not the body's clientKey")
 	}
 	return &c, nil
+}
+
+// CheckSiteURLs checks a lifecycle body's site URLs before anything else:
+// baseUrl (required) and displayUrl (optional; it becomes the links shown
+// to people) must be absolute https URLs, without user info, query or
+// fragment, whose host the allow-list accepts; http only where a pattern
+// says http:// explicitly. The error wraps domain.ErrInvalid and names
+// the field.
+func (v *InstallVerifier) CheckSiteURLs(baseURL, displayURL string) error {
+	patterns, err := v.compiled()
+	if err != nil {
+		return fmt.Errorf("connect: install: allowed hosts: %w", err)
+	}
+	for _, f := range []struct{ name, val string }{{"baseUrl", baseURL}, {"displayUrl", displayURL}} {
+		if f.val == "" && f.name == "displayUrl" {
+			continue
+		}
+		if !hostAllowed(patterns, f.val) {
+			return fmt.Errorf("%s must be an https URL of an allowed Jira host: %w", f.name, domain.ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// InstallTokenID identifies the verified signed-install token of r for
+// replay checks: the hex SHA-256 of the token and its iat. A token
+// without iat is refused, since it cannot be ordered after the last one.
+func InstallTokenID(r *http.Request, c *Claims) (string, time.Time, error) {
+	if c == nil || c.IssuedAt == nil {
+		return "", time.Time{}, unauthorized("install token has no iat")
+	}
+	token, err := RequestToken(r)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:]), c.IssuedAt.Time, nil
 }
 
 func (v *InstallVerifier) now() time.Time {

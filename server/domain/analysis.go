@@ -41,6 +41,10 @@ type Finding struct {
 	Fix       string   `json:"fix"`
 	// Source is "rule" for deterministic checks, "llm" for semantic review.
 	Source string `json:"source"`
+	// Hint marks a note that claims no defect (named items that likely
+	// scope one feature, an acronym after its expansion): it is shown but
+	// lowers neither the quality score nor an INVEST letter.
+	Hint bool `json:"hint,omitempty"`
 }
 
 // Story is a user story sentence broken into its parts. Spans are byte
@@ -57,9 +61,12 @@ type Story struct {
 
 // CheckResult is the outcome of the quality checks on one issue.
 type CheckResult struct {
-	Quality  int       `json:"quality"` // 0-100
+	// Quality is 0-100, or QualityNotApplicable when no story-form check
+	// applies (bugs, tasks, epics, sub-tasks): shown as "–", never as 100.
+	Quality  int       `json:"quality"`
 	Findings []Finding `json:"findings"`
-	// Letters maps each INVEST letter to "pass", "warn" or "fail".
+	// Letters maps each INVEST letter to LetterPass, LetterWarn, LetterFail
+	// or LetterNotApplicable (none of its checks ran on this issue type).
 	Letters map[string]string `json:"letters"`
 	Story   *Story            `json:"story,omitempty"`
 	// AcceptanceCriteria as extracted from the description.
@@ -68,6 +75,18 @@ type CheckResult struct {
 	// were not applied.
 	JudgedAsStory bool `json:"judgedAsStory"`
 }
+
+// QualityNotApplicable is CheckResult.Quality when no story-form check
+// applies to the issue.
+const QualityNotApplicable = -1
+
+// INVEST letter states of CheckResult.Letters.
+const (
+	LetterPass          = "pass"
+	LetterWarn          = "warn"
+	LetterFail          = "fail"
+	LetterNotApplicable = "na"
+)
 
 // PillarName identifies one of the five scoring pillars.
 type PillarName string

@@ -473,7 +473,8 @@ func TestSettingsForProjectAdminsOnly(t *testing.T) {
 	e := startGenEnv(t, func(c *config.Config) {
 		c.OpenAIKey, c.OpenAIBaseURL = "sk-test", llm.srv.URL+"/v1"
 	})
-	c, raw := e.apiAs("557058:pm", "GET", "/api/projects/SHOP/settings", nil)
+	// Another account: permission answers are cached for up to a minute.
+	c, raw := e.apiAs("557058:not-admin", "GET", "/api/projects/SHOP/settings", nil)
 	if c != http.StatusForbidden || !strings.Contains(string(raw), "Only administrators of this project") {
 		t.Fatalf("non-admin settings: %d %s", c, raw)
 	}
@@ -497,7 +498,7 @@ func TestSettingsForProjectAdminsOnly(t *testing.T) {
 		t.Fatalf("admin settings: %d %+v", code, st)
 	}
 	put := map[string]any{"llm": map[string]any{"provider": "compatible", "baseUrl": llm.srv.URL + "/v1", "model": "gpt-4o-mini", "apiKey": "sk-test"},
-		"research": map[string]any{"provider": "none"}, "budgets": map[string]any{"llmMonthlyUsd": 0, "searchesPerMonth": 10}, "retentionDays": 30}
+		"research": map[string]any{"provider": "none"}, "budgets": map[string]any{"llmMonthlyUsd": 0, "searchesPerMonth": 10}}
 	c, raw = e.apiAs("557058:pm", "PUT", "/api/projects/SHOP/settings", put)
 	if c != 200 || strings.Contains(string(raw), "sk-test") || !strings.Contains(string(raw), `"keySet":true`) {
 		t.Fatalf("put settings: %d %s", c, raw)

@@ -98,6 +98,9 @@ func (e *env) contextToken(project, issue string) string {
 		jc["issue"] = map[string]string{"key": issue}
 	}
 	ctxJSON, _ := json.Marshal(map[string]any{"jira": jc})
+	// Writes act as this person (user impersonation): the site must know
+	// the account.
+	e.emu.AddUser("557058:pm", "Product manager")
 	now := time.Now()
 	tok, err := connect.SignHS256(connect.Claims{RegisteredClaims: jwt.RegisteredClaims{
 		Issuer: e.emu.ClientKey(), Subject: "557058:pm", IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(10 * time.Minute))},

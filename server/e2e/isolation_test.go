@@ -34,7 +34,7 @@ const (
 )
 
 var isolationCases = map[string]string{
-	"GET /healthz": routePublic, "GET /readyz": routePublic, "GET /atlassian-connect.json": routePublic,
+	"GET /healthz": routePublic, "GET /readyz": routePublic, "GET /atlassian-connect.json": routePublic, "HEAD /atlassian-connect.json": routePublic,
 	"GET /static/*": routePublic, "HEAD /static/*": routePublic,
 	"POST /installed": routeLifecycle, "POST /uninstalled": routeLifecycle, "POST /enabled": routeLifecycle, "POST /disabled": routeLifecycle,
 	"GET /glance": routePage, "GET /project": routePage,

@@ -100,7 +100,8 @@ func TestWebhookUpdatesProperty(t *testing.T) {
 	if !ok {
 		t.Fatal("no property after scan")
 	}
-	vague := "Make it fast and easy, etc."
+	// Vague words alone are hints that lower nothing; the placeholder does.
+	vague := "Make it fast and easy, etc. TBD"
 	if err := e.emu.UserUpdate(key, map[string]any{"summary": vague}, ""); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"sort"
 	"strings"
 )
@@ -16,8 +17,12 @@ import (
 type Report struct {
 	Estimation map[string]EstimationResult `json:"estimation,omitempty"`
 	Invest     map[string]Metric           `json:"invest,omitempty"`
-	Duplicates *DuplicatesResult           `json:"duplicates,omitempty"`
-	Skipped    []string                    `json:"skipped,omitempty"`
+	// InvestGroups holds the UStAI criteria per group of abstracts;
+	// InvestSkipped counts unreadable rows by reason.
+	InvestGroups  map[string]map[string]Metric `json:"invest_groups,omitempty"`
+	InvestSkipped map[string]int               `json:"invest_skipped,omitempty"`
+	Duplicates    *DuplicatesResult            `json:"duplicates,omitempty"`
+	Skipped       []string                     `json:"skipped,omitempty"`
 }
 
 // EstimationResult is the test-split error for one project.
@@ -28,19 +33,25 @@ type EstimationResult struct {
 }
 
 // Metric is a binary classification result where the positive class is
-// "the problem is present".
+// "the problem is present". FlagAllF1 is the F1 of flagging every item,
+// the trivial baseline a useful check must beat; MCC is 0 for a check that
+// never or always fires.
 type Metric struct {
 	TP        int     `json:"tp"`
 	FP        int     `json:"fp"`
 	FN        int     `json:"fn"`
+	TN        int     `json:"tn"`
 	Precision float64 `json:"precision"`
 	Recall    float64 `json:"recall"`
 	F1        float64 `json:"f1"`
+	MCC       float64 `json:"mcc"`
+	FlagAllF1 float64 `json:"flag_all_f1"`
 }
 
-// NewMetric computes precision, recall and F1 from counts.
-func NewMetric(tp, fp, fn int) Metric {
-	m := Metric{TP: tp, FP: fp, FN: fn}
+// NewMetric computes precision, recall, F1, MCC and the flag-all F1 from
+// the confusion counts.
+func NewMetric(tp, fp, fn, tn int) Metric {
+	m := Metric{TP: tp, FP: fp, FN: fn, TN: tn}
 	if tp+fp > 0 {
 		m.Precision = float64(tp) / float64(tp+fp)
 	}
@@ -49,6 +60,12 @@ func NewMetric(tp, fp, fn int) Metric {
 	}
 	if m.Precision+m.Recall > 0 {
 		m.F1 = 2 * m.Precision * m.Recall / (m.Precision + m.Recall)
+	}
+	if n := tp + fp + fn + tn; n > 0 && tp+fn > 0 {
+		m.FlagAllF1 = 2 * float64(tp+fn) / float64(tp+fn+n)
+	}
+	if d := float64(tp+fp) * float64(tp+fn) * float64(tn+fp) * float64(tn+fn); d > 0 {
+		m.MCC = (float64(tp)*float64(tn) - float64(fp)*float64(fn)) / math.Sqrt(d)
 	}
 	return m
 }
@@ -81,7 +98,10 @@ func Run(dir string) (*Report, error) {
 	case err != nil:
 		return nil, fmt.Errorf("eval: invest: %w", err)
 	default:
-		r.Invest = inv
+		r.Invest, r.InvestGroups = inv.Overall, inv.Groups
+		if len(inv.Skipped) > 0 {
+			r.InvestSkipped = inv.Skipped
+		}
 	}
 	dup, err := Duplicates(dir)
 	switch {
@@ -106,15 +126,7 @@ func (r *Report) WriteText(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
-	if len(r.Invest) > 0 {
-		fmt.Fprintf(w, "Story quality checks (positive = defect present)\n")
-		fmt.Fprintf(w, "  %-20s %5s %5s %5s %9s %7s %6s\n", "criterion", "tp", "fp", "fn", "precision", "recall", "F1")
-		for _, c := range sortedKeys(r.Invest) {
-			m := r.Invest[c]
-			fmt.Fprintf(w, "  %-20s %5d %5d %5d %9.3f %7.3f %6.3f\n", c, m.TP, m.FP, m.FN, m.Precision, m.Recall, m.F1)
-		}
-		fmt.Fprintln(w)
-	}
+	r.writeInvest(w)
 	if d := r.Duplicates; d != nil {
 		fmt.Fprintf(w, "Duplicates (%d labelled pairs)\n  recall@1 %.3f   recall@5 %.3f   recall@10 %.3f\n\n", d.Pairs, d.RecallAt1, d.RecallAt5, d.RecallAt10)
 	}

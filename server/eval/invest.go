@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/backlogai/backlogai/server/analysis/checks"
@@ -55,35 +56,107 @@ var ustaiColumns = []struct{ column, criterion, good string }{
 	{"unique", InvestUnique, "unique"},
 }
 
+// InvestResult is the story-check evaluation: every criterion over all
+// the data, the UStAI criteria per group of abstracts (annotators differ
+// between groups, so a rule must hold in each), and the rows that could not
+// be read, counted by reason instead of aborting the run.
+type InvestResult struct {
+	Overall map[string]Metric
+	// Groups maps "A1-A7" and "A8-A14" to the UStAI criteria of the
+	// stories of those abstracts.
+	Groups map[string]map[string]Metric
+	// Skipped counts unreadable rows by reason ("ustai: no story text").
+	Skipped map[string]int
+}
+
+// NotClaimed lists the UStAI criteria the checks do not claim to detect,
+// with the reason; their figures are printed for reference only.
+var NotClaimed = map[string]string{
+	InvestUnambiguous: "vague-word findings are hints: a word list scored below flagging every story in both groups",
+	InvestEstimatable: "the same: UStAI's Estimatable follows the topic, not words in the sentence",
+	InvestIndependent: "a single sentence shows no dependency; in Jira the check uses blocking links",
+	InvestUnique:      "UStAI duplicates are semantic; lexical similarity does not beat flagging every story",
+}
+
+// Abstract groups of UStAI: the abstracts were annotated in two batches.
+const (
+	GroupFirst  = "A1-A7"
+	GroupSecond = "A8-A14"
+)
+
+// abstractGroup maps an abstract id ("A3", "a12") to its group, or "".
+func abstractGroup(abstract string) string {
+	a := strings.TrimSpace(strings.ToUpper(abstract))
+	if !strings.HasPrefix(a, "A") {
+		return ""
+	}
+	n, err := strconv.Atoi(a[1:])
+	switch {
+	case err != nil || n < 1 || n > 14:
+		return ""
+	case n <= 7:
+		return GroupFirst
+	default:
+		return GroupSecond
+	}
+}
+
 // Invest measures the story checks on DIR/invest: the UStAI stories
 // (ustai.csv, per-story Quality User Story labels) and the labelled
 // backlogs (stories/*.jsonl, Persona and Benefit spans). A criterion counts
-// as predicted when Check reports a finding with that QUS criterion; unique
-// is predicted when the duplicate index marks another story of the same
-// abstract Near; estimatable by any finding under the INVEST letter E;
-// has_role and has_benefit when the story parser finds no role or no
-// benefit. A missing folder or file is an error wrapping fs.ErrNotExist.
-func Invest(dir string) (map[string]Metric, error) {
-	counts := map[string]*confusion{}
-	count := func(key string, predicted, actual bool) {
-		c := counts[key]
-		if c == nil {
-			c = &confusion{}
-			counts[key] = c
+// as predicted when Check reports a finding with that QUS criterion at
+// warning level or above (an info finding is a hint, not a claim of a
+// defect); unique is predicted when the duplicate index marks another story
+// of the same abstract Near; estimatable by a warning under the INVEST
+// letter E; has_role and has_benefit when the story parser finds no role or
+// no benefit. A missing folder or file is an error wrapping
+// fs.ErrNotExist; a malformed row is skipped and counted.
+func Invest(dir string) (*InvestResult, error) {
+	overall := counter{}
+	groups := map[string]counter{}
+	skipped := map[string]int{}
+	skip := func(reason string) { skipped[reason]++ }
+	count := func(group, key string, predicted, actual bool) {
+		overall.add(key, predicted, actual)
+		if group == "" {
+			return
 		}
-		c.add(predicted, actual)
+		if groups[group] == nil {
+			groups[group] = counter{}
+		}
+		groups[group].add(key, predicted, actual)
 	}
-	if err := investUStAI(filepath.Join(dir, "invest", "ustai.csv"), count); err != nil {
+	if err := investUStAI(filepath.Join(dir, "invest", "ustai.csv"), count, skip); err != nil {
 		return nil, err
 	}
-	if err := investBacklogs(filepath.Join(dir, "invest", "stories"), count); err != nil {
+	if err := investBacklogs(filepath.Join(dir, "invest", "stories"), func(key string, p, a bool) { count("", key, p, a) }, skip); err != nil {
 		return nil, err
 	}
-	out := make(map[string]Metric, len(counts))
-	for k, c := range counts {
-		out[k] = NewMetric(c.tp, c.fp, c.fn)
+	res := &InvestResult{Overall: overall.metrics(), Groups: map[string]map[string]Metric{}, Skipped: skipped}
+	for g, c := range groups {
+		res.Groups[g] = c.metrics()
 	}
-	return out, nil
+	return res, nil
+}
+
+// counter holds one confusion matrix per criterion.
+type counter map[string]*confusion
+
+func (c counter) add(key string, predicted, actual bool) {
+	m := c[key]
+	if m == nil {
+		m = &confusion{}
+		c[key] = m
+	}
+	m.add(predicted, actual)
+}
+
+func (c counter) metrics() map[string]Metric {
+	out := make(map[string]Metric, len(c))
+	for k, m := range c {
+		out[k] = NewMetric(m.tp, m.fp, m.fn, m.tn)
+	}
+	return out
 }
 
 type confusion struct{ tp, fp, fn, tn int }
@@ -107,45 +180,52 @@ type ustaiStory struct {
 	labels        map[string]string // criterion → normalised label
 }
 
-func investUStAI(path string, count func(string, bool, bool)) error {
-	rows, err := readUStAI(path)
+func investUStAI(path string, count func(group, key string, predicted, actual bool), skip func(string)) error {
+	rows, err := readUStAI(path, skip)
 	if err != nil {
 		return err
 	}
 	opts := checks.DefaultOptions()
 	for _, r := range rows {
-		is := domain.Issue{Key: r.id, Type: domain.TypeStory, Summary: r.text}
-		res := checks.Check(&is, opts)
-		found := map[string]bool{}
-		for _, f := range res.Findings {
-			// An info-level atomic finding is a hint (named items that
-			// scope one feature), not a claim that the story joins two.
-			if f.Criterion == InvestAtomic && f.Severity == domain.SeverityInfo {
-				continue
-			}
-			found[f.Criterion] = true
-			// UStAI's Estimatable is the INVEST E: vague terms and open
-			// questions (criterion unambiguous) count as well as
-			// placeholders and size.
-			if f.Letter == "E" {
-				found[InvestEstimatable] = true
-			}
+		g := abstractGroup(r.set)
+		if g == "" {
+			skip("ustai: abstract not A1-A14 (counted overall only)")
 		}
+		found := predictedDefects(r.text, opts)
 		for _, col := range ustaiColumns {
 			label, ok := r.labels[col.criterion]
 			if !ok || col.criterion == InvestUnique {
 				continue
 			}
-			count(col.criterion, found[col.criterion], label != col.good && label != "yes")
+			count(g, col.criterion, found[col.criterion], label != col.good && label != "yes")
 		}
 	}
 	near := nearDuplicates(rows)
 	for _, r := range rows {
 		if label, ok := r.labels[InvestUnique]; ok {
-			count(InvestUnique, near[r.id], label != "unique")
+			count(abstractGroup(r.set), InvestUnique, near[r.id], label != "unique")
 		}
 	}
 	return nil
+}
+
+// predictedDefects runs the checks on one story and returns the criteria
+// they claim a defect for. Hints (Finding.Hint) claim nothing.
+func predictedDefects(text string, opts checks.Options) map[string]bool {
+	is := domain.Issue{Key: "S", Type: domain.TypeStory, Summary: text}
+	res := checks.Check(&is, opts)
+	found := map[string]bool{}
+	for _, f := range res.Findings {
+		if f.Hint {
+			continue
+		}
+		found[f.Criterion] = true
+		// UStAI's Estimatable is the INVEST E.
+		if f.Letter == "E" {
+			found[InvestEstimatable] = true
+		}
+	}
+	return found
 }
 
 // nearDuplicates indexes the stories of each abstract (the set they were
@@ -184,7 +264,7 @@ func nearDuplicates(rows []ustaiStory) map[string]bool {
 	return near
 }
 
-func readUStAI(path string) ([]ustaiStory, error) {
+func readUStAI(path string, skip func(string)) ([]ustaiStory, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("invest: open ustai: %w", err)
@@ -216,6 +296,11 @@ func readUStAI(path string) ([]ustaiStory, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
+		var perr *csv.ParseError
+		if errors.As(err, &perr) {
+			skip("ustai: malformed CSV row")
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("invest: read ustai: %w", err)
 		}
@@ -230,6 +315,7 @@ func readUStAI(path string) ([]ustaiStory, error) {
 			r.set = get(setCol)
 		}
 		if r.text == "" {
+			skip("ustai: no story text")
 			continue
 		}
 		for _, c := range ustaiColumns {
@@ -266,7 +352,7 @@ type doccanoLine struct {
 	} `json:"entities"`
 }
 
-func investBacklogs(dir string, count func(string, bool, bool)) error {
+func investBacklogs(dir string, count func(string, bool, bool), skip func(string)) error {
 	files, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	if err != nil {
 		return fmt.Errorf("invest: list backlogs: %w", err)
@@ -276,14 +362,14 @@ func investBacklogs(dir string, count func(string, bool, bool)) error {
 	}
 	sort.Strings(files)
 	for _, path := range files {
-		if err := investBacklog(path, count); err != nil {
+		if err := investBacklog(path, count, skip); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func investBacklog(path string, count func(string, bool, bool)) error {
+func investBacklog(path string, count func(string, bool, bool), skip func(string)) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("invest: open backlog: %w", err)
@@ -291,13 +377,22 @@ func investBacklog(path string, count func(string, bool, bool)) error {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
-	for n := 1; sc.Scan(); n++ {
+	for sc.Scan() {
 		if strings.TrimSpace(sc.Text()) == "" {
 			continue
 		}
 		var l doccanoLine
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			return fmt.Errorf("invest: %s line %d: %w", filepath.Base(path), n, err)
+			skip("backlogs: line is not JSON")
+			continue
+		}
+		if strings.TrimSpace(l.Text) == "" {
+			skip("backlogs: no story text")
+			continue
+		}
+		if !spansInside(l) {
+			skip("backlogs: span outside the text")
+			continue
 		}
 		var role, benefit *domain.Span
 		for _, e := range l.Entities {
@@ -324,6 +419,16 @@ func investBacklog(path string, count func(string, bool, bool)) error {
 	return nil
 }
 
+// spansInside reports whether every labelled span lies inside the text.
+func spansInside(l doccanoLine) bool {
+	for _, e := range l.Entities {
+		if e.Start < 0 || e.End < e.Start || e.End > len(l.Text) {
+			return false
+		}
+	}
+	return true
+}
+
 // countSpan scores one extracted span against the labelled one.
 func countSpan(count func(string, bool, bool), key string, got, want *domain.Span) {
 	switch {
@@ -344,4 +449,37 @@ func iou(a, b domain.Span) float64 {
 	}
 	union := max(a.End, b.End) - min(a.Start, b.Start)
 	return float64(inter) / float64(union)
+}
+
+// writeInvest prints the story-check tables: all data, then each group of
+// abstracts, then skipped rows.
+func (r *Report) writeInvest(w io.Writer) {
+	if len(r.Invest) == 0 {
+		return
+	}
+	table := func(title string, ms map[string]Metric) {
+		fmt.Fprintf(w, "%s\n", title)
+		fmt.Fprintf(w, "  %-20s %5s %5s %5s %5s %9s %7s %6s %6s %9s\n", "criterion", "tp", "fp", "fn", "tn", "precision", "recall", "F1", "MCC", "flag-all")
+		for _, c := range sortedKeys(ms) {
+			m := ms[c]
+			fmt.Fprintf(w, "  %-20s %5d %5d %5d %5d %9.3f %7.3f %6.3f %6.3f %9.3f\n", c, m.TP, m.FP, m.FN, m.TN, m.Precision, m.Recall, m.F1, m.MCC, m.FlagAllF1)
+		}
+		fmt.Fprintln(w)
+	}
+	table("Story quality checks (positive = defect present; flag-all = F1 of flagging every story)", r.Invest)
+	for _, g := range sortedKeys(r.InvestGroups) {
+		table("Story quality checks, UStAI abstracts "+g, r.InvestGroups[g])
+	}
+	fmt.Fprintf(w, "Not claimed (figures for reference only):\n")
+	for _, k := range sortedKeys(NotClaimed) {
+		fmt.Fprintf(w, "  %-20s %s\n", k, NotClaimed[k])
+	}
+	fmt.Fprintln(w)
+	if len(r.InvestSkipped) > 0 {
+		fmt.Fprintf(w, "Story quality rows skipped:\n")
+		for _, k := range sortedKeys(r.InvestSkipped) {
+			fmt.Fprintf(w, "  %-50s %d\n", k, r.InvestSkipped[k])
+		}
+		fmt.Fprintln(w)
+	}
 }

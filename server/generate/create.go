@@ -57,8 +57,10 @@ type pending struct {
 // often it is submitted, also when a previous attempt died between Jira's
 // answer and storing it. Each draft's idempotency key is put on its issue
 // as a label before the call; a retry of a draft that had an attempt
-// searches for that label first.
-func (s *Service) CreateDrafts(ctx context.Context, t *domain.Tenant, project string, ids []int64) (CreateResult, error) {
+// searches for that label first. The issues are created as the person with
+// accountID (user impersonation); the score property on them is still
+// written as the app.
+func (s *Service) CreateDrafts(ctx context.Context, t *domain.Tenant, accountID, project string, ids []int64) (CreateResult, error) {
 	res := CreateResult{Created: []Created{}, Failed: []CreateFailure{}}
 	if err := s.Init(); err != nil {
 		return res, err
@@ -67,7 +69,7 @@ func (s *Service) CreateDrafts(ctx context.Context, t *domain.Tenant, project st
 		return res, invalid("choose 1 to 50 drafts to create")
 	}
 	ts := s.Store.Tenant(t)
-	c, err := s.Backlog.Client(t)
+	c, err := s.Backlog.ForUser(ctx, t, accountID)
 	if err != nil {
 		return res, err
 	}
@@ -168,7 +170,11 @@ func (s *Service) CreateDrafts(ctx context.Context, t *domain.Tenant, project st
 	// The property makes the new issues sortable by score in JQL at once;
 	// the webhook's re-analysis writes it again later.
 	if len(values) > 0 {
-		if err := c.SetPropertiesBulk(ctx, backlog.PropertyKey, values); err != nil {
+		app, err := s.Backlog.Client(t)
+		if err == nil {
+			err = app.SetPropertiesBulk(ctx, backlog.PropertyKey, values)
+		}
+		if err != nil {
 			s.Logger.Warn("property of created issues not set", "tenant_id", t.ID, "err", err)
 		}
 	}

@@ -90,7 +90,7 @@ func (s *Service) Improve(ctx context.Context, t *domain.Tenant, key string) (*I
 	}
 	before := analyze(is, analysis.ExtraInput{})
 	out := &Improvement{Mode: ModeLLM, Before: qualityOf(before.Check), Changes: []string{}}
-	tc, err := s.config(ctx, t)
+	tc, err := s.config(ctx, t, is.ProjectKey)
 	if err != nil {
 		return nil, err
 	}
@@ -201,8 +201,10 @@ func improveDeterministic(is domain.Issue, check domain.CheckResult) (string, st
 	return summary, desc, changes
 }
 
-// ApplyImprovement writes an accepted rewrite to Jira.
-func (s *Service) ApplyImprovement(ctx context.Context, t *domain.Tenant, key, summary, description string) error {
+// ApplyImprovement writes an accepted rewrite to Jira as the person with
+// accountID (user impersonation), so Jira checks their permission to edit
+// and names them in the history.
+func (s *Service) ApplyImprovement(ctx context.Context, t *domain.Tenant, accountID, key, summary, description string) error {
 	if err := s.Init(); err != nil {
 		return err
 	}
@@ -210,8 +212,8 @@ func (s *Service) ApplyImprovement(ctx context.Context, t *domain.Tenant, key, s
 	if summary == "" || len(summary) > maxTitle {
 		return invalid("the summary must have 1 to %d characters", maxTitle)
 	}
-	if len(description) > 30000 {
-		return invalid("the description is too long")
+	if err := checkDescription("description", description); err != nil {
+		return err
 	}
 	doc := TextDoc(description)
 	raw, err := json.Marshal(doc)
@@ -221,7 +223,7 @@ func (s *Service) ApplyImprovement(ctx context.Context, t *domain.Tenant, key, s
 	if err := adf.Validate(raw); err != nil {
 		return fmt.Errorf("generate: improved description: %w", err)
 	}
-	c, err := s.Backlog.Client(t)
+	c, err := s.Backlog.ForUser(ctx, t, accountID)
 	if err != nil {
 		return err
 	}
@@ -252,7 +254,7 @@ func (s *Service) Split(ctx context.Context, t *domain.Tenant, key string) (*Spl
 		return nil, err
 	}
 	before := analyze(is, analysis.ExtraInput{})
-	tc, err := s.config(ctx, t)
+	tc, err := s.config(ctx, t, is.ProjectKey)
 	if err != nil {
 		return nil, err
 	}
@@ -401,8 +403,10 @@ type SplitResult struct {
 
 // ApplySplit creates the accepted stories under the original's epic and
 // links each to the original ("split" link type if the site has one,
-// else Relates). Submitting the same split twice creates it once.
-func (s *Service) ApplySplit(ctx context.Context, t *domain.Tenant, key string, stories []SplitStory) (*SplitResult, error) {
+// else Relates). Submitting the same split twice creates it once. The
+// stories and links are made as the person with accountID (user
+// impersonation).
+func (s *Service) ApplySplit(ctx context.Context, t *domain.Tenant, accountID, key string, stories []SplitStory) (*SplitResult, error) {
 	if err := s.Init(); err != nil {
 		return nil, err
 	}
@@ -413,6 +417,9 @@ func (s *Service) ApplySplit(ctx context.Context, t *domain.Tenant, key string, 
 		stories[i].Summary = oneLine(stories[i].Summary)
 		if stories[i].Summary == "" || len(stories[i].Summary) > maxTitle {
 			return nil, invalid("each story needs a summary of 1 to %d characters", maxTitle)
+		}
+		if err := checkDescription(fmt.Sprintf("stories[%d].description", i), stories[i].Description); err != nil {
+			return nil, err
 		}
 	}
 	sum := sha256.New()
@@ -437,7 +444,7 @@ func (s *Service) ApplySplit(ctx context.Context, t *domain.Tenant, key string, 
 	if !claimed {
 		return nil, fmt.Errorf("this split is being created by another request: %w", domain.ErrConflict)
 	}
-	res, err := s.applySplit(ctx, t, key, stories, hash, k.Attempts > 0)
+	res, err := s.applySplit(ctx, t, accountID, key, stories, hash, k.Attempts > 0)
 	if err != nil {
 		if rerr := ts.ReleaseKey(context.WithoutCancel(ctx), idem); rerr != nil {
 			s.Logger.Error("release split key", "err", rerr)
@@ -451,8 +458,8 @@ func (s *Service) ApplySplit(ctx context.Context, t *domain.Tenant, key string, 
 	return res, nil
 }
 
-func (s *Service) applySplit(ctx context.Context, t *domain.Tenant, key string, stories []SplitStory, hash string, retry bool) (*SplitResult, error) {
-	c, err := s.Backlog.Client(t)
+func (s *Service) applySplit(ctx context.Context, t *domain.Tenant, accountID, key string, stories []SplitStory, hash string, retry bool) (*SplitResult, error) {
+	c, err := s.Backlog.ForUser(ctx, t, accountID)
 	if err != nil {
 		return nil, err
 	}

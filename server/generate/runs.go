@@ -204,6 +204,9 @@ func (s *Service) EditDraft(ctx context.Context, t *domain.Tenant, project strin
 	if c.ParentEpic != "" && !issueKey(c.ParentEpic) {
 		return Draft{}, invalid("the parent epic must be an issue key such as SHOP-12")
 	}
+	if err := c.checkLists(); err != nil {
+		return Draft{}, err
+	}
 	c.normalize()
 	if c.Title == "" {
 		return Draft{}, invalid("a draft needs a title")
@@ -304,7 +307,7 @@ func (s *Service) work(ctx context.Context, t *domain.Tenant, j store.Job, run *
 		}
 	}
 	update(store.RunResearching, 0.05)
-	tc, err := s.config(ctx, t)
+	tc, err := s.config(ctx, t, run.Project)
 	if err != nil {
 		return err
 	}
@@ -317,7 +320,7 @@ func (s *Service) work(ctx context.Context, t *domain.Tenant, j store.Job, run *
 	var notices []string
 	if form.Research {
 		if tc.serp != nil {
-			w := &research.Web{Serp: tc.serp, Store: ts, Quota: tc.searches, Now: s.Now, Logger: s.Logger.With("tenant_id", t.ID)}
+			w := &research.Web{Serp: tc.serp, Store: ts.ForProject(run.Project), Quota: tc.searches, Now: s.Now, Logger: s.Logger.With("tenant_id", t.ID)}
 			if findings, err = w.Research(ctx, req); err != nil {
 				return err
 			}

@@ -143,7 +143,7 @@ func (s *Service) wake() {
 	}
 }
 
-// tenantConfig is what one tenant's settings resolve to.
+// tenantConfig is what one project's settings resolve to.
 type tenantConfig struct {
 	llm         *llm.Client // nil: no LLM
 	llmNotice   string      // why there is none, when there is none
@@ -153,15 +153,14 @@ type tenantConfig struct {
 	retention   int
 }
 
-// The associated data binding a sealed key to its tenant and purpose is
-// the store's convention, which key rotation (store.RotateSecrets) uses.
-func aadLLM(t *domain.Tenant) string      { return store.SettingsAAD(t.ID, "llm") }
-func aadResearch(t *domain.Tenant) string { return store.SettingsAAD(t.ID, "research") }
-
-// config resolves a tenant's settings (or the app's defaults) into
-// clients. The app's own key is only ever sent to the app's own base URL.
-func (s *Service) config(ctx context.Context, t *domain.Tenant) (tenantConfig, error) {
-	st, err := s.settings(ctx, t)
+// config resolves a project's settings (its own, else the site
+// defaults, else the app's) into clients. The app's own key is only ever
+// sent to the app's own base URL.
+func (s *Service) config(ctx context.Context, t *domain.Tenant, project string) (tenantConfig, error) {
+	if project == "" {
+		return tenantConfig{}, fmt.Errorf("generate: config: no project: %w", domain.ErrInvalid)
+	}
+	st, err := s.settings(ctx, t, project)
 	if err != nil {
 		return tenantConfig{}, err
 	}
@@ -176,7 +175,7 @@ func (s *Service) config(ctx context.Context, t *domain.Tenant) (tenantConfig, e
 	case key == "":
 		tc.llmNotice = noticeNoLLM
 	default:
-		var m llm.Meter = &meter{ts: s.Store.Tenant(t), now: s.Now, budget: tc.budgetMicro}
+		var m llm.Meter = &meter{ts: s.Store.Tenant(t).ForProject(project), now: s.Now, budget: tc.budgetMicro}
 		if s.WrapMeter != nil {
 			m = s.WrapMeter(m)
 		}
@@ -202,7 +201,8 @@ func sameURL(a, b string) bool {
 	return strings.TrimSuffix(strings.TrimSpace(a), "/") == strings.TrimSuffix(strings.TrimSpace(b), "/")
 }
 
-// meter enforces the tenant's monthly LLM budget and records usage. Calls
+// meter enforces a project's monthly LLM budget against that project's
+// spending and records usage. Calls
 // on several replicas at once may overshoot the budget by the calls in
 // flight; the next one is refused.
 type meter struct {
@@ -271,16 +271,16 @@ func newIdemKey() string {
 func (s *Service) validBaseURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil || u.RawQuery != "" {
-		return invalid("the base URL must be an absolute https URL without credentials or query")
+		return invalid("the base URL (llm.baseUrl) must be an absolute https URL without credentials or query")
 	}
 	if u.Scheme == "http" && !s.AllowInsecureURLs {
-		return invalid("the base URL must use https so the API key is not sent in clear text")
+		return invalid("the base URL (llm.baseUrl) must use https so the API key is not sent in clear text")
 	}
 	// Tenants must not point the app at its own network (SSRF); the HTTP
 	// client checks the resolved address again at connect time.
 	guard := netguard.Policy{AllowPrivate: s.AllowInsecureURLs, AllowHTTP: s.AllowInsecureURLs}
 	if err := guard.CheckURL(raw); err != nil {
-		return invalid("the base URL must point to a public host (not localhost, a private or a link-local address)")
+		return invalid("the base URL (llm.baseUrl) must point to a public host (not localhost, a private or a link-local address)")
 	}
 	return nil
 }

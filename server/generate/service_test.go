@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/backlogai/backlogai/server/backlog"
+	"github.com/backlogai/backlogai/server/connect"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jira"
 	"github.com/backlogai/backlogai/server/jiraemu"
@@ -42,6 +43,9 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// pm is the demo site's product manager (Priya), who applies and creates.
+const pm = "712020:5f1c2e9a-8b44-4b7e-9d1a-3c6f0a2b7e11"
+
 // env is the service against the emulated Jira (demo project SHOP), a
 // real SQLite store and the fake LLM server.
 type env struct {
@@ -65,11 +69,14 @@ func newEnv(t *testing.T, answer func(c fakeCall) fakeReply) *env {
 	emu.SetBaseURL(srv.URL)
 	t.Cleanup(func() { srv.Close(); emu.Close() })
 	st := storetest.Open(t, "sqlite", c.Now)
-	tn, err := st.SaveInstallation(ctx, &domain.Tenant{ClientKey: emu.ClientKey(), BaseURL: srv.URL, SharedSecret: secret})
+	tn, err := st.SaveInstallation(ctx, &domain.Tenant{ClientKey: emu.ClientKey(), BaseURL: srv.URL, SharedSecret: secret, OAuthClientID: emu.OAuthClientID()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	keeper := &backlog.Service{Store: st, AppKey: testAppKey, HTTP: srv.Client()}
+	// Person-initiated writes act as the person: the emulator is also the
+	// authorization server of user impersonation.
+	keeper := &backlog.Service{Store: st, AppKey: testAppKey, HTTP: srv.Client(),
+		Impersonator: &connect.Impersonator{AuthServerURL: emu.AuthServerURL(), HTTP: srv.Client()}}
 	e := &env{t: t, emu: emu, st: st, tenant: tn, clock: c}
 	svc := &Service{Store: st, Backlog: keeper, Box: storetest.Box(t), Now: c.Now, LLMRetries: -1, Logger: slog.New(slog.DiscardHandler),
 		LLMSleep: func(context.Context, time.Duration) error { return nil }, AllowInsecureURLs: true}
@@ -249,12 +256,21 @@ func TestBudgetExhaustion(t *testing.T) {
 	up.LLM.BaseURL, up.LLM.Model = e.llm.URL(), "gpt-4o-mini"
 	key := "sk-test"
 	up.LLM.APIKey = &key
-	up.Budgets.LLMMonthlyUSD, up.Budgets.SearchesPerMonth = 0.01, 10
-	if _, err := e.svc.SaveSettings(ctx, e.tenant, "acc-admin", up); err != nil {
+	up.Budgets.LLMMonthlyUSD, up.Budgets.SearchesPerMonth = ptr(0.01), ptr(10)
+	if _, err := e.svc.SaveSettings(ctx, e.tenant, "SHOP", "acc-admin", up); err != nil {
 		t.Fatal(err)
 	}
-	// This month already spent 2 cents of a 1-cent budget.
-	if err := e.st.Tenant(e.tenant).AddLLMUsage(ctx, store.Period(e.clock.Now()), 3, 1000, 1000, 20_000); err != nil {
+	// Another project's spending does not count against SHOP's budget.
+	if err := e.st.Tenant(e.tenant).ForProject("SYN").AddLLMUsage(ctx, store.Period(e.clock.Now()), 3, 1000, 1000, 20_000_000); err != nil {
+		t.Fatal(err)
+	}
+	if tc, _ := e.svc.config(ctx, e.tenant, "SHOP"); tc.llm == nil {
+		t.Fatal("no LLM for SHOP")
+	} else if err := (&meter{ts: e.st.Tenant(e.tenant).ForProject("SHOP"), now: e.clock.Now, budget: tc.budgetMicro}).Allow(ctx); err != nil {
+		t.Fatalf("SHOP refused for SYN's spending: %v", err)
+	}
+	// This month SHOP already spent 2 cents of a 1-cent budget.
+	if err := e.st.Tenant(e.tenant).ForProject("SHOP").AddLLMUsage(ctx, store.Period(e.clock.Now()), 3, 1000, 1000, 20_000); err != nil {
 		t.Fatal(err)
 	}
 	v := e.generate(checkoutForm(""))
@@ -265,7 +281,7 @@ func TestBudgetExhaustion(t *testing.T) {
 	if !errors.Is(err, domain.ErrBudget) || !errors.Is(err, ErrLLM) {
 		t.Errorf("improve over budget: %v", err)
 	}
-	st, _ := e.svc.Settings(ctx, e.tenant)
+	st, _ := e.svc.Settings(ctx, e.tenant, "SHOP", false)
 	if st.Usage.LLMUSDThisMonth != 0.02 || st.Budgets.LLMMonthlyUSD != 0.01 {
 		t.Errorf("settings usage %+v budgets %+v", st.Usage, st.Budgets)
 	}
@@ -278,7 +294,7 @@ func TestCreateDraftsInJira(t *testing.T) {
 	v := e.generate(checkoutForm(epic))
 	ids := []int64{v.Drafts[0].ID, v.Drafts[1].ID}
 	before := e.emu.IssueCount("SHOP")
-	res, err := e.svc.CreateDrafts(ctx, e.tenant, "SHOP", ids)
+	res, err := e.svc.CreateDrafts(ctx, e.tenant, pm, "SHOP", ids)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,12 +318,15 @@ func TestCreateDraftsInJira(t *testing.T) {
 		if raw, ok := e.emu.IssueProperty(c.Key, backlog.PropertyKey); !ok || !strings.Contains(string(raw), `"quality":`) {
 			t.Errorf("%s: backlogai property %s", c.Key, raw)
 		}
+		if r := e.emu.Reporter(c.Key); r != pm {
+			t.Errorf("%s: created by %q, want the person %q (not the app)", c.Key, r, pm)
+		}
 		if !strings.HasSuffix(c.URL, "/browse/"+c.Key) || c.DraftID != d.ID {
 			t.Errorf("created %+v", c)
 		}
 	}
 	// Submitting again creates nothing and answers with the same issues.
-	again, err := e.svc.CreateDrafts(ctx, e.tenant, "SHOP", ids)
+	again, err := e.svc.CreateDrafts(ctx, e.tenant, pm, "SHOP", ids)
 	if err != nil || len(again.Created) != 2 || again.Created[0].Key != res.Created[0].Key || e.emu.IssueCount("SHOP") != before+2 {
 		t.Errorf("second submit: %+v %v (%d new issues)", again, err, e.emu.IssueCount("SHOP")-before)
 	}
@@ -316,7 +335,7 @@ func TestCreateDraftsInJira(t *testing.T) {
 		t.Errorf("edit after create: %v", err)
 	}
 	// Another project's page cannot create this project's drafts.
-	other, _ := e.svc.CreateDrafts(ctx, e.tenant, "OTHER", []int64{v.Drafts[2].ID})
+	other, _ := e.svc.CreateDrafts(ctx, e.tenant, pm, "OTHER", []int64{v.Drafts[2].ID})
 	if len(other.Failed) != 1 || len(other.Created) != 0 {
 		t.Errorf("cross-project create: %+v", other)
 	}
@@ -334,7 +353,7 @@ func TestDoubleSubmitCreatesOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, err := e.svc.CreateDrafts(ctx, e.tenant, "SHOP", ids)
+			r, err := e.svc.CreateDrafts(ctx, e.tenant, pm, "SHOP", ids)
 			if err != nil {
 				t.Error(err)
 			}
@@ -362,7 +381,7 @@ func TestCreateSurvivesCrashBetweenJiraAndStore(t *testing.T) {
 	ids := []int64{v.Drafts[0].ID, v.Drafts[1].ID}
 	before := e.emu.IssueCount("SHOP")
 	e.svc.afterCreate = func() error { return errors.New("simulated crash") }
-	if _, err := e.svc.CreateDrafts(ctx, e.tenant, "SHOP", ids); err == nil {
+	if _, err := e.svc.CreateDrafts(ctx, e.tenant, pm, "SHOP", ids); err == nil {
 		t.Fatal("the simulated crash did not stop the request")
 	}
 	e.svc.afterCreate = nil
@@ -375,7 +394,7 @@ func TestCreateSurvivesCrashBetweenJiraAndStore(t *testing.T) {
 	}
 	// Once the claim is stale, the retry recovers.
 	e.clock.Add(claimStale + time.Second)
-	res, err := e.svc.CreateDrafts(ctx, e.tenant, "SHOP", ids)
+	res, err := e.svc.CreateDrafts(ctx, e.tenant, pm, "SHOP", ids)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,14 +454,17 @@ func TestImproveAndApply(t *testing.T) {
 	if a != orig.Description || b != imp.Description {
 		t.Errorf("description diff does not rebuild the texts")
 	}
-	if err := e.svc.ApplyImprovement(ctx, e.tenant, key, imp.Summary, imp.Description); err != nil {
+	if err := e.svc.ApplyImprovement(ctx, e.tenant, pm, key, imp.Summary, imp.Description); err != nil {
 		t.Fatal(err)
+	}
+	if authors := e.emu.ChangeAuthors(key); len(authors) == 0 || authors[len(authors)-1] != pm {
+		t.Errorf("changelog authors %v: the edit must be by %s, not the app (%s)", authors, pm, e.emu.AppAccountID())
 	}
 	now, _ := e.jira.GetIssue(ctx, key, false)
 	if now.Summary != imp.Summary || !strings.Contains(now.Description, "- Given I added 2 items on desktop") {
 		t.Errorf("issue after apply: %q\n%s", now.Summary, now.Description)
 	}
-	if err := e.svc.ApplyImprovement(ctx, e.tenant, key, "  ", "x"); !errors.As(err, new(*InputError)) {
+	if err := e.svc.ApplyImprovement(ctx, e.tenant, pm, key, "  ", "x"); !errors.As(err, new(*InputError)) {
 		t.Errorf("empty summary: %v", err)
 	}
 }
@@ -493,7 +515,7 @@ func TestSplitAndApply(t *testing.T) {
 		}
 	}
 	before := e.emu.IssueCount("SHOP")
-	res, err := e.svc.ApplySplit(ctx, e.tenant, orig, p.Stories)
+	res, err := e.svc.ApplySplit(ctx, e.tenant, pm, orig, p.Stories)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -506,12 +528,18 @@ func TestSplitAndApply(t *testing.T) {
 		if is.EpicKey != epic || !linked {
 			t.Errorf("%s: epic %q links %+v", c.Key, is.EpicKey, is.Links)
 		}
+		if r := e.emu.Reporter(c.Key); r != pm {
+			t.Errorf("%s: created by %q, want %q", c.Key, r, pm)
+		}
+		if authors := e.emu.ChangeAuthors(c.Key); !slices.Contains(authors, pm) || slices.Contains(authors, e.emu.AppAccountID()) {
+			t.Errorf("%s: link history authors %v, want %s only", c.Key, authors, pm)
+		}
 	}
-	again, err := e.svc.ApplySplit(ctx, e.tenant, orig, p.Stories)
+	again, err := e.svc.ApplySplit(ctx, e.tenant, pm, orig, p.Stories)
 	if err != nil || len(again.Created) != 2 || again.Created[0].Key != res.Created[0].Key || e.emu.IssueCount("SHOP") != before+2 {
 		t.Errorf("second apply: %+v %v", again, err)
 	}
-	if _, err := e.svc.ApplySplit(ctx, e.tenant, orig, p.Stories[:1]); !errors.As(err, new(*InputError)) {
+	if _, err := e.svc.ApplySplit(ctx, e.tenant, pm, orig, p.Stories[:1]); !errors.As(err, new(*InputError)) {
 		t.Errorf("split into one story: %v", err)
 	}
 }
@@ -545,7 +573,7 @@ func TestSplitWithoutLLMUsesTheConjunction(t *testing.T) {
 func TestSettingsKeysAndDefaults(t *testing.T) {
 	e := newEnv(t, shopAnswers(t))
 	ctx := context.Background()
-	st, err := e.svc.Settings(ctx, e.tenant)
+	st, err := e.svc.Settings(ctx, e.tenant, "SHOP", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -557,81 +585,56 @@ func TestSettingsKeysAndDefaults(t *testing.T) {
 	var up SettingsUpdate
 	up.LLM.Provider, up.LLM.BaseURL, up.LLM.Model = ProviderCompatible, "https://llm.example.com/v1", "llama3.1"
 	up.Research.Provider = ProviderNone
-	up.Budgets.LLMMonthlyUSD, up.Budgets.SearchesPerMonth = 5, 100
-	if _, err := e.svc.SaveSettings(ctx, e.tenant, "acc", up); err != nil {
+	up.Budgets.LLMMonthlyUSD, up.Budgets.SearchesPerMonth = ptr(5.0), ptr(100)
+	if _, err := e.svc.SaveSettings(ctx, e.tenant, "SHOP", "acc", up); err != nil {
 		t.Fatal(err)
 	}
-	tc, err := e.svc.config(ctx, e.tenant)
+	tc, err := e.svc.config(ctx, e.tenant, "SHOP")
 	if err != nil || tc.llm != nil {
 		t.Errorf("custom endpoint without a key got a client: %v", err)
 	}
 	key := "sk-tenant-own-key"
 	up.LLM.APIKey = &key
-	st, err = e.svc.SaveSettings(ctx, e.tenant, "acc", up)
+	st, err = e.svc.SaveSettings(ctx, e.tenant, "SHOP", "acc", up)
 	if err != nil || !st.LLM.KeySet || st.LLM.AppKey || st.LLM.Model != "llama3.1" {
 		t.Fatalf("with key: %+v %v", st, err)
 	}
 	raw, _ := json.Marshal(st)
-	g, _ := e.st.Tenant(e.tenant).GenerateSettings(ctx)
+	g, _ := e.st.Tenant(e.tenant).ScopeSettings(ctx, "SHOP")
 	if strings.Contains(string(raw), key) || strings.Contains(g.LLMKeySealed, key) || !strings.HasPrefix(g.LLMKeySealed, "v1:") {
 		t.Errorf("the key leaks: view %s, stored %q", raw, g.LLMKeySealed)
 	}
 	// A key sealed for one tenant does not open for another.
 	other := *e.tenant
 	other.ID, other.ClientKey = e.tenant.ID+1, "another-site"
-	if _, err := e.svc.Box.Open(g.LLMKeySealed, aadLLM(&other)); err == nil {
+	if _, err := e.svc.Box.Open(g.LLMKeySealed, store.ScopeAAD(other.ID, "SHOP", "llm")); err == nil {
 		t.Error("a tenant's key opens under another tenant's binding")
 	}
 	// Keeping the key (nil) keeps it; switching endpoint drops it.
 	up.LLM.APIKey = nil
-	if st, _ = e.svc.SaveSettings(ctx, e.tenant, "acc", up); !st.LLM.KeySet {
+	if st, _ = e.svc.SaveSettings(ctx, e.tenant, "SHOP", "acc", up); !st.LLM.KeySet {
 		t.Error("key lost on save without apiKey")
 	}
 	up.LLM.BaseURL = "https://other.example.com/v1"
-	if st, _ = e.svc.SaveSettings(ctx, e.tenant, "acc", up); st.LLM.KeySet {
+	if st, _ = e.svc.SaveSettings(ctx, e.tenant, "SHOP", "acc", up); st.LLM.KeySet {
 		t.Error("key kept for a different endpoint")
 	}
 	for _, bad := range []func(*SettingsUpdate){
 		func(u *SettingsUpdate) { u.LLM.Provider = "claude" },
 		func(u *SettingsUpdate) { u.LLM.BaseURL = "ftp://x" },
-		func(u *SettingsUpdate) { u.Budgets.LLMMonthlyUSD = -1 },
-		func(u *SettingsUpdate) { u.RetentionDays = 99999 },
+		func(u *SettingsUpdate) { u.Budgets.LLMMonthlyUSD = ptr(-1.0) },
 		func(u *SettingsUpdate) { u.Research.Provider = "bing" },
 	} {
 		u := up
 		bad(&u)
-		if _, err := e.svc.SaveSettings(ctx, e.tenant, "acc", u); !errors.As(err, new(*InputError)) {
+		if _, err := e.svc.SaveSettings(ctx, e.tenant, "SHOP", "acc", u); !errors.As(err, new(*InputError)) {
 			t.Errorf("bad settings accepted: %v", err)
 		}
 	}
 	e.svc.AllowInsecureURLs = false
 	up.LLM.BaseURL = "http://llm.internal/v1"
-	if _, err := e.svc.SaveSettings(ctx, e.tenant, "acc", up); err == nil || !strings.Contains(err.Error(), "https") {
+	if _, err := e.svc.SaveSettings(ctx, e.tenant, "SHOP", "acc", up); err == nil || !strings.Contains(err.Error(), "https") {
 		t.Errorf("http URL accepted outside the sandbox: %v", err)
-	}
-}
-
-func TestProjectAdminCheck(t *testing.T) {
-	e := newEnv(t, nil)
-	ctx := context.Background()
-	p, err := e.jira.GetProject(ctx, "SHOP")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lead := "712020:5f1c2e9a-8b44-4b7e-9d1a-3c6f0a2b7e11"
-	e.emu.SetProjectAdmins("SHOP", "557058:admin")
-	e.emu.SetProjectAdmins("*", "557058:site-admin")
-	for _, tc := range []struct {
-		account, projectID string
-		want               bool
-	}{
-		{lead, p.ID, true}, {"557058:admin", "", true}, {"557058:site-admin", p.ID, true},
-		{"557058:someone", p.ID, false}, {"", p.ID, false},
-	} {
-		got, err := e.svc.IsProjectAdmin(ctx, e.tenant, tc.account, "SHOP", tc.projectID)
-		if err != nil || got != tc.want {
-			t.Errorf("IsProjectAdmin(%q) = %v, %v; want %v", tc.account, got, err, tc.want)
-		}
 	}
 }
 
@@ -680,8 +683,8 @@ func TestGenerationResearchWithinQuota(t *testing.T) {
 	llmKey, serpKey := "sk-test", "serp-tenant-key"
 	up.LLM.APIKey, up.Research.APIKey = &llmKey, &serpKey
 	up.Research.Provider = ProviderSerpAPI
-	up.Budgets.LLMMonthlyUSD, up.Budgets.SearchesPerMonth = 5, 1
-	if _, err := e.svc.SaveSettings(ctx, e.tenant, "acc", up); err != nil {
+	up.Budgets.LLMMonthlyUSD, up.Budgets.SearchesPerMonth = ptr(5.0), ptr(1)
+	if _, err := e.svc.SaveSettings(ctx, e.tenant, "SHOP", "acc", up); err != nil {
 		t.Fatal(err)
 	}
 	f := checkoutForm("")
@@ -705,8 +708,55 @@ func TestGenerationResearchWithinQuota(t *testing.T) {
 	if cited == 0 {
 		t.Error("no draft cites a source")
 	}
-	st, _ := e.svc.Settings(ctx, e.tenant)
+	st, _ := e.svc.Settings(ctx, e.tenant, "SHOP", false)
 	if st.Usage.SearchesThisMonth != 1 || !st.Research.KeySet {
 		t.Errorf("settings usage %+v research %+v", st.Usage, st.Research)
 	}
 }
+
+// TestWritesActAsThePerson: person-initiated writes are made with the
+// person's identity, so Jira's own permission checks apply to them; an
+// anonymous viewer cannot write at all.
+func TestWritesActAsThePerson(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	const key = "SHOP-5"
+	before, _ := e.jira.GetIssue(ctx, key, false)
+	history := len(e.emu.ChangeAuthors(key))
+
+	if err := e.svc.ApplyImprovement(ctx, e.tenant, "", key, "Anonymous rewrite", "x"); !errors.Is(err, domain.ErrUnauthorized) {
+		t.Errorf("anonymous apply: %v, want ErrUnauthorized", err)
+	}
+	const viewer = "712020:0a9e4c3d-2f61-4a8b-b5c7-91d2e6f4a802" // may browse, not edit
+	e.emu.SetUserPermissions(func(account, project, perm string) bool {
+		return account != viewer || perm == "BROWSE_PROJECTS"
+	})
+	if err := e.svc.ApplyImprovement(ctx, e.tenant, viewer, key, "Rewrite by a viewer", "x"); !errors.Is(err, domain.ErrForbidden) {
+		t.Errorf("apply by a user without EDIT_ISSUES: %v, want ErrForbidden", err)
+	}
+	if _, err := e.svc.ApplySplit(ctx, e.tenant, viewer, key, []SplitStory{{Summary: "Part one"}, {Summary: "Part two"}}); !errors.Is(err, domain.ErrForbidden) {
+		t.Errorf("split by a user without CREATE_ISSUES: %v, want ErrForbidden", err)
+	}
+	after, _ := e.jira.GetIssue(ctx, key, false)
+	if after.Summary != before.Summary || len(e.emu.ChangeAuthors(key)) != history {
+		t.Errorf("a refused write changed the issue: %q → %q", before.Summary, after.Summary)
+	}
+	if err := e.svc.ApplyImprovement(ctx, e.tenant, pm, key, "Rewrite by the PM", "x"); err != nil {
+		t.Fatalf("apply by the PM: %v", err)
+	}
+	if a := e.emu.ChangeAuthors(key); a[len(a)-1] != pm {
+		t.Errorf("last change by %s, want %s", a[len(a)-1], pm)
+	}
+}
+
+// TestWithoutImpersonationWritesAreRefused: with no authorization server
+// configured, a person's write fails instead of running as the app.
+func TestWithoutImpersonationWritesAreRefused(t *testing.T) {
+	e := newEnv(t, nil)
+	e.svc.Backlog.Impersonator = nil
+	if err := e.svc.ApplyImprovement(context.Background(), e.tenant, pm, "SHOP-5", "Rewrite", "x"); !errors.Is(err, domain.ErrUnavailable) {
+		t.Errorf("apply without impersonation: %v, want ErrUnavailable", err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -8,51 +8,90 @@ import (
 	"strings"
 
 	"github.com/backlogai/backlogai/server/domain"
-	"github.com/backlogai/backlogai/server/jira"
 	"github.com/backlogai/backlogai/server/llm"
 	"github.com/backlogai/backlogai/server/store"
 )
 
-// Providers a tenant may choose.
+// Providers a project or the site defaults may choose. ProviderInherit
+// (or an empty provider) in an update leaves the group unset in that
+// scope: the next scope out applies.
 const (
+	ProviderInherit    = "inherit"
 	ProviderNone       = "none"
 	ProviderOpenAI     = "openai"
 	ProviderCompatible = "compatible"
 	ProviderSerpAPI    = "serpapi"
 )
 
-// Settings is what the Settings tab shows. Keys are never returned, only
-// whether one is set.
-type Settings struct {
+// Where an effective value comes from: the project's own settings, the
+// site defaults, or the app's environment.
+const (
+	SourceProject = "project"
+	SourceSite    = "site"
+	SourceApp     = "app"
+)
+
+// Limits of what may be saved.
+const (
+	maxBudgetUSD   = 100000
+	maxSearches    = 1000000
+	maxModelLen    = 200
+	maxAPIKeyLen   = 1024
+	maxRetentionDs = 3650
+)
+
+// ErrSiteSetting is a project-scope update that tries to change a site
+// setting (data retention). It wraps domain.ErrForbidden.
+var ErrSiteSetting = fmt.Errorf("generate: retentionDays is a site setting: %w", domain.ErrForbidden)
+
+// ScopeView is one scope's effective settings; each group says which
+// scope its value comes from. Keys are never returned, only whether one
+// is set.
+type ScopeView struct {
 	LLM struct {
 		Provider string `json:"provider"`
 		BaseURL  string `json:"baseUrl"`
 		Model    string `json:"model"`
 		KeySet   bool   `json:"keySet"`
-		// AppKey: no key of the tenant's own; the app's key is used.
-		AppKey bool `json:"appKey"`
+		// AppKey: no key of the scope's own; the app's key is used.
+		AppKey bool   `json:"appKey"`
+		Source string `json:"source"`
 	} `json:"llm"`
 	Research struct {
 		Provider string `json:"provider"`
 		KeySet   bool   `json:"keySet"`
 		AppKey   bool   `json:"appKey"`
+		Source   string `json:"source"`
 	} `json:"research"`
 	Budgets struct {
 		LLMMonthlyUSD    float64 `json:"llmMonthlyUsd"`
 		SearchesPerMonth int     `json:"searchesPerMonth"`
+		LLMSource        string  `json:"llmSource"`
+		SearchesSource   string  `json:"searchesSource"`
 	} `json:"budgets"`
+	RetentionDays   int    `json:"retentionDays"`
+	RetentionSource string `json:"retentionSource"`
+}
+
+// Settings is what the Settings tab shows: the project's effective
+// settings with this month's usage and, for Jira site administrators
+// only, the site defaults.
+type Settings struct {
+	ScopeView
 	Usage struct {
 		LLMUSDThisMonth   float64 `json:"llmUsdThisMonth"`
 		SearchesThisMonth int     `json:"searchesThisMonth"`
 		LLMCallsThisMonth int     `json:"llmCallsThisMonth"`
 		TokensThisMonth   int64   `json:"tokensThisMonth"`
 	} `json:"usage"`
-	RetentionDays int  `json:"retentionDays"`
-	IsAdmin       bool `json:"isAdmin"`
+	IsAdmin     bool       `json:"isAdmin"`
+	IsSiteAdmin bool       `json:"isSiteAdmin"`
+	Site        *ScopeView `json:"site,omitempty"`
 }
 
-// SettingsUpdate is what an admin saves. A nil APIKey keeps the stored
-// key, an empty one removes it.
+// SettingsUpdate is what an admin saves for one scope. A nil APIKey keeps
+// the scope's stored key, an empty one removes it. A nil budget inherits.
+// RetentionDays (site scope only) 0 keeps the current value.
 type SettingsUpdate struct {
 	LLM struct {
 		Provider string  `json:"provider"`
@@ -65,27 +104,31 @@ type SettingsUpdate struct {
 		APIKey   *string `json:"apiKey,omitempty"`
 	} `json:"research"`
 	Budgets struct {
-		LLMMonthlyUSD    float64 `json:"llmMonthlyUsd"`
-		SearchesPerMonth int     `json:"searchesPerMonth"`
+		LLMMonthlyUSD    *float64 `json:"llmMonthlyUsd"`
+		SearchesPerMonth *int     `json:"searchesPerMonth"`
 	} `json:"budgets"`
-	RetentionDays int `json:"retentionDays"`
+	RetentionDays int `json:"retentionDays,omitempty"`
 }
 
-// resolved are a tenant's effective settings with keys opened.
+// resolved are a scope's effective settings with keys opened.
 type resolved struct {
 	LLMProvider, LLMBaseURL, LLMModel string
-	llmKey                            string
+	llmKey, llmSource                 string
 	ResearchProvider                  string
-	researchKey                       string
+	researchKey, researchSource       string
 	LLMBudgetUSD                      float64
+	budgetSource                      string
 	SearchesPerMonth                  int
+	searchesSource                    string
 	RetentionDays                     int
+	retentionSource                   string
 }
 
 func (s *Service) defaults() resolved {
 	r := resolved{LLMProvider: ProviderNone, LLMBaseURL: s.Defaults.OpenAIBaseURL, LLMModel: s.Defaults.OpenAIModel,
 		ResearchProvider: ProviderNone, LLMBudgetUSD: s.Defaults.LLMBudgetUSD, SearchesPerMonth: s.Defaults.SearchesPerMonth,
-		RetentionDays: s.Defaults.RetentionDays}
+		RetentionDays: s.Defaults.RetentionDays, llmSource: SourceApp, researchSource: SourceApp, budgetSource: SourceApp,
+		searchesSource: SourceApp, retentionSource: SourceApp}
 	if s.Defaults.OpenAIKey != "" {
 		r.LLMProvider = ProviderCompatible
 		if sameURL(r.LLMBaseURL, llm.DefaultBaseURL) {
@@ -98,64 +141,104 @@ func (s *Service) defaults() resolved {
 	return r
 }
 
-func (s *Service) settings(ctx context.Context, t *domain.Tenant) (resolved, error) {
+// scopeRow returns a scope's own stored settings (empty when none).
+func (s *Service) scopeRow(ctx context.Context, t *domain.Tenant, scope string) (*store.ScopeSettings, error) {
+	g, err := s.Store.Tenant(t).ScopeSettings(ctx, scope)
+	if errors.Is(err, domain.ErrNotFound) {
+		return &store.ScopeSettings{Project: scope}, nil
+	}
+	return g, err
+}
+
+// settings resolves the effective settings of a project (or of the site
+// defaults for store.SiteScope): the project's value, else the site
+// default, else the app's. The LLM and the research group are taken
+// whole from one scope, so a key only ever goes to its own scope's URL.
+func (s *Service) settings(ctx context.Context, t *domain.Tenant, project string) (resolved, error) {
 	if err := s.Init(); err != nil {
 		return resolved{}, err
 	}
-	g, err := s.Store.Tenant(t).GenerateSettings(ctx)
-	if errors.Is(err, domain.ErrNotFound) {
-		return s.defaults(), nil
+	r := s.defaults()
+	scopes := []string{store.SiteScope}
+	if project != store.SiteScope {
+		scopes = append(scopes, project)
 	}
-	if err != nil {
-		return resolved{}, err
-	}
-	r := resolved{LLMProvider: g.LLMProvider, LLMBaseURL: g.LLMBaseURL, LLMModel: g.LLMModel, ResearchProvider: g.ResearchProvider,
-		LLMBudgetUSD: float64(g.LLMBudgetMicro) / 1e6, SearchesPerMonth: g.SearchesPerMonth, RetentionDays: g.RetentionDays}
-	if r.llmKey, err = s.Box.Open(g.LLMKeySealed, aadLLM(t)); err != nil {
-		return resolved{}, fmt.Errorf("generate: open llm key: %w", err)
-	}
-	if r.researchKey, err = s.Box.Open(g.ResearchKey, aadResearch(t)); err != nil {
-		return resolved{}, fmt.Errorf("generate: open research key: %w", err)
+	for _, scope := range scopes {
+		g, err := s.scopeRow(ctx, t, scope)
+		if err != nil {
+			return resolved{}, err
+		}
+		if err := s.apply(&r, t, g); err != nil {
+			return resolved{}, err
+		}
 	}
 	return r, nil
 }
 
-// IsProjectAdmin asks Jira whether the account administers the project
-// (projectID may be empty: it is then looked up).
-func (s *Service) IsProjectAdmin(ctx context.Context, t *domain.Tenant, accountID, project, projectID string) (bool, error) {
-	if accountID == "" {
-		return false, nil
+// apply lays one scope's stored values over r.
+func (s *Service) apply(r *resolved, t *domain.Tenant, g *store.ScopeSettings) error {
+	src := SourceProject
+	if g.Project == store.SiteScope {
+		src = SourceSite
 	}
-	c, err := s.Backlog.Client(t)
-	if err != nil {
-		return false, err
-	}
-	if projectID == "" {
-		p, err := c.GetProject(ctx, project)
+	if g.LLMProvider != nil {
+		key, err := s.Box.Open(g.LLMKeySealed, store.ScopeAAD(t.ID, g.Project, "llm"))
 		if err != nil {
-			return false, err
+			return fmt.Errorf("generate: open %s llm key: %w", src, err)
 		}
-		projectID = p.ID
+		r.LLMProvider, r.LLMBaseURL, r.LLMModel, r.llmKey, r.llmSource = *g.LLMProvider, g.LLMBaseURL, g.LLMModel, key, src
 	}
-	return c.HasProjectPermission(ctx, accountID, projectID, jira.PermissionAdministerProjects)
+	if g.ResearchProvider != nil {
+		key, err := s.Box.Open(g.ResearchKeySealed, store.ScopeAAD(t.ID, g.Project, "research"))
+		if err != nil {
+			return fmt.Errorf("generate: open %s research key: %w", src, err)
+		}
+		r.ResearchProvider, r.researchKey, r.researchSource = *g.ResearchProvider, key, src
+	}
+	if g.LLMBudgetMicro != nil {
+		r.LLMBudgetUSD, r.budgetSource = float64(*g.LLMBudgetMicro)/1e6, src
+	}
+	if g.SearchesPerMonth != nil {
+		r.SearchesPerMonth, r.searchesSource = *g.SearchesPerMonth, src
+	}
+	if g.RetentionDays != nil && g.Project == store.SiteScope {
+		r.RetentionDays, r.retentionSource = *g.RetentionDays, src
+	}
+	return nil
 }
 
-// Settings returns the tenant's settings view with this month's usage.
-func (s *Service) Settings(ctx context.Context, t *domain.Tenant) (Settings, error) {
-	r, err := s.settings(ctx, t)
-	if err != nil {
-		return Settings{}, err
-	}
-	var out Settings
-	out.LLM.Provider, out.LLM.BaseURL, out.LLM.Model = r.LLMProvider, r.LLMBaseURL, r.LLMModel
+func (s *Service) scopeView(r resolved) ScopeView {
+	var out ScopeView
+	out.LLM.Provider, out.LLM.BaseURL, out.LLM.Model, out.LLM.Source = r.LLMProvider, r.LLMBaseURL, r.LLMModel, r.llmSource
 	out.LLM.KeySet = r.llmKey != ""
 	out.LLM.AppKey = r.llmKey == "" && r.LLMProvider != ProviderNone && s.Defaults.OpenAIKey != "" && sameURL(r.LLMBaseURL, s.Defaults.OpenAIBaseURL)
-	out.Research.Provider = r.ResearchProvider
+	out.Research.Provider, out.Research.Source = r.ResearchProvider, r.researchSource
 	out.Research.KeySet = r.researchKey != ""
 	out.Research.AppKey = r.researchKey == "" && r.ResearchProvider == ProviderSerpAPI && s.Defaults.SerpAPIKey != ""
 	out.Budgets.LLMMonthlyUSD, out.Budgets.SearchesPerMonth = r.LLMBudgetUSD, r.SearchesPerMonth
-	out.RetentionDays = r.RetentionDays
-	u, err := s.Store.Tenant(t).Usage(ctx, store.Period(s.Now()))
+	out.Budgets.LLMSource, out.Budgets.SearchesSource = r.budgetSource, r.searchesSource
+	out.RetentionDays, out.RetentionSource = r.RetentionDays, r.retentionSource
+	return out
+}
+
+// Settings returns a project's settings view with the project's usage
+// this month;
+// withSite adds the site defaults (for Jira site administrators only).
+func (s *Service) Settings(ctx context.Context, t *domain.Tenant, project string, withSite bool) (Settings, error) {
+	r, err := s.settings(ctx, t, project)
+	if err != nil {
+		return Settings{}, err
+	}
+	out := Settings{ScopeView: s.scopeView(r), IsSiteAdmin: withSite}
+	if withSite {
+		sr, err := s.settings(ctx, t, store.SiteScope)
+		if err != nil {
+			return Settings{}, err
+		}
+		v := s.scopeView(sr)
+		out.Site = &v
+	}
+	u, err := s.Store.Tenant(t).ForProject(project).Usage(ctx, store.Period(s.Now()))
 	if err != nil {
 		return Settings{}, err
 	}
@@ -166,77 +249,158 @@ func (s *Service) Settings(ctx context.Context, t *domain.Tenant) (Settings, err
 	return out, nil
 }
 
-// SaveSettings validates and stores an admin's settings; errors wrap
-// domain.ErrInvalid with a message for the person.
-func (s *Service) SaveSettings(ctx context.Context, t *domain.Tenant, accountID string, u SettingsUpdate) (Settings, error) {
-	cur, err := s.settings(ctx, t)
+// SaveSettings validates and stores one scope's settings: a project's
+// (scope is its key) or the site defaults (store.SiteScope). Who may do
+// which is the caller's check. Bad values wrap domain.ErrInvalid with a
+// message naming the field; a project-scope change of retention is
+// ErrSiteSetting. It returns the scope's new view.
+func (s *Service) SaveSettings(ctx context.Context, t *domain.Tenant, scope, accountID string, u SettingsUpdate) (Settings, error) {
+	if err := s.Init(); err != nil {
+		return Settings{}, err
+	}
+	own, err := s.scopeRow(ctx, t, scope)
 	if err != nil {
 		return Settings{}, err
 	}
-	g := store.GenerateSettings{UpdatedBy: accountID}
-	switch u.LLM.Provider {
+	cur, err := s.settings(ctx, t, scope)
+	if err != nil {
+		return Settings{}, err
+	}
+	g := store.ScopeSettings{Project: scope, UpdatedBy: accountID}
+	if err := s.updateLLM(t, own, &g, u); err != nil {
+		return Settings{}, err
+	}
+	if err := s.updateResearch(t, own, &g, u); err != nil {
+		return Settings{}, err
+	}
+	if b := u.Budgets.LLMMonthlyUSD; b != nil {
+		v := *b
+		if math.IsNaN(v) || v < 0 || v > maxBudgetUSD {
+			return Settings{}, invalid("the monthly LLM budget (budgets.llmMonthlyUsd) must be between 0 and %d USD", maxBudgetUSD)
+		}
+		cents := v * 100
+		if math.Abs(cents-math.Round(cents)) > 1e-6 {
+			return Settings{}, invalid("the monthly LLM budget (budgets.llmMonthlyUsd) must be in whole cents")
+		}
+		micro := int64(math.Round(cents)) * 1e4
+		g.LLMBudgetMicro = &micro
+	}
+	if n := u.Budgets.SearchesPerMonth; n != nil {
+		if *n < 0 || *n > maxSearches {
+			return Settings{}, invalid("the monthly search quota (budgets.searchesPerMonth) must be between 0 and %d", maxSearches)
+		}
+		v := *n
+		g.SearchesPerMonth = &v
+	}
+	if scope == store.SiteScope {
+		g.RetentionDays = own.RetentionDays
+		if u.RetentionDays != 0 {
+			if u.RetentionDays < 1 || u.RetentionDays > maxRetentionDs {
+				return Settings{}, invalid("retention (retentionDays) must be between 1 and %d days", maxRetentionDs)
+			}
+			v := u.RetentionDays
+			g.RetentionDays = &v
+		}
+	} else if u.RetentionDays != 0 && u.RetentionDays != cur.RetentionDays {
+		return Settings{}, ErrSiteSetting
+	}
+	if err := s.Store.Tenant(t).SaveScopeSettings(ctx, g); err != nil {
+		return Settings{}, err
+	}
+	return s.Settings(ctx, t, scope, false)
+}
+
+// updateLLM fills g's LLM group from u. The stored key kept by a nil
+// APIKey is the scope's own, never an inherited one, and only while the
+// base URL stays the same: a key entered for one endpoint is not
+// silently sent to another.
+func (s *Service) updateLLM(t *domain.Tenant, own, g *store.ScopeSettings, u SettingsUpdate) error {
+	p := strings.TrimSpace(u.LLM.Provider)
+	switch p {
+	case "", ProviderInherit:
+		if u.LLM.APIKey != nil && strings.TrimSpace(*u.LLM.APIKey) != "" {
+			return invalid("an API key (llm.apiKey) needs an LLM provider (llm.provider) of this scope's own")
+		}
+		return nil
 	case ProviderNone:
-		g.LLMProvider, g.LLMBaseURL, g.LLMModel = ProviderNone, cur.LLMBaseURL, cur.LLMModel
+		if own.LLMProvider != nil {
+			g.LLMBaseURL, g.LLMModel = own.LLMBaseURL, own.LLMModel
+		}
 	case ProviderOpenAI:
-		g.LLMProvider, g.LLMBaseURL = ProviderOpenAI, llm.DefaultBaseURL
+		g.LLMBaseURL = llm.DefaultBaseURL
 	case ProviderCompatible:
-		g.LLMProvider, g.LLMBaseURL = ProviderCompatible, strings.TrimSuffix(strings.TrimSpace(u.LLM.BaseURL), "/")
+		g.LLMBaseURL = strings.TrimSuffix(strings.TrimSpace(u.LLM.BaseURL), "/")
 		if err := s.validBaseURL(g.LLMBaseURL); err != nil {
-			return Settings{}, err
+			return err
 		}
 	default:
-		return Settings{}, invalid("the LLM provider must be none, openai or compatible")
+		return invalid("the LLM provider (llm.provider) must be inherit, none, openai or compatible")
 	}
-	if g.LLMProvider != ProviderNone {
+	g.LLMProvider = &p
+	if p != ProviderNone {
 		g.LLMModel = strings.TrimSpace(u.LLM.Model)
 		if g.LLMModel == "" {
 			g.LLMModel = s.Defaults.OpenAIModel
 		}
-		if len(g.LLMModel) > 200 {
-			return Settings{}, invalid("the model name is too long")
+		if len(g.LLMModel) > maxModelLen {
+			return invalid("the model name (llm.model) must be at most %d characters", maxModelLen)
 		}
 	}
-	llmKey := cur.llmKey
-	// A key entered for one endpoint is not silently sent to another.
-	if !sameURL(g.LLMBaseURL, cur.LLMBaseURL) && u.LLM.APIKey == nil {
-		llmKey = ""
+	key := ""
+	if own.LLMProvider != nil && sameURL(own.LLMBaseURL, g.LLMBaseURL) {
+		k, err := s.Box.Open(own.LLMKeySealed, store.ScopeAAD(t.ID, own.Project, "llm"))
+		if err != nil {
+			return fmt.Errorf("generate: open llm key: %w", err)
+		}
+		key = k
 	}
 	if u.LLM.APIKey != nil {
-		llmKey = strings.TrimSpace(*u.LLM.APIKey)
+		key = strings.TrimSpace(*u.LLM.APIKey)
 	}
-	if g.LLMKeySealed, err = s.Box.Seal(llmKey, aadLLM(t)); err != nil {
-		return Settings{}, err
+	if len(key) > maxAPIKeyLen {
+		return invalid("the API key (llm.apiKey) must be at most %d characters", maxAPIKeyLen)
 	}
-	switch u.Research.Provider {
+	sealed, err := s.Box.Seal(key, store.ScopeAAD(t.ID, g.Project, "llm"))
+	if err != nil {
+		return err
+	}
+	g.LLMKeySealed = sealed
+	return nil
+}
+
+// updateResearch fills g's research group from u; a nil APIKey keeps the
+// scope's own key.
+func (s *Service) updateResearch(t *domain.Tenant, own, g *store.ScopeSettings, u SettingsUpdate) error {
+	p := strings.TrimSpace(u.Research.Provider)
+	switch p {
+	case "", ProviderInherit:
+		if u.Research.APIKey != nil && strings.TrimSpace(*u.Research.APIKey) != "" {
+			return invalid("a SerpAPI key (research.apiKey) needs a research provider (research.provider) of this scope's own")
+		}
+		return nil
 	case ProviderNone, ProviderSerpAPI:
-		g.ResearchProvider = u.Research.Provider
 	default:
-		return Settings{}, invalid("the research provider must be none or serpapi")
+		return invalid("the research provider (research.provider) must be inherit, none or serpapi")
 	}
-	rkey := cur.researchKey
+	g.ResearchProvider = &p
+	key := ""
+	if own.ResearchProvider != nil {
+		k, err := s.Box.Open(own.ResearchKeySealed, store.ScopeAAD(t.ID, own.Project, "research"))
+		if err != nil {
+			return fmt.Errorf("generate: open research key: %w", err)
+		}
+		key = k
+	}
 	if u.Research.APIKey != nil {
-		rkey = strings.TrimSpace(*u.Research.APIKey)
+		key = strings.TrimSpace(*u.Research.APIKey)
 	}
-	if g.ResearchKey, err = s.Box.Seal(rkey, aadResearch(t)); err != nil {
-		return Settings{}, err
+	if len(key) > maxAPIKeyLen {
+		return invalid("the SerpAPI key (research.apiKey) must be at most %d characters", maxAPIKeyLen)
 	}
-	b := u.Budgets
-	if math.IsNaN(b.LLMMonthlyUSD) || b.LLMMonthlyUSD < 0 || b.LLMMonthlyUSD > 100000 {
-		return Settings{}, invalid("the monthly LLM budget must be between 0 and 100000 USD")
+	sealed, err := s.Box.Seal(key, store.ScopeAAD(t.ID, g.Project, "research"))
+	if err != nil {
+		return err
 	}
-	if b.SearchesPerMonth < 0 || b.SearchesPerMonth > 1000000 {
-		return Settings{}, invalid("the monthly search quota must be between 0 and 1000000")
-	}
-	g.LLMBudgetMicro, g.SearchesPerMonth = int64(math.Round(b.LLMMonthlyUSD*1e6)), b.SearchesPerMonth
-	g.RetentionDays = u.RetentionDays
-	if g.RetentionDays == 0 {
-		g.RetentionDays = cur.RetentionDays
-	}
-	if g.RetentionDays < 1 || g.RetentionDays > 3650 {
-		return Settings{}, invalid("retention must be between 1 and 3650 days")
-	}
-	if err := s.Store.Tenant(t).SaveGenerateSettings(ctx, g); err != nil {
-		return Settings{}, err
-	}
-	return s.Settings(ctx, t)
+	g.ResearchKeySealed = sealed
+	return nil
 }

@@ -4,8 +4,10 @@
 // typed calls for what that library lacks (token-paged search with
 // properties, bulk fetch, the asynchronous bulk property set, approximate
 // count, board configuration), a transport that honours Jira's rate limits,
-// and the mapping of Jira issues to domain.Issue. Requests are signed by the
-// Doer it is given (connect.SigningClient).
+// and the mapping of Jira issues to domain.Issue. Requests are authorised by
+// the Doer it is given: connect.SigningClient acts as the app (Connect JWT),
+// connect.UserClient as a person (a user impersonation Bearer token; see
+// backlog.Service.ForUser).
 package jira
 
 import (

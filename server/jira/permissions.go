@@ -95,3 +95,18 @@ func (c *Client) HasProjectPermission(ctx context.Context, accountID, projectID,
 	}
 	return slices.Contains(g.Global, PermissionAdminister) || slices.Contains(g.Project, permission), nil
 }
+
+// HasGlobalPermission reports whether the account holds a global
+// permission (such as ADMINISTER, the Jira administrators) on the site,
+// with POST /rest/api/3/permissions/check.
+func (c *Client) HasGlobalPermission(ctx context.Context, accountID, permission string) (bool, error) {
+	if accountID == "" || permission == "" {
+		return false, fmt.Errorf("jira: permissions check: account and permission are required: %w", domain.ErrInvalid)
+	}
+	req := permissionsCheck{AccountID: accountID, GlobalPermissions: []string{permission}}
+	var resp permissionGrants
+	if err := c.do(ctx, "POST", "rest/api/3/permissions/check", &req, &resp); err != nil {
+		return false, fmt.Errorf("jira: permissions check: %w", err)
+	}
+	return slices.Contains(resp.GlobalPermissions, permission), nil
+}

@@ -91,13 +91,14 @@ func (e *Emulator) handleAddComment(w http.ResponseWriter, r *http.Request) erro
 		return issueNotFound()
 	}
 	now := e.now()
-	c := &comment{ID: e.st.newCommentID(), Author: e.appUser, Body: compactJSON(req.Body), Created: now, Updated: now}
+	by := e.actorOf(r)
+	c := &comment{ID: e.st.newCommentID(), Author: by, Body: compactJSON(req.Body), Created: now, Updated: now}
 	is.Comments = append(is.Comments, c)
 	is.Updated = now
 	e.st.version++
 	out := renderComment(base, is, c)
-	hooks := e.issueEventLocked(base, "jira:issue_updated", "issue_commented", is, nil, c, e.appUser)
-	hooks = append(hooks, e.issueEventLocked(base, "comment_created", "", is, nil, c, e.appUser)...)
+	hooks := e.issueEventLocked(base, "jira:issue_updated", "issue_commented", is, nil, c, by)
+	hooks = append(hooks, e.issueEventLocked(base, "comment_created", "", is, nil, c, by)...)
 	e.mu.Unlock()
 	e.enqueue(hooks)
 	writeJSON(w, http.StatusCreated, out)

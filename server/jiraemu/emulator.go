@@ -172,6 +172,8 @@ type Emulator struct {
 	// access is the permission table (permissions.go).
 	accessMu sync.Mutex
 	access   access
+	// users holds the user access tokens of impersonation (oauth.go).
+	users userTokens
 }
 
 // New builds an emulator seeded from opts.Fixtures (or the demo project).

@@ -126,6 +126,7 @@ type Lifecycle struct {
 type appConfig struct {
 	baseURL   string
 	lifecycle map[string]string // event → path
+	scopes    []string          // from the descriptor; nil when none was read
 }
 
 func (e *Emulator) appBaseURL() string {
@@ -148,6 +149,7 @@ type descriptor struct {
 	Key       string            `json:"key"`
 	BaseURL   string            `json:"baseUrl"`
 	Lifecycle map[string]string `json:"lifecycle"`
+	Scopes    []string          `json:"scopes"`
 	Modules   struct {
 		Webhooks         []Webhook `json:"webhooks"`
 		EntityProperties []struct {
@@ -209,6 +211,7 @@ func (e *Emulator) loadDescriptor(ctx context.Context, appBase string) error {
 	if d.Lifecycle != nil {
 		e.app.lifecycle = d.Lifecycle
 	}
+	e.app.scopes = append([]string{}, d.Scopes...)
 	e.authMu.Unlock()
 	if d.Modules.Webhooks != nil {
 		e.SetWebhooks(d.Modules.Webhooks)
@@ -289,7 +292,7 @@ func (e *Emulator) lifecyclePayload(event, secret string) Lifecycle {
 	site := e.BaseURL()
 	return Lifecycle{Key: e.AppKey(), ClientKey: e.opts.ClientKey, SharedSecret: secret, ServerVersion: "100287",
 		PluginsVersion: "1001.0.0-SNAPSHOT", BaseURL: site, DisplayURL: site, ProductType: "jira",
-		Description: "Atlassian JIRA at " + site, EventType: event, OAuthClientID: "emu-oauth-" + strings.ReplaceAll(e.opts.ClientKey, "-", "")}
+		Description: "Atlassian JIRA at " + site, EventType: event, OAuthClientID: e.OAuthClientID()}
 }
 
 func (e *Emulator) postLifecycle(ctx context.Context, event, secret string, rs256 bool) error {

@@ -87,6 +87,7 @@ type reqState struct {
 	objects int    // objects returned, for the points quota
 	write   bool   // costs as a write
 	issue   string // issue of a per-issue write, if any
+	actor   *user  // the impersonated user of a Bearer token; nil: the app
 }
 
 func stateOf(r *http.Request) *reqState {
@@ -151,6 +152,7 @@ func (e *Emulator) routes() http.Handler {
 	api("POST /rest/api/3/permissions/check", e.handlePermissionsCheck)
 
 	mux.HandleFunc("GET /_edge/tenant_info", e.handleTenantInfo)
+	mux.HandleFunc(TokenPattern, e.handleOAuthToken)
 	mux.HandleFunc("GET /connect-keys/{kid}", e.handleConnectKey)
 	e.adminRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -160,7 +162,9 @@ func (e *Emulator) routes() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// A site context path (as /wiki on Confluence) is not part of the
 		// routes nor of the qsh.
-		if p := e.basePath(); p != "" {
+		// The token endpoint belongs to the authorization server, at the
+		// origin's root.
+		if p := e.basePath(); p != "" && r.URL.Path != "/oauth2/token" {
 			if !strings.HasPrefix(r.URL.Path, p+"/") {
 				writeAPIError(w, errf(http.StatusNotFound, "No resource found"))
 				return
@@ -199,10 +203,18 @@ func (e *Emulator) api(pattern string, h handlerFunc) http.Handler {
 			writeAPIError(rec, errf(http.StatusForbidden, "A GET request must not have a body."))
 			return
 		}
-		if err := e.authenticate(r); err != nil {
+		actor, scopes, err := e.authenticateCaller(r)
+		if err != nil {
 			rec.Header().Set("WWW-Authenticate", `JWT realm="Atlassian Connect"`)
 			writeAPIError(rec, err)
 			return
+		}
+		if actor != e.appUser {
+			st.actor = actor
+			if err := e.authorizeUser(r, pattern, isWrite, actor, scopes); err != nil {
+				writeAPIError(rec, err)
+				return
+			}
 		}
 		if err := e.admit(rec.Header(), pattern, class, st); err != nil {
 			writeAPIError(rec, err)

@@ -525,6 +525,8 @@ func (e *Emulator) createOne(u issueUpdate, by *user) (*issue, *apiError) {
 	}
 	if p == nil {
 		ed.fail("project", "Specify a valid project ID or key")
+	} else if !e.userMay(by, p, "CREATE_ISSUES") {
+		return nil, errf(http.StatusForbidden, "You do not have permission to create issues in this project.")
 	}
 	var t *issueType
 	if raw, ok := u.Fields["issuetype"]; ok {
@@ -603,10 +605,11 @@ func (e *Emulator) handleCreateIssue(w http.ResponseWriter, r *http.Request) err
 	}
 	base := e.base(r)
 	e.mu.Lock()
-	is, aerr := e.createOne(u, e.appUser)
+	by := e.actorOf(r)
+	is, aerr := e.createOne(u, by)
 	var hooks []delivery
 	if aerr == nil {
-		hooks = e.issueEventLocked(base, "jira:issue_created", "issue_created", is, nil, nil, e.appUser)
+		hooks = e.issueEventLocked(base, "jira:issue_created", "issue_created", is, nil, nil, by)
 	}
 	e.mu.Unlock()
 	if aerr != nil {
@@ -648,9 +651,10 @@ func (e *Emulator) handleBulkCreate(w http.ResponseWriter, r *http.Request) erro
 		Errors []elemErr `json:"errors"`
 	}{Issues: []created{}, Errors: []elemErr{}}
 	var hooks []delivery
+	by := e.actorOf(r)
 	e.mu.Lock()
 	for i, u := range req.IssueUpdates {
-		is, aerr := e.createOne(u, e.appUser)
+		is, aerr := e.createOne(u, by)
 		if aerr != nil {
 			eb := errorBody{ErrorMessages: aerr.Messages, Errors: aerr.Fields}
 			if eb.ErrorMessages == nil {
@@ -663,7 +667,7 @@ func (e *Emulator) handleBulkCreate(w http.ResponseWriter, r *http.Request) erro
 			continue
 		}
 		out.Issues = append(out.Issues, created{ID: i64toa(is.ID), Key: is.Key, Self: issueURL(base, is.ID)})
-		hooks = append(hooks, e.issueEventLocked(base, "jira:issue_created", "issue_created", is, nil, nil, e.appUser)...)
+		hooks = append(hooks, e.issueEventLocked(base, "jira:issue_created", "issue_created", is, nil, nil, by)...)
 	}
 	e.mu.Unlock()
 	e.enqueue(hooks)
@@ -757,7 +761,7 @@ func (e *Emulator) handleEditIssue(w http.ResponseWriter, r *http.Request) error
 		e.mu.Unlock()
 		return issueNotFound()
 	}
-	hooks, aerr := e.editLocked(base, is, u, e.appUser, false)
+	hooks, aerr := e.editLocked(base, is, u, e.actorOf(r), false)
 	var bean issueBean
 	returnIssue := r.URL.Query().Get("returnIssue") == "true"
 	if aerr == nil && returnIssue {
@@ -797,7 +801,7 @@ func (e *Emulator) handleDeleteIssue(w http.ResponseWriter, r *http.Request) err
 	}
 	var hooks []delivery
 	for _, x := range append(subs, is) {
-		hooks = append(hooks, e.issueEventLocked(base, "jira:issue_deleted", "issue_deleted", x, nil, nil, e.appUser)...)
+		hooks = append(hooks, e.issueEventLocked(base, "jira:issue_deleted", "issue_deleted", x, nil, nil, e.actorOf(r))...)
 		e.st.removeIssue(x)
 	}
 	e.mu.Unlock()

@@ -40,6 +40,10 @@ func (e *Emulator) handleCreateLink(w http.ResponseWriter, r *http.Request) erro
 		e.mu.Unlock()
 		return errf(http.StatusNotFound, "Issue Does Not Exist")
 	}
+	if by := e.actorOf(r); !e.userMay(by, a.Project, "LINK_ISSUES") || !e.userMay(by, b.Project, "LINK_ISSUES") {
+		e.mu.Unlock()
+		return errf(http.StatusForbidden, "You do not have permission to link these issues.")
+	}
 	var hooks []delivery
 	exists := false
 	for _, l := range a.Links {
@@ -54,12 +58,12 @@ func (e *Emulator) handleCreateLink(w http.ResponseWriter, r *http.Request) erro
 			is, other *issue
 			verb      string
 		}{{a, b, t.Outward}, {b, a, t.Inward}} {
-			h := &history{ID: e.st.newHistoryID(), Author: e.appUser, Created: now, Items: []changeItem{{
+			h := &history{ID: e.st.newHistoryID(), Author: e.actorOf(r), Created: now, Items: []changeItem{{
 				Field: "Link", FieldType: "jira", To: strp(side.other.Key),
 				ToString: strp("This issue " + side.verb + " " + side.other.Key)}}}
 			side.is.Histories = append(side.is.Histories, h)
 			side.is.Updated = now
-			hooks = append(hooks, e.issueEventLocked(base, "jira:issue_updated", "issue_generic", side.is, h, nil, e.appUser)...)
+			hooks = append(hooks, e.issueEventLocked(base, "jira:issue_updated", "issue_generic", side.is, h, nil, e.actorOf(r))...)
 			if side.is == side.other {
 				break
 			}
@@ -67,7 +71,7 @@ func (e *Emulator) handleCreateLink(w http.ResponseWriter, r *http.Request) erro
 	}
 	if req.Comment != nil {
 		// Jira adds the comment to the outward ("from") issue of the request.
-		c := &comment{ID: e.st.newCommentID(), Author: e.appUser, Body: compactJSON(req.Comment.Body), Created: e.now(), Updated: e.now()}
+		c := &comment{ID: e.st.newCommentID(), Author: e.actorOf(r), Body: compactJSON(req.Comment.Body), Created: e.now(), Updated: e.now()}
 		b.Comments = append(b.Comments, c)
 	}
 	e.mu.Unlock()

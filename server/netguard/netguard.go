@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"code.dny.dev/ssrf"
 )
 
 // ErrBlocked is returned for a URL or address the policy refuses.
@@ -62,36 +64,17 @@ func (p Policy) CheckURL(raw string) error {
 	return nil
 }
 
-// public reports whether ip is a globally routable unicast address.
-func public(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsMulticast() || ip.IsUnspecified() || ip.IsInterfaceLocalMulticast() {
-		return false
-	}
-	for _, pfx := range blocked {
-		if pfx.Contains(ip) {
-			return false
-		}
-	}
-	return true
-}
+// guardian classifies addresses with code.dny.dev/ssrf's list, generated
+// from IANA's special-purpose registries: every IPv4 special-purpose range,
+// and any IPv6 address outside global unicast (2000::/3) or in a special
+// range inside it (Teredo, ORCHID, 6to4, documentation…). Ports are the
+// URL rules' business, not the address's.
+var guardian = ssrf.New(ssrf.WithAnyPort())
 
-// blocked lists special-purpose ranges the standard predicates miss:
-// carrier-grade NAT, documentation, benchmarking, 6to4 relay, ORCHID, NAT64
-// (it can wrap a private IPv4), and the cloud metadata range is link-local.
-var blocked = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),
-	netip.MustParsePrefix("100.64.0.0/10"),
-	netip.MustParsePrefix("192.0.0.0/24"),
-	netip.MustParsePrefix("192.0.2.0/24"),
-	netip.MustParsePrefix("198.18.0.0/15"),
-	netip.MustParsePrefix("198.51.100.0/24"),
-	netip.MustParsePrefix("203.0.113.0/24"),
-	netip.MustParsePrefix("240.0.0.0/4"),
-	netip.MustParsePrefix("64:ff9b::/96"),
-	netip.MustParsePrefix("2001:db8::/32"),
-	netip.MustParsePrefix("2002::/16"),
+// public reports whether ip is a globally routable unicast address. An
+// IPv4-mapped IPv6 address is judged as the IPv4 address it carries.
+func public(ip netip.Addr) bool {
+	return ip.IsValid() && guardian.SafeAddr(ip.Unmap()) == nil
 }
 
 // Client returns an HTTP client whose every connection, redirects

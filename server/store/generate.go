@@ -397,71 +397,6 @@ func (ts *TenantStore) PruneGenerated(ctx context.Context, before time.Time) (in
 	return n, nil
 }
 
-// GenerateSettings are a tenant's generation settings. Keys are sealed by
-// the caller (secrets.Box); the store keeps them opaque.
-type GenerateSettings struct {
-	LLMProvider      string
-	LLMBaseURL       string
-	LLMModel         string
-	LLMKeySealed     string
-	ResearchProvider string
-	ResearchKey      string // sealed
-	LLMBudgetMicro   int64
-	SearchesPerMonth int
-	RetentionDays    int
-	UpdatedBy        string
-	UpdatedAt        time.Time
-}
-
-type settingsRow struct {
-	ID                int64 `gorm:"primaryKey"`
-	TenantID          int64
-	LLMProvider       string `gorm:"column:llm_provider"`
-	LLMBaseURL        string `gorm:"column:llm_base_url"`
-	LLMModel          string `gorm:"column:llm_model"`
-	LLMKeyEnc         string `gorm:"column:llm_key_enc"`
-	ResearchProvider  string
-	ResearchKeyEnc    string
-	LLMBudgetMicroUSD int64 `gorm:"column:llm_budget_micro_usd"`
-	SearchesPerMonth  int
-	RetentionDays     int
-	UpdatedBy         string
-	UpdatedAt         time.Time
-}
-
-func (settingsRow) TableName() string { return "generate_settings" }
-
-// GenerateSettings returns the tenant's settings, or ErrNotFound when it
-// never saved any (the app's defaults apply).
-func (ts *TenantStore) GenerateSettings(ctx context.Context) (*GenerateSettings, error) {
-	var r settingsRow
-	if err := ts.q(ctx, "generate_settings").Take(&r).Error; err != nil {
-		return nil, notFound(err, "store: generate settings")
-	}
-	return &GenerateSettings{LLMProvider: r.LLMProvider, LLMBaseURL: r.LLMBaseURL, LLMModel: r.LLMModel, LLMKeySealed: r.LLMKeyEnc,
-		ResearchProvider: r.ResearchProvider, ResearchKey: r.ResearchKeyEnc, LLMBudgetMicro: r.LLMBudgetMicroUSD,
-		SearchesPerMonth: r.SearchesPerMonth, RetentionDays: r.RetentionDays, UpdatedBy: r.UpdatedBy, UpdatedAt: r.UpdatedAt}, nil
-}
-
-// SaveGenerateSettings writes the tenant's settings.
-func (ts *TenantStore) SaveGenerateSettings(ctx context.Context, g GenerateSettings) error {
-	now := ts.s.now().UTC()
-	row := settingsRow{TenantID: ts.tenantID, LLMProvider: g.LLMProvider, LLMBaseURL: g.LLMBaseURL, LLMModel: g.LLMModel,
-		LLMKeyEnc: g.LLMKeySealed, ResearchProvider: g.ResearchProvider, ResearchKeyEnc: g.ResearchKey,
-		LLMBudgetMicroUSD: g.LLMBudgetMicro, SearchesPerMonth: g.SearchesPerMonth, RetentionDays: g.RetentionDays,
-		UpdatedBy: g.UpdatedBy, UpdatedAt: now}
-	err := ts.s.db.WithContext(ctx).Clauses(clause.OnConflict{
-		Columns: []clause.Column{{Name: "tenant_id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"llm_provider", "llm_base_url", "llm_model", "llm_key_enc",
-			"research_provider", "research_key_enc", "llm_budget_micro_usd", "searches_per_month", "retention_days",
-			"updated_by", "updated_at"}),
-	}).Create(&row).Error
-	if err != nil {
-		return fmt.Errorf("store: save generate settings: %w", err)
-	}
-	return nil
-}
-
 // GenerateUsage is a tenant's usage in one month.
 type GenerateUsage struct {
 	Period           string // "2026-05"
@@ -489,10 +424,11 @@ func (usageRow) TableName() string { return "generate_usage" }
 // Period is the usage month of t ("2026-05", UTC).
 func Period(t time.Time) string { return t.UTC().Format("2006-01") }
 
-// Usage returns the tenant's usage in a month (zero when none).
+// Usage returns the month's usage (zero when none): the project's in a
+// ForProject view, else the tenant's total.
 func (ts *TenantStore) Usage(ctx context.Context, period string) (GenerateUsage, error) {
 	var r usageRow
-	err := ts.q(ctx, "generate_usage").Where("period = ?", period).Take(&r).Error
+	err := ts.usageQ(ctx).Where("period = ?", period).Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return GenerateUsage{Period: period}, nil
 	}
@@ -503,27 +439,50 @@ func (ts *TenantStore) Usage(ctx context.Context, period string) (GenerateUsage,
 		LLMCostMicro: r.LLMCostMicroUSD, Searches: r.Searches}, nil
 }
 
-// ensureUsage creates the month's row if missing.
+// usageQ starts a query on the view's own usage rows.
+func (ts *TenantStore) usageQ(ctx context.Context) *gorm.DB {
+	if ts.project != "" {
+		return ts.q(ctx, "project_usage").Where("project_key = ?", ts.project)
+	}
+	return ts.q(ctx, "generate_usage")
+}
+
+// ensureUsage creates the month's rows if missing (the tenant's, and the
+// project's in a ForProject view).
 func (ts *TenantStore) ensureUsage(ctx context.Context, period string) error {
-	row := usageRow{TenantID: ts.tenantID, Period: period, UpdatedAt: ts.s.now().UTC()}
+	now := ts.s.now().UTC()
 	return retry(ctx, func() error {
-		return ts.s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error
+		db := func() *gorm.DB { return ts.s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}) }
+		if err := db().Create(&usageRow{TenantID: ts.tenantID, Period: period, UpdatedAt: now}).Error; err != nil {
+			return err
+		}
+		if ts.project == "" {
+			return nil
+		}
+		return db().Create(&projectUsageRow{TenantID: ts.tenantID, ProjectKey: ts.project, Period: period, UpdatedAt: now}).Error
 	})
 }
 
-// AddLLMUsage adds calls, tokens and cost to the month's counters.
+// AddLLMUsage adds calls, tokens and cost to the month's counters (the
+// tenant's total, and the project's in a ForProject view).
 func (ts *TenantStore) AddLLMUsage(ctx context.Context, period string, calls int, prompt, completion, costMicro int64) error {
 	if err := ts.ensureUsage(ctx, period); err != nil {
 		return fmt.Errorf("store: add llm usage: %w", err)
 	}
+	add := map[string]any{
+		"llm_calls":          gorm.Expr("llm_calls + ?", calls),
+		"prompt_tokens":      gorm.Expr("prompt_tokens + ?", prompt),
+		"completion_tokens":  gorm.Expr("completion_tokens + ?", completion),
+		"llm_cost_micro_usd": gorm.Expr("llm_cost_micro_usd + ?", costMicro),
+		"updated_at":         ts.s.now().UTC(),
+	}
 	err := retry(ctx, func() error {
-		return ts.q(ctx, "generate_usage").Where("period = ?", period).Updates(map[string]any{
-			"llm_calls":          gorm.Expr("llm_calls + ?", calls),
-			"prompt_tokens":      gorm.Expr("prompt_tokens + ?", prompt),
-			"completion_tokens":  gorm.Expr("completion_tokens + ?", completion),
-			"llm_cost_micro_usd": gorm.Expr("llm_cost_micro_usd + ?", costMicro),
-			"updated_at":         ts.s.now().UTC(),
-		}).Error
+		if ts.project != "" {
+			if err := ts.usageQ(ctx).Where("period = ?", period).Updates(add).Error; err != nil {
+				return err
+			}
+		}
+		return ts.q(ctx, "generate_usage").Where("period = ?", period).Updates(add).Error
 	})
 	if err != nil {
 		return fmt.Errorf("store: add llm usage: %w", err)
@@ -531,10 +490,10 @@ func (ts *TenantStore) AddLLMUsage(ctx context.Context, period string, calls int
 	return nil
 }
 
-// TakeSearch counts one search against the month's quota if fewer than
-// limit were made; ok is false when the quota is spent. The check and the
-// increment are one UPDATE, so replicas sharing the database never
-// exceed the quota together.
+// TakeSearch counts one search against the month's quota (the project's
+// in a ForProject view) if fewer than limit were made; ok is false when
+// the quota is spent. The check and the increment are one UPDATE, so
+// replicas sharing the database never exceed the quota together.
 func (ts *TenantStore) TakeSearch(ctx context.Context, period string, limit int) (bool, error) {
 	if limit <= 0 {
 		return false, nil
@@ -543,13 +502,19 @@ func (ts *TenantStore) TakeSearch(ctx context.Context, period string, limit int)
 		return false, fmt.Errorf("store: take search: %w", err)
 	}
 	var n int64
+	inc := func() map[string]any {
+		return map[string]any{"searches": gorm.Expr("searches + 1"), "updated_at": ts.s.now().UTC()}
+	}
 	err := retry(ctx, func() error {
-		res := ts.q(ctx, "generate_usage").Where("period = ? AND searches < ?", period, limit).Updates(map[string]any{
-			"searches": gorm.Expr("searches + 1"), "updated_at": ts.s.now().UTC(),
-		})
+		res := ts.usageQ(ctx).Where("period = ? AND searches < ?", period, limit).Updates(inc())
 		n = res.RowsAffected
 		return res.Error
 	})
+	if err == nil && n == 1 && ts.project != "" {
+		err = retry(ctx, func() error {
+			return ts.q(ctx, "generate_usage").Where("period = ?", period).Updates(inc()).Error
+		})
+	}
 	if err != nil {
 		return false, fmt.Errorf("store: take search: %w", err)
 	}
@@ -558,10 +523,16 @@ func (ts *TenantStore) TakeSearch(ctx context.Context, period string, limit int)
 
 // ReturnSearch gives back a search taken for a call that failed.
 func (ts *TenantStore) ReturnSearch(ctx context.Context, period string) error {
+	dec := func() map[string]any {
+		return map[string]any{"searches": gorm.Expr("searches - 1"), "updated_at": ts.s.now().UTC()}
+	}
 	err := retry(ctx, func() error {
-		return ts.q(ctx, "generate_usage").Where("period = ? AND searches > 0", period).Updates(map[string]any{
-			"searches": gorm.Expr("searches - 1"), "updated_at": ts.s.now().UTC(),
-		}).Error
+		if ts.project != "" {
+			if err := ts.usageQ(ctx).Where("period = ? AND searches > 0", period).Updates(dec()).Error; err != nil {
+				return err
+			}
+		}
+		return ts.q(ctx, "generate_usage").Where("period = ? AND searches > 0", period).Updates(dec()).Error
 	})
 	if err != nil {
 		return fmt.Errorf("store: return search: %w", err)

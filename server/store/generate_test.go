@@ -121,32 +121,11 @@ func TestGenerationRunsAndDrafts(t *testing.T) {
 	})
 }
 
-func TestGenerateSettingsUsageAndQuota(t *testing.T) {
+func TestGenerateUsageAndQuota(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, s *store.Store, clock *fakeClock) {
 		ctx := context.Background()
 		a, b := tenantOf(t, s, "a"), tenantOf(t, s, "b")
 		ts := s.Tenant(a)
-		if _, err := ts.GenerateSettings(ctx); !errors.Is(err, domain.ErrNotFound) {
-			t.Errorf("settings before save: %v", err)
-		}
-		in := store.GenerateSettings{LLMProvider: "compatible", LLMBaseURL: "https://llm.example.com/v1", LLMModel: "llama3.1",
-			LLMKeySealed: "v1:abc", ResearchProvider: "serpapi", ResearchKey: "v1:def", LLMBudgetMicro: 5_000_000,
-			SearchesPerMonth: 3, RetentionDays: 30, UpdatedBy: "acc"}
-		if err := ts.SaveGenerateSettings(ctx, in); err != nil {
-			t.Fatal(err)
-		}
-		in.LLMModel = "llama3.3"
-		if err := ts.SaveGenerateSettings(ctx, in); err != nil {
-			t.Fatal(err)
-		}
-		got, err := ts.GenerateSettings(ctx)
-		if err != nil || got.LLMModel != "llama3.3" || got.LLMKeySealed != "v1:abc" || got.SearchesPerMonth != 3 || got.LLMBudgetMicro != 5_000_000 {
-			t.Fatalf("settings %+v %v", got, err)
-		}
-		if _, err := s.Tenant(b).GenerateSettings(ctx); !errors.Is(err, domain.ErrNotFound) {
-			t.Errorf("tenant b reads a's settings: %v", err)
-		}
-
 		period := store.Period(clock.t)
 		if err := ts.AddLLMUsage(ctx, period, 1, 1200, 300, 360); err != nil {
 			t.Fatal(err)
@@ -313,7 +292,8 @@ func TestPurgeDeletesGenerationData(t *testing.T) {
 		if err := ts.FinishRun(ctx, run.ID, []store.DraftInput{{Content: json.RawMessage(`{}`), IdemKey: "bai-x"}}, store.RunUpdate{State: &done}); err != nil {
 			t.Fatal(err)
 		}
-		ts.SaveGenerateSettings(ctx, store.GenerateSettings{LLMProvider: "none"})
+		none := "none"
+		ts.SaveScopeSettings(ctx, store.ScopeSettings{Project: "SHOP", LLMProvider: &none})
 		ts.AddLLMUsage(ctx, "2026-01", 1, 1, 1, 1)
 		ts.CacheResearch(ctx, "serpapi", "q", json.RawMessage(`{}`), time.Hour)
 		ts.ClaimKey(ctx, "k", clock.t)
@@ -324,7 +304,7 @@ func TestPurgeDeletesGenerationData(t *testing.T) {
 		if n, err := s.PurgeDue(ctx); err != nil || n != 1 {
 			t.Fatalf("purge: %d %v", n, err)
 		}
-		for _, table := range []string{"drafts", "generation_runs", "generate_settings", "generate_usage", "research_cache", "idempotency_keys"} {
+		for _, table := range []string{"drafts", "generation_runs", "project_settings", "generate_usage", "research_cache", "idempotency_keys"} {
 			if n, _ := s.CountRows(ctx, table); n != 0 {
 				t.Errorf("%d rows left in %s", n, table)
 			}

@@ -26,6 +26,10 @@ func sealedColumns() []sealedColumn {
 			aad: func(v []string) string { return "tenant-id:" + v[0] + ":llm" }},
 		{table: "generate_settings", column: "research_key_enc", aadCols: []string{"tenant_id"},
 			aad: func(v []string) string { return "tenant-id:" + v[0] + ":research" }},
+		{table: "project_settings", column: "llm_key_enc", aadCols: []string{"tenant_id", "project_key"},
+			aad: func(v []string) string { return scopeAAD(v[0], v[1], "llm") }},
+		{table: "project_settings", column: "research_key_enc", aadCols: []string{"tenant_id", "project_key"},
+			aad: func(v []string) string { return scopeAAD(v[0], v[1], "research") }},
 	}
 }
 

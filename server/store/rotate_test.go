@@ -26,8 +26,14 @@ func TestRotateSecrets(t *testing.T) {
 			// A tenant's LLM key in the generation settings is rotated too.
 			ta, _ := s.TenantByClientKey(ctx, "a")
 			box := storetest.Box(t)
-			sealed, _ := box.Seal("sk-tenant-llm-key", store.SettingsAAD(ta.ID, "llm"))
-			if err := s.Tenant(ta).SaveGenerateSettings(ctx, store.GenerateSettings{LLMProvider: "openai", LLMKeySealed: sealed}); err != nil {
+			sealed, _ := box.Seal("sk-tenant-llm-key", store.ScopeAAD(ta.ID, store.SiteScope, "llm"))
+			openai := "openai"
+			if err := s.Tenant(ta).SaveScopeSettings(ctx, store.ScopeSettings{LLMProvider: &openai, LLMKeySealed: sealed}); err != nil {
+				t.Fatal(err)
+			}
+			// and a project's research key, bound to its project.
+			psealed, _ := box.Seal("serp-shop", store.ScopeAAD(ta.ID, "SHOP", "research"))
+			if err := s.Tenant(ta).SaveScopeSettings(ctx, store.ScopeSettings{Project: "SHOP", ResearchKeySealed: psealed}); err != nil {
 				t.Fatal(err)
 			}
 			before, _ := s.RawSecretColumn(ctx, "a")
@@ -35,7 +41,7 @@ func TestRotateSecrets(t *testing.T) {
 			rotating, _ := secrets.New(newKey, storetest.Key)
 			rs := s.WithBox(rotating)
 			n, err := rs.RotateSecrets(ctx)
-			if err != nil || n != 4 {
+			if err != nil || n != 5 {
 				t.Fatalf("rotated %d: %v", n, err)
 			}
 			after, _ := s.RawSecretColumn(ctx, "a")
@@ -50,12 +56,16 @@ func TestRotateSecrets(t *testing.T) {
 					t.Fatalf("%s after rotation: %+v %v", k, tn, err)
 				}
 			}
-			g, _ := ns.Tenant(ta).GenerateSettings(ctx)
+			g, _ := ns.Tenant(ta).ScopeSettings(ctx, store.SiteScope)
 			if g.LLMKeySealed == sealed {
 				t.Error("settings key not re-sealed")
 			}
-			if pt, err := onlyNew.Open(g.LLMKeySealed, store.SettingsAAD(ta.ID, "llm")); err != nil || pt != "sk-tenant-llm-key" {
+			if pt, err := onlyNew.Open(g.LLMKeySealed, store.ScopeAAD(ta.ID, store.SiteScope, "llm")); err != nil || pt != "sk-tenant-llm-key" {
 				t.Errorf("settings key after rotation: %q %v", pt, err)
+			}
+			p, _ := ns.Tenant(ta).ScopeSettings(ctx, "SHOP")
+			if pt, err := onlyNew.Open(p.ResearchKeySealed, store.ScopeAAD(ta.ID, "SHOP", "research")); err != nil || pt != "serp-shop" {
+				t.Errorf("project key after rotation: %q %v", pt, err)
 			}
 			// The old key alone no longer reads them.
 			oldOnly, _ := secrets.New(storetest.Key)

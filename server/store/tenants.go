@@ -50,6 +50,14 @@ func (s *Store) toDomain(r *tenantRow) (*domain.Tenant, error) {
 // or the same clientKey with a new secret and URLs. A re-install after an
 // uninstall revives the tenant and cancels its scheduled purge.
 func (s *Store) SaveInstallation(ctx context.Context, t *domain.Tenant) (*domain.Tenant, error) {
+	if _, err := s.saveInstallation(ctx, t); err != nil {
+		return nil, err
+	}
+	s.tenants.forget(t.ClientKey)
+	return s.TenantByClientKey(ctx, t.ClientKey)
+}
+
+func (s *Store) saveInstallation(ctx context.Context, t *domain.Tenant) (*tenantRow, error) {
 	if t.ClientKey == "" || t.BaseURL == "" || t.SharedSecret == "" {
 		return nil, fmt.Errorf("store: save installation: clientKey, baseUrl and sharedSecret are required: %w", domain.ErrInvalid)
 	}
@@ -75,8 +83,7 @@ func (s *Store) SaveInstallation(ctx context.Context, t *domain.Tenant) (*domain
 	if err != nil {
 		return nil, fmt.Errorf("store: save installation: %w", err)
 	}
-	s.tenants.forget(t.ClientKey)
-	return s.TenantByClientKey(ctx, t.ClientKey)
+	return &row, nil
 }
 
 // TenantByClientKey returns the tenant in any state, or ErrNotFound. It is
@@ -177,7 +184,7 @@ func (s *Store) PurgeDue(ctx context.Context) (int, error) {
 // tenantTables lists every table holding tenant data (column tenant_id),
 // children before parents. A new tenant table must be added here; the
 // purge test checks that no tenant_id table is missing.
-var tenantTables = []string{"drafts", "generation_runs", "research_cache", "generate_usage", "generate_settings", "idempotency_keys", "jobs", "webhook_events", "issue_results", "overrides", "scans", "projects"}
+var tenantTables = []string{"drafts", "generation_runs", "research_cache", "generate_usage", "project_usage", "generate_settings", "project_settings", "idempotency_keys", "jobs", "webhook_events", "issue_results", "overrides", "scans", "projects"}
 
 // CountRows counts rows of a table (tests and readiness only).
 func (s *Store) CountRows(ctx context.Context, table string) (int64, error) {

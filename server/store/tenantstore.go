@@ -17,6 +17,9 @@ import (
 type TenantStore struct {
 	s        *Store
 	tenantID int64
+	// project, when set (ForProject), makes usage counters and quotas
+	// the project's; the site's total is kept as well.
+	project string
 }
 
 // Tenant returns the view of t's data.
@@ -35,7 +38,7 @@ func (ts *TenantStore) q(ctx context.Context, table string) *gorm.DB {
 // WithTx runs fn in a transaction on this tenant's view.
 func (ts *TenantStore) WithTx(ctx context.Context, fn func(tx *TenantStore) error) error {
 	return ts.s.WithTx(ctx, func(tx *Store) error {
-		return fn(&TenantStore{s: tx, tenantID: ts.tenantID})
+		return fn(&TenantStore{s: tx, tenantID: ts.tenantID, project: ts.project})
 	})
 }
 

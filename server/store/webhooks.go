@@ -6,8 +6,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm/clause"
+
+	"github.com/backlogai/backlogai/server/domain"
 )
 
 type webhookEventRow struct {
@@ -38,6 +41,23 @@ type WebhookEvent struct {
 	IssueKey   string
 }
 
+// validate refuses what the webhook_events columns cannot hold, the same
+// way on every engine (SQLite would store it; MySQL fails the statement).
+func (e WebhookEvent) validate() error {
+	for _, f := range []struct {
+		name, v string
+		max     int
+	}{{"identifier", e.Identifier, 255}, {"event", e.Event, 64}, {"issue key", e.IssueKey, 255}} {
+		if !utf8.ValidString(f.v) || utf8.RuneCountInString(f.v) > f.max {
+			return fmt.Errorf("store: webhook %s longer than %d characters or not UTF-8: %w", f.name, f.max, domain.ErrInvalid)
+		}
+	}
+	if e.Identifier == "" {
+		return fmt.Errorf("store: webhook identifier is empty: %w", domain.ErrInvalid)
+	}
+	return nil
+}
+
 // TenantWebhook is a delivery for a given tenant, for batch intake.
 type TenantWebhook struct {
 	TenantID int64
@@ -63,6 +83,9 @@ func (s *Store) RecordWebhooksBatch(ctx context.Context, events []TenantWebhook)
 	seen := map[key]bool{}
 	rows := make([]webhookEventRow, 0, len(events))
 	for _, e := range events {
+		if err := e.validate(); err != nil {
+			return nil, err
+		}
 		k := key{e.TenantID, e.Identifier}
 		if seen[k] {
 			continue

@@ -109,7 +109,7 @@ func decodeJSON(c echo.Context, v any) error {
 func (s *Server) webhookHandler(c echo.Context) error {
 	raw, err := io.ReadAll(c.Request().Body)
 	if err != nil {
-		return err
+		return bodyReadError(err)
 	}
 	if s.Backlog == nil {
 		return acknowledgeWebhook(c, raw) // no sync service: validate and acknowledge

@@ -3,6 +3,8 @@ package web
 import (
 	"errors"
 	"html/template"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 
@@ -33,6 +35,20 @@ func (e *APIError) Unwrap() error { return e.Err }
 // BadRequest is a 400 with a message for the user.
 func BadRequest(msg string) *APIError {
 	return &APIError{Status: http.StatusBadRequest, Code: "bad_request", Message: msg}
+}
+
+// bodyReadError maps a failed read of a request body to the client's
+// fault: a body sent too slowly for the server's read timeout is 408, one
+// cut short is 400. Neither is our failure (503/500).
+func bodyReadError(err error) error {
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		return &APIError{Status: http.StatusRequestTimeout, Code: "request_timeout", Message: "The request body arrived too slowly.", Err: err}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &APIError{Status: http.StatusBadRequest, Code: "bad_request", Message: "The request body was cut short.", Err: err}
+	}
+	return err
 }
 
 // classify maps an error to status, code and a user-facing message.
@@ -93,6 +109,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 	switch {
 	case status >= 500:
 		l.Error("request failed", "status", status, "err", err)
+	case status == http.StatusRequestTimeout:
+		l.Warn("request body too slow", "path", c.Request().URL.Path, "err", err)
 	case status == http.StatusUnauthorized:
 		l.Warn("unauthenticated request", "path", c.Request().URL.Path, "err", err)
 	default:

@@ -12,6 +12,7 @@ import (
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/generate"
 	"github.com/backlogai/backlogai/server/llm"
+	"github.com/backlogai/backlogai/server/store"
 )
 
 // generateRoutes registers the generation API (drafts, create, improve,
@@ -187,7 +188,7 @@ func (s *Server) createDrafts(c echo.Context) error {
 	if err := s.requirePermission(c, key, access.CreateIssues); err != nil {
 		return err
 	}
-	res, err := s.Generator.CreateDrafts(c.Request().Context(), identity(c).Tenant, key, body.IDs)
+	res, err := s.Generator.CreateDrafts(c.Request().Context(), identity(c).Tenant, identity(c).AccountID, key, body.IDs)
 	if err != nil {
 		return generateError(err)
 	}
@@ -221,7 +222,7 @@ func (s *Server) applyImprovement(c echo.Context) error {
 	if err := s.requirePermission(c, projectOfIssue(key), access.EditIssues); err != nil {
 		return err
 	}
-	if err := s.Generator.ApplyImprovement(c.Request().Context(), identity(c).Tenant, key, body.Summary, body.Description); err != nil {
+	if err := s.Generator.ApplyImprovement(c.Request().Context(), identity(c).Tenant, identity(c).AccountID, key, body.Summary, body.Description); err != nil {
 		return generateError(err)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"key": key, "updated": true})
@@ -263,7 +264,7 @@ func (s *Server) applySplit(c echo.Context) error {
 	for i, st := range body.Stories {
 		stories[i] = generate.SplitStory{Summary: st.Summary, Description: st.Description}
 	}
-	res, err := s.Generator.ApplySplit(c.Request().Context(), identity(c).Tenant, key, stories)
+	res, err := s.Generator.ApplySplit(c.Request().Context(), identity(c).Tenant, identity(c).AccountID, key, stories)
 	if errors.Is(err, domain.ErrConflict) {
 		return &APIError{Status: http.StatusConflict, Code: "conflict", Message: "This split is being created by another request.", Err: err}
 	}
@@ -274,20 +275,32 @@ func (s *Server) applySplit(c echo.Context) error {
 }
 
 // requireProjectAdmin lets only the project's administrators (and Jira
-// administrators) through, as Jira itself says.
+// administrators) through, as Jira itself says (cached like every check).
 func (s *Server) requireProjectAdmin(c echo.Context, project string) error {
-	id := identity(c)
-	ok, err := s.Generator.IsProjectAdmin(c.Request().Context(), id.Tenant, id.AccountID, project, contextOf(c).Jira.Project.ID)
-	if err != nil {
-		return err
+	err := s.requirePermission(c, project, access.AdministerProjects)
+	var api *APIError
+	if errors.As(err, &api) && api.Code == "permission_denied" {
+		api.Code = "not_project_admin"
+		api.Message = "Only administrators of this project can view or change BacklogAI settings."
 	}
-	if !ok {
-		return &APIError{Status: http.StatusForbidden, Code: "not_project_admin",
-			Message: "Only administrators of this project can view or change BacklogAI settings."}
-	}
-	return nil
+	return err
 }
 
+// isSiteAdmin reports whether the person acting is a Jira administrator.
+func (s *Server) isSiteAdmin(c echo.Context) (bool, error) {
+	err := s.requirePermission(c, "", access.Administer)
+	var denied *access.DeniedError
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &denied):
+		return false, nil
+	}
+	return false, err
+}
+
+// getSettings shows a project's effective settings to its admins, and
+// the site defaults besides to Jira site administrators.
 func (s *Server) getSettings(c echo.Context) error {
 	key, err := projectParam(c)
 	if err != nil {
@@ -296,30 +309,69 @@ func (s *Server) getSettings(c echo.Context) error {
 	if err := s.requireProjectAdmin(c, key); err != nil {
 		return err
 	}
-	st, err := s.Generator.Settings(c.Request().Context(), identity(c).Tenant)
-	if err != nil {
-		return err
-	}
-	st.IsAdmin = true
-	return c.JSON(http.StatusOK, st)
+	return s.settingsView(c, key)
 }
 
+// putSettings saves a project's settings (its admins) or, with
+// ?scope=site, the site defaults and data retention (Jira site
+// administrators only).
 func (s *Server) putSettings(c echo.Context) error {
 	key, err := projectParam(c)
 	if err != nil {
 		return err
 	}
-	if err := s.requireProjectAdmin(c, key); err != nil {
+	site := false
+	switch c.QueryParam("scope") {
+	case "", "project":
+	case "site":
+		site = true
+	default:
+		return BadRequest("scope must be project or site")
+	}
+	id := identity(c)
+	ctx := c.Request().Context()
+	scope := key
+	if site {
+		scope = store.SiteScope
+		ok, err := s.isSiteAdmin(c)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errNotSiteAdmin
+		}
+	} else if err := s.requireProjectAdmin(c, key); err != nil {
 		return err
 	}
 	var body generate.SettingsUpdate
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	id := identity(c)
-	st, err := s.Generator.SaveSettings(c.Request().Context(), id.Tenant, id.AccountID, body)
-	if err != nil {
+	if _, err := s.Generator.SaveSettings(ctx, id.Tenant, scope, id.AccountID, body); err != nil {
+		if errors.Is(err, generate.ErrSiteSetting) {
+			return &APIError{Status: http.StatusForbidden, Code: "site_setting",
+				Message: "Data retention (retentionDays) is a site setting: Jira site administrators change it in the site defaults.", Err: err}
+		}
 		return generateError(err)
+	}
+	return s.settingsView(c, key)
+}
+
+var errNotSiteAdmin = &APIError{Status: http.StatusForbidden, Code: "not_site_admin",
+	Message: "Only Jira site administrators can change the site defaults and data retention."}
+
+// settingsView answers with the project's settings; the site defaults are
+// included for Jira site administrators only.
+func (s *Server) settingsView(c echo.Context, project string) error {
+	id := identity(c)
+	ctx := c.Request().Context()
+	siteAdmin, err := s.isSiteAdmin(c)
+	if err != nil {
+		return err
+	}
+	st, err := s.Generator.Settings(ctx, id.Tenant, project, siteAdmin)
+	if err != nil {
+		return err
 	}
 	st.IsAdmin = true
 	return c.JSON(http.StatusOK, st)

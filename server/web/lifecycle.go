@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/backlogai/backlogai/server/connect"
 	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/store"
 )
 
 // readLifecycle decodes a lifecycle callback body strictly.
@@ -34,7 +37,18 @@ func (s *Server) installed(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	if _, err := s.Install.Verify(ctx, c.Request(), p.ClientKey, p.BaseURL); err != nil {
+	if err := s.Install.CheckSiteURLs(p.BaseURL, p.DisplayURL); err != nil {
+		if errors.Is(err, domain.ErrInvalid) {
+			return &APIError{Status: http.StatusBadRequest, Code: "bad_request", Message: strings.TrimSuffix(err.Error(), ": "+domain.ErrInvalid.Error()), Err: err}
+		}
+		return err
+	}
+	claims, err := s.Install.Verify(ctx, c.Request(), p.ClientKey, p.BaseURL)
+	if err != nil {
+		return err
+	}
+	hash, iat, err := connect.InstallTokenID(c.Request(), claims)
+	if err != nil {
 		return err
 	}
 	if p.SharedSecret == "" {
@@ -43,16 +57,26 @@ func (s *Server) installed(c echo.Context) error {
 	if p.Key != s.Config.AppKey {
 		return BadRequest("the payload is for another app key")
 	}
-	t, err := s.Store.SaveInstallation(ctx, &domain.Tenant{
+	// A signed-install token is accepted once, and never after a newer
+	// one: a replayed token must not plant another secret.
+	t, err := s.Store.SaveSignedInstallation(ctx, &domain.Tenant{
 		ClientKey: p.ClientKey, BaseURL: p.BaseURL, DisplayURL: p.DisplayURL, ProductType: p.ProductType,
 		Description: p.Description, OAuthClientID: p.OAuthClientID, InstallationID: p.InstallationID,
 		SharedSecret: p.SharedSecret,
-	})
+	}, store.InstallToken{Hash: hash, IssuedAt: iat})
+	if errors.Is(err, store.ErrInstallReplay) {
+		return errInstallReplay(err)
+	}
 	if err != nil {
 		return fmt.Errorf("web: installed: %w", err)
 	}
 	s.log(c).Info("tenant installed", "tenant_id", t.ID, "base_url", t.BaseURL)
 	return c.NoContent(http.StatusNoContent)
+}
+
+func errInstallReplay(err error) error {
+	return &APIError{Status: http.StatusUnauthorized, Code: "install_replayed",
+		Message: "This signed lifecycle token was already used, or is older than the last one accepted for this site.", Err: err}
 }
 
 // uninstalled stops the tenant at once and schedules the purge of its data.
@@ -62,8 +86,20 @@ func (s *Server) uninstalled(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	if _, err := s.Install.Verify(ctx, c.Request(), p.ClientKey, p.BaseURL); err != nil {
+	claims, err := s.Install.Verify(ctx, c.Request(), p.ClientKey, p.BaseURL)
+	if err != nil {
 		return err
+	}
+	// A replayed uninstall token must not stop a tenant re-installed since.
+	hash, iat, err := connect.InstallTokenID(c.Request(), claims)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.ClaimInstallToken(ctx, p.ClientKey, store.InstallToken{Hash: hash, IssuedAt: iat}); err != nil {
+		if errors.Is(err, store.ErrInstallReplay) {
+			return errInstallReplay(err)
+		}
+		return fmt.Errorf("web: uninstalled: %w", err)
 	}
 	retention := time.Duration(s.Config.DataRetentionDays) * 24 * time.Hour
 	if err := s.Store.MarkUninstalled(ctx, p.ClientKey, retention); err != nil {
@@ -117,6 +153,8 @@ func (s *Server) lifecycleToggle(enabled bool) echo.HandlerFunc {
 // descriptor serves atlassian-connect.json with baseUrl and key from
 // configuration.
 func (s *Server) descriptor(c echo.Context) error {
+	// Explicit, so that HEAD (whose body net/http drops) says the same.
+	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(s.descriptorJSON)))
 	return c.JSONBlob(http.StatusOK, s.descriptorJSON)
 }
 

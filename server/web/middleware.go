@@ -152,7 +152,7 @@ func (s *Server) jiraSigned(h echo.HandlerFunc) echo.HandlerFunc {
 // appAPI guards the app's own endpoints called from its iframes with a
 // context token (qsh "context-qsh").
 func (s *Server) appAPI(h echo.HandlerFunc) echo.HandlerFunc {
-	return s.authenticated(connect.QSHContext, h)
+	return s.authenticated(connect.QSHContext, s.fair(h))
 }
 
 func (s *Server) authenticated(mode connect.QSHMode, h echo.HandlerFunc) echo.HandlerFunc {

@@ -94,7 +94,7 @@ type evidenceView struct {
 type letterView struct {
 	Letter   string
 	Name     string
-	State    string // pass, warn, fail
+	State    string // pass, warn, fail, na
 	Findings []findingView
 }
 
@@ -104,6 +104,7 @@ type findingView struct {
 	Message  string
 	Fix      string
 	Source   string
+	Hint     bool // a note that claims no defect
 	Excerpt  *excerpt
 }
 
@@ -240,7 +241,7 @@ func analysisViewOf(is *domain.Issue, a *domain.Analysis) *analysisView {
 	}
 	byLetter := map[string][]findingView{}
 	for _, f := range a.Check.Findings {
-		fv := findingView{Code: f.Code, Severity: string(f.Severity), Message: f.Message, Fix: f.Fix, Source: f.Source}
+		fv := findingView{Code: f.Code, Severity: string(f.Severity), Message: f.Message, Fix: f.Fix, Source: f.Source, Hint: f.Hint}
 		if f.Span != nil {
 			text := is.Summary
 			if f.Span.Field == domain.FieldDescription {

@@ -36,6 +36,9 @@ const (
 // InstallVerifier checks signed-install tokens on installed/uninstalled.
 type InstallVerifier interface {
 	Verify(ctx context.Context, r *http.Request, clientKey, baseURL string) (*connect.Claims, error)
+	// CheckSiteURLs checks an install's baseUrl and displayUrl (errors
+	// wrap domain.ErrInvalid and name the field).
+	CheckSiteURLs(baseURL, displayURL string) error
 }
 
 // Hooks let other services react to lifecycle events without the web
@@ -82,6 +85,7 @@ type Server struct {
 	basePath       string
 	descriptorJSON []byte
 	http           *http.Server
+	fairness       *fairness // nil: no per-tenant API limits
 }
 
 // New builds the server and its routes.
@@ -104,6 +108,8 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Deps: d, e: echo.New(), basePath: u.EscapedPath(), descriptorJSON: desc}
+	s.fairness = newFairness(FairnessLimits{Concurrency: d.Config.APITenantConcurrency, Wait: fairWait,
+		Rate: d.Config.APITenantRate, Burst: d.Config.APITenantBurst})
 	s.e.HideBanner = true
 	s.e.HidePort = true
 	s.e.HTTPErrorHandler = s.handleError
@@ -126,6 +132,7 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/atlassian-connect.json", s.descriptor)
+	e.HEAD("/atlassian-connect.json", s.descriptor)
 
 	lc := e.Group("", bodyLimit(limitLifecycle))
 	lc.POST("/installed", s.installed)

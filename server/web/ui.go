@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -264,6 +265,13 @@ func (u *ui) funcs() template.FuncMap {
 		"plural":     func(n int, one, many string) string { return pluralWord(n, one, many) },
 		"rowOf":      func(jira string, r backlogRow) rowContext { return rowContext{JiraURL: jira, Row: r} },
 		"stateText":  stateText,
+		// quality shows "–" when no story-form check applies (never 100).
+		"quality": func(q int) string {
+			if q < 0 {
+				return "–"
+			}
+			return strconv.Itoa(q)
+		},
 		"severityText": func(s string) string {
 			switch s {
 			case string(domain.SeverityError):
@@ -311,6 +319,8 @@ func stateText(st string) string {
 		return "Warning"
 	case "fail":
 		return "Fail"
+	case domain.LetterNotApplicable:
+		return "Not applicable"
 	}
 	return st
 }

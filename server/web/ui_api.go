@@ -100,7 +100,9 @@ func healthOf(rows map[string]*store.ProjectRow, now time.Time) healthResponse {
 		if !r.Analysed {
 			continue
 		}
-		if !r.Created.IsZero() {
+		// An issue without an applicable story check has no quality: it
+		// is left out of the average rather than counted as 100.
+		if !r.Created.IsZero() && r.Quality >= 0 {
 			m := r.Created.UTC().Format("2006-01")
 			q := months[m]
 			if q == nil {
@@ -119,7 +121,7 @@ func healthOf(rows map[string]*store.ProjectRow, now time.Time) healthResponse {
 			out.Moscow[string(r.Moscow)]++
 		}
 		for i, l := range investNames {
-			if st, ok := r.Letters[l[0]]; ok {
+			if st, ok := r.Letters[l[0]]; ok && st != domain.LetterNotApplicable {
 				seen[i]++
 				if st == "pass" {
 					pass[i]++
@@ -363,7 +365,7 @@ func (u *ui) linkDuplicate(c echo.Context) error {
 		return err
 	}
 	id := identity(c)
-	client, err := u.s.Backlog.Client(id.Tenant)
+	client, err := u.s.Backlog.ForUser(c.Request().Context(), id.Tenant, id.AccountID) // linked as the person
 	if err != nil {
 		return err
 	}

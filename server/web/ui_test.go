@@ -460,9 +460,17 @@ func TestHealthEndpoint(t *testing.T) {
 	// Expected values computed from the analyses.
 	open, hist, moscow, pass, seen, months := 0, make([]int, 10), map[string]int{"Must": 0, "Should": 0, "Could": 0, "Won't": 0}, map[string]int{}, map[string]int{}, map[string]int{}
 	var stale []string
+	notStory := 0
 	for _, is := range demoIssues(now) {
 		a := res[is.Key]
-		months[is.Created.Format("2006-01")]++
+		// Issues without an applicable story check (bugs, tasks) have no
+		// quality and their N, V, T letters are not applicable: both are
+		// left out, not counted as passes or as 100.
+		if a.Check.Quality >= 0 {
+			months[is.Created.Format("2006-01")]++
+		} else {
+			notStory++
+		}
 		if !is.Open() {
 			continue
 		}
@@ -470,6 +478,9 @@ func TestHealthEndpoint(t *testing.T) {
 		hist[min(9, int(a.Score.Total)/10)]++
 		moscow[string(a.Score.Moscow)]++
 		for l, st := range a.Check.Letters {
+			if st == domain.LetterNotApplicable {
+				continue
+			}
 			seen[l]++
 			if st == "pass" {
 				pass[l]++
@@ -488,6 +499,9 @@ func TestHealthEndpoint(t *testing.T) {
 		if want := float64(pass[l]) / float64(n); h.InvestPassRate[l] < want-0.001 || h.InvestPassRate[l] > want+0.001 {
 			t.Errorf("pass rate %s = %v, want %v", l, h.InvestPassRate[l], want)
 		}
+	}
+	if notStory == 0 {
+		t.Fatal("the demo issues hold no bug or task: the not-applicable case is untested")
 	}
 	if len(h.QualityOverTime) != len(months) {
 		t.Errorf("quality periods %+v, want %d months", h.QualityOverTime, len(months))
@@ -880,4 +894,33 @@ func seedLargeProject(b testing.TB, u *uiEnv, n int) []string {
 		flush()
 	}
 	return keys
+}
+
+// TestGlanceNotApplicable: a bug's story-form letters read "Not
+// applicable" and its quality "–", never a pass or 100; a hint is labelled
+// as a hint.
+func TestGlanceNotApplicable(t *testing.T) {
+	u := newUIEnv(t, false)
+	u.activate("SHOP")
+	is := domain.Issue{Key: "SHOP-9", ProjectKey: "SHOP", Type: domain.TypeBug, Summary: "Checkout crashes", StatusCat: domain.StatusToDo}
+	a := domain.Analysis{IssueKey: "SHOP-9", Score: domain.Score{Total: 50, Moscow: domain.MoscowCould},
+		Check: domain.CheckResult{Quality: domain.QualityNotApplicable,
+			Letters: map[string]string{"I": "pass", "N": "na", "V": "na", "E": "pass", "S": "pass", "T": "na"},
+			Findings: []domain.Finding{{Code: "conjunction", Letter: "S", Severity: domain.SeverityInfo, Hint: true,
+				Message: "Named items likely scope one feature.", Fix: "Keep it as one story."}}}}
+	if err := u.ts.SaveResults(context.Background(), "SHOP", []store.ResultInput{{Issue: is, Analysis: &a, Hash: "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	body := u.page("/glance?issueKey=SHOP-9&projectKey=SHOP").Body.String()
+	for _, want := range []string{
+		`data-letter="N" data-state="na"`, `data-letter="T" data-state="na"`, `data-letter="I" data-state="pass"`,
+		"Not applicable", "Quality – (no story checks apply)", `data-testid="glance-not-story"`, ">Hint</span>", `data-testid="finding-hint-note"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("glance lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "Quality -1") || strings.Contains(body, "/100</div>") {
+		t.Error("glance shows a quality number for an issue with no story checks")
+	}
 }

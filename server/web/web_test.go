@@ -174,8 +174,8 @@ func TestInstallHappyPathAndReinstall(t *testing.T) {
 	if c := get("secret-one"); c != 200 {
 		t.Fatalf("glance with first secret: %d", c)
 	}
-	// A re-install with a new secret replaces the old one.
-	if w := hs.install("secret-two", hs.installToken(nil)); w.Code != http.StatusNoContent {
+	// A re-install (a newer token) with a new secret replaces the old one.
+	if w := hs.install("secret-two", hs.installToken(later(1))); w.Code != http.StatusNoContent {
 		t.Fatalf("re-install: %d %s", w.Code, w.Body)
 	}
 	if c := get("secret-one"); c != http.StatusUnauthorized {
@@ -438,9 +438,12 @@ func TestEnabledDisabledAndLateDisabled(t *testing.T) {
 	if tn.State != domain.TenantUninstalled || tn.PurgeAfter == nil {
 		t.Errorf("state %s purge %v", tn.State, tn.PurgeAfter)
 	}
-	// Uninstalling again is idempotent.
+	// Uninstalling again (a new delivery, a newer token) is idempotent.
 	r = httptest.NewRequest("POST", "/uninstalled", strings.NewReader(lifecycleBody("uninstalled", "")))
-	r.Header.Set("Authorization", "JWT "+hs.installToken(func(c *jwt.MapClaims, h map[string]any) { (*c)["qsh"] = qshFor(t, "POST", "/uninstalled") }))
+	r.Header.Set("Authorization", "JWT "+hs.installToken(func(c *jwt.MapClaims, h map[string]any) {
+		(*c)["qsh"] = qshFor(t, "POST", "/uninstalled")
+		later(1)(c, h)
+	}))
 	if w := hs.do(r); w.Code != 204 {
 		t.Errorf("second uninstall: %d", w.Code)
 	}
@@ -505,6 +508,19 @@ func TestDescriptorValidatesAgainstSchema(t *testing.T) {
 		if !strings.Contains(mods, want) {
 			t.Errorf("descriptor lacks %s", want)
 		}
+	}
+	// Acting as the person in Jira (user impersonation) needs ACT_AS_USER;
+	// the schema knows the scope names, so a misspelt one fails.
+	if scopes := fmt.Sprint(doc["scopes"]); !strings.Contains(scopes, "ACT_AS_USER") {
+		t.Errorf("descriptor scopes %s lack ACT_AS_USER", scopes)
+	}
+	var withScope map[string]any
+	json.Unmarshal(w.Body.Bytes(), &withScope)
+	withScope["scopes"] = []string{"READ", "WRITE", "ACT-AS-USER"}
+	bad, _ = json.Marshal(withScope)
+	inst, _ = jsonschema.UnmarshalJSON(bytes.NewReader(bad))
+	if err := sch.Validate(inst); err == nil {
+		t.Error("schema accepted an unknown scope")
 	}
 }
 

@@ -42,6 +42,8 @@ const (
 	CodeExampleInStory    = "example_in_story"
 	CodeExtraSentence     = "extra_sentence"
 	CodeNearDuplicate     = "near_duplicate"
+	CodeGenericBenefit    = "generic_benefit"
+	CodeTaskTitle         = "task_title_as_story"
 	sourceRule            = "rule"
 	criterionWellFormed   = "well_formed"
 	criterionAtomic       = "atomic"
@@ -95,6 +97,8 @@ var codeInfo = map[string]struct{ letter, criterion string }{
 	CodeExampleInStory:   {letterNone, criterionMinimal},
 	CodeExtraSentence:    {letterNone, criterionMinimal},
 	CodeNearDuplicate:    {letterNone, criterionUnique},
+	CodeGenericBenefit:   {letterValuable, criterionWellFormed},
+	CodeTaskTitle:        {letterNone, criterionFullSentence},
 }
 
 // Letters lists the INVEST letters in order.
@@ -142,7 +146,9 @@ func OptionsFor(s domain.Strategy) Options {
 // Check runs every rule on issue. Stories (and untyped issues written as
 // stories) get the story-form rules; bugs, tasks, sub-tasks and epics only
 // the rules that apply to any work item (links, dependencies, placeholders,
-// size), with JudgedAsStory false.
+// size), with JudgedAsStory false, the letters N, V and T not applicable
+// and no quality score (domain.QualityNotApplicable): a check that did not
+// run is never reported as a pass.
 func Check(issue *domain.Issue, opts Options) domain.CheckResult {
 	c := newChecker(issue, opts)
 	c.run()
@@ -160,9 +166,25 @@ func Check(issue *domain.Issue, opts Options) domain.CheckResult {
 	if res.Findings == nil {
 		res.Findings = []domain.Finding{}
 	}
-	res.Quality = Quality(res.Findings, opts.Weights)
-	res.Letters = LetterStatus(res.Findings)
+	summarise(&res, opts.Weights)
 	return res
+}
+
+// storyOnlyLetters are the INVEST letters whose checks all need a story
+// (solution terms; role, means and benefit; acceptance criteria).
+var storyOnlyLetters = [...]string{letterNegotiable, letterValuable, letterTestable}
+
+// summarise sets the quality and letters of res from its findings.
+func summarise(res *domain.CheckResult, w Weights) {
+	res.Letters = LetterStatus(res.Findings)
+	if res.JudgedAsStory {
+		res.Quality = Quality(res.Findings, w)
+		return
+	}
+	res.Quality = domain.QualityNotApplicable
+	for _, l := range storyOnlyLetters {
+		res.Letters[l] = domain.LetterNotApplicable
+	}
 }
 
 // Add appends a finding made outside Check (a near duplicate from the
@@ -173,8 +195,7 @@ func Add(res *domain.CheckResult, f domain.Finding, opts Options) {
 		return
 	}
 	res.Findings = append(res.Findings, f)
-	res.Quality = Quality(res.Findings, opts.Weights)
-	res.Letters = LetterStatus(res.Findings)
+	summarise(res, opts.Weights)
 }
 
 // UniqueFinding is the finding for a near duplicate of otherKey with the
@@ -201,11 +222,14 @@ func UniqueFinding(otherKey string, similarity float64) domain.Finding {
 // among the findings with the same code (1 for the first, 2 for the
 // second…). Every finding lowers the score, a severer one more; repeats of
 // one problem (five vague words) weigh less than five different problems;
-// the score never goes below 0.
+// the score never goes below 0. Hints do not count.
 func Quality(findings []domain.Finding, w Weights) int {
 	q := 1.0
 	rank := make(map[string]int, len(findings))
 	for _, f := range findings {
+		if f.Hint {
+			continue
+		}
 		rank[f.Code]++
 		q *= 1 - penalty(f.Severity, w)/float64(rank[f.Code])
 	}
@@ -226,21 +250,22 @@ func penalty(s domain.Severity, w Weights) float64 {
 }
 
 // LetterStatus maps each INVEST letter to "fail" when it has an error
-// finding, "warn" when it has any other finding, else "pass".
+// finding, "warn" when it has any other finding, else "pass". Hints do
+// not count.
 func LetterStatus(findings []domain.Finding) map[string]string {
 	m := make(map[string]string, len(Letters))
 	for _, l := range Letters {
-		m[l] = "pass"
+		m[l] = domain.LetterPass
 	}
 	for _, f := range findings {
-		if _, ok := m[f.Letter]; !ok {
+		if _, ok := m[f.Letter]; !ok || f.Hint {
 			continue
 		}
 		switch {
 		case f.Severity == domain.SeverityError:
-			m[f.Letter] = "fail"
-		case m[f.Letter] == "pass":
-			m[f.Letter] = "warn"
+			m[f.Letter] = domain.LetterFail
+		case m[f.Letter] == domain.LetterPass:
+			m[f.Letter] = domain.LetterWarn
 		}
 	}
 	return m
@@ -297,13 +322,22 @@ func (c *checker) run() {
 
 // add records a finding unless its code is disabled.
 func (c *checker) add(code string, sev domain.Severity, span *domain.Span, msg, fix string) {
+	c.record(code, sev, false, span, msg, fix)
+}
+
+// hint records an informational note that claims no defect.
+func (c *checker) hint(code string, span *domain.Span, msg, fix string) {
+	c.record(code, domain.SeverityInfo, true, span, msg, fix)
+}
+
+func (c *checker) record(code string, sev domain.Severity, hint bool, span *domain.Span, msg, fix string) {
 	if c.opts.Disabled[code] {
 		return
 	}
 	info := codeInfo[code]
 	c.findings = append(c.findings, domain.Finding{
 		Code: code, Letter: info.letter, Criterion: info.criterion, Severity: sev,
-		Message: msg, Span: span, Fix: fix, Source: sourceRule,
+		Message: msg, Span: span, Fix: fix, Source: sourceRule, Hint: hint,
 	})
 }
 

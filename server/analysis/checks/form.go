@@ -16,9 +16,13 @@ func (c *checker) checkForm() {
 		if n := len(c.sum.text); n > 0 {
 			span = c.sum.span(0, n)
 		}
+		want := "I want "                                                                                 // "Saved views" → "I want saved views"
+		if startsWithVerb(&c.sum, 0) && len(c.sum.words) > 0 && !strings.HasSuffix(c.sum.word(0), "ed") { // "Saved views" is a noun phrase
+			want = "I want to " // "Export reports" → "I want to export reports"
+		}
 		c.add(CodeNoTemplate, domain.SeverityError, span,
 			"This is not written as a user story: it doesn't say who wants it, what they want and why.",
-			fmt.Sprintf("Rewrite as: 'As a <role>, I want to %s, so that <benefit>'.", lowerFirst(strings.TrimSpace(c.issue.Summary))))
+			fmt.Sprintf("Rewrite as: 'As a <role>, %s%s, so that <benefit>'.", want, lowerFirst(strings.TrimRight(oneLine(strings.TrimSpace(c.issue.Summary)), "."))))
 		return
 	}
 	p := &c.parsed
@@ -49,11 +53,55 @@ func (c *checker) checkForm() {
 			"The story doesn't say why: without a benefit nobody can judge its value or find a cheaper way to get it.",
 			fmt.Sprintf("Add the reason: '%s, so that <what the user gains>'.", sentence))
 	}
-	if p.BenefitSpan != nil && p.MeansSpan != nil && restates(d, *p.MeansSpan, *p.BenefitSpan) {
+	if p.MeansSpan != nil && bareWish(p.Lead) {
+		if lo, hi := d.wordRange(p.MeansSpan.Start, p.MeansSpan.End); lo < hi && taskVerbs[d.word(lo)] {
+			w := d.words[lo]
+			c.add(CodeTaskTitle, domain.SeverityWarning, d.span(w.Start, w.End),
+				fmt.Sprintf("'%s%s …' is a task title pasted into the story template: it says what to build, not what the user wants to do.",
+					oneLine(strings.TrimSpace(p.Lead[strings.LastIndexAny(strings.TrimRight(p.Lead, " "), " ,")+1:])), d.text[w.Start:w.End]),
+				"Say what the user wants to be able to do or see ('I want to <do what>'); if it is technical work with no user-visible result, make it a Task.")
+		}
+	}
+	if p.BenefitSpan != nil && genericOnly(d, p.BenefitSpan.Start, p.BenefitSpan.End) {
+		c.add(CodeGenericBenefit, domain.SeverityWarning, p.BenefitSpan,
+			fmt.Sprintf("'%s' is boilerplate: it fits any story, so it says nothing about the value of this one.", oneLine(p.Benefit)),
+			"Name the concrete gain: time saved, an error avoided, a decision the user can now make.")
+	} else if p.BenefitSpan != nil && p.MeansSpan != nil && restates(d, *p.MeansSpan, *p.BenefitSpan) {
 		c.add(CodeBenefitRestates, domain.SeverityWarning, p.BenefitSpan,
 			"The benefit repeats the means instead of saying what the user gains.",
 			fmt.Sprintf("Replace '%s' with the outcome the user gets from it (time saved, an error avoided, a decision made).", p.Benefit))
 	}
+}
+
+// bareWish reports a lead that ends in a wish verb with no "to" ("I want
+// "), so that a bare verb after it ("I want implement …") is no sentence.
+func bareWish(lead string) bool {
+	l := strings.TrimSpace(story.Lower(lead))
+	for _, w := range []string{" want", " need", " would like", "'d like", " wish"} {
+		if strings.HasSuffix(l, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// genericOnly reports whether the words in [start, end) have content and
+// all of it is generic ("achieve the desired outcome", "the objective is
+// met"): text that fits any story.
+func genericOnly(d *doc, start, end int) bool {
+	lo, hi := d.wordRange(start, end)
+	content := 0
+	for i := lo; i < hi; i++ {
+		w := d.word(i)
+		if stopWords[w] || fillerWords[w] {
+			continue
+		}
+		if _, ok := lemmaLookup(genericWords, w); !ok {
+			return false
+		}
+		content++
+	}
+	return content > 0
 }
 
 // restates reports whether the benefit's content words add nothing (or

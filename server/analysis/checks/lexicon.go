@@ -222,6 +222,7 @@ var notAdverbs = map[string]bool{
 	"apply": true, "supply": true, "reply": true, "rely": true, "only": true, "family": true,
 	"assembly": true, "anomaly": true, "early": true, "daily": true, "weekly": true, "monthly": true,
 	"yearly": true, "quarterly": true, "hourly": true, "friendly": true, "likely": true,
+	"timely": true, "costly": true, "elderly": true, "orderly": true, "lonely": true, "lovely": true,
 }
 
 // scopePrepositions head a phrase that says where, on what or with what an
@@ -231,6 +232,50 @@ var scopePrepositions = map[string]bool{
 	"by": true, "about": true, "into": true, "across": true, "within": true, "between": true,
 	"against": true, "over": true, "under": true, "through": true, "during": true, "via": true,
 	"using": true, "per": true, "versus": true, "among": true, "throughout": true,
+}
+
+// determiners open a noun phrase.
+var determiners = map[string]bool{
+	"a": true, "an": true, "the": true, "this": true, "that": true, "these": true, "those": true,
+	"each": true, "every": true, "all": true, "any": true, "both": true, "either": true,
+	"some": true, "more": true, "other": true, "such": true, "no": true,
+}
+
+// possessives open a noun phrase too.
+var possessives = map[string]bool{
+	"my": true, "our": true, "your": true, "their": true, "his": true, "her": true, "its": true,
+}
+
+// modals and clause words: a verb after them is an action, not an object.
+var modals = map[string]bool{
+	"can": true, "could": true, "will": true, "would": true, "should": true, "must": true,
+	"may": true, "might": true, "shall": true, "is": true, "are": true, "was": true, "were": true,
+	"been": true, "being": true, "am": true,
+}
+
+// objectPronouns follow a verb, never a noun.
+var objectPronouns = map[string]bool{"it": true, "them": true, "me": true, "us": true, "him": true, "her": true}
+
+// quantityWords after "how" ask for a count ("how many come back").
+var quantityWords = map[string]bool{"many": true, "much": true, "few": true, "several": true, "some": true, "lots": true}
+
+// personWords point at a person or what is theirs: after "needs" or
+// "once" they describe the user's flow, not other work.
+var personWords = map[string]bool{
+	"i": true, "me": true, "my": true, "we": true, "us": true, "our": true, "you": true, "your": true,
+	"they": true, "them": true, "their": true, "he": true, "him": true, "his": true, "she": true, "her": true,
+}
+
+// copulas take a predicate, not an object ("feel safe and confident").
+var copulas = map[string]bool{
+	"feel": true, "feels": true, "become": true, "becomes": true, "stay": true, "stays": true,
+	"remain": true, "remains": true, "seem": true, "seems": true, "look": true, "looks": true,
+	"be": true, "is": true, "are": true, "get": true, "keep": true,
+}
+
+var clauseWords = map[string]bool{
+	"that": true, "which": true, "who": true, "whom": true, "when": true, "where": true,
+	"while": true, "if": true, "so": true, "because": true, "how": true, "what": true, "whether": true,
 }
 
 // binomials are fixed pairs that name one thing ("drag and drop").
@@ -274,6 +319,38 @@ var stopWords = map[string]bool{
 	"they": true, "their": true, "you": true, "your": true, "there": true, "into": true,
 	"also": true, "more": true, "any": true, "about": true, "up": true, "out": true, "if": true,
 	"easily": true, "better": true, "use": true, "using": true,
+}
+
+// genericWords fit any story: a benefit or criterion made only of them
+// ("achieve the desired outcome", "the objective is met", "it works as
+// expected") says nothing about this one.
+var genericWords = map[string]bool{
+	"achieve": true, "accomplish": true, "attain": true, "reach": true, "meet": true, "met": true,
+	"fulfil": true, "fulfill": true, "satisfy": true, "satisfied": true, "do": true, "done": true,
+	"desired": true, "intended": true, "expected": true, "wanted": true, "needed": true, "required": true,
+	"outcome": true, "goal": true, "objective": true, "result": true, "purpose": true, "aim": true,
+	"value": true, "benefit": true, "need": true, "requirement": true, "target": true, "task": true,
+	"job": true, "work": true, "complete": true, "successful": true, "successfully": true,
+	"correctly": true, "properly": true, "functionality": true, "feature": true, "everything": true,
+	"thing": true, "happy": true, "accomplished": true, "achieved": true, "fulfilled": true,
+}
+
+// fillerWords carry no content in a criterion or benefit beyond
+// stopWords.
+var fillerWords = map[string]bool{
+	"then": true, "given": true, "should": true, "must": true, "was": true, "were": true, "been": true,
+	"being": true, "what": true, "i'm": true, "want": true, "wants": true, "needs": true, "had": true,
+	"fully": true, "expected.": true, "intended.": true, "my": true, "his": true, "her": true,
+}
+
+// taskVerbs open task titles ("Implement caching"); right after "I want"
+// without "to" they show a title pasted into the story template.
+var taskVerbs = map[string]bool{
+	"implement": true, "develop": true, "integrate": true, "build": true, "deploy": true,
+	"refactor": true, "configure": true, "construct": true, "optimize": true, "optimise": true,
+	"migrate": true, "install": true, "create": true, "add": true, "make": true, "enable": true,
+	"ensure": true, "provide": true, "improve": true, "fix": true, "remove": true, "delete": true,
+	"setup": true, "set": true, "update": true, "upgrade": true, "investigate": true, "research": true,
 }
 
 // phrase is a multi-word lexicon entry with its hint.

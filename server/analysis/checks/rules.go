@@ -41,7 +41,9 @@ func (c *checker) checkDependencyText() {
 					break
 				}
 			}
-			if closers, ok := dependencyOpeners[d.word(i)]; ok && end < 0 {
+			// "needs my attention first", "once I am done": the user's own
+			// flow or priorities, not other work.
+			if closers, ok := dependencyOpeners[d.word(i)]; ok && end < 0 && !(i+1 < len(d.words) && personWords[d.word(i+1)]) {
 				end = closerWithin(d, i, 12, closers)
 			}
 			if end < 0 {
@@ -233,12 +235,17 @@ func (c *checker) checkSolution() {
 				"and keep technical notes in the description.", d.text[start:end]))
 	}
 	technical := false
+	phraseEnd := -1
 	for i := lo; i < hi; i++ {
 		w := d.words[i]
 		word := d.word(i)
+		if w.Start < phraseEnd {
+			continue // "API" inside "REST API", already reported
+		}
 		if p, e := matchPhrases(d.lower, w.Start, solutionPhrases); e >= 0 {
 			report(w.Start, e, p.hint)
 			technical = true
+			phraseEnd = e
 			continue
 		}
 		if kind, ok := lemmaLookup(solutionTerms, word); ok {
@@ -279,10 +286,16 @@ func matchPhrases(lower string, i int, ps []phrase) (phrase, int) {
 
 // checkVague: vague terms in the means and benefit (estimable /
 // unambiguous).
+//
+// A vague term is a hint, not a defect: on UStAI a word list predicts the
+// annotators' Unambiguous and Estimatable labels no better than flagging
+// every story (docs/evaluation.md), so the check points at words worth a
+// second look without lowering quality or the E letter. Vague words in an
+// acceptance criterion stay a Testable warning (checkCriteria).
 func (c *checker) checkVague() {
 	report := func(d *doc, start, end int, hint string) {
-		c.add(CodeVagueTerm, domain.SeverityWarning, d.span(start, end),
-			fmt.Sprintf("'%s' is vague: people will disagree on when it's done, so it can't be estimated or tested.", d.text[start:end]),
+		c.hint(CodeVagueTerm, d.span(start, end),
+			fmt.Sprintf("'%s' may be vague: if people could disagree on when it's done, it can't be estimated or tested.", d.text[start:end]),
 			fmt.Sprintf("Replace '%s' with %s.", d.text[start:end], hint))
 	}
 	r := c.storyRegion()
@@ -316,8 +329,13 @@ func (c *checker) vagueIn(r region, fn func(d *doc, start, end int, hint string)
 		start, end, hint := w.Start, -1, ""
 		if p, e := matchPhrases(d.lower, w.Start, vaguePhrases); e >= 0 && !(strings.HasPrefix(p.text, "and ") && continuesPhrase(d, e)) {
 			end, hint = e, p.hint
-		} else if h, ok := vagueTerms[d.word(i)]; ok {
+		} else if h, ok := vagueTerms[d.word(i)]; ok && !(i > 0 && d.word(i-1) == "how" && quantityWords[d.word(i)]) {
+			// "how many come back" asks for a count; it is not vague.
 			end, hint = w.End, h
+		} else if s, e, ok := friendlyCompound(d, i, lo); ok {
+			// "mobile friendly", "printer-friendly": friendly to what
+			// extent is undefined.
+			start, end, hint = s, e, "the devices, screen sizes or steps it must support"
 		}
 		if end < 0 || end > r.end || contains(found, d.lower[start:end]) {
 			continue
@@ -326,6 +344,22 @@ func (c *checker) vagueIn(r region, fn func(d *doc, start, end int, hint string)
 		fn(d, start, end, hint)
 	}
 	return len(found)
+}
+
+// friendlyCompound finds "<noun> friendly" or "<noun>-friendly" at word i
+// (not before lo) and returns its span.
+func friendlyCompound(d *doc, i, lo int) (int, int, bool) {
+	w := d.word(i)
+	switch {
+	case strings.HasSuffix(w, "-friendly") && len(w) > len("-friendly"):
+		return d.words[i].Start, d.words[i].End, true
+	case w == "friendly" && i > lo && !determiners[d.word(i-1)] && !modals[d.word(i-1)] && !copulas[d.word(i-1)] &&
+		!gapBreaks(d, i-1, i) && d.word(i-1) != "it" && d.word(i-1) != "more" && d.word(i-1) != "very":
+		return d.words[i-1].Start, d.words[i].End, true
+	case w == "friendly":
+		return d.words[i].Start, d.words[i].End, true
+	}
+	return 0, 0, false
 }
 
 // checkQuestions: unanswered questions in the summary or description
@@ -471,6 +505,7 @@ func (c *checker) checkConjunctions() {
 	prevEnd := r.start
 	weak := -1
 	var weakStart, weakEnd int
+	var weakNamed bool
 	for i := lo; i < core; i++ {
 		w := d.words[i]
 		gap := d.text[prevEnd:w.Start]
@@ -507,17 +542,17 @@ func (c *checker) checkConjunctions() {
 		if next < 0 || binomials[[2]string{d.word(i - 1), d.word(next)}] || between(d, lo, i) {
 			continue
 		}
-		if scopeJoin(d, lo, i, next) {
+		if named := scopeJoin(d, lo, i, next); named || (d.word(i) == "and" || d.word(i) == "or") && nounPhraseJoin(d, lo, i, next, core) {
 			if weak < 0 {
-				weak, weakStart, weakEnd = next, start, end
+				weak, weakStart, weakEnd, weakNamed = next, start, end, named
 			}
 			continue
 		}
-		c.conjunctionFinding(d, r, start, end, next, domain.SeverityWarning)
+		c.conjunctionFinding(d, r, start, end, next, domain.SeverityWarning, false)
 		return
 	}
 	if weak >= 0 {
-		c.conjunctionFinding(d, r, weakStart, weakEnd, weak, domain.SeverityInfo)
+		c.conjunctionFinding(d, r, weakStart, weakEnd, weak, domain.SeverityInfo, weakNamed)
 	}
 }
 
@@ -601,6 +636,83 @@ func scopeJoin(d *doc, lo, i, next int) bool {
 	return false
 }
 
+// nounPhraseJoin reports a join inside one noun phrase: two nouns or
+// modifiers under one determiner, preposition or verb ("receive alerts and
+// notifications", "an individual or group", "deliver blood and urine
+// samples", "timely and accurate diagnosis"). It names one thing (or one
+// list of data a feature covers), not two features. Joins of two actions
+// ("collect and analyze data"), of two complete noun phrases ("a map and a
+// report") and of predicates ("to be secure and compliant") are not.
+func nounPhraseJoin(d *doc, lo, i, next, core int) bool {
+	// Left conjunct: the words back to the word that governs the phrase.
+	j := i - 1
+	for j > lo && !phraseBoundary(d, j-1) && !gapBreaks(d, j-1, j) {
+		j--
+	}
+	switch {
+	case adverb(d.word(i - 1)):
+		return false // "operates safely and securely"
+	case j <= lo:
+		// The join opens the means ("collect and analyze"); a means
+		// without a verb ("I want X and Y") is left to the plain rule.
+		return false
+	case j > lo && (gapBreaks(d, j-1, j) || !nominalGovernor(d.word(j-1))):
+		return false // a list after a comma, "feel safe and …"
+	}
+	left := i - j
+	// Right conjunct: up to the next boundary. One that opens with a
+	// function word, an auxiliary or an adverb starts a clause or a second
+	// phrase of its own.
+	first := d.word(next)
+	if determiners[first] || possessives[first] || modals[first] || auxiliaries[first] || clauseWords[first] || adverb(first) || first == "to" {
+		return false
+	}
+	k := next
+	for k+1 < core && !phraseBoundary(d, k+1) && !gapBreaks(d, k, k+1) {
+		k++
+	}
+	right := k - next + 1
+	// A verb with an object or complement after it is an action: "… and
+	// identify the nodes", "… and complies with the rules".
+	if _, verb := verbLemma(first); verb && (right > 1 || next+1 < core && !gapBreaks(d, next, next+1)) {
+		return false
+	}
+	// "… and transmit it": a pronoun object makes the word before it a verb.
+	if next+1 < core && objectPronouns[d.word(next+1)] {
+		return false
+	}
+	return left > 0 && right > 0
+}
+
+// phraseBoundary reports a word that ends a noun phrase when met: a
+// function word or a verb.
+func phraseBoundary(d *doc, j int) bool {
+	w := d.word(j)
+	if determiners[w] || possessives[w] || scopePrepositions[w] || clauseWords[w] || w == "to" || w == "and" || w == "or" || auxiliaries[w] || modals[w] {
+		return true
+	}
+	_, verb := verbLemma(w)
+	return verb && !strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ed")
+}
+
+// gapBreaks reports punctuation between words a and b.
+func gapBreaks(d *doc, a, b int) bool {
+	return strings.ContainsAny(d.text[d.words[a].End:d.words[b].Start], ",;:()")
+}
+
+// nominalGovernor reports a word after which a phrase is a noun phrase:
+// a determiner, possessive, preposition or a verb taking an object.
+func nominalGovernor(w string) bool {
+	if determiners[w] || possessives[w] || scopePrepositions[w] {
+		return true
+	}
+	if w == "to" || auxiliaries[w] || modals[w] || clauseWords[w] || copulas[w] {
+		return false
+	}
+	_, verb := verbLemma(w)
+	return verb
+}
+
 // named reports a word written with a capital or a digit past the first
 // letter of the text (a name, an acronym, a model number).
 func named(d *doc, i int) bool {
@@ -651,7 +763,7 @@ func matchExampleMarker(d *doc, i int) bool {
 
 // conjunctionFinding reports the conjunction at [start, end) of the means
 // and proposes the two stories it joins.
-func (c *checker) conjunctionFinding(d *doc, r region, start, end, next int, sev domain.Severity) {
+func (c *checker) conjunctionFinding(d *doc, r region, start, end, next int, sev domain.Severity, named bool) {
 	left := strings.TrimSpace(strings.TrimRight(d.text[r.start:start], " ,"))
 	right := strings.TrimSpace(d.text[end:r.end])
 	if cut := strings.IndexAny(right, ",;"); cut > 0 {
@@ -691,11 +803,18 @@ func (c *checker) conjunctionFinding(d *doc, r region, start, end, next int, sev
 	msg := fmt.Sprintf("'%s' joins %s in one story; each may need its own estimate and can ship separately.", d.text[start:end], what)
 	fix := fmt.Sprintf("If these are separate features, split into: '%s%s' and '%s%s'.", lead, first, lead, second)
 	switch {
-	case sev == domain.SeverityInfo:
+	case sev == domain.SeverityInfo && named:
 		msg = fmt.Sprintf("'%s' joins named items that likely scope one feature (which data, places or methods it covers).", d.text[start:end])
+		fix = fmt.Sprintf("Keep it as one story unless each item needs its own work; then split into: '%s%s' and '%s%s'.", lead, first, lead, second)
+	case sev == domain.SeverityInfo:
+		msg = fmt.Sprintf("'%s' joins words inside one phrase ('%s'): usually one thing or one list the feature covers, not two features.", d.text[start:end], oneLine(d.text[d.words[prevWord(d, start)].Start:d.words[next].End]))
 		fix = fmt.Sprintf("Keep it as one story unless each item needs its own work; then split into: '%s%s' and '%s%s'.", lead, first, lead, second)
 	case verb:
 		fix = fmt.Sprintf("Split into: '%s%s' and '%s%s'.", lead, first, lead, second)
+	}
+	if sev == domain.SeverityInfo {
+		c.hint(CodeConjunction, d.span(start, end), msg, fix)
+		return
 	}
 	c.add(CodeConjunction, sev, d.span(start, end), msg, fix)
 }
@@ -712,7 +831,7 @@ func (c *checker) checkCriteria() {
 	items := c.criteria.Items
 	if len(items) == 0 {
 		fix := "Add an 'Acceptance criteria' section with 2-5 checks, e.g. 'Given <context>, when <action>, then <observable result>'."
-		if p := &c.parsed; c.found && p.Role != "" && p.MeansSpan != nil && startsWithVerb(c.docFor(p.MeansSpan.Field), p.MeansSpan.Start) {
+		if p := &c.parsed; c.found && p.Role != "" && p.MeansSpan != nil && startsWithVerb(c.docFor(p.MeansSpan.Field), p.MeansSpan.Start) && !startsWithGerund(p.Means) {
 			fix = fmt.Sprintf("Add an 'Acceptance criteria' section with 2-5 checks, e.g. 'Given I am %s %s, when I %s, then <what I see>'.",
 				article(p.Role), oneLine(p.Role), lowerFirst(oneLine(strings.TrimRight(p.Means, ".!"))))
 		}
@@ -730,6 +849,13 @@ func (c *checker) checkCriteria() {
 		if reported == 5 || strings.ContainsAny(it.Text, "0123456789") {
 			continue
 		}
+		if s, e, ok := genericOutcome(&c.desc, it.Start, it.End); ok {
+			c.add(CodeUnmeasurable, domain.SeverityWarning, c.desc.span(s, e),
+				fmt.Sprintf("'%s' is boilerplate: it fits any story, so nobody can check it.", oneLine(c.desc.text[s:e])),
+				"State what the user sees or can do when it is done, e.g. 'Then the report lists last month's orders'.")
+			reported++
+			continue
+		}
 		n := c.vagueIn(region{&c.desc, it.Start, it.End}, func(d *doc, start, end int, hint string) {
 			c.add(CodeUnmeasurable, domain.SeverityWarning, d.span(start, end),
 				fmt.Sprintf("This criterion can't be checked: '%s' has no measure.", d.text[start:end]),
@@ -737,6 +863,42 @@ func (c *checker) checkCriteria() {
 		}, 1)
 		reported += n
 	}
+}
+
+// genericOutcome finds the outcome of a criterion in [start, end) that
+// fits any story: a "then …" clause, or the whole criterion when it has
+// none, made only of generic words ("then the objective is met", "it works
+// as expected").
+func genericOutcome(d *doc, start, end int) (int, int, bool) {
+	lo, hi := d.wordRange(start, end)
+	found := false
+	for i := lo; i < hi; i++ {
+		if d.word(i) != "then" {
+			continue
+		}
+		found = true
+		j := i + 1
+		for j < hi && !gwtWords[d.word(j)] {
+			j++
+		}
+		if j > i+1 && genericOnly(d, d.words[i].Start, d.words[j-1].End) {
+			return d.words[i].Start, d.words[j-1].End, true
+		}
+	}
+	if !found && genericOnly(d, start, end) {
+		return start, end, true
+	}
+	return 0, 0, false
+}
+
+// gwtWords open a clause of a Given/When/Then criterion.
+var gwtWords = map[string]bool{"given": true, "when": true, "then": true, "and": true, "but": true}
+
+// startsWithGerund reports a means such as "developing a tool" (after "I
+// am interested in"), which does not read after "when I".
+func startsWithGerund(means string) bool {
+	w, _, _ := strings.Cut(strings.TrimSpace(means), " ")
+	return len(w) > 5 && strings.HasSuffix(strings.ToLower(w), "ing")
 }
 
 // startsWithVerb reports whether the word at byte i is a known verb.
@@ -763,6 +925,14 @@ func (c *checker) checkMinimal() {
 		switch ch := s[i]; {
 		case ch == '(' || ch == '[' || ch == '{':
 			j := closing(s, i, r.end)
+			if ch == '(' && acronymOfPreceding(s[r.start:i], s[i+1:max(i+1, j-1)]) {
+				// "continuous glucose monitor (CGM)" defines a term once.
+				c.hint(CodeBrackets, d.span(i, j),
+					fmt.Sprintf("'%s' introduces an abbreviation: fine once, but the story reads better without it.", s[i:j]),
+					"Keep it if the abbreviation is used later; otherwise drop it.")
+				i = j - 1
+				continue
+			}
 			c.add(CodeBrackets, domain.SeverityInfo, d.span(i, j),
 				fmt.Sprintf("'%s' adds detail inside the story sentence.", s[i:j]),
 				fmt.Sprintf("Move '%s' out of the story sentence into the description or the acceptance criteria.", s[i:j]))
@@ -813,6 +983,66 @@ func (c *checker) checkMinimal() {
 				"Keep the summary to the story sentence and move the rest into the description.")
 		}
 	}
+}
+
+// acronymOfPreceding reports whether inner (the text in brackets) is an
+// acronym of the words just before it: its capitals match, in order, the
+// initials (and inner capitals) of those words, skipping at most two small
+// words ("Alzheimer's disease (AD)", "AI-based Drug discovery Network
+// (AI-DrugNet)").
+func acronymOfPreceding(before, inner string) bool {
+	var caps []byte
+	for k := 0; k < len(inner); k++ {
+		switch ch := inner[k]; {
+		case 'A' <= ch && ch <= 'Z':
+			caps = append(caps, ch+'a'-'A')
+		case 'a' <= ch && ch <= 'z' || '0' <= ch && ch <= '9' || ch == '-' || ch == '&' || ch == '/':
+		default:
+			return false // more than one word: not an acronym
+		}
+	}
+	if len(caps) < 2 || len(caps) > 10 {
+		return false
+	}
+	words := strings.FieldsFunc(before, func(r rune) bool { return r == ' ' || r == '-' || r == '\n' || r == '\t' || r == '/' })
+	skips := 0
+	n := len(caps)
+	for w := len(words) - 1; w >= 0 && n > 0; w-- {
+		word := strings.TrimRight(words[w], ",;:'’s")
+		if word == "" {
+			continue
+		}
+		// The word's letters that may stand in an acronym: its initial
+		// and any later capital.
+		letters := []byte{lowerByte(word[0])}
+		for k := 1; k < len(word); k++ {
+			if 'A' <= word[k] && word[k] <= 'Z' {
+				letters = append(letters, lowerByte(word[k]))
+			}
+		}
+		matched := false
+		for k := len(letters) - 1; k >= 0 && n > 0; k-- {
+			if letters[k] == caps[n-1] {
+				n--
+				matched = true
+			} else if matched {
+				break
+			}
+		}
+		if !matched {
+			if skips++; skips > 2 {
+				return false
+			}
+		}
+	}
+	return n == 0
+}
+
+func lowerByte(b byte) byte {
+	if 'A' <= b && b <= 'Z' {
+		return b + 'a' - 'A'
+	}
+	return b
 }
 
 // closing finds the end of the bracket group opened at i (or end).

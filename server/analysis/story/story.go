@@ -53,6 +53,11 @@ var meansIndicators = []string{
 	"i only want", "i also want", "i just want", "i really want", "i also need", "i only need",
 	"we would like", "we'd like", "we want", "we need", "we can", "we should", "we must",
 	"would like",
+	// Goals and assignments state the means too ("I aim to build …", "I am
+	// tasked with designing …"), so the means checks run on them.
+	"i aim", "i am aiming", "i'm aiming", "i am interested in", "i'm interested in",
+	"i am tasked with", "i'm tasked with", "i seek", "i intend", "i strive",
+	"we aim", "we are interested in", "we are tasked with",
 }
 
 // Benefit indicators; a bare "so" is accepted only where soAllowed says.
@@ -109,7 +114,9 @@ func Locate(summary, description string) (Parsed, bool) {
 			if p.Template != TemplateIWant {
 				return p, true
 			}
-			if !okRoleless {
+			// Without a role, only a wish or goal reads as a story: "We
+			// should look into this." is prose about the work.
+			if !okRoleless && wishLead(Lower(p.Lead)) {
 				roleless, okRoleless = p, true
 			}
 		}
@@ -119,6 +126,17 @@ func Locate(summary, description string) (Parsed, bool) {
 		return ps, true
 	}
 	return roleless, okRoleless
+}
+
+// wishLead reports whether a role-less lead ("I want to ", "We should ")
+// states a wish or goal rather than a modal remark.
+func wishLead(lead string) bool {
+	for _, w := range []string{"want", "need", "like", "love", "wish", "wanna", "require", "prefer", "expect", "aim", "interested", "tasked", "seek", "intend", "strive"} {
+		if i := strings.Index(lead, w); i >= 0 && (i == 0 || !isWordByte(lead[i-1])) {
+			return true
+		}
+	}
+	return false
 }
 
 // nextParagraph returns the start of the paragraph after the one at i.

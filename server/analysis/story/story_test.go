@@ -147,6 +147,8 @@ func TestLocate(t *testing.T) {
 			domain.FieldDescription, parts{TemplateAsIWant, "PM", "a burndown", "", ""}},
 		{"role-less summary when nothing better", "I want a burndown", "Some context.",
 			domain.FieldSummary, parts{TemplateIWant, "", "a burndown", "", ""}},
+		{"role-less wish in the description", "Burndown", "I want a burndown so that I see progress",
+			domain.FieldDescription, parts{TemplateIWant, "", "a burndown", "I see progress", ""}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -173,6 +175,9 @@ func TestLocateIgnores(t *testing.T) {
 		{"Burndown chart", "The chart helps.\n\nIt should work as a widget, I want to note."},
 		{"Burndown", "Acceptance criteria:\n- As a PM, I want a burndown"},
 		{"Burndown", "One.\n\nTwo.\n\nThree.\n\nAs a PM, I want a burndown"},
+		// A role-less modal remark in the description is prose, not a story.
+		{"Make it mobile friendly", "We should look into this."},
+		{"Checkout", "We can discuss this in planning."},
 	}
 	for _, tt := range tests {
 		if p, ok := Locate(tt.summary, tt.description); ok {
