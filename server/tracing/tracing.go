@@ -107,6 +107,14 @@ func (p *Provider) Shutdown(ctx context.Context) error {
 	return nil
 }
 
+// Flush exports the spans still buffered.
+func (p *Provider) Flush(ctx context.Context) error {
+	if !p.Enabled() {
+		return nil
+	}
+	return p.sdk.ForceFlush(ctx)
+}
+
 // Echo returns the server-span middleware (named by echo's route
 // template, never the raw URL), or nil when tracing is off. It continues
 // a W3C traceparent sent by a proxy in front of the app.
