@@ -16,7 +16,6 @@ import (
 	"github.com/backlogai/backlogai/server/jira"
 	"github.com/backlogai/backlogai/server/jobs"
 	"github.com/backlogai/backlogai/server/store"
-	"github.com/backlogai/backlogai/server/tracing"
 )
 
 // errCancelled means the job was taken away (uninstall, lease lost): stop
@@ -32,7 +31,6 @@ func each(batch []store.Job, fn func(j store.Job) error) []error {
 }
 
 func (s *Service) enqueue(ctx context.Context, t *domain.Tenant, jobsToAdd ...store.NewJob) error {
-	tracing.Stamp(ctx, jobsToAdd) // the trace and webhook time run on
 	if _, err := s.Store.Tenant(t).Enqueue(ctx, jobsToAdd...); err != nil {
 		return err
 	}

@@ -41,6 +41,9 @@ func newOps(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.
 	if err != nil {
 		return nil, err
 	}
+	// Jobs carry the enqueuer's trace and webhook time on (lag metric), on
+	// or off.
+	st.StampJobs(tracing.JobContext)
 	if tp.Enabled() {
 		if err := st.Trace(tp.TracerProvider()); err != nil {
 			return nil, errors.Join(err, tp.Shutdown(ctx))

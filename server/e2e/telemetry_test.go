@@ -208,3 +208,61 @@ func sample(body, series string) float64 {
 	v, _ := strconv.ParseFloat(m[1], 64)
 	return v
 }
+
+// TestLLMMetricsAndSpans: a generation run against a fake OpenAI shows up
+// as LLM calls, tokens and cost in /metrics, and as an "llm POST" span
+// under the generate job, itself under the request that asked for it.
+func TestLLMMetricsAndSpans(t *testing.T) {
+	col := newCollector(t)
+	fake := newFakeOpenAI(t)
+	e := startGenEnv(t, func(c *config.Config) {
+		c.OpenAIKey, c.OpenAIBaseURL, c.OpenAIModel = "sk-test", fake.srv.URL+"/v1", "gpt-4o-mini"
+		c.OTLPEndpoint = col.srv.URL
+		c.MetricsToken = metricsToken
+	})
+	activate(t, e)
+	v := e.generateRun(map[string]any{"context": "ShopFlow runs online stores for small merchants; 68% of sessions are on phones.",
+		"objective": "Reduce checkout abandonment on mobile", "persona": "returning mobile shopper", "count": 3})
+	if v.Mode != "llm" {
+		t.Fatalf("run %+v", v)
+	}
+	_, body := getMetrics(t, e.app, metricsToken)
+	calls := sample(body, `backlogai_llm_calls_total{model="gpt-4o-mini"}`)
+	if calls < 1 || calls != float64(len(fake.calls())) {
+		t.Errorf("llm calls %v, the fake answered %d", calls, len(fake.calls()))
+	}
+	if got := sample(body, `backlogai_llm_tokens_total{model="gpt-4o-mini",type="prompt"}`); got != 2100*calls {
+		t.Errorf("prompt tokens %v, want %v", got, 2100*calls)
+	}
+	if got := sample(body, `backlogai_llm_cost_usd_total{model="gpt-4o-mini"}`); got <= 0 {
+		t.Errorf("cost %v", got)
+	}
+	if got := sample(body, `backlogai_llm_requests_total{status="200"}`); got != calls {
+		t.Errorf("llm HTTP 200s %v, calls %v", got, calls)
+	}
+
+	e.close()
+	spans := col.all()
+	byID := map[string]*tracepb.Span{}
+	for _, s := range spans {
+		byID[hex.EncodeToString(s.SpanId)] = s
+	}
+	var found string
+	for _, s := range spans {
+		if s.Name != "llm POST" {
+			continue
+		}
+		var chain []string
+		for p := s; p != nil; p = byID[hex.EncodeToString(p.ParentSpanId)] {
+			chain = append(chain, p.Name)
+			if len(p.ParentSpanId) == 0 {
+				break
+			}
+		}
+		found = strings.Join(chain, " ← ")
+		break
+	}
+	if found != "llm POST ← job generate ← POST /api/projects/:project/generate" {
+		t.Errorf("llm span ancestry %q", found)
+	}
+}

@@ -103,6 +103,7 @@ func (ts *TenantStore) Enqueue(ctx context.Context, jobs ...NewJob) (int, error)
 		if j.Kind == "" {
 			return 0, fmt.Errorf("store: enqueue: job kind is required: %w", domain.ErrInvalid)
 		}
+		ts.s.stamp(ctx, &j)
 		rows[i] = newJobRow(ts.tenantID, j, now)
 	}
 	var n int64

@@ -78,5 +78,18 @@ func TestQueueStatsTraceAndTakeover(t *testing.T) {
 		if len(stats) != 2 || stats[0].State != store.JobRunning {
 			t.Errorf("after claims: %+v", stats)
 		}
+
+		// With StampJobs, Enqueue takes the trace and origin from ctx.
+		type key struct{}
+		s.StampJobs(func(ctx context.Context) (string, time.Time) {
+			o, _ := ctx.Value(key{}).(time.Time)
+			return tp, o
+		})
+		ts.Enqueue(context.WithValue(ctx, key{}, origin), store.NewJob{Kind: "writeback", DedupeKey: "SHOP"})
+		clock.t = clock.t.Add(time.Second)
+		stamped, err := s.ClaimJobs(ctx, a.ID, "w3", 10, time.Minute)
+		if err != nil || len(stamped) != 1 || stamped[0].Trace != tp || !stamped[0].Origin.Equal(origin) {
+			t.Errorf("stamped job: %+v %v", stamped, err)
+		}
 	})
 }

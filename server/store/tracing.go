@@ -1,8 +1,10 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -71,4 +73,24 @@ func (s *Store) Trace(tp trace.TracerProvider) error {
 		return fmt.Errorf("store: trace: %w", err)
 	}
 	return nil
+}
+
+// StampJobs makes Enqueue fill a job's Trace and Origin, when the caller
+// left them empty, from the context it is called with (tracing.JobContext:
+// the span and webhook time of the request or job that enqueues). Call it
+// once, before the store is used concurrently.
+func (s *Store) StampJobs(f func(context.Context) (trace string, origin time.Time)) { s.jobCtx = f }
+
+// stamp fills j's telemetry from ctx.
+func (s *Store) stamp(ctx context.Context, j *NewJob) {
+	if s.jobCtx == nil || (j.Trace != "" && !j.Origin.IsZero()) {
+		return
+	}
+	trace, origin := s.jobCtx(ctx)
+	if j.Trace == "" {
+		j.Trace = trace
+	}
+	if j.Origin.IsZero() {
+		j.Origin = origin
+	}
 }

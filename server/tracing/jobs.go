@@ -27,18 +27,10 @@ func Origin(ctx context.Context) time.Time {
 	return t
 }
 
-// Stamp fills the trace and origin of jobs about to be enqueued under ctx
-// (those that have none yet).
-func Stamp(ctx context.Context, js []store.NewJob) {
-	parent, origin := Parent(ctx), Origin(ctx)
-	for i := range js {
-		if js[i].Trace == "" {
-			js[i].Trace = parent
-		}
-		if js[i].Origin.IsZero() {
-			js[i].Origin = origin
-		}
-	}
+// JobContext is the trace and origin a job enqueued under ctx carries
+// (store.Store.StampJobs).
+func JobContext(ctx context.Context) (trace string, origin time.Time) {
+	return Parent(ctx), Origin(ctx)
 }
 
 // WrapHandlers continues the enqueuer's trace in each job batch: a

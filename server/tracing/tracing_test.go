@@ -49,8 +49,8 @@ func TestJobsContinueTheEnqueuersTrace(t *testing.T) {
 	}
 	ctx, root := p.Tracer().Start(context.Background(), "POST /webhooks/jira")
 	origin := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
-	js := []store.NewJob{{Kind: "analyze"}}
-	tracing.Stamp(tracing.WithOrigin(ctx, origin), js)
+	tr, or := tracing.JobContext(tracing.WithOrigin(ctx, origin))
+	js := []store.NewJob{{Kind: "analyze", Trace: tr, Origin: or}}
 	root.End()
 	if js[0].Trace == "" || js[0].Origin != origin {
 		t.Fatalf("not stamped: %+v", js[0])
@@ -63,8 +63,8 @@ func TestJobsContinueTheEnqueuersTrace(t *testing.T) {
 	var enqueued []store.NewJob
 	hs := tracing.WrapHandlers(p, map[string]jobs.Handler{"analyze": func(ctx context.Context, _ *domain.Tenant, b []store.Job) []error {
 		gotOrigin = tracing.Origin(ctx)
-		enqueued = []store.NewJob{{Kind: "writeback"}}
-		tracing.Stamp(ctx, enqueued)
+		tr, _ := tracing.JobContext(ctx)
+		enqueued = []store.NewJob{{Kind: "writeback", Trace: tr}}
 		return []error{nil, errors.New("jira down")}
 	}})
 	hs["analyze"](context.Background(), &domain.Tenant{ID: 1}, []store.Job{
