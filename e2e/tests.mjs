@@ -226,6 +226,21 @@ export const tests = [
     },
   },
   {
+    name: 'backlog: the Estimate column marks suggestions apart from the issue\'s own points',
+    timeout: 150000,
+    async run(ctx) {
+      await openProjectPage(ctx);
+      await waitScanned(ctx);
+      const f = projectFrame(ctx);
+      const cells = (await f.getByTestId('backlog-estimate').allInnerTexts()).map((t) => t.trim());
+      const num = '\\d+(?:\\.\\d+)?';
+      const own = new RegExp(`^${num}$`);
+      const suggested = new RegExp(`^~${num} \\(suggested(?:, ${num}-${num})?\\)$`);
+      for (const t of cells) assert(t === '–' || own.test(t) || suggested.test(t), `estimate cell ${JSON.stringify(t)} is neither points, a marked suggestion nor –`);
+      assert(cells.some((t) => suggested.test(t)), `no marked suggestion among ${JSON.stringify(cells)}`);
+    },
+  },
+  {
     name: 'glance: score, pillars, INVEST checklist and findings of an issue',
     timeout: 45000,
     async run(ctx) {

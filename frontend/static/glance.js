@@ -9,11 +9,12 @@
  *   glance-score-section, glance-score, glance-moscow, glance-override-badge, glance-why-now,
  *   glance-why-this, glance-why-us
  *   glance-pillars, glance-pillar (data-pillar), glance-pillar-evidence (details), glance-urgency
- *   glance-invest, invest-letter (data-letter, data-state), finding (data-code),
- *   finding-excerpt, finding-mark
+ *   glance-invest, invest-letter (data-letter, data-state: pass | warn | fail | na), finding (data-code),
+ *   finding-excerpt, finding-mark, finding-hint-note, glance-quality, glance-not-story
  *   glance-duplicates, duplicate (data-key), duplicate-key, duplicate-similarity,
- *   duplicate-link-button, duplicate-confirm, duplicate-cancel, duplicate-linked, duplicates-empty
- *   glance-estimate, estimate-points, estimate-confidence, estimate-none, estimate-neighbours
+ *   duplicate-link-button, duplicate-confirm, duplicate-cancel, duplicate-linked, duplicates-empty,
+ *   duplicate-band, duplicate-done, known-duplicates, known-duplicate (data-key)
+ *   glance-estimate, estimate-own, estimate-suggested, estimate-points, estimate-confidence, estimate-none, estimate-neighbours
  *   glance-actions, action-improve, action-split, action-override, glance-sheet, sheet-title
  *   improve: improve-loading, improve-notice, improve-quality, improve-summary-diff,
  *            improve-description-diff, improve-unchanged, improve-summary, improve-description,

@@ -11,7 +11,7 @@
  *   scan:      scan-status, scan-progress, scan-text, scan-error
  *   backlog:   backlog-search, filter-moscow-{must,should,could,wont}, filter-flag-{duplicate,vague,stale,too_big},
  *              backlog-type, backlog-include-done, backlog-table (aria-busy while loading), backlog-body,
- *              backlog-row (data-key), backlog-row-select, backlog-issue-link, backlog-score, backlog-moscow,
+ *              backlog-row (data-key), backlog-row-select, backlog-issue-link, backlog-score, backlog-moscow, backlog-quality, backlog-estimate,
  *              sort-key, sort-score, sort-quality, sort-estimate (th has aria-sort), backlog-select-page,
  *              backlog-prev, backlog-next, backlog-status, backlog-empty, backlog-clear-filters, backlog-error
  *   bulk:      bulk-bar, bulk-count, bulk-override, bulk-open, bulk-clear, bulk-sheet, bulk-moscow,
@@ -206,6 +206,15 @@
     function isDefaultQuery() { return backlogParams(false).toString() === ''; }
     function filtered() { return !!(bl.moscow || bl.flag || bl.type || bl.q); }
 
+    // The issue's own points read plainly ("5"); the app's suggestion is
+    // marked as one, with its 80 % range: "~5 (suggested, 3-8)".
+    function estimateCell(r) {
+      if (r.estimate === null || r.estimate === undefined) return el('span', { class: 'subtle', text: '–' });
+      if (!r.suggested) return B.fmt(r.estimate);
+      var range = r.suggested.low && r.suggested.high && r.suggested.low !== r.suggested.high ? ', ' + B.fmt(r.suggested.low) + '-' + B.fmt(r.suggested.high) : '';
+      return el('span', { class: 'subtle suggested', title: 'Suggested by BacklogAI from similar resolved issues; not the issue\'s story points',
+        text: '~' + B.fmt(r.estimate) + ' (suggested' + range + ')' });
+    }
     function rowNode(r) {
       var sel = selected.has(r.key);
       return el('tr', { 'data-key': r.key, 'data-testid': 'backlog-row', class: sel ? 'selected' : null }, [
@@ -215,7 +224,7 @@
         el('td', { class: 'c-num', 'data-testid': 'backlog-score', text: String(r.score) }),
         el('td', { class: 'c-moscow' }, lozenge(r.moscow, 'backlog-moscow')),
         el('td', { class: 'c-num', 'data-testid': 'backlog-quality', text: qualityText(r.quality) }),
-        el('td', { class: 'c-num' }, r.estimate === null || r.estimate === undefined ? el('span', { class: 'subtle', text: '–' }) : B.fmt(r.estimate)),
+        el('td', { class: 'c-num', 'data-testid': 'backlog-estimate' }, estimateCell(r)),
         el('td', { class: 'c-flags' }, (r.flags || []).map(function (f) { return el('span', { class: 'lozenge flag flag-' + f, text: f === 'too_big' ? 'too big' : f }); }))
       ]);
     }
@@ -532,7 +541,11 @@
       }
       if (d.estimate !== undefined && d.estimate !== null) {
         var pts = typeof d.estimate === 'object' ? d.estimate.points : d.estimate;
-        if (pts) card.appendChild(el('p', { class: 'subtle', text: 'Suggested estimate: ' + B.fmt(pts) + ' points' }));
+        var e = typeof d.estimate === 'object' ? d.estimate : {};
+        var range = e.low && e.high && e.low !== e.high ? ', ' + B.fmt(e.low) + '-' + B.fmt(e.high) : '';
+        // The draft is created without story points: this stays a suggestion.
+        if (pts) card.appendChild(el('p', { class: 'subtle', text: 'Suggested estimate: ~' + B.fmt(pts) + ' points (suggested' + range + '; not written to Jira)' }));
+        else if (e.method === 'insufficient') card.appendChild(el('p', { class: 'subtle', text: 'Estimate: not enough signal (' + e.reason + ')' }));
       }
       if (d.createdKey) card.appendChild(el('p', { class: 'success' }, ['Created as ', issueLink(d.createdKey, 'draft-created-key')]));
       if (d.error) card.appendChild(el('p', { class: 'text-danger', text: d.error }));

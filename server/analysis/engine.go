@@ -36,6 +36,11 @@ type Project struct {
 	est       *estimate.Model
 	issues    map[string]*domain.Issue
 	now       func() time.Time
+
+	// rel counts, for each pair of keys, the hierarchy relations (parent,
+	// epic) and links either issue records with the other, so that an
+	// issue's relatives are found without scanning the project.
+	rel map[string]map[string]int
 }
 
 // NewProject builds a project's model from all its issues (open and done:
@@ -45,13 +50,17 @@ func NewProject(strategy domain.Strategy, issues []domain.Issue, now func() time
 		now = time.Now
 	}
 	p := &Project{index: dupes.New(dupes.DefaultOptions()), issues: make(map[string]*domain.Issue, len(issues)), now: now}
+	p.rel = make(map[string]map[string]int)
 	p.setStrategy(strategy)
+	// The duplicate index learns the project's boilerplate lines first.
+	p.index.Learn(issues)
 	history := make([]domain.Issue, 0, len(issues))
 	for i := range issues {
 		is := issues[i]
 		p.issues[is.Key] = &is
+		p.relate(&is, 1)
 		p.index.Add(is)
-		if is.StoryPoints != nil {
+		if estimate.Learnable(&is) {
 			history = append(history, is)
 		}
 	}
@@ -115,15 +124,26 @@ func (p *Project) Keys() []string {
 func (p *Project) Upsert(is domain.Issue) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if old, ok := p.issues[is.Key]; ok {
+		p.relate(old, -1)
+	}
 	p.issues[is.Key] = &is
+	p.relate(&is, 1)
 	p.index.Update(is)
-	p.est.Add(&is)
+	if estimate.Learnable(&is) {
+		p.est.Add(&is)
+	} else {
+		p.est.Remove(is.Key) // reopened, or its points were cleared
+	}
 }
 
 // Remove deletes an issue from the model.
 func (p *Project) Remove(key string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if old, ok := p.issues[key]; ok {
+		p.relate(old, -1)
+	}
 	delete(p.issues, key)
 	p.index.Remove(key)
 	p.est.Remove(key)
@@ -166,7 +186,7 @@ func (p *Project) analyzeWith(is *domain.Issue, override *domain.Override, extra
 	a := domain.Analysis{IssueKey: is.Key, Flags: []string{}}
 	a.Check = checks.Check(is, p.checkOpts)
 
-	a.Duplicates = p.index.Query(*is, DuplicateCandidates)
+	a.Duplicates = p.index.QueryExcluding(*is, DuplicateCandidates, func(key string) bool { return p.related(is, key) })
 	if a.Duplicates == nil {
 		a.Duplicates = []domain.Candidate{}
 	}
@@ -177,6 +197,11 @@ func (p *Project) analyzeWith(is *domain.Issue, override *domain.Override, extra
 
 	if is.Type != domain.TypeEpic {
 		a.Estimate = p.est.Estimate(is)
+		// A story the checks cannot size (INVEST E fails) gets no number:
+		// similar words do not make an unclear story estimable.
+		if a.Estimate.Method == estimate.MethodNeighbours && a.Check.Letters["E"] == "fail" {
+			a.Estimate = domain.Estimate{Method: estimate.MethodInsufficient, Reason: "the story is too unclear to size; see the Estimable check"}
+		}
 	} else {
 		a.Estimate = domain.Estimate{Method: estimate.MethodNone}
 	}
@@ -225,6 +250,73 @@ func points(is *domain.Issue, e domain.Estimate) (float64, bool) {
 		return e.Points, true
 	}
 	return 0, false
+}
+
+// relate adds (n = 1) or removes (n = -1) the relations is records: its
+// parent, its epic and its links, each in both directions.
+func (p *Project) relate(is *domain.Issue, n int) {
+	add := func(a, b string) {
+		if a == "" || b == "" || a == b {
+			return
+		}
+		m := p.rel[a]
+		if m == nil {
+			m = make(map[string]int)
+			p.rel[a] = m
+		}
+		if m[b] += n; m[b] <= 0 {
+			delete(m, b)
+			if len(m) == 0 {
+				delete(p.rel, a)
+			}
+		}
+	}
+	for _, other := range relatives(is) {
+		add(is.Key, other)
+		add(other, is.Key)
+	}
+}
+
+func relatives(is *domain.Issue) []string {
+	out := make([]string, 0, 2+len(is.Links))
+	out = append(out, is.ParentKey, is.EpicKey)
+	for _, l := range is.Links {
+		out = append(out, l.OtherKey)
+	}
+	return out
+}
+
+// related reports whether other must not be proposed as a duplicate of is:
+// it is is's parent, sub-task, epic or epic child (sub-tasks of children
+// included), a sub-task of the same parent, or linked to is in either
+// direction (a story split from another
+// is linked to it). These are known relations, not discoveries. is may be a
+// draft that is not in the model, so its own fields are read too.
+func (p *Project) related(is *domain.Issue, other string) bool {
+	if p.rel[is.Key][other] > 0 {
+		return true
+	}
+	for _, k := range relatives(is) {
+		if k == other {
+			return true
+		}
+	}
+	if o, ok := p.issues[other]; ok {
+		if is.ParentKey != "" && o.ParentKey == is.ParentKey {
+			return true
+		}
+		if is.Key != "" && (o.ParentKey == is.Key || o.EpicKey == is.Key) {
+			return true
+		}
+		// An epic and the sub-tasks of its children.
+		if op, ok := p.issues[o.ParentKey]; ok && is.Key != "" && op.EpicKey == is.Key {
+			return true
+		}
+	}
+	if ip, ok := p.issues[is.ParentKey]; ok && ip.EpicKey != "" && ip.EpicKey == other {
+		return true
+	}
+	return false
 }
 
 func linkedAsDuplicate(is *domain.Issue, other string) bool {

@@ -138,3 +138,124 @@ func BenchmarkBuildProject10k(b *testing.B) {
 		NewProject(domain.DefaultStrategy(), issues, func() time.Time { return now })
 	}
 }
+
+// TestDuplicatesSkipRelatives: an issue's parent, sub-tasks, sibling
+// sub-tasks, epic, epic children and linked issues are never candidates,
+// in either direction, and the bookkeeping follows updates and removals.
+func TestDuplicatesSkipRelatives(t *testing.T) {
+	text := "Export the monthly sales report as a CSV file for finance"
+	mk := func(key string, typ domain.IssueType, f func(*domain.Issue)) domain.Issue {
+		is := domain.Issue{Key: key, Type: typ, Summary: text, Description: "Finance downloads the monthly sales report as CSV.", StatusCat: domain.StatusToDo}
+		if f != nil {
+			f(&is)
+		}
+		return is
+	}
+	link := func(kind domain.LinkKind, other string) func(*domain.Issue) {
+		return func(is *domain.Issue) { is.Links = []domain.Link{{Kind: kind, OtherKey: other}} }
+	}
+	issues := []domain.Issue{
+		mk("P-1", domain.TypeEpic, nil),
+		mk("P-2", domain.TypeStory, func(is *domain.Issue) { is.EpicKey = "P-1" }),
+		mk("P-3", domain.TypeSubtask, func(is *domain.Issue) { is.ParentKey = "P-2" }),
+		mk("P-4", domain.TypeSubtask, func(is *domain.Issue) { is.ParentKey = "P-2" }),
+		mk("P-5", domain.TypeStory, link(domain.LinkRelates, "P-2")), // split from P-2
+		mk("P-6", domain.TypeStory, nil),                             // a real duplicate
+		{Key: "P-7", Type: domain.TypeStory, Summary: "Dark mode for the settings page"},
+	}
+	p := NewProject(domain.Strategy{}, issues, nil)
+	cands := func(key string) []string {
+		a, _ := p.Analyze(key, nil)
+		var out []string
+		for _, c := range a.Duplicates {
+			out = append(out, c.Key)
+		}
+		return out
+	}
+	tests := []struct {
+		key  string
+		want []string
+	}{
+		{"P-1", []string{"P-5", "P-6"}},               // epic: its child P-2 and P-2's sub-tasks skipped
+		{"P-2", []string{"P-6"}},                      // epic, sub-tasks, linked story skipped
+		{"P-3", []string{"P-5", "P-6"}},               // parent, sibling and the parent's epic skipped
+		{"P-5", []string{"P-1", "P-3", "P-4", "P-6"}}, // linked from P-2's side only
+	}
+	for _, tt := range tests {
+		got := cands(tt.key)
+		slices.Sort(got)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s candidates %v, want %v", tt.key, got, tt.want)
+		}
+	}
+	// Unlinking P-5 makes it a candidate of P-2 again; removing P-3 forgets it.
+	is5 := issues[4]
+	is5.Links = nil
+	p.Upsert(is5)
+	if got := cands("P-2"); !slices.Contains(got, "P-5") {
+		t.Errorf("after unlinking, P-2 candidates %v lack P-5", got)
+	}
+	p.Remove("P-3")
+	if got := cands("P-5"); slices.Contains(got, "P-3") {
+		t.Errorf("removed P-3 still a candidate: %v", got)
+	}
+	if len(p.rel["P-3"]) != 0 || p.rel["P-2"]["P-3"] != 0 {
+		t.Errorf("relations of removed P-3 kept: %v", p.rel)
+	}
+}
+
+func TestEstimatorLearnsOnlyFromResolvedPoints(t *testing.T) {
+	var issues []domain.Issue
+	for i := range 40 {
+		issues = append(issues, domain.Issue{Key: fmt.Sprintf("H-%d", i), Type: domain.TypeTask, StatusCat: domain.StatusDone,
+			Summary: fmt.Sprintf("Export report variant %c%c", 'a'+i%26, 'a'+i/26), StoryPoints: pts(2), Created: now.Add(time.Duration(i-100) * time.Hour)})
+	}
+	// An open issue whose points came from a suggestion (a draft written
+	// by an older version): it must not vote.
+	draft := domain.Issue{Key: "H-99", Type: domain.TypeStory, StatusCat: domain.StatusToDo,
+		Summary: "Quantum flux capacitor calibration export report", StoryPoints: pts(13), Created: now}
+	issues = append(issues, draft)
+	p := NewProject(domain.DefaultStrategy(), issues, func() time.Time { return now })
+	query := domain.Issue{Key: "Q-1", Type: domain.TypeStory, Summary: "Quantum flux capacitor calibration export report"}
+	hasDraft := func() bool {
+		e := p.AnalyzeIssue(query, ExtraInput{}).Estimate
+		return slices.ContainsFunc(e.Neighbours, func(n domain.Neighbour) bool { return n.Key == draft.Key })
+	}
+	if hasDraft() {
+		t.Fatal("an open issue's points voted in the estimate")
+	}
+	// Resolved with its points, it is the team's outcome and teaches.
+	draft.StatusCat = domain.StatusDone
+	p.Upsert(draft)
+	if !hasDraft() {
+		t.Fatal("a resolved issue's points did not vote")
+	}
+	// Reopened, it stops teaching again.
+	draft.StatusCat = domain.StatusInProgress
+	p.Upsert(draft)
+	if hasDraft() {
+		t.Fatal("a reopened issue's points still vote")
+	}
+}
+
+func TestUnestimableStoryGetsNoNumber(t *testing.T) {
+	var issues []domain.Issue
+	for i := range 60 {
+		issues = append(issues, domain.Issue{Key: fmt.Sprintf("H-%d", i), Type: domain.TypeStory, StatusCat: domain.StatusDone,
+			Summary: fmt.Sprintf("As a shopper, I want to export my order history as CSV variant %c%c so that I can file expenses", 'a'+i%26, 'a'+i/26), StoryPoints: pts(3)})
+	}
+	p := NewProject(domain.DefaultStrategy(), issues, func() time.Time { return now })
+	clear := domain.Issue{Key: "Q-1", Type: domain.TypeStory, Summary: "As a shopper, I want to export my order history as CSV so that I can file expenses"}
+	unclear := clear
+	unclear.Key, unclear.Summary = "Q-2", "As a shopper, I want to export TBD ??? as CSV so that I can file expenses"
+	if a := p.AnalyzeIssue(clear, ExtraInput{}); a.Estimate.Method != "neighbours" {
+		t.Fatalf("clear story: estimate %+v, want a number", a.Estimate)
+	}
+	a := p.AnalyzeIssue(unclear, ExtraInput{})
+	if a.Check.Letters["E"] != "fail" {
+		t.Fatalf("precondition: the checks should fail E for %q, letters %v", unclear.Summary, a.Check.Letters)
+	}
+	if a.Estimate.Method != "insufficient" || a.Estimate.Points != 0 || a.Estimate.Reason == "" {
+		t.Errorf("unestimable story: estimate %+v, want 'insufficient' with a reason", a.Estimate)
+	}
+}

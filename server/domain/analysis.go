@@ -155,8 +155,20 @@ type Candidate struct {
 	Summary     string   `json:"summary,omitempty"`
 	Similarity  float64  `json:"similarity"` // 0-1
 	SharedTerms []string `json:"sharedTerms"`
-	Near        bool     `json:"near"` // above the near-duplicate threshold
+	Near        bool     `json:"near"` // Band is BandLikely: the issue is flagged
+	// Band puts Similarity in words: BandLikely, BandRelated or "" (only
+	// similar).
+	Band string `json:"band,omitempty"`
+	// Done is set when the candidate is resolved: a request for work that
+	// has already shipped.
+	Done bool `json:"done,omitempty"`
 }
+
+// Similarity bands of a Candidate.
+const (
+	BandLikely  = "likely duplicate"
+	BandRelated = "related"
+)
 
 // Neighbour is a past estimated issue used as evidence for an estimate.
 type Neighbour struct {
@@ -166,11 +178,25 @@ type Neighbour struct {
 	Similarity float64 `json:"similarity"`
 }
 
-// Estimate is a story point suggestion.
+// Estimate is a story point suggestion: never the issue's own points, which
+// stay on domain.Issue.StoryPoints.
 type Estimate struct {
-	Points     float64     `json:"points"`
-	Confidence float64     `json:"confidence"` // 0-1
-	Method     string      `json:"method"`     // "neighbours", "median", "none"
+	Points float64 `json:"points"` // 0 unless Method is "neighbours"
+	// Low and High bound the suggestion's interval on the team's scale; it
+	// held Coverage (about 0.8) of the team's recent estimates when they
+	// were predicted from the issues before them.
+	Low      float64 `json:"low,omitempty"`
+	High     float64 `json:"high,omitempty"`
+	Coverage float64 `json:"coverage,omitempty"`
+	// Confidence is the calibrated chance that the true points are at most
+	// one scale step from Points; Level says it in a word (high, medium,
+	// low). With too little history to calibrate on, Coverage and Level are
+	// empty and Confidence is the vote's raw agreement.
+	Confidence float64 `json:"confidence"` // 0-1
+	Level      string  `json:"level,omitempty"`
+	Method     string  `json:"method"` // "neighbours", "insufficient", "none"
+	// Reason says why an "insufficient" estimate gives no number.
+	Reason     string      `json:"reason,omitempty"`
 	Neighbours []Neighbour `json:"neighbours,omitempty"`
 }
 

@@ -93,6 +93,9 @@ type Issue struct {
 	FixVersionRelease *time.Time `json:"fixVersionRelease,omitempty"`
 	// RecentComments counts comments in the last 30 days (a demand signal).
 	RecentComments int `json:"recentComments,omitempty"`
+	// ParentKey is the parent of a sub-task: Jira's parent field when it
+	// is not the epic.
+	ParentKey string `json:"parentKey,omitempty"`
 }
 
 // Open reports whether the issue is not done.

@@ -319,9 +319,11 @@ func TestGenerateAndCreateEndToEnd(t *testing.T) {
 		t.Fatalf("%d issues created for 2 drafts submitted twice", n)
 	}
 	for _, c := range res.Created {
-		if _, ok := e.property(c.Key); !ok {
-			t.Errorf("%s has no backlogai property", c.Key)
-		}
+		// Jira sets bulk properties in an asynchronous task.
+		waitUntil(t, 20*time.Second, c.Key+"'s backlogai property", func() bool {
+			_, ok := e.property(c.Key)
+			return ok
+		})
 		if !strings.HasPrefix(c.URL, e.emu.BaseURL()) {
 			t.Errorf("url %s", c.URL)
 		}
@@ -334,9 +336,10 @@ func TestGenerateAndCreateEndToEnd(t *testing.T) {
 		e.api("GET", "/api/issues/"+res.Created[0].Key, nil, &d)
 		return d.Analysed
 	})
-	// Story points are set from the draft's estimate when similar issues
-	// gave one; the demo site has one story points field.
-	withPoints := 0
+	// Drafts are created without story points, whatever their suggested
+	// estimate: a suggestion written there would read as the team's own
+	// and later train the estimator. The demo site has a story points field.
+	suggested := 0
 	for _, c := range res.Created {
 		var d struct {
 			Issue struct {
@@ -351,21 +354,16 @@ func TestGenerateAndCreateEndToEnd(t *testing.T) {
 			return a.Analysed
 		})
 		e.api("GET", "/api/issues/"+c.Key, nil, &d)
+		if d.Issue.StoryPoints != nil {
+			t.Errorf("%s: created with story points %v", c.Key, *d.Issue.StoryPoints)
+		}
 		for _, dr := range v.Drafts {
-			if dr.ID != c.DraftID {
-				continue
-			}
-			switch {
-			case dr.Estimate.Method == "neighbours" && (d.Issue.StoryPoints == nil || *d.Issue.StoryPoints != dr.Estimate.Points):
-				t.Errorf("%s: story points %v, draft estimate %+v", c.Key, d.Issue.StoryPoints, dr.Estimate)
-			case dr.Estimate.Method != "neighbours" && d.Issue.StoryPoints != nil:
-				t.Errorf("%s: story points %v without an estimate from neighbours", c.Key, *d.Issue.StoryPoints)
-			case d.Issue.StoryPoints != nil:
-				withPoints++
+			if dr.ID == c.DraftID && dr.Estimate.Method == "neighbours" {
+				suggested++
 			}
 		}
 	}
-	t.Logf("%d of %d created issues got story points from their estimate", withPoints, len(res.Created))
+	t.Logf("%d of %d created drafts had a suggested estimate; none was written as story points", suggested, len(res.Created))
 	var list struct {
 		Drafts []struct {
 			ID         int64  `json:"id"`

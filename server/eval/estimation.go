@@ -34,18 +34,22 @@ type EstimationRun struct {
 	Project string `json:"project"`
 	EstimationResult
 	NTrain int `json:"n_train"`
-	// Dropped counts scored rows left out because their title and
-	// description (case and whitespace folded) also occur in the training
-	// rows: scoring them would measure recall of a seen row, not
-	// estimation. Training keeps every row, as the team's history would.
-	Dropped int `json:"dropped_repeats"`
-	// WithinOneStep is the share of scored rows whose true points are at
+	// WithinOneStep is the share of answered rows whose true points are at
 	// most one step from the estimate on the team's scale; MeanConfidence
 	// is the mean Estimate.Confidence, which estimates that share.
 	WithinOneStep  float64 `json:"within_one_step"`
 	MeanConfidence float64 `json:"mean_confidence"`
 	// ByNeighbours counts estimates with Method "neighbours".
 	ByNeighbours int `json:"by_neighbours"`
+	// IntervalSteps is the interval's mean width in steps of the team's
+	// scale: coverage means little if every interval spans the scale.
+	IntervalSteps float64 `json:"interval_steps"`
+	ScaleValues   int     `json:"scale_values"` // distinct point values in training
+	// BaselineCoverage and BaselineSteps are the same for the fixed
+	// interval from the 10th to the 90th percentile of the training points,
+	// given to every answered row: the interval with no model.
+	BaselineCoverage float64 `json:"baseline_coverage_80"`
+	BaselineSteps    float64 `json:"baseline_interval_steps"`
 }
 
 // Estimation scores story point estimation on every DIR/estimation/*.csv
@@ -89,13 +93,19 @@ func EstimationRuns(dir string, opts estimate.Options, phase Phase) ([]Estimatio
 		}
 		r := scoreEstimation(train, scored, opts)
 		r.Project = strings.TrimSuffix(filepath.Base(f), ".csv")
+		if len(s.Skipped) > 0 {
+			r.SkippedRows = s.Skipped
+		}
 		runs = append(runs, r)
 	}
 	return runs, nil
 }
 
 // scoreEstimation trains on train and scores the rows of scored that do not
-// repeat a training row.
+// repeat a training row. A row the model answers with "not enough signal"
+// counts in MAE with the training median, the number a team would fall
+// back on; AnsweredMAE and AnsweredMedianMAE compare the answered rows
+// alone.
 func scoreEstimation(train, scored []domain.Issue, opts estimate.Options) EstimationRun {
 	seen := make(map[string]bool, len(train))
 	pts := make([]float64, len(train))
@@ -104,11 +114,17 @@ func scoreEstimation(train, scored []domain.Issue, opts estimate.Options) Estima
 		pts[i] = *train[i].StoryPoints
 	}
 	r := EstimationRun{NTrain: len(train)}
-	med := pointsMedian(pts)
+	med, mean := pointsMedian(pts), pointsMean(pts)
 	m := estimate.Train(train, opts)
 	sc := m.Scale()
-	var sum, base, conf float64
-	var within int
+	r.ScaleValues = len(sc)
+	var sum, base, meanBase, random, ansSum, ansBase, conf float64
+	var within, covered, steps, baseCovered int
+	sorted := slices.Sorted(slices.Values(pts))
+	var baseLo, baseHi float64
+	if len(sorted) > 0 {
+		baseLo, baseHi = sorted[len(sorted)/10], sorted[(len(sorted)-1)*9/10]
+	}
 	for i := range scored {
 		is := &scored[i]
 		if seen[repeatKey(is)] {
@@ -117,23 +133,70 @@ func scoreEstimation(train, scored []domain.Issue, opts estimate.Options) Estima
 		}
 		truth := *is.StoryPoints
 		e := m.Estimate(is)
-		sum += math.Abs(e.Points - truth)
 		base += math.Abs(med - truth)
-		conf += e.Confidence
-		if e.Method == estimate.MethodNeighbours {
-			r.ByNeighbours++
+		meanBase += math.Abs(mean - truth)
+		random += expectedAbsError(pts, truth)
+		r.NTest++
+		if e.Method != estimate.MethodNeighbours {
+			sum += math.Abs(med - truth)
+			continue
 		}
+		r.ByNeighbours++
+		sum += math.Abs(e.Points - truth)
+		ansSum += math.Abs(e.Points - truth)
+		ansBase += math.Abs(med - truth)
+		conf += e.Confidence
 		if scaleSteps(sc, e.Points, truth) <= 1 {
 			within++
 		}
-		r.NTest++
+		if truth >= e.Low && truth <= e.High {
+			covered++
+		}
+		steps += scaleSteps(sc, e.Low, e.High)
+		if truth >= baseLo && truth <= baseHi {
+			baseCovered++
+		}
 	}
 	if r.NTest > 0 {
 		n := float64(r.NTest)
 		r.MAE, r.MedianBaselineMAE = sum/n, base/n
-		r.MeanConfidence, r.WithinOneStep = conf/n, float64(within)/n
+		r.MeanBaselineMAE, r.RandomBaselineMAE = meanBase/n, random/n
+		r.Answered = float64(r.ByNeighbours) / n
+	}
+	if a := float64(r.ByNeighbours); a > 0 {
+		r.AnsweredMAE, r.AnsweredMedianMAE = ansSum/a, ansBase/a
+		r.Coverage = float64(covered) / a
+		r.IntervalSteps = float64(steps) / a
+		r.BaselineCoverage = float64(baseCovered) / a
+		r.BaselineSteps = float64(scaleSteps(sc, baseLo, baseHi))
+		r.MeanConfidence, r.WithinOneStep = conf/a, float64(within)/a
 	}
 	return r
+}
+
+// expectedAbsError is the mean absolute error of answering a value drawn at
+// random from the training points: the random baseline, computed exactly
+// instead of sampled.
+func expectedAbsError(train []float64, truth float64) float64 {
+	if len(train) == 0 {
+		return 0
+	}
+	var s float64
+	for _, p := range train {
+		s += math.Abs(p - truth)
+	}
+	return s / float64(len(train))
+}
+
+func pointsMean(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
 }
 
 // scaleSteps is how many scale steps apart a and b are; a value off the scale
@@ -175,14 +238,19 @@ func pointsMedian(v []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-// estimationSplit is one project's rows in creation order.
+// estimationSplit is one project's rows in creation order, and the count of
+// malformed rows left out, by reason.
 type estimationSplit struct {
 	Train, Val, Test []domain.Issue
+	Skipped          map[string]int
 }
 
 // readEstimationCSV reads one project file with the header issuekey, title,
 // description, storypoint, split_mark (train|val|test). Descriptions are
-// quoted and may span lines; encoding/csv handles both.
+// quoted and may span lines; encoding/csv handles both. A malformed row
+// (wrong field count, broken quoting, a storypoint that is not a
+// non-negative number, an unknown split) is skipped and counted by reason:
+// one bad row must not abort the run. A bad header is an error.
 func readEstimationCSV(path string) (estimationSplit, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -190,7 +258,7 @@ func readEstimationCSV(path string) (estimationSplit, error) {
 	}
 	defer f.Close()
 	r := csv.NewReader(f)
-	r.FieldsPerRecord = 5
+	r.FieldsPerRecord = -1
 	head, err := r.Read()
 	if err != nil {
 		return estimationSplit{}, fmt.Errorf("read estimation csv %s: header: %w", path, err)
@@ -199,21 +267,31 @@ func readEstimationCSV(path string) (estimationSplit, error) {
 	if !slices.Equal(head, want) {
 		return estimationSplit{}, fmt.Errorf("read estimation csv %s: header %q, want %q", path, head, want)
 	}
-	var s estimationSplit
+	s := estimationSplit{Skipped: map[string]int{}}
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
+		var perr *csv.ParseError
+		if errors.As(err, &perr) {
+			s.Skipped["unparseable row"]++
+			continue
+		}
 		if err != nil {
 			return estimationSplit{}, fmt.Errorf("read estimation csv %s: %w", path, err)
 		}
+		if len(rec) != len(want) {
+			s.Skipped[fmt.Sprintf("%d fields, want %d", len(rec), len(want))]++
+			continue
+		}
 		p, err := strconv.ParseFloat(strings.TrimSpace(rec[3]), 64)
 		if err != nil || p < 0 || math.IsNaN(p) || math.IsInf(p, 0) {
-			return estimationSplit{}, fmt.Errorf("read estimation csv %s: %s: storypoint %q: %w", path, rec[0], rec[3], domain.ErrInvalid)
+			s.Skipped["storypoint not a non-negative number"]++
+			continue
 		}
-		is := domain.Issue{Key: rec[0], Summary: rec[1], Description: rec[2], StoryPoints: &p}
-		switch rec[4] {
+		is := domain.Issue{Key: rec[0], Summary: rec[1], Description: rec[2], StoryPoints: &p, StatusCat: domain.StatusDone}
+		switch strings.TrimSpace(rec[4]) {
 		case "train":
 			s.Train = append(s.Train, is)
 		case "val":
@@ -221,7 +299,7 @@ func readEstimationCSV(path string) (estimationSplit, error) {
 		case "test":
 			s.Test = append(s.Test, is)
 		default:
-			return estimationSplit{}, fmt.Errorf("read estimation csv %s: %s: split_mark %q: %w", path, rec[0], rec[4], domain.ErrInvalid)
+			s.Skipped["split_mark not train, val or test"]++
 		}
 	}
 	return s, nil

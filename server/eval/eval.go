@@ -25,11 +25,32 @@ type Report struct {
 	Skipped       []string                     `json:"skipped,omitempty"`
 }
 
-// EstimationResult is the test-split error for one project.
+// EstimationResult is the test-split error for one project. MAE counts
+// every scored row: where the estimator says "not enough signal" the
+// training median stands in. The baselines answer every row with the
+// training median, the training mean, or a value drawn at random from the
+// training points (its expected error).
 type EstimationResult struct {
 	NTest             int     `json:"n_test"`
 	MAE               float64 `json:"mae"`
 	MedianBaselineMAE float64 `json:"median_baseline_mae"`
+	MeanBaselineMAE   float64 `json:"mean_baseline_mae"`
+	RandomBaselineMAE float64 `json:"random_baseline_mae"`
+	// Answered is the share of rows given a number; AnsweredMAE and
+	// AnsweredMedianMAE are the estimator's and the median's error on them.
+	Answered          float64 `json:"answered"`
+	AnsweredMAE       float64 `json:"answered_mae"`
+	AnsweredMedianMAE float64 `json:"answered_median_mae"`
+	// Coverage is the share of answered rows whose true points lie in the
+	// stated 80 % interval.
+	Coverage float64 `json:"coverage_80"`
+	// SkippedRows counts malformed input rows by reason.
+	SkippedRows map[string]int `json:"skipped_rows,omitempty"`
+	// Dropped counts scored rows left out because their title and
+	// description (case and whitespace folded) also occur in the training
+	// rows: scoring them would measure recall of a seen row, not
+	// estimation. Training keeps every row, as the team's history would.
+	Dropped int `json:"dropped_repeats"`
 }
 
 // Metric is a binary classification result where the positive class is
@@ -68,14 +89,6 @@ func NewMetric(tp, fp, fn, tn int) Metric {
 		m.MCC = (float64(tp)*float64(tn) - float64(fp)*float64(fn)) / math.Sqrt(d)
 	}
 	return m
-}
-
-// DuplicatesResult is recall@k over known duplicate pairs.
-type DuplicatesResult struct {
-	Pairs      int     `json:"pairs"`
-	RecallAt1  float64 `json:"recall_at_1"`
-	RecallAt5  float64 `json:"recall_at_5"`
-	RecallAt10 float64 `json:"recall_at_10"`
 }
 
 // Run evaluates every part present under dir; a missing part is listed in
@@ -118,17 +131,28 @@ func Run(dir string) (*Report, error) {
 // WriteText prints the report as tables.
 func (r *Report) WriteText(w io.Writer) {
 	if len(r.Estimation) > 0 {
-		fmt.Fprintf(w, "Estimation (test split, MAE in story points; lower is better)\n")
-		fmt.Fprintf(w, "  %-20s %6s %8s %10s\n", "project", "n", "MAE", "median MAE")
+		fmt.Fprintf(w, "Estimation (test split, MAE in story points; lower is better; baselines answer every row)\n")
+		fmt.Fprintf(w, "  %-20s %5s %7s %6s %7s %7s %7s %8s %8s\n", "project", "n", "MAE", "ratio", "median", "mean", "random", "answered", "cover80")
 		for _, p := range sortedKeys(r.Estimation) {
 			e := r.Estimation[p]
-			fmt.Fprintf(w, "  %-20s %6d %8.3f %10.3f\n", p, e.NTest, e.MAE, e.MedianBaselineMAE)
+			ratio := 0.0
+			if e.MedianBaselineMAE > 0 {
+				ratio = e.MAE / e.MedianBaselineMAE
+			}
+			fmt.Fprintf(w, "  %-20s %5d %7.3f %6.3f %7.3f %7.3f %7.3f %7.0f%% %7.0f%%\n", p, e.NTest, e.MAE, ratio,
+				e.MedianBaselineMAE, e.MeanBaselineMAE, e.RandomBaselineMAE, 100*e.Answered, 100*e.Coverage)
+			if e.Dropped > 0 {
+				fmt.Fprintf(w, "    left out %d test rows repeating a training row\n", e.Dropped)
+			}
+			for _, reason := range sortedKeys(e.SkippedRows) {
+				fmt.Fprintf(w, "    skipped %d malformed rows: %s\n", e.SkippedRows[reason], reason)
+			}
 		}
 		fmt.Fprintln(w)
 	}
 	r.writeInvest(w)
 	if d := r.Duplicates; d != nil {
-		fmt.Fprintf(w, "Duplicates (%d labelled pairs)\n  recall@1 %.3f   recall@5 %.3f   recall@10 %.3f\n\n", d.Pairs, d.RecallAt1, d.RecallAt5, d.RecallAt10)
+		d.writeText(w)
 	}
 	if len(r.Skipped) > 0 {
 		fmt.Fprintf(w, "Skipped (no data): %s\n", strings.Join(r.Skipped, ", "))

@@ -10,7 +10,6 @@ import (
 
 	"github.com/backlogai/backlogai/server/adf"
 	"github.com/backlogai/backlogai/server/analysis"
-	"github.com/backlogai/backlogai/server/analysis/estimate"
 	"github.com/backlogai/backlogai/server/backlog"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jira"
@@ -215,21 +214,13 @@ func (s *Service) created(ctx context.Context, t *domain.Tenant, ts *store.Tenan
 }
 
 // newIssues builds the create requests: ADF description (validated),
-// parent epic, labels (the app's and the idempotency key), story points
-// when the draft has an estimate from similar issues and the site has one
-// story points field.
+// parent epic, labels (the app's and the idempotency key). Drafts get no
+// story points: a suggestion written there would read as the team's own
+// estimate, and would come back as training data for the estimator.
 func (s *Service) newIssues(ctx context.Context, c *jira.Client, project string, ps []pending) ([]jira.NewIssue, error) {
 	issueType := "Story"
 	if p, err := c.GetProject(ctx, project); err == nil && len(p.IssueTypes) > 0 && !containsFold(p.IssueTypes, "Story") {
 		issueType = "Task"
-	}
-	spKnown := false
-	for _, p := range ps {
-		if p.analysis.Estimate.Method == estimate.MethodNeighbours {
-			_, err := c.DiscoverStoryPointsField(ctx, 0)
-			spKnown = err == nil
-			break
-		}
 	}
 	out := make([]jira.NewIssue, len(ps))
 	for i, p := range ps {
@@ -243,10 +234,6 @@ func (s *Service) newIssues(ctx context.Context, c *jira.Client, project string,
 		}
 		ni := jira.NewIssue{ProjectKey: project, IssueType: issueType, Summary: p.content.Title, Description: &doc,
 			ParentKey: p.content.ParentEpic, Labels: []string{Label, p.rec.IdemKey}}
-		if spKnown && p.analysis.Estimate.Method == estimate.MethodNeighbours && p.analysis.Estimate.Points > 0 {
-			pts := p.analysis.Estimate.Points
-			ni.StoryPoints = &pts
-		}
 		out[i] = ni
 	}
 	return out, nil

@@ -315,6 +315,11 @@ func TestCreateDraftsInJira(t *testing.T) {
 				t.Errorf("%s: description lacks %q", c.Key, section)
 			}
 		}
+		// Drafts carry no story points: a suggestion there would pass for
+		// the team's estimate and later train the estimator.
+		if is.StoryPoints != nil {
+			t.Errorf("%s: created with story points %v", c.Key, *is.StoryPoints)
+		}
 		if raw, ok := e.emu.IssueProperty(c.Key, backlog.PropertyKey); !ok || !strings.Contains(string(raw), `"quality":`) {
 			t.Errorf("%s: backlogai property %s", c.Key, raw)
 		}
@@ -760,3 +765,19 @@ func TestWithoutImpersonationWritesAreRefused(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestNewIssuesCarryNoSuggestedPoints(t *testing.T) {
+	// Even a confident suggestion stays out of Story Points: the person
+	// sets points, and only theirs may train the estimator.
+	e := newEnv(t, shopAnswers(t))
+	p := pending{rec: &store.DraftRecord{ID: 1, IdemKey: "backlogai-idem-1"},
+		content:  Content{Title: "Export the report as CSV"},
+		analysis: domain.Analysis{Estimate: domain.Estimate{Points: 5, Low: 3, High: 8, Confidence: 0.9, Method: "neighbours"}}}
+	out, err := e.svc.newIssues(context.Background(), e.jira, "SHOP", []pending{p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 || out[0].StoryPoints != nil {
+		t.Errorf("newIssues = %+v, want one issue without story points", out)
+	}
+}

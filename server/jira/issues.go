@@ -409,8 +409,12 @@ func (r *rawIssue) toDomain(spField string) domain.Issue {
 			is.Links = append(is.Links, link)
 		}
 	}
-	if f.Parent != nil && isEpicParent(f.Parent, is.Type) {
-		is.EpicKey = f.Parent.Key
+	if f.Parent != nil && f.Parent.Key != "" {
+		if isEpicParent(f.Parent, is.Type) {
+			is.EpicKey = f.Parent.Key
+		} else {
+			is.ParentKey = f.Parent.Key
+		}
 	}
 	if spField != "" {
 		// The field id varies per site, so it is not in issueFields.

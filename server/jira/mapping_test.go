@@ -111,24 +111,24 @@ func TestIssueMappingTolerance(t *testing.T) {
 		{
 			"sub-task parent is not an epic", `{"id":"1","key":"AB-2","fields":{"issuetype":{"name":"Sub-task","subtask":true},"parent":{"key":"AB-1"}}}`,
 			func(t *testing.T, is domain.Issue) {
-				if is.EpicKey != "" || is.Type != domain.TypeSubtask {
-					t.Errorf("got epic %q type %q", is.EpicKey, is.Type)
+				if is.EpicKey != "" || is.ParentKey != "AB-1" || is.Type != domain.TypeSubtask {
+					t.Errorf("got epic %q parent %q type %q", is.EpicKey, is.ParentKey, is.Type)
 				}
 			},
 		},
 		{
 			"story parent without type is its epic", `{"id":"1","key":"AB-2","fields":{"issuetype":{"name":"Story"},"parent":{"key":"AB-1"}}}`,
 			func(t *testing.T, is domain.Issue) {
-				if is.EpicKey != "AB-1" {
-					t.Errorf("EpicKey = %q", is.EpicKey)
+				if is.EpicKey != "AB-1" || is.ParentKey != "" {
+					t.Errorf("EpicKey = %q, ParentKey = %q", is.EpicKey, is.ParentKey)
 				}
 			},
 		},
 		{
 			"story parent of a story is not an epic", `{"id":"1","key":"AB-2","fields":{"parent":{"key":"AB-1","fields":{"issuetype":{"name":"Story","hierarchyLevel":0}}}}}`,
 			func(t *testing.T, is domain.Issue) {
-				if is.EpicKey != "" {
-					t.Errorf("EpicKey = %q", is.EpicKey)
+				if is.EpicKey != "" || is.ParentKey != "AB-1" {
+					t.Errorf("EpicKey = %q, ParentKey = %q", is.EpicKey, is.ParentKey)
 				}
 			},
 		},

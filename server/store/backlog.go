@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -35,8 +36,12 @@ type BacklogRow struct {
 	Moscow   string
 	Quality  int
 	Estimate *float64
-	Flags    []string
-	Open     bool
+	// Suggested: Estimate is the app's suggestion, not the issue's own
+	// points; Low and High are then its 80 % interval.
+	Suggested bool
+	Low, High float64
+	Flags     []string
+	Open      bool
 }
 
 var sortColumns = map[string]string{
@@ -76,7 +81,7 @@ func (ts *TenantStore) Backlog(ctx context.Context, project string, q BacklogQue
 		return nil, 0, fmt.Errorf("store: backlog count: %w", err)
 	}
 	var rows []resultRow
-	err := db.Select("issue_key, summary, issue_type, score, moscow, quality, estimate, flags, is_open").
+	err := db.Select("issue_key, summary, issue_type, score, moscow, quality, estimate, flags, is_open, issue, analysis").
 		Order(clause.OrderByColumn{Column: clause.Column{Name: col}, Desc: !q.Asc}).
 		Order("id").Offset(q.Offset).Limit(q.Limit).Find(&rows).Error
 	if err != nil {
@@ -89,8 +94,38 @@ func (ts *TenantStore) Backlog(ctx context.Context, project string, q BacklogQue
 		if r.Flags != "" {
 			out[i].Flags = strings.Split(r.Flags, ",")
 		}
+		if r.Estimate != nil {
+			if err := markSuggestion(&out[i], r); err != nil {
+				return nil, 0, err
+			}
+		}
 	}
 	return out, total, nil
+}
+
+// markSuggestion tells the issue's own points from the app's suggestion,
+// which share the estimate column (it sorts by the points either way).
+func markSuggestion(b *BacklogRow, r resultRow) error {
+	var is struct {
+		StoryPoints *float64 `json:"storyPoints"`
+	}
+	if err := json.Unmarshal([]byte(r.Issue), &is); err != nil {
+		return fmt.Errorf("store: backlog: issue %s snapshot: %w", r.IssueKey, err)
+	}
+	if is.StoryPoints != nil {
+		return nil
+	}
+	var a struct {
+		Estimate struct {
+			Low  float64 `json:"low"`
+			High float64 `json:"high"`
+		} `json:"estimate"`
+	}
+	if err := json.Unmarshal([]byte(r.Analysis), &a); err != nil {
+		return fmt.Errorf("store: backlog: issue %s analysis: %w", r.IssueKey, err)
+	}
+	b.Suggested, b.Low, b.High = true, a.Estimate.Low, a.Estimate.High
+	return nil
 }
 
 func escapeLike(s string) string {

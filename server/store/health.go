@@ -180,7 +180,7 @@ func decodeProjectRow(r *resultRow, out *ProjectRow) error {
 	switch {
 	case is.StoryPoints != nil:
 		out.PointsSource = "issue"
-	case r.Estimate != nil && a.Estimate.Method != "" && a.Estimate.Method != "none":
+	case r.Estimate != nil && a.Estimate.Method == "neighbours":
 		out.PointsSource = "suggestion"
 	}
 	if r.Flags != "" {

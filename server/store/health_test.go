@@ -45,9 +45,10 @@ func TestProjectRows(t *testing.T) {
 		rich.Analysis.Duplicates = []domain.Candidate{{Key: "SHOP-2", Similarity: 0.91, Near: true, SharedTerms: []string{"export"}}, {Key: "SHOP-3", Similarity: 0.4}}
 		rich.Analysis.Estimate = domain.Estimate{Points: 3, Method: "neighbours"}
 		suggested := analysed("SHOP-2", 40, domain.MoscowCould)
-		suggested.Analysis.Estimate = domain.Estimate{Points: 2, Method: "median"}
+		suggested.Analysis.Estimate = domain.Estimate{Points: 2, Method: "neighbours"}
 		done := analysed("SHOP-3", 10, domain.MoscowWont)
 		done.Issue.StatusCat = domain.StatusDone
+		done.Analysis.Estimate = domain.Estimate{Method: "insufficient", Reason: "no similar past issue"}
 		if err := ts.SaveResults(ctx, "SHOP", []store.ResultInput{rich, suggested, done}); err != nil {
 			t.Fatal(err)
 		}
@@ -75,6 +76,9 @@ func TestProjectRows(t *testing.T) {
 		}
 		if r := got["SHOP-2"]; r.PointsSource != "suggestion" || r.Estimate == nil || *r.Estimate != 2 {
 			t.Errorf("suggested estimate: %+v", r)
+		}
+		if r := got["SHOP-3"]; r.Estimate != nil || r.PointsSource != "" {
+			t.Errorf("'not enough signal' stored as a number: %+v", r)
 		}
 		if r := got["SHOP-3"]; r.Open || !r.Analysed {
 			t.Errorf("done issue: %+v", r)

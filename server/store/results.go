@@ -91,7 +91,7 @@ func (ts *TenantStore) toRow(project string, in ResultInput, now time.Time) (res
 		r.Score = in.Analysis.Score.Total
 		r.Moscow = string(in.Analysis.Score.Moscow)
 		r.Quality = in.Analysis.Check.Quality
-		if in.Analysis.Estimate.Method != "" && in.Analysis.Estimate.Method != "none" {
+		if in.Analysis.Estimate.Method == "neighbours" { // a suggestion with a number
 			p := in.Analysis.Estimate.Points
 			r.Estimate = &p
 		}

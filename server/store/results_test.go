@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/store"
 )
@@ -116,6 +118,49 @@ func TestOverridesAndScans(t *testing.T) {
 		ts.UpdateScan(ctx, "SHOP", store.ScanUpdate{State: &cancelled})
 		if err := ts.UpdateScan(ctx, "SHOP", store.ScanUpdate{AddDone: 1}); !errors.Is(err, domain.ErrConflict) {
 			t.Errorf("update of a cancelled scan: %v", err)
+		}
+	})
+}
+
+func TestBacklogMarksSuggestions(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, s *store.Store, clock *fakeClock) {
+		ctx := context.Background()
+		ts := s.Tenant(tenantOf(t, s, "a"))
+		own := analysed("SHOP-1", 80, domain.MoscowMust)
+		five := 5.0
+		own.Issue.StoryPoints = &five
+		own.Analysis.Estimate = domain.Estimate{Points: 3, Low: 2, High: 5, Method: "neighbours"}
+		sug := analysed("SHOP-2", 70, domain.MoscowShould)
+		sug.Analysis.Estimate = domain.Estimate{Points: 5, Low: 3, High: 8, Method: "neighbours"}
+		weak := analysed("SHOP-3", 60, domain.MoscowCould)
+		weak.Analysis.Estimate = domain.Estimate{Method: "insufficient", Reason: "no similar past issue"}
+		if err := ts.SaveResults(ctx, "SHOP", []store.ResultInput{own, sug, weak}); err != nil {
+			t.Fatal(err)
+		}
+		rows, _, err := ts.Backlog(ctx, "SHOP", store.BacklogQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		type mark struct {
+			est       float64
+			suggested bool
+			low, high float64
+		}
+		got := map[string]mark{}
+		for _, r := range rows {
+			m := mark{suggested: r.Suggested, low: r.Low, high: r.High}
+			if r.Estimate != nil {
+				m.est = *r.Estimate
+			}
+			got[r.Key] = m
+		}
+		want := map[string]mark{
+			"SHOP-1": {est: 5},                                   // the issue's own points win
+			"SHOP-2": {est: 5, suggested: true, low: 3, high: 8}, // a suggestion, marked
+			"SHOP-3": {},                                         // not enough signal: no number
+		}
+		if d := cmp.Diff(want, got, cmp.AllowUnexported(mark{})); d != "" {
+			t.Errorf("backlog estimates (-want +got):\n%s", d)
 		}
 	})
 }

@@ -212,6 +212,22 @@ type backlogRow struct {
 	Quality  int      `json:"quality"`
 	Estimate *float64 `json:"estimate"`
 	Flags    []string `json:"flags"`
+	// Suggested is set when Estimate is the app's suggestion rather than
+	// the issue's own points; it carries the 80 % interval when known.
+	Suggested *suggestedRange `json:"suggested,omitempty"`
+}
+
+type suggestedRange struct {
+	Low  float64 `json:"low,omitempty"`
+	High float64 `json:"high,omitempty"`
+}
+
+// suggestedOf marks a backlog row's estimate as a suggestion.
+func suggestedOf(r store.BacklogRow) *suggestedRange {
+	if !r.Suggested {
+		return nil
+	}
+	return &suggestedRange{Low: r.Low, High: r.High}
 }
 
 func (s *Server) backlogPage(c echo.Context) error {
@@ -233,7 +249,7 @@ func (s *Server) backlogPage(c echo.Context) error {
 	out := make([]backlogRow, len(rows))
 	for i, r := range rows {
 		out[i] = backlogRow{Key: r.Key, Summary: r.Summary, Type: r.Type, Score: int(math.Floor(r.Score)), Moscow: r.Moscow,
-			Quality: r.Quality, Estimate: r.Estimate, Flags: r.Flags}
+			Quality: r.Quality, Estimate: r.Estimate, Flags: r.Flags, Suggested: suggestedOf(r)}
 		if out[i].Flags == nil {
 			out[i].Flags = []string{}
 		}

@@ -66,6 +66,10 @@ type analysisView struct {
 	Duplicates    []duplicateView
 	Estimate      estimateView
 	Flags         []string
+
+	// KnownDuplicates are the issues already linked as duplicates: never
+	// proposed again, shown with whether their work is already done.
+	KnownDuplicates []duplicateView
 }
 
 type overrideView struct {
@@ -114,13 +118,19 @@ type duplicateView struct {
 	Similarity  int
 	SharedTerms []string
 	Near        bool
+	Band        string // "likely duplicate", "related" or ""
+	Done        bool   // the other issue is resolved: already done
 	Linked      bool
 }
 
 type estimateView struct {
 	Method     string
-	Points     string
+	Points     string // the suggestion; empty unless Method is "neighbours"
+	Low, High  string // its 80 % interval
+	Coverage   int    // the share the interval held on the team's history
 	Confidence int
+	Level      string
+	Reason     string // why there is no number ("insufficient")
 	Own        string // the issue's own story points, if any
 	Neighbours []neighbourView
 }
@@ -266,16 +276,18 @@ func analysisViewOf(is *domain.Issue, a *domain.Analysis) *analysisView {
 	for _, l := range is.Links {
 		if l.Kind == domain.LinkDuplicates || l.Kind == domain.LinkDuplicatedBy {
 			linked[l.OtherKey] = true
+			v.KnownDuplicates = append(v.KnownDuplicates, duplicateView{Key: l.OtherKey, Summary: l.OtherTitle, Done: l.OtherDone, Linked: true})
 		}
 	}
 	for _, d := range a.Duplicates {
 		v.Duplicates = append(v.Duplicates, duplicateView{Key: d.Key, Summary: d.Summary, Similarity: int(math.Round(d.Similarity * 100)),
-			SharedTerms: d.SharedTerms, Near: d.Near, Linked: linked[d.Key]})
+			SharedTerms: d.SharedTerms, Near: d.Near, Band: d.Band, Done: d.Done, Linked: linked[d.Key]})
 	}
 	e := a.Estimate
-	v.Estimate = estimateView{Method: e.Method, Confidence: int(math.Round(e.Confidence * 100))}
-	if e.Method != "" && e.Method != "none" {
-		v.Estimate.Points = fmtNum(e.Points)
+	v.Estimate = estimateView{Method: e.Method, Confidence: int(math.Round(e.Confidence * 100)), Level: e.Level,
+		Reason: e.Reason, Coverage: int(math.Round(e.Coverage * 100))}
+	if e.Method == "neighbours" {
+		v.Estimate.Points, v.Estimate.Low, v.Estimate.High = fmtNum(e.Points), fmtNum(e.Low), fmtNum(e.High)
 	}
 	if is.StoryPoints != nil {
 		v.Estimate.Own = fmtNum(*is.StoryPoints)
@@ -469,7 +481,7 @@ func backlogRows(rows []store.BacklogRow) []backlogRow {
 	out := make([]backlogRow, len(rows))
 	for i, r := range rows {
 		out[i] = backlogRow{Key: r.Key, Summary: r.Summary, Type: r.Type, Score: int(math.Floor(r.Score)), Moscow: r.Moscow,
-			Quality: r.Quality, Estimate: r.Estimate, Flags: r.Flags}
+			Quality: r.Quality, Estimate: r.Estimate, Flags: r.Flags, Suggested: suggestedOf(r)}
 		if out[i].Flags == nil {
 			out[i].Flags = []string{}
 		}

@@ -287,6 +287,8 @@ func (u *ui) funcs() template.FuncMap {
 				return "from similar past issues"
 			case "median":
 				return "the team's median"
+			case "insufficient":
+				return "not enough signal"
 			}
 			return m
 		},

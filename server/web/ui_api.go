@@ -329,6 +329,9 @@ func rerankRows(rows map[string]*store.ProjectRow, st domain.Strategy, limit int
 		}
 		out[i] = rerankRow{backlogRow: backlogRow{Key: r.Key, Summary: r.Summary, Type: r.Type, Score: int(math.Floor(it.Score.Total)),
 			Moscow: string(it.Score.Moscow), Quality: r.Quality, Estimate: r.Estimate, Flags: flags}, Rank: i + 1, PreviousRank: prev[r.Key]}
+		if r.PointsSource == "suggestion" {
+			out[i].Suggested = &suggestedRange{}
+		}
 	}
 	return out, len(items), summary
 }

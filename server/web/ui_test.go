@@ -157,6 +157,8 @@ func demoIssues(now time.Time) []domain.Issue {
 		base[i].Updated = now.AddDate(0, 0, -10*i)
 	}
 	base[6].Updated = now.AddDate(0, 0, -200) // stale
+	// Duplicates are filed close together: SHOP-2 two days after SHOP-1.
+	base[1].Created = base[0].Created.Add(48 * time.Hour)
 	return base
 }
 
@@ -195,7 +197,8 @@ func TestPagesRenderWithHeadersAndLandmarks(t *testing.T) {
 			[]string{`data-state="pending"`, "SHOP-1 is not analysed yet", "refreshes on its own"}},
 		{"glance analysed", false, func(u *uiEnv) { u.activate("SHOP"); u.seedAnalysed(demoIssues(now), now) }, "/glance?issueKey=SHOP-1&projectKey=SHOP",
 			[]string{`data-state="analysed"`, `data-testid="glance-score"`, "User Value", "Technical Reality", `data-testid="invest-letter"`,
-				`data-testid="glance-why-now"`, `data-testid="action-improve"`, `data-testid="action-split"`, `data-testid="action-override"`}},
+				`data-testid="glance-why-now"`, `data-testid="action-improve"`, `data-testid="action-split"`, `data-testid="action-override"`,
+				`data-testid="estimate-none"`, "Not enough signal for a suggestion: too little history"}},
 		{"project before activation", false, nil, "/project?projectKey=SHOP&projectId=10000",
 			[]string{`<main id="main"`, `role="tablist"`, `role="tabpanel"`, `aria-selected="true"`, `data-testid="scan-status"`, `class="skeleton-row"`,
 				`aria-live="polite"`, `id="bai-data"`, `"active":false`}},
@@ -306,6 +309,18 @@ func TestGlanceShowsTheAnalysis(t *testing.T) {
 		t.Fatalf("SHOP-2's duplicates: %+v", a.Duplicates)
 	}
 	want = append(want, `data-other="SHOP-1"`, fmt.Sprintf("%d%% similar", int(a.Duplicates[0].Similarity*100+0.5)))
+	done := 0
+	for _, d := range a.Duplicates {
+		if d.Band != "" {
+			want = append(want, `data-testid="duplicate-band">`+d.Band+"<")
+		}
+		if d.Done {
+			done++
+		}
+	}
+	if done == 0 || strings.Count(body, `data-testid="duplicate-done"`) != done {
+		t.Errorf("glance marks %d candidates already done, want %d (%+v)", strings.Count(body, `data-testid="duplicate-done"`), done, a.Duplicates)
+	}
 	for _, s := range want {
 		if !strings.Contains(body, s) {
 			t.Errorf("glance lacks %q", s)
@@ -922,5 +937,82 @@ func TestGlanceNotApplicable(t *testing.T) {
 	}
 	if strings.Contains(body, "Quality -1") || strings.Contains(body, "/100</div>") {
 		t.Error("glance shows a quality number for an issue with no story checks")
+	}
+}
+
+// TestGlanceKnownDuplicates: an issue already linked as a duplicate is not
+// proposed again; the glance lists it as a known duplicate, "already done"
+// when it is resolved.
+func TestGlanceKnownDuplicates(t *testing.T) {
+	now := time.Now().UTC()
+	u := newUIEnv(t, false)
+	u.activate("SHOP")
+	issues := demoIssues(now)
+	// SHOP-2 duplicates SHOP-1, which is done.
+	issues[0].StatusCat = domain.StatusDone
+	issues[1].Links = []domain.Link{{Kind: domain.LinkDuplicates, OtherKey: "SHOP-1", OtherDone: true, OtherTitle: issues[0].Summary}}
+	issues[0].Links = []domain.Link{{Kind: domain.LinkDuplicatedBy, OtherKey: "SHOP-2", OtherTitle: issues[1].Summary}}
+	got := u.seedAnalysed(issues, now)
+	for _, d := range got["SHOP-2"].Duplicates {
+		if d.Key == "SHOP-1" {
+			t.Errorf("SHOP-2 proposes SHOP-1, to which it is linked: %+v", got["SHOP-2"].Duplicates)
+		}
+	}
+	body := u.page("/glance?issueKey=SHOP-2&projectKey=SHOP").Body.String()
+	if !regexp.MustCompile(`data-key="SHOP-1" data-testid="known-duplicate">(?s:.)*?data-testid="duplicate-linked"(?s:.)*?data-testid="duplicate-done">already done<`).MatchString(body) {
+		t.Errorf("glance does not list SHOP-1 as a known, already done duplicate:\n%s", body)
+	}
+}
+
+func TestGlanceMarksTheSuggestion(t *testing.T) {
+	now := time.Now().UTC()
+	u := newUIEnv(t, false)
+	u.activate("SHOP")
+	pts := func(v float64) *float64 { return &v }
+	issues := demoIssues(now)
+	// A history of resolved, estimated issues like SHOP-1, so that it gets
+	// a suggestion; SHOP-9 is open and carries its own points.
+	for i := range 40 {
+		issues = append(issues, domain.Issue{Key: fmt.Sprintf("SHOP-%d", 100+i), ID: fmt.Sprint(20000 + i), ProjectKey: "SHOP", Type: domain.TypeStory,
+			Summary:     fmt.Sprintf("As a shopper, I want to filter orders by %c%c so that I find an order quickly", 'a'+i%26, 'a'+i/26),
+			StoryPoints: pts(3), StatusCat: domain.StatusDone, Created: now.AddDate(-1, 0, i)})
+	}
+	issues = append(issues, domain.Issue{Key: "SHOP-9", ID: "10009", ProjectKey: "SHOP", Type: domain.TypeStory, StatusCat: domain.StatusToDo,
+		Summary: "As a shopper, I want to filter orders by status so that I find an open order quickly", StoryPoints: pts(8), Created: now})
+	got := u.seedAnalysed(issues, now)
+	if e := got["SHOP-1"].Estimate; e.Method != "neighbours" {
+		t.Fatalf("precondition: SHOP-1 estimate %+v, want a suggestion", e)
+	}
+	body := u.page("/glance?issueKey=SHOP-1&projectKey=SHOP").Body.String()
+	for _, s := range []string{`data-testid="estimate-suggested">Suggestion<`, `data-testid="estimate-points">~3 (suggested`, `data-testid="estimate-confidence">`} {
+		if !strings.Contains(body, s) {
+			t.Errorf("SHOP-1 glance lacks %q", s)
+		}
+	}
+	if strings.Contains(body, `data-testid="estimate-own"`) {
+		t.Error("SHOP-1 has no points of its own, yet the glance shows some")
+	}
+	// The backlog's first page (rendered on the server, as the script
+	// renders later pages) marks the suggestion and shows own points plainly.
+	page := u.page("/project?projectKey=SHOP&projectId=10000").Body.String()
+	row := func(key string) string {
+		i := strings.Index(page, `<tr data-key="`+key+`"`)
+		if i < 0 {
+			t.Fatalf("backlog lacks %s", key)
+		}
+		return page[i : i+strings.Index(page[i:], "</tr>")]
+	}
+	if r := row("SHOP-1"); !regexp.MustCompile(`data-testid="backlog-estimate"><span class="subtle suggested"[^>]*>~3 \(suggested(, \d+-\d+)?\)</span>`).MatchString(r) {
+		t.Errorf("SHOP-1 backlog row does not mark its suggestion: %s", r)
+	}
+	if r := row("SHOP-9"); !strings.Contains(r, `data-testid="backlog-estimate">8</td>`) {
+		t.Errorf("SHOP-9 backlog row does not show its own 8 plainly: %s", r)
+	}
+	// Own points read plainly, and the suggestion beside them says it is not them.
+	body = u.page("/glance?issueKey=SHOP-9&projectKey=SHOP").Body.String()
+	for _, s := range []string{`data-testid="estimate-own">Story points: <strong>8</strong>`, "not the issue's points", "confidence not measured yet"} {
+		if !strings.Contains(body, s) {
+			t.Errorf("SHOP-9 glance lacks %q", s)
+		}
 	}
 }

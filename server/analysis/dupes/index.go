@@ -1,20 +1,28 @@
 // Package dupes finds possible duplicates among a project's issues. It keeps
 // an in-memory inverted index over summaries and descriptions, updated one
-// issue at a time, and ranks candidates with BM25F (the text part of REP,
-// Sun et al. 2011): a term in the summary counts more than one in the
-// description, term frequency saturates, and each field is normalised by
-// its length.
+// issue at a time. Each issue is a vector of BM25F term weights (the text
+// part of REP, Sun et al. 2011: a summary term counts more than one in the
+// description, term frequency saturates, each field is normalised by its
+// length); the similarity of two issues is the cosine of their vectors,
+// lowered by how far apart they were filed, so it is one symmetric number
+// per pair and candidate lists are sorted by it.
 //
-// Terms come from server/analysis/text (identifier-aware tokens, stop words
-// dropped, Porter stems), plus whole version numbers and hyphenated keys
-// ("3.4.0", "CVE-2022-40149", "HADOOP-17796"); only the top frames of each
-// pasted stack trace are read. On the Hadoop duplicate pairs this reaches
-// recall@1/5/10 of 0.56/0.72/0.79 (REP: 0.41/0.60/0.65).
+// Terms come from server/analysis/text (identifier-aware tokens with
+// camelCase split, stop words dropped, Porter stems), plus whole version
+// numbers and hyphenated keys ("3.4.0", "CVE-2022-40149", "HADOOP-17796");
+// version and time-stamp fragments ("v2", "787z") and URL boilerplate
+// (scheme, host, leading path) are dropped, and only the top frames of each
+// pasted stack trace are read. Boilerplate is learned per project: template
+// lines found in many issues are skipped (Learn) and terms in a large share
+// of the issues lose their weight. On the Hadoop duplicate pairs this
+// reaches recall@1/5/10 of 0.66/0.85/0.90 (REP: 0.41/0.60/0.65); see
+// docs/evaluation.md.
 //
 // Memory: a term dictionary, and per term a posting list of int32 doc ids
-// with a one-byte quantised BM25F impact, so that a query is one
-// multiply-add per posting; each doc keeps its sorted term ids and
-// frequencies (for removal, QueryKey and explanations). Removal zeroes the
+// with a one-byte quantised BM25F saturation, so that the first retrieval
+// pass is one multiply-add per posting; the shortlist it yields is then
+// scored exactly. Each doc keeps its sorted term ids and frequencies (for
+// removal, QueryKey, exact scores and explanations). Removal zeroes the
 // doc's impacts (a tombstone); once a quarter of the doc ids are dead the
 // postings are compacted.
 //
@@ -30,6 +38,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/backlogai/backlogai/server/domain"
 )
@@ -44,14 +54,13 @@ type Options struct {
 	// (0: none, 1: full).
 	SummaryB     float64
 	DescriptionB float64
-	// K1 is the document term-frequency saturation, K3 the query one.
+	// K1 is the term-frequency saturation.
 	K1 float64
-	K3 float64
 	// MaxFieldTerms caps the terms read from one field: pasted logs and
 	// stack traces beyond it add noise and memory, not evidence.
 	MaxFieldTerms int
-	// MaxQueryTerms caps the distinct query terms scored, keeping the
-	// highest IDF-weighted ones, so a huge query stays fast.
+	// MaxQueryTerms caps the distinct query terms used to retrieve
+	// candidates, keeping the weightiest, so a huge query stays fast.
 	MaxQueryTerms int
 	// Bigrams adds adjacent term pairs within a field as extra terms. Off
 	// by default: on the Hadoop pairs it lowered recall@10 from 0.79 to
@@ -64,16 +73,32 @@ type Options struct {
 	// description (0 keeps all): the frames below are test-runner and
 	// framework boilerplate shared by unrelated failures.
 	MaxFrames int
-	// NearThreshold is the Similarity at or above which a candidate is
-	// marked Near (a likely duplicate rather than a related issue). The
-	// default 0.6 is precision-oriented: on the 2,503 Hadoop issues it marks
-	// the best candidate of 6.7 % of issues (6.0 % of them were resolved as
-	// Duplicate); for the labelled pairs whose best candidate reaches it,
-	// that candidate is the labelled duplicate in 19 of 24 cases, the others
-	// being mostly templated sibling issues ("… in hdfs modules" / "… in
-	// yarn modules"). It catches 21 of the 100 labelled pairs: Near is a
-	// strong hint, the ranked list is what finds duplicates.
-	NearThreshold float64
+	// CommonShare is the share of the project's issues above which a term
+	// counts as boilerplate: its weight falls linearly to near zero at
+	// twice the share (0: off). See Index.weight.
+	CommonShare float64
+	// BoilerplateLines is the share of issues (at least 3) whose
+	// descriptions must hold the same line (compared without case, digits
+	// and punctuation) or the same line label ("Expected:") for Learn to
+	// ignore it: template headings and labels such as "Steps to
+	// reproduce", "Actual:" or "Discussed in the last planning" (0: off).
+	BoilerplateLines float64
+	// TimeWeight and TimeScale make creation-time proximity part of the
+	// similarity: the text cosine is multiplied by
+	// 1 - TimeWeight·(1 - exp(-days apart/TimeScale)), so two issues filed
+	// years apart keep 1-TimeWeight of it (TimeWeight 0: off; unknown
+	// creation times: no change). Duplicates are mostly filed close
+	// together; on the Hadoop pairs this helped in every cross-validation
+	// fold.
+	TimeWeight float64
+	TimeScale  float64 // days
+	// LikelyThreshold is the Similarity at or above which a candidate is a
+	// "likely duplicate" (Near, and the issue is flagged);
+	// RelatedThreshold the one for "related". Chosen by cross-validation
+	// on the Hadoop pairs for precision (see server/eval.Duplicates and
+	// docs/evaluation.md).
+	LikelyThreshold  float64
+	RelatedThreshold float64
 	// SharedTerms is how many shared words a candidate shows.
 	SharedTerms int
 }
@@ -81,8 +106,9 @@ type Options struct {
 // DefaultOptions returns the ranking settings. The BM25F constants are the
 // textbook ones (k1 1.2, b 0.75 for the long field, a lighter 0.5 for the
 // summary) with the summary weighted three times a description word; none
-// of them moved recall on the Hadoop pairs by more than noise (see
-// server/eval.Duplicates), so they were not tuned further.
+// of them moved recall on the Hadoop pairs by more than noise, so they were
+// not tuned. CommonShare, BoilerplateLines and the thresholds were chosen
+// by cross-validation over groups of the Hadoop pairs (server/eval).
 func DefaultOptions() Options {
 	return Options{
 		SummaryWeight:     3,
@@ -90,13 +116,17 @@ func DefaultOptions() Options {
 		SummaryB:          0.5,
 		DescriptionB:      0.75,
 		K1:                1.2,
-		K3:                1.2,
 		MaxFieldTerms:     1000,
 		MaxQueryTerms:     64,
 		Bigrams:           false,
 		ExactTerms:        true,
 		MaxFrames:         3,
-		NearThreshold:     0.6,
+		TimeWeight:        0.5,
+		TimeScale:         365,
+		CommonShare:       0.2,
+		BoilerplateLines:  0.01,
+		LikelyThreshold:   0.6,
+		RelatedThreshold:  0.35,
 		SharedTerms:       5,
 	}
 }
@@ -124,6 +154,16 @@ type Index struct {
 	norms   []fieldNorms
 	normAvg [2]float64
 
+	// vnorm caches each doc's term-vector length for the first retrieval
+	// pass, recomputed when the live count drifts by vecNormDrift from
+	// vnormLive (the reported similarity is always exact).
+	vnorm     []float32
+	vnormLive int
+
+	// boiler holds the description lines Learn found in a large share of
+	// the project's issues (normalised, see lineKey); read without the lock.
+	boiler atomic.Pointer[map[string]struct{}]
+
 	pool sync.Pool // *scratch
 }
 
@@ -150,9 +190,16 @@ type fieldNorms struct{ s, d float32 }
 // the index recompute all length norms: ranking moves by less than that.
 const normDrift = 0.02
 
+// vecNormDrift is the relative change of the live count that refreshes the
+// cached vector lengths; they only order the first retrieval pass, the
+// reported similarity is computed exactly.
+const vecNormDrift = 0.05
+
 type doc struct {
 	key     string
 	summary string
+	done    bool
+	created int64   // unix seconds, 0 when unknown
 	terms   []int32 // sorted term ids
 	tfs     []tf    // parallel to terms
 }
@@ -187,7 +234,7 @@ func (x *Index) Add(is domain.Issue) {
 	if id, ok := x.byKey[is.Key]; ok {
 		x.removeLocked(id)
 	}
-	x.addLocked(is.Key, is.Summary, a)
+	x.addLocked(is.Key, is.Summary, is.StatusCat == domain.StatusDone, unixOf(is.Created), a)
 	x.maybeCompactLocked()
 }
 
@@ -209,9 +256,9 @@ func (x *Index) Remove(key string) bool {
 	return true
 }
 
-func (x *Index) addLocked(key, summary string, a analysed) {
+func (x *Index) addLocked(key, summary string, done bool, created int64, a analysed) {
 	id := int32(len(x.docs))
-	d := doc{key: strings.Clone(key), summary: strings.Clone(summary), terms: make([]int32, len(a.terms)), tfs: make([]tf, len(a.terms))}
+	d := doc{key: strings.Clone(key), summary: strings.Clone(summary), done: done, created: created, terms: make([]int32, len(a.terms)), tfs: make([]tf, len(a.terms))}
 	for i, term := range a.terms {
 		tid, ok := x.dict[term]
 		if !ok {
@@ -243,7 +290,37 @@ func (x *Index) addLocked(key, summary string, a analysed) {
 	x.live++
 	x.sumS += float64(a.lenS)
 	x.sumD += float64(a.lenD)
+	x.vnorm = append(x.vnorm, 0)
 	x.refreshNormsLocked()
+	x.vnorm[id] = float32(x.vecNormLocked(id))
+	x.refreshVecNormsLocked()
+}
+
+// refreshVecNormsLocked recomputes the cached vector lengths once the live
+// count has drifted (idf and term shares move with it). It walks the
+// postings with their quantised saturations, one weight per term and one
+// multiply-add per posting: the cache only orders the first retrieval pass.
+func (x *Index) refreshVecNormsLocked() {
+	if x.vnormLive >= 0 && math.Abs(float64(x.live-x.vnormLive)) <= vecNormDrift*float64(x.vnormLive) {
+		return
+	}
+	x.vnormLive = x.live
+	acc := make([]float64, len(x.docs))
+	for tid := range x.terms {
+		t := &x.terms[tid]
+		if t.df <= 0 {
+			continue
+		}
+		w := x.weight(int(t.df)) / 255
+		w2 := w * w
+		for j, id := range t.docs {
+			v := float64(t.imp[j])
+			acc[id] += w2 * v * v
+		}
+	}
+	for id, v := range acc {
+		x.vnorm[id] = float32(math.Sqrt(v))
+	}
 }
 
 // impact quantises a posting's saturation to 1..255.
@@ -319,6 +396,7 @@ func (x *Index) removeLocked(id int32) {
 	x.sumS -= float64(x.lens[id].s)
 	x.sumD -= float64(x.lens[id].d)
 	x.refreshNormsLocked()
+	x.refreshVecNormsLocked()
 	// The postings still name the doc until compaction; its own data can go.
 	d.terms, d.tfs, d.summary = nil, nil, ""
 }
@@ -338,6 +416,7 @@ func (x *Index) maybeCompactLocked() {
 			x.docs[n] = x.docs[id]
 			x.lens[n] = x.lens[id]
 			x.norms[n] = x.norms[id]
+			x.vnorm[n] = x.vnorm[id]
 			x.alive[n] = true
 			x.byKey[x.docs[n].key] = n
 			n++
@@ -346,7 +425,7 @@ func (x *Index) maybeCompactLocked() {
 		}
 	}
 	clear(x.docs[n:])
-	x.docs, x.lens, x.norms, x.alive = x.docs[:n], x.lens[:n], x.norms[:n], x.alive[:n]
+	x.docs, x.lens, x.norms, x.alive, x.vnorm = x.docs[:n], x.lens[:n], x.norms[:n], x.alive[:n], x.vnorm[:n]
 	for tid := range x.terms {
 		t := &x.terms[tid]
 		j := 0
@@ -363,6 +442,13 @@ func (x *Index) maybeCompactLocked() {
 		}
 	}
 	x.dead = 0
+}
+
+func unixOf(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
 }
 
 func clampU16(n int) uint16 {

@@ -113,7 +113,7 @@ func TestSimilarityScale(t *testing.T) {
 			if c.Similarity < tt.min || c.Similarity > tt.max {
 				t.Errorf("Similarity = %.3f, want in [%.2f, %.2f]", c.Similarity, tt.min, tt.max)
 			}
-			if want := c.Similarity >= DefaultOptions().NearThreshold; c.Near != want {
+			if want := c.Similarity >= DefaultOptions().LikelyThreshold; c.Near != want {
 				t.Errorf("Near = %v at similarity %.3f, want %v", c.Near, c.Similarity, want)
 			}
 			for _, c := range cs {

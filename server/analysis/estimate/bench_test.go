@@ -63,6 +63,7 @@ func BenchmarkTrain10k(b *testing.B) {
 func BenchmarkEstimate10k(b *testing.B) {
 	m := estimate.Train(synthetic(10000, 1), estimate.DefaultOptions())
 	qs := synthetic(256, 2)
+	m.Estimate(&qs[0]) // calibrate once; BenchmarkCalibrate10k measures it
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -83,5 +84,20 @@ func BenchmarkAdd10k(b *testing.B) {
 		is.Key = fmt.Sprintf("SYN-1-%d", i%10000)
 		m.Add(&is)
 		i++
+	}
+}
+
+// BenchmarkCalibrate10k is the one-off cost the first Estimate after Train
+// (or after the history moved by a tenth) pays: CalibrationSize issues
+// predicted from the issues before them.
+func BenchmarkCalibrate10k(b *testing.B) {
+	h := synthetic(10000, 1)
+	q := synthetic(1, 2)[0]
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		m := estimate.Train(h, estimate.DefaultOptions())
+		b.StartTimer()
+		m.Estimate(&q)
 	}
 }

@@ -3,6 +3,7 @@ package estimate_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,8 +57,15 @@ func TestEstimateSnapsToTeamScale(t *testing.T) {
 			}
 			for _, q := range queries {
 				e := m.Estimate(&domain.Issue{Summary: q})
-				if !slices.Contains(tt.scale, e.Points) {
-					t.Errorf("Estimate(%q).Points = %v, not on the team scale %v", q, e.Points, tt.scale)
+				if e.Method != estimate.MethodNeighbours {
+					// Unrelated or empty text: no number at all.
+					if e.Method != estimate.MethodInsufficient || e.Points != 0 || e.Reason == "" {
+						t.Errorf("Estimate(%q) = %+v, want a number or an explained %q", q, e, estimate.MethodInsufficient)
+					}
+					continue
+				}
+				if !slices.Contains(tt.scale, e.Points) || !slices.Contains(tt.scale, e.Low) || !slices.Contains(tt.scale, e.High) {
+					t.Errorf("Estimate(%q).Points = %v (%v-%v), not on the team scale %v", q, e.Points, e.Low, e.High, tt.scale)
 				}
 			}
 		})
@@ -74,8 +82,8 @@ func TestEstimateFollowsStrongNeighbours(t *testing.T) {
 		{"Flaky test in scheduler suite", 1, estimate.MethodNeighbours},
 		{"Migrate database schema to the new storage engine", 8, estimate.MethodNeighbours},
 		{"Improve dashboard widget", 3, estimate.MethodNeighbours},
-		// Nothing similar: the team's median.
-		{"Quarterly penguin census", 3, estimate.MethodMedian},
+		// Nothing similar: not enough signal for a number.
+		{"Quarterly penguin census", 0, estimate.MethodInsufficient},
 	}
 	for _, tt := range tests {
 		e := m.Estimate(&domain.Issue{Summary: tt.summary})
@@ -105,7 +113,8 @@ func TestEstimateMedianWhenThin(t *testing.T) {
 		// Five estimated issues (the sixth has none) < 6: the median of
 		// {1,1,5,5,5} is 5, and on the scale {1,5} every vote is within
 		// one step of it.
-		{"below threshold", h, 6, domain.Estimate{Points: 5, Confidence: 1, Method: estimate.MethodMedian}},
+		{"below threshold", h, 6, domain.Estimate{Method: estimate.MethodInsufficient,
+			Reason: "too little history: 5 estimated issues, at least 6 needed"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,7 +144,9 @@ func TestEstimateShrinksWeakEvidence(t *testing.T) {
 		h = append(h, issue(fmt.Sprintf("S-%d", i), fmt.Sprintf("Routine chore number %c%c", 'a'+i%26, 'a'+i/26), 2))
 	}
 	h = append(h, issue("S-99", "Rewrite the billing engine, payments, invoices and tax rules", 13))
-	m := estimate.Train(h, estimate.DefaultOptions())
+	o := estimate.DefaultOptions()
+	o.MinEvidence, o.MinTerms = -1, 1 // one shared word counts as evidence here
+	m := estimate.Train(h, o)
 	e := m.Estimate(&domain.Issue{Summary: "Billing report export"})
 	if e.Points != 2 {
 		t.Errorf("Estimate = %v, want 2 (shrunk to the team median)", e.Points)
@@ -248,8 +259,11 @@ func TestConfidenceInRange(t *testing.T) {
 			if e.Confidence < 0 || e.Confidence > 1 {
 				t.Errorf("history %d: Confidence %v outside [0,1]", n, e.Confidence)
 			}
-			if n > 0 && e.Confidence == 0 {
-				t.Errorf("history %d: Confidence 0 with history", n)
+			if e.Method == estimate.MethodNeighbours && e.Confidence == 0 {
+				t.Errorf("history %d: Confidence 0 on a suggestion", n)
+			}
+			if e.Method != estimate.MethodNeighbours && e.Confidence != 0 {
+				t.Errorf("history %d: Confidence %v without a suggestion (%s)", n, e.Confidence, e.Method)
 			}
 		}
 	}
@@ -270,8 +284,9 @@ func TestTrainSortsByCreated(t *testing.T) {
 		h = append(h, is)
 	}
 	o := estimate.DefaultOptions()
-	o.PriorHalfLife = 5
-	e := estimate.Train(h, o).Estimate(&domain.Issue{Summary: "nothing alike"})
+	// Every chore is equally similar; a heavy prior lets recency decide.
+	o.PriorHalfLife, o.Prior, o.MinTerms = 5, 1000, 1
+	e := estimate.Train(h, o).Estimate(&domain.Issue{Summary: "chore"})
 	if e.Points != 1 {
 		t.Errorf("Estimate = %v, want 1 (recent issues dominate the prior)", e.Points)
 	}
@@ -401,8 +416,8 @@ func TestConcurrentEstimateAndAdd(t *testing.T) {
 }
 
 func TestQuantileOption(t *testing.T) {
-	// No neighbour matches the query, so the estimate is a quantile of the
-	// plain point distribution: 47 % ones, 53 % eights.
+	// Every issue matches the query equally and without recency weighting,
+	// so the vote is the plain point distribution: 47 % ones, 53 % eights.
 	var h []domain.Issue
 	for i := range 100 {
 		p := 8.0
@@ -423,11 +438,98 @@ func TestQuantileOption(t *testing.T) {
 	}
 	for _, tt := range tests {
 		o := estimate.DefaultOptions()
-		o.PriorHalfLife = -1
+		o.PriorHalfLife, o.HalfLife, o.MinTerms = -1, -1, 1
 		o.Quantile = tt.quantile
-		e := estimate.Train(h, o).Estimate(&domain.Issue{Summary: "penguins"})
-		if e.Points != tt.want || e.Method != estimate.MethodMedian {
-			t.Errorf("Quantile %v: Estimate = %v by %q, want %v by median", tt.quantile, e.Points, e.Method, tt.want)
+		e := estimate.Train(h, o).Estimate(&domain.Issue{Summary: "chore"})
+		if e.Points != tt.want || e.Method != estimate.MethodNeighbours {
+			t.Errorf("Quantile %v: Estimate = %v by %q, want %v by neighbours", tt.quantile, e.Points, e.Method, tt.want)
+		}
+	}
+}
+
+func TestNotEnoughSignal(t *testing.T) {
+	m := estimate.Train(team(), estimate.DefaultOptions())
+	thin := estimate.Train(team()[:10], estimate.DefaultOptions())
+	tests := []struct {
+		name   string
+		m      *estimate.Model
+		issue  domain.Issue
+		reason string
+	}{
+		{"thin history", thin, domain.Issue{Summary: "Flaky test in scheduler suite"}, "too little history"},
+		{"vague story", m, domain.Issue{Summary: "Improve things"}, "too little text"},
+		{"empty", m, domain.Issue{}, "too little text"},
+		{"nothing similar", m, domain.Issue{Summary: "Penguin census", Description: "scheduler dashboard penguins drones counting quarterly island colonies ice seals fish krill weather nesting"}, "no similar past issue"},
+	}
+	for _, tt := range tests {
+		e := tt.m.Estimate(&tt.issue)
+		if e.Method != estimate.MethodInsufficient || e.Points != 0 || e.Low != 0 || e.High != 0 || !strings.Contains(e.Reason, tt.reason) {
+			t.Errorf("%s: Estimate = %+v, want %q with reason containing %q and no number", tt.name, e, estimate.MethodInsufficient, tt.reason)
+		}
+	}
+	if e := m.Estimate(&domain.Issue{Summary: "Flaky test in scheduler suite"}); e.Method != estimate.MethodNeighbours {
+		t.Errorf("strong evidence: Estimate = %+v, want a number", e)
+	}
+}
+
+func TestIntervalCalibratedOnHeldOut(t *testing.T) {
+	// Train on one sample of a team, estimate fresh issues of the same
+	// team: the 80 % interval must hold about 80 % of them, and the stated
+	// confidence must match the share within one step.
+	m := estimate.Train(synthetic(1500, 11), estimate.DefaultOptions())
+	qs := synthetic(600, 12)
+	sc := m.Scale()
+	var n, in, within int
+	var conf float64
+	for i := range qs {
+		e := m.Estimate(&qs[i])
+		if e.Method != estimate.MethodNeighbours {
+			continue
+		}
+		n++
+		truth := *qs[i].StoryPoints
+		if e.Low > e.Points || e.Points > e.High {
+			t.Fatalf("interval %v-%v does not contain the estimate %v", e.Low, e.High, e.Points)
+		}
+		if truth >= e.Low && truth <= e.High {
+			in++
+		}
+		if d := slices.Index(sc, truth) - slices.Index(sc, e.Points); d >= -1 && d <= 1 {
+			within++
+		}
+		conf += e.Confidence
+		if e.Level == "" {
+			t.Fatalf("no confidence word: %+v", e)
+		}
+	}
+	if n < 500 {
+		t.Fatalf("answered %d of 600, want >= 500", n)
+	}
+	if cov := float64(in) / float64(n); cov < 0.75 || cov > 0.85 {
+		t.Errorf("80%% interval held %.3f of held-out values, want 0.75-0.85", cov)
+	}
+	if gap := conf/float64(n) - float64(within)/float64(n); gap < -0.05 || gap > 0.05 {
+		t.Errorf("mean confidence off the within-one-step share by %.3f, want within 0.05", gap)
+	}
+}
+
+func TestLearnable(t *testing.T) {
+	tests := []struct {
+		name string
+		is   domain.Issue
+		want bool
+	}{
+		{"resolved story with points", domain.Issue{Type: domain.TypeStory, StatusCat: domain.StatusDone, StoryPoints: pts(3)}, true},
+		{"resolved bug with zero points", domain.Issue{Type: domain.TypeBug, StatusCat: domain.StatusDone, StoryPoints: pts(0)}, true},
+		{"open story with points (a plan, or a suggestion written by an old draft)", domain.Issue{Type: domain.TypeStory, StatusCat: domain.StatusToDo, StoryPoints: pts(5)}, false},
+		{"in progress with points", domain.Issue{Type: domain.TypeTask, StatusCat: domain.StatusInProgress, StoryPoints: pts(5)}, false},
+		{"resolved without points", domain.Issue{Type: domain.TypeStory, StatusCat: domain.StatusDone}, false},
+		{"resolved epic with a roll-up", domain.Issue{Type: domain.TypeEpic, StatusCat: domain.StatusDone, StoryPoints: pts(40)}, false},
+		{"resolved with negative points", domain.Issue{Type: domain.TypeStory, StatusCat: domain.StatusDone, StoryPoints: pts(-1)}, false},
+	}
+	for _, tt := range tests {
+		if got := estimate.Learnable(&tt.is); got != tt.want {
+			t.Errorf("%s: Learnable = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }

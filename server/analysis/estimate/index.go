@@ -18,6 +18,7 @@ type doc struct {
 	points  float64
 	terms   []int32   // term ids, ascending
 	tf      []float32 // sublinear term frequency, parallel to terms
+	words   int       // distinct word terms (not type or component)
 	dead    bool
 }
 
@@ -114,6 +115,9 @@ func (x *index) newDoc(is *domain.Issue, o Options) doc {
 	ts := make([]tc, 0, len(counts))
 	for _, t := range words {
 		c := counts[t]
+		if isWord(t) {
+			d.words++
+		}
 		id, ok := x.vocab[t]
 		if !ok {
 			id = int32(len(x.df))
@@ -243,6 +247,7 @@ func (x *index) reweight() {
 type query struct {
 	terms []int32
 	w     []float64
+	words int // known word terms: how much text there is to compare
 }
 
 // query vectorises an issue. Terms the history never saw count towards
@@ -274,6 +279,9 @@ func (x *index) query(is *domain.Issue, o Options) query {
 		norm += w * w
 		if ok {
 			known = append(known, tw{id, w})
+			if isWord(t) {
+				q.words++
+			}
 		}
 	}
 	if norm == 0 {
@@ -316,9 +324,30 @@ func (h *candHeap) Pop() any {
 	return v
 }
 
-// nearest returns up to k live documents with cosine similarity above
-// minSim, best first, skipping the document keyed exclude.
-func (x *index) nearest(q query, exclude string, k int, minSim float64) []cand {
+// docQuery is the query vector of document i itself, for estimating it
+// from the documents before it.
+func (x *index) docQuery(i int) query {
+	d := &x.docs[i]
+	q := query{terms: d.terms, w: make([]float64, len(d.terms)), words: d.words}
+	var norm float64
+	for j, id := range d.terms {
+		q.w[j] = float64(d.tf[j]) * x.idf[id]
+		norm += q.w[j] * q.w[j]
+	}
+	if norm == 0 {
+		return query{}
+	}
+	inv := 1 / math.Sqrt(norm)
+	for j := range q.w {
+		q.w[j] *= inv
+	}
+	return q
+}
+
+// nearest returns up to k live documents before position before with
+// cosine similarity above minSim, best first, skipping the document keyed
+// exclude.
+func (x *index) nearest(q query, exclude string, k int, minSim float64, before int) []cand {
 	if len(q.terms) == 0 {
 		return nil
 	}
@@ -347,7 +376,7 @@ func (x *index) nearest(q query, exclude string, k int, minSim float64) []cand {
 	for _, di := range a.touched {
 		s := a.acc[di]
 		a.acc[di] = 0
-		if s <= minSim || di == skip {
+		if s <= minSim || di == skip || int(di) >= before {
 			continue
 		}
 		c := cand{doc: di, sim: min(s, 1)}
@@ -368,3 +397,7 @@ func (x *index) nearest(q query, exclude string, k int, minSim float64) []cand {
 	})
 	return out
 }
+
+// isWord reports whether a term is a word, not a type or component
+// pseudo-term.
+func isWord(t string) bool { return t != "" && t[0] != 0 }

@@ -63,3 +63,35 @@ func TestNear(t *testing.T) {
 		}
 	}
 }
+
+func TestMonotone(t *testing.T) {
+	tests := []struct {
+		r, w, want [confBins]float64
+	}{
+		{[confBins]float64{0.1, 0.2, 0.3, 0.4, 0.5}, [confBins]float64{1, 1, 1, 1, 1}, [confBins]float64{0.1, 0.2, 0.3, 0.4, 0.5}},
+		// One violator pools with its neighbour, weighted.
+		{[confBins]float64{0.1, 0.5, 0.2, 0.6, 0.7}, [confBins]float64{1, 1, 3, 1, 1}, [confBins]float64{0.1, 0.275, 0.275, 0.6, 0.7}},
+		// Decreasing throughout: one pooled mean.
+		{[confBins]float64{0.5, 0.4, 0.3, 0.2, 0.1}, [confBins]float64{1, 1, 1, 1, 1}, [confBins]float64{0.3, 0.3, 0.3, 0.3, 0.3}},
+	}
+	for _, tt := range tests {
+		got := monotone(tt.r, tt.w)
+		for i := range got {
+			if d := got[i] - tt.want[i]; d > 1e-12 || d < -1e-12 {
+				t.Errorf("monotone(%v, %v) = %v, want %v", tt.r, tt.w, got, tt.want)
+				break
+			}
+		}
+	}
+}
+
+func TestBin(t *testing.T) {
+	for _, tt := range []struct {
+		raw  float64
+		want int
+	}{{-0.1, 0}, {0, 0}, {0.19, 0}, {0.2, 1}, {0.99, 4}, {1, 4}, {1.5, 4}} {
+		if got := bin(tt.raw); got != tt.want {
+			t.Errorf("bin(%v) = %d, want %d", tt.raw, got, tt.want)
+		}
+	}
+}
