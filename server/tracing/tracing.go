@@ -15,8 +15,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"go.opentelemetry.io/contrib/instrumentation/github.com/labstack/echo/otelecho"
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -127,8 +127,11 @@ func (p *Provider) Echo() echo.MiddlewareFunc {
 }
 
 // Transport wraps rt (nil: http.DefaultTransport) so that every request
-// is a client span, named by name(request) (e.g. "jira GET"). It sends no
-// trace headers to the third party. Off, rt is returned as is.
+// is a client span, named by name(request) (e.g. "jira GET"), timed up to
+// the response headers. Attributes are the method, host, path and status:
+// never the query, which carries JQL and, for SerpAPI, the API key (hence
+// not otelhttp, whose url.full keeps it). No trace header is sent to the
+// third party. Off, rt is returned as is.
 func (p *Provider) Transport(rt http.RoundTripper, name func(*http.Request) string) http.RoundTripper {
 	if rt == nil {
 		rt = http.DefaultTransport
@@ -136,10 +139,29 @@ func (p *Provider) Transport(rt http.RoundTripper, name func(*http.Request) stri
 	if !p.Enabled() {
 		return rt
 	}
-	return otelhttp.NewTransport(rt, otelhttp.WithTracerProvider(p.tp),
-		otelhttp.WithPropagators(propagation.NewCompositeTextMapPropagator()),
-		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return name(r) }))
+	tracer := p.Tracer()
+	return roundTripper(func(r *http.Request) (*http.Response, error) {
+		ctx, span := tracer.Start(r.Context(), name(r), trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+			attribute.String("http.request.method", r.Method), attribute.String("server.address", r.URL.Hostname()),
+			attribute.String("url.path", r.URL.Path)))
+		defer span.End()
+		resp, err := rt.RoundTrip(r.WithContext(ctx))
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, "no answer")
+			return resp, err
+		}
+		span.SetAttributes(attribute.Int("http.response.status_code", resp.StatusCode))
+		if resp.StatusCode >= 400 {
+			span.SetStatus(codes.Error, http.StatusText(resp.StatusCode))
+		}
+		return resp, nil
+	})
 }
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // Parent is the W3C traceparent of the span in ctx ("" without one): what
 // a job enqueued under ctx stores to continue the trace.

@@ -121,7 +121,7 @@ func TestTransportSpansWithoutHeaders(t *testing.T) {
 	defer srv.Close()
 	c := &http.Client{Transport: p.Transport(nil, func(r *http.Request) string { return "jira " + r.Method })}
 	ctx, span := p.Tracer().Start(context.Background(), "job writeback")
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, srv.URL+"/rest/api/3/issue/SHOP-1/properties/backlogai", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, srv.URL+"/rest/api/3/issue/SHOP-1/properties/backlogai?api_key=s3cret", nil)
 	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -136,6 +136,11 @@ func TestTransportSpansWithoutHeaders(t *testing.T) {
 	for _, s := range exp.GetSpans() {
 		if s.Name == "jira PUT" && s.Parent.SpanID() == span.SpanContext().SpanID() && s.SpanKind == trace.SpanKindClient {
 			found = true
+		}
+		for _, a := range s.Attributes {
+			if strings.Contains(a.Value.Emit(), "s3cret") {
+				t.Errorf("the query reached span attribute %s", a.Key)
+			}
 		}
 	}
 	if !found {
