@@ -115,6 +115,10 @@ func TestWebhookTraceAndMetrics(t *testing.T) {
 		t.Error("an issue key or client key reached a metric label")
 	}
 
+	secret := e.sharedSecret()
+	if secret == "" {
+		t.Fatal("no shared secret to look for")
+	}
 	// Closing flushes the spans still buffered.
 	e.close()
 	spans := col.all()
@@ -130,6 +134,15 @@ func TestWebhookTraceAndMetrics(t *testing.T) {
 	}
 	if webhook == nil {
 		t.Fatalf("no webhook span among %d spans", len(spans))
+	}
+	// No token, secret or query string in any attribute.
+	for _, s := range spans {
+		for _, a := range s.Attributes {
+			v := a.Value.String()
+			if strings.Contains(v, "jwt=") || strings.Contains(v, "JWT ") || strings.Contains(v, secret) {
+				t.Errorf("span %q attribute %s carries a token or secret: %.80s", s.Name, a.Key, v)
+			}
+		}
 	}
 	trace := hex.EncodeToString(webhook.TraceId)
 	names := map[string]int{}
