@@ -4,13 +4,16 @@
 GO        ?= go
 BIN       := bin/backlogai
 PKGS      := ./...
+# The version `backlogai version` prints and traces carry.
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X github.com/backlogai/backlogai/server/cli.Version=$(VERSION)
 MYSQL_TEST_DSN ?= root:@tcp(127.0.0.1:3306)/test
 export MYSQL_TEST_DSN
 
-.PHONY: build run serve test test-sqlite test-mysql test-race lint bench bench-load eval e2e screenshots clean
+.PHONY: build run serve test test-sqlite test-mysql test-race lint bench bench-load eval e2e screenshots docker clean
 
 build:
-	$(GO) build -trimpath -o $(BIN) ./server/cmd/backlogai
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./server/cmd/backlogai
 
 # The sandbox: the app on the embedded database, the emulated Jira with the
 # demo project, a signed install, and one URL to open.
@@ -61,6 +64,10 @@ e2e: build
 
 screenshots: build
 	cd e2e && npm ci --no-audit --no-fund && UPDATE_SCREENSHOTS=1 node run.mjs
+
+# The production image, stamped with the same version as `make build`.
+docker:
+	docker build --build-arg VERSION=$(VERSION) -t backlogai:$(VERSION) .
 
 clean:
 	rm -rf bin

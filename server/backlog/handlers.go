@@ -441,6 +441,9 @@ func (s *Service) handleWriteback(ctx context.Context, t *domain.Tenant, batch [
 			if len(rows) == 0 {
 				done := store.ScanDone
 				ts.UpdateScan(ctx, p.Project, store.ScanUpdate{State: &done})
+				if !j.Origin.IsZero() && s.Observer != nil {
+					s.Observer.WritebackDone(s.now().Sub(j.Origin))
+				}
 				return nil
 			}
 			values := make(map[string]map[string]json.RawMessage, len(rows))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/store"
+	"github.com/backlogai/backlogai/server/tracing"
 )
 
 // issuePayload is the payload of analyze and delete jobs.
@@ -115,6 +116,11 @@ func (s *Service) AcceptWebhook(ctx context.Context, t *domain.Tenant, identifie
 		if mattersForAnalysis(body) {
 			req.job = &store.NewJob{Kind: KindAnalyze, DedupeKey: body.Issue.Key, Payload: payload, Priority: prioWebhook}
 		}
+	}
+	if req.job != nil {
+		// The batcher commits on its own context: stamp the request's
+		// trace and the receipt time (write-back lag) here.
+		req.job.Trace, req.job.Origin = tracing.Parent(ctx), s.now()
 	}
 	s.mu.Lock()
 	ch := s.intake

@@ -48,6 +48,10 @@ const (
 // Waker is told when jobs were enqueued (the pool's Wake).
 type Waker interface{ Wake() }
 
+// WritebackObserver learns the lag from a webhook's receipt to the
+// write-back that carried its effect to Jira.
+type WritebackObserver interface{ WritebackDone(lag time.Duration) }
+
 // Service is the sync service.
 type Service struct {
 	Store  *store.Store
@@ -66,6 +70,9 @@ type Service struct {
 	PageBudget int
 	// AnalyseChunk is how many issues one analysis job of a scan handles.
 	AnalyseChunk int
+	// Observer, when set, is told how long after its webhook a write-back
+	// completed (metrics).
+	Observer WritebackObserver
 
 	limiters jira.Limiters
 	intake   chan *webhookReq

@@ -20,6 +20,7 @@ commands:
   eval           measure the analysis engine on labelled data (--data DIR [--json])
   rotate-key     re-seal stored secrets with ENCRYPTION_KEY (old key in ENCRYPTION_KEY_PREVIOUS)
   version        print the version
+  healthcheck    exit 0 if the local app's /readyz (or the path given) answers 200 (container healthchecks)
 `
 
 // Version is set at build time with -ldflags.
@@ -45,6 +46,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runRotateKey(ctx, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "backlogai", Version)
+	case "healthcheck":
+		err = runHealthcheck(ctx, args[1:], getenv, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 	default:

@@ -32,8 +32,11 @@ type App struct {
 	Pool    *jobs.Pool
 	// URL is where the listener is bound (useful with PORT=0 in tests).
 	URL string
+	// MetricsURL is the /metrics of the METRICS_ADDR listener ("" without).
+	MetricsURL string
 
 	listener net.Listener
+	ops      *ops
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 }
@@ -79,16 +82,28 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 	}
 	basePath, err := connect.BasePath(cfg.BaseURL)
 	if err != nil {
+		st.Close()
 		return nil, err
 	}
+	o11y, err := newOps(ctx, cfg, st, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	started := false
+	defer func() {
+		if !started {
+			o11y.close(context.WithoutCancel(ctx))
+		}
+	}()
 	keysHTTP := &http.Client{Timeout: 10 * time.Second}
 	workers := o.Workers
 	if workers == 0 {
 		workers = cfg.JobWorkers
 	}
 	pool := &jobs.Pool{Store: st, Logger: log, Workers: workers, Lease: cfg.JobLease}
-	keeper := &backlog.Service{Store: st, AppKey: cfg.AppKey, HTTP: &http.Client{Timeout: 60 * time.Second}, Waker: pool, Logger: log,
-		PageBudget: o.PageBudget, AnalyseChunk: o.AnalyseChunk,
+	keeper := &backlog.Service{Store: st, AppKey: cfg.AppKey, HTTP: o11y.jiraHTTP(60 * time.Second), Waker: pool, Logger: log,
+		PageBudget: o.PageBudget, AnalyseChunk: o.AnalyseChunk, Observer: o11y.metrics,
 		// Edits and creations a person asks for are made as that person.
 		Impersonator: &connect.Impersonator{AuthServerURL: cfg.ConnectOAuthURL, HTTP: &http.Client{Timeout: 15 * time.Second}, Logger: log}}
 	pool.Handlers = keeper.Handlers()
@@ -100,6 +115,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 	for kind, h := range gen.Handlers() {
 		pool.Handlers[kind] = h
 	}
+	o11y.instrumentGenerator(gen)
+	pool.Handlers = o11y.wrapJobs(pool.Handlers)
 	srv, err := web.New(web.Deps{
 		Config:        cfg,
 		Store:         st,
@@ -120,6 +137,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 		st.Close()
 		return nil, err
 	}
+	o11y.mount(srv)
 	l := o.Listener
 	if l == nil {
 		if l, err = srv.Listen(net.JoinHostPort("", strconv.Itoa(cfg.Port))); err != nil {
@@ -127,9 +145,15 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 			return nil, err
 		}
 	}
+	if err := o11y.listen(); err != nil {
+		l.Close()
+		st.Close()
+		return nil, err
+	}
+	started = true
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a := &App{Config: cfg, Store: st, Server: srv, Logger: log, Backlog: keeper, Pool: pool, listener: l, cancel: cancel,
-		URL: "http://" + l.Addr().String()}
+		URL: "http://" + l.Addr().String(), ops: o11y, MetricsURL: o11y.url}
 	if !migrated {
 		a.wg.Add(1)
 		go func() {
@@ -228,6 +252,9 @@ func (a *App) Close(ctx context.Context) error {
 	err := a.Server.Shutdown(ctx)
 	a.cancel()
 	a.wg.Wait()
+	if oerr := a.ops.close(ctx); err == nil {
+		err = oerr
+	}
 	if cerr := a.Store.Close(); err == nil {
 		err = cerr
 	}

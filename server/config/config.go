@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -66,6 +67,18 @@ type Config struct {
 	APITenantConcurrency int
 	APITenantRate        float64
 	APITenantBurst       int
+
+	// MetricsToken, when set, serves /metrics on the main port to requests
+	// bearing it ("Authorization: Bearer …"). MetricsAddr, when set, serves
+	// /metrics on its own listener instead (still requiring the token if
+	// one is set). With neither, /metrics is off.
+	MetricsToken string
+	MetricsAddr  string
+	// OTLPEndpoint (OTEL_EXPORTER_OTLP_ENDPOINT) turns tracing on: spans
+	// go over OTLP/HTTP to OTLPEndpoint/v1/traces, or to
+	// OTLPTracesEndpoint when that is set.
+	OTLPEndpoint       string
+	OTLPTracesEndpoint string
 }
 
 // Getenv is os.Getenv's shape, injected so tests need no process env.
@@ -180,8 +193,42 @@ func Load(getenv Getenv) (*Config, error) {
 			return nil, fmt.Errorf("%s: %q is not an absolute http(s) URL", name, v)
 		}
 	}
+	if err := c.loadTelemetry(getenv); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
+
+// loadTelemetry reads the metrics and tracing settings.
+func (c *Config) loadTelemetry(getenv Getenv) error {
+	c.MetricsToken = strings.TrimSpace(getenv("METRICS_TOKEN"))
+	if c.MetricsToken != "" && (len(c.MetricsToken) < 16 || strings.ContainsAny(c.MetricsToken, " \t\r\n")) {
+		return errors.New("METRICS_TOKEN: must be at least 16 characters without spaces (try: head -c24 /dev/urandom | base64)")
+	}
+	c.MetricsAddr = strings.TrimSpace(getenv("METRICS_ADDR"))
+	if c.MetricsAddr != "" {
+		_, port, err := net.SplitHostPort(c.MetricsAddr)
+		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+			return fmt.Errorf("METRICS_ADDR: %q is not a listen address such as :9090 or 127.0.0.1:9090", c.MetricsAddr)
+		}
+	}
+	for _, v := range []struct {
+		name string
+		dst  *string
+	}{{"OTEL_EXPORTER_OTLP_ENDPOINT", &c.OTLPEndpoint}, {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &c.OTLPTracesEndpoint}} {
+		*v.dst = strings.TrimSpace(getenv(v.name))
+		if *v.dst == "" {
+			continue
+		}
+		if u, err := url.Parse(*v.dst); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%s: %q is not an absolute http(s) URL (e.g. http://otel-collector:4318)", v.name, *v.dst)
+		}
+	}
+	return nil
+}
+
+// Tracing reports whether an OTLP endpoint turns tracing on.
+func (c *Config) Tracing() bool { return c.OTLPEndpoint != "" || c.OTLPTracesEndpoint != "" }
 
 func (c *Config) parseDatabaseURL() error {
 	switch {
@@ -287,6 +334,10 @@ func (c *Config) LogValue() slog.Value {
 		slog.Int("api_tenant_concurrency", c.APITenantConcurrency),
 		slog.Float64("api_tenant_rate", c.APITenantRate),
 		slog.Int("api_tenant_burst", c.APITenantBurst),
+		slog.Bool("metrics_token_set", c.MetricsToken != ""),
+		slog.String("metrics_addr", c.MetricsAddr),
+		slog.String("otlp_endpoint", RedactURL(c.OTLPEndpoint)),
+		slog.String("otlp_traces_endpoint", RedactURL(c.OTLPTracesEndpoint)),
 	)
 }
 

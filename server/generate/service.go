@@ -75,6 +75,8 @@ type Service struct {
 	// RunDeadline bounds one generation run (default 100 s, inside the
 	// queue's 2-minute lease).
 	RunDeadline time.Duration
+	// WrapMeter, when set, wraps each tenant's LLM meter (metrics).
+	WrapMeter func(llm.Meter) llm.Meter
 
 	prompts *prompts
 	once    sync.Once
@@ -173,9 +175,13 @@ func (s *Service) config(ctx context.Context, t *domain.Tenant, project string) 
 	case key == "":
 		tc.llmNotice = noticeNoLLM
 	default:
+		var m llm.Meter = &meter{ts: s.Store.Tenant(t).ForProject(project), now: s.Now, budget: tc.budgetMicro}
+		if s.WrapMeter != nil {
+			m = s.WrapMeter(m)
+		}
 		c, err := llm.New(llm.Config{APIKey: key, BaseURL: st.LLMBaseURL, Model: st.LLMModel, HTTP: s.HTTP,
 			Timeout: s.LLMTimeout, MaxRetries: s.LLMRetries, Sleep: s.LLMSleep, Logger: s.Logger.With("tenant_id", t.ID),
-			Meter: &meter{ts: s.Store.Tenant(t).ForProject(project), now: s.Now, budget: tc.budgetMicro}})
+			Meter: m})
 		if err != nil {
 			return tc, err
 		}

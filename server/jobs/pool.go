@@ -14,6 +14,7 @@ import (
 	"math"
 	mrand "math/rand/v2"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -258,6 +259,7 @@ func (p *Pool) heartbeat(ctx context.Context, worker string, jobs []store.Job) f
 func (p *Pool) safeCall(ctx context.Context, h Handler, t *domain.Tenant, batch []store.Job) (errs []error) {
 	defer func() {
 		if r := recover(); r != nil {
+			p.Logger.Error("job handler panic", "tenant_id", t.ID, "kind", batch[0].Kind, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			errs = repeatErr(fmt.Errorf("handler panic: %v", r), len(batch))
 		}
 	}()

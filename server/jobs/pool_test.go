@@ -1,8 +1,10 @@
 package jobs_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,7 +43,8 @@ func TestPoolRunsRetriesAndDeadLetters(t *testing.T) {
 			ctx := context.Background()
 			a := tenant(t, s, "a")
 			var ok, flaky atomic.Int64
-			p := &jobs.Pool{Store: s, Poll: 10 * time.Millisecond, Handlers: map[string]jobs.Handler{
+			logs := &lockedBuffer{}
+			p := &jobs.Pool{Store: s, Poll: 10 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(logs, nil)), Handlers: map[string]jobs.Handler{
 				"ok": func(ctx context.Context, tn *domain.Tenant, b []store.Job) []error {
 					ok.Add(int64(len(b)))
 					return make([]error, len(b))
@@ -83,6 +86,9 @@ func TestPoolRunsRetriesAndDeadLetters(t *testing.T) {
 			}
 			cancel()
 			<-done
+			if out := logs.String(); !strings.Contains(out, "job handler panic") || !strings.Contains(out, "goroutine ") {
+				t.Errorf("the panic was not logged with its stack:\n%s", out)
+			}
 		})
 	}
 }
@@ -205,4 +211,22 @@ func TestHeartbeatKeepsLongJobs(t *testing.T) {
 	if n := runs.Load(); n != 1 {
 		t.Errorf("job ran %d times: its lease was not renewed", n)
 	}
+}
+
+// lockedBuffer is a log sink the pool's goroutines may share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

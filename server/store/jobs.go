@@ -29,6 +29,10 @@ type NewJob struct {
 	Priority    int // higher runs first within a tenant
 	MaxAttempts int // default 8
 	RunAt       time.Time
+	// Trace is the W3C traceparent of the work that enqueued the job and
+	// Origin when its chain began (a webhook's receipt); both telemetry only.
+	Trace  string
+	Origin time.Time
 }
 
 // Job is a claimed or listed job.
@@ -47,6 +51,10 @@ type Job struct {
 	// LockedBy is the worker holding the job; handlers pass it to
 	// StillHeld before visible effects.
 	LockedBy string
+	// TakenOver: this claim took the job from a worker whose lease ran out.
+	TakenOver bool
+	Trace     string
+	Origin    time.Time
 }
 
 type jobRow struct {
@@ -64,6 +72,8 @@ type jobRow struct {
 	LockedBy     string
 	LockedUntil  *time.Time
 	LastError    string
+	TraceParent  string
+	OriginAt     *time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
@@ -71,9 +81,13 @@ type jobRow struct {
 func (jobRow) TableName() string { return "jobs" }
 
 func (r *jobRow) toJob() Job {
+	var origin time.Time
+	if r.OriginAt != nil {
+		origin = *r.OriginAt
+	}
 	return Job{ID: r.ID, TenantID: r.TenantID, Kind: r.Kind, DedupeKey: r.DedupeKey, Payload: []byte(r.Payload),
 		Priority: r.Priority, State: r.State, Attempts: r.Attempts, MaxAttempts: r.MaxAttempts, RunAt: r.RunAt, LastError: r.LastError,
-		LockedBy: r.LockedBy}
+		LockedBy: r.LockedBy, Trace: r.TraceParent, Origin: origin}
 }
 
 // Enqueue adds jobs for the tenant, coalescing each with a queued job of
@@ -89,6 +103,7 @@ func (ts *TenantStore) Enqueue(ctx context.Context, jobs ...NewJob) (int, error)
 		if j.Kind == "" {
 			return 0, fmt.Errorf("store: enqueue: job kind is required: %w", domain.ErrInvalid)
 		}
+		ts.s.stamp(ctx, &j)
 		rows[i] = newJobRow(ts.tenantID, j, now)
 	}
 	var n int64
@@ -107,7 +122,15 @@ func (ts *TenantStore) Enqueue(ctx context.Context, jobs ...NewJob) (int, error)
 // now, and a coalescing slot when the job has a dedupe key.
 func newJobRow(tenantID int64, j NewJob, now time.Time) jobRow {
 	r := jobRow{TenantID: tenantID, Kind: j.Kind, DedupeKey: j.DedupeKey, Payload: string(j.Payload),
-		Priority: j.Priority, State: JobQueued, MaxAttempts: j.MaxAttempts, RunAt: j.RunAt.UTC(), CreatedAt: now, UpdatedAt: now}
+		Priority: j.Priority, State: JobQueued, MaxAttempts: j.MaxAttempts, RunAt: j.RunAt.UTC(), CreatedAt: now, UpdatedAt: now,
+		TraceParent: j.Trace}
+	if len(r.TraceParent) > 64 {
+		r.TraceParent = "" // not a W3C traceparent; telemetry only
+	}
+	if !j.Origin.IsZero() {
+		o := j.Origin.UTC()
+		r.OriginAt = &o
+	}
 	if r.MaxAttempts <= 0 {
 		r.MaxAttempts = 8
 	}
@@ -198,9 +221,12 @@ func (s *Store) ClaimJobs(ctx context.Context, tenantID int64, worker string, n 
 		}
 		for i := range rows {
 			rows[i].Attempts++
+			takenOver := rows[i].State == JobRunning
 			rows[i].State = JobRunning
 			rows[i].LockedBy = worker
-			claimed = append(claimed, rows[i].toJob())
+			j := rows[i].toJob()
+			j.TakenOver = takenOver
+			claimed = append(claimed, j)
 		}
 		return nil
 	})

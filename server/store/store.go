@@ -35,6 +35,9 @@ type Store struct {
 	now    func() time.Time
 	// tenants caches lookups by clientKey (shared by transaction copies).
 	tenants *tenantCache
+	// jobCtx, when set, names the trace and origin of jobs enqueued
+	// under a context (see StampJobs).
+	jobCtx func(context.Context) (string, time.Time)
 }
 
 // Options configure Open.

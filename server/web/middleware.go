@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/backlogai/backlogai/server/connect"
 )
@@ -49,15 +50,20 @@ func plainToken(s string, max int) bool {
 	return true
 }
 
+// recoverPanics is echo's recover middleware, logging through slog with
+// the stack of the panicking goroutine (what makes a panic fixable); the
+// client gets a plain 500 with the request id. net/http's ErrAbortHandler
+// passes through.
 func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				err = fmt.Errorf("web: panic: %v", r)
-			}
-		}()
-		return next(c)
-	}
+	return middleware.RecoverWithConfig(middleware.RecoverConfig{
+		StackSize:           16 << 10,
+		DisableStackAll:     true,
+		DisableErrorHandler: true, // returned: the outer chain handles it once
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			s.log(c).Error("panic serving request", "panic", err.Error(), "route", c.Path(), "stack", string(stack))
+			return fmt.Errorf("web: panic: %v", err) // %v: a panicking error is a 500, whatever it wraps
+		},
+	})(next)
 }
 
 // log returns a logger carrying the request id and, once authenticated,
