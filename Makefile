@@ -7,7 +7,7 @@ PKGS      := ./...
 MYSQL_TEST_DSN ?= root:@tcp(127.0.0.1:3306)/test
 export MYSQL_TEST_DSN
 
-.PHONY: build run serve test test-sqlite test-mysql test-race lint bench eval e2e screenshots clean
+.PHONY: build run serve test test-sqlite test-mysql test-race lint bench eval e2e e2e-mcp screenshots clean
 
 build:
 	$(GO) build -trimpath -o $(BIN) ./server/cmd/backlogai
@@ -53,6 +53,10 @@ eval-generate:
 
 e2e: build
 	cd e2e && npm ci --no-audit --no-fund && node run.mjs
+
+# The MCP server end to end with the official TypeScript MCP SDK (Node 20).
+e2e-mcp: build
+	cd e2e/mcp && npm ci --no-audit --no-fund && node test.mjs
 
 screenshots: build
 	cd e2e && npm ci --no-audit --no-fund && UPDATE_SCREENSHOTS=1 node run.mjs

@@ -31,8 +31,8 @@ const (
 	tokenMaxProjects = 20
 	// Each token's MCP requests: a sustained rate and a burst (an
 	// assistant fires a few calls at once, then reads).
-	mcpTokenRate  = 5
-	mcpTokenBurst = 20
+	mcpTokenRate  = 10
+	mcpTokenBurst = 60
 	mcpAuditLimit = 200
 )
 
