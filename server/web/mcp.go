@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -47,7 +48,8 @@ func (s *Server) mcpRoutes(e *echo.Echo, api *echo.Group) {
 	api.GET("/projects/:project/mcp-audit", s.appAPI(s.mcpAudit))
 
 	reg := s.ToolRegistry()
-	h := mcpserver.Handler(mcpserver.NewServer(reg, s.Logger), s.authenticateToken,
+	ta := &tokenAuth{s: s, touched: map[int64]time.Time{}}
+	h := mcpserver.Handler(mcpserver.NewServer(reg, s.Logger), ta.authenticate,
 		mcpserver.Options{Rate: rate.Limit(mcpTokenRate), Burst: mcpTokenBurst, Logger: s.Logger, Now: s.Now})
 	e.Any("/mcp", echo.WrapHandler(h), noStore)
 }
@@ -101,8 +103,37 @@ func (s *Server) auditToolCall(ctx context.Context, e tools.AuditEntry) {
 		"project", e.Project, "result", e.Result, "dur_ms", e.Duration.Milliseconds())
 }
 
-// authenticateToken resolves an MCP bearer token to its person.
-func (s *Server) authenticateToken(ctx context.Context, token string) (tools.Caller, time.Time, error) {
+// tokenAuth resolves MCP bearer tokens, recording last use without a
+// database write on every call.
+type tokenAuth struct {
+	s       *Server
+	mu      sync.Mutex
+	touched map[int64]time.Time // token id -> last use recorded by this replica
+}
+
+func (ta *tokenAuth) authenticate(ctx context.Context, token string) (tools.Caller, time.Time, error) {
+	c, exp, err := ta.s.authenticateToken(ctx, token, ta.touch)
+	return c, exp, err
+}
+
+// touch reports whether last use should be written now (once a minute
+// per token and replica).
+func (ta *tokenAuth) touch(id int64, now time.Time) bool {
+	ta.mu.Lock()
+	defer ta.mu.Unlock()
+	if last, ok := ta.touched[id]; ok && now.Sub(last) < time.Minute {
+		return false
+	}
+	if len(ta.touched) > 100000 {
+		clear(ta.touched)
+	}
+	ta.touched[id] = now
+	return true
+}
+
+// authenticateToken resolves an MCP bearer token to its person; touch
+// (nil: always) says whether to record the use.
+func (s *Server) authenticateToken(ctx context.Context, token string, touch func(id int64, now time.Time) bool) (tools.Caller, time.Time, error) {
 	if !strings.HasPrefix(token, TokenPrefix) || len(token) > 128 {
 		return tools.Caller{}, time.Time{}, mcpserver.ErrInvalidToken
 	}
@@ -127,8 +158,10 @@ func (s *Server) authenticateToken(ctx context.Context, token string) (tools.Cal
 	if !tenant.Active() {
 		return tools.Caller{}, time.Time{}, mcpserver.ErrInvalidToken
 	}
-	if err := s.Store.Tenant(tenant).TouchAccessToken(ctx, t.ID, now); err != nil {
-		s.Logger.Warn("token last-used not recorded", "err", err)
+	if touch == nil || touch(t.ID, now) {
+		if err := s.Store.Tenant(tenant).TouchAccessToken(ctx, t.ID, now); err != nil {
+			s.Logger.Warn("token last-used not recorded", "err", err)
+		}
 	}
 	return tools.Caller{Tenant: tenant, AccountID: t.AccountID, Projects: t.Projects, TokenID: t.ID}, t.ExpiresAt, nil
 }
