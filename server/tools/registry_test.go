@@ -212,3 +212,21 @@ func contains(xs []string, x string) bool {
 	}
 	return false
 }
+
+// Bad arguments are refused with a message that names the field.
+func TestInvalidArgumentsNameTheField(t *testing.T) {
+	var audit []tools.AuditEntry
+	r := testRegistry(&audit)
+	c := tools.Caller{Tenant: &domain.Tenant{ID: 1}, AccountID: "reader", Projects: []string{"SHOP"}}
+	for args, field := range map[string]string{
+		`{"issue":"SHOP-1"}`:                      `"text"`,
+		`{"issue":"SHOP-1","text":5}`:             "/properties/text",
+		`{"issue":"SHOP-1","text":"x","extra":1}`: `"extra"`,
+		`{"issue":"nope","text":"x"}`:             "issue",
+	} {
+		_, err := r.Call(context.Background(), c, "read_echo", json.RawMessage(args))
+		if e := tools.ErrorOf(err); e == nil || e.Code != "invalid_argument" || !strings.Contains(e.Message, field) {
+			t.Errorf("%s: %v, want a message naming %s", args, err, field)
+		}
+	}
+}
