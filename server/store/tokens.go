@@ -220,3 +220,12 @@ func (ts *TenantStore) ToolCalls(ctx context.Context, project string, limit int)
 	}
 	return out, nil
 }
+
+// PruneToolCalls deletes the tenant's audited tool calls older than before.
+func (ts *TenantStore) PruneToolCalls(ctx context.Context, before time.Time) (int64, error) {
+	res := ts.q(ctx, "tool_audit").Where("created_at < ?", before.UTC()).Delete(&toolAuditRow{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("store: prune tool calls: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}

@@ -120,5 +120,16 @@ func TestToolAudit(t *testing.T) {
 		if other, _ := s.Tenant(b).ToolCalls(ctx, "SHOP", 10); len(other) != 0 {
 			t.Fatalf("tenant b sees %v", other)
 		}
+		s.Tenant(b).AddToolCall(ctx, store.ToolCall{TokenID: 2, AccountID: "acc-b", Project: "SHOP", Tool: "list_backlog", Result: "ok", At: clock.t})
+		n, err := ts.PruneToolCalls(ctx, clock.t.Add(1500*time.Millisecond))
+		if err != nil || n != 3 { // SHOP at +0 s and +1 s, OPS at +0 s
+			t.Fatalf("pruned %d, %v; want the 3 calls before the cut-off", n, err)
+		}
+		if left, _ := ts.ToolCalls(ctx, "SHOP", 10); len(left) != 1 {
+			t.Fatalf("left %v", left)
+		}
+		if other, _ := s.Tenant(b).ToolCalls(ctx, "SHOP", 10); len(other) != 1 {
+			t.Fatalf("tenant b lost its calls: %v", other)
+		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -35,6 +36,10 @@ const (
 	mcpTokenRate  = 10
 	mcpTokenBurst = 60
 	mcpAuditLimit = 200
+	// Audited tool calls are kept this long; old rows are pruned every
+	// mcpPruneEvery audited calls of a replica.
+	mcpAuditKeep  = 90 * 24 * time.Hour
+	mcpPruneEvery = 1000
 )
 
 // mcpRoutes registers the token API, the MCP audit log and /mcp.
@@ -61,7 +66,8 @@ func (s *Server) ToolRegistry() *tools.Registry {
 	if s.Access != nil {
 		checker = s.Access
 	}
-	reg := tools.NewRegistry(checker, tools.Options{Now: s.Now, Audit: s.auditToolCall})
+	a := &auditor{s: s}
+	reg := tools.NewRegistry(checker, tools.Options{Now: s.Now, Audit: a.record})
 	rows := &rowCache{max: maxCachedProjects}
 	tools.Register(reg, tools.Services{Store: s.Store, Backlog: s.Backlog, Generator: s.Generator, Now: s.Now,
 		ValidateStrategy: validateStrategy,
@@ -84,11 +90,25 @@ func (s *Server) ToolRegistry() *tools.Registry {
 	return reg
 }
 
-// auditToolCall records a tool call (never its arguments). A failed write
-// is logged, not fatal: the call itself already happened.
-func (s *Server) auditToolCall(ctx context.Context, e tools.AuditEntry) {
+// auditor writes the tool-call audit log and prunes it now and then.
+type auditor struct {
+	s     *Server
+	calls atomic.Int64
+}
+
+// record stores a tool call (never its arguments). A failed write is
+// logged, not fatal: the call itself already happened.
+func (a *auditor) record(ctx context.Context, e tools.AuditEntry) {
+	s := a.s
 	if e.Caller.Tenant == nil {
 		return
+	}
+	if a.calls.Add(1)%mcpPruneEvery == 0 {
+		if n, err := s.Store.Tenant(e.Caller.Tenant).PruneToolCalls(context.WithoutCancel(ctx), s.Now().Add(-mcpAuditKeep)); err != nil {
+			s.Logger.Warn("mcp audit prune failed", "err", err)
+		} else if n > 0 {
+			s.Logger.Info("mcp audit pruned", "tenant_id", e.Caller.Tenant.ID, "rows", n)
+		}
 	}
 	name := e.Tool
 	if len(name) > 64 {
