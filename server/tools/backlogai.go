@@ -388,12 +388,9 @@ func (s Services) updateStrategy(ctx context.Context, c Caller, in UpdateStrateg
 		return StrategyOut{}, err
 	}
 	st, p := cur.Strategy, in.Strategy
-	set := func(dst *string, v *string) {
-		if v != nil {
-			*dst = *v
-		}
+	if p.Vision != nil {
+		st.Vision = *p.Vision
 	}
-	set(&st.Vision, p.Vision)
 	if p.Objectives != nil {
 		st.Objectives = *p.Objectives
 	}
