@@ -132,8 +132,7 @@ type tokenAuth struct {
 }
 
 func (ta *tokenAuth) authenticate(ctx context.Context, token string) (tools.Caller, time.Time, error) {
-	c, exp, err := ta.s.authenticateToken(ctx, token, ta.touch)
-	return c, exp, err
+	return ta.s.authenticateToken(ctx, token, ta.touch)
 }
 
 // touch reports whether last use should be written now (once a minute
