@@ -570,6 +570,38 @@ export const tests = [
     },
   },
   {
+    name: 'settings: AI assistants: create a token, see it once, copy it, revoke it',
+    timeout: 30000,
+    async run(ctx) {
+      await openProjectPage(ctx);
+      await waitScanned(ctx);
+      const f = projectFrame(ctx);
+      await openTab(ctx, 'Settings');
+      const sec = f.getByTestId('settings-ai');
+      await sec.getByRole('heading', { name: 'AI assistants' }).waitFor();
+      assert(/\/mcp$/.test(await f.getByTestId('mcp-url').textContent()), 'the MCP endpoint is shown');
+      await f.getByLabel('Token name').fill('Browser test');
+      await f.getByRole('button', { name: 'Create token' }).click();
+      await f.getByTestId('token-once').waitFor();
+      const token = (await f.getByTestId('token-value').textContent()).trim();
+      assert(/^bai_pat_[\w-]{43}$/.test(token), `token shown once: ${token}`);
+      const row = f.getByTestId('token-row').filter({ hasText: 'Browser test' });
+      await row.waitFor();
+      assert(!(await row.textContent()).includes(token), 'the list never shows the whole token');
+      // The token opens /mcp; revoked, it does not.
+      const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'e2e', version: '1' } } };
+      const mcp = () => fetch(ctx.sandbox.app + '/mcp', { method: 'POST', body: JSON.stringify(init),
+        headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' } }).then((r) => r.status);
+      assertEqual(await mcp(), 200, 'token works');
+      await f.getByTestId('mcp-audit').waitFor();
+      await a11y(ctx, 'ai assistants');
+      await ctx.shot('ai-assistants');
+      await row.getByRole('button', { name: 'Revoke token Browser test' }).click();
+      await poll(async () => (await row.textContent()).includes('revoked'), { message: 'token shown as revoked' });
+      assertEqual(await mcp(), 401, 'revoked token refused');
+    },
+  },
+  {
     name: 'dark theme: the shell and the app iframes switch together',
     timeout: 30000,
     async run(ctx) {

@@ -45,6 +45,8 @@
  *              settings-research-key, settings-research-key-state, settings-research-source, settings-budget-llm,
  *              settings-budget-searches, settings-budget-source, settings-usage, settings-retention-days,
  *              settings-retention-help, settings-save, settings-error
+ *   assistants: settings-ai, mcp-url, token-form, token-name, token-projects, token-expiry, token-error, token-create,
+ *              token-once, token-value, token-copy, token-list, token-row, token-revoke, mcp-audit
  *   errors:    error-box, error-retry
  */
 (function () {
@@ -1033,6 +1035,80 @@
       });
     });
 
+    /* ---------------- AI assistants (personal access tokens) ---------------- */
+    // Every signed-in person manages their own tokens here; project
+    // administrators also see the project's tool-call audit log.
+    var tokForm = $('#token-form'), tokErr = $('#token-error');
+    $('#mcp-url').textContent = location.origin + location.pathname.replace(/\/[^/]*$/, '') + '/mcp';
+    $('#token-projects').value = data.projectKey;
+    function day(s) { return s ? new Date(s).toLocaleDateString() : 'never'; }
+    function renderTokens(list) {
+      var rows = $('#token-rows');
+      rows.textContent = '';
+      if (!list.length) rows.appendChild(el('tr', {}, el('td', { colspan: '6', class: 'subtle', text: 'No tokens yet.' })));
+      list.forEach(function (t) {
+        var state = t.revokedAt ? 'revoked' : (new Date(t.expiresAt) <= new Date() ? 'expired' : '');
+        var revoke = el('button', { type: 'button', class: 'btn btn-subtle', 'data-testid': 'token-revoke', text: 'Revoke', 'aria-label': 'Revoke token ' + t.name });
+        revoke.addEventListener('click', function () {
+          B.busy(revoke, true);
+          B.api('DELETE', '/tokens/' + t.id).then(loadTokens, function (err) { B.busy(revoke, false); B.errorBox(tokErr, err); });
+        });
+        rows.appendChild(el('tr', { 'data-testid': 'token-row' }, [
+          el('td', { text: t.name }), el('td', {}, el('code', { text: t.prefix + '…' })), el('td', { text: t.projects.join(', ') }),
+          el('td', { text: state || day(t.expiresAt) }), el('td', { text: day(t.lastUsedAt) }),
+          el('td', {}, state ? [] : [revoke])]));
+      });
+      B.resize();
+    }
+    function loadTokens() {
+      B.api('GET', '/tokens').then(function (r) { renderTokens((r && r.tokens) || []); }, function (err) { B.errorBox(tokErr, err, loadTokens); });
+    }
+    function loadAssistants() {
+      settingsTab.hidden = false;
+      loadTokens();
+      B.api('GET', P + '/mcp-audit').then(function (r) {
+        var rows = $('#mcp-audit-rows');
+        rows.textContent = '';
+        ((r && r.calls) || []).forEach(function (c) {
+          rows.appendChild(el('tr', {}, [el('td', { text: new Date(c.at).toLocaleString() }), el('td', { text: c.accountId }),
+            el('td', {}, el('code', { text: c.tool })), el('td', { text: c.result })]));
+        });
+        $('#mcp-audit').hidden = false;
+      }, function () { setForm.hidden = true; /* not a project admin: only their own tokens */ });
+    }
+    tokForm.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var name = $('#token-name');
+      name.removeAttribute('aria-invalid');
+      if (!name.value.trim()) {
+        name.setAttribute('aria-invalid', 'true');
+        B.errorBox(tokErr, { message: 'Give the token a name, such as the assistant or machine that will use it.' });
+        name.focus();
+        return;
+      }
+      var projects = $('#token-projects').value.split(',').map(function (x) { return x.trim().toUpperCase(); }).filter(Boolean);
+      var btn = $('[data-testid="token-create"]');
+      B.busy(btn, true);
+      B.api('POST', '/tokens', { name: name.value.trim(), projects: projects, expiresInDays: Number($('#token-expiry').value) }).then(function (t) {
+        B.busy(btn, false);
+        B.errorBox(tokErr, null);
+        $('#token-value').textContent = t.token;
+        $('#token-once').hidden = false;
+        name.value = '';
+        loadTokens();
+      }, function (err) { B.busy(btn, false); B.errorBox(tokErr, err); });
+    });
+    $('#token-copy').addEventListener('click', function () {
+      var v = $('#token-value').textContent;
+      (navigator.clipboard ? navigator.clipboard.writeText(v) : Promise.reject()).then(function () { B.flag('Token copied', ''); }, function () {
+        var r = document.createRange();
+        r.selectNodeContents($('#token-value'));
+        getSelection().removeAllRanges();
+        getSelection().addRange(r);
+        B.announce('Token selected: press Ctrl+C to copy it.');
+      });
+    });
+
     /* ---------------- Start ---------------- */
     var stale = { backlog: false, preview: true, health: true };
     var starters = {
@@ -1054,5 +1130,6 @@
     selectTab(h.tab || 'backlog', false);
     if (!started.backlog) started.backlog = true;
     loadSettings();
+    loadAssistants();
   });
 })();

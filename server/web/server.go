@@ -165,6 +165,7 @@ func (s *Server) routes() {
 	}
 	s.uiRoutes(e, api)
 	s.generateRoutes(api)
+	s.mcpRoutes(e, api)
 	if s.SandboxHost != nil && s.Config.Sandbox {
 		s.sandboxRoutes(e)
 	}
