@@ -28,6 +28,7 @@ func (s *Server) generateRoutes(api *echo.Group) {
 	api.POST("/projects/:project/drafts/create", s.appAPI(s.createDrafts))
 	api.POST("/issues/:issue/improve", s.appAPI(s.improveIssue))
 	api.POST("/issues/:issue/improve/apply", s.appAPI(s.applyImprovement))
+	api.POST("/issues/:issue/answer", s.appAPI(s.answerQuestion))
 	api.POST("/issues/:issue/split", s.appAPI(s.splitIssue))
 	api.POST("/issues/:issue/split/apply", s.appAPI(s.applySplit))
 	api.GET("/projects/:project/settings", s.appAPI(s.getSettings))
@@ -201,6 +202,32 @@ func (s *Server) improveIssue(c echo.Context) error {
 		return err
 	}
 	imp, err := s.Generator.Improve(c.Request().Context(), identity(c).Tenant, key)
+	if err != nil {
+		return generateError(err)
+	}
+	return c.JSON(http.StatusOK, imp)
+}
+
+// answerQuestion turns a PM's answer to a finding's clarifying question
+// into a proposed edit (the improve diff); applying it is
+// /improve/apply, checked and made as the person.
+func (s *Server) answerQuestion(c echo.Context) error {
+	key, err := issueParam(c)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		FindingID string `json:"findingId"`
+		Answer    string `json:"answer"`
+	}
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	imp, err := s.Generator.Answer(c.Request().Context(), identity(c).Tenant, key, body.FindingID, body.Answer)
+	if errors.Is(err, domain.ErrConflict) {
+		return &APIError{Status: http.StatusConflict, Code: "finding_gone",
+			Message: "The issue changed and this finding is no longer reported. The glance now shows its current findings.", Err: err}
+	}
 	if err != nil {
 		return generateError(err)
 	}
