@@ -200,7 +200,7 @@ func applyAnswer(f domain.Finding, story *domain.Story, summary, description, an
 // there (the issue changed) is a conflict.
 func (s *Service) Answer(ctx context.Context, t *domain.Tenant, key, findingID, answer string) (*Improvement, error) {
 	if strings.TrimSpace(findingID) == "" {
-		return nil, invalid("findingId: name the finding the answer is for")
+		return nil, invalid("the finding (findingId) is required: name the finding the answer is for")
 	}
 	if n := utf8.RuneCountInString(answer); n > maxAnswer {
 		return nil, invalid("answer: at most %s characters (this one has %s)", thousands(maxAnswer), thousands(n))

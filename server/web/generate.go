@@ -33,6 +33,7 @@ func (s *Server) generateRoutes(api *echo.Group) {
 	api.POST("/issues/:issue/split/apply", s.appAPI(s.applySplit))
 	api.GET("/projects/:project/settings", s.appAPI(s.getSettings))
 	api.PUT("/projects/:project/settings", s.appAPI(s.putSettings))
+	api.POST("/projects/:project/settings/test", s.appAPI(s.testConnection))
 }
 
 // generateError turns the generation service's errors into messages a
@@ -347,29 +348,12 @@ func (s *Server) putSettings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	site := false
-	switch c.QueryParam("scope") {
-	case "", "project":
-	case "site":
-		site = true
-	default:
-		return BadRequest("scope must be project or site")
+	scope, err := s.settingsScope(c, key)
+	if err != nil {
+		return err
 	}
 	id := identity(c)
 	ctx := c.Request().Context()
-	scope := key
-	if site {
-		scope = store.SiteScope
-		ok, err := s.isSiteAdmin(c)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return errNotSiteAdmin
-		}
-	} else if err := s.requireProjectAdmin(c, key); err != nil {
-		return err
-	}
 	var body generate.SettingsUpdate
 	if err := decodeJSON(c, &body); err != nil {
 		return err
@@ -382,6 +366,53 @@ func (s *Server) putSettings(c echo.Context) error {
 		return generateError(err)
 	}
 	return s.settingsView(c, key)
+}
+
+// settingsScope is the scope a settings call edits (?scope=project, the
+// default, or site) once the caller is allowed to edit it.
+func (s *Server) settingsScope(c echo.Context, key string) (string, error) {
+	switch c.QueryParam("scope") {
+	case "", "project":
+		return key, s.requireProjectAdmin(c, key)
+	case "site":
+		ok, err := s.isSiteAdmin(c)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return "", errNotSiteAdmin
+		}
+		return store.SiteScope, nil
+	}
+	return "", BadRequest("scope: must be project or site")
+}
+
+// testConnection makes one real call with the settings being edited
+// (the LLM or the research provider) and reports exactly how it went;
+// nothing is saved. A failed connection is a 200 with ok false: the
+// request itself succeeded.
+func (s *Server) testConnection(c echo.Context) error {
+	key, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	scope, err := s.settingsScope(c, key)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Target string `json:"target"`
+		generate.SettingsUpdate
+	}
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	res, err := s.Generator.TestConnection(c.Request().Context(), identity(c).Tenant, scope, body.Target, body.SettingsUpdate)
+	if err != nil {
+		return generateError(err)
+	}
+	s.log(c).Info("connection tested", "target", body.Target, "kind", res.Kind, "status", res.Status)
+	return c.JSON(http.StatusOK, res)
 }
 
 var errNotSiteAdmin = &APIError{Status: http.StatusForbidden, Code: "not_site_admin",
