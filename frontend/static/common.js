@@ -22,7 +22,7 @@
  * AP APIs used (the sandbox shim implements exactly these): AP.context.getToken,
  * AP.resize, AP.theming.initializeTheming, AP.flag.create, AP.navigator.go.
  *
- * data-testid set here: error-box, error-retry (every error state),
+ * data-testid set here: error-box, error-retry, error-reference (every error state),
  * ap-script (the <script> loading all.js or the sandbox shim, in the page head),
  * sheet-title (heading of an open in-page dialog).
  * Links with class "issue-link" and data-issue-key open the issue in Jira

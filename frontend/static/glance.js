@@ -24,7 +24,8 @@
  *            override-current, override-clear
  *   questions: finding-question (data-finding-id), finding-question-text, finding-answer,
  *            answer-form, answer-input, answer-counter, answer-preview, answer-cancel
- *            (the preview opens the improve sheet: improve-apply applies it)
+ *            (the preview opens the improve sheet with answer-notice: improve-apply applies it)
+ *   also:    glance-quality, glance-not-story, finding-hint-note
  *   live:    glance-panel[data-version]; glance-stale (a newer result waits while a dialog is open),
  *            glance-show-new
  *   errors:  error-box, error-retry; glance-error (slot for page-level errors)

@@ -117,3 +117,30 @@ func TestThousands(t *testing.T) {
 		}
 	}
 }
+
+func TestFormLimitNamesTheField(t *testing.T) {
+	long := strings.Repeat("é", 4001) // 4,001 characters, 8,002 bytes
+	tests := []struct {
+		name string
+		set  func(f *Form)
+		want string
+	}{
+		{"objective", func(f *Form) { f.Objective = long }, "objective: at most 4,000 characters (this one has 4,001)."},
+		{"context", func(f *Form) { f.Context = long }, "context: at most 4,000 characters"},
+		{"accents within the limit", func(f *Form) { f.Context = strings.Repeat("é", 4000) }, ""},
+	}
+	for _, tc := range tests {
+		f := Form{Objective: "Sell more"}
+		tc.set(&f)
+		err := f.Normalize()
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tc.name, err)
+			}
+			continue
+		}
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
