@@ -604,6 +604,8 @@ export const tests = [
         await input.fill('within 2 seconds');
         assertEqual((await g.getByTestId('answer-counter').innerText()).trim(), '16 / 1,000 characters', 'answer counter');
         assertEqual(await input.getAttribute('maxlength'), '1000', 'answer maxlength');
+        await a11y(ctx, 'glance with a question being answered');
+        await ctx.shot('glance-answer-form');
         await g.getByTestId('answer-preview').click();
         await g.getByTestId('improve-summary-diff').waitFor({ timeout: 20000 });
         assertEqual((await g.getByTestId('sheet-title').innerText()).trim(), 'Apply your answer', 'sheet title');
@@ -660,6 +662,7 @@ export const tests = [
         seen.add(msg);
       }
       await ctx.shot('settings-test-connection');
+      await a11y(ctx, 'settings with a Test connection result');
       // A refused value: the message names the field and the rule; no reference, no Try again.
       await panel.getByTestId('settings-llm-inherit').check();
       await panel.getByTestId('settings-budget-llm').fill('-5');

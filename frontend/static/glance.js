@@ -46,7 +46,7 @@
     var pageError = document.getElementById('glance-error');
     var pollTimer = null, pollStarted = 0;
     var liveTimer = null, liveBusy = false, staleSlot = null;
-    var LIVE_MS = 1000;
+    var LIVE_MS = 1500;
 
     function state() { return panel.getAttribute('data-state'); }
     function sheet() { return document.getElementById('sheet'); }

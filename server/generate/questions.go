@@ -62,9 +62,26 @@ func QuestionFor(f domain.Finding, summary, description string) (Question, bool)
 			}
 		}
 		q.Text = fmt.Sprintf("What does '%s' mean here: %s?", mark, what)
-	case checks.CodeMissingBenefit, checks.CodeGenericBenefit:
+	case checks.CodeMissingBenefit, checks.CodeGenericBenefit, checks.CodeBenefitRestates:
 		q.Text = "Why does the user need this: what do they gain?"
 		q.Placeholder = "e.g. I can pay without re-entering my card"
+	case checks.CodeSeveralPersonas:
+		q.Text = "Which one user is this story for?"
+		if mark != "" {
+			q.Text = fmt.Sprintf("Which one user is this story for, rather than '%s'?", mark)
+		}
+		q.Placeholder = "e.g. returning customer"
+	case checks.CodeDependencyText:
+		q.Text = "Which issue does this wait on (its key), or can it be done without it?"
+		q.Placeholder = "e.g. SHOP-12"
+	case checks.CodeTooBig, checks.CodeConjunction:
+		q.Text = "Which part could ship first on its own?"
+		q.Placeholder = "e.g. saved cards only, without wallets"
+	case checks.CodeSolutionTerm, checks.CodeImplementation:
+		q.Text = "What does the user need, without naming how it is built?"
+		if mark != "" {
+			q.Text = fmt.Sprintf("What does the user need, instead of '%s'?", mark)
+		}
 	case checks.CodeMissingRole:
 		q.Text = "Who needs this: which user or role?"
 		q.Placeholder = "e.g. returning customer"
@@ -142,7 +159,7 @@ func applyAnswer(f domain.Finding, story *domain.Story, summary, description, an
 			if sp.Field == domain.FieldDescription {
 				text = &description
 			}
-			if t, ok := clarify(*text, sp.Start, sp.End, answer); ok {
+			if t, ok := clarify(*text, sp.Start, sp.End, answer); ok && !coordinated(*text, sp.Start, sp.End) {
 				*text = t
 				return summary, description, nil
 			}
@@ -152,8 +169,23 @@ func applyAnswer(f domain.Finding, story *domain.Story, summary, description, an
 			return s, d, nil
 		}
 	case checks.CodeOpenQuestion:
-		if s, d, ok := replaceSpan(); ok {
-			return s, d, nil
+		// The question stays, as a statement with its answer: "Should
+		// guests get it: yes." In the summary only its "?" goes, and the
+		// answer is noted in the description.
+		if sp := f.Span; sp != nil && sp.Start < sp.End {
+			text := &summary
+			if sp.Field == domain.FieldDescription {
+				text = &description
+			}
+			if sp.End <= len(*text) && (*text)[sp.End-1] == '?' {
+				question := strings.TrimRight((*text)[sp.Start:sp.End], "? ")
+				if sp.Field == domain.FieldDescription {
+					*text = (*text)[:sp.Start] + question + ": " + answer + "." + (*text)[sp.End:]
+					return summary, description, nil
+				}
+				*text = strings.TrimSpace((*text)[:sp.End-1] + (*text)[sp.End:])
+				return summary, strings.TrimSpace(description + "\n\n" + question + ": " + answer + "."), nil
+			}
 		}
 	case checks.CodeMissingBenefit:
 		if story != nil && story.MeansSpan != nil {
@@ -170,7 +202,18 @@ func applyAnswer(f domain.Finding, story *domain.Story, summary, description, an
 				return summary, strings.TrimRight(description[:sp.End], " .") + clause + description[sp.End:], nil
 			}
 		}
-	case checks.CodeGenericBenefit:
+	case checks.CodeSeveralPersonas:
+		if sp := f.Span; sp != nil && sp.Start < sp.End {
+			text := &summary
+			if sp.Field == domain.FieldDescription {
+				text = &description
+			}
+			if sp.End <= len(*text) {
+				*text = withArticle((*text)[:sp.Start], answer) + answer + (*text)[sp.End:]
+				return summary, description, nil
+			}
+		}
+	case checks.CodeGenericBenefit, checks.CodeBenefitRestates:
 		if story != nil && story.BenefitSpan != nil {
 			f.Span = story.BenefitSpan
 			if s, d, ok := replaceSpan(); ok {
@@ -184,13 +227,32 @@ func applyAnswer(f domain.Finding, story *domain.Story, summary, description, an
 	case checks.CodeMissingCriteria:
 		return summary, strings.TrimSpace(description + "\n\nAcceptance criteria\n\n- " + upperFirst(answer)), nil
 	}
-	// No place to put it: the answer is recorded under the question.
-	q, _ := QuestionFor(f, summary, description)
-	note := "Clarification"
-	if q.Text != "" {
-		note = q.Text
+	// No template places it: the answer is recorded as a labelled note
+	// (a statement, not the question: a question mark would itself be
+	// reported as an open question).
+	return summary, strings.TrimSpace(description + "\n\n" + noteLabel(f, summary, description) + ": " + answer + "."), nil
+}
+
+// noteLabel names what an answer recorded as a note says.
+func noteLabel(f domain.Finding, summary, description string) string {
+	mark := marked(f, summary, description)
+	switch f.Code {
+	case checks.CodeTooBig, checks.CodeConjunction:
+		return "First slice"
+	case checks.CodeDependencyText:
+		return "Depends on"
+	case checks.CodeSolutionTerm, checks.CodeImplementation:
+		return "User goal"
+	case checks.CodeVagueTerm, checks.CodeUnmeasurable:
+		if mark != "" {
+			return "'" + mark + "' means"
+		}
+	case checks.CodeOpenQuestion:
+		if mark != "" {
+			return strings.TrimRight(mark, "? ")
+		}
 	}
-	return summary, strings.TrimSpace(description + "\n\n" + note + " " + upperFirst(answer) + "."), nil
+	return "Clarification"
 }
 
 // Answer applies a PM's answer to one finding's question and returns the
@@ -281,10 +343,28 @@ func thousands(n int) string {
 	return s
 }
 
+// coordinated reports a word joined to the next by "and"/"or" after a
+// determiner ("an intuitive and seamless checkout"): no single
+// replacement reads well there, so the answer becomes a note.
+func coordinated(text string, start, end int) bool {
+	rest := strings.TrimLeft(text[end:], " ,")
+	next, _, _ := strings.Cut(rest, " ")
+	switch strings.ToLower(next) {
+	case "and", "or", "but", "&", "and/or":
+		return true
+	}
+	return false
+}
+
 // determiners before which a vague word is an adjective ("a fast
 // checkout"), not an adverb or predicate ("loads fast", "is easy").
 var determiners = map[string]bool{"a": true, "an": true, "the": true, "more": true, "very": true, "my": true,
-	"our": true, "their": true, "your": true, "its": true, "this": true, "that": true, "and": true}
+	"our": true, "their": true, "your": true, "its": true, "this": true, "that": true}
+
+// notNouns end a phrase: a vague word before one is not an adjective of
+// a noun ("easy to use so that …").
+var notNouns = map[string]bool{"so": true, "to": true, "that": true, "and": true, "or": true, "for": true, "with": true,
+	"in": true, "on": true, "when": true, "if": true, "because": true, "is": true, "are": true, "be": true, "as": true}
 
 // clarify puts a measure in place of the vague word text[start:end].
 // Before a noun ("a fast checkout") the word goes and the measure follows
@@ -304,7 +384,7 @@ func clarify(text string, start, end int, measure string) (string, bool) {
 		if n < 0 {
 			n = len(rest)
 		}
-		if n > 0 {
+		if n > 0 && !notNouns[strings.ToLower(rest[:n])] {
 			nounEnd = n
 		}
 	}
@@ -334,6 +414,21 @@ func clarify(text string, start, end int, measure string) (string, bool) {
 var measureLinks = map[string]bool{"within": true, "in": true, "under": true, "below": true, "above": true, "over": true,
 	"at": true, "of": true, "with": true, "without": true, "for": true, "by": true, "before": true, "after": true,
 	"that": true, "which": true, "where": true, "less": true, "more": true, "no": true, "up": true, "from": true}
+
+// withArticle corrects an "a"/"an" that ends head for the word after it.
+func withArticle(head, word string) string {
+	trimmed := strings.TrimRight(head, " ")
+	i := strings.LastIndexAny(trimmed, " \n\t(") + 1
+	switch prev := trimmed[i:]; prev {
+	case "a", "an", "A", "An":
+		art := anOrA(word)
+		if prev[0] == 'A' {
+			art = upperFirst(art)
+		}
+		return trimmed[:i] + art + head[len(trimmed):]
+	}
+	return head
+}
 
 func anOrA(word string) string {
 	if word != "" && strings.ContainsRune("aeiouAEIOU", rune(word[0])) {

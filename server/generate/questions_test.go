@@ -1,12 +1,15 @@
 package generate
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/backlogai/backlogai/server/adf"
 	"github.com/backlogai/backlogai/server/analysis"
 	"github.com/backlogai/backlogai/server/analysis/checks"
 	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/jiraemu"
 )
 
 // findingOf analyses an issue with the real checks and returns its first
@@ -44,6 +47,9 @@ func TestQuestionsAndAnswers(t *testing.T) {
 		{name: "missing benefit", summary: "As a shopper, I want to pay by card", desc: crit,
 			code: checks.CodeMissingBenefit, question: "Why does the user need this: what do they gain?", answer: "So that I can buy without cash",
 			wantSummary: "As a shopper, I want to pay by card, so that I can buy without cash"},
+		{name: "several personas", summary: "As a shopper or merchant, I want to get notifications, so that I stay informed",
+			desc: crit, code: checks.CodeSeveralPersonas, question: "Which one user is this story for, rather than 'shopper or merchant'?",
+			answer: "admin", wantSummary: "As an admin, I want to get notifications, so that I stay informed"},
 		{name: "missing criteria", summary: "As a shopper, I want to pay by card, so that I can buy without cash", desc: "",
 			code: checks.CodeMissingCriteria, question: "How will you know it is done: what does the user see or can do?",
 			answer: "the receipt shows the last four digits", wantDesc: "Acceptance criteria\n\n- The receipt shows the last four digits"},
@@ -83,6 +89,23 @@ func TestQuestionsAndAnswers(t *testing.T) {
 				t.Errorf("quality fell from %d to %d", check.Quality, after.Check.Quality)
 			}
 		})
+	}
+}
+
+// TestAnswerWithoutTemplate: an answer no template can place is recorded
+// under its question in the description, never dropped.
+func TestAnswerWithoutTemplate(t *testing.T) {
+	f := domain.Finding{Code: checks.CodeTooBig}
+	q, ok := QuestionFor(f, "s", "d")
+	if !ok {
+		t.Fatal("no question for a too-big story")
+	}
+	s, d, err := applyAnswer(f, nil, "Checkout", "Pay by card.", "saved cards only")
+	if err != nil || s != "Checkout" || d != "Pay by card.\n\nFirst slice: saved cards only." || q.Text == "" {
+		t.Fatalf("got %q / %q, %v", s, d, err)
+	}
+	if _, ok := QuestionFor(domain.Finding{Code: checks.CodeBlocked}, "s", "d"); ok {
+		t.Error("a question for a blocker, which no text answer fixes")
 	}
 }
 
@@ -143,4 +166,102 @@ func TestFormLimitNamesTheField(t *testing.T) {
 			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
 		}
 	}
+}
+
+// exampleAnswer is what a PM would type for a question: its example,
+// else a plain answer for the finding's kind.
+func exampleAnswer(q Question) string {
+	if a := strings.TrimPrefix(q.Placeholder, "e.g. "); a != "" && a != q.Placeholder {
+		return a
+	}
+	switch q.Code {
+	case checks.CodeVagueTerm, checks.CodeUnmeasurable:
+		return "within 2 seconds"
+	case checks.CodeOpenQuestion, checks.CodePlaceholder:
+		return "the order total"
+	}
+	return "only the first step"
+}
+
+var doubledWord = regexp.MustCompile(`(?i)\b([a-z]+) ([a-z]+)\b`)
+
+func doubled(s string) string {
+	for _, m := range doubledWord.FindAllStringSubmatch(s, -1) {
+		if strings.EqualFold(m[1], m[2]) && m[1] != "that" && m[1] != "had" {
+			return m[0]
+		}
+	}
+	return ""
+}
+
+// TestAnswersOverTheDemoProject: over every demo issue, every question
+// offered, answered with its example, gives text whose quality is not
+// lower, with no placeholder, no doubled word and no a/an error, and
+// that no longer reports the finding where a template places the answer.
+func TestAnswersOverTheDemoProject(t *testing.T) {
+	fx, err := jiraemu.DemoFixture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := emptyProject()
+	asked, placed, raised := 0, 0, 0
+	byCode := map[string]int{}
+	for _, fi := range fx.Issues {
+		desc := ""
+		if len(fi.Description) > 0 {
+			desc, _ = adf.PlainText(fi.Description)
+		}
+		is := domain.Issue{Key: fi.Key, ProjectKey: "SHOP", Type: domain.IssueType(strings.ToLower(fi.Type)), Summary: fi.Summary, Description: desc}
+		before := p.AnalyzeIssue(is, analysis.ExtraInput{}).Check
+		for _, f := range before.Findings {
+			q, ok := QuestionFor(f, is.Summary, is.Description)
+			if !ok {
+				continue
+			}
+			asked++
+			byCode[f.Code]++
+			s, d, err := applyAnswer(f, before.Story, is.Summary, is.Description, exampleAnswer(q))
+			if err != nil {
+				t.Errorf("%s %s: %v", fi.Key, f.Code, err)
+				continue
+			}
+			if !strings.HasPrefix(d, strings.TrimSpace(is.Description)) || s != is.Summary {
+				placed++
+			}
+			after := is
+			after.Summary, after.Description = s, d
+			got := p.AnalyzeIssue(after, analysis.ExtraInput{}).Check
+			if got.Quality > before.Quality {
+				raised++
+			}
+			if testing.Verbose() && byCode[f.Code] <= 3 {
+				t.Logf("%s %s: %q\n    summary %q\n    desc tail %q", fi.Key, f.Code, q.Text, s, tail(d, 90))
+			}
+			if got.Quality < before.Quality {
+				t.Errorf("%s %s: quality %d → %d\n  %q → %q", fi.Key, f.Code, before.Quality, got.Quality, is.Summary, s)
+			}
+			if strings.ContainsAny(s, "<>") || (strings.Contains(d, "<") && !strings.Contains(is.Description, "<")) {
+				t.Errorf("%s %s: placeholder in %q / %q", fi.Key, f.Code, s, d)
+			}
+			if w := doubled(s); w != "" && doubled(is.Summary) == "" {
+				t.Errorf("%s %s: doubled word %q in %q", fi.Key, f.Code, w, s)
+			}
+			if m := regexp.MustCompile(`(?i)\ba [aeiou]\w*|\ban [^aeiou\s]\w*`).FindString(s); m != "" &&
+				!regexp.MustCompile(`(?i)\ba [aeiou]\w*|\ban [^aeiou\s]\w*`).MatchString(is.Summary) {
+				t.Errorf("%s %s: article error %q in %q", fi.Key, f.Code, m, s)
+			}
+		}
+	}
+	if asked < 20 {
+		t.Fatalf("only %d questions over the demo project: %v", asked, byCode)
+	}
+	t.Logf("%d questions over %d demo issues (%v); %d answers placed by a template, %d raise quality, none lowers it",
+		asked, len(fx.Issues), byCode, placed, raised)
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
 }
