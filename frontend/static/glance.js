@@ -146,9 +146,11 @@
       var preview = el('button', { type: 'submit', class: 'btn btn-primary btn-sm', 'data-testid': 'answer-preview', text: 'Preview the change' });
       var cancel = el('button', { type: 'button', class: 'btn btn-subtle btn-sm', 'data-testid': 'answer-cancel', text: 'Cancel' });
       var form = el('form', { class: 'answer-form', novalidate: true, 'data-testid': 'answer-form' }, [
-        B.field(id, btn.getAttribute('data-question') || 'Your answer', input),
+        B.field(id, 'Your answer', input),
         B.counter(input, 'answer-counter'), slot, el('div', { class: 'btn-row' }, [preview, cancel])
       ]);
+      // The question above is the input's description (not repeated as its label).
+      input.setAttribute('aria-describedby', 'q-' + btn.getAttribute('data-finding-id') + ' ' + input.getAttribute('aria-describedby'));
       holder.appendChild(form);
       btn.setAttribute('aria-expanded', 'true');
       input.focus();
