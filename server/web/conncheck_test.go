@@ -70,3 +70,54 @@ func TestConnectionEndpoint(t *testing.T) {
 		})
 	}
 }
+
+// TestAnswerEndpoint: an answer to a finding's question comes back as
+// the improve preview (nothing written); a stale finding is a 409, an
+// empty or too long answer a 400 naming the field.
+func TestAnswerEndpoint(t *testing.T) {
+	e := newSettingsEnv(t)
+	none := map[string]any{"llm": map[string]any{"provider": "none"}}
+	if code, body := e.call(shopAdmin, "PUT", "/api/projects/SHOP/settings", "SHOP", none); code != http.StatusOK {
+		t.Fatalf("settings: %d %s", code, body)
+	}
+	tests := []struct {
+		name      string
+		body      map[string]any
+		code      int
+		words     string
+		wantInDif string
+	}{
+		{"criteria", map[string]any{"findingId": "missing_acceptance_criteria", "answer": "the report shows both variants"}, http.StatusOK,
+			`"mode":"deterministic"`, "Acceptance criteria"},
+		{"stale finding", map[string]any{"findingId": "vague_term:summary:1-5", "answer": "x"}, http.StatusConflict, "finding_gone", ""},
+		{"empty answer", map[string]any{"findingId": "missing_acceptance_criteria", "answer": "  "}, http.StatusBadRequest, "Answer: write an answer first", ""},
+		{"long answer", map[string]any{"findingId": "missing_acceptance_criteria", "answer": strings.Repeat("a", 1001)}, http.StatusBadRequest,
+			"Answer: at most 1,000 characters (this one has 1,001)", ""},
+		{"no finding", map[string]any{"answer": "x"}, http.StatusBadRequest, "findingId", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body := e.call(shopAdmin, "POST", "/api/issues/SHOP-20/answer", "SHOP", tc.body)
+			if code != tc.code || !strings.Contains(body, tc.words) {
+				t.Fatalf("%d %s, want %d with %q", code, body, tc.code, tc.words)
+			}
+			if tc.wantInDif == "" {
+				return
+			}
+			var imp struct {
+				Description string
+				Diff        struct{ Description []struct{ Op, Text string } }
+			}
+			json.Unmarshal([]byte(body), &imp)
+			inserted := ""
+			for _, op := range imp.Diff.Description {
+				if op.Op == "insert" {
+					inserted += op.Text
+				}
+			}
+			if !strings.Contains(inserted, tc.wantInDif) || !strings.Contains(imp.Description, "The report shows both variants") {
+				t.Errorf("diff inserts %q; description %q", inserted, imp.Description)
+			}
+		})
+	}
+}
