@@ -1,6 +1,8 @@
 package generate
 
 import (
+	"context"
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
@@ -264,4 +266,42 @@ func tail(s string, n int) string {
 		return s
 	}
 	return "…" + s[len(s)-n:]
+}
+
+// TestAnswerRewrittenByTheLLM: with an LLM configured, the answered text
+// (not the original) goes to the model, whose rewrite is the proposal.
+func TestAnswerRewrittenByTheLLM(t *testing.T) {
+	e := newEnv(t, shopAnswers(t))
+	ctx := context.Background()
+	d, err := e.jira.GetIssue(ctx, "SHOP-20", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := emptyProject().AnalyzeIssue(d.Issue, analysis.ExtraInput{})
+	var id string
+	for _, f := range a.Check.Findings {
+		if q, ok := QuestionFor(f, d.Issue.Summary, d.Issue.Description); ok && f.Code == checks.CodeMissingCriteria {
+			id = q.FindingID
+		}
+	}
+	if id == "" {
+		t.Fatalf("SHOP-20 has no missing-criteria question: %+v", a.Check.Findings)
+	}
+	imp, err := e.svc.Answer(ctx, e.tenant, "SHOP-20", id, "the experiment report shows both variants")
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := e.llm.Calls()
+	if imp.Mode != ModeLLM || len(calls) == 0 || calls[len(calls)-1].Schema != "issue_improvement" {
+		t.Fatalf("mode %s, calls %+v", imp.Mode, calls)
+	}
+	if !strings.Contains(calls[len(calls)-1].User, "The experiment report shows both variants") {
+		t.Errorf("the model did not get the answered text: %s", calls[len(calls)-1].User)
+	}
+	if imp.Summary != "Save the cart across devices for signed-in shoppers" || !strings.HasPrefix(imp.Changes[0], "Applied your answer to: How will you know") {
+		t.Errorf("proposal %q, changes %q", imp.Summary, imp.Changes)
+	}
+	if _, err := e.svc.Answer(ctx, e.tenant, "SHOP-20", "vague_term:summary:0-4", "x"); !errors.Is(err, domain.ErrConflict) {
+		t.Errorf("stale finding: %v", err)
+	}
 }
