@@ -167,8 +167,21 @@ func do(ctx context.Context, hc *http.Client, req *http.Request, timeout time.Du
 	return res, resp.StatusCode, body
 }
 
-// Describe names a transport failure: its kind and a message.
+// Describe names a transport failure: its kind and a message. u may be
+// nil (the error's own address is used, else "the server"); timeout 0
+// leaves the limit out of the message.
 func Describe(err error, u *url.URL, timeout time.Duration) (string, string) {
+	if u == nil {
+		u = &url.URL{Host: "the server"}
+		var op *net.OpError
+		if errors.As(err, &op) && op.Addr != nil {
+			u.Host = op.Addr.String()
+		}
+		var dnsErr *net.DNSError
+		if errors.As(err, &dnsErr) {
+			u.Host = dnsErr.Name
+		}
+	}
 	host := u.Hostname()
 	var dnsErr *net.DNSError
 	var unknownCA x509.UnknownAuthorityError
@@ -193,6 +206,9 @@ func Describe(err error, u *url.URL, timeout time.Duration) (string, string) {
 	case errors.As(err, &record), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return KindTLS, fmt.Sprintf("TLS failed: %s does not speak HTTPS on that port (try http:// or another port).", u.Host)
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		if timeout <= 0 {
+			return KindTimeout, fmt.Sprintf("%s did not answer in time.", u.Host)
+		}
 		return KindTimeout, fmt.Sprintf("%s did not answer within %s.", u.Host, timeout)
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return KindNetwork, fmt.Sprintf("%s closed the connection without an answer.", u.Host)

@@ -3,12 +3,14 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/backlogai/backlogai/server/access"
+	"github.com/backlogai/backlogai/server/conncheck"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/generate"
 	"github.com/backlogai/backlogai/server/llm"
@@ -56,7 +58,16 @@ func generateError(err error) error {
 		return &APIError{Status: http.StatusServiceUnavailable, Code: "llm_busy", Message: "The AI provider is rate limiting requests. Try again in a minute.", Err: err}
 	case errors.Is(err, llm.ErrInvalidOutput):
 		return &APIError{Status: http.StatusBadGateway, Code: "llm_output", Message: "The AI answer could not be used. Try again.", Err: err}
+	case errors.As(err, &ae) && ae.Status >= 500:
+		return &APIError{Status: http.StatusServiceUnavailable, Code: "llm_unavailable",
+			Message: fmt.Sprintf("The AI provider failed (HTTP %d). Try again shortly.", ae.Status), Err: err}
 	case errors.Is(err, domain.ErrUnavailable):
+		// Say what happened: a refused connection or an unknown host is
+		// not a slow answer, and trying again will not help.
+		if kind, msg := conncheck.Describe(err, nil, 0); kind != conncheck.KindTimeout && kind != conncheck.KindNetwork {
+			return &APIError{Status: http.StatusBadGateway, Code: "llm_unreachable",
+				Message: "The AI provider could not be reached. " + msg + " An admin can check it in Settings with Test connection.", Err: err}
+		}
 		return &APIError{Status: http.StatusServiceUnavailable, Code: "llm_unavailable", Message: "The AI provider did not answer in time. Try again shortly.", Err: err}
 	}
 	return &APIError{Status: http.StatusBadGateway, Code: "llm_failed", Message: "The AI provider rejected the request. An admin can check the model in Settings.", Err: err}
