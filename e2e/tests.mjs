@@ -557,7 +557,11 @@ export const tests = [
       // glance's own version check finds it.
       const a = await measureLive(ctx, key, () => jiraEdit(ctx, key, { summary: 'As a shopper, I want to save my cart, so that I can finish the order on my phone' }));
       assert(a.lag <= 3000, `glance showed the new analysis ${a.lag} ms after it was stored (limit 3000)`);
-      // 2. Edited in the shell's issue view, as the issue asks.
+      // 2. Edited in the shell's issue view, as the issue asks; a pillar
+      // the reader opened stays open through the update.
+      const pillar = g.getByTestId('glance-pillar').first().getByTestId('glance-pillar-evidence');
+      await pillar.locator('summary').click();
+      assert(await pillar.evaluate((d) => d.open), 'pillar evidence did not open');
       const text = 'As a shopper, I want to save my cart for a week, so that I can finish the order later';
       const b = await measureLive(ctx, key, async () => {
         await page.getByRole('button', { name: 'Edit summary' }).click();
@@ -567,6 +571,7 @@ export const tests = [
       });
       assert(b.lag <= 3000, `glance showed the edited issue's analysis ${b.lag} ms after it was stored (limit 3000)`);
       assert(await frame.evaluate(() => window.__e2eSameDocument === true), 'the glance was reloaded instead of updated in place');
+      assert(await pillar.evaluate((d) => d.open), 'the opened pillar closed when the glance updated');
       // The glance's score is the one Jira's lozenge shows.
       await poll(async () => {
         const label = (await shellIssue(ctx, key)).glance.label;

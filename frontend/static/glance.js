@@ -110,8 +110,40 @@
         var v = (res && res.version) || '';
         if (!v || v === panel.getAttribute('data-version')) return;
         if (busyEditing()) { showStale(true); return; }
-        return refresh().then(function () { B.announce('The BacklogAI analysis of ' + issue + ' was updated.'); });
+        var keep = viewState();
+        return refresh().then(function () {
+          restoreView(keep);
+          B.announce('The BacklogAI analysis of ' + issue + ' was updated.');
+        });
       }).catch(function () { /* the next tick tries again */ }).then(function () { liveBusy = false; });
+    }
+
+    /** viewState notes what a live re-render must keep: open details and the focused control. */
+    function viewState() {
+      var open = B.$$('details[open]', panel).map(function (d) {
+        var li = d.closest('[data-pillar]');
+        return li ? '[data-pillar="' + li.getAttribute('data-pillar') + '"] details' : '[data-testid="' + d.getAttribute('data-testid') + '"]';
+      });
+      var a = document.activeElement, focus = null;
+      if (a && a !== document.body && panel.contains(a)) {
+        var li2 = a.closest('[data-pillar]');
+        if (a.getAttribute('data-action')) focus = '[data-action="' + a.getAttribute('data-action') + '"]' +
+          (a.getAttribute('data-finding-id') ? '[data-finding-id="' + a.getAttribute('data-finding-id') + '"]' : '') +
+          (a.getAttribute('data-other') ? '[data-other="' + a.getAttribute('data-other') + '"]' : '');
+        else if (li2) focus = '[data-pillar="' + li2.getAttribute('data-pillar') + '"] summary';
+        else focus = 'h2';
+      }
+      return { open: open, focus: focus };
+    }
+    function restoreView(v) {
+      v.open.forEach(function (sel) { try { var d = B.$(sel, panel); if (d) d.open = true; } catch (e) { /* a stale selector */ } });
+      if (v.focus) {
+        var n = null;
+        try { n = B.$(v.focus, panel); } catch (e) { n = null; }
+        n = n || B.$('h2', panel);
+        if (n) { if (n.tagName === 'H2' && !n.hasAttribute('tabindex')) n.setAttribute('tabindex', '-1'); n.focus(); }
+      }
+      B.resize();
     }
 
     function scheduleLive() {
@@ -175,8 +207,12 @@
           sh.scrollIntoView({ block: 'nearest' });
         }, function (err) {
           B.busy(preview, false);
+          if (err.code === 'finding_gone') {
+            // The panel is re-rendered with the current findings: say why above it.
+            refresh().then(function () { B.errorBox(pageError, err); }, function () {});
+            return;
+          }
           B.errorBox(slot, err, function () { form.requestSubmit(); });
-          if (err.code === 'finding_gone') refresh().catch(function () {});
         });
       });
     }
