@@ -2,6 +2,8 @@ package generate
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -142,4 +144,27 @@ func (s *Service) testResearch(ctx context.Context, t *domain.Tenant, scope stri
 		return conncheck.Result{}, invalid("the SerpAPI key (research.apiKey) must be at most %d characters", maxAPIKeyLen)
 	}
 	return conncheck.SerpAPI(ctx, s.HTTP, s.Defaults.SerpAPIBaseURL, key, connTimeout), nil
+}
+
+// unavailableReason says how an LLM call failed to get an answer: a
+// refused connection or an unknown host is not a slow answer.
+func unavailableReason(err error) string {
+	var ae *llm.APIError
+	if errors.As(err, &ae) && ae.Status >= 500 {
+		return fmt.Sprintf("it failed with HTTP %d", ae.Status)
+	}
+	kind, _ := conncheck.Describe(err, nil, 0)
+	switch kind {
+	case conncheck.KindRefused:
+		return "the connection was refused"
+	case conncheck.KindDNS:
+		return "its host name could not be resolved"
+	case conncheck.KindTLS:
+		return "its TLS certificate was not accepted"
+	case conncheck.KindBlocked:
+		return "its address is not allowed"
+	case conncheck.KindTimeout:
+		return "it did not answer in time"
+	}
+	return "it is unavailable"
 }

@@ -3,8 +3,12 @@ package generate
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
+	"os"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/backlogai/backlogai/server/adf"
@@ -12,6 +16,7 @@ import (
 	"github.com/backlogai/backlogai/server/analysis/checks"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jiraemu"
+	"github.com/backlogai/backlogai/server/llm"
 )
 
 // findingOf analyses an issue with the real checks and returns its first
@@ -303,5 +308,25 @@ func TestAnswerRewrittenByTheLLM(t *testing.T) {
 	}
 	if _, err := e.svc.Answer(ctx, e.tenant, "SHOP-20", "vague_term:summary:0-4", "x"); !errors.Is(err, domain.ErrConflict) {
 		t.Errorf("stale finding: %v", err)
+	}
+}
+
+func TestUnavailableReason(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("%w: %w", domain.ErrUnavailable, &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}), "the connection was refused"},
+		{fmt.Errorf("%w: %w", domain.ErrUnavailable, &net.DNSError{Name: "x.invalid", IsNotFound: true}), "its host name could not be resolved"},
+		{fmt.Errorf("timed out: %w", domain.ErrUnavailable), "it is unavailable"},
+		{fmt.Errorf("x: %w", &llm.APIError{Status: 502}), "it failed with HTTP 502"},
+	}
+	for _, tc := range tests {
+		if got := reason(tc.err); errors.Is(tc.err, domain.ErrUnavailable) && got != tc.want {
+			t.Errorf("reason(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+		if got := unavailableReason(tc.err); got != tc.want {
+			t.Errorf("unavailableReason(%v) = %q, want %q", tc.err, got, tc.want)
+		}
 	}
 }
