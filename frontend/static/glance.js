@@ -427,12 +427,12 @@
       var sel = el('select', { class: 'select', 'data-testid': 'override-moscow' }, ['Must', 'Should', 'Could', "Won't"].map(function (m) {
         return el('option', { value: m, text: m, selected: current && current.textContent.trim() === m });
       }));
-      var reason = el('textarea', { class: 'input', rows: '3', required: true, 'data-testid': 'override-reason' });
+      var reason = el('textarea', { class: 'input', rows: '3', required: true, maxlength: '2000', 'data-testid': 'override-reason' });
       var err = el('div');
       var save = el('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'override-save', text: 'Save override' });
       var form = el('form', { novalidate: true }, [
         B.field('ov-moscow', 'MoSCoW class', sel),
-        B.field('ov-reason', 'Reason', reason, 'Required. Kept with the override until someone clears it.'),
+        B.field('ov-reason', 'Reason', reason, 'Required. Kept with the override until someone clears it.'), B.counter(reason),
         err,
         el('div', { class: 'btn-row' }, [save, el('button', { type: 'button', class: 'btn btn-subtle', 'data-testid': 'override-cancel', text: 'Cancel', on: { click: function () { B.closeSheet(sh, true); } } })])
       ]);

@@ -61,7 +61,7 @@ func (f *Form) Normalize() error {
 		*fl.v = strings.TrimSpace(*fl.v)
 		// Characters as the page counts them, not bytes.
 		if n := utf8.RuneCountInString(*fl.v); n > maxFieldBytes {
-			return &InputError{Msg: fmt.Sprintf("%s: at most %s characters (this one has %s).", fl.name, thousands(maxFieldBytes), thousands(n))}
+			return &InputError{Msg: fmt.Sprintf("%s: at most %s characters (this one has %s).", fl.name, Thousands(maxFieldBytes), Thousands(n))}
 		}
 	}
 	var comps []string

@@ -265,7 +265,7 @@ func (s *Service) Answer(ctx context.Context, t *domain.Tenant, key, findingID, 
 		return nil, invalid("the finding (findingId) is required: name the finding the answer is for")
 	}
 	if n := utf8.RuneCountInString(answer); n > maxAnswer {
-		return nil, invalid("answer: at most %s characters (this one has %s)", thousands(maxAnswer), thousands(n))
+		return nil, invalid("answer: at most %s characters (this one has %s)", Thousands(maxAnswer), Thousands(n))
 	}
 	is, analyze, _, err := s.issueAndAnalyzer(ctx, t, key)
 	if err != nil {
@@ -334,8 +334,8 @@ func firstNonEmpty(xs ...string) string {
 	return ""
 }
 
-// thousands writes n with a comma every three digits ("4,000").
-func thousands(n int) string {
+// Thousands writes n with a comma every three digits ("4,000").
+func Thousands(n int) string {
 	s := strconv.Itoa(n)
 	for i := len(s) - 3; i > 0; i -= 3 {
 		s = s[:i] + "," + s[i:]

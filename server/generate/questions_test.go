@@ -140,10 +140,10 @@ func TestClarify(t *testing.T) {
 	}
 }
 
-func TestThousands(t *testing.T) {
+func TestThousandsSeparator(t *testing.T) {
 	for n, want := range map[int]string{0: "0", 999: "999", 4000: "4,000", 1234567: "1,234,567"} {
-		if got := thousands(n); got != want {
-			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		if got := Thousands(n); got != want {
+			t.Errorf("Thousands(%d) = %q, want %q", n, got, want)
 		}
 	}
 }

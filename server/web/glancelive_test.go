@@ -88,3 +88,19 @@ func TestGlanceOffersQuestions(t *testing.T) {
 		}
 	}
 }
+
+// TestOverrideReasonRefusalsNameTheField: the reason is refused by name
+// when missing or over its limit, never cut silently.
+func TestOverrideReasonRefusalsNameTheField(t *testing.T) {
+	e := newSettingsEnv(t)
+	tests := []struct{ reason, want string }{
+		{"  ", "reason: give a reason"},
+		{strings.Repeat("é", 2001), "reason: at most 2,000 characters (this one has 2,001)"},
+	}
+	for _, tc := range tests {
+		code, body := e.call(shopAdmin, "PUT", "/api/issues/SHOP-2/override", "SHOP", map[string]string{"moscow": "Must", "reason": tc.reason})
+		if code != 400 || !strings.Contains(body, tc.want) {
+			t.Errorf("reason %.10q: %d %s, want 400 with %q", tc.reason, code, body, tc.want)
+		}
+	}
+}
