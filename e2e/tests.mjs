@@ -333,7 +333,7 @@ export const tests = [
       assert(proposed && proposed !== before.summary, `no new summary proposed: ${JSON.stringify(proposed)}`);
       await g.getByTestId('improve-apply').click();
       await poll(async () => (await shellIssue(ctx, key)).summary === proposed, { message: `${key} summary updated in Jira` });
-      await page.reload();
+      // The glance asks Jira to refresh the issue view (AP.jira.refreshIssuePage): no manual reload.
       await page.getByRole('heading', { level: 1, name: proposed }).waitFor();
     },
   },
