@@ -217,45 +217,51 @@ func Describe(err error, u *url.URL, timeout time.Duration) (string, string) {
 }
 
 // modelProblem: the answer says the model does not exist (OpenAI: 404
-// model_not_found; some servers: 400 naming the model).
+// model_not_found; other servers: a 400 or 404 whose message names the
+// model as missing).
 func modelProblem(status int, body []byte) bool {
 	if status != http.StatusNotFound && status != http.StatusBadRequest {
 		return false
 	}
 	var e struct {
 		Error struct {
-			Code    any    `json:"code"`
-			Message string `json:"message"`
+			Code any `json:"code"`
 		} `json:"error"`
 	}
-	if json.Unmarshal(body, &e) != nil {
-		return false
+	if json.Unmarshal(body, &e) == nil && fmt.Sprint(e.Error.Code) == "model_not_found" {
+		return true
 	}
-	code := fmt.Sprint(e.Error.Code)
-	msg := strings.ToLower(e.Error.Message)
-	return code == "model_not_found" || (strings.Contains(msg, "model") &&
-		(strings.Contains(msg, "not exist") || strings.Contains(msg, "not found") || strings.Contains(msg, "unknown") || strings.Contains(msg, "does not have access")))
+	msg := strings.ToLower(errMessage(body))
+	return strings.Contains(msg, "model") && (strings.Contains(msg, "not exist") || strings.Contains(msg, "not found") ||
+		strings.Contains(msg, "unknown") || strings.Contains(msg, "does not have access"))
 }
 
-// errText is the server's error message (OpenAI's {"error":{"message"}}
-// or SerpAPI's {"error": "..."}), shortened, else fallback.
-func errText(body []byte, fallback string) string {
+// errMessage is the server's error message: OpenAI's
+// {"error":{"message"}}, or {"error": "..."} (SerpAPI, some local
+// servers); "" when there is none.
+func errMessage(body []byte) string {
 	var e struct {
 		Error json.RawMessage `json:"error"`
 	}
-	msg := ""
-	if json.Unmarshal(body, &e) == nil && len(e.Error) > 0 {
-		var s string
-		var o struct {
-			Message string `json:"message"`
-		}
-		if json.Unmarshal(e.Error, &s) == nil {
-			msg = s
-		} else if json.Unmarshal(e.Error, &o) == nil {
-			msg = o.Message
-		}
+	if json.Unmarshal(body, &e) != nil || len(e.Error) == 0 {
+		return ""
 	}
-	msg = strings.Join(strings.Fields(msg), " ")
+	var s string
+	var o struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(e.Error, &s) == nil {
+		return strings.Join(strings.Fields(s), " ")
+	}
+	if json.Unmarshal(e.Error, &o) == nil {
+		return strings.Join(strings.Fields(o.Message), " ")
+	}
+	return ""
+}
+
+// errText is errMessage quoted and shortened, else fallback.
+func errText(body []byte, fallback string) string {
+	msg := errMessage(body)
 	if msg == "" {
 		return fallback + "."
 	}

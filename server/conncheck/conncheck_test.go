@@ -44,6 +44,7 @@ func TestLLMFailureKinds(t *testing.T) {
 		"401":     answer(401, `{"error":{"message":"Incorrect API key provided: sk-bad.","type":"invalid_request_error","code":"invalid_api_key"}}`),
 		"model":   answer(404, `{"error":{"message":"The model 'gpt-9' does not exist or you do not have access to it.","type":"invalid_request_error","code":"model_not_found"}}`),
 		"nothing": http.NotFoundHandler(),
+		"model2":  answer(404, `{"error":"model 'gpt-4o-mini' not found, try pulling it first"}`),
 		"500":     answer(500, `{"error":{"message":"overloaded"}}`),
 		"notai":   answer(200, `<html>hello</html>`),
 		"slow": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -79,6 +80,7 @@ func TestLLMFailureKinds(t *testing.T) {
 		{"401", urls["401"], "sk-bad", 0, plain, KindAuth, []string{"refused the API key", "HTTP 401", "Incorrect API key"}},
 		{"401 without key", urls["401"], "", 0, plain, KindAuth, []string{"requires an API key"}},
 		{"unknown model", urls["model"], "k", 0, plain, KindUnknownModel, []string{"does not know the model 'gpt-4o-mini'", "HTTP 404"}},
+		{"unknown model, string error", urls["model2"], "", 0, plain, KindUnknownModel, []string{"does not know the model", "try pulling it first"}},
 		{"wrong path", urls["nothing"], "k", 0, plain, KindNotFound, []string{"Nothing answers", "/v1"}},
 		{"server error", urls["500"], "k", 0, plain, KindServer, []string{"HTTP 500", "overloaded"}},
 		{"not openai", urls["notai"], "k", 0, plain, KindBadAnswer, []string{"not as an OpenAI-compatible server"}},

@@ -104,3 +104,15 @@ func TestOverrideReasonRefusalsNameTheField(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorPageReferenceOnlyOnServerFaults: a refused page request (4xx)
+// shows the message without a reference; nothing there to quote to
+// support.
+func TestErrorPageReferenceOnlyOnServerFaults(t *testing.T) {
+	u := newUIEnv(t, false)
+	w := u.page("/glance?issueKey=bad!&projectKey=SHOP")
+	body := w.Body.String()
+	if w.Code != 400 || !strings.Contains(body, "valid issueKey") || strings.Contains(body, "Reference") {
+		t.Errorf("%d %s", w.Code, body)
+	}
+}
