@@ -604,6 +604,17 @@ export const tests = [
         const g = await glanceAnalysed(ctx, key);
         const q = g.getByTestId('finding-question').filter({ hasText: "What does 'fast' mean here: a time limit" });
         await poll(async () => (await q.count()) === 1, { timeout: 20000, message: "the question about 'fast'" });
+        // Improve without AI: where it proposes no change, the questions take the Apply button's place.
+        await g.getByTestId('action-improve').click();
+        await poll(async () => (await g.getByTestId('improve-summary-diff').count()) > 0, { timeout: 20000, message: 'improve proposal' });
+        if (await g.getByTestId('improve-unchanged').count()) {
+          assertEqual(await g.getByTestId('improve-apply').count(), 0, 'an Apply button without a change');
+          const listed = await g.getByTestId('improve-questions').innerText();
+          assert(listed.includes("What does 'fast' mean here"), `improve sheet questions: ${listed}`);
+        } else {
+          console.log('        (deterministic improve proposed a change for this issue: the questions-instead-of-Apply check did not apply)');
+        }
+        await g.getByTestId('improve-cancel').click();
         await q.getByTestId('finding-answer').click();
         const input = g.getByTestId('answer-input');
         await input.fill('within 2 seconds');

@@ -23,6 +23,7 @@
  *   override: override-moscow, override-reason, override-save, override-cancel,
  *            override-current, override-clear
  *   questions: finding-question (data-finding-id), finding-question-text, finding-answer,
+ *            improve-questions (in the improve sheet when no change is proposed: no Apply button),
  *            answer-form, answer-input, answer-counter, answer-preview, answer-cancel
  *            (the preview opens the improve sheet with answer-notice: improve-apply applies it)
  *   also:    glance-quality, glance-not-story, finding-hint-note
@@ -294,6 +295,10 @@
       var descInput = el('textarea', { class: 'input', rows: '8', maxlength: '30000', 'data-testid': 'improve-description' });
       descInput.value = res.description || '';
       var before = (res.before && res.before.quality), after = (res.after && res.after.quality);
+      // Nothing to apply: the panel's clarifying questions take the Apply button's place.
+      var questions = !answered && unchanged(res.diff) ? B.$$('[data-testid="finding-question"] [data-action="answer"]', panel).map(function (b) {
+        return { id: b.getAttribute('data-finding-id'), text: b.getAttribute('data-question'), placeholder: b.getAttribute('data-placeholder') };
+      }) : [];
       var err = el('div');
       var apply = el('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'improve-apply', text: 'Apply to ' + issue });
       var cancel = el('button', { type: 'button', class: 'btn btn-subtle', 'data-testid': 'improve-cancel', text: 'Cancel', on: { click: function () { B.closeSheet(sh, true); } } });
@@ -302,7 +307,15 @@
           ? 'Your answer, worked into the text by the AI model. Review the change before applying it.'
           : 'Your answer, put into the text by a fixed rule. Review the change before applying it.' }) : null,
         !answered && res.mode && res.mode !== 'llm' ? el('p', { class: 'note', 'data-testid': 'improve-notice', text: 'No AI model is configured: this proposal was written by BacklogAI\'s rules from the findings.' }) : null,
-        unchanged(res.diff) ? el('p', { class: 'note', 'data-testid': 'improve-unchanged', text: 'No change proposed: the checks found nothing to improve in the summary or description.' }) : null,
+        unchanged(res.diff) ? (questions.length
+          ? el('div', { class: 'note', 'data-testid': 'improve-unchanged' }, [
+            el('p', { text: 'No change proposed: what is left needs your answers. Answer a question to see the change it makes.' }),
+            el('ul', { class: 'questions', 'data-testid': 'improve-questions' }, questions.map(function (q) {
+              return el('li', { class: 'question' }, [el('p', { text: q.text }),
+                el('button', { type: 'button', class: 'btn btn-subtle btn-sm', 'data-action': 'answer', 'data-finding-id': q.id, 'data-question': q.text,
+                  'data-placeholder': q.placeholder, 'aria-expanded': 'false', 'aria-label': 'Answer: ' + q.text, 'data-testid': 'finding-answer', text: 'Answer' })]);
+            }))])
+          : el('p', { class: 'note', 'data-testid': 'improve-unchanged', text: 'No change proposed: the checks found nothing to improve in the summary or description.' })) : null,
         before !== undefined ? el('p', { class: 'quality-change', 'data-testid': 'improve-quality' }, ['Quality ', el('strong', { text: String(before) }), ' → ', el('strong', { text: String(after) })]) : null,
         el('h4', { class: 'h-xs', text: 'Summary' }), B.diff(res.diff && res.diff.summary, 'improve-summary-diff'),
         el('h4', { class: 'h-xs', text: 'Description' }), B.diff(res.diff && res.diff.description, 'improve-description-diff'),
@@ -314,10 +327,11 @@
           B.field('improve-summary-input', 'Summary', sumInput), B.counter(sumInput),
           B.field('improve-description-input', 'Description', descInput), B.counter(descInput)]),
         err,
-        el('div', { class: 'btn-row' }, [apply, cancel])
+        el('div', { class: 'btn-row' }, [questions.length ? null : apply, cancel])
       ]);
       form.addEventListener('submit', function (e) {
         e.preventDefault();
+        if (questions.length) return;
         if (!sumInput.value.trim()) { sumInput.setAttribute('aria-invalid', 'true'); B.errorBox(err, { message: 'The summary cannot be empty.' }); sumInput.focus(); return; }
         B.busy(apply, true);
         B.api('POST', '/issues/' + encodeURIComponent(issue) + '/improve/apply', { summary: sumInput.value, description: descInput.value }).then(function () {
