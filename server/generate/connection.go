@@ -151,7 +151,7 @@ func (s *Service) testResearch(ctx context.Context, t *domain.Tenant, scope stri
 func unavailableReason(err error) string {
 	var ae *llm.APIError
 	if errors.As(err, &ae) && ae.Status >= 500 {
-		return fmt.Sprintf("it failed with HTTP %d", ae.Status)
+		return fmt.Sprintf("it is unavailable: HTTP %d", ae.Status)
 	}
 	kind, _ := conncheck.Describe(err, nil, 0)
 	switch kind {

@@ -319,7 +319,7 @@ func TestUnavailableReason(t *testing.T) {
 		{fmt.Errorf("%w: %w", domain.ErrUnavailable, &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}), "the connection was refused"},
 		{fmt.Errorf("%w: %w", domain.ErrUnavailable, &net.DNSError{Name: "x.invalid", IsNotFound: true}), "its host name could not be resolved"},
 		{fmt.Errorf("timed out: %w", domain.ErrUnavailable), "it is unavailable"},
-		{fmt.Errorf("x: %w", &llm.APIError{Status: 502}), "it failed with HTTP 502"},
+		{fmt.Errorf("x: %w", &llm.APIError{Status: 502}), "it is unavailable: HTTP 502"},
 	}
 	for _, tc := range tests {
 		if got := reason(tc.err); errors.Is(tc.err, domain.ErrUnavailable) && got != tc.want {
