@@ -18,7 +18,7 @@
  *              bulk-reason, bulk-apply, bulk-cancel, bulk-error, bulk-status, bulk-jql
  *   generate:  generate-form, generate-context, generate-objective, generate-persona, generate-segment,
  *              generate-constraints, generate-metrics, generate-competitors, generate-count, generate-epic,
- *              generate-research, generate-submit, generate-error, generate-unavailable,
+ *              generate-research, generate-submit, generate-error, generate-unavailable, generate-llm-note,
  *              generate-run, generate-progress, generate-step, generate-run-error, generate-notice,
  *              drafts, drafts-list, drafts-create, drafts-selected, drafts-result, draft (data-draft-id,
  *              data-status), draft-select, draft-title, draft-status, draft-score, draft-quality,
@@ -44,10 +44,15 @@
  *              settings-llm-key, settings-llm-key-state, settings-llm-source, settings-research-{inherit,none,serpapi},
  *              settings-research-key, settings-research-key-state, settings-research-source, settings-budget-llm,
  *              settings-budget-searches, settings-budget-source, settings-usage, settings-retention-days,
- *              settings-retention-help, settings-save, settings-error
+ *              settings-retention-help, settings-save, settings-error,
+ *              settings-{llm,research}-test (Test connection), settings-{llm,research}-test-result
+ *              holding settings-test-message
+ *              (data-kind: ok, dns, refused, tls, timeout, blocked, auth, unknown_model, not_found,
+ *              rate_limited, server_error, bad_answer, network, none)
  *   assistants: settings-ai, mcp-url, token-form, token-name, token-projects, token-expiry, token-error, token-create,
  *              token-once, token-value, token-copy, token-list, token-row, token-revoke, mcp-audit
  *   errors:    error-box, error-retry
+ *   also:      backlog-quality
  */
 (function () {
   'use strict';
@@ -402,6 +407,8 @@
     });
 
     /* ---------------- Generate ---------------- */
+    // Limited inputs show how much of their limit is used.
+    $$('[data-counter][maxlength]').forEach(function (n) { n.parentNode.appendChild(B.counter(n)); });
     var genForm = $('#gen-form'), genErr = $('#gen-form-error'), genRun = $('#gen-run'), genBar = $('#gen-progress');
     var genStep = $('#gen-step'), genRunErr = $('#gen-run-error'), genNotice = $('#gen-notice');
     var draftsList = $('#drafts-list'), draftsCreate = $('#drafts-create'), draftsSel = $('#drafts-selected'), draftsResult = $('#drafts-result');
@@ -1003,15 +1010,15 @@
         if (settingsData) fillSettings(settingsData);
       });
     });
-    setForm.addEventListener('submit', function (e) {
-      e.preventDefault();
+    /** settingsBody reads the form; null (after showing why) when the base URL is not usable. */
+    function settingsBody(slot) {
       var llm = radioVal('llm-provider'), base = $('#llm-base');
       base.removeAttribute('aria-invalid');
       if (llm === 'compatible' && !/^https?:\/\/\S+$/.test(base.value.trim())) {
         base.setAttribute('aria-invalid', 'true');
-        B.errorBox(setErr, { message: 'An OpenAI-compatible server needs a base URL starting with https:// or http://.' });
+        B.errorBox(slot, { message: 'Base URL (llm.baseUrl): an OpenAI-compatible server needs a URL starting with https:// or http://.' });
         base.focus();
-        return;
+        return null;
       }
       var body = {
         llm: { provider: llm, baseUrl: base.value.trim(), model: $('#llm-model').value.trim() },
@@ -1019,9 +1026,41 @@
         budgets: { llmMonthlyUsd: optNum($('#budget-llm').value), searchesPerMonth: optNum($('#budget-search').value) }
       };
       if (body.budgets.searchesPerMonth !== null) body.budgets.searchesPerMonth = Math.round(body.budgets.searchesPerMonth);
-      if (setScope === 'site') body.retentionDays = Math.round(num($('#retention').value));
+      // Retention is sent as typed (the server refuses 0 or a fraction
+      // with the field named); an empty field keeps the stored value.
+      var ret = $('#retention').value.trim();
+      if (setScope === 'site' && ret !== '') body.retentionDays = Number(ret);
       if ($('#llm-key').value && llm !== 'inherit') body.llm.apiKey = $('#llm-key').value;
       if ($('#research-key').value && body.research.provider !== 'inherit') body.research.apiKey = $('#research-key').value;
+      return body;
+    }
+    // Test connection: one real call with the form as it is (nothing saved).
+    $$('[data-test-target]').forEach(function (btn) {
+      btn.addEventListener('click', function () {
+        var target = btn.getAttribute('data-test-target');
+        var out = $('#' + target + '-test-result');
+        B.clear(out);
+        out.removeAttribute('data-kind');
+        var body = settingsBody(out);
+        if (!body) return;
+        var req = { target: target, llm: body.llm, research: body.research };
+        B.busy(btn, true);
+        out.appendChild(el('p', { class: 'subtle', text: 'Testing…' }));
+        B.api('POST', P + '/settings/test' + (setScope === 'site' ? '?scope=site' : ''), req).then(function (r) {
+          B.busy(btn, false);
+          B.clear(out);
+          out.setAttribute('data-kind', r.kind);
+          out.appendChild(el('p', { class: r.ok ? 'success' : (r.kind === 'none' ? 'note' : 'error'), 'data-testid': 'settings-test-message', text: r.message }));
+        }, function (err) {
+          B.busy(btn, false);
+          B.errorBox(out, err, function () { btn.click(); });
+        });
+      });
+    });
+    setForm.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var body = settingsBody(setErr);
+      if (!body) return;
       var btn = $('[data-testid="settings-save"]');
       B.busy(btn, true);
       B.api('PUT', P + '/settings' + (setScope === 'site' ? '?scope=site' : ''), body).then(function (s) {

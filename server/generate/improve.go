@@ -50,7 +50,7 @@ type Improvement struct {
 	// Description are then the issue's own): only Questions remain.
 	Offered bool `json:"offered"`
 	// Questions ask, per finding, what a person must answer to resolve it.
-	Questions []Question `json:"questions"`
+	Questions []ImproveQuestion `json:"questions"`
 }
 
 // syncLLMDeadline bounds the LLM work of a request a person waits on

@@ -542,7 +542,7 @@ func TestImproveWithoutLLMMakesOnlyCorrectEdits(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !imp.Offered || imp.Summary != "As a user, I want the checkout to be fast and easy to use so that customers are happy" ||
-		!slices.ContainsFunc(imp.Questions, func(q Question) bool { return q.Question == "What does 'fast' mean here: a time limit?" }) {
+		!slices.ContainsFunc(imp.Questions, func(q ImproveQuestion) bool { return q.Question == "What does 'fast' mean here: a time limit?" }) {
 		t.Errorf("SHOP-213: %+v", imp)
 	}
 }
@@ -634,7 +634,8 @@ func TestSettingsKeysAndDefaults(t *testing.T) {
 		t.Errorf("defaults %+v", st)
 	}
 	// A custom endpoint without the tenant's own key gets no key at all:
-	// the app's key never travels to a URL a tenant chose.
+	// the app's key never travels to a URL a tenant chose. It is still
+	// used, keyless (local servers take none).
 	var up SettingsUpdate
 	up.LLM.Provider, up.LLM.BaseURL, up.LLM.Model = ProviderCompatible, "https://llm.example.com/v1", "llama3.1"
 	up.Research.Provider = ProviderNone
@@ -643,8 +644,8 @@ func TestSettingsKeysAndDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	tc, err := e.svc.config(ctx, e.tenant, "SHOP")
-	if err != nil || tc.llm != nil {
-		t.Errorf("custom endpoint without a key got a client: %v", err)
+	if err != nil || tc.llm == nil || tc.llm.HasKey() {
+		t.Errorf("custom endpoint without a key: client %v (want one without a key), %v", tc.llm, err)
 	}
 	key := "sk-tenant-own-key"
 	up.LLM.APIKey = &key

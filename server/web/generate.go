@@ -3,12 +3,14 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/backlogai/backlogai/server/access"
+	"github.com/backlogai/backlogai/server/conncheck"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/generate"
 	"github.com/backlogai/backlogai/server/llm"
@@ -28,10 +30,12 @@ func (s *Server) generateRoutes(api *echo.Group) {
 	api.POST("/projects/:project/drafts/create", s.appAPI(s.createDrafts))
 	api.POST("/issues/:issue/improve", s.appAPI(s.improveIssue))
 	api.POST("/issues/:issue/improve/apply", s.appAPI(s.applyImprovement))
+	api.POST("/issues/:issue/answer", s.appAPI(s.answerQuestion))
 	api.POST("/issues/:issue/split", s.appAPI(s.splitIssue))
 	api.POST("/issues/:issue/split/apply", s.appAPI(s.applySplit))
 	api.GET("/projects/:project/settings", s.appAPI(s.getSettings))
 	api.PUT("/projects/:project/settings", s.appAPI(s.putSettings))
+	api.POST("/projects/:project/settings/test", s.appAPI(s.testConnection))
 }
 
 // generateError turns the generation service's errors into messages a
@@ -54,7 +58,16 @@ func generateError(err error) error {
 		return &APIError{Status: http.StatusServiceUnavailable, Code: "llm_busy", Message: "The AI provider is rate limiting requests. Try again in a minute.", Err: err}
 	case errors.Is(err, llm.ErrInvalidOutput):
 		return &APIError{Status: http.StatusBadGateway, Code: "llm_output", Message: "The AI answer could not be used. Try again.", Err: err}
+	case errors.As(err, &ae) && ae.Status >= 500:
+		return &APIError{Status: http.StatusServiceUnavailable, Code: "llm_unavailable",
+			Message: fmt.Sprintf("The AI provider failed (HTTP %d). Try again shortly.", ae.Status), Err: err}
 	case errors.Is(err, domain.ErrUnavailable):
+		// Say what happened: a refused connection or an unknown host is
+		// not a slow answer, and trying again will not help.
+		if kind, msg := conncheck.Describe(err, nil, 0); kind != conncheck.KindTimeout && kind != conncheck.KindNetwork {
+			return &APIError{Status: http.StatusBadGateway, Code: "llm_unreachable",
+				Message: "The AI provider could not be reached. " + msg + " An admin can check it in Settings with Test connection.", Err: err}
+		}
 		return &APIError{Status: http.StatusServiceUnavailable, Code: "llm_unavailable", Message: "The AI provider did not answer in time. Try again shortly.", Err: err}
 	}
 	return &APIError{Status: http.StatusBadGateway, Code: "llm_failed", Message: "The AI provider rejected the request. An admin can check the model in Settings.", Err: err}
@@ -207,6 +220,32 @@ func (s *Server) improveIssue(c echo.Context) error {
 	return c.JSON(http.StatusOK, imp)
 }
 
+// answerQuestion turns a PM's answer to a finding's clarifying question
+// into a proposed edit (the improve diff); applying it is
+// /improve/apply, checked and made as the person.
+func (s *Server) answerQuestion(c echo.Context) error {
+	key, err := issueParam(c)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		FindingID string `json:"findingId"`
+		Answer    string `json:"answer"`
+	}
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	imp, err := s.Generator.Answer(c.Request().Context(), identity(c).Tenant, key, body.FindingID, body.Answer)
+	if errors.Is(err, domain.ErrConflict) {
+		return &APIError{Status: http.StatusConflict, Code: "finding_gone",
+			Message: "The issue changed and this finding is no longer reported. The glance now shows its current findings.", Err: err}
+	}
+	if err != nil {
+		return generateError(err)
+	}
+	return c.JSON(http.StatusOK, imp)
+}
+
 func (s *Server) applyImprovement(c echo.Context) error {
 	key, err := issueParam(c)
 	if err != nil {
@@ -320,29 +359,12 @@ func (s *Server) putSettings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	site := false
-	switch c.QueryParam("scope") {
-	case "", "project":
-	case "site":
-		site = true
-	default:
-		return BadRequest("scope must be project or site")
+	scope, err := s.settingsScope(c, key)
+	if err != nil {
+		return err
 	}
 	id := identity(c)
 	ctx := c.Request().Context()
-	scope := key
-	if site {
-		scope = store.SiteScope
-		ok, err := s.isSiteAdmin(c)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return errNotSiteAdmin
-		}
-	} else if err := s.requireProjectAdmin(c, key); err != nil {
-		return err
-	}
 	var body generate.SettingsUpdate
 	if err := decodeJSON(c, &body); err != nil {
 		return err
@@ -355,6 +377,53 @@ func (s *Server) putSettings(c echo.Context) error {
 		return generateError(err)
 	}
 	return s.settingsView(c, key)
+}
+
+// settingsScope is the scope a settings call edits (?scope=project, the
+// default, or site) once the caller is allowed to edit it.
+func (s *Server) settingsScope(c echo.Context, key string) (string, error) {
+	switch c.QueryParam("scope") {
+	case "", "project":
+		return key, s.requireProjectAdmin(c, key)
+	case "site":
+		ok, err := s.isSiteAdmin(c)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return "", errNotSiteAdmin
+		}
+		return store.SiteScope, nil
+	}
+	return "", BadRequest("scope: must be project or site")
+}
+
+// testConnection makes one real call with the settings being edited
+// (the LLM or the research provider) and reports exactly how it went;
+// nothing is saved. A failed connection is a 200 with ok false: the
+// request itself succeeded.
+func (s *Server) testConnection(c echo.Context) error {
+	key, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	scope, err := s.settingsScope(c, key)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Target string `json:"target"`
+		generate.SettingsUpdate
+	}
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	res, err := s.Generator.TestConnection(c.Request().Context(), identity(c).Tenant, scope, body.Target, body.SettingsUpdate)
+	if err != nil {
+		return generateError(err)
+	}
+	s.log(c).Info("connection tested", "target", body.Target, "kind", res.Kind, "status", res.Status)
+	return c.JSON(http.StatusOK, res)
 }
 
 var errNotSiteAdmin = &APIError{Status: http.StatusForbidden, Code: "not_site_admin",
