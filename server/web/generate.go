@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -26,6 +27,8 @@ func (s *Server) generateRoutes(api *echo.Group) {
 	api.GET("/projects/:project/drafts", s.appAPI(s.listDrafts))
 	api.PUT("/drafts/:draft", s.appAPI(s.editDraft))
 	api.POST("/projects/:project/drafts/create", s.appAPI(s.createDrafts))
+	api.POST("/projects/:project/drafts/discard", s.appAPI(s.discardDrafts))
+	api.POST("/projects/:project/drafts/restore", s.appAPI(s.discardDrafts))
 	api.POST("/issues/:issue/improve", s.appAPI(s.improveIssue))
 	api.POST("/issues/:issue/improve/apply", s.appAPI(s.applyImprovement))
 	api.POST("/issues/:issue/split", s.appAPI(s.splitIssue))
@@ -155,16 +158,17 @@ func (s *Server) editDraft(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// The page may send the whole draft back: only the editable fields
-	// are read, the rest (status, check, score…) is ignored.
-	var body generate.Content
+	// A partial update: only the draft fields sent change. The page may
+	// send the whole draft back; the rest (status, check, score…) is
+	// ignored.
+	var body json.RawMessage
 	if err := decodeLenient(c, &body); err != nil {
 		return err
 	}
 	if err := s.requirePermission(c, project, access.CreateIssues); err != nil {
 		return err
 	}
-	d, err := s.Generator.EditDraft(c.Request().Context(), identity(c).Tenant, project, id, body)
+	d, err := s.Generator.PatchDraft(c.Request().Context(), identity(c).Tenant, project, id, body)
 	if errors.Is(err, domain.ErrConflict) {
 		return &APIError{Status: http.StatusConflict, Code: "conflict", Message: "This draft is being created or was created already; it can no longer be edited.", Err: err}
 	}
@@ -189,6 +193,33 @@ func (s *Server) createDrafts(c echo.Context) error {
 		return err
 	}
 	res, err := s.Generator.CreateDrafts(c.Request().Context(), identity(c).Tenant, identity(c).AccountID, key, body.IDs)
+	if err != nil {
+		return generateError(err)
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+// discardDrafts discards drafts, or restores them (the undo) on
+// /drafts/restore.
+func (s *Server) discardDrafts(c echo.Context) error {
+	key, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		IDs []int64 `json:"ids"`
+	}
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	if err := s.requirePermission(c, key, access.CreateIssues); err != nil {
+		return err
+	}
+	do := s.Generator.DiscardDrafts
+	if strings.HasSuffix(c.Path(), "/restore") {
+		do = s.Generator.RestoreDrafts
+	}
+	res, err := do(c.Request().Context(), identity(c).Tenant, key, body.IDs)
 	if err != nil {
 		return generateError(err)
 	}
