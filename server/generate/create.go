@@ -302,22 +302,6 @@ func containsFold(list []string, s string) bool {
 // found is an issue found by its idempotency label.
 type found struct{ Key, ID string }
 
-// findByLabel looks for the issue an earlier attempt created. Jira's
-// search may lag a few seconds behind a create; an attempt that died
-// within that window and is retried at once could miss it, which the
-// stale-claim delay (two minutes) makes unlikely.
-func findByLabel(ctx context.Context, c *jira.Client, project, label string) (*found, error) {
-	page, _, err := c.ScanPage(ctx, project, jira.ScanOptions{JQLExtra: `labels = "` + label + `"`, Fields: []string{"summary", "labels"}}, "")
-	if err != nil {
-		return nil, err
-	}
-	if len(page.Issues) == 0 {
-		return nil, nil
-	}
-	is := page.Issues[0]
-	return &found{Key: is.Key, ID: is.ID}, nil
-}
-
 // userMessage is an error as a person can read it: which field Jira
 // refused, in words (Jira's own text goes to the log only), or a generic
 // reason.

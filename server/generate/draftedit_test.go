@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/backlogai/backlogai/server/analysis"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/store"
 )
@@ -232,5 +234,88 @@ func TestDiscardAndRestoreDrafts(t *testing.T) {
 	}
 	if _, err := e.svc.DiscardDrafts(ctx, e.tenant, "SHOP", nil); !errors.As(err, new(*InputError)) {
 		t.Errorf("discard of nothing: %v", err)
+	}
+}
+
+// TestSplitKeepsEverythingOfTheOriginal is the issue's reproduction on
+// SHOP-168: no acceptance criterion dropped ("Rejections require a
+// reason" kept), the parts keep the epic, labels, components, priority,
+// fix versions and due date, are linked to the original, and the original
+// is closed as split with a comment.
+func TestSplitKeepsEverythingOfTheOriginal(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	const key = "SHOP-168"
+	orig, err := e.jira.GetIssue(ctx, key, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inh, err := e.jira.InheritedFields(ctx, key)
+	if err != nil || len(inh.FixVersionIDs) == 0 || inh.DueDate == "" || len(inh.Labels) == 0 || len(inh.Components) == 0 {
+		t.Fatalf("SHOP-168 no longer has what this test needs: %+v %v", inh, err)
+	}
+	p, err := e.svc.Split(ctx, e.tenant, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.svc.ApplySplitWith(ctx, e.tenant, pm, key, p.Stories, SplitOptions{CloseOriginal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Created) != len(p.Stories) || !res.Closed || res.Notice != "" {
+		t.Fatalf("split result %+v", res)
+	}
+	analyze, _, _ := e.svc.analyzer(ctx, e.tenant, "SHOP")
+	crit := analyze(orig.Issue, analysis.ExtraInput{}).Check.AcceptanceCriteria
+	if !slices.ContainsFunc(crit, func(c string) bool { return strings.HasPrefix(c, "Rejections require a reason") }) {
+		t.Fatalf("SHOP-168 criteria %q", crit)
+	}
+	var descs []string
+	for _, c := range res.Created {
+		is, err := e.jira.GetIssue(ctx, c.Key, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		descs = append(descs, is.Description)
+		got, _ := e.jira.InheritedFields(ctx, c.Key)
+		wantLabels := append(slices.Clone(inh.Labels), Label)
+		if !slices.Equal(got.Labels, wantLabels) || !slices.Equal(got.Components, inh.Components) || !slices.Equal(got.FixVersionIDs, inh.FixVersionIDs) ||
+			got.Priority != inh.Priority || got.DueDate != inh.DueDate {
+			t.Errorf("%s inherited %+v, want %+v (+ label %s)", c.Key, got, inh, Label)
+		}
+		linked := slices.ContainsFunc(is.Links, func(l domain.Link) bool { return l.OtherKey == key })
+		if is.EpicKey != orig.EpicKey || !linked || is.Type != domain.TypeStory {
+			t.Errorf("%s: epic %q (want %q) links %+v", c.Key, is.EpicKey, orig.EpicKey, is.Links)
+		}
+	}
+	if left := uncovered(crit, descs); len(left) != 0 {
+		t.Errorf("criteria dropped by the split: %q", left)
+	}
+	after, _ := e.jira.GetIssue(ctx, key, false)
+	if after.StatusCat != domain.StatusDone {
+		t.Errorf("original status %s after close-as-split", after.Status)
+	}
+	if authors := e.emu.ChangeAuthors(key); len(authors) == 0 || authors[len(authors)-1] != pm {
+		t.Errorf("original's transition by %v, want %s", authors, pm)
+	}
+	// Keeping the original as an umbrella leaves it open.
+	parts := []SplitStory{{Summary: "Umbrella part one", Description: "First half."}, {Summary: "Umbrella part two", Description: "Second half."}}
+	res2, err := e.svc.ApplySplitWith(ctx, e.tenant, pm, "SHOP-3", parts, SplitOptions{})
+	if err != nil || res2.Closed || len(res2.Created) != 2 {
+		t.Errorf("umbrella split: %+v %v", res2, err)
+	}
+	if is, _ := e.jira.GetIssue(ctx, "SHOP-3", false); is.StatusCat == domain.StatusDone {
+		t.Errorf("umbrella original closed")
+	}
+}
+
+func TestUncoveredCriteria(t *testing.T) {
+	crit := []string{"Given pending requests, when I approve one, then the shopper is emailed", "Rejections require a reason."}
+	got := uncovered(crit, []string{"Acceptance criteria\n\n- given pending requests when I approve one then the shopper is emailed", "nothing"})
+	if len(got) != 1 || got[0] != "Rejections require a reason." {
+		t.Errorf("uncovered = %q", got)
+	}
+	if got := uncovered(crit, []string{"- Rejections require a reason", "- Given pending requests, when I approve one, then the shopper is emailed"}); len(got) != 0 {
+		t.Errorf("all covered, got %q", got)
 	}
 }

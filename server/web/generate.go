@@ -283,9 +283,19 @@ func (s *Server) applySplit(c echo.Context) error {
 			Summary     string `json:"summary"`
 			Description string `json:"description"`
 		} `json:"stories"`
+		// original: "keep" (an umbrella, the default) or "close".
+		Original string `json:"original"`
 	}
 	if err := decodeLenient(c, &body); err != nil {
 		return err
+	}
+	var opts generate.SplitOptions
+	switch body.Original {
+	case "", "keep":
+	case "close":
+		opts.CloseOriginal = true
+	default:
+		return BadRequest("original must be keep or close")
 	}
 	// The stories are created and the original issue is edited.
 	if err := s.requirePermission(c, projectOfIssue(key), access.CreateIssues, access.EditIssues); err != nil {
@@ -295,7 +305,7 @@ func (s *Server) applySplit(c echo.Context) error {
 	for i, st := range body.Stories {
 		stories[i] = generate.SplitStory{Summary: st.Summary, Description: st.Description}
 	}
-	res, err := s.Generator.ApplySplit(c.Request().Context(), identity(c).Tenant, identity(c).AccountID, key, stories)
+	res, err := s.Generator.ApplySplitWith(c.Request().Context(), identity(c).Tenant, identity(c).AccountID, key, stories, opts)
 	if errors.Is(err, domain.ErrConflict) {
 		return &APIError{Status: http.StatusConflict, Code: "conflict", Message: "This split is being created by another request.", Err: err}
 	}
