@@ -11,6 +11,7 @@ import (
 
 	"github.com/backlogai/backlogai/server/analysis"
 	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/jira"
 	"github.com/backlogai/backlogai/server/store"
 )
 
@@ -300,12 +301,17 @@ func TestSplitKeepsEverythingOfTheOriginal(t *testing.T) {
 	}
 	// Keeping the original as an umbrella leaves it open.
 	parts := []SplitStory{{Summary: "Umbrella part one", Description: "First half."}, {Summary: "Umbrella part two", Description: "Second half."}}
-	res2, err := e.svc.ApplySplitWith(ctx, e.tenant, pm, "SHOP-3", parts, SplitOptions{})
+	page, _, err := e.jira.ScanPage(ctx, "SHOP", jira.ScanOptions{JQLExtra: "statusCategory != Done AND issuetype = Story", Fields: []string{"summary"}}, "")
+	if err != nil || len(page.Issues) == 0 {
+		t.Fatalf("no open story: %v", err)
+	}
+	open := page.Issues[0].Key
+	res2, err := e.svc.ApplySplitWith(ctx, e.tenant, pm, open, parts, SplitOptions{})
 	if err != nil || res2.Closed || len(res2.Created) != 2 {
 		t.Errorf("umbrella split: %+v %v", res2, err)
 	}
-	if is, _ := e.jira.GetIssue(ctx, "SHOP-3", false); is.StatusCat == domain.StatusDone {
-		t.Errorf("umbrella original closed")
+	if is, _ := e.jira.GetIssue(ctx, open, false); is.StatusCat == domain.StatusDone {
+		t.Errorf("umbrella original %s closed", open)
 	}
 }
 
