@@ -277,7 +277,7 @@
           if (out.shared && out.shared.length) {
             form.appendChild(el('div', { class: 'note', 'data-testid': 'split-shared' }, [
               el('p', { text: 'These acceptance criteria were in no story, so each story got them as shared:' }),
-              el('ul', { class: 'bullets' }, out.shared.map(function (c) { return el('li', { text: c }); }))]));
+              el('ul', { class: 'bullets' }, out.shared.map(function (c) { return el('li', { text: '• ' + c }); }))]));
           }
           if (out.notice) form.appendChild(el('p', { class: 'text-danger', 'data-testid': 'split-notice', text: out.notice }));
           B.$('[data-testid="split-created"]', form).focus();
