@@ -401,8 +401,13 @@
       note.textContent = err && !err.unavailable ? err.message : 'Story generation is not available on this server yet. Backlog, Strategy and Health work without it.';
       $('[data-testid="generate-submit"]').disabled = true;
     }
+    // draftsRev counts local changes (discard, restore, create, edit): a
+    // list fetched before one of them is stale and not shown.
+    var draftsRev = 0;
     function loadDrafts(quiet) {
+      var rev = draftsRev;
       return B.api('GET', P + '/drafts').then(function (res) {
+        if (rev !== draftsRev) return;
         drafts = Array.isArray(res) ? res : (res && (res.drafts || res.items)) || [];
         renderDrafts();
       }, function (err) {
@@ -457,6 +462,7 @@
           genStep.textContent = 'Done: ' + (run.drafts || []).length + ' drafts ready to review.';
           B.announce(genStep.textContent);
           var seen = {};
+          draftsRev++;
           (run.drafts || []).forEach(function (d) { seen[d.id] = true; draftSel.add(d.id); });
           drafts = (run.drafts || []).concat(drafts.filter(function (d) { return !seen[d.id]; }));
           renderDrafts();
@@ -584,7 +590,9 @@
         if (crit.join('\n') !== (d.acceptanceCriteria || []).join('\n')) body.acceptanceCriteria = crit;
         if (parent.value.trim() !== (d.parentEpic || '')) body.parentEpic = parent.value.trim().toUpperCase();
         if (!Object.keys(body).length) { delete editing[d.id]; replaceDraft(d, 'draft-edit'); return; }
+        draftsRev++;
         B.api('PUT', '/drafts/' + encodeURIComponent(d.id), body).then(function (nd) {
+          draftsRev++;
           delete editing[d.id];
           drafts = drafts.map(function (x) { return x.id === d.id ? nd : x; });
           replaceDraft(nd, 'draft-title');
@@ -610,7 +618,9 @@
     // Discarding hides drafts at once; Undo brings them back.
     function discard(ids) {
       if (!ids.length) return;
+      draftsRev++;
       B.api('POST', P + '/drafts/discard', { ids: ids }).then(function (res) {
+        draftsRev++;
         var gone = {};
         (res.ids || []).forEach(function (id) { gone[id] = true; draftSel.delete(id); delete editing[id]; });
         var removed = drafts.filter(function (d) { return gone[d.id]; });
@@ -620,7 +630,9 @@
         var undo = el('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'drafts-undo', text: 'Undo' });
         undo.addEventListener('click', function () {
           B.busy(undo, true);
+          draftsRev++;
           B.api('POST', P + '/drafts/restore', { ids: Object.keys(gone).map(Number) }).then(function () {
+            draftsRev++;
             B.clear(draftsResult);
             removed.forEach(function (d) { draftSel.add(d.id); });
             loadDrafts(false).then(function () { B.announce(removed.length === 1 ? 'Draft restored.' : removed.length + ' drafts restored.'); });
@@ -646,7 +658,9 @@
       var ids = drafts.filter(function (d) { return draftSel.has(d.id) && d.status !== 'created'; }).map(function (d) { return d.id; });
       if (!ids.length) return;
       B.busy(draftsCreate, true);
+      draftsRev++;
       B.api('POST', P + '/drafts/create', { ids: ids }).then(function (res) {
+        draftsRev++;
         B.busy(draftsCreate, false);
         var created = res.created || [], failed = res.failed || [];
         var titleOf = {};
