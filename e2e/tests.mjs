@@ -75,6 +75,13 @@ function luminance(rgb) {
   return 0.2126 * r + 0.7152 * g + 0.0722 * b;
 }
 
+// draftsLoaded waits for the Generate tab's drafts list to be fetched (the
+// template's placeholder replaced).
+async function draftsLoaded(f) {
+  await poll(async () => (await f.getByTestId('draft').count()) > 0
+    || /Fill in the form above/.test(await f.getByTestId('drafts-list').innerText()), { message: 'the drafts list loaded' });
+}
+
 async function waitScanned(ctx, timeout = 120000) {
   const f = projectFrame(ctx);
   await poll(async () => (await f.getByTestId('scan-status').isHidden())
@@ -445,6 +452,7 @@ export const tests = [
       await openProjectPage(ctx);
       const f = projectFrame(ctx);
       await openTab(ctx, 'Generate');
+      await draftsLoaded(f);
       const drafts = f.getByTestId('draft');
       const before = await drafts.count();
       await f.getByLabel(/Product context/).fill('ShopFlow runs online stores; shoppers pay on their phones.');
@@ -511,6 +519,7 @@ export const tests = [
       await openProjectPage(ctx);
       const f = projectFrame(ctx);
       await openTab(ctx, 'Generate');
+      await draftsLoaded(f);
       const drafts = f.getByTestId('draft');
       const open = f.locator('[data-testid="draft"]:not([data-status="created"])');
       await f.locator('#gen-form [name="parentEpic"]').fill('');
