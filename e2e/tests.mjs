@@ -513,7 +513,7 @@ export const tests = [
     },
   },
   {
-    name: 'drafts: discard one or all, with undo',
+    name: 'drafts: a refused create is reported per draft without a success flag; discard one or all, with undo',
     timeout: 60000,
     async run(ctx) {
       await openProjectPage(ctx);
@@ -527,6 +527,30 @@ export const tests = [
       const before = await open.count();
       await f.getByTestId('generate-submit').click();
       await poll(async () => (await open.count()) >= before + 2, { timeout: 60000, message: 'two new drafts' });
+      // Jira refuses the create: each draft says why, no success flag.
+      await emu(ctx, '/_emulator/faults', { method: 'PUT', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ errors: [{ endpoint: 'POST /rest/api/3/issue/bulk', status: 403, count: 1 }] }) });
+      try {
+        const boxes = f.getByTestId('draft-select');
+        for (let i = 0; i < await boxes.count(); i++) {
+          if (await boxes.nth(i).isDisabled()) continue;
+          if (i === 0) await boxes.nth(i).check(); else await boxes.nth(i).uncheck();
+        }
+        const dismiss = ctx.page.locator('#flags').getByRole('button', { name: 'Dismiss' });
+        while (await dismiss.count()) await dismiss.first().click();
+        await f.getByTestId('drafts-create').click();
+        await f.locator('[data-testid="draft-outcome"][data-outcome="failed"]').getByText('You may not create issues in this project.').waitFor();
+        assertEqual(await f.locator('[data-testid="draft-outcome"][data-outcome="created"]').count(), 0, 'created outcomes when Jira refused');
+        assertEqual(await f.getByTestId('drafts-created').count(), 0, 'success box when Jira refused');
+        const flag = ctx.page.getByTestId('sandbox-flag').filter({ hasText: 'No stories created' });
+        await flag.waitFor();
+        assertEqual(await flag.getAttribute('role'), 'alert', 'role of the refusal flag');
+        assertEqual(await ctx.page.locator('#flags .flag-success').count(), 0, 'success flags after a refused create');
+        await flag.getByRole('button', { name: 'Dismiss' }).click().catch(() => {});
+      } finally {
+        await emu(ctx, '/_emulator/faults', { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+      }
+      await poll(async () => (await open.count()) >= before + 2, { message: 'the refused draft stays a draft' });
       const total = await drafts.count(), openCount = await open.count();
       // Discard one, then undo.
       const t = (await open.first().getByTestId('draft-title').innerText()).trim();
