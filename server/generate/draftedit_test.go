@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/backlogai/backlogai/server/analysis"
 	"github.com/backlogai/backlogai/server/domain"
@@ -323,5 +324,46 @@ func TestUncoveredCriteria(t *testing.T) {
 	}
 	if got := uncovered(crit, []string{"- Rejections require a reason", "- Given pending requests, when I approve one, then the shopper is emailed"}); len(got) != 0 {
 		t.Errorf("all covered, got %q", got)
+	}
+}
+
+// TestSplitSurvivesCrashBetweenJiraAndStore: the process dies after Jira
+// created the parts; the retry finds them (the person's, with the same
+// titles) instead of creating them again, and no internal label is left.
+func TestSplitSurvivesCrashBetweenJiraAndStore(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	parts := []SplitStory{{Summary: "Approve return requests in one list", Description: "- Given pending requests, when I approve one, then the shopper is emailed the next steps"},
+		{Summary: "Reject return requests with a reason", Description: "- Rejections require a reason that is sent to the shopper"}}
+	before := e.emu.IssueCount("SHOP")
+	e.svc.afterCreate = func() error { return errors.New("simulated crash") }
+	if _, err := e.svc.ApplySplitWith(ctx, e.tenant, pm, "SHOP-168", parts, SplitOptions{}); err == nil {
+		t.Fatal("the simulated crash did not stop the split")
+	}
+	e.svc.afterCreate = nil
+	if n := e.emu.IssueCount("SHOP") - before; n != 2 {
+		t.Fatalf("%d parts in Jira after the crash", n)
+	}
+	e.clock.Add(claimStale + time.Second)
+	res, err := e.svc.ApplySplitWith(ctx, e.tenant, pm, "SHOP-168", parts, SplitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := e.emu.IssueCount("SHOP") - before; n != 2 || len(res.Created) != 2 {
+		t.Fatalf("retry: %d new issues, result %+v", n, res)
+	}
+	for i, c := range res.Created {
+		is, _ := e.jira.GetIssue(ctx, c.Key, false)
+		if is.Summary != parts[i].Summary {
+			t.Errorf("part %d is %s %q", i, c.Key, is.Summary)
+		}
+		for _, l := range is.Labels {
+			if strings.HasPrefix(l, "bai-") {
+				t.Errorf("%s keeps label %s", c.Key, l)
+			}
+		}
+	}
+	if len(res.Shared) != 0 {
+		t.Errorf("both criteria are in a part, shared %q", res.Shared)
 	}
 }
