@@ -584,6 +584,16 @@ export const tests = [
       await g.getByTestId('action-split').click();
       await poll(async () => (await g.getByTestId('split-story').count()) >= 2, { timeout: 20000, message: 'split proposal' });
       assert(await g.getByTestId('split-original-keep').isChecked(), 'keeping the original is not the default');
+      // The original's two criteria are listed; one goes to story 2, the
+      // other stays shared by all.
+      const crits = g.getByTestId('split-criterion');
+      assertEqual(await crits.count(), 2, 'criteria of SHOP-168 in the dialog');
+      const reject = g.locator('[data-testid="split-criterion"][data-criterion^="Rejections require a reason"]');
+      await reject.selectOption('1');
+      const approve = g.locator('[data-testid="split-criterion"][data-criterion^="Given pending requests"]');
+      await approve.selectOption('shared');
+      await g.getByTestId('split-criteria').scrollIntoViewIfNeeded();
+      await ctx.shot('split-dialog');
       await g.getByTestId('split-original-close').check();
       await g.getByTestId('split-apply').click();
       const done = g.getByTestId('split-created');
@@ -595,8 +605,8 @@ export const tests = [
       assertEqual(href.searchParams.get('jql'), `key in (${keys.join(', ')}) ORDER BY key ASC`, 'split search link');
       await g.getByTestId('split-created').evaluate((el) => el.scrollIntoView({ block: 'center' }));
       await ctx.shot('split-applied');
-      // Every criterion of the original is in a part (here the parts from the
-      // LLM had none of them, so all are shared).
+      // Every criterion of the original is in a part: the one given to
+      // story 2 there only, the shared one in all.
       const descs = [];
       const names = (xs) => (xs || []).map((x) => x.name || x.id).sort().join(',');
       for (const k of keys) {
@@ -610,7 +620,11 @@ export const tests = [
         assertEqual(is.fields.duedate, orig.fields.duedate, `${k} due date`);
         assert((is.fields.issuelinks || []).some((l) => (l.inwardIssue || l.outwardIssue || {}).key === key), `${k} not linked to ${key}`);
       }
-      assert(descs.some((d) => d.includes('Rejections require a reason')), 'the criterion "Rejections require a reason" was dropped');
+      assertEqual(descs.filter((d) => d.includes('Rejections require a reason')).length, 1, 'stories with "Rejections require a reason" (given to story 2)');
+      assert(descs[1].includes('Rejections require a reason'), 'story 2 lacks the criterion given to it');
+      assertEqual(descs.filter((d) => d.includes('Given pending requests, when I approve one')).length, keys.length, 'stories with the shared criterion');
+      const shared = await g.getByTestId('split-shared').innerText();
+      assert(/Given pending requests/.test(shared) && !/Rejections/.test(shared), `shared list: ${shared}`);
       const after = await emu(ctx, `/_emulator/issues/${key}`);
       assertEqual(after.fields.status.statusCategory.key, 'done', `${key} status category`);
       assert(orig.fields.fixVersions.length > 0 && orig.fields.duedate, 'SHOP-168 lost the fields this test relies on');

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/backlogai/backlogai/server/analysis"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jira"
 )
@@ -202,4 +203,21 @@ func plainRefusal(status int, fields map[string]string) string {
 		return "The project or the parent was not found."
 	}
 	return "Jira did not accept the issue."
+}
+
+// Criteria returns an issue's acceptance criteria as the checks read them,
+// for the split dialog to assign each to a part.
+func (s *Service) Criteria(ctx context.Context, t *domain.Tenant, key string) ([]string, error) {
+	is, analyze, _, err := s.issueAndAnalyzer(ctx, t, key)
+	if err != nil {
+		return nil, err
+	}
+	crit := analyze(is, analysis.ExtraInput{}).Check.AcceptanceCriteria
+	out := make([]string, 0, len(crit))
+	for _, c := range crit {
+		if c = oneLine(c); c != "" {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }

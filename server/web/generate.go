@@ -268,7 +268,16 @@ func (s *Server) splitIssue(c echo.Context) error {
 	if err != nil {
 		return generateError(err)
 	}
-	return c.JSON(http.StatusOK, p)
+	// The original's criteria, for the dialog to give each to one part
+	// (or to all, as shared).
+	crit, err := s.Generator.Criteria(c.Request().Context(), identity(c).Tenant, key)
+	if err != nil {
+		return generateError(err)
+	}
+	return c.JSON(http.StatusOK, struct {
+		*generate.SplitProposal
+		Criteria []string `json:"criteria"`
+	}{p, crit})
 }
 
 func (s *Server) applySplit(c echo.Context) error {
