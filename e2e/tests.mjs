@@ -89,6 +89,13 @@ function luminance(rgb) {
   return 0.2126 * r + 0.7152 * g + 0.0722 * b;
 }
 
+// draftsLoaded waits for the Generate tab's drafts list to be fetched (the
+// template's placeholder replaced).
+async function draftsLoaded(f) {
+  await poll(async () => (await f.getByTestId('draft').count()) > 0
+    || /Fill in the form above/.test(await f.getByTestId('drafts-list').innerText()), { message: 'the drafts list loaded' });
+}
+
 async function waitScanned(ctx, timeout = 120000) {
   const f = projectFrame(ctx);
   await poll(async () => (await f.getByTestId('scan-status').isHidden())
@@ -609,6 +616,192 @@ export const tests = [
       }
       await search.fill('');
       await search.press('Enter');
+    },
+  },
+  {
+    name: 'drafts: a bad parent is refused, an edit keeps the parent, per-draft outcome, search link, no idempotency label',
+    timeout: 90000,
+    async run(ctx) {
+      const { page } = ctx;
+      await openProjectPage(ctx);
+      const f = projectFrame(ctx);
+      await openTab(ctx, 'Generate');
+      await draftsLoaded(f);
+      const drafts = f.getByTestId('draft');
+      const before = await drafts.count();
+      await f.getByLabel(/Product context/).fill('ShopFlow runs online stores; shoppers pay on their phones.');
+      await f.getByLabel(/Objective/).fill('Faster mobile checkout for returning shoppers');
+      await f.getByLabel('Number of stories').fill('2');
+      // A parent that does not exist: refused when the form is submitted.
+      await f.locator('#gen-form [name="parentEpic"]').fill('SHOP-99999');
+      await f.getByTestId('generate-submit').click();
+      await f.locator('#gen-form-error').getByText(/SHOP-99999 does not exist/).waitFor();
+      await page.waitForTimeout(500);
+      assertEqual(await drafts.count(), before, 'drafts after a refused form');
+      // An epic of the project: the drafts are made under it.
+      await f.locator('#gen-form [name="parentEpic"]').fill('SHOP-211');
+      await f.getByTestId('generate-submit').click();
+      await poll(async () => (await drafts.count()) >= before + 2, { timeout: 60000, message: 'two drafts under SHOP-211' });
+      const first = drafts.first();
+      await first.getByTestId('draft-parent').getByText('SHOP-211').waitFor();
+      // Edit only the title: the parent and the rest stay.
+      await first.getByTestId('draft-edit').click();
+      const title = f.getByTestId('draft-title-input');
+      const edited = (await title.inputValue()).trim() + ' (edited)';
+      await title.fill(edited);
+      await f.getByTestId('draft-save').click();
+      await drafts.first().getByTestId('draft-title').getByText(edited, { exact: true }).waitFor();
+      await drafts.first().getByTestId('draft-parent').getByText('SHOP-211').waitFor();
+      // A parent that is not an epic is refused in the editor, plainly.
+      await drafts.nth(1).getByTestId('draft-edit').click();
+      await f.getByTestId('draft-parent-input').fill('SHOP-168');
+      await f.getByTestId('draft-save').click();
+      await f.getByText(/SHOP-168 is not an epic/).waitFor();
+      await f.getByTestId('draft-cancel').click();
+      // Create just the two new drafts.
+      const boxes = f.getByTestId('draft-select');
+      const n = await boxes.count();
+      for (let i = 0; i < n; i++) {
+        if (await boxes.nth(i).isDisabled()) continue;
+        if (i < 2) await boxes.nth(i).check(); else await boxes.nth(i).uncheck();
+      }
+      await f.getByTestId('drafts-create').click();
+      const outcome = f.getByTestId('draft-outcome');
+      await poll(async () => (await outcome.count()) === 2, { timeout: 30000, message: 'one outcome line per draft' });
+      assertEqual(await f.locator('[data-testid="draft-outcome"][data-outcome="created"]').count(), 2, 'created outcomes');
+      const keys = (await f.getByTestId('drafts-created-key').allInnerTexts()).map((k) => k.trim());
+      assertEqual(keys.length, 2, 'created keys');
+      const href = await f.getByTestId('drafts-open-all').getAttribute('href');
+      const u = new URL(href);
+      assertEqual(u.pathname, '/issues/', 'search link path');
+      assertEqual(u.searchParams.get('jql'), `key in (${keys.join(', ')}) ORDER BY key ASC`, 'search link JQL');
+      for (const k of keys) {
+        const is = await emu(ctx, `/_emulator/issues/${k}`);
+        assertEqual(is.fields.parent && is.fields.parent.key, 'SHOP-211', `${k} parent`);
+        const internal = (is.fields.labels || []).filter((l) => l.startsWith('bai-'));
+        assert(internal.length === 0, `${k} keeps the idempotency label(s) ${internal}`);
+      }
+      assert(await drafts.filter({ hasText: edited }).count() === 1, 'the edited draft is listed once');
+      await f.getByTestId('drafts-result').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+      await ctx.shot('drafts-outcome');
+    },
+  },
+  {
+    name: 'drafts: a refused create is reported per draft without a success flag; discard one or all, with undo',
+    timeout: 60000,
+    async run(ctx) {
+      await openProjectPage(ctx);
+      const f = projectFrame(ctx);
+      await openTab(ctx, 'Generate');
+      await draftsLoaded(f);
+      const drafts = f.getByTestId('draft');
+      const open = f.locator('[data-testid="draft"]:not([data-status="created"])');
+      await f.locator('#gen-form [name="parentEpic"]').fill('');
+      await f.getByLabel('Number of stories').fill('2');
+      const before = await open.count();
+      await f.getByTestId('generate-submit').click();
+      await poll(async () => (await open.count()) >= before + 2, { timeout: 60000, message: 'two new drafts' });
+      // Jira refuses the create: each draft says why, no success flag.
+      await emu(ctx, '/_emulator/faults', { method: 'PUT', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ errors: [{ endpoint: 'POST /rest/api/3/issue/bulk', status: 403, count: 1 }] }) });
+      try {
+        const boxes = f.getByTestId('draft-select');
+        for (let i = 0; i < await boxes.count(); i++) {
+          if (await boxes.nth(i).isDisabled()) continue;
+          if (i === 0) await boxes.nth(i).check(); else await boxes.nth(i).uncheck();
+        }
+        const dismiss = ctx.page.locator('#flags').getByRole('button', { name: 'Dismiss' });
+        while (await dismiss.count()) await dismiss.first().click();
+        await f.getByTestId('drafts-create').click();
+        await f.locator('[data-testid="draft-outcome"][data-outcome="failed"]').getByText('You may not create issues in this project.').waitFor();
+        assertEqual(await f.locator('[data-testid="draft-outcome"][data-outcome="created"]').count(), 0, 'created outcomes when Jira refused');
+        assertEqual(await f.getByTestId('drafts-created').count(), 0, 'success box when Jira refused');
+        const flag = ctx.page.getByTestId('sandbox-flag').filter({ hasText: 'No stories created' });
+        await flag.waitFor();
+        assertEqual(await flag.getAttribute('role'), 'alert', 'role of the refusal flag');
+        assertEqual(await ctx.page.locator('#flags .flag-success').count(), 0, 'success flags after a refused create');
+        await flag.getByRole('button', { name: 'Dismiss' }).click().catch(() => {});
+      } finally {
+        await emu(ctx, '/_emulator/faults', { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+      }
+      await poll(async () => (await open.count()) >= before + 2, { message: 'the refused draft stays a draft' });
+      const total = await drafts.count(), openCount = await open.count();
+      // Discard one, then undo.
+      const t = (await open.first().getByTestId('draft-title').innerText()).trim();
+      await open.first().getByTestId('draft-discard').click();
+      await f.getByTestId('drafts-discarded').waitFor();
+      assertEqual(await drafts.count(), total - 1, 'drafts after discarding one');
+      await f.getByTestId('drafts-undo').click();
+      await poll(async () => (await drafts.count()) === total, { message: 'the discarded draft back after Undo' });
+      assert(await drafts.filter({ hasText: t }).count() >= 1, `draft ${t} not restored`);
+      // Discard all: only created drafts stay, also after a reload.
+      await f.getByTestId('drafts-discard-all').click();
+      await poll(async () => (await open.count()) === 0, { message: 'no open drafts after Discard all' });
+      assertEqual(await drafts.count(), total - openCount, 'created drafts stay');
+      await ctx.page.reload();
+      await frameOf(ctx.page, PROJECT_FRAME);
+      await openTab(ctx, 'Generate');
+      await poll(async () => (await drafts.count()) === total - openCount && (await open.count()) === 0, { message: 'discarded drafts stay discarded after a reload' });
+    },
+  },
+  {
+    name: 'split: SHOP-168 keeps every criterion and its fields, the original is closed as split',
+    timeout: 60000,
+    async run(ctx) {
+      const { page } = ctx;
+      const key = 'SHOP-168';
+      const orig = await emu(ctx, `/_emulator/issues/${key}`);
+      await page.goto(`${ctx.sandbox.app}/sandbox/issue/${key}?glance=open`);
+      await frameOf(page, GLANCE_FRAME);
+      const g = glanceFrame(ctx);
+      await poll(async () => (await g.getByTestId('glance-panel').getAttribute('data-state')) === 'analysed', { timeout: 30000, message: `glance of ${key} analysed` });
+      await g.getByTestId('action-split').click();
+      await poll(async () => (await g.getByTestId('split-story').count()) >= 2, { timeout: 20000, message: 'split proposal' });
+      assert(await g.getByTestId('split-original-keep').isChecked(), 'keeping the original is not the default');
+      // The original's two criteria are listed; one goes to story 2, the
+      // other stays shared by all.
+      const crits = g.getByTestId('split-criterion');
+      assertEqual(await crits.count(), 2, 'criteria of SHOP-168 in the dialog');
+      const reject = g.locator('[data-testid="split-criterion"][data-criterion^="Rejections require a reason"]');
+      await reject.selectOption('1');
+      const approve = g.locator('[data-testid="split-criterion"][data-criterion^="Given pending requests"]');
+      await approve.selectOption('shared');
+      await g.getByTestId('split-criteria').scrollIntoViewIfNeeded();
+      await ctx.shot('split-dialog');
+      await g.getByTestId('split-original-close').check();
+      await g.getByTestId('split-apply').click();
+      const done = g.getByTestId('split-created');
+      await done.waitFor({ timeout: 20000 });
+      assert(/closed as split/.test(await done.innerText()), `split result: ${await done.innerText()}`);
+      const keys = (await done.locator('[data-issue-key]').allInnerTexts()).map((k) => k.trim());
+      assert(keys.length >= 2, `created ${keys}`);
+      const href = new URL(await g.getByTestId('split-open-all').getAttribute('href'));
+      assertEqual(href.searchParams.get('jql'), `key in (${keys.join(', ')}) ORDER BY key ASC`, 'split search link');
+      await g.getByTestId('split-created').evaluate((el) => el.scrollIntoView({ block: 'center' }));
+      await ctx.shot('split-applied');
+      // Every criterion of the original is in a part: the one given to
+      // story 2 there only, the shared one in all.
+      const descs = [];
+      const names = (xs) => (xs || []).map((x) => x.name || x.id).sort().join(',');
+      for (const k of keys) {
+        const is = await emu(ctx, `/_emulator/issues/${k}`);
+        descs.push(JSON.stringify(is.fields.description));
+        assertEqual(is.fields.parent && is.fields.parent.key, orig.fields.parent.key, `${k} epic`);
+        assertEqual([...is.fields.labels].sort().join(','), [...orig.fields.labels, 'backlogai'].sort().join(','), `${k} labels`);
+        assertEqual(names(is.fields.components), names(orig.fields.components), `${k} components`);
+        assertEqual(names(is.fields.fixVersions), names(orig.fields.fixVersions), `${k} fix versions`);
+        assertEqual(is.fields.priority.name, orig.fields.priority.name, `${k} priority`);
+        assertEqual(is.fields.duedate, orig.fields.duedate, `${k} due date`);
+        assert((is.fields.issuelinks || []).some((l) => (l.inwardIssue || l.outwardIssue || {}).key === key), `${k} not linked to ${key}`);
+      }
+      assertEqual(descs.filter((d) => d.includes('Rejections require a reason')).length, 1, 'stories with "Rejections require a reason" (given to story 2)');
+      assert(descs[1].includes('Rejections require a reason'), 'story 2 lacks the criterion given to it');
+      assertEqual(descs.filter((d) => d.includes('Given pending requests, when I approve one')).length, keys.length, 'stories with the shared criterion');
+      const shared = await g.getByTestId('split-shared').innerText();
+      assert(/Given pending requests/.test(shared) && !/Rejections/.test(shared), `shared list: ${shared}`);
+      const after = await emu(ctx, `/_emulator/issues/${key}`);
+      assertEqual(after.fields.status.statusCategory.key, 'done', `${key} status category`);
+      assert(orig.fields.fixVersions.length > 0 && orig.fields.duedate, 'SHOP-168 lost the fields this test relies on');
     },
   },
   {

@@ -20,7 +20,9 @@
  *            improve-description-diff, improve-unchanged, improve-summary, improve-description,
  *            improve-apply, improve-cancel
  *   split:   split-loading, split-story (one per story), split-story-summary, split-story-description,
- *            split-story-remove, split-add, split-apply, split-cancel, split-created
+ *            split-story-remove, split-add, split-criteria, split-criterion (data-criterion, a select: story
+ *            number or "shared"), split-original (radios: keep | close), split-apply, split-cancel,
+ *            split-created, split-open-all, split-shared, split-notice
  *   override: override-moscow, override-reason, override-save, override-cancel,
  *            override-current, override-clear
  *   questions: finding-question (data-finding-id), finding-question-text, finding-answer,
@@ -392,8 +394,50 @@
         ]);
         list.appendChild(c);
       }
+      // Each criterion of the original goes to one story, or to all as
+      // shared: preselected where the proposal put it.
+      var crits = res.criteria || [];
+      function norm(t) { return ' ' + String(t).toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim() + ' '; }
+      var critBox = el('fieldset', { class: 'story-card', 'data-testid': 'split-criteria' }, [
+        el('legend', { text: 'Acceptance criteria of ' + issue }),
+        el('p', { class: 'help', text: 'Each criterion goes to one story, or to every story as shared; none is dropped.' })]);
+      var critSelects = crits.map(function (c, i) {
+        var sel = el('select', { class: 'input', id: 'split-crit-' + i, 'data-testid': 'split-criterion', 'data-criterion': c });
+        critBox.appendChild(el('div', { class: 'field' }, [el('label', { for: 'split-crit-' + i, text: c }), sel]));
+        return sel;
+      });
+      function fillCriteria(initial) {
+        var cards = B.$$('[data-testid="split-story"]', list);
+        critSelects.forEach(function (sel, i) {
+          var want = sel.value;
+          if (initial) {
+            var at = cards.findIndex(function (c) { return norm(B.$('[data-testid="split-story-description"]', c).value).indexOf(norm(crits[i])) >= 0; });
+            want = at >= 0 ? String(at) : 'shared';
+          }
+          B.clear(sel);
+          cards.forEach(function (c, k) { sel.appendChild(el('option', { value: String(k), text: 'Story ' + (k + 1) + ': ' + (B.$('[data-testid="split-story-summary"]', c).value || '…').slice(0, 60) })); });
+          sel.appendChild(el('option', { value: 'shared', text: 'Shared by all stories' }));
+          sel.value = want !== 'shared' && Number(want) >= cards.length ? 'shared' : want;
+        });
+      }
+      // The descriptions as sent: a criterion only in its story's text
+      // (shared ones in none: the server adds them to all).
+      function assign(stories) {
+        critSelects.forEach(function (sel, i) {
+          var c = crits[i];
+          stories.forEach(function (st, k) {
+            if (sel.value === String(k)) {
+              if (norm(st.description).indexOf(norm(c)) < 0) st.description = st.description.replace(/\s*$/, '') + '\n- ' + c;
+              return;
+            }
+            st.description = st.description.split('\n').filter(function (l) { return norm(l) !== norm(c); }).join('\n');
+          });
+        });
+        return stories;
+      }
       function update() {
         var cards = B.$$('[data-testid="split-story"]', list);
+        fillCriteria(false);
         apply.textContent = 'Create ' + cards.length + ' stories';
         add.disabled = cards.length >= 5;
         B.$$('[data-testid="split-story-remove"]', list).forEach(function (b) { b.disabled = cards.length <= 2; });
@@ -401,28 +445,52 @@
       }
       (res.stories || []).slice(0, 5).forEach(card);
       add.addEventListener('click', function () { card({}); update(); var inputs = B.$$('[data-testid="split-story-summary"]', list); inputs[inputs.length - 1].focus(); });
+      // What becomes of the original: an umbrella that stays open, or
+      // closed as split.
+      function choice(value, label, checked) {
+        return el('label', { class: 'inline-field' }, [
+          el('input', { type: 'radio', name: 'split-original', value: value, checked: checked, 'data-testid': 'split-original-' + value }), ' ' + label]);
+      }
+      var original = el('fieldset', { class: 'story-card', 'data-testid': 'split-original' }, [
+        el('legend', { text: 'The original ' + issue }),
+        choice('keep', 'Keep ' + issue + ' open as an umbrella for the new stories', true),
+        choice('close', 'Close ' + issue + ' as split (moves it to Done with a comment)', false)]);
       var form = el('form', { novalidate: true }, [
         res.mode && res.mode !== 'llm' ? el('p', { class: 'note', text: 'No AI model is configured: the split follows the story\'s conjunctions and acceptance criteria.' }) : null,
-        el('p', { class: 'help', text: 'Edit the proposed stories; they are created in the same epic and linked to ' + issue + '.' }),
-        list, el('div', { class: 'btn-row' }, [add]), err, el('div', { class: 'btn-row' }, [apply, cancel])
+        el('p', { class: 'help', text: 'Edit the proposed stories; they are created in the same epic with the labels, components, priority, fix versions and due date of ' + issue +
+          ', and linked to it. An acceptance criterion of ' + issue + ' that no story keeps is added to every story as shared, so none is lost.' }),
+        list, el('div', { class: 'btn-row' }, [add]), crits.length ? critBox : null, original, err, el('div', { class: 'btn-row' }, [apply, cancel])
       ]);
       form.addEventListener('submit', function (e) {
         e.preventDefault();
-        var stories = B.$$('[data-testid="split-story"]', list).map(function (c) {
+        var stories = assign(B.$$('[data-testid="split-story"]', list).map(function (c) {
           return { summary: B.$('[data-testid="split-story-summary"]', c).value.trim(), description: B.$('[data-testid="split-story-description"]', c).value };
-        });
+        }));
         var empty = stories.findIndex(function (s) { return !s.summary; });
         if (empty >= 0) { B.errorBox(err, { message: 'Story ' + (empty + 1) + ' needs a summary.' }); return; }
         if (stories.length < 2 || stories.length > 5) { B.errorBox(err, { message: 'A split needs 2 to 5 stories.' }); return; }
         B.busy(apply, true);
-        B.api('POST', '/issues/' + encodeURIComponent(issue) + '/split/apply', { stories: stories }).then(function (out) {
-          var keys = ((out && out.created) || []).map(function (c) { return c.key; });
+        var keep = B.$('input[name="split-original"]:checked', form);
+        B.api('POST', '/issues/' + encodeURIComponent(issue) + '/split/apply', { stories: stories, original: keep ? keep.value : 'keep' }).then(function (out) {
+          var created = (out && out.created) || [];
+          var keys = created.map(function (c) { return c.key; });
+          // Jira's issue search for the new stories, from the site URL the
+          // server gave for each (…/browse/KEY).
+          var site = created.length && created[0].url ? created[0].url.replace(/\/browse\/[^/]+$/, '') : '';
+          var all = site && keys.length > 1 ? el('a', { class: 'btn btn-sm', target: '_top', 'data-testid': 'split-open-all', text: 'Open ' + keys.length + ' in Jira',
+            href: site + '/issues/?jql=' + encodeURIComponent('key in (' + keys.join(', ') + ') ORDER BY key ASC') }) : null;
           B.clear(form);
           form.appendChild(el('div', { class: 'success', role: 'status', tabindex: '-1', 'data-testid': 'split-created' }, [
             'Created ', keys.length ? keys.map(function (k, i) {
               return [i ? ', ' : '', el('a', { class: 'issue-link', href: '#', 'data-issue-key': k, text: k })];
-            }) : 'the stories', '.'
+            }) : 'the stories', '. ', out.closed ? issue + ' was closed as split.' : issue + ' stays open as an umbrella.', ' ', all
           ]));
+          if (out.shared && out.shared.length) {
+            form.appendChild(el('div', { class: 'note', 'data-testid': 'split-shared' }, [
+              el('p', { text: 'These acceptance criteria were in no story, so each story got them as shared:' }),
+              el('ul', { class: 'bullets' }, out.shared.map(function (c) { return el('li', { text: '• ' + c }); }))]));
+          }
+          if (out.notice) form.appendChild(el('p', { class: 'text-danger', 'data-testid': 'split-notice', text: out.notice }));
           B.$('[data-testid="split-created"]', form).focus();
           B.flag('Created ' + keys.length + ' stories', keys.join(', '));
           B.resize();
@@ -432,6 +500,7 @@
         });
       });
       sh.appendChild(form);
+      fillCriteria(true);
       update();
     }
 

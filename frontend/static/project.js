@@ -25,6 +25,8 @@
  *              draft-invest, draft-story, draft-criteria, draft-sources, draft-source, draft-created-key,
  *              draft-edit, draft-title-input, draft-story-input, draft-criteria-input, draft-save, draft-cancel,
  *              drafts-created (success box after creating), drafts-created-key (links to the new issues)
+ *              draft-parent, draft-parent-input, draft-discard, drafts-discard-all, drafts-discarded, drafts-undo,
+ *              drafts-outcome, draft-outcome (one per draft: created or failed with a reason)
  *   strategy:  strategy-form, strategy-vision, strategy-objectives(-list|-input|-add|-remove),
  *              strategy-competitors(-list|-input|-add|-remove), strategy-weights, strategy-moscow (fieldset),
  *              weight-{user_value,commercial_impact,strategic_horizon,competitive_positioning,technical_reality}
@@ -66,6 +68,13 @@
 
     function issueLink(key, testid) {
       return el('a', { class: 'issue-link', href: data.jiraUrl + '/browse/' + encodeURIComponent(key), target: '_top', 'data-issue-key': key, 'data-testid': testid, text: key });
+    }
+    // Several issues open in Jira's issue search (a JQL URL), not as text.
+    function searchUrl(keys) {
+      return data.jiraUrl + '/issues/?jql=' + encodeURIComponent('key in (' + keys.join(', ') + ') ORDER BY key ASC');
+    }
+    function searchLink(keys, testid) {
+      return el('a', { class: 'btn btn-sm', href: searchUrl(keys), target: '_top', 'data-testid': testid, text: 'Open ' + keys.length + ' in Jira' });
     }
     function lozenge(m, testid) { return el('span', { class: 'lozenge m-' + B.moscowSlug(m), 'data-testid': testid, text: m || '–' }); }
     // No applicable story check (bugs, tasks, epics): "–", never 100.
@@ -367,7 +376,10 @@
       var keys = Array.from(selected.keys());
       if (keys.length === 1) { B.navigate(keys[0]); return; }
       bulkJql.hidden = false;
-      bulkJql.textContent = 'Open several issues at once in Jira\'s issue search with: key in (' + keys.join(', ') + ')';
+      B.clear(bulkJql);
+      var a = bulkJql.appendChild(searchLink(keys, 'bulk-jql-link'));
+      a.textContent = 'Open the ' + keys.length + ' issues in Jira\'s issue search';
+      a.click();
     });
     bulkOverride.addEventListener('click', function () {
       var open = bulkSheet.hidden;
@@ -421,8 +433,13 @@
       note.textContent = err && !err.unavailable ? err.message : 'Story generation is not available on this server yet. Backlog, Strategy and Health work without it.';
       $('[data-testid="generate-submit"]').disabled = true;
     }
+    // draftsRev counts local changes (discard, restore, create, edit): a
+    // list fetched before one of them is stale and not shown.
+    var draftsRev = 0;
     function loadDrafts(quiet) {
+      var rev = draftsRev;
       return B.api('GET', P + '/drafts').then(function (res) {
+        if (rev !== draftsRev) return;
         drafts = Array.isArray(res) ? res : (res && (res.drafts || res.items)) || [];
         renderDrafts();
       }, function (err) {
@@ -477,6 +494,7 @@
           genStep.textContent = 'Done: ' + (run.drafts || []).length + ' drafts ready to review.';
           B.announce(genStep.textContent);
           var seen = {};
+          draftsRev++;
           (run.drafts || []).forEach(function (d) { seen[d.id] = true; draftSel.add(d.id); });
           drafts = (run.drafts || []).concat(drafts.filter(function (d) { return !seen[d.id]; }));
           renderDrafts();
@@ -570,9 +588,12 @@
       }
       if (d.createdKey) card.appendChild(el('p', { class: 'success' }, ['Created as ', issueLink(d.createdKey, 'draft-created-key')]));
       if (d.error) card.appendChild(el('p', { class: 'text-danger', text: d.error }));
+      if (d.parentEpic) card.appendChild(el('p', { class: 'subtle', 'data-testid': 'draft-parent' }, ['Parent epic ', issueLink(d.parentEpic)]));
       if (!locked) {
-        card.appendChild(el('div', { class: 'btn-row' }, el('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'draft-edit', text: 'Edit',
-          on: { click: function () { editing[d.id] = true; replaceDraft(d, 'draft-title-input'); } } })));
+        card.appendChild(el('div', { class: 'btn-row' }, [el('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'draft-edit', text: 'Edit',
+          on: { click: function () { editing[d.id] = true; replaceDraft(d, 'draft-title-input'); } } }),
+          el('button', { type: 'button', class: 'btn btn-subtle btn-sm', 'data-testid': 'draft-discard', 'aria-label': 'Discard draft: ' + d.title, text: 'Discard',
+            on: { click: function () { discard([d.id]); } } })]));
       }
       return card;
     }
@@ -582,11 +603,13 @@
       story.value = d.userStory || '';
       var ac = el('textarea', { class: 'input', rows: '5', 'data-testid': 'draft-criteria-input' });
       ac.value = (d.acceptanceCriteria || []).join('\n');
+      var parent = el('input', { class: 'input', value: d.parentEpic || '', maxlength: '255', placeholder: data.projectKey + '-1', 'data-testid': 'draft-parent-input' });
       var err = el('div');
       var save = el('button', { type: 'submit', class: 'btn btn-primary btn-sm', 'data-testid': 'draft-save', text: 'Save and re-check' });
       var form = el('form', { novalidate: true }, [
         B.field('dt-' + d.id, 'Title', title), B.field('ds-' + d.id, 'User story', story),
-        B.field('da-' + d.id, 'Acceptance criteria', ac, 'One per line, e.g. "Given …, when …, then …".'), err,
+        B.field('da-' + d.id, 'Acceptance criteria', ac, 'One per line, e.g. "Given …, when …, then …".'),
+        B.field('dp-' + d.id, 'Parent epic', parent, 'An epic of ' + data.projectKey + ', or empty.'), err,
         el('div', { class: 'btn-row' }, [save, el('button', { type: 'button', class: 'btn btn-subtle btn-sm', 'data-testid': 'draft-cancel', text: 'Cancel',
           on: { click: function () { delete editing[d.id]; replaceDraft(d, 'draft-edit'); } } })])
       ]);
@@ -595,9 +618,17 @@
         e.preventDefault();
         if (!title.value.trim()) { title.setAttribute('aria-invalid', 'true'); B.errorBox(err, { message: 'The title cannot be empty.' }); title.focus(); return; }
         B.busy(save, true);
-        var body = { title: title.value.trim(), userStory: story.value.trim(),
-          acceptanceCriteria: ac.value.split('\n').map(function (s) { return s.trim(); }).filter(Boolean) };
+        // Only what the person changed is sent: the server keeps the rest
+        // (NFRs, metrics, risks, rollout…).
+        var body = {}, crit = ac.value.split('\n').map(function (s) { return s.trim(); }).filter(Boolean);
+        if (title.value.trim() !== d.title) body.title = title.value.trim();
+        if (story.value.trim() !== (d.userStory || '')) body.userStory = story.value.trim();
+        if (crit.join('\n') !== (d.acceptanceCriteria || []).join('\n')) body.acceptanceCriteria = crit;
+        if (parent.value.trim() !== (d.parentEpic || '')) body.parentEpic = parent.value.trim().toUpperCase();
+        if (!Object.keys(body).length) { delete editing[d.id]; replaceDraft(d, 'draft-edit'); return; }
+        draftsRev++;
         B.api('PUT', '/drafts/' + encodeURIComponent(d.id), body).then(function (nd) {
+          draftsRev++;
           delete editing[d.id];
           drafts = drafts.map(function (x) { return x.id === d.id ? nd : x; });
           replaceDraft(nd, 'draft-title');
@@ -620,7 +651,39 @@
       drafts.forEach(function (d) { draftsList.appendChild(draftNode(d)); });
       updateDraftsUI();
     }
+    // Discarding hides drafts at once; Undo brings them back.
+    function discard(ids) {
+      if (!ids.length) return;
+      draftsRev++;
+      B.api('POST', P + '/drafts/discard', { ids: ids }).then(function (res) {
+        draftsRev++;
+        var gone = {};
+        (res.ids || []).forEach(function (id) { gone[id] = true; draftSel.delete(id); delete editing[id]; });
+        var removed = drafts.filter(function (d) { return gone[d.id]; });
+        drafts = drafts.filter(function (d) { return !gone[d.id]; });
+        renderDrafts();
+        B.clear(draftsResult);
+        var undo = el('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'drafts-undo', text: 'Undo' });
+        undo.addEventListener('click', function () {
+          B.busy(undo, true);
+          draftsRev++;
+          B.api('POST', P + '/drafts/restore', { ids: Object.keys(gone).map(Number) }).then(function () {
+            draftsRev++;
+            B.clear(draftsResult);
+            removed.forEach(function (d) { draftSel.add(d.id); });
+            loadDrafts(false).then(function () { B.announce(removed.length === 1 ? 'Draft restored.' : removed.length + ' drafts restored.'); });
+          }, function (err) { B.busy(undo, false); B.errorBox(draftsResult, err); });
+        });
+        var n = removed.length;
+        draftsResult.appendChild(el('div', { class: 'note', 'data-testid': 'drafts-discarded' }, [(n === 1 ? 'Draft discarded. ' : n + ' drafts discarded. '), undo]));
+        undo.focus();
+      }, function (err) { B.errorBox(draftsResult, err); });
+    }
+    $('#drafts-discard-all').addEventListener('click', function () {
+      discard(drafts.filter(function (d) { return d.status !== 'created' && d.status !== 'creating'; }).map(function (d) { return d.id; }));
+    });
     function updateDraftsUI() {
+      $('#drafts-discard-all').disabled = !drafts.some(function (d) { return d.status !== 'created' && d.status !== 'creating'; });
       var ids = drafts.filter(function (d) { return draftSel.has(d.id) && d.status !== 'created' && d.status !== 'creating'; });
       draftsCreate.disabled = ids.length === 0;
       draftsCreate.textContent = ids.length ? 'Create ' + ids.length + ' in Jira' : 'Create selected in Jira';
@@ -631,23 +694,38 @@
       var ids = drafts.filter(function (d) { return draftSel.has(d.id) && d.status !== 'created'; }).map(function (d) { return d.id; });
       if (!ids.length) return;
       B.busy(draftsCreate, true);
+      draftsRev++;
       B.api('POST', P + '/drafts/create', { ids: ids }).then(function (res) {
+        draftsRev++;
         B.busy(draftsCreate, false);
         var created = res.created || [], failed = res.failed || [];
+        var titleOf = {};
+        drafts.forEach(function (d) { titleOf[d.id] = d.title; });
         B.clear(draftsResult);
         if (created.length) {
+          var keys = created.map(function (c) { return c.key; });
           draftsResult.appendChild(el('div', { class: 'success', 'data-testid': 'drafts-created' }, ['Created ',
-            created.map(function (c, i) { return [i ? ', ' : '', issueLink(c.key, 'drafts-created-key')]; }), ' in Jira.']));
+            created.map(function (c, i) { return [i ? ', ' : '', issueLink(c.key, 'drafts-created-key')]; }), ' in Jira. ',
+            keys.length > 1 ? searchLink(keys, 'drafts-open-all') : null]));
         }
+        // One line per draft: created with its key, or why not.
+        draftsResult.appendChild(el('ul', { class: 'bullets', 'data-testid': 'drafts-outcome' }, created.map(function (c) {
+          return el('li', { 'data-testid': 'draft-outcome', 'data-outcome': 'created' }, [titleOf[c.draftId] || 'Draft', ': created as ', issueLink(c.key)]);
+        }).concat(failed.map(function (f) {
+          return el('li', { class: 'text-danger', 'data-testid': 'draft-outcome', 'data-outcome': 'failed' }, [(titleOf[f.draftId] || 'Draft') + ': not created. ' + f.error]);
+        }))));
         if (failed.length) {
-          B.errorBox(draftsResult.appendChild(el('div')), { message: failed.length + ' could not be created: ' + failed.map(function (f) { return f.error; }).join('; ') }, create);
+          var again = el('button', { type: 'button', class: 'btn btn-sm', text: 'Try again', on: { click: create } });
+          draftsResult.appendChild(el('div', { class: 'btn-row' }, [again]));
         }
         created.forEach(function (c) {
           draftSel.delete(c.draftId);
           drafts = drafts.map(function (d) { return d.id === c.draftId ? Object.assign({}, d, { status: 'created', createdKey: c.key }) : d; });
         });
         renderDrafts();
-        B.flag('Stories created', created.map(function (c) { return c.key; }).join(', '), failed.length ? 'warning' : 'success');
+        if (!failed.length) B.flag(created.length === 1 ? 'Story created' : created.length + ' stories created', created.map(function (c) { return c.key; }).join(', '), 'success');
+        else if (created.length) B.flag(created.length + ' of ' + (created.length + failed.length) + ' stories created', failed.length + ' could not be created; see the list.', 'warning');
+        else B.flag('No stories created', failed.length === 1 ? failed[0].error : failed.length + ' drafts could not be created; see the list.', 'error');
         stale.backlog = stale.health = stale.preview = true;
         setTimeout(function () { loadDrafts(true); if (current === 'backlog') loadBacklog(); }, 2500);
       }, function (err) {

@@ -70,6 +70,8 @@ var isolationCases = map[string]string{
 	"GET /sandbox":                              routeSandbox, "GET /sandbox/ap-shim.js": routeSandbox, "GET /sandbox/api/context-token": routeSandbox,
 	"GET /sandbox/api/issues/:key": routeSandbox, "PUT /sandbox/api/issues/:key": routeSandbox,
 	"GET /sandbox/issue/:key": routeSandbox, "GET /sandbox/shell.css": routeSandbox, "GET /sandbox/shell.js": routeSandbox,
+
+	"POST /api/projects/:project/drafts/discard": routeAPI, "POST /api/projects/:project/drafts/restore": routeAPI,
 }
 
 // bodies are request bodies that get past validation for the routes that
@@ -87,6 +89,9 @@ var bodies = map[string]any{
 	"PUT /api/projects/:project/settings":       map[string]any{"retentionDays": 7},
 	"POST /api/issues/:issue/answer":            map[string]string{"findingId": "missing_acceptance_criteria", "answer": "A was here"},
 	"POST /api/projects/:project/settings/test": map[string]any{"target": "llm", "llm": map[string]string{"provider": "inherit"}},
+
+	"POST /api/projects/:project/drafts/discard": map[string]any{"ids": []int64{1, 2, 3}},
+	"POST /api/projects/:project/drafts/restore": map[string]any{"ids": []int64{1, 2, 3}},
 }
 
 const marker = "B-ONLY-7f3a"

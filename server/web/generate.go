@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -28,6 +29,8 @@ func (s *Server) generateRoutes(api *echo.Group) {
 	api.GET("/projects/:project/drafts", s.appAPI(s.listDrafts))
 	api.PUT("/drafts/:draft", s.appAPI(s.editDraft))
 	api.POST("/projects/:project/drafts/create", s.appAPI(s.createDrafts))
+	api.POST("/projects/:project/drafts/discard", s.appAPI(s.discardDrafts))
+	api.POST("/projects/:project/drafts/restore", s.appAPI(s.discardDrafts))
 	api.POST("/issues/:issue/improve", s.appAPI(s.improveIssue))
 	api.POST("/issues/:issue/improve/apply", s.appAPI(s.applyImprovement))
 	api.POST("/issues/:issue/answer", s.appAPI(s.answerQuestion))
@@ -168,16 +171,17 @@ func (s *Server) editDraft(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// The page may send the whole draft back: only the editable fields
-	// are read, the rest (status, check, score…) is ignored.
-	var body generate.Content
+	// A partial update: only the draft fields sent change. The page may
+	// send the whole draft back; the rest (status, check, score…) is
+	// ignored.
+	var body json.RawMessage
 	if err := decodeLenient(c, &body); err != nil {
 		return err
 	}
 	if err := s.requirePermission(c, project, access.CreateIssues); err != nil {
 		return err
 	}
-	d, err := s.Generator.EditDraft(c.Request().Context(), identity(c).Tenant, project, id, body)
+	d, err := s.Generator.PatchDraft(c.Request().Context(), identity(c).Tenant, project, id, body)
 	if errors.Is(err, domain.ErrConflict) {
 		return &APIError{Status: http.StatusConflict, Code: "conflict", Message: "This draft is being created or was created already; it can no longer be edited.", Err: err}
 	}
@@ -202,6 +206,33 @@ func (s *Server) createDrafts(c echo.Context) error {
 		return err
 	}
 	res, err := s.Generator.CreateDrafts(c.Request().Context(), identity(c).Tenant, identity(c).AccountID, key, body.IDs)
+	if err != nil {
+		return generateError(err)
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+// discardDrafts discards drafts, or restores them (the undo) on
+// /drafts/restore.
+func (s *Server) discardDrafts(c echo.Context) error {
+	key, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		IDs []int64 `json:"ids"`
+	}
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	if err := s.requirePermission(c, key, access.CreateIssues); err != nil {
+		return err
+	}
+	do := s.Generator.DiscardDrafts
+	if strings.HasSuffix(c.Path(), "/restore") {
+		do = s.Generator.RestoreDrafts
+	}
+	res, err := do(c.Request().Context(), identity(c).Tenant, key, body.IDs)
 	if err != nil {
 		return generateError(err)
 	}
@@ -276,7 +307,16 @@ func (s *Server) splitIssue(c echo.Context) error {
 	if err != nil {
 		return generateError(err)
 	}
-	return c.JSON(http.StatusOK, p)
+	// The original's criteria, for the dialog to give each to one part
+	// (or to all, as shared).
+	crit, err := s.Generator.Criteria(c.Request().Context(), identity(c).Tenant, key)
+	if err != nil {
+		return generateError(err)
+	}
+	return c.JSON(http.StatusOK, struct {
+		*generate.SplitProposal
+		Criteria []string `json:"criteria"`
+	}{p, crit})
 }
 
 func (s *Server) applySplit(c echo.Context) error {
@@ -291,9 +331,19 @@ func (s *Server) applySplit(c echo.Context) error {
 			Summary     string `json:"summary"`
 			Description string `json:"description"`
 		} `json:"stories"`
+		// original: "keep" (an umbrella, the default) or "close".
+		Original string `json:"original"`
 	}
 	if err := decodeLenient(c, &body); err != nil {
 		return err
+	}
+	var opts generate.SplitOptions
+	switch body.Original {
+	case "", "keep":
+	case "close":
+		opts.CloseOriginal = true
+	default:
+		return BadRequest("original must be keep or close")
 	}
 	// The stories are created and the original issue is edited.
 	if err := s.requirePermission(c, projectOfIssue(key), access.CreateIssues, access.EditIssues); err != nil {
@@ -303,7 +353,7 @@ func (s *Server) applySplit(c echo.Context) error {
 	for i, st := range body.Stories {
 		stories[i] = generate.SplitStory{Summary: st.Summary, Description: st.Description}
 	}
-	res, err := s.Generator.ApplySplit(c.Request().Context(), identity(c).Tenant, identity(c).AccountID, key, stories)
+	res, err := s.Generator.ApplySplitWith(c.Request().Context(), identity(c).Tenant, identity(c).AccountID, key, stories, opts)
 	if errors.Is(err, domain.ErrConflict) {
 		return &APIError{Status: http.StatusConflict, Code: "conflict", Message: "This split is being created by another request.", Err: err}
 	}
