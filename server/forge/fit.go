@@ -147,10 +147,18 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request) (*Invocation, er
 	if leeway == 0 {
 		leeway = 30 * time.Second
 	}
+	// Pin the algorithm before anything else reads the token.
+	unverified, _, err := jwt.NewParser().ParseUnverified(token, &fitClaims{})
+	if err != nil {
+		return nil, unauthorized("malformed token")
+	}
+	if alg, _ := unverified.Header["alg"].(string); alg != "RS256" {
+		return nil, unauthorized("algorithm not allowed")
+	}
 	aud := AppARI(v.AppID)
 	var keyErr error
 	claims := &fitClaims{}
-	_, err := jwt.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
+	_, err = jwt.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
 		if kid == "" {
 			return nil, unauthorized("token has no kid")
