@@ -2,10 +2,12 @@ package forge
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -55,7 +57,51 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, _ con
 		return nil, unauthorized("tenant not active")
 	}
 	a.Remember(ctx, t, inv)
-	return &connect.Identity{Tenant: t, AccountID: inv.AccountID, Context: inv.Context, TokenKind: TokenKindFIT}, nil
+	return &connect.Identity{Tenant: t, AccountID: inv.AccountID, Context: ConnectContext(inv.Context), TokenKind: TokenKindFIT}, nil
+}
+
+// ConnectContext rewrites a FIT's context in the shape of a Connect
+// token's context claim ({"jira":{"project":…,"issue":…}}), taken from the
+// Custom UI extension context, so handlers read one shape whatever the
+// host.
+func ConnectContext(raw json.RawMessage) json.RawMessage {
+	var c struct {
+		Extension struct {
+			Project struct {
+				Key string `json:"key"`
+				ID  any    `json:"id"`
+			} `json:"project"`
+			Issue struct {
+				Key string `json:"key"`
+				ID  any    `json:"id"`
+			} `json:"issue"`
+		} `json:"extension"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &c) != nil {
+		return json.RawMessage(`{"jira":{}}`)
+	}
+	str := func(v any) string {
+		switch x := v.(type) {
+		case string:
+			return x
+		case float64:
+			return strconv.FormatFloat(x, 'f', -1, 64)
+		}
+		return ""
+	}
+	type ref struct {
+		Key string `json:"key,omitempty"`
+		ID  string `json:"id,omitempty"`
+	}
+	out := map[string]map[string]ref{"jira": {}}
+	if p := c.Extension.Project; p.Key != "" {
+		out["jira"]["project"] = ref{p.Key, str(p.ID)}
+	}
+	if i := c.Extension.Issue; i.Key != "" {
+		out["jira"]["issue"] = ref{i.Key, str(i.ID)}
+	}
+	b, _ := json.Marshal(out)
+	return b
 }
 
 // Remember keeps the invocation's tokens: the system token in the store

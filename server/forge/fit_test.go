@@ -328,3 +328,16 @@ func TestRememberStoresSystemTokenOncePerRenewal(t *testing.T) {
 		t.Fatal("user token not kept")
 	}
 }
+
+func TestConnectContextFromForgeExtension(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`{"cloudId":"c","extension":{"project":{"key":"SHOP","id":"10000"},"issue":{"key":"SHOP-1","id":10001}}}`,
+			`{"jira":{"issue":{"key":"SHOP-1","id":"10001"},"project":{"key":"SHOP","id":"10000"}}}`},
+		{`{"cloudId":"c"}`, `{"jira":{}}`},
+		{`not json`, `{"jira":{}}`},
+	} {
+		if got := string(ConnectContext(json.RawMessage(c.in))); got != c.want {
+			t.Errorf("%s → %s, want %s", c.in, got, c.want)
+		}
+	}
+}
