@@ -59,9 +59,14 @@ func (s *Server) forgeLifecycle(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	raw, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return bodyReadError(err)
+	}
+	// Forge's payload has more fields than we read (app, environment…).
 	var ev forgeLifecycleEvent
-	if err := decodeJSON(c, &ev); err != nil {
-		return err
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return BadRequest("body must be a Forge lifecycle event object")
 	}
 	switch ev.EventType {
 	case "avi:forge:installed:app", "avi:forge:upgraded:app":
