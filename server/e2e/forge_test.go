@@ -134,4 +134,3 @@ func TestForgeInstallTriggerScore(t *testing.T) {
 		t.Fatalf("repeated trigger: %d %v", code, err)
 	}
 }
-
