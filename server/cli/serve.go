@@ -17,6 +17,7 @@ import (
 	"github.com/backlogai/backlogai/server/config"
 	"github.com/backlogai/backlogai/server/connect"
 	"github.com/backlogai/backlogai/server/forge"
+	"github.com/backlogai/backlogai/server/forge/forgeapi"
 	"github.com/backlogai/backlogai/server/jobs"
 	"github.com/backlogai/backlogai/server/secrets"
 	"github.com/backlogai/backlogai/server/store"
@@ -109,7 +110,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 		forgeAuth = &forge.Authenticator{Installations: st, UserTokens: userTokens, Logger: log,
 			Verifier: &forge.Verifier{AppID: cfg.ForgeAppID, Keys: &forge.KeySet{URL: cfg.ForgeJWKSURL, HTTP: keysHTTP},
 				AllowHTTPAPI: cfg.Sandbox || cfg.AllowPrivateURLs}}
-		keeper.Hosts = &forge.Clients{Store: st, HTTP: &http.Client{Timeout: 60 * time.Second}, UserTokens: userTokens}
+		keeper.Hosts = &forgeapi.Clients{Store: st, HTTP: &http.Client{Timeout: 60 * time.Second}, UserTokens: userTokens}
 		auth = forge.HostAuth{Connect: auth, Forge: forgeAuth}
 	}
 	srv, err := web.New(web.Deps{

@@ -17,6 +17,7 @@ import (
 
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/forge"
+	"github.com/backlogai/backlogai/server/forge/forgeapi"
 )
 
 // Forge Remote endpoints (manifest.yml: endpoint modules). The Custom UI's
@@ -110,7 +111,7 @@ func (s *Server) forgeSiteURL(ctx context.Context, inv *forge.Invocation) (strin
 	if inv.SystemToken == "" {
 		return "", BadRequest("context.siteUrl missing and no " + forge.HeaderSystemToken + " to look it up")
 	}
-	bc := &forge.BearerClient{BaseURL: inv.APIBaseURL, Token: func(context.Context) (string, error) { return inv.SystemToken, nil },
+	bc := &forgeapi.BearerClient{BaseURL: inv.APIBaseURL, Token: func(context.Context) (string, error) { return inv.SystemToken, nil },
 		HTTP: &http.Client{Timeout: 4 * time.Second}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, inv.APIBaseURL+"/rest/api/3/serverInfo", nil)
 	if err != nil {

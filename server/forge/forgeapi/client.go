@@ -1,4 +1,8 @@
-package forge
+// Package forgeapi makes the app's Jira calls for tenants on Forge: with
+// the app system token or the person's token, through the installation's
+// API base URL. (Apart from package forge so that the emulator, which
+// mints FITs, does not import the Jira client.)
+package forgeapi
 
 import (
 	"context"
@@ -11,6 +15,7 @@ import (
 	"time"
 
 	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/forge"
 	"github.com/backlogai/backlogai/server/jira"
 )
 
@@ -27,7 +32,7 @@ type InstallationStore interface {
 type Clients struct {
 	Store      InstallationStore
 	HTTP       *http.Client
-	UserTokens *UserTokens
+	UserTokens *forge.UserTokens
 	Now        func() time.Time
 	// CacheTTL bounds how long an installation row is reused (default 20 s).
 	CacheTTL time.Duration
@@ -139,7 +144,7 @@ func (c *Clients) UserDoer(ctx context.Context, t *domain.Tenant, accountID stri
 			return nil, "", false, nil // still on Connect too: impersonation works
 		}
 		return nil, "", true, fmt.Errorf("forge: no user token of this person (the call must come from Forge with %s): %w",
-			HeaderUserToken, domain.ErrUnauthorized)
+			forge.HeaderUserToken, domain.ErrUnauthorized)
 	}
 	return &BearerClient{HTTP: c.HTTP, BaseURL: in.APIBaseURL, Token: func(context.Context) (string, error) { return tok, nil }},
 		in.APIBaseURL, true, nil

@@ -1,4 +1,4 @@
-package forge_test
+package forgeapi_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/forge"
+	"github.com/backlogai/backlogai/server/forge/forgeapi"
 	"github.com/backlogai/backlogai/server/store/storetest"
 )
 
@@ -40,7 +41,7 @@ func TestAppDoerUsesLatestStoredSystemToken(t *testing.T) {
 	if _, err := st.SaveForgeSystemToken(ctx, "inst-1", "sys-1", now.Add(10*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	c := &forge.Clients{Store: st, Now: clock, CacheTTL: time.Nanosecond}
+	c := &forgeapi.Clients{Store: st, Now: clock, CacheTTL: time.Nanosecond}
 	doer, gotBase, ok := c.AppDoer(tn)
 	if !ok || gotBase != base {
 		t.Fatalf("AppDoer = %v %q", ok, gotBase)
@@ -89,7 +90,7 @@ func TestUserDoerNeedsThePersonsToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	ut := &forge.UserTokens{Now: func() time.Time { return now }}
-	c := &forge.Clients{Store: st, UserTokens: ut, Now: func() time.Time { return now }}
+	c := &forgeapi.Clients{Store: st, UserTokens: ut, Now: func() time.Time { return now }}
 	if _, _, ok, err := c.UserDoer(ctx, tn, "acc-1"); !ok || !errors.Is(err, domain.ErrUnauthorized) {
 		t.Fatalf("without token: ok=%v err=%v", ok, err)
 	}
