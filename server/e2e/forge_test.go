@@ -1,13 +1,16 @@
 package e2e_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -129,8 +132,38 @@ func TestForgeInstallTriggerScore(t *testing.T) {
 	})
 	after, _ := e.property(key)
 	t.Logf("%s quality %d → %d, score %d → %d (%s)", key, before.Quality, after.Quality, before.Score, after.Score, after.Moscow)
-	// Forge retries a delivery it thinks failed: the intake records it once.
-	if code, err := fh.IssueEvent(ctx, "avi:jira:updated:issue", key); err != nil || code != 200 {
-		t.Fatalf("repeated trigger: %d %v", code, err)
+
+	// Forge retries a delivery it thinks failed (same event, plus a
+	// retryContext): the intake records it once.
+	post := func(ev map[string]any) (int, string, string) {
+		t.Helper()
+		fit, err := fh.FIT("issue-changed", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(ev)
+		req, _ := http.NewRequest(http.MethodPost, e.app+"/forge/events/issue", bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+fit)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("X-BacklogAI-Webhook"), string(body)
+	}
+	ev := map[string]any{"eventType": "avi:jira:updated:issue", "issue": map[string]any{"id": "1", "key": key,
+		"fields": map[string]any{"project": map[string]any{"key": "SHOP"}}}, "atlassianId": "557058:pm"}
+	if c, res, body := post(ev); c != 200 || res != "queued" {
+		t.Fatalf("first delivery: %d %q %s", c, res, body)
+	}
+	ev["retryContext"] = map[string]any{"retryCount": 1, "retryReason": "FUNCTION_RETRY_REQUEST"}
+	if c, res, body := post(ev); c != 200 || res != "duplicate" {
+		t.Fatalf("retry: %d %q %s, want duplicate", c, res, body)
+	}
+	// Bad input gets a clear error naming the field.
+	if c, _, body := post(map[string]any{"eventType": "avi:jira:viewed:issue"}); c != 400 || !strings.Contains(body, "eventType") {
+		t.Fatalf("unknown event: %d %s", c, body)
 	}
 }
