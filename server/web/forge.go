@@ -221,6 +221,12 @@ func (s *Server) forgeAction(c echo.Context) error {
 		if err != nil {
 			return err
 		}
+		if !validKey(p) {
+			return BadRequest("project: not a Jira project key")
+		}
+		if err := s.bindActionContext(c, p, ""); err != nil {
+			return err
+		}
 		c.SetParamNames("project")
 		c.SetParamValues(p)
 		return s.backlogPage(c)
@@ -231,11 +237,45 @@ func (s *Server) forgeAction(c echo.Context) error {
 		if err != nil {
 			return err
 		}
+		if !validKey(k) || !strings.Contains(k, "-") {
+			return BadRequest("issue: not a Jira issue key")
+		}
+		if err := s.bindActionContext(c, projectOfIssue(k), k); err != nil {
+			return err
+		}
 		c.SetParamNames("issue")
 		c.SetParamValues(k)
 		return s.issueDetail(c)
 	}
 	return echo.NewHTTPError(http.StatusNotImplemented, "action "+module+" is not served by the remote yet")
+}
+
+// bindActionContext gives a Rovo action the page context the UI handlers
+// expect (a project, an issue), once Jira shows the project to the person
+// (read with their own token): Rovo has no page to bind the call to.
+func (s *Server) bindActionContext(c echo.Context, project, issue string) error {
+	id := *identity(c)
+	if id.AccountID == "" {
+		return &APIError{Status: http.StatusForbidden, Code: "anonymous", Message: "Rovo actions need a signed-in person."}
+	}
+	cl, err := s.Backlog.ForUser(c.Request().Context(), id.Tenant, id.AccountID)
+	if err != nil {
+		return err
+	}
+	if _, err := cl.GetProject(c.Request().Context(), project); err != nil {
+		if errors.Is(err, domain.ErrNotFound) || errors.Is(err, domain.ErrForbidden) {
+			return &APIError{Status: http.StatusForbidden, Code: "permission_denied",
+				Message: "Jira does not show you project " + project + "."}
+		}
+		return err
+	}
+	jc := map[string]any{"project": map[string]string{"key": project}}
+	if issue != "" {
+		jc["issue"] = map[string]string{"key": issue}
+	}
+	id.Context, _ = json.Marshal(map[string]any{"jira": jc})
+	c.Set(ctxIdentity, &id)
+	return nil
 }
 
 // forgeModuleKey reads app.module.key of the (already verified) FIT.
