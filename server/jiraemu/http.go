@@ -150,6 +150,7 @@ func (e *Emulator) routes() http.Handler {
 	api("GET /rest/api/3/issue/{issueIdOrKey}/changelog", e.handleChangelog)
 	api("GET /rest/agile/1.0/board/{boardId}/configuration", e.handleBoardConfig)
 	api("POST /rest/api/3/permissions/check", e.handlePermissionsCheck)
+	api("PUT /rest/agile/1.0/issue/rank", e.handleRank)
 
 	mux.HandleFunc("GET /_edge/tenant_info", e.handleTenantInfo)
 	mux.HandleFunc(TokenPattern, e.handleOAuthToken)
