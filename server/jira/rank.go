@@ -53,8 +53,18 @@ type rankResponse struct {
 }
 
 // RankError lists the issues a rank call could not move (a 207 answer).
+// It wraps domain.ErrForbidden when Jira refused any for permission,
+// domain.ErrConflict otherwise.
 type RankError struct {
-	Failed map[string]string // key → Jira's reason
+	Failed    map[string]string // key → Jira's reason
+	Forbidden bool
+}
+
+func (e *RankError) Unwrap() error {
+	if e.Forbidden {
+		return domain.ErrForbidden
+	}
+	return domain.ErrConflict
 }
 
 func (e *RankError) Error() string {
@@ -80,14 +90,15 @@ func (c *Client) RankIssues(ctx context.Context, keys []string, before, after st
 		if err := c.do(ctx, "PUT", "rest/agile/1.0/issue/rank", &req, &resp); err != nil {
 			return fmt.Errorf("jira: rank %d issues: %w", len(batch), err)
 		}
-		failed := map[string]string{}
+		rerr := &RankError{Failed: map[string]string{}}
 		for _, en := range resp.Entries {
 			if en.Status >= 300 {
-				failed[en.IssueKey] = strings.Join(en.Errors, " ")
+				rerr.Failed[en.IssueKey] = strings.Join(en.Errors, " ")
+				rerr.Forbidden = rerr.Forbidden || en.Status == 403
 			}
 		}
-		if len(failed) > 0 {
-			return &RankError{Failed: failed}
+		if len(rerr.Failed) > 0 {
+			return rerr
 		}
 		before, after = "", batch[len(batch)-1]
 	}
