@@ -141,11 +141,15 @@ func (s *store) rerank(moving []*issue, anchor *issue, after bool) {
 // RankOrder returns the keys of a project's issues in Jira's rank order
 // (for tests and the sandbox shell).
 func (e *Emulator) RankOrder(projectKey string) []string {
+	return e.rankOrder(projectKey, false)
+}
+
+func (e *Emulator) rankOrder(projectKey string, openOnly bool) []string {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	var order []*issue
 	for _, is := range e.st.issues {
-		if strings.EqualFold(is.Project.Key, projectKey) {
+		if strings.EqualFold(is.Project.Key, projectKey) && (!openOnly || is.Status.Cat != catDone) {
 			order = append(order, is)
 		}
 	}
@@ -155,4 +159,11 @@ func (e *Emulator) RankOrder(projectKey string) []string {
 		keys[i] = is.Key
 	}
 	return keys
+}
+
+// handleAdminRank is GET /_emulator/rank/{project}[?open=1]: the project's
+// rank order, for browser tests that check what Jira's backlog shows.
+func (e *Emulator) handleAdminRank(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]any{"keys": e.rankOrder(r.PathValue("project"), r.URL.Query().Get("open") == "1")})
+	return nil
 }

@@ -48,6 +48,20 @@ func TestRankMovesIssuesAndOrderByRank(t *testing.T) {
 	if len(ranks) != 3 || !slices.IsSorted(ranks) || !strings.HasPrefix(ranks[0], "0|i") {
 		t.Errorf("rank field values %v are not sorted LexoRank-like strings", ranks)
 	}
+	// The admin view of open issues agrees with JQL.
+	resp, err := http.Get(s.srv.URL + "/_emulator/rank/SHOP?open=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var adm struct{ Keys []string }
+	if err := json.NewDecoder(resp.Body).Decode(&adm); err != nil {
+		t.Fatal(err)
+	}
+	open, _ := s.searchAll("project = SHOP AND statusCategory != Done ORDER BY Rank", 100, []string{"key"})
+	if !slices.Equal(adm.Keys, open) {
+		t.Errorf("admin open order (%d keys) differs from JQL's (%d)", len(adm.Keys), len(open))
+	}
 }
 
 func TestRankRejectsBadRequests(t *testing.T) {
