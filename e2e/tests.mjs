@@ -22,7 +22,7 @@ async function a11y(ctx, label) {
   (ctx.state.a11y ||= []).push({ label, violations: vs });
 }
 
-const A11Y_PAGES = ['project backlog', 'issue list', 'issue view with glance', 'strategy', 'generate with drafts', 'health', 'dark theme'];
+const A11Y_PAGES = ['project backlog', 'issue list', 'issue view with glance', 'strategy', 'generate with drafts', 'health', 'dark theme', 'backlog tools with the rank preview'];
 
 function projectFrame(ctx) {
   return ctx.page.frameLocator(`iframe[name="${PROJECT_FRAME}"]`);
@@ -630,6 +630,7 @@ export const tests = [
       const after = await jiraOrder();
       assertEqual(after.slice(0, 10).join(), viewTop.join(), 'Jira\'s backlog top 10 after applying');
       assert(await f.getByTestId('rank-undo').isVisible(), 'no undo button after applying');
+      await a11y(ctx, 'backlog tools with the rank preview');
       await ctx.shot('rank-in-jira');
       await f.getByTestId('rank-undo').click();
       await poll(async () => /restored/.test(await f.getByTestId('rank-status').innerText()), { message: 'the undo to finish' });
