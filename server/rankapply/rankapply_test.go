@@ -168,3 +168,36 @@ func TestApplyEveryIssueAndBadInput(t *testing.T) {
 		}
 	}
 }
+
+// An issue someone ranks in Jira after an application keeps its new place
+// through the undo; the moved issues return next to their old neighbours.
+func TestUndoKeepsOthersMovesSince(t *testing.T) {
+	ctx := context.Background()
+	_, j := newJira(t)
+	st := storetest.Open(t, "sqlite", nil)
+	tn, _ := st.SaveInstallation(ctx, &domain.Tenant{ClientKey: "k", BaseURL: "https://k.atlassian.net", SharedSecret: "s"})
+	ts := st.Tenant(tn)
+	svc := &rankapply.Service{}
+	before, _ := j.RankOrder(ctx, "SHOP")
+	want := []string{before[30], before[20]}
+	if _, err := svc.Apply(ctx, j, ts, "SHOP", "acc", want); err != nil {
+		t.Fatal(err)
+	}
+	other := before[50] // a colleague moves it to the very top
+	if err := j.Client.RankIssues(ctx, []string{other}, want[0], ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Undo(ctx, j, ts, "SHOP", "acc"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := j.RankOrder(ctx, "SHOP")
+	if got[0] != other {
+		t.Errorf("the colleague's move was undone too: top is %s, want %s", got[0], other)
+	}
+	for _, k := range want {
+		i := slices.Index(before, k)
+		if g := slices.Index(got, k); got[g-1] != before[i-1] {
+			t.Errorf("%s follows %s after undo, want %s", k, got[g-1], before[i-1])
+		}
+	}
+}

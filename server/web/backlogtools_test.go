@@ -191,6 +191,15 @@ func TestApplyRankingInJiraAndUndo(t *testing.T) {
 		t.Errorf("second undo: %d %s", w.Code, w.Body)
 	}
 
+	// Selected issues, in the order given, go to the top.
+	sel := []string{e.ranked[11], e.ranked[10]}
+	if w = e.call(jiraemu.DemoMemberID, "POST", "/api/projects/SHOP/rank/apply", map[string]any{"keys": sel}); w.Code != 200 {
+		t.Fatalf("apply selected: %d %s", w.Code, w.Body)
+	}
+	if got := e.jiraOrder(); !slices.Equal(got[:2], sel) {
+		t.Errorf("Jira's top 2 after applying the selection: %v, want %v", got[:2], sel)
+	}
+
 	// Bad requests name the field.
 	for _, tc := range []struct {
 		body any
