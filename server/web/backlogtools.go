@@ -138,6 +138,9 @@ func (s *Server) rankDo(c echo.Context, apply bool) error {
 	if err != nil {
 		return err
 	}
+	if _, err := personOf(c); err != nil {
+		return err // Jira's order is read as the person, so a preview needs one too
+	}
 	if apply {
 		if err := s.requirePermission(c, project, access.EditIssues, access.ScheduleIssues); err != nil {
 			return err
@@ -339,7 +342,7 @@ type viewRequest struct {
 func personOf(c echo.Context) (string, error) {
 	id := identity(c)
 	if id == nil || id.AccountID == "" {
-		return "", &APIError{Status: http.StatusForbidden, Code: "anonymous", Message: "Sign in to Jira to save views: they are kept per person."}
+		return "", &APIError{Status: http.StatusForbidden, Code: "anonymous", Message: "Sign in to Jira to do this: views and rankings are kept per person."}
 	}
 	return id.AccountID, nil
 }

@@ -200,6 +200,10 @@ func TestApplyRankingInJiraAndUndo(t *testing.T) {
 		t.Errorf("Jira's top 2 after applying the selection: %v, want %v", got[:2], sel)
 	}
 
+	if w = e.call("", "GET", "/api/projects/SHOP/rank/preview?top=3", nil); w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "anonymous") {
+		t.Errorf("anonymous preview: %d %s", w.Code, w.Body)
+	}
+
 	// Bad requests name the field.
 	for _, tc := range []struct {
 		body any
