@@ -637,6 +637,22 @@ export const tests = [
       assertEqual((await jiraOrder()).join(), before.join(), 'Jira\'s order after undo');
       assert(await f.getByTestId('rank-undo').isHidden(), 'undo still offered after undoing');
       await f.getByTestId('rank-open').click(); // close the sheet
+
+      // Selected issues: ticked in the table, they go up in BacklogAI's order.
+      const picks = [viewTop[7], viewTop[3]];
+      for (const k of picks) await f.locator(`tr[data-key="${k}"]`).getByTestId('backlog-row-select').check();
+      await f.getByTestId('rank-open').click();
+      assert(await f.getByTestId('rank-mode-selected').isChecked(), 'selected mode not chosen with a selection');
+      await f.getByTestId('rank-preview').click();
+      await poll(async () => (await moves.count()) === 2, { message: 'a preview of the 2 selected issues' });
+      const selKeys = await moves.evaluateAll((li) => li.map((x) => x.dataset.key));
+      assertEqual(selKeys.join(), [viewTop[3], viewTop[7]].join(), 'selected issues in BacklogAI order');
+      await f.getByTestId('rank-apply').click();
+      await poll(async () => (await jiraOrder()).slice(0, 2).join() === selKeys.join(), { message: 'the selection at the top of Jira' });
+      await f.getByTestId('rank-undo').click();
+      await poll(async () => (await jiraOrder()).join() === before.join(), { message: 'the selection undone' });
+      await f.getByTestId('rank-open').click();
+      await f.getByTestId('bulk-clear').click();
     },
   },
   {
