@@ -22,7 +22,7 @@ async function a11y(ctx, label) {
   (ctx.state.a11y ||= []).push({ label, violations: vs });
 }
 
-const A11Y_PAGES = ['project backlog', 'issue list', 'issue view with glance', 'strategy', 'generate with drafts', 'health', 'dark theme'];
+const A11Y_PAGES = ['project backlog', 'issue list', 'issue view with glance', 'strategy', 'generate with drafts', 'health', 'dark theme', 'backlog tools with the rank preview'];
 
 function projectFrame(ctx) {
   return ctx.page.frameLocator(`iframe[name="${PROJECT_FRAME}"]`);
@@ -1045,6 +1045,128 @@ export const tests = [
       assertEqual(r.status, 400, 'over-long objective');
       assertEqual(r.message, 'objective: at most 4,000 characters (this one has 4,001).', 'over-long objective message');
       await obj.fill('');
+    },
+  },
+  {
+    name: 'rank in Jira: the top 10 applied to Jira\'s backlog with a preview, then undone',
+    timeout: 60000,
+    async run(ctx) {
+      await ctx.page.goto(ctx.sandbox.url); // a fresh view: default filters and sort
+      await frameOf(ctx.page, PROJECT_FRAME);
+      await waitScanned(ctx);
+      const f = projectFrame(ctx);
+      await openTab(ctx, 'Backlog');
+      const jiraOrder = async () => (await emu(ctx, '/_emulator/rank/SHOP?open=1')).keys;
+      const before = await jiraOrder();
+      const viewTop = (await backlogKeys(ctx)).slice(0, 10);
+      await f.getByTestId('rank-open').click();
+      await f.getByTestId('rank-top-n').fill('10');
+      await f.getByTestId('rank-preview').click();
+      const moves = f.getByTestId('rank-move');
+      await poll(async () => (await moves.count()) === 10, { message: 'a preview of 10 moves' });
+      const planned = await moves.evaluateAll((li) => li.map((x) => ({ key: x.dataset.key, from: Number(x.dataset.from), to: Number(x.dataset.to) })));
+      assertEqual(planned.map((m) => m.key).join(), viewTop.join(), 'preview keys are the view\'s top 10 in order');
+      planned.forEach((m, i) => {
+        assertEqual(m.to, i + 1, `target position of ${m.key}`);
+        assertEqual(m.from, before.indexOf(m.key) + 1, `current Jira position of ${m.key}`);
+      });
+      assertEqual((await jiraOrder()).join(), before.join(), 'the preview changed nothing in Jira');
+      await f.getByTestId('rank-apply').click();
+      await poll(async () => /now follows/.test(await f.getByTestId('rank-status').innerText()), { message: 'the ranking applied' });
+      const after = await jiraOrder();
+      assertEqual(after.slice(0, 10).join(), viewTop.join(), 'Jira\'s backlog top 10 after applying');
+      assert(await f.getByTestId('rank-undo').isVisible(), 'no undo button after applying');
+      await a11y(ctx, 'backlog tools with the rank preview');
+      await ctx.shot('rank-in-jira');
+      await f.getByTestId('rank-undo').click();
+      await poll(async () => /restored/.test(await f.getByTestId('rank-status').innerText()), { message: 'the undo to finish' });
+      assertEqual((await jiraOrder()).join(), before.join(), 'Jira\'s order after undo');
+      assert(await f.getByTestId('rank-undo').isHidden(), 'undo still offered after undoing');
+      await f.getByTestId('rank-open').click(); // close the sheet
+
+      // Selected issues: ticked in the table, they go up in BacklogAI's order.
+      const picks = [viewTop[7], viewTop[3]];
+      for (const k of picks) await f.locator(`tr[data-key="${k}"]`).getByTestId('backlog-row-select').check();
+      await f.getByTestId('rank-open').click();
+      assert(await f.getByTestId('rank-mode-selected').isChecked(), 'selected mode not chosen with a selection');
+      await f.getByTestId('rank-preview').click();
+      await poll(async () => (await moves.count()) === 2, { message: 'a preview of the 2 selected issues' });
+      const selKeys = await moves.evaluateAll((li) => li.map((x) => x.dataset.key));
+      assertEqual(selKeys.join(), [viewTop[3], viewTop[7]].join(), 'selected issues in BacklogAI order');
+      await f.getByTestId('rank-apply').click();
+      await poll(async () => (await jiraOrder()).slice(0, 2).join() === selKeys.join(), { message: 'the selection at the top of Jira' });
+      await f.getByTestId('rank-undo').click();
+      await poll(async () => (await jiraOrder()).join() === before.join(), { message: 'the selection undone' });
+      await f.getByTestId('rank-open').click();
+      await f.getByTestId('bulk-clear').click();
+    },
+  },
+  {
+    name: 'export: the CSV and JSON files hold the view\'s rows in its order, with its filters',
+    timeout: 60000,
+    async run(ctx) {
+      await openProjectPage(ctx);
+      await waitScanned(ctx);
+      const f = projectFrame(ctx);
+      await openTab(ctx, 'Backlog');
+      await f.getByTestId('filter-moscow-must').click();
+      await settled(ctx);
+      const keys = await backlogKeys(ctx);
+      const scores = await backlogScores(ctx);
+      const total = await backlogTotal(ctx);
+      assert(keys.length > 0 && total > 0, 'no Must issues to export');
+      const fs = await import('node:fs');
+      const download = async (testid) => {
+        const [d] = await Promise.all([ctx.page.waitForEvent('download'), f.getByTestId(testid).click()]);
+        return { name: d.suggestedFilename(), text: fs.readFileSync(await d.path(), 'utf8') };
+      };
+      const csv = await download('export-csv');
+      assert(/^SHOP-backlog-\d{8}-\d{4}\.csv$/.test(csv.name), `CSV file name ${csv.name}`);
+      const lines = csv.text.replace(/^\uFEFF/, '').trim().split(/\r?\n/);
+      assertEqual(lines[0], 'rank,key,summary,type,score,moscow,quality,estimate,estimate_suggested,flags', 'CSV header');
+      assertEqual(lines.length - 1, total, 'CSV rows = the view\'s total');
+      // Every CSV row starts "rank,KEY," and ends with its fields; keys and scores follow the view.
+      const csvKeys = lines.slice(1, 1 + keys.length).map((l) => l.split(',')[1]);
+      assertEqual(csvKeys.join(), keys.join(), 'CSV keys in the view\'s order');
+      assert(lines.slice(1).every((l) => /,Must,/.test(l)), 'a CSV row outside the Must filter');
+      const json = JSON.parse((await download('export-json')).text);
+      assertEqual(json.filters.moscow, 'Must', 'JSON records the filter');
+      assertEqual(json.rows.length, total, 'JSON rows = the view\'s total');
+      assertEqual(json.rows.slice(0, keys.length).map((r) => r.key).join(), keys.join(), 'JSON keys in the view\'s order');
+      assertEqual(json.rows.slice(0, keys.length).map((r) => r.score).join(), scores.join(), 'JSON scores = the view\'s');
+      await f.getByTestId('filter-moscow-must').click();
+      await settled(ctx);
+    },
+  },
+  {
+    name: 'saved views: a filtered, sorted view saved by name, applied back, deleted',
+    timeout: 60000,
+    async run(ctx) {
+      await openProjectPage(ctx);
+      await waitScanned(ctx);
+      const f = projectFrame(ctx);
+      await openTab(ctx, 'Backlog');
+      await f.getByTestId('filter-moscow-should').click();
+      await settled(ctx);
+      await f.getByTestId('sort-quality').click();
+      await settled(ctx);
+      const wanted = await backlogKeys(ctx);
+      await f.getByTestId('views-name').fill('Shoulds by quality');
+      await f.getByTestId('views-save').click();
+      await poll(async () => /Saved/.test(await f.getByTestId('views-status').innerText()), { message: 'the view saved' });
+      // Back to the default view, then the saved one.
+      await f.getByTestId('filter-moscow-should').click();
+      await settled(ctx);
+      assert((await backlogKeys(ctx)).join() !== wanted.join(), 'the default view shows the same rows');
+      await f.getByTestId('views-select').selectOption({ label: 'Shoulds by quality' });
+      await settled(ctx);
+      await poll(async () => (await backlogKeys(ctx)).join() === wanted.join(), { message: 'the saved view\'s rows' });
+      assertEqual(await f.getByTestId('filter-moscow-should').getAttribute('aria-pressed'), 'true', 'Should filter on');
+      await ctx.shot('saved-views');
+      await f.getByTestId('views-delete').click();
+      await poll(async () => (await f.getByTestId('views-select').locator('option').count()) === 1, { message: 'the view deleted' });
+      await f.getByTestId('filter-moscow-should').click();
+      await settled(ctx);
     },
   },
   {

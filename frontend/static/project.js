@@ -342,6 +342,14 @@
     });
     prevBtn.addEventListener('click', function () { bl.offset = Math.max(0, bl.offset - data.pageSize); loadBacklog(); });
     nextBtn.addEventListener('click', function () { bl.offset += data.pageSize; loadBacklog(); });
+    // Hooks for backlogtools.js (apply ranking in Jira, export, saved views).
+    B.backlog = {
+      project: data.projectKey,
+      query: function () { return backlogParams(false); },
+      setQuery: function (qs) { readBacklogHash(new URLSearchParams(qs)); bl.offset = 0; loadBacklog(); },
+      selectedRows: function () { return Array.from(selected.values()); },
+      reload: loadBacklog
+    };
 
     // Selection and bulk actions.
     var bulk = $('#bulk'), bulkCount = $('#bulk-count'), bulkSheet = $('#bulk-sheet'), bulkOverride = $('#bulk-override'), bulkJql = $('#bulk-jql');

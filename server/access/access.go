@@ -28,13 +28,14 @@ const (
 	CreateIssues       Permission = jira.PermissionCreateIssues
 	LinkIssues         Permission = jira.PermissionLinkIssues
 	BrowseProjects     Permission = "BROWSE_PROJECTS"
+	ScheduleIssues     Permission = "SCHEDULE_ISSUES" // Jira's rank API needs it besides EditIssues
 	AdministerProjects Permission = jira.PermissionAdministerProjects
 	Administer         Permission = jira.PermissionAdminister
 )
 
 // projectPermissions are asked together in every check of a project, so
 // one Jira call answers every write of the next minute.
-var projectPermissions = []string{string(EditIssues), string(CreateIssues), string(LinkIssues), string(AdministerProjects), string(BrowseProjects)}
+var projectPermissions = []string{string(EditIssues), string(CreateIssues), string(LinkIssues), string(AdministerProjects), string(BrowseProjects), string(ScheduleIssues)}
 
 // Label is the permission's name as Jira's UI shows it.
 func (p Permission) Label() string {
@@ -49,6 +50,8 @@ func (p Permission) Label() string {
 		return "Administer projects"
 	case BrowseProjects:
 		return "Browse projects"
+	case ScheduleIssues:
+		return "Schedule issues"
 	case Administer:
 		return "Administer Jira"
 	}

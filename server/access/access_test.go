@@ -72,14 +72,14 @@ var shop = access.Project{Key: "SHOP", ID: "10000"}
 
 func TestRequireByDemoUser(t *testing.T) {
 	e := newEnv(t, access.Options{})
-	all := []access.Permission{access.EditIssues, access.CreateIssues, access.LinkIssues, access.AdministerProjects, access.Administer}
+	all := []access.Permission{access.EditIssues, access.CreateIssues, access.LinkIssues, access.AdministerProjects, access.Administer, access.ScheduleIssues}
 	cases := []struct {
 		account string
 		allowed []access.Permission
 	}{
 		{jiraemu.DemoSiteAdminID, all},
-		{jiraemu.DemoProjectAdminID, []access.Permission{access.EditIssues, access.CreateIssues, access.LinkIssues, access.AdministerProjects}},
-		{jiraemu.DemoMemberID, []access.Permission{access.EditIssues, access.CreateIssues, access.LinkIssues}},
+		{jiraemu.DemoProjectAdminID, []access.Permission{access.EditIssues, access.CreateIssues, access.LinkIssues, access.AdministerProjects, access.ScheduleIssues}},
+		{jiraemu.DemoMemberID, []access.Permission{access.EditIssues, access.CreateIssues, access.LinkIssues, access.ScheduleIssues}},
 		{jiraemu.DemoViewerID, nil},
 	}
 	for _, tc := range cases {

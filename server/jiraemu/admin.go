@@ -42,6 +42,7 @@ func (e *Emulator) adminRoutes(mux *http.ServeMux) {
 		writeJSON(w, http.StatusOK, e.Faults())
 		return nil
 	})
+	admin("GET /_emulator/rank/{project}", e.handleAdminRank)
 	admin("GET /_emulator/stats", func(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, e.Stats())
 		return nil

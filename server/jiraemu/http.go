@@ -152,6 +152,7 @@ func (e *Emulator) routes() http.Handler {
 	api("POST /rest/api/3/issue/{issueIdOrKey}/transitions", e.handleTransition)
 	api("GET /rest/agile/1.0/board/{boardId}/configuration", e.handleBoardConfig)
 	api("POST /rest/api/3/permissions/check", e.handlePermissionsCheck)
+	api("PUT /rest/agile/1.0/issue/rank", e.handleRank)
 
 	mux.HandleFunc("GET /_edge/tenant_info", e.handleTenantInfo)
 	mux.HandleFunc(TokenPattern, e.handleOAuthToken)

@@ -128,7 +128,7 @@ func (e *Emulator) resolveField(name string) (*jqlField, error) {
 	case "reporter", "creator":
 		f.kind, f.user = fkUser, func(is *issue) *user { return is.Reporter }
 	case "rank", "cf[10019]":
-		f.name, f.kind, f.num = "Rank", fkNumber, func(is *issue) (float64, bool) { return float64(is.Num), true }
+		f.name, f.kind, f.num = "Rank", fkNumber, func(is *issue) (float64, bool) { return float64(rankOf(is)), true }
 	}
 	if f.kind != 0 || lower == "project" {
 		return f, nil

@@ -216,6 +216,7 @@ type issue struct {
 	// like Emulator.aliases; nil entries mean "no value".
 	aliasVals []any
 	deleted   bool
+	rank      int64 // position in the global rank order; 0: by creation (rank.go)
 }
 
 // description returns the issue's ADF description or nil.

@@ -387,7 +387,7 @@ func (e *Emulator) fieldValue(base string, is *issue, id string) (any, bool) {
 		}
 		return *is.Points, true
 	case "customfield_10019":
-		return "0|i" + leftPad(strconv.FormatInt(int64(is.Num), 36), 5) + ":", true
+		return rankString(is), true
 	case "customfield_10020", "customfield_10015", e.decoyField():
 		if v, ok := is.Custom[id]; ok {
 			return v, true

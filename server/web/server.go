@@ -166,6 +166,7 @@ func (s *Server) routes() {
 		api.GET("/issues/:issue", s.appAPI(s.issueDetail))
 		api.PUT("/issues/:issue/override", s.appAPI(s.setOverride))
 		api.DELETE("/issues/:issue/override", s.appAPI(s.clearOverride))
+		s.backlogToolRoutes(api)
 	}
 	s.uiRoutes(e, api)
 	s.generateRoutes(api)

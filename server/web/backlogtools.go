@@ -1,0 +1,413 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/backlogai/backlogai/server/access"
+	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/jira"
+	"github.com/backlogai/backlogai/server/rankapply"
+	"github.com/backlogai/backlogai/server/store"
+)
+
+// maxExportRows bounds one export (the store pages by 500).
+const maxExportRows = 20000
+
+// backlogToolRoutes registers the Backlog tab's tools: applying the
+// ranking in Jira (preview, apply, undo), export and saved views.
+func (s *Server) backlogToolRoutes(api *echo.Group) {
+	api.GET("/projects/:project/rank/preview", s.appAPI(s.rankPreview))
+	api.POST("/projects/:project/rank/apply", s.appAPI(s.rankApply))
+	api.POST("/projects/:project/rank/undo", s.appAPI(s.rankUndo))
+	api.GET("/projects/:project/rank/last", s.appAPI(s.rankLast))
+	api.GET("/projects/:project/backlog/export", s.appAPI(s.backlogExport))
+	api.GET("/projects/:project/views", s.appAPI(s.listViews))
+	api.POST("/projects/:project/views", s.appAPI(s.saveView))
+	api.DELETE("/projects/:project/views/:id", s.appAPI(s.deleteView))
+}
+
+// backlogQueryOf reads the backlog list's filters (the same query
+// parameters as GET /backlog).
+func backlogQueryOf(v url.Values) store.BacklogQuery {
+	return store.BacklogQuery{Sort: v.Get("sort"), Asc: v.Get("dir") == "asc", Moscow: v.Get("moscow"),
+		Flag: v.Get("flag"), Type: v.Get("type"), Text: v.Get("q"), OpenOnly: v.Get("all") != "1",
+		Subtasks: v.Get("subtasks") == "1"}
+}
+
+// rankRequest chooses the issues: keys in the order wanted (the view's
+// order), or the top N of BacklogAI's ranking under the view's filters.
+type rankRequest struct {
+	Keys  []string `json:"keys"`
+	Top   int      `json:"top"`
+	Query string   `json:"query"` // the view's filters, as the backlog list's query string
+}
+
+func (s *Server) rankKeys(ctx context.Context, ts *store.TenantStore, project string, r rankRequest) ([]string, error) {
+	if len(r.Keys) > 0 {
+		if r.Top != 0 {
+			return nil, BadRequest("keys and top: give one or the other.")
+		}
+		if len(r.Keys) > rankapply.MaxIssues {
+			return nil, BadRequest(fmt.Sprintf("keys: at most %d issues at once.", rankapply.MaxIssues))
+		}
+		for _, k := range r.Keys {
+			if !validKey(k) || projectOfIssue(k) != project {
+				return nil, BadRequest(fmt.Sprintf("keys: %q is not an issue key of project %s.", k, project))
+			}
+		}
+		return r.Keys, nil
+	}
+	if r.Top < 1 || r.Top > rankapply.MaxIssues {
+		return nil, BadRequest(fmt.Sprintf("top: must be between 1 and %d.", rankapply.MaxIssues))
+	}
+	v, err := url.ParseQuery(r.Query)
+	if err != nil {
+		return nil, BadRequest("query: not a valid query string.")
+	}
+	q := backlogQueryOf(v)
+	// BacklogAI's ranking, whatever column the view is sorted by; only
+	// open issues have a place in Jira's backlog.
+	q.Sort, q.Asc, q.OpenOnly, q.Limit = "score", false, true, r.Top
+	rows, _, err := ts.Backlog(ctx, project, q)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, len(rows))
+	for i, row := range rows {
+		keys[i] = row.Key
+	}
+	if len(keys) == 0 {
+		return nil, BadRequest("No open issues match the view's filters.")
+	}
+	return keys, nil
+}
+
+func (s *Server) rankRequestOf(c echo.Context) (rankRequest, error) {
+	var r rankRequest
+	if c.Request().Method == http.MethodGet {
+		v := c.QueryParams()
+		if k := strings.TrimSpace(v.Get("keys")); k != "" {
+			r.Keys = strings.Split(k, ",")
+		}
+		if t := v.Get("top"); t != "" {
+			n, err := strconv.Atoi(t)
+			if err != nil {
+				return r, BadRequest("top: must be a whole number.")
+			}
+			r.Top = n
+		}
+		r.Query = v.Get("query")
+		return r, nil
+	}
+	if err := json.NewDecoder(c.Request().Body).Decode(&r); err != nil {
+		return r, BadRequest("The body must be JSON with keys or top.")
+	}
+	return r, nil
+}
+
+func (s *Server) rankPreview(c echo.Context) error {
+	return s.rankDo(c, false)
+}
+
+func (s *Server) rankApply(c echo.Context) error {
+	return s.rankDo(c, true)
+}
+
+// rankDo previews or applies: both read Jira as the person, so that the
+// preview shows the order that person sees.
+func (s *Server) rankDo(c echo.Context, apply bool) error {
+	project, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	req, err := s.rankRequestOf(c)
+	if err != nil {
+		return err
+	}
+	if _, err := personOf(c); err != nil {
+		return err // Jira's order is read as the person, so a preview needs one too
+	}
+	if apply {
+		if err := s.requirePermission(c, project, access.EditIssues, access.ScheduleIssues); err != nil {
+			return err
+		}
+	}
+	ctx := c.Request().Context()
+	id := identity(c)
+	ts := s.Store.Tenant(id.Tenant)
+	keys, err := s.rankKeys(ctx, ts, project, req)
+	if err != nil {
+		return err
+	}
+	client, err := s.Backlog.ForUser(ctx, id.Tenant, id.AccountID)
+	if err != nil {
+		return err
+	}
+	svc := &rankapply.Service{Now: time.Now}
+	var p rankapply.Preview
+	if apply {
+		p, err = svc.Apply(ctx, client, ts, project, id.AccountID, keys)
+	} else {
+		p, err = svc.Preview(ctx, client, project, keys)
+	}
+	if err != nil {
+		return rankError(err)
+	}
+	if apply {
+		s.log(c).Info("ranking applied in jira", "project", project, "issues", len(p.Moves), "changed", p.Changed)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"applied": apply, "moves": p.Moves, "changed": p.Changed, "skipped": p.Skipped})
+}
+
+func (s *Server) rankUndo(c echo.Context) error {
+	project, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	if err := s.requirePermission(c, project, access.EditIssues, access.ScheduleIssues); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	id := identity(c)
+	client, err := s.Backlog.ForUser(ctx, id.Tenant, id.AccountID)
+	if err != nil {
+		return err
+	}
+	svc := &rankapply.Service{Now: time.Now}
+	rec, err := svc.Undo(ctx, client, s.Store.Tenant(id.Tenant), project, id.AccountID)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		return &APIError{Status: http.StatusNotFound, Code: "nothing_to_undo", Message: "The ranking was never applied in Jira for this project.", Err: err}
+	case errors.Is(err, domain.ErrConflict):
+		return &APIError{Status: http.StatusConflict, Code: "already_undone", Message: "The last application was already undone.", Err: err}
+	case err != nil:
+		return rankError(err)
+	}
+	s.log(c).Info("ranking undone in jira", "project", project, "issues", len(rec.Moved))
+	return c.JSON(http.StatusOK, lastOf(rec))
+}
+
+// rankError says which issues Jira refused to rank, and why.
+func rankError(err error) error {
+	var re *jira.RankError
+	if !errors.As(err, &re) {
+		return err
+	}
+	keys := make([]string, 0, len(re.Failed))
+	for k := range re.Failed {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	status, code := http.StatusConflict, "rank_partly_failed"
+	msg := "Jira did not rank " + strings.Join(keys, ", ") + ": " + re.Failed[keys[0]]
+	if re.Forbidden {
+		status, code = http.StatusForbidden, "rank_forbidden"
+	}
+	return &APIError{Status: status, Code: code, Message: msg + " Undo restores the order from before.", Err: err}
+}
+
+func lastOf(rec store.RankApplication) map[string]any {
+	out := map[string]any{"accountId": rec.AccountID, "appliedAt": rec.AppliedAt, "moves": rec.Moved, "undone": rec.UndoneAt != nil}
+	if rec.UndoneAt != nil {
+		out["undoneAt"], out["undoneBy"] = rec.UndoneAt.UTC(), rec.UndoneBy
+	}
+	return out
+}
+
+// rankLast says who applied the ranking last and when, for the undo button.
+func (s *Server) rankLast(c echo.Context) error {
+	project, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	rec, err := s.Store.Tenant(identity(c).Tenant).RankApplication(c.Request().Context(), project)
+	if errors.Is(err, domain.ErrNotFound) {
+		return c.JSON(http.StatusOK, map[string]any{"applied": false})
+	}
+	if err != nil {
+		return err
+	}
+	out := lastOf(rec)
+	out["applied"] = true
+	return c.JSON(http.StatusOK, out)
+}
+
+// exportRow is one line of an export: the view's row with its position.
+type exportRow struct {
+	Rank int `json:"rank"`
+	backlogRow
+}
+
+// backlogExport is the ranked backlog under the view's filters and sort,
+// as CSV or JSON, for download.
+func (s *Server) backlogExport(c echo.Context) error {
+	project, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	format := c.QueryParam("format")
+	if format != "csv" && format != "json" {
+		return BadRequest("format: must be csv or json.")
+	}
+	q := backlogQueryOf(c.QueryParams())
+	ts := s.Store.Tenant(identity(c).Tenant)
+	ctx := c.Request().Context()
+	var rows []exportRow
+	for q.Offset, q.Limit = 0, 500; ; q.Offset += q.Limit {
+		page, total, err := ts.Backlog(ctx, project, q)
+		if err != nil {
+			return err
+		}
+		if total > maxExportRows {
+			return BadRequest(fmt.Sprintf("The view has %d issues; an export holds at most %d. Narrow the filters.", total, maxExportRows))
+		}
+		for _, r := range page {
+			rows = append(rows, exportRow{Rank: len(rows) + 1, backlogRow: backlogRow{Key: r.Key, Summary: r.Summary, Type: r.Type,
+				Score: int(math.Floor(r.Score)), Moscow: r.Moscow, Quality: r.Quality, Estimate: r.Estimate, Flags: r.Flags, Suggested: suggestedOf(r)}})
+			if rows[len(rows)-1].Flags == nil {
+				rows[len(rows)-1].Flags = []string{}
+			}
+		}
+		if len(page) < q.Limit {
+			break
+		}
+	}
+	name := fmt.Sprintf("%s-backlog-%s.%s", project, time.Now().UTC().Format("20060102-1504"), format)
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	if format == "json" {
+		filters := map[string]string{}
+		for _, k := range []string{"sort", "dir", "moscow", "flag", "type", "q", "all", "subtasks"} {
+			if v := c.QueryParam(k); v != "" {
+				filters[k] = v
+			}
+		}
+		if rows == nil {
+			rows = []exportRow{}
+		}
+		return c.JSON(http.StatusOK, map[string]any{"project": project, "exportedAt": time.Now().UTC(), "filters": filters, "rows": rows})
+	}
+	var buf bytes.Buffer
+	buf.WriteString("\ufeff") // so that spreadsheet apps read UTF-8
+	w := csv.NewWriter(&buf)
+	_ = w.Write([]string{"rank", "key", "summary", "type", "score", "moscow", "quality", "estimate", "estimate_suggested", "flags"})
+	for _, r := range rows {
+		est := ""
+		if r.Estimate != nil {
+			est = strconv.FormatFloat(*r.Estimate, 'f', -1, 64)
+		}
+		rec := []string{strconv.Itoa(r.Rank), r.Key, r.Summary, r.Type, strconv.Itoa(r.Score), r.Moscow, strconv.Itoa(r.Quality),
+			est, strconv.FormatBool(r.Suggested != nil), strings.Join(r.Flags, " ")}
+		for i := range rec {
+			rec[i] = csvSafe(rec[i])
+		}
+		_ = w.Write(rec)
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+}
+
+// csvSafe keeps a spreadsheet from running a cell as a formula: text
+// starting with = + - @ (or a tab or carriage return, which some apps skip
+// before one) gets a leading quote, as OWASP advises.
+func csvSafe(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
+
+type viewRequest struct {
+	Name  string `json:"name"`
+	Query string `json:"query"`
+}
+
+// personOf is the acting person's account; saved views are theirs alone.
+func personOf(c echo.Context) (string, error) {
+	id := identity(c)
+	if id == nil || id.AccountID == "" {
+		return "", &APIError{Status: http.StatusForbidden, Code: "anonymous", Message: "Sign in to Jira to do this: views and rankings are kept per person."}
+	}
+	return id.AccountID, nil
+}
+
+func (s *Server) listViews(c echo.Context) error {
+	project, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	who, err := personOf(c)
+	if err != nil {
+		return err
+	}
+	views, err := s.Store.Tenant(identity(c).Tenant).Views(c.Request().Context(), who, project)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"views": views})
+}
+
+func (s *Server) saveView(c echo.Context) error {
+	project, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	who, err := personOf(c)
+	if err != nil {
+		return err
+	}
+	var r viewRequest
+	if err := json.NewDecoder(c.Request().Body).Decode(&r); err != nil {
+		return BadRequest("The body must be JSON with name and query.")
+	}
+	if _, err := url.ParseQuery(r.Query); err != nil {
+		return BadRequest("query: not a valid query string.")
+	}
+	v, err := s.Store.Tenant(identity(c).Tenant).SaveView(c.Request().Context(), who, project, store.SavedView{Name: r.Name, Query: r.Query})
+	if errors.Is(err, domain.ErrInvalid) {
+		msg := err.Error()
+		if i := strings.LastIndex(msg, "save view: "); i >= 0 {
+			msg = msg[i+len("save view: "):]
+		}
+		return BadRequest(strings.TrimSuffix(msg, ": "+domain.ErrInvalid.Error()) + ".")
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+func (s *Server) deleteView(c echo.Context) error {
+	project, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	who, err := personOf(c)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return BadRequest("id: must be a view id.")
+	}
+	if err := s.Store.Tenant(identity(c).Tenant).DeleteView(c.Request().Context(), who, project, id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

@@ -1,0 +1,4 @@
+package web
+
+// CSVSafe exposes csvSafe to the external tests.
+var CSVSafe = csvSafe
