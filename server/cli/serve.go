@@ -17,6 +17,7 @@ import (
 	"github.com/backlogai/backlogai/server/config"
 	"github.com/backlogai/backlogai/server/connect"
 	"github.com/backlogai/backlogai/server/jobs"
+	"github.com/backlogai/backlogai/server/retry"
 	"github.com/backlogai/backlogai/server/secrets"
 	"github.com/backlogai/backlogai/server/store"
 	"github.com/backlogai/backlogai/server/web"
@@ -195,10 +196,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 func (a *App) migrateUntilReady(ctx context.Context) {
 	wait := time.Second
 	for {
-		select {
-		case <-ctx.Done():
+		if retry.Sleep(ctx, wait) != nil {
 			return
-		case <-time.After(wait):
 		}
 		err := a.Store.Migrate(ctx)
 		if err == nil {
