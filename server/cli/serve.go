@@ -47,8 +47,6 @@ type StartOptions struct {
 	// Listener, when set, is used instead of binding cfg.Port (so callers
 	// can know the URL before the app starts).
 	Listener net.Listener
-	// Extra registers more routes on the server.
-	Extra []func(*web.Server)
 	// Workers is the number of job workers (default 2).
 	Workers int
 	// PageBudget and AnalyseChunk tune scan steps (tests use small ones).
@@ -132,7 +130,6 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 		Hooks:       web.Hooks{OnUninstalled: keeper.Uninstalled},
 		Descriptor:  backlogai.DescriptorTemplate,
 		Logger:      log,
-		Extra:       o.Extra,
 	})
 	if err != nil {
 		st.Close()
