@@ -191,9 +191,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 
 // migrateUntilReady retries the migrations until the database answers.
 func (a *App) migrateUntilReady(ctx context.Context) {
-	wait := time.Second
-	for {
-		if retry.Sleep(ctx, wait) != nil {
+	// 1 s doubling up to 30 s; no jitter, one caller per replica.
+	backoff := retry.Backoff{Base: time.Second, Max: 30 * time.Second}
+	for attempt := 0; ; attempt++ {
+		if retry.Sleep(ctx, backoff.Delay(attempt, 0)) != nil {
 			return
 		}
 		err := a.Store.Migrate(ctx)
@@ -204,7 +205,6 @@ func (a *App) migrateUntilReady(ctx context.Context) {
 		if !store.Unavailable(err) {
 			a.Logger.Error("migrations failed", "err", err)
 		}
-		wait = min(30*time.Second, wait*2)
 	}
 }
 

@@ -153,7 +153,7 @@ func (p *Pool) worker(stop, work context.Context, name string) {
 			if failures == 1 {
 				p.Logger.Error("job worker", "worker", name, "err", err)
 			}
-			wait = min(10*time.Second, p.Poll*time.Duration(1<<min(failures, 6)))
+			wait = retry.Backoff{Base: p.Poll, Max: min(10*time.Second, p.Poll<<6)}.Delay(failures, 0)
 		} else {
 			if failures > 0 {
 				p.Logger.Info("job worker recovered", "worker", name, "after_failures", failures)
