@@ -3,7 +3,6 @@ package score
 import (
 	"cmp"
 	"slices"
-	"strings"
 
 	"github.com/backlogai/backlogai/server/domain"
 )
@@ -107,24 +106,6 @@ var clauseVerbs = map[string]string{
 	"pain": "uses", "differentiator": "uses", "catch_up": "uses", "research": "has",
 	"estimate": "is", "too_big": "is", "blockers": "is", "dependencies": "has",
 	"quality": "has", "recent_comments": "has", "recent_votes": "has",
-}
-
-// clauses renders evidence as clauses, merging details that share a verb
-// ("it has 12 votes and 5 watchers"), in order of first appearance.
-// clauseFor renders one piece of evidence as a clause about subject:
-// "PROJ-7 has 12 votes", "PROJ-7 matches the objective …".
-func clauseFor(e domain.Evidence, subject string) string {
-	if verb, ok := clauseVerbs[e.Signal]; ok {
-		return subject + " " + verb + " " + e.Detail
-	}
-	if rest, ok := strings.CutPrefix(e.Detail, "it "); ok {
-		return subject + " " + rest
-	}
-	if rest, ok := strings.CutPrefix(e.Detail, "its "); ok {
-		return subject + "’s " + rest
-	}
-	// "the Enterprise label marks it commercial"
-	return strings.Replace(e.Detail, " it ", " "+subject+" ", 1)
 }
 
 // writeClauses writes evidence as clauses joined "a, b, and c", merging
