@@ -10,7 +10,7 @@ LDFLAGS   := -X github.com/backlogai/backlogai/server/cli.Version=$(VERSION)
 MYSQL_TEST_DSN ?= root:@tcp(127.0.0.1:3306)/test
 export MYSQL_TEST_DSN
 
-.PHONY: build run serve test test-sqlite test-mysql test-race lint bench bench-load eval e2e screenshots docker clean
+.PHONY: build run serve test test-sqlite test-mysql test-race lint bench bench-load eval e2e e2e-mcp screenshots docker clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./server/cmd/backlogai
@@ -61,6 +61,10 @@ eval-generate:
 
 e2e: build
 	cd e2e && npm ci --no-audit --no-fund && node run.mjs
+
+# The MCP server end to end with the official TypeScript MCP SDK (Node 20).
+e2e-mcp: build
+	cd e2e/mcp && npm ci --no-audit --no-fund && node test.mjs
 
 screenshots: build
 	cd e2e && npm ci --no-audit --no-fund && UPDATE_SCREENSHOTS=1 node run.mjs

@@ -7,6 +7,7 @@
 //   AP.theming.initializeTheming()                 (html[data-color-mode])
 //   AP.flag.create({title, body, type, close}) -> {close()}
 //   AP.navigator.go('issue', {issueKey})
+//   AP.jira.refreshIssuePage()                     (the shell reloads the issue view)
 //   AP.events.on(name, cb), AP.events.once(name, cb), AP.events.off(name, cb)
 //
 // Inside the /sandbox shell it talks to the host page with postMessage
@@ -271,6 +272,12 @@
         request('navigate', { target: target, context: ctx || {} }).then(function (ok) {
           if (!ok) console.warn('AP.navigator.go: the sandbox does not know target', target);
         }, function (e) { console.error(e); });
+      }
+    },
+    jira: {
+      refreshIssuePage: function () {
+        if (host) notify('refreshIssuePage');
+        else window.location.reload();
       }
     },
     events: {

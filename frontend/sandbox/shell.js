@@ -210,6 +210,13 @@
       case 'navigate':
         reply(f, msg.id, navigate(msg.target, msg.context || {}));
         break;
+      case 'refreshIssuePage':
+        // As Jira does: the issue view shows the issue's current fields
+        // (here by loading it again, with the glance kept open).
+        if (document.querySelector('.issue')) {
+          location.href = location.pathname + '?glance=open';
+        }
+        break;
     }
   });
 

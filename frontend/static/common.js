@@ -8,8 +8,13 @@
  *       {status, code, message, requestId, unavailable}. unavailable is true
  *       when the route does not exist on this server (404 "Not Found", 405).
  *   BAI.el(tag, attrs, children)            small DOM builder (text is never HTML)
- *   BAI.errorBox(slot, err, retry)          role=alert box with the API's message
- *                                           and a "Try again" button (data-testid="error-retry")
+ *   BAI.errorBox(slot, err, retry)          role=alert box with the API's message; a
+ *                                           server failure (5xx) or no answer at all adds a
+ *                                           "Try again" button (data-testid="error-retry"), and
+ *                                           a 5xx its reference; a refusal (4xx) shows only
+ *                                           the message, which names the field and the rule
+ *   BAI.counter(input, testid)              "12 / 4,000" under an input with maxlength
+ *                                           (data-testid="char-counter" unless given)
  *   BAI.markSpan(text, start, end)          split text at UTF-8 byte offsets
  *   BAI.openSheet/closeSheet                in-page dialogs with focus management
  *   BAI.flag, BAI.announce, BAI.navigate, BAI.resize, BAI.debounce, BAI.fmt
@@ -17,7 +22,7 @@
  * AP APIs used (the sandbox shim implements exactly these): AP.context.getToken,
  * AP.resize, AP.theming.initializeTheming, AP.flag.create, AP.navigator.go.
  *
- * data-testid set here: error-box, error-retry (every error state),
+ * data-testid set here: error-box, error-retry, error-reference (every error state),
  * ap-script (the <script> loading all.js or the sandbox shim, in the page head),
  * sheet-title (heading of an open in-page dialog).
  * Links with class "issue-link" and data-issue-key open the issue in Jira
@@ -208,14 +213,40 @@
     BAI.clear(slot);
     if (!err) return;
     var msg = (err && err.message) || 'Something went wrong.';
-    // Trying again cannot help when Jira says the person may not do it.
-    if (err && (err.code === 'permission_denied' || err.code === 'anonymous')) retry = null;
-    var box = BAI.el('div', { class: 'error', role: 'alert', 'data-testid': 'error-box' }, [
-      BAI.el('p', {}, [msg, err && err.requestId ? BAI.el('small', { text: ' (reference ' + err.requestId + ')' }) : null]),
+    // Only a failure on our side (5xx) or no answer at all may go away by
+    // trying again; a refusal (4xx) says what to change instead, and is
+    // not an outage, so it carries no reference either.
+    var status = err && typeof err.status === 'number' ? err.status : -1;
+    var serverFault = status >= 500;
+    if (!(serverFault || status === 0)) retry = null;
+    var box = BAI.el('div', { class: 'error', role: 'alert', 'data-testid': 'error-box', 'data-status': status >= 0 ? String(status) : null }, [
+      BAI.el('p', {}, [msg, serverFault && err.requestId ? BAI.el('small', { 'data-testid': 'error-reference', text: ' (reference ' + err.requestId + ')' }) : null]),
       retry ? BAI.el('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'error-retry', text: 'Try again', on: { click: function () { BAI.clear(slot); retry(); } } }) : null
     ]);
     slot.appendChild(box);
     BAI.resize();
+  };
+
+  /**
+   * counter shows how much of an input's maxlength is used, read by screen
+   * readers only near the limit (aria-live on the last 10 %).
+   */
+  BAI.counter = function (input, testid) {
+    var max = Number(input.getAttribute('maxlength')) || 0;
+    var id = (input.id || ('in-' + Math.random().toString(36).slice(2, 8))) + '-count';
+    var out = BAI.el('p', { class: 'help counter', id: id, 'data-testid': testid || 'char-counter' });
+    function update() {
+      var n = input.value.length;
+      out.textContent = BAI.fmt(n) + ' / ' + BAI.fmt(max) + ' characters';
+      var near = max && n >= max * 0.9;
+      out.classList.toggle('counter-near', !!near);
+      if (near) out.setAttribute('aria-live', 'polite'); else out.removeAttribute('aria-live');
+    }
+    var d = input.getAttribute('aria-describedby');
+    input.setAttribute('aria-describedby', d ? d + ' ' + id : id);
+    input.addEventListener('input', update);
+    update();
+    return out;
   };
 
   BAI.announce = function (text) {

@@ -18,13 +18,15 @@
  *              bulk-reason, bulk-apply, bulk-cancel, bulk-error, bulk-status, bulk-jql
  *   generate:  generate-form, generate-context, generate-objective, generate-persona, generate-segment,
  *              generate-constraints, generate-metrics, generate-competitors, generate-count, generate-epic,
- *              generate-research, generate-submit, generate-error, generate-unavailable,
+ *              generate-research, generate-submit, generate-error, generate-unavailable, generate-llm-note,
  *              generate-run, generate-progress, generate-step, generate-run-error, generate-notice,
  *              drafts, drafts-list, drafts-create, drafts-selected, drafts-result, draft (data-draft-id,
  *              data-status), draft-select, draft-title, draft-status, draft-score, draft-quality,
  *              draft-invest, draft-story, draft-criteria, draft-sources, draft-source, draft-created-key,
  *              draft-edit, draft-title-input, draft-story-input, draft-criteria-input, draft-save, draft-cancel,
  *              drafts-created (success box after creating), drafts-created-key (links to the new issues)
+ *              draft-parent, draft-parent-input, draft-discard, drafts-discard-all, drafts-discarded, drafts-undo,
+ *              drafts-outcome, draft-outcome (one per draft: created or failed with a reason)
  *   strategy:  strategy-form, strategy-vision, strategy-objectives(-list|-input|-add|-remove),
  *              strategy-competitors(-list|-input|-add|-remove), strategy-weights, strategy-moscow (fieldset),
  *              weight-{user_value,commercial_impact,strategic_horizon,competitive_positioning,technical_reality}
@@ -44,8 +46,15 @@
  *              settings-llm-key, settings-llm-key-state, settings-llm-source, settings-research-{inherit,none,serpapi},
  *              settings-research-key, settings-research-key-state, settings-research-source, settings-budget-llm,
  *              settings-budget-searches, settings-budget-source, settings-usage, settings-retention-days,
- *              settings-retention-help, settings-save, settings-error
+ *              settings-retention-help, settings-save, settings-error,
+ *              settings-{llm,research}-test (Test connection), settings-{llm,research}-test-result
+ *              holding settings-test-message
+ *              (data-kind: ok, dns, refused, tls, timeout, blocked, auth, unknown_model, not_found,
+ *              rate_limited, server_error, bad_answer, network, none)
+ *   assistants: settings-ai, mcp-url, token-form, token-name, token-projects, token-expiry, token-error, token-create,
+ *              token-once, token-value, token-copy, token-list, token-row, token-revoke, mcp-audit
  *   errors:    error-box, error-retry
+ *   also:      backlog-quality
  */
 (function () {
   'use strict';
@@ -59,6 +68,13 @@
 
     function issueLink(key, testid) {
       return el('a', { class: 'issue-link', href: data.jiraUrl + '/browse/' + encodeURIComponent(key), target: '_top', 'data-issue-key': key, 'data-testid': testid, text: key });
+    }
+    // Several issues open in Jira's issue search (a JQL URL), not as text.
+    function searchUrl(keys) {
+      return data.jiraUrl + '/issues/?jql=' + encodeURIComponent('key in (' + keys.join(', ') + ') ORDER BY key ASC');
+    }
+    function searchLink(keys, testid) {
+      return el('a', { class: 'btn btn-sm', href: searchUrl(keys), target: '_top', 'data-testid': testid, text: 'Open ' + keys.length + ' in Jira' });
     }
     function lozenge(m, testid) { return el('span', { class: 'lozenge m-' + B.moscowSlug(m), 'data-testid': testid, text: m || '–' }); }
     // No applicable story check (bugs, tasks, epics): "–", never 100.
@@ -360,7 +376,10 @@
       var keys = Array.from(selected.keys());
       if (keys.length === 1) { B.navigate(keys[0]); return; }
       bulkJql.hidden = false;
-      bulkJql.textContent = 'Open several issues at once in Jira\'s issue search with: key in (' + keys.join(', ') + ')';
+      B.clear(bulkJql);
+      var a = bulkJql.appendChild(searchLink(keys, 'bulk-jql-link'));
+      a.textContent = 'Open the ' + keys.length + ' issues in Jira\'s issue search';
+      a.click();
     });
     bulkOverride.addEventListener('click', function () {
       var open = bulkSheet.hidden;
@@ -400,6 +419,8 @@
     });
 
     /* ---------------- Generate ---------------- */
+    // Limited inputs show how much of their limit is used.
+    $$('[data-counter][maxlength]').forEach(function (n) { n.parentNode.appendChild(B.counter(n)); });
     var genForm = $('#gen-form'), genErr = $('#gen-form-error'), genRun = $('#gen-run'), genBar = $('#gen-progress');
     var genStep = $('#gen-step'), genRunErr = $('#gen-run-error'), genNotice = $('#gen-notice');
     var draftsList = $('#drafts-list'), draftsCreate = $('#drafts-create'), draftsSel = $('#drafts-selected'), draftsResult = $('#drafts-result');
@@ -412,8 +433,13 @@
       note.textContent = err && !err.unavailable ? err.message : 'Story generation is not available on this server yet. Backlog, Strategy and Health work without it.';
       $('[data-testid="generate-submit"]').disabled = true;
     }
+    // draftsRev counts local changes (discard, restore, create, edit): a
+    // list fetched before one of them is stale and not shown.
+    var draftsRev = 0;
     function loadDrafts(quiet) {
+      var rev = draftsRev;
       return B.api('GET', P + '/drafts').then(function (res) {
+        if (rev !== draftsRev) return;
         drafts = Array.isArray(res) ? res : (res && (res.drafts || res.items)) || [];
         renderDrafts();
       }, function (err) {
@@ -468,6 +494,7 @@
           genStep.textContent = 'Done: ' + (run.drafts || []).length + ' drafts ready to review.';
           B.announce(genStep.textContent);
           var seen = {};
+          draftsRev++;
           (run.drafts || []).forEach(function (d) { seen[d.id] = true; draftSel.add(d.id); });
           drafts = (run.drafts || []).concat(drafts.filter(function (d) { return !seen[d.id]; }));
           renderDrafts();
@@ -561,9 +588,12 @@
       }
       if (d.createdKey) card.appendChild(el('p', { class: 'success' }, ['Created as ', issueLink(d.createdKey, 'draft-created-key')]));
       if (d.error) card.appendChild(el('p', { class: 'text-danger', text: d.error }));
+      if (d.parentEpic) card.appendChild(el('p', { class: 'subtle', 'data-testid': 'draft-parent' }, ['Parent epic ', issueLink(d.parentEpic)]));
       if (!locked) {
-        card.appendChild(el('div', { class: 'btn-row' }, el('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'draft-edit', text: 'Edit',
-          on: { click: function () { editing[d.id] = true; replaceDraft(d, 'draft-title-input'); } } })));
+        card.appendChild(el('div', { class: 'btn-row' }, [el('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'draft-edit', text: 'Edit',
+          on: { click: function () { editing[d.id] = true; replaceDraft(d, 'draft-title-input'); } } }),
+          el('button', { type: 'button', class: 'btn btn-subtle btn-sm', 'data-testid': 'draft-discard', 'aria-label': 'Discard draft: ' + d.title, text: 'Discard',
+            on: { click: function () { discard([d.id]); } } })]));
       }
       return card;
     }
@@ -573,11 +603,13 @@
       story.value = d.userStory || '';
       var ac = el('textarea', { class: 'input', rows: '5', 'data-testid': 'draft-criteria-input' });
       ac.value = (d.acceptanceCriteria || []).join('\n');
+      var parent = el('input', { class: 'input', value: d.parentEpic || '', maxlength: '255', placeholder: data.projectKey + '-1', 'data-testid': 'draft-parent-input' });
       var err = el('div');
       var save = el('button', { type: 'submit', class: 'btn btn-primary btn-sm', 'data-testid': 'draft-save', text: 'Save and re-check' });
       var form = el('form', { novalidate: true }, [
         B.field('dt-' + d.id, 'Title', title), B.field('ds-' + d.id, 'User story', story),
-        B.field('da-' + d.id, 'Acceptance criteria', ac, 'One per line, e.g. "Given …, when …, then …".'), err,
+        B.field('da-' + d.id, 'Acceptance criteria', ac, 'One per line, e.g. "Given …, when …, then …".'),
+        B.field('dp-' + d.id, 'Parent epic', parent, 'An epic of ' + data.projectKey + ', or empty.'), err,
         el('div', { class: 'btn-row' }, [save, el('button', { type: 'button', class: 'btn btn-subtle btn-sm', 'data-testid': 'draft-cancel', text: 'Cancel',
           on: { click: function () { delete editing[d.id]; replaceDraft(d, 'draft-edit'); } } })])
       ]);
@@ -586,9 +618,17 @@
         e.preventDefault();
         if (!title.value.trim()) { title.setAttribute('aria-invalid', 'true'); B.errorBox(err, { message: 'The title cannot be empty.' }); title.focus(); return; }
         B.busy(save, true);
-        var body = { title: title.value.trim(), userStory: story.value.trim(),
-          acceptanceCriteria: ac.value.split('\n').map(function (s) { return s.trim(); }).filter(Boolean) };
+        // Only what the person changed is sent: the server keeps the rest
+        // (NFRs, metrics, risks, rollout…).
+        var body = {}, crit = ac.value.split('\n').map(function (s) { return s.trim(); }).filter(Boolean);
+        if (title.value.trim() !== d.title) body.title = title.value.trim();
+        if (story.value.trim() !== (d.userStory || '')) body.userStory = story.value.trim();
+        if (crit.join('\n') !== (d.acceptanceCriteria || []).join('\n')) body.acceptanceCriteria = crit;
+        if (parent.value.trim() !== (d.parentEpic || '')) body.parentEpic = parent.value.trim().toUpperCase();
+        if (!Object.keys(body).length) { delete editing[d.id]; replaceDraft(d, 'draft-edit'); return; }
+        draftsRev++;
         B.api('PUT', '/drafts/' + encodeURIComponent(d.id), body).then(function (nd) {
+          draftsRev++;
           delete editing[d.id];
           drafts = drafts.map(function (x) { return x.id === d.id ? nd : x; });
           replaceDraft(nd, 'draft-title');
@@ -611,7 +651,39 @@
       drafts.forEach(function (d) { draftsList.appendChild(draftNode(d)); });
       updateDraftsUI();
     }
+    // Discarding hides drafts at once; Undo brings them back.
+    function discard(ids) {
+      if (!ids.length) return;
+      draftsRev++;
+      B.api('POST', P + '/drafts/discard', { ids: ids }).then(function (res) {
+        draftsRev++;
+        var gone = {};
+        (res.ids || []).forEach(function (id) { gone[id] = true; draftSel.delete(id); delete editing[id]; });
+        var removed = drafts.filter(function (d) { return gone[d.id]; });
+        drafts = drafts.filter(function (d) { return !gone[d.id]; });
+        renderDrafts();
+        B.clear(draftsResult);
+        var undo = el('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'drafts-undo', text: 'Undo' });
+        undo.addEventListener('click', function () {
+          B.busy(undo, true);
+          draftsRev++;
+          B.api('POST', P + '/drafts/restore', { ids: Object.keys(gone).map(Number) }).then(function () {
+            draftsRev++;
+            B.clear(draftsResult);
+            removed.forEach(function (d) { draftSel.add(d.id); });
+            loadDrafts(false).then(function () { B.announce(removed.length === 1 ? 'Draft restored.' : removed.length + ' drafts restored.'); });
+          }, function (err) { B.busy(undo, false); B.errorBox(draftsResult, err); });
+        });
+        var n = removed.length;
+        draftsResult.appendChild(el('div', { class: 'note', 'data-testid': 'drafts-discarded' }, [(n === 1 ? 'Draft discarded. ' : n + ' drafts discarded. '), undo]));
+        undo.focus();
+      }, function (err) { B.errorBox(draftsResult, err); });
+    }
+    $('#drafts-discard-all').addEventListener('click', function () {
+      discard(drafts.filter(function (d) { return d.status !== 'created' && d.status !== 'creating'; }).map(function (d) { return d.id; }));
+    });
     function updateDraftsUI() {
+      $('#drafts-discard-all').disabled = !drafts.some(function (d) { return d.status !== 'created' && d.status !== 'creating'; });
       var ids = drafts.filter(function (d) { return draftSel.has(d.id) && d.status !== 'created' && d.status !== 'creating'; });
       draftsCreate.disabled = ids.length === 0;
       draftsCreate.textContent = ids.length ? 'Create ' + ids.length + ' in Jira' : 'Create selected in Jira';
@@ -622,23 +694,38 @@
       var ids = drafts.filter(function (d) { return draftSel.has(d.id) && d.status !== 'created'; }).map(function (d) { return d.id; });
       if (!ids.length) return;
       B.busy(draftsCreate, true);
+      draftsRev++;
       B.api('POST', P + '/drafts/create', { ids: ids }).then(function (res) {
+        draftsRev++;
         B.busy(draftsCreate, false);
         var created = res.created || [], failed = res.failed || [];
+        var titleOf = {};
+        drafts.forEach(function (d) { titleOf[d.id] = d.title; });
         B.clear(draftsResult);
         if (created.length) {
+          var keys = created.map(function (c) { return c.key; });
           draftsResult.appendChild(el('div', { class: 'success', 'data-testid': 'drafts-created' }, ['Created ',
-            created.map(function (c, i) { return [i ? ', ' : '', issueLink(c.key, 'drafts-created-key')]; }), ' in Jira.']));
+            created.map(function (c, i) { return [i ? ', ' : '', issueLink(c.key, 'drafts-created-key')]; }), ' in Jira. ',
+            keys.length > 1 ? searchLink(keys, 'drafts-open-all') : null]));
         }
+        // One line per draft: created with its key, or why not.
+        draftsResult.appendChild(el('ul', { class: 'bullets', 'data-testid': 'drafts-outcome' }, created.map(function (c) {
+          return el('li', { 'data-testid': 'draft-outcome', 'data-outcome': 'created' }, [titleOf[c.draftId] || 'Draft', ': created as ', issueLink(c.key)]);
+        }).concat(failed.map(function (f) {
+          return el('li', { class: 'text-danger', 'data-testid': 'draft-outcome', 'data-outcome': 'failed' }, [(titleOf[f.draftId] || 'Draft') + ': not created. ' + f.error]);
+        }))));
         if (failed.length) {
-          B.errorBox(draftsResult.appendChild(el('div')), { message: failed.length + ' could not be created: ' + failed.map(function (f) { return f.error; }).join('; ') }, create);
+          var again = el('button', { type: 'button', class: 'btn btn-sm', text: 'Try again', on: { click: create } });
+          draftsResult.appendChild(el('div', { class: 'btn-row' }, [again]));
         }
         created.forEach(function (c) {
           draftSel.delete(c.draftId);
           drafts = drafts.map(function (d) { return d.id === c.draftId ? Object.assign({}, d, { status: 'created', createdKey: c.key }) : d; });
         });
         renderDrafts();
-        B.flag('Stories created', created.map(function (c) { return c.key; }).join(', '), failed.length ? 'warning' : 'success');
+        if (!failed.length) B.flag(created.length === 1 ? 'Story created' : created.length + ' stories created', created.map(function (c) { return c.key; }).join(', '), 'success');
+        else if (created.length) B.flag(created.length + ' of ' + (created.length + failed.length) + ' stories created', failed.length + ' could not be created; see the list.', 'warning');
+        else B.flag('No stories created', failed.length === 1 ? failed[0].error : failed.length + ' drafts could not be created; see the list.', 'error');
         stale.backlog = stale.health = stale.preview = true;
         setTimeout(function () { loadDrafts(true); if (current === 'backlog') loadBacklog(); }, 2500);
       }, function (err) {
@@ -1001,15 +1088,15 @@
         if (settingsData) fillSettings(settingsData);
       });
     });
-    setForm.addEventListener('submit', function (e) {
-      e.preventDefault();
+    /** settingsBody reads the form; null (after showing why) when the base URL is not usable. */
+    function settingsBody(slot) {
       var llm = radioVal('llm-provider'), base = $('#llm-base');
       base.removeAttribute('aria-invalid');
       if (llm === 'compatible' && !/^https?:\/\/\S+$/.test(base.value.trim())) {
         base.setAttribute('aria-invalid', 'true');
-        B.errorBox(setErr, { message: 'An OpenAI-compatible server needs a base URL starting with https:// or http://.' });
+        B.errorBox(slot, { message: 'Base URL (llm.baseUrl): an OpenAI-compatible server needs a URL starting with https:// or http://.' });
         base.focus();
-        return;
+        return null;
       }
       var body = {
         llm: { provider: llm, baseUrl: base.value.trim(), model: $('#llm-model').value.trim() },
@@ -1017,9 +1104,41 @@
         budgets: { llmMonthlyUsd: optNum($('#budget-llm').value), searchesPerMonth: optNum($('#budget-search').value) }
       };
       if (body.budgets.searchesPerMonth !== null) body.budgets.searchesPerMonth = Math.round(body.budgets.searchesPerMonth);
-      if (setScope === 'site') body.retentionDays = Math.round(num($('#retention').value));
+      // Retention is sent as typed (the server refuses 0 or a fraction
+      // with the field named); an empty field keeps the stored value.
+      var ret = $('#retention').value.trim();
+      if (setScope === 'site' && ret !== '') body.retentionDays = Number(ret);
       if ($('#llm-key').value && llm !== 'inherit') body.llm.apiKey = $('#llm-key').value;
       if ($('#research-key').value && body.research.provider !== 'inherit') body.research.apiKey = $('#research-key').value;
+      return body;
+    }
+    // Test connection: one real call with the form as it is (nothing saved).
+    $$('[data-test-target]').forEach(function (btn) {
+      btn.addEventListener('click', function () {
+        var target = btn.getAttribute('data-test-target');
+        var out = $('#' + target + '-test-result');
+        B.clear(out);
+        out.removeAttribute('data-kind');
+        var body = settingsBody(out);
+        if (!body) return;
+        var req = { target: target, llm: body.llm, research: body.research };
+        B.busy(btn, true);
+        out.appendChild(el('p', { class: 'subtle', text: 'Testing…' }));
+        B.api('POST', P + '/settings/test' + (setScope === 'site' ? '?scope=site' : ''), req).then(function (r) {
+          B.busy(btn, false);
+          B.clear(out);
+          out.setAttribute('data-kind', r.kind);
+          out.appendChild(el('p', { class: r.ok ? 'success' : (r.kind === 'none' ? 'note' : 'error'), 'data-testid': 'settings-test-message', text: r.message }));
+        }, function (err) {
+          B.busy(btn, false);
+          B.errorBox(out, err, function () { btn.click(); });
+        });
+      });
+    });
+    setForm.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var body = settingsBody(setErr);
+      if (!body) return;
       var btn = $('[data-testid="settings-save"]');
       B.busy(btn, true);
       B.api('PUT', P + '/settings' + (setScope === 'site' ? '?scope=site' : ''), body).then(function (s) {
@@ -1030,6 +1149,80 @@
       }, function (err) {
         B.busy(btn, false);
         B.errorBox(setErr, err, function () { setForm.requestSubmit(); });
+      });
+    });
+
+    /* ---------------- AI assistants (personal access tokens) ---------------- */
+    // Every signed-in person manages their own tokens here; project
+    // administrators also see the project's tool-call audit log.
+    var tokForm = $('#token-form'), tokErr = $('#token-error');
+    $('#mcp-url').textContent = location.origin + location.pathname.replace(/\/[^/]*$/, '') + '/mcp';
+    $('#token-projects').value = data.projectKey;
+    function day(s) { return s ? new Date(s).toLocaleDateString() : 'never'; }
+    function renderTokens(list) {
+      var rows = $('#token-rows');
+      rows.textContent = '';
+      if (!list.length) rows.appendChild(el('tr', {}, el('td', { colspan: '6', class: 'subtle', text: 'No tokens yet.' })));
+      list.forEach(function (t) {
+        var state = t.revokedAt ? 'revoked' : (new Date(t.expiresAt) <= new Date() ? 'expired' : '');
+        var revoke = el('button', { type: 'button', class: 'btn btn-subtle', 'data-testid': 'token-revoke', text: 'Revoke', 'aria-label': 'Revoke token ' + t.name });
+        revoke.addEventListener('click', function () {
+          B.busy(revoke, true);
+          B.api('DELETE', '/tokens/' + t.id).then(loadTokens, function (err) { B.busy(revoke, false); B.errorBox(tokErr, err); });
+        });
+        rows.appendChild(el('tr', { 'data-testid': 'token-row' }, [
+          el('td', { text: t.name }), el('td', {}, el('code', { text: t.prefix + '…' })), el('td', { text: t.projects.join(', ') }),
+          el('td', { text: state || day(t.expiresAt) }), el('td', { text: day(t.lastUsedAt) }),
+          el('td', {}, state ? [] : [revoke])]));
+      });
+      B.resize();
+    }
+    function loadTokens() {
+      B.api('GET', '/tokens').then(function (r) { renderTokens((r && r.tokens) || []); }, function (err) { B.errorBox(tokErr, err, loadTokens); });
+    }
+    function loadAssistants() {
+      settingsTab.hidden = false;
+      loadTokens();
+      B.api('GET', P + '/mcp-audit').then(function (r) {
+        var rows = $('#mcp-audit-rows');
+        rows.textContent = '';
+        ((r && r.calls) || []).forEach(function (c) {
+          rows.appendChild(el('tr', {}, [el('td', { text: new Date(c.at).toLocaleString() }), el('td', { text: c.accountId }),
+            el('td', {}, el('code', { text: c.tool })), el('td', { text: c.result })]));
+        });
+        $('#mcp-audit').hidden = false;
+      }, function () { setForm.hidden = true; /* not a project admin: only their own tokens */ });
+    }
+    tokForm.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var name = $('#token-name');
+      name.removeAttribute('aria-invalid');
+      if (!name.value.trim()) {
+        name.setAttribute('aria-invalid', 'true');
+        B.errorBox(tokErr, { message: 'Give the token a name, such as the assistant or machine that will use it.' });
+        name.focus();
+        return;
+      }
+      var projects = $('#token-projects').value.split(',').map(function (x) { return x.trim().toUpperCase(); }).filter(Boolean);
+      var btn = $('[data-testid="token-create"]');
+      B.busy(btn, true);
+      B.api('POST', '/tokens', { name: name.value.trim(), projects: projects, expiresInDays: Number($('#token-expiry').value) }).then(function (t) {
+        B.busy(btn, false);
+        B.errorBox(tokErr, null);
+        $('#token-value').textContent = t.token;
+        $('#token-once').hidden = false;
+        name.value = '';
+        loadTokens();
+      }, function (err) { B.busy(btn, false); B.errorBox(tokErr, err); });
+    });
+    $('#token-copy').addEventListener('click', function () {
+      var v = $('#token-value').textContent;
+      (navigator.clipboard ? navigator.clipboard.writeText(v) : Promise.reject()).then(function () { B.flag('Token copied', ''); }, function () {
+        var r = document.createRange();
+        r.selectNodeContents($('#token-value'));
+        getSelection().removeAllRanges();
+        getSelection().addRange(r);
+        B.announce('Token selected: press Ctrl+C to copy it.');
       });
     });
 
@@ -1054,5 +1247,6 @@
     selectTab(h.tab || 'backlog', false);
     if (!started.backlog) started.backlog = true;
     loadSettings();
+    loadAssistants();
   });
 })();

@@ -35,7 +35,7 @@ const (
 
 // projectPermissions are asked together in every check of a project, so
 // one Jira call answers every write of the next minute.
-var projectPermissions = []string{string(EditIssues), string(CreateIssues), string(LinkIssues), string(AdministerProjects)}
+var projectPermissions = []string{string(EditIssues), string(CreateIssues), string(LinkIssues), string(AdministerProjects), string(BrowseProjects)}
 
 // Label is the permission's name as Jira's UI shows it.
 func (p Permission) Label() string {

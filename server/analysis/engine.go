@@ -268,8 +268,10 @@ func (p *Project) analyzeBy(j *judge, is *domain.Issue, override *domain.Overrid
 	if a.Duplicates == nil {
 		a.Duplicates = []domain.Candidate{}
 	}
-	if len(a.Duplicates) > 0 && a.Duplicates[0].Near && !linkedAsDuplicate(is, a.Duplicates[0].Key) {
-		checks.Add(&a.Check, checks.UniqueFinding(a.Duplicates[0].Key, a.Duplicates[0].Similarity), j.checkOpts)
+	// An issue already linked to this one (as its duplicate, or its split
+	// parts, or any relation) is known to the team: not flagged again.
+	if i := slices.IndexFunc(a.Duplicates, func(c domain.Candidate) bool { return c.Near && !linkedTo(is, c.Key) }); i >= 0 {
+		checks.Add(&a.Check, checks.UniqueFinding(a.Duplicates[i].Key, a.Duplicates[i].Similarity), j.checkOpts)
 		a.Flags = append(a.Flags, domain.FlagDuplicate)
 	}
 
@@ -460,9 +462,9 @@ func (p *Project) related(is *domain.Issue, other string) bool {
 	return false
 }
 
-func linkedAsDuplicate(is *domain.Issue, other string) bool {
+func linkedTo(is *domain.Issue, other string) bool {
 	for _, l := range is.Links {
-		if l.OtherKey == other && (l.Kind == domain.LinkDuplicates || l.Kind == domain.LinkDuplicatedBy) {
+		if l.OtherKey == other {
 			return true
 		}
 	}

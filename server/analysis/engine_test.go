@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/backlogai/backlogai/server/analysis/checks"
 	"github.com/backlogai/backlogai/server/domain"
 )
 
@@ -257,5 +259,45 @@ func TestUnestimableStoryGetsNoNumber(t *testing.T) {
 	}
 	if a.Estimate.Method != "insufficient" || a.Estimate.Points != 0 || a.Estimate.Reason == "" {
 		t.Errorf("unestimable story: estimate %+v, want 'insufficient' with a reason", a.Estimate)
+	}
+}
+
+// TestLinkedIssuesAreNotFlaggedAsDuplicates: a story and the parts it was
+// split into read alike by design; once linked (Relates or a split link)
+// the finder does not flag them, while an unlinked look-alike still is.
+func TestLinkedIssuesAreNotFlaggedAsDuplicates(t *testing.T) {
+	mk := func(key, summary string, links ...string) domain.Issue {
+		is := domain.Issue{Key: key, Type: domain.TypeStory, Summary: summary, StatusCat: domain.StatusToDo,
+			Created: now.Add(-24 * time.Hour), Updated: now.Add(-24 * time.Hour)}
+		for _, l := range links {
+			is.Links = append(is.Links, domain.Link{Kind: domain.LinkRelates, OtherKey: l})
+		}
+		return is
+	}
+	orig := "As a merchant, I want to approve or reject return requests in one list so that I handle returns in minutes"
+	issues := []domain.Issue{
+		mk("S-10", orig, "S-11", "S-12"),
+		mk("S-11", "As a merchant, I want to approve return requests in one list so that I handle returns in minutes", "S-10"),
+		mk("S-12", "As a merchant, I want to reject return requests in one list so that I handle returns in minutes", "S-10"),
+	}
+	p := NewProject(domain.DefaultStrategy(), issues, func() time.Time { return now })
+	linked := map[string][]string{"S-10": {"S-11", "S-12"}, "S-11": {"S-10"}, "S-12": {"S-10"}}
+	for key, others := range linked {
+		a, _ := p.Analyze(key, nil)
+		for _, f := range a.Check.Findings {
+			for _, o := range others {
+				if f.Code == checks.CodeNearDuplicate && strings.Contains(f.Message, o+" ") {
+					t.Errorf("%s flagged as a duplicate of %s, linked to it: %s", key, o, f.Message)
+				}
+			}
+		}
+	}
+	// The same texts without links: the finder does flag them.
+	for i := range issues {
+		issues[i].Links = nil
+	}
+	p = NewProject(domain.DefaultStrategy(), issues, func() time.Time { return now })
+	if a, _ := p.Analyze("S-11", nil); !slices.Contains(a.Flags, domain.FlagDuplicate) {
+		t.Errorf("unlinked look-alikes not flagged: %+v", a.Duplicates)
 	}
 }

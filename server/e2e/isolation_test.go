@@ -64,9 +64,14 @@ var isolationCases = map[string]string{
 	"POST /api/issues/:issue/improve/apply":     routeAPI,
 	"POST /api/issues/:issue/split":             routeAPI,
 	"POST /api/issues/:issue/split/apply":       routeAPI,
+	"GET /api/issues/:issue/version":            routeAPI,
+	"POST /api/issues/:issue/answer":            routeAPI,
+	"POST /api/projects/:project/settings/test": routeAPI,
 	"GET /sandbox":                              routeSandbox, "GET /sandbox/ap-shim.js": routeSandbox, "GET /sandbox/api/context-token": routeSandbox,
 	"GET /sandbox/api/issues/:key": routeSandbox, "PUT /sandbox/api/issues/:key": routeSandbox,
 	"GET /sandbox/issue/:key": routeSandbox, "GET /sandbox/shell.css": routeSandbox, "GET /sandbox/shell.js": routeSandbox,
+
+	"POST /api/projects/:project/drafts/discard": routeAPI, "POST /api/projects/:project/drafts/restore": routeAPI,
 }
 
 // bodies are request bodies that get past validation for the routes that
@@ -82,6 +87,11 @@ var bodies = map[string]any{
 	"POST /api/projects/:project/drafts/create": map[string]any{"ids": []string{}},
 	"PUT /api/drafts/:draft":                    map[string]any{"title": "A was here"},
 	"PUT /api/projects/:project/settings":       map[string]any{"retentionDays": 7},
+	"POST /api/issues/:issue/answer":            map[string]string{"findingId": "missing_acceptance_criteria", "answer": "A was here"},
+	"POST /api/projects/:project/settings/test": map[string]any{"target": "llm", "llm": map[string]string{"provider": "inherit"}},
+
+	"POST /api/projects/:project/drafts/discard": map[string]any{"ids": []int64{1, 2, 3}},
+	"POST /api/projects/:project/drafts/restore": map[string]any{"ids": []int64{1, 2, 3}},
 }
 
 const marker = "B-ONLY-7f3a"

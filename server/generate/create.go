@@ -55,11 +55,12 @@ type pending struct {
 // CreateDrafts creates the drafts in Jira (bulk create) and returns what
 // happened to each. It is idempotent: a draft is created once however
 // often it is submitted, also when a previous attempt died between Jira's
-// answer and storing it. Each draft's idempotency key is put on its issue
-// as a label before the call; a retry of a draft that had an attempt
-// searches for that label first. The issues are created as the person with
-// accountID (user impersonation); the score property on them is still
-// written as the app.
+// answer and storing it. The idempotency state stays in the database (the
+// draft's claim and attempts); a retry of a draft that had an attempt
+// first looks for an issue the person created since the draft was made
+// with its exact title. Each draft's parent epic is checked first. The
+// issues are created as the person with accountID (user impersonation);
+// the score property on them is still written as the app.
 func (s *Service) CreateDrafts(ctx context.Context, t *domain.Tenant, accountID, project string, ids []int64) (CreateResult, error) {
 	res := CreateResult{Created: []Created{}, Failed: []CreateFailure{}}
 	if err := s.Init(); err != nil {
@@ -107,6 +108,7 @@ func (s *Service) CreateDrafts(ctx context.Context, t *domain.Tenant, accountID,
 		p.analysis = sa.Analysis
 		todo = append(todo, p)
 	}
+	todo = s.withValidParents(ctx, ts, c, project, todo, &res)
 	if len(todo) == 0 {
 		return res, nil
 	}
@@ -117,7 +119,7 @@ func (s *Service) CreateDrafts(ctx context.Context, t *domain.Tenant, accountID,
 			fresh = append(fresh, p)
 			continue
 		}
-		found, err := findByLabel(ctx, c, project, p.rec.IdemKey)
+		found, err := findCreated(ctx, c, project, accountID, p.rec.CreatedAt, p.content.Title)
 		if err != nil {
 			ts.MarkDraftFailed(ctx, p.rec.ID, "Jira could not be searched for an earlier attempt; try again.")
 			res.Failed = append(res.Failed, CreateFailure{DraftID: p.rec.ID, Error: "Jira could not be searched for an earlier attempt; try again."})
@@ -153,6 +155,7 @@ func (s *Service) CreateDrafts(ctx context.Context, t *domain.Tenant, accountID,
 			msg := "Jira did not create the issue."
 			if r.Err != nil {
 				msg = userMessage(r.Err)
+				s.Logger.Warn("draft not created", "tenant_id", t.ID, "draft_id", p.rec.ID, "err", r.Err)
 			}
 			ts.MarkDraftFailed(ctx, p.rec.ID, msg)
 			res.Failed = append(res.Failed, CreateFailure{DraftID: p.rec.ID, Error: msg})
@@ -204,18 +207,53 @@ func (s *Service) reportOther(ctx context.Context, t *domain.Tenant, ts *store.T
 	}
 }
 
+// withValidParents checks each parent epic once (as the person) and
+// fails the drafts under a parent that cannot take them; it returns the
+// others.
+func (s *Service) withValidParents(ctx context.Context, ts *store.TenantStore, c *jira.Client, project string, todo []pending, res *CreateResult) []pending {
+	verdict := map[string]string{}
+	var ok []pending
+	for _, p := range todo {
+		parent := p.content.ParentEpic
+		if parent == "" {
+			ok = append(ok, p)
+			continue
+		}
+		msg, seen := verdict[parent]
+		if !seen {
+			err := checkParent(ctx, c, project, parent)
+			var ie *InputError
+			switch {
+			case errors.As(err, &ie):
+				msg = ie.Msg
+			case err != nil:
+				msg = "The parent epic " + parent + " could not be checked; try again."
+				s.Logger.Warn("parent epic not checked", "parent", parent, "err", err)
+			}
+			verdict[parent] = msg
+		}
+		if msg != "" {
+			ts.MarkDraftFailed(ctx, p.rec.ID, msg)
+			res.Failed = append(res.Failed, CreateFailure{DraftID: p.rec.ID, Error: msg})
+			continue
+		}
+		ok = append(ok, p)
+	}
+	return ok
+}
+
 func (s *Service) created(ctx context.Context, t *domain.Tenant, ts *store.TenantStore, p pending, key, id string, res *CreateResult) {
 	if err := ts.MarkDraftCreated(ctx, p.rec.ID, key, id); err != nil {
-		// The issue exists; the next attempt finds it by its label.
+		// The issue exists; the next attempt finds it by its reporter and title.
 		s.Logger.Error("created draft not recorded", "tenant_id", t.ID, "draft_id", p.rec.ID, "key", key, "err", err)
 	}
 	res.Created = append(res.Created, Created{DraftID: p.rec.ID, Key: key, URL: issueURL(t, key)})
 }
 
 // newIssues builds the create requests: ADF description (validated),
-// parent epic, labels (the app's and the idempotency key). Drafts get no
-// story points: a suggestion written there would read as the team's own
-// estimate, and would come back as training data for the estimator.
+// parent epic, the app's label. Drafts get no story points: a suggestion
+// written there would read as the team's own estimate, and would come back
+// as training data for the estimator.
 func (s *Service) newIssues(ctx context.Context, c *jira.Client, project string, ps []pending) ([]jira.NewIssue, error) {
 	issueType := "Story"
 	if p, err := c.GetProject(ctx, project); err == nil && len(p.IssueTypes) > 0 && !containsFold(p.IssueTypes, "Story") {
@@ -232,7 +270,7 @@ func (s *Service) newIssues(ctx context.Context, c *jira.Client, project string,
 			return nil, fmt.Errorf("generate: draft %d description: %w", p.rec.ID, err)
 		}
 		ni := jira.NewIssue{ProjectKey: project, IssueType: issueType, Summary: p.content.Title, Description: &doc,
-			ParentKey: p.content.ParentEpic, Labels: []string{Label, p.rec.IdemKey}}
+			ParentKey: p.content.ParentEpic, Labels: []string{Label}}
 		out[i] = ni
 	}
 	return out, nil
@@ -250,32 +288,17 @@ func containsFold(list []string, s string) bool {
 // found is an issue found by its idempotency label.
 type found struct{ Key, ID string }
 
-// findByLabel looks for the issue an earlier attempt created. Jira's
-// search may lag a few seconds behind a create; an attempt that died
-// within that window and is retried at once could miss it, which the
-// stale-claim delay (two minutes) makes unlikely.
-func findByLabel(ctx context.Context, c *jira.Client, project, label string) (*found, error) {
-	page, _, err := c.ScanPage(ctx, project, jira.ScanOptions{JQLExtra: `labels = "` + label + `"`, Fields: []string{"summary", "labels"}}, "")
-	if err != nil {
-		return nil, err
-	}
-	if len(page.Issues) == 0 {
-		return nil, nil
-	}
-	is := page.Issues[0]
-	return &found{Key: is.Key, ID: is.ID}, nil
-}
-
-// userMessage is an error as a person can read it: Jira's own message for
-// a rejected issue, a generic one otherwise.
+// userMessage is an error as a person can read it: which field Jira
+// refused, in words (Jira's own text goes to the log only), or a generic
+// reason.
 func userMessage(err error) string {
 	var ie *jira.ItemError
 	var ae *jira.APIError
 	switch {
-	case errors.As(err, &ie) && ie.Detail() != "":
-		return "Jira refused it: " + ie.Detail()
-	case errors.As(err, &ae) && ae.Status < 500 && ae.Detail() != "":
-		return "Jira refused it: " + ae.Detail()
+	case errors.As(err, &ie):
+		return plainRefusal(ie.Status, ie.Fields)
+	case errors.As(err, &ae) && ae.Status < 500 && ae.Status != 429:
+		return plainRefusal(ae.Status, ae.Fields)
 	case errors.Is(err, domain.ErrRateLimited):
 		return "Jira is rate limiting requests; try again in a minute."
 	case errors.Is(err, domain.ErrForbidden):

@@ -54,10 +54,16 @@ const (
 // Normalize trims the form and checks it; the error wraps
 // domain.ErrInvalid with a message for the person.
 func (f *Form) Normalize() error {
-	for _, s := range []*string{&f.Context, &f.Objective, &f.Persona, &f.Segment, &f.Constraints, &f.Metrics, &f.ParentEpic} {
-		*s = strings.TrimSpace(*s)
-		if len(*s) > maxFieldBytes {
-			return invalid("each field may hold at most %d characters", maxFieldBytes)
+	fields := []struct {
+		name string
+		v    *string
+	}{{"context", &f.Context}, {"objective", &f.Objective}, {"persona", &f.Persona}, {"segment", &f.Segment},
+		{"constraints", &f.Constraints}, {"metrics", &f.Metrics}, {"parentEpic", &f.ParentEpic}}
+	for _, fl := range fields {
+		*fl.v = strings.TrimSpace(*fl.v)
+		// Characters as the page counts them, not bytes.
+		if n := utf8.RuneCountInString(*fl.v); n > maxFieldBytes {
+			return &InputError{Msg: fmt.Sprintf("%s: at most %s characters (this one has %s).", fl.name, Thousands(maxFieldBytes), Thousands(n))}
 		}
 	}
 	var comps []string

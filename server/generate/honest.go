@@ -11,9 +11,9 @@ import (
 	"github.com/backlogai/backlogai/server/domain"
 )
 
-// Question is what a person should answer to resolve one finding that
+// ImproveQuestion is what a person should answer to resolve one finding that
 // the rules cannot fix by themselves.
-type Question struct {
+type ImproveQuestion struct {
 	Code     string       `json:"code"`
 	Question string       `json:"question"`
 	Span     *domain.Span `json:"span,omitempty"`
@@ -231,18 +231,18 @@ var (
 // questionsFor turns the findings into the questions a person answers to
 // resolve them, one per finding (hints that advise keeping the story as
 // it is ask nothing).
-func questionsFor(c domain.CheckResult) []Question {
+func questionsFor(c domain.CheckResult) []ImproveQuestion {
 	role := "user"
 	if c.Story != nil && clause(c.Story.Role) != "" {
 		role = clause(c.Story.Role)
 	}
-	out := []Question{}
+	out := []ImproveQuestion{}
 	for _, f := range c.Findings {
 		q := questionFor(f, role)
 		if q == "" {
 			continue
 		}
-		out = append(out, Question{Code: f.Code, Question: q, Span: f.Span, Hint: f.Hint})
+		out = append(out, ImproveQuestion{Code: f.Code, Question: q, Span: f.Span, Hint: f.Hint})
 	}
 	return out
 }

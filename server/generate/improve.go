@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/backlogai/backlogai/server/adf"
 	"github.com/backlogai/backlogai/server/analysis"
@@ -50,7 +52,7 @@ type Improvement struct {
 	// Description are then the issue's own): only Questions remain.
 	Offered bool `json:"offered"`
 	// Questions ask, per finding, what a person must answer to resolve it.
-	Questions []Question `json:"questions"`
+	Questions []ImproveQuestion `json:"questions"`
 }
 
 // syncLLMDeadline bounds the LLM work of a request a person waits on
@@ -288,14 +290,36 @@ type SplitResult struct {
 		Key string `json:"key"`
 		URL string `json:"url"`
 	} `json:"created"`
+	// Shared are the original's acceptance criteria no part had; they were
+	// added to every part, so none is dropped.
+	Shared []string `json:"shared"`
+	// Closed: the original was moved to done; else it stays as an umbrella.
+	Closed bool `json:"closed"`
+	// Notice says what could not be done (the parts exist either way).
+	Notice string `json:"notice,omitempty"`
 }
 
-// ApplySplit creates the accepted stories under the original's epic and
-// links each to the original ("split" link type if the site has one,
-// else Relates). Submitting the same split twice creates it once. The
-// stories and links are made as the person with accountID (user
-// impersonation).
+// SplitOptions are the person's choices in the split dialog.
+type SplitOptions struct {
+	// CloseOriginal moves the original to done with a comment; without it
+	// the original stays open as an umbrella (with the comment).
+	CloseOriginal bool
+}
+
+// ApplySplit is ApplySplitWith keeping the original as an umbrella.
 func (s *Service) ApplySplit(ctx context.Context, t *domain.Tenant, accountID, key string, stories []SplitStory) (*SplitResult, error) {
+	return s.ApplySplitWith(ctx, t, accountID, key, stories, SplitOptions{})
+}
+
+// ApplySplitWith creates the accepted stories and links each to the
+// original ("split" link type if the site has one, else Relates). The
+// parts inherit the original's epic, labels, components, priority, fix
+// versions and due date; an acceptance criterion of the original that no
+// part has is added to every part as shared. The original gets a comment
+// and, if asked, is closed. Submitting the same split twice creates it
+// once. Everything is done as the person with accountID (user
+// impersonation).
+func (s *Service) ApplySplitWith(ctx context.Context, t *domain.Tenant, accountID, key string, stories []SplitStory, opts SplitOptions) (*SplitResult, error) {
 	if err := s.Init(); err != nil {
 		return nil, err
 	}
@@ -316,6 +340,9 @@ func (s *Service) ApplySplit(ctx context.Context, t *domain.Tenant, accountID, k
 	for _, st := range stories {
 		sum.Write([]byte("\x00" + st.Summary + "\x00" + st.Description))
 	}
+	if opts.CloseOriginal {
+		sum.Write([]byte("\x00close"))
+	}
 	hash := hex.EncodeToString(sum.Sum(nil))
 	idem := "split:" + key + ":" + hash[:24]
 	ts := s.Store.Tenant(t)
@@ -333,7 +360,7 @@ func (s *Service) ApplySplit(ctx context.Context, t *domain.Tenant, accountID, k
 	if !claimed {
 		return nil, fmt.Errorf("this split is being created by another request: %w", domain.ErrConflict)
 	}
-	res, err := s.applySplit(ctx, t, accountID, key, stories, hash, k.Attempts > 0)
+	res, err := s.applySplit(ctx, t, accountID, key, stories, opts, k.Attempts > 0)
 	if err != nil {
 		if rerr := ts.ReleaseKey(context.WithoutCancel(ctx), idem); rerr != nil {
 			s.Logger.Error("release split key", "err", rerr)
@@ -347,7 +374,11 @@ func (s *Service) ApplySplit(ctx context.Context, t *domain.Tenant, accountID, k
 	return res, nil
 }
 
-func (s *Service) applySplit(ctx context.Context, t *domain.Tenant, accountID, key string, stories []SplitStory, hash string, retry bool) (*SplitResult, error) {
+// splitRecoveryWindow bounds how far back a retried split looks for parts
+// an interrupted attempt created.
+const splitRecoveryWindow = 30 * 24 * time.Hour
+
+func (s *Service) applySplit(ctx context.Context, t *domain.Tenant, accountID, key string, stories []SplitStory, opts SplitOptions, retry bool) (*SplitResult, error) {
 	c, err := s.Backlog.ForUser(ctx, t, accountID)
 	if err != nil {
 		return nil, err
@@ -357,13 +388,42 @@ func (s *Service) applySplit(ctx context.Context, t *domain.Tenant, accountID, k
 		return nil, err
 	}
 	project := orig.ProjectKey
+	inh, err := c.InheritedFields(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	analyze, _, err := s.analyzer(ctx, t, project)
+	if err != nil {
+		return nil, err
+	}
+	res := &SplitResult{Shared: []string{}}
+	descs := make([]string, len(stories))
+	for i, st := range stories {
+		descs[i] = st.Description
+	}
+	res.Shared = uncovered(analyze(orig.Issue, analysis.ExtraInput{}).Check.AcceptanceCriteria, descs)
+	if len(res.Shared) > 0 {
+		var b strings.Builder
+		fmt.Fprintf(&b, "\n\nShared acceptance criteria (from %s)\n\n", key)
+		for _, c := range res.Shared {
+			b.WriteString("- " + oneLine(c) + "\n")
+		}
+		for i := range descs {
+			descs[i] = strings.TrimSpace(strings.TrimSpace(descs[i]) + b.String())
+		}
+	}
+	labels := []string{}
+	for _, l := range inh.Labels {
+		if !strings.HasPrefix(l, "bai-") && l != Label {
+			labels = append(labels, l)
+		}
+	}
+	labels = append(labels, Label)
 	keys := make([]string, len(stories))
-	labels := make([]string, len(stories))
 	var todo []int
 	for i := range stories {
-		labels[i] = fmt.Sprintf("bai-%s-%d", hash[:12], i+1)
 		if retry {
-			f, err := findByLabel(ctx, c, project, labels[i])
+			f, err := findCreated(ctx, c, project, accountID, s.Now().Add(-splitRecoveryWindow), stories[i].Summary)
 			if err != nil {
 				return nil, err
 			}
@@ -376,13 +436,14 @@ func (s *Service) applySplit(ctx context.Context, t *domain.Tenant, accountID, k
 	}
 	var issues []jira.NewIssue
 	for _, i := range todo {
-		doc := TextDoc(stories[i].Description)
+		doc := TextDoc(descs[i])
 		raw, _ := json.Marshal(doc)
 		if err := adf.Validate(raw); err != nil {
 			return nil, fmt.Errorf("generate: split story description: %w", err)
 		}
 		issues = append(issues, jira.NewIssue{ProjectKey: project, IssueType: "Story", Summary: stories[i].Summary, Description: &doc,
-			ParentKey: orig.EpicKey, Labels: []string{Label, labels[i]}})
+			ParentKey: orig.EpicKey, Labels: labels, Components: inh.Components, FixVersionIDs: inh.FixVersionIDs,
+			Priority: inh.Priority, DueDate: inh.DueDate})
 	}
 	if len(issues) > 0 {
 		results, err := c.CreateIssues(ctx, issues)
@@ -410,7 +471,6 @@ func (s *Service) applySplit(ctx context.Context, t *domain.Tenant, accountID, k
 			}
 		}
 	}
-	res := &SplitResult{}
 	for _, k := range keys {
 		// The original is the subject of the outward verb ("split to").
 		if err := c.CreateLink(ctx, linkType, key, k); err != nil && !errors.Is(err, domain.ErrConflict) {
@@ -421,5 +481,78 @@ func (s *Service) applySplit(ctx context.Context, t *domain.Tenant, accountID, k
 			URL string `json:"url"`
 		}{k, issueURL(t, k)})
 	}
+	s.finishOriginal(ctx, c, key, orig.StatusCat == domain.StatusDone, keys, opts, res)
 	return res, nil
+}
+
+// finishOriginal comments on the original and closes it if asked. The
+// parts exist already, so a failure here is reported, not returned.
+func (s *Service) finishOriginal(ctx context.Context, c *jira.Client, key string, done bool, keys []string, opts SplitOptions, res *SplitResult) {
+	msg := "Split into " + strings.Join(keys, ", ") + " with BacklogAI."
+	var problems []string
+	if opts.CloseOriginal && !done {
+		ts, err := c.Transitions(ctx, key)
+		tr, ok := jira.DoneTransition(ts)
+		switch {
+		case err != nil:
+			problems = append(problems, "the original could not be closed (its workflow could not be read)")
+			s.Logger.Warn("split: transitions", "key", key, "err", err)
+		case !ok:
+			problems = append(problems, "the original could not be closed: its workflow offers no transition to done from here")
+		default:
+			if err := c.DoTransition(ctx, key, tr.ID); err != nil {
+				problems = append(problems, "the original could not be closed")
+				s.Logger.Warn("split: close original", "key", key, "err", err)
+			} else {
+				res.Closed = true
+				msg += " Closed as split: the work continues in those issues."
+			}
+		}
+	} else if done {
+		res.Closed = true
+	}
+	if !res.Closed {
+		msg += " Kept open as an umbrella for them."
+	}
+	if _, err := c.AddComment(ctx, key, TextDoc(msg)); err != nil {
+		problems = append(problems, "the comment on the original could not be added")
+		s.Logger.Warn("split: comment on original", "key", key, "err", err)
+	}
+	if len(problems) > 0 {
+		res.Notice = upperFirst(strings.Join(problems, "; ")) + "."
+	}
+}
+
+// uncovered returns the criteria that none of the texts contains (compared
+// on letters and digits only, case folded).
+func uncovered(crit []string, texts []string) []string {
+	norm := func(s string) string {
+		var b strings.Builder
+		space := true
+		for _, r := range strings.ToLower(s) {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				b.WriteRune(r)
+				space = false
+			} else if !space {
+				b.WriteByte(' ')
+				space = true
+			}
+		}
+		return strings.TrimSpace(b.String())
+	}
+	joined := make([]string, len(texts))
+	for i, t := range texts {
+		joined[i] = " " + norm(t) + " "
+	}
+	out := []string{}
+	for _, c := range crit {
+		n := norm(c)
+		if n == "" {
+			continue
+		}
+		if !slices.ContainsFunc(joined, func(t string) bool { return strings.Contains(t, " "+n+" ") }) {
+			out = append(out, strings.TrimSpace(c))
+		}
+	}
+	return out
 }

@@ -160,7 +160,7 @@ func reason(err error) string {
 	case errors.Is(err, domain.ErrRateLimited):
 		return "it is rate limiting us"
 	case errors.Is(err, domain.ErrUnavailable):
-		return "it is unavailable or timed out"
+		return unavailableReason(err)
 	case errors.Is(err, llm.ErrInvalidOutput):
 		return "its answer was not usable"
 	case errors.As(err, &ae):

@@ -106,6 +106,9 @@ func (s *Service) Submit(ctx context.Context, t *domain.Tenant, accountID, proje
 	if err := f.Normalize(); err != nil {
 		return 0, err
 	}
+	if err := s.checkFormParent(ctx, t, project, f.ParentEpic); err != nil {
+		return 0, err
+	}
 	form, _ := json.Marshal(f)
 	var id int64
 	err := s.Store.Tenant(t).WithTx(ctx, func(tx *store.TenantStore) error {

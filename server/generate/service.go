@@ -169,17 +169,20 @@ func (s *Service) config(ctx context.Context, t *domain.Tenant, project string) 
 	if key == "" && st.LLMProvider != ProviderNone && sameURL(st.LLMBaseURL, s.Defaults.OpenAIBaseURL) {
 		key = s.Defaults.OpenAIKey
 	}
+	// A compatible server saved without a key is used without one (local
+	// servers take none); only OpenAI itself needs a key to be used.
+	keyless := key == "" && st.LLMProvider == ProviderCompatible && st.llmSource != SourceApp
 	switch {
 	case st.LLMProvider == ProviderNone:
 		tc.llmNotice = noticeNoLLM
-	case key == "":
+	case key == "" && !keyless:
 		tc.llmNotice = noticeNoLLM
 	default:
 		var m llm.Meter = &meter{ts: s.Store.Tenant(t).ForProject(project), now: s.Now, budget: tc.budgetMicro}
 		if s.WrapMeter != nil {
 			m = s.WrapMeter(m)
 		}
-		c, err := llm.New(llm.Config{APIKey: key, BaseURL: st.LLMBaseURL, Model: st.LLMModel, HTTP: s.HTTP,
+		c, err := llm.New(llm.Config{APIKey: key, NoKey: keyless, BaseURL: st.LLMBaseURL, Model: st.LLMModel, HTTP: s.HTTP,
 			Timeout: s.LLMTimeout, MaxRetries: s.LLMRetries, Sleep: s.LLMSleep, Logger: s.Logger.With("tenant_id", t.ID),
 			Meter: m})
 		if err != nil {

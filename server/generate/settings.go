@@ -91,7 +91,9 @@ type Settings struct {
 
 // SettingsUpdate is what an admin saves for one scope. A nil APIKey keeps
 // the scope's stored key, an empty one removes it. A nil budget inherits.
-// RetentionDays (site scope only) 0 keeps the current value.
+// RetentionDays (site scope only): nil keeps the current value; any
+// value given is stored as given or refused (0 is refused, never
+// silently replaced by a default).
 type SettingsUpdate struct {
 	LLM struct {
 		Provider string  `json:"provider"`
@@ -107,7 +109,7 @@ type SettingsUpdate struct {
 		LLMMonthlyUSD    *float64 `json:"llmMonthlyUsd"`
 		SearchesPerMonth *int     `json:"searchesPerMonth"`
 	} `json:"budgets"`
-	RetentionDays int `json:"retentionDays,omitempty"`
+	RetentionDays *int `json:"retentionDays,omitempty"`
 }
 
 // resolved are a scope's effective settings with keys opened.
@@ -294,14 +296,14 @@ func (s *Service) SaveSettings(ctx context.Context, t *domain.Tenant, scope, acc
 	}
 	if scope == store.SiteScope {
 		g.RetentionDays = own.RetentionDays
-		if u.RetentionDays != 0 {
-			if u.RetentionDays < 1 || u.RetentionDays > maxRetentionDs {
-				return Settings{}, invalid("retention (retentionDays) must be between 1 and %d days", maxRetentionDs)
+		if u.RetentionDays != nil {
+			if *u.RetentionDays < 1 || *u.RetentionDays > maxRetentionDs {
+				return Settings{}, invalid("retention (retentionDays) must be between 1 and %d days (%d is not)", maxRetentionDs, *u.RetentionDays)
 			}
-			v := u.RetentionDays
+			v := *u.RetentionDays
 			g.RetentionDays = &v
 		}
-	} else if u.RetentionDays != 0 && u.RetentionDays != cur.RetentionDays {
+	} else if u.RetentionDays != nil && *u.RetentionDays != cur.RetentionDays {
 		return Settings{}, ErrSiteSetting
 	}
 	if err := s.Store.Tenant(t).SaveScopeSettings(ctx, g); err != nil {

@@ -3,7 +3,10 @@ package generate
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/backlogai/backlogai/server/domain"
@@ -54,7 +57,7 @@ func TestSettingsInheritance(t *testing.T) {
 	site := llmUpdate(ProviderCompatible, "https://llm.site.example/v1", "site-model", ptr("sk-site"))
 	site.Research.Provider, site.Research.APIKey = ProviderSerpAPI, ptr("serp-site")
 	site.Budgets.SearchesPerMonth = ptr(0)
-	site.RetentionDays = 45
+	site.RetentionDays = ptr(45)
 	if _, err := e.svc.SaveSettings(ctx, e.tenant, store.SiteScope, "acc-site", site); err != nil {
 		t.Fatal(err)
 	}
@@ -78,8 +81,8 @@ func TestSettingsInheritance(t *testing.T) {
 	if st.LLM.KeySet || st.LLM.AppKey || st.LLM.Source != SourceProject || st.Research.Source != SourceSite {
 		t.Errorf("SHOP's own group: %+v", st.ScopeView)
 	}
-	if tc, _ := e.svc.config(ctx, e.tenant, "SHOP"); tc.llm != nil {
-		t.Error("a project's own endpoint got a key it was not given")
+	if tc, _ := e.svc.config(ctx, e.tenant, "SHOP"); tc.llm == nil || tc.llm.HasKey() {
+		t.Error("a project's own endpoint got a key it was not given (or no keyless client)")
 	}
 	// Its own key is bound to SHOP: it does not open as another project's.
 	if _, err := e.svc.SaveSettings(ctx, e.tenant, "SHOP", "acc", llmUpdate(ProviderCompatible, "https://llm.shop.example/v1", "m", ptr("sk-shop"))); err != nil {
@@ -102,16 +105,58 @@ func TestSettingsInheritance(t *testing.T) {
 	// Retention is a site setting: a project-scope change is refused,
 	// repeating the current value is not a change.
 	u := llmUpdate(ProviderInherit, "", "", nil)
-	u.RetentionDays = 7
+	u.RetentionDays = ptr(7)
 	if _, err := e.svc.SaveSettings(ctx, e.tenant, "SHOP", "acc", u); !errors.Is(err, ErrSiteSetting) || !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("project retention: %v", err)
 	}
-	u.RetentionDays = 45
+	u.RetentionDays = ptr(45)
 	if _, err := e.svc.SaveSettings(ctx, e.tenant, "SHOP", "acc", u); err != nil {
 		t.Errorf("same retention: %v", err)
 	}
-	u.RetentionDays = 99999
-	if _, err := e.svc.SaveSettings(ctx, e.tenant, store.SiteScope, "acc", u); err == nil || !strings.Contains(err.Error(), "retentionDays") {
-		t.Errorf("site retention out of range: %v", err)
+	// Out of range, or 0, is refused with the field named; never
+	// replaced by a default.
+	for _, days := range []int{99999, 0, -1} {
+		u.RetentionDays = ptr(days)
+		if _, err := e.svc.SaveSettings(ctx, e.tenant, store.SiteScope, "acc", u); err == nil || !strings.Contains(err.Error(), "retentionDays") {
+			t.Errorf("site retention %d: %v", days, err)
+		}
+	}
+	if st, _ := e.svc.Settings(ctx, e.tenant, store.SiteScope, false); st.RetentionDays != 45 {
+		t.Errorf("refused retention changed the stored one: %d", st.RetentionDays)
+	}
+}
+
+// TestCompatibleWithoutKey: an OpenAI-compatible server saved without a
+// key is used, without an Authorization header, not silently replaced by
+// the deterministic mode.
+func TestCompatibleWithoutKey(t *testing.T) {
+	e := newEnv(t, shopAnswers(t))
+	ctx := context.Background()
+	var auth []string
+	var mu sync.Mutex
+	keyless := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		auth = append(auth, r.Header.Get("Authorization"))
+		mu.Unlock()
+		r.Header.Set("Authorization", "Bearer sk-test") // the fake's own check
+		e.llm.serve(w, r)
+	}))
+	defer keyless.Close()
+	if _, err := e.svc.SaveSettings(ctx, e.tenant, "SHOP", "acc", llmUpdate(ProviderCompatible, keyless.URL+"/v1", "local-model", nil)); err != nil {
+		t.Fatal(err)
+	}
+	v := e.generate(checkoutForm(""))
+	if v.Mode != ModeLLM {
+		t.Fatalf("mode %s, notice %q: the keyless server was not used", v.Mode, v.Notice)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(auth) == 0 {
+		t.Fatal("no call reached the keyless server")
+	}
+	for _, a := range auth {
+		if a != "" {
+			t.Errorf("Authorization %q sent to a server without a key", a)
+		}
 	}
 }

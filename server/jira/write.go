@@ -29,6 +29,11 @@ type NewIssue struct {
 	ParentKey   string // epic (or parent of a sub-task)
 	Labels      []string
 	StoryPoints *float64
+	// Inherited by the parts of a split; empty: Jira's defaults.
+	Components    []string // names
+	FixVersionIDs []string
+	Priority      string // name
+	DueDate       string // YYYY-MM-DD
 }
 
 // CreateResult is the outcome of one NewIssue, by its index in the input.
@@ -201,6 +206,9 @@ func issuePayload(is NewIssue, spField string) (*models.IssueBulkSchemeV3, error
 			return nil, err
 		}
 	}
+	if err := inheritedPayload(custom, is); err != nil {
+		return nil, err
+	}
 	if is.StoryPoints != nil {
 		if spField == "" {
 			return nil, fmt.Errorf("story points: %w", ErrNoStoryPointsField)
@@ -210,6 +218,35 @@ func issuePayload(is NewIssue, spField string) (*models.IssueBulkSchemeV3, error
 		}
 	}
 	return &models.IssueBulkSchemeV3{Payload: &models.IssueScheme{Fields: fields}, CustomFields: custom}, nil
+}
+
+func inheritedPayload(custom *models.CustomFields, is NewIssue) error {
+	refs := func(key string, vals []string) []map[string]string {
+		out := make([]map[string]string, len(vals))
+		for i, v := range vals {
+			out[i] = map[string]string{key: v}
+		}
+		return out
+	}
+	if len(is.Components) > 0 {
+		if err := custom.Raw("components", refs("name", is.Components)); err != nil {
+			return err
+		}
+	}
+	if len(is.FixVersionIDs) > 0 {
+		if err := custom.Raw("fixVersions", refs("id", is.FixVersionIDs)); err != nil {
+			return err
+		}
+	}
+	if is.Priority != "" {
+		if err := custom.Raw("priority", map[string]string{"name": is.Priority}); err != nil {
+			return err
+		}
+	}
+	if is.DueDate != "" {
+		return custom.Raw("duedate", is.DueDate)
+	}
+	return nil
 }
 
 // IssueEdit lists the changes of EditIssue; nil fields stay as they are.

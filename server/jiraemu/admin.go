@@ -20,6 +20,7 @@ import (
 //	GET /_emulator/deliveries        webhooks sent
 //	GET /_emulator/info              base URL, keys URL, app key, clientKey, projects, demo users
 //	PUT /_emulator/issues/{key}      {"fields": {...}, "accountId": "..."}: a person's edit in Jira
+//	GET /_emulator/issues/{key}      the issue as GET /rest/api/3/issue returns it (all fields), for tests
 func (e *Emulator) adminRoutes(mux *http.ServeMux) {
 	admin := func(pattern string, h handlerFunc) {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
@@ -98,6 +99,17 @@ func (e *Emulator) adminRoutes(mux *http.ServeMux) {
 		writeJSON(w, http.StatusOK, map[string]any{"baseUrl": e.base(r), "keysUrl": e.base(r) + "/connect-keys",
 			"appKey": e.AppKey(), "clientKey": e.ClientKey(), "installed": e.SharedSecret() != "",
 			"projects": projects, "issues": n, "storyPointsField": e.opts.StoryPointsField, "users": DemoUsers})
+		return nil
+	})
+	admin("GET /_emulator/issues/{key}", func(w http.ResponseWriter, r *http.Request) error {
+		base := e.base(r)
+		e.mu.RLock()
+		defer e.mu.RUnlock()
+		is := e.st.issue(r.PathValue("key"))
+		if is == nil {
+			return issueNotFound()
+		}
+		writeJSON(w, http.StatusOK, e.renderIssue(base, is, &renderOpts{sel: parseFieldSel(nil, "*all")}, e.fieldDefs()))
 		return nil
 	})
 	admin("PUT /_emulator/issues/{key}", func(w http.ResponseWriter, r *http.Request) error {

@@ -148,6 +148,8 @@ func (e *Emulator) routes() http.Handler {
 	api("GET /rest/api/3/issue/{issueIdOrKey}/comment", e.handleGetComments)
 	api("POST /rest/api/3/issue/{issueIdOrKey}/comment", e.handleAddComment)
 	api("GET /rest/api/3/issue/{issueIdOrKey}/changelog", e.handleChangelog)
+	api("GET /rest/api/3/issue/{issueIdOrKey}/transitions", e.handleGetTransitions)
+	api("POST /rest/api/3/issue/{issueIdOrKey}/transitions", e.handleTransition)
 	api("GET /rest/agile/1.0/board/{boardId}/configuration", e.handleBoardConfig)
 	api("POST /rest/api/3/permissions/check", e.handlePermissionsCheck)
 

@@ -330,6 +330,8 @@ func issuePermission(pattern string) string {
 		return "DELETE_ISSUES"
 	case "POST /rest/api/3/issue/{issueIdOrKey}/comment":
 		return "ADD_COMMENTS"
+	case "POST /rest/api/3/issue/{issueIdOrKey}/transitions":
+		return "TRANSITION_ISSUES"
 	}
 	return ""
 }
@@ -376,6 +378,8 @@ func permVerb(perm string) string {
 		return "delete"
 	case "ADD_COMMENTS":
 		return "comment on"
+	case "TRANSITION_ISSUES":
+		return "transition"
 	case "LINK_ISSUES":
 		return "link"
 	case "CREATE_ISSUES":

@@ -77,7 +77,10 @@ func (u *Usage) add(v Usage) {
 
 // Config configures a Client. Zero values pick the defaults.
 type Config struct {
-	APIKey  string
+	APIKey string
+	// NoKey allows an empty APIKey: a local OpenAI-compatible server that
+	// takes none (no Authorization header is sent then).
+	NoKey   bool
 	BaseURL string // e.g. https://api.openai.com/v1 or http://localhost:11434/v1
 	Model   string
 	// HTTP sends the requests (its Timeout, if any, bounds each attempt too).
@@ -107,9 +110,9 @@ type Client struct {
 	schemas map[[32]byte]*jsonschema.Schema
 }
 
-// New returns a client; the API key is required.
+// New returns a client; the API key is required unless cfg.NoKey.
 func New(cfg Config) (*Client, error) {
-	if strings.TrimSpace(cfg.APIKey) == "" {
+	if strings.TrimSpace(cfg.APIKey) == "" && !cfg.NoKey {
 		return nil, fmt.Errorf("llm: new client: no API key: %w", domain.ErrInvalid)
 	}
 	if cfg.BaseURL == "" {
@@ -148,6 +151,9 @@ func New(cfg Config) (*Client, error) {
 	oc.HTTPClient = &headerDoer{next: cfg.HTTP}
 	return &Client{cfg: cfg, api: openai.NewClientWithConfig(oc), schemas: map[[32]byte]*jsonschema.Schema{}}, nil
 }
+
+// HasKey reports whether the client sends an API key.
+func (c *Client) HasKey() bool { return c.cfg.APIKey != "" }
 
 // Model is the model the client asks for.
 func (c *Client) Model() string { return c.cfg.Model }

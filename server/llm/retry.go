@@ -162,6 +162,10 @@ func (s *headerSink) get() http.Header {
 }
 
 func (d *headerDoer) Do(req *http.Request) (*http.Response, error) {
+	if strings.TrimSpace(req.Header.Get("Authorization")) == "Bearer" {
+		// A keyless server (Config.NoKey): no empty credentials on the wire.
+		req.Header.Del("Authorization")
+	}
 	resp, err := d.next.Do(req)
 	if err == nil {
 		if s, ok := req.Context().Value(sinkKey{}).(*headerSink); ok {

@@ -35,6 +35,8 @@ const (
 	DraftCreating = "creating"
 	DraftCreated  = "created"
 	DraftFailed   = "failed"
+	// DraftDiscarded is hidden from the lists until restored or pruned.
+	DraftDiscarded = "discarded"
 )
 
 // Run is one generation run: a submitted form and its progress.
@@ -244,7 +246,7 @@ func (r *draftRow) toRecord() DraftRecord {
 // RunDrafts returns the drafts of a run in their order.
 func (ts *TenantStore) RunDrafts(ctx context.Context, runID int64) ([]DraftRecord, error) {
 	var rows []draftRow
-	if err := ts.q(ctx, "drafts").Where("run_id = ?", runID).Order("ord, id").Find(&rows).Error; err != nil {
+	if err := ts.q(ctx, "drafts").Where("run_id = ? AND status <> ?", runID, DraftDiscarded).Order("ord, id").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: run drafts: %w", err)
 	}
 	return toRecords(rows), nil
@@ -265,7 +267,7 @@ func (ts *TenantStore) Drafts(ctx context.Context, project string, limit int) ([
 		limit = 100
 	}
 	var rows []draftRow
-	err := ts.q(ctx, "drafts").Where("project_key = ?", project).Order("created_at DESC, run_id DESC, ord, id").Limit(limit).Find(&rows).Error
+	err := ts.q(ctx, "drafts").Where("project_key = ? AND status <> ?", project, DraftDiscarded).Order("created_at DESC, run_id DESC, ord, id").Limit(limit).Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: drafts: %w", err)
 	}
@@ -304,6 +306,44 @@ func (ts *TenantStore) EditDraft(ctx context.Context, id int64, content, analysi
 		return nil, fmt.Errorf("store: edit draft %d: it is being or has been created: %w", id, domain.ErrConflict)
 	}
 	return d, nil
+}
+
+// DiscardDrafts hides a project's drafts that are not created or being
+// created; it returns the ids it discarded. updated_at is kept, so that
+// RestoreDrafts can tell an edited draft from an untouched one.
+func (ts *TenantStore) DiscardDrafts(ctx context.Context, project string, ids []int64) ([]int64, error) {
+	return ts.moveDrafts(ctx, project, ids, editable, DraftDiscarded)
+}
+
+// RestoreDrafts brings discarded drafts back (the undo of DiscardDrafts):
+// as edited when they were changed after being drafted, else as new.
+func (ts *TenantStore) RestoreDrafts(ctx context.Context, project string, ids []int64) ([]int64, error) {
+	return ts.moveDrafts(ctx, project, ids, []string{DraftDiscarded}, "")
+}
+
+func (ts *TenantStore) moveDrafts(ctx context.Context, project string, ids []int64, from []string, to string) ([]int64, error) {
+	var moved []int64
+	if len(ids) == 0 {
+		return moved, nil
+	}
+	err := ts.WithTx(ctx, func(tx *TenantStore) error {
+		moved = nil
+		if err := tx.q(ctx, "drafts").Where("project_key = ? AND id IN ? AND status IN ?", project, ids, from).Order("id").Pluck("id", &moved).Error; err != nil {
+			return err
+		}
+		if len(moved) == 0 {
+			return nil
+		}
+		status := any(to)
+		if to == "" {
+			status = gorm.Expr("CASE WHEN updated_at > created_at THEN ? ELSE ? END", DraftEdited, DraftNew)
+		}
+		return tx.q(ctx, "drafts").Where("id IN ?", moved).Update("status", status).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: discard or restore drafts: %w", err)
+	}
+	return moved, nil
 }
 
 // ClaimDraft takes a draft for creation in Jira: it moves it to

@@ -3,17 +3,20 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/backlogai/backlogai/server/access"
 	"github.com/backlogai/backlogai/server/backlog"
 	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/generate"
 	"github.com/backlogai/backlogai/server/store"
 )
 
@@ -290,6 +293,9 @@ func (s *Server) issueDetail(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"key": key, "analysed": r.Analysis != nil, "issue": r.Issue, "analysis": r.Analysis})
 }
 
+// maxOverrideReason is the longest override reason the store keeps.
+const maxOverrideReason = 2000
+
 type overrideRequest struct {
 	Moscow string `json:"moscow"`
 	Reason string `json:"reason"`
@@ -304,6 +310,13 @@ func (s *Server) setOverride(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	// Named refusals, not a silent cut: the reason is shown as entered.
+	switch n := utf8.RuneCountInString(strings.TrimSpace(req.Reason)); {
+	case n == 0:
+		return BadRequest("reason: give a reason; it is shown with the override")
+	case n > maxOverrideReason:
+		return BadRequest(fmt.Sprintf("reason: at most %s characters (this one has %s)", generate.Thousands(maxOverrideReason), generate.Thousands(n)))
+	}
 	if err := s.requirePermission(c, projectOfIssue(key), access.EditIssues); err != nil {
 		return err
 	}
@@ -312,7 +325,7 @@ func (s *Server) setOverride(c echo.Context) error {
 	ts := s.Store.Tenant(id.Tenant)
 	err = ts.SetOverride(ctx, key, domain.Override{Moscow: domain.Moscow(req.Moscow), Reason: strings.TrimSpace(req.Reason), AccountID: id.AccountID})
 	if errors.Is(err, domain.ErrInvalid) {
-		return BadRequest("choose Must, Should, Could or Won't and give a reason")
+		return BadRequest("moscow: choose Must, Should, Could or Won't")
 	}
 	if err != nil {
 		return err

@@ -96,7 +96,7 @@ var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
 @media (prefers-color-scheme:dark){body{background:#1D2125;color:#B6C2CF}}
 .box{border-left:4px solid #E2483D;padding:8px 12px;background:rgba(226,72,61,.08)}small{color:#626F86}</style></head>
 <body><div class="box" role="alert"><strong>{{.Message}}</strong></div>
-<p><small>Reference: {{.RequestID}}</small></p></body></html>`))
+{{with .RequestID}}<p><small>Reference: {{.}}</small></p>{{end}}</body></html>`))
 
 // handleError is echo's HTTPErrorHandler: JSON for the API, an HTML page
 // for iframes, and a log line with the internal cause.
@@ -119,7 +119,13 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Get(ctxIframe) == true {
 		c.Response().Header().Set("Content-Type", "text/html; charset=utf-8")
 		c.Response().WriteHeader(status)
-		errorPage.Execute(c.Response(), map[string]any{"Message": msg, "RequestID": c.Get(ctxRequestID)})
+		// A refusal (4xx) is not an outage: only a server failure carries
+		// a reference to quote to support.
+		var ref any
+		if status >= 500 {
+			ref = c.Get(ctxRequestID)
+		}
+		errorPage.Execute(c.Response(), map[string]any{"Message": msg, "RequestID": ref})
 		return
 	}
 	if c.Request().Method == http.MethodHead {

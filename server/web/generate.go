@@ -3,12 +3,15 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/backlogai/backlogai/server/access"
+	"github.com/backlogai/backlogai/server/conncheck"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/generate"
 	"github.com/backlogai/backlogai/server/llm"
@@ -26,12 +29,16 @@ func (s *Server) generateRoutes(api *echo.Group) {
 	api.GET("/projects/:project/drafts", s.appAPI(s.listDrafts))
 	api.PUT("/drafts/:draft", s.appAPI(s.editDraft))
 	api.POST("/projects/:project/drafts/create", s.appAPI(s.createDrafts))
+	api.POST("/projects/:project/drafts/discard", s.appAPI(s.discardDrafts))
+	api.POST("/projects/:project/drafts/restore", s.appAPI(s.discardDrafts))
 	api.POST("/issues/:issue/improve", s.appAPI(s.improveIssue))
 	api.POST("/issues/:issue/improve/apply", s.appAPI(s.applyImprovement))
+	api.POST("/issues/:issue/answer", s.appAPI(s.answerQuestion))
 	api.POST("/issues/:issue/split", s.appAPI(s.splitIssue))
 	api.POST("/issues/:issue/split/apply", s.appAPI(s.applySplit))
 	api.GET("/projects/:project/settings", s.appAPI(s.getSettings))
 	api.PUT("/projects/:project/settings", s.appAPI(s.putSettings))
+	api.POST("/projects/:project/settings/test", s.appAPI(s.testConnection))
 }
 
 // generateError turns the generation service's errors into messages a
@@ -54,7 +61,16 @@ func generateError(err error) error {
 		return &APIError{Status: http.StatusServiceUnavailable, Code: "llm_busy", Message: "The AI provider is rate limiting requests. Try again in a minute.", Err: err}
 	case errors.Is(err, llm.ErrInvalidOutput):
 		return &APIError{Status: http.StatusBadGateway, Code: "llm_output", Message: "The AI answer could not be used. Try again.", Err: err}
+	case errors.As(err, &ae) && ae.Status >= 500:
+		return &APIError{Status: http.StatusServiceUnavailable, Code: "llm_unavailable",
+			Message: fmt.Sprintf("The AI provider failed (HTTP %d). Try again shortly.", ae.Status), Err: err}
 	case errors.Is(err, domain.ErrUnavailable):
+		// Say what happened: a refused connection or an unknown host is
+		// not a slow answer, and trying again will not help.
+		if kind, msg := conncheck.Describe(err, nil, 0); kind != conncheck.KindTimeout && kind != conncheck.KindNetwork {
+			return &APIError{Status: http.StatusBadGateway, Code: "llm_unreachable",
+				Message: "The AI provider could not be reached. " + msg + " An admin can check it in Settings with Test connection.", Err: err}
+		}
 		return &APIError{Status: http.StatusServiceUnavailable, Code: "llm_unavailable", Message: "The AI provider did not answer in time. Try again shortly.", Err: err}
 	}
 	return &APIError{Status: http.StatusBadGateway, Code: "llm_failed", Message: "The AI provider rejected the request. An admin can check the model in Settings.", Err: err}
@@ -155,16 +171,17 @@ func (s *Server) editDraft(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// The page may send the whole draft back: only the editable fields
-	// are read, the rest (status, check, score…) is ignored.
-	var body generate.Content
+	// A partial update: only the draft fields sent change. The page may
+	// send the whole draft back; the rest (status, check, score…) is
+	// ignored.
+	var body json.RawMessage
 	if err := decodeLenient(c, &body); err != nil {
 		return err
 	}
 	if err := s.requirePermission(c, project, access.CreateIssues); err != nil {
 		return err
 	}
-	d, err := s.Generator.EditDraft(c.Request().Context(), identity(c).Tenant, project, id, body)
+	d, err := s.Generator.PatchDraft(c.Request().Context(), identity(c).Tenant, project, id, body)
 	if errors.Is(err, domain.ErrConflict) {
 		return &APIError{Status: http.StatusConflict, Code: "conflict", Message: "This draft is being created or was created already; it can no longer be edited.", Err: err}
 	}
@@ -195,12 +212,65 @@ func (s *Server) createDrafts(c echo.Context) error {
 	return c.JSON(http.StatusOK, res)
 }
 
+// discardDrafts discards drafts, or restores them (the undo) on
+// /drafts/restore.
+func (s *Server) discardDrafts(c echo.Context) error {
+	key, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		IDs []int64 `json:"ids"`
+	}
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	if err := s.requirePermission(c, key, access.CreateIssues); err != nil {
+		return err
+	}
+	do := s.Generator.DiscardDrafts
+	if strings.HasSuffix(c.Path(), "/restore") {
+		do = s.Generator.RestoreDrafts
+	}
+	res, err := do(c.Request().Context(), identity(c).Tenant, key, body.IDs)
+	if err != nil {
+		return generateError(err)
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
 func (s *Server) improveIssue(c echo.Context) error {
 	key, err := issueParam(c)
 	if err != nil {
 		return err
 	}
 	imp, err := s.Generator.Improve(c.Request().Context(), identity(c).Tenant, key)
+	if err != nil {
+		return generateError(err)
+	}
+	return c.JSON(http.StatusOK, imp)
+}
+
+// answerQuestion turns a PM's answer to a finding's clarifying question
+// into a proposed edit (the improve diff); applying it is
+// /improve/apply, checked and made as the person.
+func (s *Server) answerQuestion(c echo.Context) error {
+	key, err := issueParam(c)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		FindingID string `json:"findingId"`
+		Answer    string `json:"answer"`
+	}
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	imp, err := s.Generator.Answer(c.Request().Context(), identity(c).Tenant, key, body.FindingID, body.Answer)
+	if errors.Is(err, domain.ErrConflict) {
+		return &APIError{Status: http.StatusConflict, Code: "finding_gone",
+			Message: "The issue changed and this finding is no longer reported. The glance now shows its current findings.", Err: err}
+	}
 	if err != nil {
 		return generateError(err)
 	}
@@ -237,7 +307,16 @@ func (s *Server) splitIssue(c echo.Context) error {
 	if err != nil {
 		return generateError(err)
 	}
-	return c.JSON(http.StatusOK, p)
+	// The original's criteria, for the dialog to give each to one part
+	// (or to all, as shared).
+	crit, err := s.Generator.Criteria(c.Request().Context(), identity(c).Tenant, key)
+	if err != nil {
+		return generateError(err)
+	}
+	return c.JSON(http.StatusOK, struct {
+		*generate.SplitProposal
+		Criteria []string `json:"criteria"`
+	}{p, crit})
 }
 
 func (s *Server) applySplit(c echo.Context) error {
@@ -252,9 +331,19 @@ func (s *Server) applySplit(c echo.Context) error {
 			Summary     string `json:"summary"`
 			Description string `json:"description"`
 		} `json:"stories"`
+		// original: "keep" (an umbrella, the default) or "close".
+		Original string `json:"original"`
 	}
 	if err := decodeLenient(c, &body); err != nil {
 		return err
+	}
+	var opts generate.SplitOptions
+	switch body.Original {
+	case "", "keep":
+	case "close":
+		opts.CloseOriginal = true
+	default:
+		return BadRequest("original must be keep or close")
 	}
 	// The stories are created and the original issue is edited.
 	if err := s.requirePermission(c, projectOfIssue(key), access.CreateIssues, access.EditIssues); err != nil {
@@ -264,7 +353,7 @@ func (s *Server) applySplit(c echo.Context) error {
 	for i, st := range body.Stories {
 		stories[i] = generate.SplitStory{Summary: st.Summary, Description: st.Description}
 	}
-	res, err := s.Generator.ApplySplit(c.Request().Context(), identity(c).Tenant, identity(c).AccountID, key, stories)
+	res, err := s.Generator.ApplySplitWith(c.Request().Context(), identity(c).Tenant, identity(c).AccountID, key, stories, opts)
 	if errors.Is(err, domain.ErrConflict) {
 		return &APIError{Status: http.StatusConflict, Code: "conflict", Message: "This split is being created by another request.", Err: err}
 	}
@@ -320,29 +409,12 @@ func (s *Server) putSettings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	site := false
-	switch c.QueryParam("scope") {
-	case "", "project":
-	case "site":
-		site = true
-	default:
-		return BadRequest("scope must be project or site")
+	scope, err := s.settingsScope(c, key)
+	if err != nil {
+		return err
 	}
 	id := identity(c)
 	ctx := c.Request().Context()
-	scope := key
-	if site {
-		scope = store.SiteScope
-		ok, err := s.isSiteAdmin(c)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return errNotSiteAdmin
-		}
-	} else if err := s.requireProjectAdmin(c, key); err != nil {
-		return err
-	}
 	var body generate.SettingsUpdate
 	if err := decodeJSON(c, &body); err != nil {
 		return err
@@ -355,6 +427,53 @@ func (s *Server) putSettings(c echo.Context) error {
 		return generateError(err)
 	}
 	return s.settingsView(c, key)
+}
+
+// settingsScope is the scope a settings call edits (?scope=project, the
+// default, or site) once the caller is allowed to edit it.
+func (s *Server) settingsScope(c echo.Context, key string) (string, error) {
+	switch c.QueryParam("scope") {
+	case "", "project":
+		return key, s.requireProjectAdmin(c, key)
+	case "site":
+		ok, err := s.isSiteAdmin(c)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return "", errNotSiteAdmin
+		}
+		return store.SiteScope, nil
+	}
+	return "", BadRequest("scope: must be project or site")
+}
+
+// testConnection makes one real call with the settings being edited
+// (the LLM or the research provider) and reports exactly how it went;
+// nothing is saved. A failed connection is a 200 with ok false: the
+// request itself succeeded.
+func (s *Server) testConnection(c echo.Context) error {
+	key, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	scope, err := s.settingsScope(c, key)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Target string `json:"target"`
+		generate.SettingsUpdate
+	}
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	res, err := s.Generator.TestConnection(c.Request().Context(), identity(c).Tenant, scope, body.Target, body.SettingsUpdate)
+	if err != nil {
+		return generateError(err)
+	}
+	s.log(c).Info("connection tested", "target", body.Target, "kind", res.Kind, "status", res.Status)
+	return c.JSON(http.StatusOK, res)
 }
 
 var errNotSiteAdmin = &APIError{Status: http.StatusForbidden, Code: "not_site_admin",

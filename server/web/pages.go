@@ -18,6 +18,7 @@ import (
 	"github.com/backlogai/backlogai/server/analysis/score"
 	"github.com/backlogai/backlogai/server/backlog"
 	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/generate"
 	"github.com/backlogai/backlogai/server/store"
 )
 
@@ -45,6 +46,9 @@ type panelView struct {
 	ScanPct    int
 	JiraURL    string
 	A          *analysisView
+	// Version is the stored analysis's version; the glance polls for a
+	// newer one.
+	Version string
 }
 
 type analysisView struct {
@@ -111,6 +115,8 @@ type findingView struct {
 	Source   string
 	Hint     bool // a note that claims no defect
 	Excerpt  *excerpt
+	// Question is what the PM answers to fix the finding (nil: none).
+	Question *generate.Question
 }
 
 type duplicateView struct {
@@ -196,6 +202,13 @@ func (u *ui) panelFor(ctx context.Context, t *domain.Tenant, projectKey, issueKe
 	if p == nil || !p.Active {
 		return pv, nil
 	}
+	// The version is read first: should the analysis change in between,
+	// the glance sees a newer version and renders once more.
+	if ver, _, ok, err := ts.ResultVersion(ctx, issueKey); err != nil {
+		return pv, err
+	} else if ok {
+		pv.Version = ver
+	}
 	r, err := ts.Result(ctx, issueKey)
 	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return pv, err
@@ -253,6 +266,9 @@ func analysisViewOf(is *domain.Issue, a *domain.Analysis) *analysisView {
 	byLetter := map[string][]findingView{}
 	for _, f := range a.Check.Findings {
 		fv := findingView{Code: f.Code, Severity: string(f.Severity), Message: f.Message, Fix: f.Fix, Source: f.Source, Hint: f.Hint}
+		if q, ok := generate.QuestionFor(f, is.Summary, is.Description); ok {
+			fv.Question = &q
+		}
 		if f.Span != nil {
 			text := is.Summary
 			if f.Span.Field == domain.FieldDescription {

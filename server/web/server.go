@@ -159,6 +159,7 @@ func (s *Server) routes() {
 	}
 	s.uiRoutes(e, api)
 	s.generateRoutes(api)
+	s.mcpRoutes(e, api)
 	if s.SandboxHost != nil && s.Config.Sandbox {
 		s.sandboxRoutes(e)
 	}

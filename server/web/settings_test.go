@@ -299,6 +299,8 @@ func TestSettingsRefusalsNameTheField(t *testing.T) {
 		{"fraction of a cent", "budgets.llmMonthlyUsd", func(m map[string]any) { m["budgets"].(map[string]any)["llmMonthlyUsd"] = 1.001 }, false},
 		{"searches", "budgets.searchesPerMonth", func(m map[string]any) { m["budgets"].(map[string]any)["searchesPerMonth"] = -5 }, false},
 		{"retention", "retentionDays", func(m map[string]any) { m["retentionDays"] = 99999 }, true},
+		// 0 is refused, never silently replaced by the default (issue 13).
+		{"retention 0", "retentionDays", func(m map[string]any) { m["retentionDays"] = 0 }, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

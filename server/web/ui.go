@@ -68,6 +68,7 @@ func (s *Server) uiRoutes(e *echo.Echo, api *echo.Group) {
 	api.POST("/projects/:project/rerank", s.appAPI(u.rerank))
 	api.POST("/issues/:issue/link-duplicate", s.appAPI(u.linkDuplicate))
 	api.GET("/issues/:issue/panel", s.appAPI(u.panel))
+	api.GET("/issues/:issue/version", s.appAPI(u.version))
 }
 
 // static serves /static/<name> and /static/<hash>/<name> from the

@@ -507,7 +507,26 @@ func (u *ui) panel(c echo.Context) error {
 	if err := u.assets.Render(&buf, "glance-panel", p); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"state": p.State, "scan": p.Scan, "html": buf.String()})
+	return c.JSON(http.StatusOK, map[string]any{"state": p.State, "scan": p.Scan, "version": p.Version, "html": buf.String()})
+}
+
+// version answers the version of the issue's stored analysis (one small
+// indexed query, no decoding): the open glance polls it and re-renders
+// only when it changed. An issue without an analysis has version "".
+func (u *ui) version(c echo.Context) error {
+	key, err := issueParam(c)
+	if err != nil {
+		return err
+	}
+	ver, active, ok, err := u.s.Store.Tenant(identity(c).Tenant).ResultVersion(c.Request().Context(), key)
+	if err != nil {
+		return err
+	}
+	if !ok || !active {
+		ver = ""
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, map[string]any{"version": ver})
 }
 
 // rollUpEpics sets each epic row's roll-up of its open, analysed children:
