@@ -26,9 +26,15 @@ serve: build
 
 # Every Go test; store tests run on SQLite and, when MYSQL_TEST_DSN reaches a
 # server, on MySQL/MariaDB as well (CI=true makes an unreachable MySQL fail).
-test:
+test: forge-validate-deps
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+# Atlassian's manifest validator (@forge/manifest) for manifest.yml, run by
+# server/forge's tests; without npm those tests skip (CI has it).
+.PHONY: forge-validate-deps
+forge-validate-deps:
+	@if command -v npm >/dev/null 2>&1; then cd forge/validate && npm ci --no-audit --no-fund --silent; fi
 
 test-sqlite:
 	MYSQL_TEST_DSN= $(GO) test -count=1 $(PKGS)

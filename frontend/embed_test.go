@@ -26,7 +26,7 @@ func TestLoadHashesAndCompresses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"app.css", "common.js", "glance.js", "icon.svg", "project.js"}
+	want := []string{"app.css", "common.js", "glance.js", "host.js", "icon.svg", "project.js"}
 	if got := a.Names(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("static files %v, want %v", got, want)
 	}

@@ -80,9 +80,19 @@
     });
   };
 
+  function forgeHost() { return window.BAIHost && window.BAIHost.kind === 'forge' ? window.BAIHost : null; }
+
   BAI.api = function (method, path, body, opts) {
     opts = opts || {};
-    return BAI.token().then(function (tok) {
+    var fh = forgeHost();
+    var sent = fh ? Promise.resolve().then(function () {
+      // Forge: the bridge signs the call with a Forge Invocation Token.
+      return fh.request(method, path, body, opts.signal);
+    }).catch(function (e) {
+      if (e && e.name === 'AbortError') throw e;
+      throw new ApiError(0, 'network', 'Could not reach BacklogAI. Check your connection and try again.');
+    }) : null;
+    return (sent || BAI.token().then(function (tok) {
       var init = {
         method: method,
         headers: { 'Authorization': 'JWT ' + tok, 'Accept': 'application/json' },
@@ -97,7 +107,7 @@
         if (e && e.name === 'AbortError') throw e;
         throw new ApiError(0, 'network', 'Could not reach BacklogAI. Check your connection and try again.');
       });
-    }).then(function (res) {
+    })).then(function (res) {
       if (res.status === 204) return null;
       return res.text().then(function (txt) {
         var data = null;
@@ -257,6 +267,8 @@
   };
 
   BAI.flag = function (title, body, type) {
+    var fh = forgeHost();
+    if (fh) { fh.flag(title, body, type); BAI.announce(title + (body ? '. ' + body : '')); return; }
     var a = ap();
     if (a && a.flag && a.flag.create) {
       try { a.flag.create({ title: title, body: body || '', type: type || 'success', close: 'auto' }); } catch (e) { /* shown below */ }
@@ -265,6 +277,8 @@
   };
 
   BAI.navigate = function (key) {
+    var fh = forgeHost();
+    if (fh) return fh.navigate(key);
     var a = ap();
     if (a && a.navigator && a.navigator.go) { a.navigator.go('issue', { issueKey: key }); return true; }
     return false;

@@ -66,6 +66,9 @@ type Service struct {
 	// Impersonator, when set, gives ForUser clients that act as the
 	// person (Connect user impersonation); nil makes ForUser refuse.
 	Impersonator *connect.Impersonator
+	// Hosts, when set, gives Jira transports for tenants on Forge (their
+	// system and user tokens, their API base URL); others use Connect.
+	Hosts HostClients
 	// PageBudget is how many search pages one scan job fetches before it
 	// hands the queue back to other work (default 20 = 2,000 issues).
 	PageBudget int
@@ -120,6 +123,13 @@ func (s *Service) log() *slog.Logger {
 func (s *Service) Client(t *domain.Tenant) (*jira.Client, error) {
 	sum := sha256.Sum256([]byte(t.SharedSecret + "\x00" + t.BaseURL))
 	h := hex.EncodeToString(sum[:8])
+	var hostDoer jira.Doer
+	hostBase := ""
+	if s.Hosts != nil {
+		if d, base, ok := s.Hosts.AppDoer(t); ok {
+			hostDoer, hostBase, h = d, base, "host:"+base
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.clients == nil {
@@ -132,14 +142,18 @@ func (s *Service) Client(t *domain.Tenant) (*jira.Client, error) {
 	if httpc == nil {
 		httpc = &http.Client{Timeout: 30 * time.Second}
 	}
-	signer := &connect.SigningClient{HTTP: httpc, AppKey: s.AppKey, BaseURL: t.BaseURL, Secret: t.SharedSecret,
+	var doer jira.Doer = &connect.SigningClient{HTTP: httpc, AppKey: s.AppKey, BaseURL: t.BaseURL, Secret: t.SharedSecret,
 		UserAgent: "BacklogAI/1.0 (+https://github.com/backlogai/backlogai)", Now: s.Now}
+	base := t.BaseURL
+	if hostDoer != nil {
+		doer, base = hostDoer, hostBase
+	}
 	opts := s.Jira
 	opts.Limiter = s.limiters.For(t.ClientKey)
 	if opts.Logger == nil {
 		opts.Logger = s.log().With("tenant_id", t.ID)
 	}
-	c, err := jira.New(signer, t.BaseURL, opts)
+	c, err := jira.New(doer, base, opts)
 	if err != nil {
 		return nil, fmt.Errorf("backlog: jira client: %w", err)
 	}
@@ -156,6 +170,25 @@ func (s *Service) Client(t *domain.Tenant) (*jira.Client, error) {
 // Without an Impersonator, or without an accountId, it refuses rather than
 // silently acting as the app.
 func (s *Service) ForUser(ctx context.Context, t *domain.Tenant, accountID string) (*jira.Client, error) {
+	if s.Hosts != nil && accountID != "" {
+		doer, base, ok, err := s.Hosts.UserDoer(ctx, t, accountID)
+		if err != nil {
+			return nil, fmt.Errorf("backlog: acting as a user: %w", err)
+		}
+		if ok {
+			app, err := s.Client(t)
+			if err != nil {
+				return nil, err
+			}
+			opts := s.Jira
+			opts.Limiter = s.limiters.For(t.ClientKey)
+			opts.StoryPointsField = app.StoryPointsField()
+			if opts.Logger == nil {
+				opts.Logger = s.log().With("tenant_id", t.ID)
+			}
+			return jira.New(doer, base, opts)
+		}
+	}
 	if s.Impersonator == nil {
 		return nil, fmt.Errorf("backlog: acting as a user: impersonation is not configured: %w", domain.ErrUnavailable)
 	}
@@ -284,4 +317,15 @@ func (s *Service) wake() {
 	if s.Waker != nil {
 		s.Waker.Wake()
 	}
+}
+
+// HostClients gives Jira transports for tenants served through a host
+// other than Connect (Forge Remote). ok false means the tenant is on
+// Connect and the signing client or impersonation is used.
+type HostClients interface {
+	// AppDoer acts as the app (background work).
+	AppDoer(t *domain.Tenant) (doer jira.Doer, baseURL string, ok bool)
+	// UserDoer acts as the person (their edits); an error means the tenant
+	// is on the host but no token of that person is at hand.
+	UserDoer(ctx context.Context, t *domain.Tenant, accountID string) (doer jira.Doer, baseURL string, ok bool, err error)
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/backlogai/backlogai/server/backlog"
 	"github.com/backlogai/backlogai/server/config"
 	"github.com/backlogai/backlogai/server/connect"
+	"github.com/backlogai/backlogai/server/forge"
+	"github.com/backlogai/backlogai/server/forge/forgeapi"
 	"github.com/backlogai/backlogai/server/jobs"
 	"github.com/backlogai/backlogai/server/retry"
 	"github.com/backlogai/backlogai/server/secrets"
@@ -116,10 +118,22 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 	}
 	o11y.instrumentGenerator(gen)
 	pool.Handlers = o11y.wrapJobs(pool.Handlers)
+	var auth connect.Authenticator = &connect.JWTAuthenticator{Tenants: st, BasePath: basePath}
+	var forgeAuth *forge.Authenticator
+	if cfg.ForgeAppID != "" {
+		// Forge Remote beside Connect: one authenticator choice per request.
+		userTokens := &forge.UserTokens{}
+		forgeAuth = &forge.Authenticator{Installations: st, UserTokens: userTokens, Logger: log,
+			Verifier: &forge.Verifier{AppID: cfg.ForgeAppID, Keys: &forge.KeySet{URL: cfg.ForgeJWKSURL, HTTP: keysHTTP},
+				AllowHTTPAPI: cfg.Sandbox || cfg.AllowPrivateURLs}}
+		keeper.Hosts = &forgeapi.Clients{Store: st, HTTP: &http.Client{Timeout: 60 * time.Second}, UserTokens: userTokens}
+		auth = forge.HostAuth{Connect: auth, Forge: forgeAuth}
+	}
 	srv, err := web.New(web.Deps{
 		Config:        cfg,
 		Store:         st,
-		Auth:          &connect.JWTAuthenticator{Tenants: st, BasePath: basePath},
+		Forge:         forgeAuth,
+		Auth:          auth,
 		LifecycleAuth: &connect.JWTAuthenticator{Tenants: st, BasePath: basePath, AllowDisabled: true},
 		Install: &connect.InstallVerifier{
 			KeysURL: cfg.ConnectKeysURL, HTTP: keysHTTP, AllowedHosts: cfg.AllowedJiraHosts, BaseURL: cfg.BaseURL,

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,8 @@ type Config struct {
 	AppKey            string
 	ConnectKeysURL    string
 	ConnectOAuthURL   string // authorization server of Connect user impersonation
+	ForgeAppID        string // FORGE_APP_ID: the Forge app's UUID or ARI; empty: Forge Remote off
+	ForgeJWKSURL      string // FORGE_JWKS_URL: keys Forge Invocation Tokens are signed with
 	AllowedJiraHosts  []string
 	DataRetentionDays int
 	LogLevel          slog.Level
@@ -107,6 +110,14 @@ func Load(getenv Getenv) (*Config, error) {
 	c.ConnectKeysURL = strings.TrimSuffix(orDefault(getenv("CONNECT_KEYS_URL"), "https://connect-install-keys.atlassian.com"), "/")
 	if u, perr := url.Parse(c.ConnectKeysURL); perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("CONNECT_KEYS_URL: %q is not an absolute http(s) URL", c.ConnectKeysURL)
+	}
+	c.ForgeAppID = strings.TrimSpace(getenv("FORGE_APP_ID"))
+	if c.ForgeAppID != "" && !forgeAppIDPattern.MatchString(c.ForgeAppID) {
+		return nil, fmt.Errorf("FORGE_APP_ID: %q is neither an app UUID nor ari:cloud:ecosystem::app/<UUID>", c.ForgeAppID)
+	}
+	c.ForgeJWKSURL = orDefault(getenv("FORGE_JWKS_URL"), "https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json")
+	if u, perr := url.Parse(c.ForgeJWKSURL); perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("FORGE_JWKS_URL: %q is not an absolute http(s) URL", c.ForgeJWKSURL)
 	}
 	c.ConnectOAuthURL = strings.TrimSuffix(orDefault(getenv("CONNECT_OAUTH_URL"), connect.DefaultAuthServerURL), "/")
 	if u, perr := url.Parse(c.ConnectOAuthURL); perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" {
@@ -319,6 +330,8 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("app_key", c.AppKey),
 		slog.String("connect_keys_url", c.ConnectKeysURL),
 		slog.String("connect_oauth_url", c.ConnectOAuthURL),
+		slog.String("forge_app_id", c.ForgeAppID),
+		slog.String("forge_jwks_url", c.ForgeJWKSURL),
 		slog.Any("allowed_jira_hosts", c.AllowedJiraHosts),
 		slog.Int("data_retention_days", c.DataRetentionDays),
 		slog.String("log_level", c.LogLevel.String()),
@@ -371,6 +384,8 @@ func intVar(getenv Getenv, name string, def, min, max int) (int, error) {
 	}
 	return n, nil
 }
+
+var forgeAppIDPattern = regexp.MustCompile(`^(ari:cloud:ecosystem::app/)?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 func validAppKey(k string) bool {
 	if k == "" || len(k) > 80 {

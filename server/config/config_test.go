@@ -57,6 +57,8 @@ func TestErrorsNameTheVariable(t *testing.T) {
 		"CONNECT_KEYS_URL":    {"CONNECT_KEYS_URL": "nope"},
 		"CONNECT_OAUTH_URL":   {"CONNECT_OAUTH_URL": "https://user:pw@auth.example"},
 		"SANDBOX":             {"SANDBOX": "maybe"},
+		"FORGE_APP_ID":        {"FORGE_APP_ID": "my-app"},
+		"FORGE_JWKS_URL":      {"FORGE_JWKS_URL": "jwks.json"},
 	}
 	for name, vars := range cases {
 		if _, ok := vars["DATABASE_URL"]; !ok {
@@ -81,6 +83,14 @@ func TestErrorsNameTheVariable(t *testing.T) {
 	}
 	if c.ConnectOAuthURL != "https://oauth-2-authorization-server.services.atlassian.com" {
 		t.Errorf("default CONNECT_OAUTH_URL %q, want Atlassian's authorization server", c.ConnectOAuthURL)
+	}
+	if c.ForgeAppID != "" || c.ForgeJWKSURL != "https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json" {
+		t.Errorf("Forge defaults: app id %q, jwks %q", c.ForgeAppID, c.ForgeJWKSURL)
+	}
+	for _, id := range []string{"8d2a4c10-3f6e-4b7a-9c21-5e0f1a2b3c4d", "ari:cloud:ecosystem::app/8d2a4c10-3f6e-4b7a-9c21-5e0f1a2b3c4d"} {
+		if c, err := Load(env(map[string]string{"DATABASE_URL": db, "FORGE_APP_ID": id})); err != nil || c.ForgeAppID != id {
+			t.Errorf("FORGE_APP_ID %q: %v", id, err)
+		}
 	}
 	if _, err := Load(env(map[string]string{"DATABASE_URL": "mysql://root:pw@127.0.0.1:3306/test", "ENCRYPTION_KEY": good, "SANDBOX": "true"})); err == nil {
 		t.Error("sandbox accepted beside MySQL")

@@ -28,7 +28,7 @@ func TestDraftEditsOverHTTP(t *testing.T) {
 		}
 	}
 	refused("POST", "/api/projects/SHOP/generate", map[string]any{"objective": "Faster checkout", "count": 1, "parentEpic": "SHOP-99999"}, "SHOP-99999 does not exist")
-	v := e.generateRun(map[string]any{"objective": "Let merchants export orders and email invoices", "count": 2, "parentEpic": epic})
+	v := e.generateRun(map[string]any{"objective": "Let merchants export orders and email invoices", "persona": "store owner", "metrics": "orders exported per week from 0 to 500", "count": 2, "parentEpic": epic})
 	d := v.Drafts[0]
 	var edited struct {
 		Title      string   `json:"title"`

@@ -31,6 +31,7 @@ const (
 	routeWebhook   = "webhook"   // Jira-signed webhooks
 	routeAPI       = "api"       // the app's API (context token)
 	routeSandbox   = "sandbox"   // sandbox shell, never registered in production
+	routeToken     = "token"     // MCP: a personal access token (never a context token)
 )
 
 var isolationCases = map[string]string{
@@ -38,8 +39,15 @@ var isolationCases = map[string]string{
 	"GET /static/*": routePublic, "HEAD /static/*": routePublic,
 	"POST /installed": routeLifecycle, "POST /uninstalled": routeLifecycle, "POST /enabled": routeLifecycle, "POST /disabled": routeLifecycle,
 	"GET /glance": routePage, "GET /project": routePage,
-	"POST /webhooks/jira":                       routeWebhook,
-	"GET /api/me":                               routeAPI,
+	"POST /webhooks/jira":                  routeWebhook,
+	"GET /api/me":                          routeAPI,
+	"POST /api/tokens":                     routeAPI,
+	"GET /api/tokens":                      routeAPI,
+	"DELETE /api/tokens/:token":            routeAPI,
+	"GET /api/projects/:project/mcp-audit": routeAPI,
+	"GET /mcp":                             routeToken, "POST /mcp": routeToken, "PUT /mcp": routeToken, "DELETE /mcp": routeToken,
+	"PATCH /mcp": routeToken, "HEAD /mcp": routeToken, "OPTIONS /mcp": routeToken, "CONNECT /mcp": routeToken,
+	"TRACE /mcp": routeToken, "PROPFIND /mcp": routeToken, "REPORT /mcp": routeToken,
 	"GET /api/projects/:project/status":         routeAPI,
 	"POST /api/projects/:project/activate":      routeAPI,
 	"POST /api/projects/:project/rescan":        routeAPI,
@@ -181,7 +189,7 @@ func TestTenantIsolationEveryRoute(t *testing.T) {
 
 	probe := func(who *env, route string) (int, string) {
 		method, path, _ := strings.Cut(route, " ")
-		path = strings.NewReplacer(":project", "SHOP", ":issue", "SHOP-1", ":draft", bDraft, ":run", bRun, ":key", "SHOP-1", "*", "app.css").Replace(path)
+		path = strings.NewReplacer(":project", "SHOP", ":issue", "SHOP-1", ":draft", bDraft, ":run", bRun, ":key", "SHOP-1", ":token", "1", "*", "app.css").Replace(path)
 		var rd io.Reader
 		if body, ok := bodies[route]; ok {
 			raw, _ := json.Marshal(body)
@@ -198,6 +206,9 @@ func TestTenantIsolationEveryRoute(t *testing.T) {
 		case routePage:
 			u, _ := who.emu.SignedIframeURL(path, url.Values{"issueKey": {"SHOP-1"}, "projectKey": {"SHOP"}, "projectId": {"10000"}}, "557058:a")
 			req, _ = http.NewRequest(method, u, nil)
+		case routeToken:
+			// A's context token is not a personal access token.
+			req.Header.Set("Authorization", "Bearer "+who.contextToken("SHOP", "SHOP-1"))
 		case routeWebhook:
 			raw := webhookBody("SHOP-1", time.Now().UnixMilli())
 			req, _ = http.NewRequest(method, target, bytes.NewReader(raw))
@@ -229,6 +240,9 @@ func TestTenantIsolationEveryRoute(t *testing.T) {
 		if isolationCases[route] == routeLifecycle && route != "POST /installed" && route != "POST /uninstalled" && code < 300 {
 			// enabled/disabled with A's token naming B must not succeed.
 			t.Errorf("%s: A's token acted on B (status %d)", route, code)
+		}
+		if isolationCases[route] == routeToken && code != 401 && code != 405 {
+			t.Errorf("%s with a context token instead of a personal token: %d, want 401", route, code)
 		}
 		if strings.HasPrefix(route, "GET /api/generation-runs") || strings.HasPrefix(route, "PUT /api/drafts") {
 			if code != 404 && code != 403 {

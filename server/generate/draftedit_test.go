@@ -158,7 +158,7 @@ func TestEditedDraftKeepsItsParent(t *testing.T) {
 // an epic is refused at submit, at edit and at create, per draft, with a
 // reason a person can read.
 func TestBadParentIsRefusedPlainly(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newEnv(t, shopAnswers(t)) // three drafts to fail one by one
 	ctx := context.Background()
 	var ie *InputError
 	for _, parent := range []string{"SHOP-99999", "SHOP-3"} {
@@ -217,7 +217,7 @@ func TestPlainRefusal(t *testing.T) {
 }
 
 func TestDiscardAndRestoreDrafts(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newEnv(t, shopAnswers(t)) // several drafts
 	ctx := context.Background()
 	v := e.generate(checkoutForm(""))
 	ids := []int64{v.Drafts[0].ID, v.Drafts[1].ID}

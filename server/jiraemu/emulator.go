@@ -150,6 +150,7 @@ type Emulator struct {
 	installed bool
 	appKey    string
 	app       appConfig
+	forge     *ForgeHost // Forge host role (forge.go), nil when not attached
 
 	faultsMu sync.Mutex
 	faults   Faults

@@ -30,6 +30,8 @@ func sealedColumns() []sealedColumn {
 			aad: func(v []string) string { return scopeAAD(v[0], v[1], "llm") }},
 		{table: "project_settings", column: "research_key_enc", aadCols: []string{"tenant_id", "project_key"},
 			aad: func(v []string) string { return scopeAAD(v[0], v[1], "research") }},
+		{table: "forge_installations", column: "system_token_enc", aadCols: []string{"installation_id"},
+			aad: func(v []string) string { return aadForgeToken(v[0]) }},
 	}
 }
 

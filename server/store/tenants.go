@@ -140,6 +140,17 @@ func (s *Store) MarkUninstalled(ctx context.Context, clientKey string, retention
 	defer s.tenants.forget(clientKey)
 	now := s.now().UTC()
 	purge := now.Add(retention)
+	// A site that moved to Forge keeps its tenant when the Connect app is
+	// removed (docs/forge.md, migration path).
+	var onForge int64
+	err := s.db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM forge_installations f JOIN tenants t ON t.id = f.tenant_id
+		WHERE t.client_key = ? AND f.state = ?`, clientKey, domain.TenantInstalled).Scan(&onForge).Error
+	if err != nil {
+		return fmt.Errorf("store: uninstall: %w", err)
+	}
+	if onForge > 0 {
+		return nil
+	}
 	res := s.db.WithContext(ctx).Model(&tenantRow{}).Where("client_key = ?", clientKey).
 		Updates(map[string]any{"state": string(domain.TenantUninstalled), "updated_at": now, "uninstalled_at": now, "purge_after": purge})
 	if res.Error != nil {
@@ -184,7 +195,7 @@ func (s *Store) PurgeDue(ctx context.Context) (int, error) {
 // tenantTables lists every table holding tenant data (column tenant_id),
 // children before parents. A new tenant table must be added here; the
 // purge test checks that no tenant_id table is missing.
-var tenantTables = []string{"tool_audit", "access_tokens", "drafts", "generation_runs", "research_cache", "generate_usage", "project_usage", "generate_settings", "project_settings", "idempotency_keys", "jobs", "webhook_events", "issue_results", "overrides", "scans", "projects"}
+var tenantTables = []string{"tool_audit", "access_tokens", "drafts", "generation_runs", "research_cache", "generate_usage", "project_usage", "generate_settings", "project_settings", "idempotency_keys", "jobs", "webhook_events", "issue_results", "overrides", "scans", "forge_installations", "projects"}
 
 // CountRows counts rows of a table (tests and readiness only).
 func (s *Store) CountRows(ctx context.Context, table string) (int64, error) {

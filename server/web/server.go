@@ -22,6 +22,7 @@ import (
 	"github.com/backlogai/backlogai/server/config"
 	"github.com/backlogai/backlogai/server/connect"
 	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/forge"
 	"github.com/backlogai/backlogai/server/generate"
 	"github.com/backlogai/backlogai/server/store"
 )
@@ -57,6 +58,9 @@ type Deps struct {
 	// disabled tenants).
 	LifecycleAuth connect.Authenticator
 	Install       InstallVerifier
+	// Forge, when set, serves the Forge Remote endpoints under /forge
+	// (Auth should then be a forge.HostAuth so /api accepts FITs too).
+	Forge *forge.Authenticator
 	// Backlog keeps projects analysed (webhooks, scans, results).
 	Backlog *backlog.Service
 	// Generator drafts, improves and splits stories (see generate.go).
@@ -160,6 +164,9 @@ func (s *Server) routes() {
 	s.uiRoutes(e, api)
 	s.generateRoutes(api)
 	s.mcpRoutes(e, api)
+	if s.Forge != nil {
+		s.forgeRoutes(e)
+	}
 	if s.SandboxHost != nil && s.Config.Sandbox {
 		s.sandboxRoutes(e)
 	}
