@@ -16,6 +16,7 @@ import (
 
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jira"
+	"github.com/backlogai/backlogai/server/lru"
 )
 
 // Permission is a Jira permission key.
@@ -119,8 +120,8 @@ type Checker struct {
 	opts    Options
 
 	mu       sync.Mutex
-	grants   *lru[grantKey, grantSet]
-	ids      *lru[idKey, string]
+	grants   *lru.Cache[grantKey, grantSet]
+	ids      *lru.Cache[idKey, string]
 	inflight map[grantKey]*call // checks under way: one Jira call for many waiters
 }
 
@@ -162,7 +163,7 @@ func New(clients Clients, o Options) *Checker {
 		o.Timeout = DefaultTimeout
 	}
 	return &Checker{clients: clients, opts: o, inflight: map[grantKey]*call{},
-		grants: newLRU[grantKey, grantSet](o.MaxEntries), ids: newLRU[idKey, string](o.MaxEntries/10 + 1)}
+		grants: lru.New[grantKey, grantSet](o.MaxEntries), ids: lru.New[idKey, string](o.MaxEntries/10 + 1)}
 }
 
 // Project names the project a write touches. ID is Jira's numeric id when
@@ -235,7 +236,7 @@ func (c *Checker) grantsFor(ctx context.Context, t *domain.Tenant, accountID str
 	}
 	key := grantKey{tenant: t.ID, account: accountID, projectID: projectID}
 	c.mu.Lock()
-	if g, ok := c.grants.get(key, c.opts.Now()); ok {
+	if g, ok := c.grants.Get(key, c.opts.Now()); ok {
 		c.mu.Unlock()
 		return g, nil
 	}
@@ -258,7 +259,7 @@ func (c *Checker) grantsFor(ctx context.Context, t *domain.Tenant, accountID str
 	delete(c.inflight, key)
 	if cl.err == nil {
 		// Counted from the question, so no answer is used past the TTL.
-		c.grants.put(key, cl.g, askedAt.Add(c.opts.TTL))
+		c.grants.Put(key, cl.g, askedAt.Add(c.opts.TTL))
 	}
 	c.mu.Unlock()
 	close(cl.done)
@@ -291,7 +292,7 @@ func (c *Checker) projectID(ctx context.Context, t *domain.Tenant, p Project, ge
 	key := idKey{tenant: t.ID, project: strings.ToUpper(p.Key)}
 	now := c.opts.Now()
 	c.mu.Lock()
-	id, ok := c.ids.get(key, now)
+	id, ok := c.ids.Get(key, now)
 	c.mu.Unlock()
 	if ok {
 		return id, nil
@@ -308,7 +309,7 @@ func (c *Checker) projectID(ctx context.Context, t *domain.Tenant, p Project, ge
 		return "", &UnavailableError{Err: err}
 	}
 	c.mu.Lock()
-	c.ids.put(key, pr.ID, now.Add(c.opts.TTL))
+	c.ids.Put(key, pr.ID, now.Add(c.opts.TTL))
 	c.mu.Unlock()
 	return pr.ID, nil
 }

@@ -1,9 +1,10 @@
 // Package adf builds, validates and flattens Atlassian Document Format, the
 // JSON rich-text format of Jira descriptions and comments.
 //
-// Build documents for Jira with NewDoc and the node constructors, check them
-// with Validate, and turn documents read from Jira into plain text for the
-// analysis engine with PlainText.
+// Build documents for Jira with NewDoc and the node constructors, or from
+// plain text with FromText and Paragraphs; check them with Validate, and
+// turn documents read from Jira into plain text for the analysis engine
+// with PlainText.
 package adf
 
 import "encoding/json"

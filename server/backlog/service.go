@@ -19,6 +19,7 @@ import (
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jira"
 	"github.com/backlogai/backlogai/server/jobs"
+	"github.com/backlogai/backlogai/server/lru"
 	"github.com/backlogai/backlogai/server/store"
 )
 
@@ -82,7 +83,7 @@ type Service struct {
 	writing  map[modelKey]bool // projects whose write-back runs here
 	mu       sync.Mutex
 	clients  map[string]*tenantClient
-	models   map[modelKey]*model
+	models   *lru.Cache[modelKey, *model]
 }
 
 type tenantClient struct {
@@ -101,7 +102,6 @@ type model struct {
 	mu      sync.Mutex
 	project *analysis.Project
 	seen    time.Time
-	used    time.Time
 }
 
 func (s *Service) now() time.Time {
@@ -231,13 +231,12 @@ func (s *Service) Model(ctx context.Context, t *domain.Tenant, project string) (
 	key := modelKey{t.ID, project}
 	s.mu.Lock()
 	if s.models == nil {
-		s.models = map[modelKey]*model{}
+		s.models = lru.New[modelKey, *model](maxModels)
 	}
-	m, ok := s.models[key]
+	m, ok := s.models.Get(key, time.Time{})
 	if !ok {
 		m = &model{}
-		s.models[key] = m
-		s.evictLocked()
+		s.models.Put(key, m, time.Time{})
 	}
 	s.mu.Unlock()
 
@@ -287,7 +286,6 @@ func (s *Service) Model(ctx context.Context, t *domain.Tenant, project string) (
 		}
 	}
 	m.seen = latest
-	m.used = s.now()
 	return m.project, unlock, nil
 }
 
@@ -295,25 +293,13 @@ func (s *Service) Model(ctx context.Context, t *domain.Tenant, project string) (
 func (s *Service) DropModel(tenantID int64, project string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.models, modelKey{tenantID, project})
+	if s.models != nil {
+		s.models.Remove(modelKey{tenantID, project})
+	}
 }
 
 // maxModels bounds memory: a 10k-issue model is a few tens of MB.
 const maxModels = 32
-
-func (s *Service) evictLocked() {
-	for len(s.models) > maxModels {
-		var oldest modelKey
-		var at time.Time
-		first := true
-		for k, m := range s.models {
-			if first || m.used.Before(at) {
-				oldest, at, first = k, m.used, false
-			}
-		}
-		delete(s.models, oldest)
-	}
-}
 
 // Handlers returns the job handlers to register on the pool.
 func (s *Service) Handlers() map[string]jobs.Handler {

@@ -19,6 +19,7 @@ import (
 	"github.com/backlogai/backlogai/server/forge"
 	"github.com/backlogai/backlogai/server/forge/forgeapi"
 	"github.com/backlogai/backlogai/server/jobs"
+	"github.com/backlogai/backlogai/server/retry"
 	"github.com/backlogai/backlogai/server/secrets"
 	"github.com/backlogai/backlogai/server/store"
 	"github.com/backlogai/backlogai/server/web"
@@ -48,8 +49,6 @@ type StartOptions struct {
 	// Listener, when set, is used instead of binding cfg.Port (so callers
 	// can know the URL before the app starts).
 	Listener net.Listener
-	// Extra registers more routes on the server.
-	Extra []func(*web.Server)
 	// Workers is the number of job workers (default 2).
 	Workers int
 	// PageBudget and AnalyseChunk tune scan steps (tests use small ones).
@@ -145,7 +144,6 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 		Hooks:       web.Hooks{OnUninstalled: keeper.Uninstalled},
 		Descriptor:  backlogai.DescriptorTemplate,
 		Logger:      log,
-		Extra:       o.Extra,
 	})
 	if err != nil {
 		st.Close()
@@ -207,12 +205,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 
 // migrateUntilReady retries the migrations until the database answers.
 func (a *App) migrateUntilReady(ctx context.Context) {
-	wait := time.Second
-	for {
-		select {
-		case <-ctx.Done():
+	// 1 s doubling up to 30 s; no jitter, one caller per replica.
+	backoff := retry.Backoff{Base: time.Second, Max: 30 * time.Second}
+	for attempt := 0; ; attempt++ {
+		if retry.Sleep(ctx, backoff.Delay(attempt, 0)) != nil {
 			return
-		case <-time.After(wait):
 		}
 		err := a.Store.Migrate(ctx)
 		if err == nil {
@@ -222,7 +219,6 @@ func (a *App) migrateUntilReady(ctx context.Context) {
 		if !store.Unavailable(err) {
 			a.Logger.Error("migrations failed", "err", err)
 		}
-		wait = min(30*time.Second, wait*2)
 	}
 }
 

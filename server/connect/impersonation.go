@@ -37,7 +37,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -45,6 +44,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/retry"
 )
 
 // DefaultAuthServerURL is Atlassian's authorization server: the aud of
@@ -415,7 +415,8 @@ func (im *Impersonator) exchange(ctx context.Context, t *domain.Tenant, accountI
 		isJSON = json.Unmarshal(body, &tr) == nil
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		e := &ExchangeError{Status: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), now)}
+		wait, _ := retry.ParseAfter(resp.Header.Get("Retry-After"), now)
+		e := &ExchangeError{Status: resp.StatusCode, RetryAfter: wait}
 		if isJSON {
 			e.Code, e.Description = clip(tr.Error, 64), clip(tr.Description, 256)
 		}
@@ -440,19 +441,6 @@ func clip(s string, n int) string {
 		return s[:n]
 	}
 	return s
-}
-
-func retryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second
-	}
-	if at, err := http.ParseTime(v); err == nil && at.After(now) {
-		return at.Sub(now)
-	}
-	return 0
 }
 
 // UserClient sends requests to one tenant's Jira as one user, with

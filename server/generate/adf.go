@@ -1,8 +1,6 @@
 package generate
 
 import (
-	"strings"
-
 	"github.com/backlogai/backlogai/server/adf"
 )
 
@@ -61,7 +59,7 @@ func Doc(c *Content) adf.Doc {
 	bullets(headRisks, c.Risks)
 	bullets(headDependencies, c.Dependencies)
 	if c.Rollout != "" {
-		section(headRollout, paragraphs(c.Rollout)...)
+		section(headRollout, adf.Paragraphs(c.Rollout)...)
 	}
 	bullets(headQuestions, c.OpenQuestions)
 	var why []adf.Node
@@ -95,110 +93,6 @@ func orDash(s string) string {
 	return s
 }
 
-func paragraphs(s string) []adf.Node {
-	var out []adf.Node
-	for _, p := range strings.Split(s, "\n\n") {
-		if p = strings.TrimSpace(p); p != "" {
-			lines := strings.Split(p, "\n")
-			var inline []adf.Node
-			for i, l := range lines {
-				if i > 0 {
-					inline = append(inline, adf.HardBreak())
-				}
-				inline = append(inline, adf.Text(strings.TrimSpace(l)))
-			}
-			out = append(out, adf.Paragraph(inline...))
-		}
-	}
-	return out
-}
-
-// TextDoc turns the plain text of an improved description into ADF: a
-// blank line separates blocks, lines starting "- ", "* " or "1. " are list
-// items, a short line on its own followed by a block is a heading.
-func TextDoc(s string) adf.Doc {
-	var blocks []adf.Node
-	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
-	var para []string
-	var items []adf.Node
-	ordered := false
-	flushPara := func() {
-		if len(para) == 0 {
-			return
-		}
-		var inline []adf.Node
-		for i, l := range para {
-			if i > 0 {
-				inline = append(inline, adf.HardBreak())
-			}
-			inline = append(inline, adf.Text(l))
-		}
-		blocks = append(blocks, adf.Paragraph(inline...))
-		para = nil
-	}
-	flushList := func() {
-		if len(items) == 0 {
-			return
-		}
-		if ordered {
-			blocks = append(blocks, adf.OrderedList(items...))
-		} else {
-			blocks = append(blocks, adf.BulletList(items...))
-		}
-		items = nil
-	}
-	for i := 0; i < len(lines); i++ {
-		l := strings.TrimSpace(lines[i])
-		switch {
-		case l == "":
-			flushPara()
-			flushList()
-		case listItem(l) != "":
-			flushPara()
-			isOrdered := l[0] >= '0' && l[0] <= '9'
-			if len(items) > 0 && isOrdered != ordered {
-				flushList()
-			}
-			ordered = isOrdered
-			items = append(items, adf.Item(adf.Text(listItem(l))))
-		case len(para) == 0 && len(items) == 0 && heading(l, lines, i):
-			blocks = append(blocks, adf.Heading(3, adf.Text(strings.TrimSuffix(l, ":"))))
-		default:
-			flushList()
-			para = append(para, l)
-		}
-	}
-	flushPara()
-	flushList()
-	return adf.NewDoc(blocks...)
-}
-
-// listItem returns the text of a list line, "" when l is not one.
-func listItem(l string) string {
-	for _, p := range []string{"- ", "* ", "• "} {
-		if strings.HasPrefix(l, p) {
-			return strings.TrimSpace(l[len(p):])
-		}
-	}
-	i := 0
-	for i < len(l) && l[i] >= '0' && l[i] <= '9' {
-		i++
-	}
-	if i > 0 && i+1 < len(l) && (l[i] == '.' || l[i] == ')') && l[i+1] == ' ' {
-		return strings.TrimSpace(l[i+2:])
-	}
-	return ""
-}
-
-// heading: a short line without a full stop, standing alone before a
-// blank line or a list.
-func heading(l string, lines []string, i int) bool {
-	if len(l) > 60 || strings.HasSuffix(l, ".") || strings.HasSuffix(l, "?") || strings.Count(l, " ") > 6 {
-		return false
-	}
-	if i+1 >= len(lines) {
-		return false
-	}
-	next := strings.TrimSpace(lines[i+1])
-	return next == "" || listItem(next) != ""
-}
+// TextDoc turns the plain text of an improved description into ADF (see
+// adf.FromText); kept so that the package's callers read as before.
+func TextDoc(s string) adf.Doc { return adf.FromText(s) }

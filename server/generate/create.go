@@ -13,6 +13,7 @@ import (
 	"github.com/backlogai/backlogai/server/backlog"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jira"
+	"github.com/backlogai/backlogai/server/retry"
 	"github.com/backlogai/backlogai/server/store"
 )
 
@@ -189,10 +190,8 @@ func (s *Service) CreateDrafts(ctx context.Context, t *domain.Tenant, accountID,
 func (s *Service) reportOther(ctx context.Context, t *domain.Tenant, ts *store.TenantStore, rec *store.DraftRecord, res *CreateResult) {
 	deadline := time.Now().Add(waitForOther)
 	for rec.Status == store.DraftCreating && time.Now().Before(deadline) {
-		select {
-		case <-ctx.Done():
+		if retry.Sleep(ctx, 200*time.Millisecond) != nil {
 			deadline = time.Now()
-		case <-time.After(200 * time.Millisecond):
 		}
 		if r, err := ts.Draft(ctx, rec.ID); err == nil {
 			rec = r

@@ -30,6 +30,7 @@ import (
 	"github.com/ctreminiom/go-atlassian/v2/pkg/infra/models"
 
 	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/retry"
 )
 
 // Doer sends one HTTP request; connect.SigningClient is the one the app
@@ -135,7 +136,7 @@ func New(doer Doer, baseURL string, opts Options) (*Client, error) {
 		opts.Now = time.Now
 	}
 	if opts.Sleep == nil {
-		opts.Sleep = sleepContext
+		opts.Sleep = retry.Sleep
 	}
 	if opts.Rand == nil {
 		opts.Rand = rand.Float64
@@ -161,20 +162,6 @@ func New(doer Doer, baseURL string, opts Options) (*Client, error) {
 		c.spField, c.spKnown = opts.StoryPointsField, true
 	}
 	return c, nil
-}
-
-func sleepContext(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // APIError is a non-2xx answer from Jira. It unwraps to the domain error
@@ -257,7 +244,7 @@ func newAPIError(method, path string, status int, header http.Header, body []byt
 	}
 	if header != nil {
 		e.Reason = header.Get("RateLimit-Reason")
-		e.RetryAfter = parseRetryAfter(header.Get("Retry-After"), now)
+		e.RetryAfter, _ = retry.ParseAfter(header.Get("Retry-After"), now)
 	}
 	return e
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/retry"
 )
 
 // Rate limit reasons Jira sends in the RateLimit-Reason header.
@@ -248,7 +249,7 @@ func (t *transport) Do(req *http.Request) (*http.Response, error) {
 // X-RateLimit-Reset. It returns Retry-After (0 if absent).
 func (t *transport) onThrottle(ctx context.Context, req *http.Request, resp *http.Response) time.Duration {
 	now := t.now()
-	retryAfter := parseRetryAfter(resp.Header.Get("Retry-After"), now)
+	retryAfter, _ := retry.ParseAfter(resp.Header.Get("Retry-After"), now)
 	reason := resp.Header.Get("RateLimit-Reason")
 	t.log.InfoContext(ctx, "jira: rate limited", "method", req.Method, "path", req.URL.Path, "reason", reason, "retryAfter", retryAfter)
 	if reason == ReasonGlobalQuota || reason == ReasonTenantQuota {
@@ -293,15 +294,7 @@ func (t *transport) paceWrite(ctx context.Context, issue string) error {
 // backoff is base·2^attempt capped at maxBackoff, times a jitter in
 // [0.7, 1.3).
 func (t *transport) backoff(attempt int) time.Duration {
-	d := t.baseBackoff
-	for range attempt {
-		d *= 2
-		if d >= t.maxBackoff {
-			d = t.maxBackoff
-			break
-		}
-	}
-	return time.Duration(float64(d) * (0.7 + 0.6*t.rand()))
+	return retry.Backoff{Base: t.baseBackoff, Max: t.maxBackoff, Jitter: 0.3}.Delay(attempt, t.rand())
 }
 
 // jitterUp spreads waits of clients told the same Retry-After without ever
@@ -369,21 +362,4 @@ func rewind(req *http.Request) (*http.Request, error) {
 	}
 	out.Body = body
 	return out, nil
-}
-
-// parseRetryAfter reads seconds or an HTTP date; 0 when absent or bad.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-		if s < 0 {
-			return 0
-		}
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }

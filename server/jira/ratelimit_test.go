@@ -441,27 +441,6 @@ func TestErrorMapping(t *testing.T) {
 	}
 }
 
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	tests := []struct {
-		in   string
-		want time.Duration
-	}{
-		{"", 0},
-		{"3", 3 * time.Second},
-		{" 10 ", 10 * time.Second},
-		{"-1", 0},
-		{"soon", 0},
-		{now.Add(42 * time.Second).Format(http.TimeFormat), 42 * time.Second},
-		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
-	}
-	for _, tt := range tests {
-		if got := parseRetryAfter(tt.in, now); got != tt.want {
-			t.Errorf("parseRetryAfter(%q) = %v, want %v", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestWrittenIssue(t *testing.T) {
 	tests := []struct {
 		method, path, want string

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	mrand "math/rand/v2"
 	"os"
 	"runtime/debug"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/retry"
 	"github.com/backlogai/backlogai/server/store"
 )
 
@@ -153,7 +153,7 @@ func (p *Pool) worker(stop, work context.Context, name string) {
 			if failures == 1 {
 				p.Logger.Error("job worker", "worker", name, "err", err)
 			}
-			wait = min(10*time.Second, p.Poll*time.Duration(1<<min(failures, 6)))
+			wait = retry.Backoff{Base: p.Poll, Max: min(10*time.Second, p.Poll<<6)}.Delay(failures, 0)
 		} else {
 			if failures > 0 {
 				p.Logger.Info("job worker recovered", "worker", name, "after_failures", failures)
@@ -300,14 +300,7 @@ func (p *Pool) settle(ctx context.Context, log *slog.Logger, worker string, j st
 // Backoff is the delay before retry n (1-based): 2 s doubling, capped at
 // 10 minutes, with ×0.7-1.3 jitter from u in [0,1).
 func Backoff(attempt int, u float64) time.Duration {
-	if attempt < 1 {
-		attempt = 1
-	}
-	d := 2 * time.Second * time.Duration(math.Pow(2, float64(min(attempt-1, 9))))
-	if d > 10*time.Minute {
-		d = 10 * time.Minute
-	}
-	return time.Duration(float64(d) * (0.7 + 0.6*u))
+	return retry.Backoff{Base: 2 * time.Second, Max: 10 * time.Minute, Jitter: 0.3}.Delay(max(attempt-1, 0), u)
 }
 
 func repeatErr(err error, n int) []error {

@@ -28,6 +28,7 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/retry"
 )
 
 // Defaults for Config fields left zero.
@@ -140,7 +141,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
+		cfg.Sleep = retry.Sleep
 	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Float64
@@ -427,15 +428,4 @@ func ctxErr(ctx context.Context) error {
 		return fmt.Errorf("no answer before the deadline: %w: %w", domain.ErrUnavailable, ctx.Err())
 	}
 	return ctx.Err()
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/retry"
 )
 
 // APIError is an error answer of the LLM endpoint. It unwraps to
@@ -101,13 +101,8 @@ func retryWait(h http.Header, now time.Time) time.Duration {
 			return time.Duration(ms * float64(time.Millisecond))
 		}
 	}
-	if v := h.Get("Retry-After"); v != "" {
-		if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
-			return time.Duration(s * float64(time.Second))
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			return max(t.Sub(now), 0)
-		}
+	if d, ok := retry.ParseAfter(h.Get("Retry-After"), now); ok {
+		return d
 	}
 	var wait, longest time.Duration
 	for _, kind := range []string{"requests", "tokens"} {
@@ -145,8 +140,7 @@ func parseReset(v string) (time.Duration, bool) {
 // backoff is the wait before retry n (1-based): 1 s doubling, capped at
 // 16 s, with ×0.75-1.25 jitter from u in [0,1).
 func backoff(n int, u float64) time.Duration {
-	d := time.Second * time.Duration(math.Pow(2, float64(min(max(n-1, 0), 4))))
-	return time.Duration(float64(d) * (0.75 + 0.5*u))
+	return retry.Backoff{Base: time.Second, Max: 16 * time.Second, Jitter: 0.25}.Delay(max(n-1, 0), u)
 }
 
 // headerDoer is go-openai's HTTP client: it passes requests on and

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	retrypkg "github.com/backlogai/backlogai/server/retry" // store has its own func retry
 )
 
 // maxTxAttempts bounds retries of a transaction that lost a lock race.
@@ -39,10 +41,8 @@ func retry(ctx context.Context, fn func() error) error {
 		if err = fn(); !transient(err) {
 			return err
 		}
-		select {
-		case <-ctx.Done():
+		if retrypkg.Sleep(ctx, time.Duration(attempt*attempt)*5*time.Millisecond) != nil {
 			return err
-		case <-time.After(time.Duration(attempt*attempt) * 5 * time.Millisecond):
 		}
 	}
 	return err

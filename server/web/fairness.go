@@ -10,6 +10,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/time/rate"
+
+	"github.com/backlogai/backlogai/server/retry"
 )
 
 // FairnessLimits bound what one tenant may take of a replica's app API, so
@@ -81,10 +83,10 @@ func (f *fairness) enter(ctx context.Context, tenant int64, now time.Time) (rele
 			// Refusing at once would let a client that ignores
 			// Retry-After spin on cheap 429s and eat the CPU the limit
 			// protects; holding the refusal costs a goroutine, no CPU.
-			sleep(ctx, f.limits.Wait)
+			_ = retry.Sleep(ctx, f.limits.Wait)
 			return nil, d
 		}
-		if d > 0 && !sleep(ctx, d) {
+		if d > 0 && retry.Sleep(ctx, d) != nil {
 			r.Cancel()
 			leave()
 			return nil, d
@@ -105,18 +107,6 @@ func (f *fairness) enter(ctx context.Context, tenant int64, now time.Time) (rele
 		return nil, time.Second
 	}
 	return func() { <-g.slots; leave() }, 0
-}
-
-// sleep waits d or until ctx ends; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // gate returns tenant's gate, counting the caller as one of its users, and

@@ -44,18 +44,16 @@ func newFairEnv(t *testing.T, cfg config.Config) *fairEnv {
 	}
 	cfg.BaseURL, cfg.AppKey, cfg.AllowedJiraHosts = appBase, appKey, []string{"*.atlassian.net"}
 	srv, err := web.New(web.Deps{Config: &cfg, Store: st, Auth: &connect.JWTAuthenticator{Tenants: st},
-		Descriptor: backlogai.DescriptorTemplate, Logger: slog.New(slog.DiscardHandler),
-		Extra: []func(s *web.Server){func(s *web.Server) {
-			s.Echo().GET("/api/held", s.AppAPI(func(c echo.Context) error {
-				fe.entered <- web.IdentityOf(c).Tenant.ClientKey
-				<-fe.hold
-				return c.NoContent(http.StatusNoContent)
-			}))
-			s.Echo().GET("/api/quick", s.AppAPI(func(c echo.Context) error { return c.NoContent(http.StatusNoContent) }))
-		}}})
+		Descriptor: backlogai.DescriptorTemplate, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv.Echo().GET("/api/held", srv.AppAPI(func(c echo.Context) error {
+		fe.entered <- web.IdentityOf(c).Tenant.ClientKey
+		<-fe.hold
+		return c.NoContent(http.StatusNoContent)
+	}))
+	srv.Echo().GET("/api/quick", srv.AppAPI(func(c echo.Context) error { return c.NoContent(http.StatusNoContent) }))
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	fe.url = ts.URL

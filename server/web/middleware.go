@@ -191,20 +191,11 @@ func frameAncestors(urls ...string) string {
 
 // Public wrappers for feature packages that register their own routes.
 
-// JiraSigned wraps a handler for a descriptor-declared URL.
-func (s *Server) JiraSigned(h echo.HandlerFunc) echo.HandlerFunc { return s.jiraSigned(h) }
-
 // AppAPI wraps a handler for the app's own API (context-qsh).
 func (s *Server) AppAPI(h echo.HandlerFunc) echo.HandlerFunc { return s.appAPI(h) }
 
 // IdentityOf returns the authenticated identity of a request.
 func IdentityOf(c echo.Context) *connect.Identity { return identity(c) }
-
-// IframeHeaders is the middleware for pages served into Jira iframes.
-var IframeHeaders echo.MiddlewareFunc = iframeHeaders
-
-// BodyLimit is the body-size middleware.
-func BodyLimit(n int64) echo.MiddlewareFunc { return bodyLimit(n) }
 
 // NoStore forbids caching.
 var NoStore echo.MiddlewareFunc = noStore

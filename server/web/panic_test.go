@@ -25,13 +25,11 @@ func TestPanicLoggedWithStack(t *testing.T) {
 		Store:      storetest.Open(t, "sqlite", nil),
 		Descriptor: backlogai.DescriptorTemplate,
 		Logger:     slog.New(slog.NewJSONHandler(&logs, nil)),
-		Extra: []func(*web.Server){func(s *web.Server) {
-			s.Echo().GET("/boom", panickingHandler)
-		}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv.Echo().GET("/boom", panickingHandler)
 	w := httptest.NewRecorder()
 	srv.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/boom", nil))
 	if w.Code != http.StatusInternalServerError {

@@ -77,9 +77,6 @@ type Deps struct {
 	Descriptor []byte
 	Logger     *slog.Logger
 	Now        func() time.Time
-	// Extra registers routes of later features (jobs, UI, sandbox) on the
-	// same echo instance, with access to the Server's auth wrappers.
-	Extra []func(s *Server)
 }
 
 // Server is the app's HTTP server.
@@ -122,9 +119,6 @@ func New(d Deps) (*Server, error) {
 	s.e.HTTPErrorHandler = s.handleError
 	s.e.Use(s.requestID, s.recoverPanics, s.accessLog, s.baseHeaders)
 	s.routes()
-	for _, f := range d.Extra {
-		f(s)
-	}
 	return s, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/backlogai/backlogai/frontend"
 	"github.com/backlogai/backlogai/server/backlog"
 	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/lru"
 	"github.com/backlogai/backlogai/server/store"
 )
 
@@ -166,7 +167,7 @@ const maxCachedProjects = 16
 type rowCache struct {
 	max      int
 	mu       sync.Mutex
-	projects map[rowKey]*projectRows
+	projects *lru.Cache[rowKey, *projectRows]
 }
 
 type rowKey struct {
@@ -182,7 +183,6 @@ type projectRows struct {
 	at     map[int64]time.Time
 	seen   time.Time
 	loaded bool
-	used   time.Time
 }
 
 // rowOverlap is how far before the newest change seen a delta looks:
@@ -195,15 +195,13 @@ func (rc *rowCache) with(ctx context.Context, ts *store.TenantStore, project str
 	key := rowKey{ts.TenantID(), project}
 	rc.mu.Lock()
 	if rc.projects == nil {
-		rc.projects = map[rowKey]*projectRows{}
+		rc.projects = lru.New[rowKey, *projectRows](rc.max)
 	}
-	p, ok := rc.projects[key]
+	p, ok := rc.projects.Get(key, time.Time{})
 	if !ok {
 		p = &projectRows{rows: map[string]*store.ProjectRow{}, at: map[int64]time.Time{}}
-		rc.projects[key] = p
-		rc.evictLocked()
+		rc.projects.Put(key, p, time.Time{})
 	}
-	p.used = time.Now()
 	rc.mu.Unlock()
 
 	p.mu.Lock()
@@ -240,20 +238,6 @@ func (rc *rowCache) with(ctx context.Context, ts *store.TenantStore, project str
 	}
 	p.seen, p.loaded = latest, true
 	return fn(p.rows)
-}
-
-func (rc *rowCache) evictLocked() {
-	for len(rc.projects) > rc.max {
-		var oldest rowKey
-		var at time.Time
-		first := true
-		for k, p := range rc.projects {
-			if first || p.used.Before(at) {
-				oldest, at, first = k, p.used, false
-			}
-		}
-		delete(rc.projects, oldest)
-	}
 }
 
 // funcs are the template helpers.

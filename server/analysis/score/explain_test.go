@@ -3,7 +3,6 @@ package score
 import (
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -176,52 +175,6 @@ func TestGoldenExplanations(t *testing.T) {
 		renderScore(&b, results[in.Issue.Key])
 	}
 	checkGolden(t, "explanations.golden", b.String())
-}
-
-func TestGoldenComparisons(t *testing.T) {
-	results := goldenResults()
-	pairs := [][2]string{
-		{"PROJ-101", "PROJ-102"},
-		{"PROJ-103", "PROJ-104"},
-		{"PROJ-104", "PROJ-105"},
-		{"PROJ-108", "PROJ-101"},
-		{"PROJ-102", "PROJ-102"},
-	}
-	w := testStrategy().Weights
-	var b strings.Builder
-	for _, p := range pairs {
-		c := Compare(results[p[0]], results[p[1]], w)
-		fmt.Fprintf(&b, "%s\n", c.Sentence)
-		for _, d := range c.Pillars {
-			fmt.Fprintf(&b, "   %-24s %5.2f vs %5.2f  share %.2f  %+7.2f\n", PillarTitle(d.Pillar), d.A, d.B, d.Share, d.Points)
-		}
-		fmt.Fprintf(&b, "   urgency %+.2f  clamp %+.2f\n\n", c.Urgency, c.Clamp)
-	}
-	checkGolden(t, "compare.golden", b.String())
-}
-
-func TestCompareDecomposesTheDifference(t *testing.T) {
-	s := testStrategy()
-	s.Weights = [5]float64{3, 1, 2, 0, 1}
-	sc := NewScorer(s)
-	ins := genBacklog(200, 17)
-	for i := 1; i < len(ins); i++ {
-		a, b := sc.Score(ins[i-1], testNow), sc.Score(ins[i], testNow)
-		c := Compare(a, b, s.Weights)
-		sum := c.Urgency + c.Clamp
-		for k, d := range c.Pillars {
-			sum += d.Points
-			if k > 0 && math.Abs(d.Points) > math.Abs(c.Pillars[k-1].Points) {
-				t.Fatalf("pair %d: pillars not sorted by |points|: %+v", i, c.Pillars)
-			}
-		}
-		if math.Abs(sum-(a.Score.Total-b.Score.Total)) > 1e-9 {
-			t.Fatalf("pair %d: parts sum to %v, totals differ by %v", i, sum, a.Score.Total-b.Score.Total)
-		}
-		if !strings.HasPrefix(c.Sentence, a.Key+" scores ") {
-			t.Fatalf("pair %d: sentence %q", i, c.Sentence)
-		}
-	}
 }
 
 func TestSentence(t *testing.T) {

@@ -106,40 +106,6 @@ func TestZeroAndInvalidWeights(t *testing.T) {
 	}
 }
 
-// TestReweightMatchesFullScoring is what makes the Strategy sliders cheap
-// and safe: reweighting stored pillars gives the total full scoring gives.
-func TestReweightMatchesFullScoring(t *testing.T) {
-	r := rand.New(rand.NewPCG(7, 7))
-	ins := genBacklog(300, 3)
-	s1 := testStrategy()
-	sc1 := NewScorer(s1)
-	for i, in := range ins {
-		s2 := s1
-		for k := range s2.Weights {
-			s2.Weights[k] = float64(r.IntN(4))
-		}
-		got := Reweight(sc1.Score(in, testNow).Score, s2.Weights)
-		want := Score(in, s2, testNow).Score
-		if math.Abs(got.Total-want.Total) > 1e-9 {
-			t.Fatalf("issue %d weights %v: reweighted %v, scored %v", i, s2.Weights, got.Total, want.Total)
-		}
-		for k := range got.Pillars {
-			if got.Pillars[k].Weight != want.Pillars[k].Weight {
-				t.Fatalf("issue %d: pillar weights %v vs %v", i, got.Pillars[k], want.Pillars[k])
-			}
-		}
-	}
-}
-
-func TestReweightDoesNotTouchTheInput(t *testing.T) {
-	s := Score(genBacklog(1, 9)[0], testStrategy(), testNow).Score
-	before := s.Pillars[0].Weight
-	_ = Reweight(s, [5]float64{5, 1, 1, 1, 1})
-	if s.Pillars[0].Weight != before {
-		t.Errorf("Reweight changed the caller's pillars: weight %v, want %v", s.Pillars[0].Weight, before)
-	}
-}
-
 func TestScoreInvariantsOnGeneratedBacklog(t *testing.T) {
 	ins := genBacklog(2000, 11)
 	s := testStrategy()

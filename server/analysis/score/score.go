@@ -265,24 +265,6 @@ func total(base, bonus float64) float64 {
 	return clamp(base+bonus, 0, 100)
 }
 
-// Reweight returns s with its pillar weights and Total recomputed from the
-// stored pillar values and urgency bonus, without re-deriving any signal
-// (the Strategy tab's sliders). Classes are left alone: call Rank (or
-// Classify) afterwards.
-func Reweight(s domain.Score, weights [5]float64) domain.Score {
-	w := EffectiveWeights(weights)
-	pillars := make([]domain.PillarScore, len(s.Pillars))
-	copy(pillars, s.Pillars)
-	for i := range pillars {
-		if k := pillarIndex(pillars[i].Name); k >= 0 {
-			pillars[i].Weight = w[k]
-		}
-	}
-	s.Pillars = pillars
-	s.Total = total(Base(pillars, w), s.UrgencyBonus)
-	return s
-}
-
 // Rerank reweights every item with the strategy's weights, in place (the
 // items' pillar slices are updated, not copied), and ranks and classifies
 // the backlog again (see Rank).
