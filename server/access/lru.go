@@ -53,5 +53,3 @@ func (l *lru[K, V]) put(k K, v V, expires time.Time) {
 		delete(l.items, last.Value.(*lruEntry[K, V]).key)
 	}
 }
-
-func (l *lru[K, V]) len() int { return l.order.Len() }

@@ -80,9 +80,11 @@ func (s *Service) handleScan(ctx context.Context, t *domain.Tenant, batch []stor
 			msg := err.Error()
 			if j.Attempts >= j.MaxAttempts {
 				failed := store.ScanFailed
-				ts.UpdateScan(ctx, p.Project, store.ScanUpdate{State: &failed, Error: &msg})
-			} else {
-				ts.UpdateScan(ctx, p.Project, store.ScanUpdate{Error: &msg})
+				if uerr := ts.UpdateScan(ctx, p.Project, store.ScanUpdate{State: &failed, Error: &msg}); uerr != nil {
+					s.log().Warn("record scan failure", "tenant_id", t.ID, "project", p.Project, "err", uerr)
+				}
+			} else if uerr := ts.UpdateScan(ctx, p.Project, store.ScanUpdate{Error: &msg}); uerr != nil {
+				s.log().Warn("record scan error", "tenant_id", t.ID, "project", p.Project, "err", uerr)
 			}
 			return err
 		}
@@ -105,7 +107,8 @@ func (s *Service) scanFetch(ctx context.Context, t *domain.Tenant, j store.Job, 
 	if sc.PageToken == "" && sc.Done == 0 {
 		jql, _ := jira.ProjectJQL(sc.ProjectKey, "")
 		if n, err := c.ApproximateCount(ctx, jql); err == nil {
-			ts.UpdateScan(ctx, sc.ProjectKey, store.ScanUpdate{Total: &n})
+			// The total only sizes the progress bar: the scan goes on without it.
+			_ = ts.UpdateScan(ctx, sc.ProjectKey, store.ScanUpdate{Total: &n})
 		}
 	}
 	budget := s.PageBudget
@@ -316,7 +319,9 @@ func (s *Service) applyChanges(ctx context.Context, t *domain.Tenant, project st
 	for _, is := range changed {
 		if is.ProjectKey != "" && is.ProjectKey != project {
 			// Moved to another project: gone from this one.
-			ts.MarkDeleted(ctx, is.Key)
+			if _, err := ts.MarkDeleted(ctx, is.Key); err != nil && !errors.Is(err, domain.ErrNotFound) {
+				return err
+			}
 			model.Remove(is.Key)
 			continue
 		}
@@ -425,8 +430,7 @@ func (s *Service) handleWriteback(ctx context.Context, t *domain.Tenant, batch [
 			}
 			if len(rows) == 0 {
 				done := store.ScanDone
-				ts.UpdateScan(ctx, p.Project, store.ScanUpdate{State: &done})
-				return nil
+				return ts.UpdateScan(ctx, p.Project, store.ScanUpdate{State: &done})
 			}
 			values := make(map[string]map[string]json.RawMessage, len(rows))
 			written := make(map[string]string, len(rows))
@@ -453,7 +457,10 @@ func (s *Service) handleWriteback(ctx context.Context, t *domain.Tenant, batch [
 			if err := ts.MarkWritten(ctx, written); err != nil {
 				return err
 			}
-			ts.UpdateScan(ctx, p.Project, store.ScanUpdate{AddWrite: len(written)})
+			if err := ts.UpdateScan(ctx, p.Project, store.ScanUpdate{AddWrite: len(written)}); err != nil {
+				// Only the progress count: the properties are written and marked.
+				s.log().Warn("count written properties", "tenant_id", t.ID, "project", p.Project, "err", err)
+			}
 		}
 		// Out of time: continue in a fresh job so others get a turn.
 		return s.enqueue(ctx, t, projectJob(KindWriteback, p.Project+"#next", prioWriteback, 0, s.now()))

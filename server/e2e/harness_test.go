@@ -42,7 +42,6 @@ type envOptions struct {
 	dsn      string // reuse a database (restart tests)
 	fixtures []*jiraemu.Fixture
 	start    cli.StartOptions
-	emu      *jiraemu.Emulator // reuse an emulator (restart tests)
 }
 
 func testConfig(t testing.TB, o *envOptions) *config.Config {

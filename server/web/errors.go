@@ -119,12 +119,13 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Get(ctxIframe) == true {
 		c.Response().Header().Set("Content-Type", "text/html; charset=utf-8")
 		c.Response().WriteHeader(status)
-		errorPage.Execute(c.Response(), map[string]any{"Message": msg, "RequestID": c.Get(ctxRequestID)})
+		// Writing the error itself can only fail when the client is gone.
+		_ = errorPage.Execute(c.Response(), map[string]any{"Message": msg, "RequestID": c.Get(ctxRequestID)})
 		return
 	}
 	if c.Request().Method == http.MethodHead {
-		c.NoContent(status)
+		_ = c.NoContent(status)
 		return
 	}
-	c.JSON(status, map[string]any{"error": map[string]any{"code": code, "message": msg, "requestId": c.Get(ctxRequestID)}})
+	_ = c.JSON(status, map[string]any{"error": map[string]any{"code": code, "message": msg, "requestId": c.Get(ctxRequestID)}})
 }
