@@ -80,10 +80,10 @@ func (s *Service) handleScan(ctx context.Context, t *domain.Tenant, batch []stor
 			msg := err.Error()
 			if j.Attempts >= j.MaxAttempts {
 				failed := store.ScanFailed
-				if uerr := ts.UpdateScan(ctx, p.Project, store.ScanUpdate{State: &failed, Error: &msg}); uerr != nil {
+				if uerr := updateScan(ctx, ts, p.Project, store.ScanUpdate{State: &failed, Error: &msg}); uerr != nil {
 					s.log().Warn("record scan failure", "tenant_id", t.ID, "project", p.Project, "err", uerr)
 				}
-			} else if uerr := ts.UpdateScan(ctx, p.Project, store.ScanUpdate{Error: &msg}); uerr != nil {
+			} else if uerr := updateScan(ctx, ts, p.Project, store.ScanUpdate{Error: &msg}); uerr != nil {
 				s.log().Warn("record scan error", "tenant_id", t.ID, "project", p.Project, "err", uerr)
 			}
 			return err
@@ -430,7 +430,7 @@ func (s *Service) handleWriteback(ctx context.Context, t *domain.Tenant, batch [
 			}
 			if len(rows) == 0 {
 				done := store.ScanDone
-				return ts.UpdateScan(ctx, p.Project, store.ScanUpdate{State: &done})
+				return updateScan(ctx, ts, p.Project, store.ScanUpdate{State: &done})
 			}
 			values := make(map[string]map[string]json.RawMessage, len(rows))
 			written := make(map[string]string, len(rows))
@@ -457,7 +457,7 @@ func (s *Service) handleWriteback(ctx context.Context, t *domain.Tenant, batch [
 			if err := ts.MarkWritten(ctx, written); err != nil {
 				return err
 			}
-			if err := ts.UpdateScan(ctx, p.Project, store.ScanUpdate{AddWrite: len(written)}); err != nil {
+			if err := updateScan(ctx, ts, p.Project, store.ScanUpdate{AddWrite: len(written)}); err != nil {
 				// Only the progress count: the properties are written and marked.
 				s.log().Warn("count written properties", "tenant_id", t.ID, "project", p.Project, "err", err)
 			}
@@ -589,4 +589,14 @@ func (s *Service) lockWriteback(ctx context.Context, t *domain.Tenant, project s
 		return nil, false
 	}
 	return func() { unlock(); release() }, true
+}
+
+// updateScan records u on the project's running scan. No scan running
+// (ErrConflict) is no error here: write-backs of webhook changes run after
+// the scan finished, and a scan may be cancelled or restarted meanwhile.
+func updateScan(ctx context.Context, ts *store.TenantStore, project string, u store.ScanUpdate) error {
+	if err := ts.UpdateScan(ctx, project, u); err != nil && !errors.Is(err, domain.ErrConflict) {
+		return err
+	}
+	return nil
 }

@@ -386,7 +386,7 @@ func (s *Service) Uninstalled(ctx context.Context, t *domain.Tenant) {
 	projects, _ := ts.Projects(ctx)
 	cancelled := store.ScanCancelled
 	for _, p := range projects {
-		if err := ts.UpdateScan(ctx, p.Key, store.ScanUpdate{State: &cancelled}); err != nil {
+		if err := updateScan(ctx, ts, p.Key, store.ScanUpdate{State: &cancelled}); err != nil {
 			s.log().Error("cancel scan on uninstall", "tenant_id", t.ID, "project", p.Key, "err", err)
 		}
 		s.DropModel(t.ID, p.Key)
