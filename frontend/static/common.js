@@ -110,7 +110,7 @@
     })).then(function (res) {
       if (res.status === 204) return null;
       return res.text().then(function (txt) {
-        var data = null;
+        var data;
         try { data = txt ? JSON.parse(txt) : null; } catch (e) { data = null; }
         if (!res.ok) {
           var e = (data && data.error) || {};

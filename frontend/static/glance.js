@@ -142,7 +142,7 @@
     function restoreView(v) {
       v.open.forEach(function (sel) { try { var d = B.$(sel, panel); if (d) d.open = true; } catch (e) { /* a stale selector */ } });
       if (v.focus) {
-        var n = null;
+        var n;
         try { n = B.$(v.focus, panel); } catch (e) { n = null; }
         n = n || B.$('h2', panel);
         if (n) { if (n.tagName === 'H2' && !n.hasAttribute('tabindex')) n.setAttribute('tabindex', '-1'); n.focus(); }

@@ -136,7 +136,7 @@
     function showScan(p) {
       scanCard.hidden = false;
       if (!p) { scanText.textContent = 'Starting the first scan…'; return; }
-      var total = p.total || 0, n = 0;
+      var total = p.total || 0, n;
       if (p.phase === 'fetch') n = Math.min(p.done, total);
       else if (p.phase === 'analyse') n = Math.max(0, p.done - total);
       else n = p.written;

@@ -1,4 +1,4 @@
-CREATE TABLE tenants (
+CREATE TABLE IF NOT EXISTS tenants (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   client_key VARCHAR(255) NOT NULL,
   base_url VARCHAR(512) NOT NULL,
@@ -17,7 +17,7 @@ CREATE TABLE tenants (
   KEY tenants_purge (purge_after)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-CREATE TABLE projects (
+CREATE TABLE IF NOT EXISTS projects (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   tenant_id BIGINT NOT NULL,
   project_key VARCHAR(255) NOT NULL,

@@ -1,7 +1,7 @@
 -- Durable job queue. coalesce_slot equals dedupe_key while the job is
 -- queued and is NULL otherwise, so at most one queued job exists per
 -- (tenant, kind, dedupe_key): ten updates of one issue make one job.
-CREATE TABLE jobs (
+CREATE TABLE IF NOT EXISTS jobs (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   tenant_id BIGINT NOT NULL,
   kind VARCHAR(32) NOT NULL,
@@ -24,7 +24,7 @@ CREATE TABLE jobs (
   CONSTRAINT jobs_tenant FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-CREATE TABLE webhook_events (
+CREATE TABLE IF NOT EXISTS webhook_events (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   tenant_id BIGINT NOT NULL,
   identifier VARCHAR(255) NOT NULL,
@@ -37,7 +37,7 @@ CREATE TABLE webhook_events (
   CONSTRAINT webhook_events_tenant FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-CREATE TABLE issue_results (
+CREATE TABLE IF NOT EXISTS issue_results (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   tenant_id BIGINT NOT NULL,
   project_key VARCHAR(255) NOT NULL,
@@ -65,7 +65,7 @@ CREATE TABLE issue_results (
   CONSTRAINT issue_results_tenant FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-CREATE TABLE overrides (
+CREATE TABLE IF NOT EXISTS overrides (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   tenant_id BIGINT NOT NULL,
   issue_key VARCHAR(255) NOT NULL,
@@ -77,7 +77,7 @@ CREATE TABLE overrides (
   CONSTRAINT overrides_tenant FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-CREATE TABLE scans (
+CREATE TABLE IF NOT EXISTS scans (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   tenant_id BIGINT NOT NULL,
   project_key VARCHAR(255) NOT NULL,

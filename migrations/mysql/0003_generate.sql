@@ -1,7 +1,7 @@
 -- Story generation: runs (one per submitted form, worked on by a job),
 -- the drafts they produce, per-tenant settings (API keys sealed by the
 -- app), monthly usage counters, the research cache and idempotency keys.
-CREATE TABLE generation_runs (
+CREATE TABLE IF NOT EXISTS generation_runs (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   tenant_id BIGINT NOT NULL,
   project_key VARCHAR(255) NOT NULL,
@@ -25,7 +25,7 @@ CREATE TABLE generation_runs (
 
 -- idem_key is also put on the Jira issue (as a label) so that a retry
 -- after a crash finds an issue a previous attempt created.
-CREATE TABLE drafts (
+CREATE TABLE IF NOT EXISTS drafts (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   tenant_id BIGINT NOT NULL,
   run_id BIGINT NULL,
@@ -49,7 +49,7 @@ CREATE TABLE drafts (
   CONSTRAINT drafts_run FOREIGN KEY (run_id) REFERENCES generation_runs(id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-CREATE TABLE generate_settings (
+CREATE TABLE IF NOT EXISTS generate_settings (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   tenant_id BIGINT NOT NULL,
   llm_provider VARCHAR(32) NOT NULL DEFAULT '',
@@ -69,7 +69,7 @@ CREATE TABLE generate_settings (
 
 -- One row per tenant and calendar month (UTC, "2026-05"); counters are
 -- only ever changed by atomic UPDATEs so replicas share them.
-CREATE TABLE generate_usage (
+CREATE TABLE IF NOT EXISTS generate_usage (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   tenant_id BIGINT NOT NULL,
   period CHAR(7) NOT NULL,
@@ -83,7 +83,7 @@ CREATE TABLE generate_usage (
   CONSTRAINT generate_usage_tenant FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-CREATE TABLE research_cache (
+CREATE TABLE IF NOT EXISTS research_cache (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   tenant_id BIGINT NOT NULL,
   provider VARCHAR(32) NOT NULL,
@@ -97,7 +97,7 @@ CREATE TABLE research_cache (
   CONSTRAINT research_cache_tenant FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-CREATE TABLE idempotency_keys (
+CREATE TABLE IF NOT EXISTS idempotency_keys (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   tenant_id BIGINT NOT NULL,
   idem_key VARCHAR(128) NOT NULL,

@@ -1,5 +1,5 @@
 -- Forge installations: see the sqlite migration of the same number.
-CREATE TABLE forge_installations (
+CREATE TABLE IF NOT EXISTS forge_installations (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   tenant_id BIGINT NOT NULL,
   installation_id VARCHAR(255) NOT NULL,

@@ -80,9 +80,11 @@ func (s *Service) handleScan(ctx context.Context, t *domain.Tenant, batch []stor
 			msg := err.Error()
 			if j.Attempts >= j.MaxAttempts {
 				failed := store.ScanFailed
-				ts.UpdateScan(ctx, p.Project, store.ScanUpdate{State: &failed, Error: &msg})
-			} else {
-				ts.UpdateScan(ctx, p.Project, store.ScanUpdate{Error: &msg})
+				if uerr := updateScan(ctx, ts, p.Project, store.ScanUpdate{State: &failed, Error: &msg}); uerr != nil {
+					s.log().Warn("record scan failure", "tenant_id", t.ID, "project", p.Project, "err", uerr)
+				}
+			} else if uerr := updateScan(ctx, ts, p.Project, store.ScanUpdate{Error: &msg}); uerr != nil {
+				s.log().Warn("record scan error", "tenant_id", t.ID, "project", p.Project, "err", uerr)
 			}
 			return err
 		}
@@ -105,7 +107,8 @@ func (s *Service) scanFetch(ctx context.Context, t *domain.Tenant, j store.Job, 
 	if sc.PageToken == "" && sc.Done == 0 {
 		jql, _ := jira.ProjectJQL(sc.ProjectKey, "")
 		if n, err := c.ApproximateCount(ctx, jql); err == nil {
-			ts.UpdateScan(ctx, sc.ProjectKey, store.ScanUpdate{Total: &n})
+			// The total only sizes the progress bar: the scan goes on without it.
+			_ = ts.UpdateScan(ctx, sc.ProjectKey, store.ScanUpdate{Total: &n})
 		}
 	}
 	budget := s.PageBudget
@@ -323,7 +326,9 @@ func (s *Service) applyChanges(ctx context.Context, t *domain.Tenant, project st
 	for _, is := range changed {
 		if is.ProjectKey != "" && is.ProjectKey != project {
 			// Moved to another project: gone from this one.
-			ts.MarkDeleted(ctx, is.Key)
+			if _, err := ts.MarkDeleted(ctx, is.Key); err != nil && !errors.Is(err, domain.ErrNotFound) {
+				return err
+			}
 			model.Remove(is.Key)
 			continue
 		}
@@ -440,7 +445,9 @@ func (s *Service) handleWriteback(ctx context.Context, t *domain.Tenant, batch [
 			}
 			if len(rows) == 0 {
 				done := store.ScanDone
-				ts.UpdateScan(ctx, p.Project, store.ScanUpdate{State: &done})
+				if err := updateScan(ctx, ts, p.Project, store.ScanUpdate{State: &done}); err != nil {
+					return err
+				}
 				if !j.Origin.IsZero() && s.Observer != nil {
 					s.Observer.WritebackDone(s.now().Sub(j.Origin))
 				}
@@ -471,7 +478,10 @@ func (s *Service) handleWriteback(ctx context.Context, t *domain.Tenant, batch [
 			if err := ts.MarkWritten(ctx, written); err != nil {
 				return err
 			}
-			ts.UpdateScan(ctx, p.Project, store.ScanUpdate{AddWrite: len(written)})
+			if err := updateScan(ctx, ts, p.Project, store.ScanUpdate{AddWrite: len(written)}); err != nil {
+				// Only the progress count: the properties are written and marked.
+				s.log().Warn("count written properties", "tenant_id", t.ID, "project", p.Project, "err", err)
+			}
 		}
 		// Out of time: continue in a fresh job so others get a turn.
 		return s.enqueue(ctx, t, projectJob(KindWriteback, p.Project+"#next", prioWriteback, 0, s.now()))
@@ -606,4 +616,14 @@ func (s *Service) lockWriteback(ctx context.Context, t *domain.Tenant, project s
 		return nil, false
 	}
 	return func() { unlock(); release() }, true
+}
+
+// updateScan records u on the project's running scan. No scan running
+// (ErrConflict) is no error here: write-backs of webhook changes run after
+// the scan finished, and a scan may be cancelled or restarted meanwhile.
+func updateScan(ctx context.Context, ts *store.TenantStore, project string, u store.ScanUpdate) error {
+	if err := ts.UpdateScan(ctx, project, u); err != nil && !errors.Is(err, domain.ErrConflict) {
+		return err
+	}
+	return nil
 }

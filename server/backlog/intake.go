@@ -392,7 +392,9 @@ func (s *Service) Uninstalled(ctx context.Context, t *domain.Tenant) {
 	projects, _ := ts.Projects(ctx)
 	cancelled := store.ScanCancelled
 	for _, p := range projects {
-		ts.UpdateScan(ctx, p.Key, store.ScanUpdate{State: &cancelled})
+		if err := updateScan(ctx, ts, p.Key, store.ScanUpdate{State: &cancelled}); err != nil {
+			s.log().Error("cancel scan on uninstall", "tenant_id", t.ID, "project", p.Key, "err", err)
+		}
 		s.DropModel(t.ID, p.Key)
 	}
 	s.log().Info("tenant work stopped", "tenant_id", t.ID, "jobs_cancelled", n)

@@ -94,7 +94,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 	started := false
 	defer func() {
 		if !started {
-			o11y.close(context.WithoutCancel(ctx))
+			// Start-up already failed; a flush error adds nothing to it.
+			_ = o11y.close(context.WithoutCancel(ctx))
 		}
 	}()
 	keysHTTP := &http.Client{Timeout: 10 * time.Second}

@@ -118,9 +118,22 @@ func TestTwoReplicasAbsorbWebhookBurst(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts := c.st.Tenant(tn)
+	var counts map[string]int64
+	defer func() {
+		// A queue that never drains: say whether it was stuck or slow.
+		if t.Failed() {
+			t.Logf("queue at the end: %v", counts)
+			for _, st := range []string{store.JobQueued, store.JobRunning} {
+				jobs, _ := ts.Jobs(context.Background(), st, 5)
+				for _, j := range jobs {
+					t.Logf("%s job %d %s %q attempts %d run_at %v locked_by %q err %q", st, j.ID, j.Kind, j.DedupeKey, j.Attempts, j.RunAt, j.LockedBy, j.LastError)
+				}
+			}
+		}
+	}()
 	waitUntil(t, 3*time.Minute, "queue drained", func() bool {
-		n, _ := ts.QueueCounts(context.Background())
-		return n[store.JobQueued] == 0 && n[store.JobRunning] == 0
+		counts, _ = ts.QueueCounts(context.Background())
+		return counts[store.JobQueued] == 0 && counts[store.JobRunning] == 0
 	})
 	t.Logf("%d webhooks delivered and accepted in %v (%.0f/s); settled after %v", burst, accepted, burst/accepted.Seconds(), time.Since(start))
 	if dead, _ := ts.Jobs(context.Background(), store.JobDead, 10); len(dead) > 0 {

@@ -100,7 +100,7 @@ func (s *Service) CreateDrafts(ctx context.Context, t *domain.Tenant, accountID,
 		p := pending{rec: rec}
 		var sa storedAnalysis
 		if json.Unmarshal(rec.Content, &p.content) != nil || json.Unmarshal(rec.Analysis, &sa) != nil {
-			ts.MarkDraftFailed(ctx, id, "The draft could not be read.")
+			s.markFailed(ctx, ts, id, "The draft could not be read.")
 			res.Failed = append(res.Failed, CreateFailure{DraftID: id, Error: "The draft could not be read."})
 			continue
 		}
@@ -121,7 +121,7 @@ func (s *Service) CreateDrafts(ctx context.Context, t *domain.Tenant, accountID,
 		}
 		found, err := findCreated(ctx, c, project, accountID, p.rec.CreatedAt, p.content.Title)
 		if err != nil {
-			ts.MarkDraftFailed(ctx, p.rec.ID, "Jira could not be searched for an earlier attempt; try again.")
+			s.markFailed(ctx, ts, p.rec.ID, "Jira could not be searched for an earlier attempt; try again.")
 			res.Failed = append(res.Failed, CreateFailure{DraftID: p.rec.ID, Error: "Jira could not be searched for an earlier attempt; try again."})
 			continue
 		}
@@ -137,7 +137,7 @@ func (s *Service) CreateDrafts(ctx context.Context, t *domain.Tenant, accountID,
 	issues, err := s.newIssues(ctx, c, project, fresh)
 	if err != nil {
 		for _, p := range fresh {
-			ts.MarkDraftFailed(ctx, p.rec.ID, userMessage(err))
+			s.markFailed(ctx, ts, p.rec.ID, userMessage(err))
 			res.Failed = append(res.Failed, CreateFailure{DraftID: p.rec.ID, Error: userMessage(err)})
 		}
 		return res, nil
@@ -157,7 +157,7 @@ func (s *Service) CreateDrafts(ctx context.Context, t *domain.Tenant, accountID,
 				msg = userMessage(r.Err)
 				s.Logger.Warn("draft not created", "tenant_id", t.ID, "draft_id", p.rec.ID, "err", r.Err)
 			}
-			ts.MarkDraftFailed(ctx, p.rec.ID, msg)
+			s.markFailed(ctx, ts, p.rec.ID, msg)
 			res.Failed = append(res.Failed, CreateFailure{DraftID: p.rec.ID, Error: msg})
 			continue
 		}
@@ -233,7 +233,7 @@ func (s *Service) withValidParents(ctx context.Context, ts *store.TenantStore, c
 			verdict[parent] = msg
 		}
 		if msg != "" {
-			ts.MarkDraftFailed(ctx, p.rec.ID, msg)
+			s.markFailed(ctx, ts, p.rec.ID, msg)
 			res.Failed = append(res.Failed, CreateFailure{DraftID: p.rec.ID, Error: msg})
 			continue
 		}
@@ -307,4 +307,12 @@ func userMessage(err error) string {
 		return "The description could not be turned into a valid Jira document."
 	}
 	return "Jira could not be reached; try again."
+}
+
+// markFailed records a draft's failure; the caller reports it in the
+// response either way, so a store error is logged, not returned.
+func (s *Service) markFailed(ctx context.Context, ts *store.TenantStore, id int64, msg string) {
+	if err := ts.MarkDraftFailed(ctx, id, msg); err != nil {
+		s.Logger.Warn("mark draft failed", "draft_id", id, "err", err)
+	}
 }

@@ -339,7 +339,10 @@ func (s *Service) work(ctx context.Context, t *domain.Tenant, j store.Job, run *
 	findings.Similar = research.Similar(model, req, 5)
 	unlock()
 	if raw, err := json.Marshal(findings); err == nil {
-		ts.UpdateRun(ctx, run.ID, store.RunUpdate{Research: raw})
+		// The findings are shown beside the drafts; the run goes on without them.
+		if err := ts.UpdateRun(ctx, run.ID, store.RunUpdate{Research: raw}); err != nil {
+			s.Logger.Warn("save research findings", "tenant_id", t.ID, "run_id", run.ID, "err", err)
+		}
 	}
 	pipe := &pipeline{LLM: tc.llm, prompts: s.prompts, Analyze: analyze, Project: run.Project, Strategy: strategy,
 		Progress: update, Logger: s.Logger.With("tenant_id", t.ID, "run_id", run.ID)}

@@ -222,7 +222,8 @@ func (f *ForgeHost) IssueEvent(ctx context.Context, eventType, key string) (int,
 	var payload map[string]any
 	if is != nil {
 		var hook map[string]any
-		json.Unmarshal(e.webhookBody(e.base(nil), "jira:issue_updated", "", is, nil, nil, nil), &hook)
+		// The emulator's own webhook body always decodes.
+		_ = json.Unmarshal(e.webhookBody(e.base(nil), "jira:issue_updated", "", is, nil, nil, nil), &hook)
 		payload = map[string]any{"eventType": eventType, "issue": hook["issue"], "atlassianId": is.Project.Lead.AccountID}
 	}
 	e.mu.RUnlock()

@@ -88,7 +88,7 @@ func (e *Emulator) handleConnectKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain")
-	pem.Encode(w, &pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	_ = pem.Encode(w, &pem.Block{Type: "PUBLIC KEY", Bytes: der})
 }
 
 func randomUUID() string {

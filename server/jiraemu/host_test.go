@@ -172,7 +172,7 @@ func (a *tinyApp) webhook(w http.ResponseWriter, r *http.Request) {
 	}, nil)
 	if err != nil {
 		a.fail("webhook token: %v", err)
-		http.Error(w, "unauthorized", 401)
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
 	}
 	if want, _ := connect.QSH("POST", r.URL.EscapedPath(), r.URL.RawQuery, ""); claims.QSH != want || claims.Issuer != a.clientKey {

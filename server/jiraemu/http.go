@@ -45,7 +45,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	}
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.WriteHeader(status)
-	w.Write(buf)
+	_, _ = w.Write(buf) // fails only when the client is gone
 }
 
 func writeAPIError(w http.ResponseWriter, err error) {

@@ -132,7 +132,7 @@ func (ed *editor) set(field string, raw json.RawMessage) {
 			return
 		}
 		var buf bytes.Buffer
-		json.Compact(&buf, raw)
+		_ = json.Compact(&buf, raw) // validADF parsed it
 		if old := is.description(); !bytes.Equal(old, buf.Bytes()) {
 			if !ed.creating {
 				var from *string

@@ -195,7 +195,10 @@ func (p *Pool) once1(ctx context.Context, worker string, last int64) (bool, int6
 	if err != nil || !t.Active() {
 		// Uninstalled between listing and claiming: drop its work.
 		for _, j := range jobs {
-			p.Store.CompleteJob(ctx, j.ID, worker)
+			// One left behind is claimed again when its lease ends and dropped then.
+			if _, err := p.Store.CompleteJob(ctx, j.ID, worker); err != nil {
+				p.Logger.Warn("drop job of inactive tenant", "job_id", j.ID, "err", err)
+			}
 		}
 		return true, pick, nil
 	}

@@ -373,6 +373,7 @@ func (c *Client) chatRequest(req Request, msgs []openai.ChatCompletionMessage) o
 	if reasoningModel(c.cfg.Model) {
 		cr.MaxCompletionTokens = max
 	} else {
+		//lint:ignore SA1019 max_tokens is what OpenAI-compatible servers other than OpenAI's understand.
 		cr.MaxTokens = max
 		cr.Temperature = req.Temperature
 	}

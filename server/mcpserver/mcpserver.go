@@ -325,7 +325,8 @@ func unauthorized(w http.ResponseWriter, msg string) {
 func writeError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"jsonrpc": "2.0", "id": nil,
+	// Writing can only fail when the client is gone.
+	_ = json.NewEncoder(w).Encode(map[string]any{"jsonrpc": "2.0", "id": nil,
 		"error": map[string]any{"code": -32001, "message": msg, "data": map[string]int{"status": status}}})
 }
 

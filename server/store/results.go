@@ -174,7 +174,13 @@ func (ts *TenantStore) Result(ctx context.Context, issueKey string) (*IssueResul
 		return nil, notFound(err, "store: result")
 	}
 	out, err := decodeResult(&r, true)
-	return &out, err
+	if err != nil {
+		return &out, err
+	}
+	if err := ts.dropDeletedRefs(ctx, []IssueResult{out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // Results returns results for several keys (missing keys are skipped).
@@ -194,7 +200,59 @@ func (ts *TenantStore) Results(ctx context.Context, keys []string) ([]IssueResul
 		}
 		out = append(out, r)
 	}
+	if err := ts.dropDeletedRefs(ctx, out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// dropDeletedRefs removes deleted issues from the duplicate candidates and
+// estimate neighbours of stored analyses. An analysis names the issues it
+// resembled when it ran; one deleted since then stays named until the
+// re-analysis that the deletion queues has run, so readers filter here
+// rather than trust that it has.
+func (ts *TenantStore) dropDeletedRefs(ctx context.Context, rs []IssueResult) error {
+	seen := map[string]bool{}
+	var keys []string
+	for _, r := range rs {
+		if r.Analysis == nil {
+			continue
+		}
+		for _, c := range r.Analysis.Duplicates {
+			if !seen[c.Key] {
+				seen[c.Key] = true
+				keys = append(keys, c.Key)
+			}
+		}
+		for _, n := range r.Analysis.Estimate.Neighbours {
+			if !seen[n.Key] {
+				seen[n.Key] = true
+				keys = append(keys, n.Key)
+			}
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	var deleted []string
+	if err := ts.q(ctx, "issue_results").Where("issue_key IN ? AND deleted = ?", keys, true).Pluck("issue_key", &deleted).Error; err != nil {
+		return fmt.Errorf("store: deleted references: %w", err)
+	}
+	if len(deleted) == 0 {
+		return nil
+	}
+	gone := make(map[string]bool, len(deleted))
+	for _, k := range deleted {
+		gone[k] = true
+	}
+	for _, r := range rs {
+		if r.Analysis == nil {
+			continue
+		}
+		r.Analysis.Duplicates = slices.DeleteFunc(r.Analysis.Duplicates, func(c domain.Candidate) bool { return gone[c.Key] })
+		r.Analysis.Estimate.Neighbours = slices.DeleteFunc(r.Analysis.Estimate.Neighbours, func(n domain.Neighbour) bool { return gone[n.Key] })
+	}
+	return nil
 }
 
 // ChangedSince streams a project's snapshots (tombstones included) changed

@@ -82,6 +82,75 @@ func TestResultsBacklogAndWriteback(t *testing.T) {
 	})
 }
 
+// TestDeletedIssuesLeaveStoredAnalyses: an analysis saved before an issue
+// was deleted still names it; reads drop it from duplicate candidates and
+// estimate neighbours (of this tenant only) without waiting for the
+// re-analysis.
+func TestDeletedIssuesLeaveStoredAnalyses(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, s *store.Store, _ *fakeClock) {
+		ctx := context.Background()
+		a, b := tenantOf(t, s, "a"), tenantOf(t, s, "b")
+		withRefs := func(key string, refs ...string) store.ResultInput {
+			in := analysed(key, 50, domain.MoscowShould)
+			for _, r := range refs {
+				in.Analysis.Duplicates = append(in.Analysis.Duplicates, domain.Candidate{Key: r, Similarity: 0.8})
+				in.Analysis.Estimate.Neighbours = append(in.Analysis.Estimate.Neighbours, domain.Neighbour{Key: r, Points: 3})
+			}
+			return in
+		}
+		for _, tn := range []*domain.Tenant{a, b} {
+			in := []store.ResultInput{withRefs("SHOP-1", "SHOP-2", "SHOP-3"), withRefs("SHOP-2", "SHOP-1"), withRefs("SHOP-3", "SHOP-2")}
+			if err := s.Tenant(tn).SaveResults(ctx, "SHOP", in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.Tenant(a).MarkDeleted(ctx, "SHOP-2"); err != nil {
+			t.Fatal(err)
+		}
+		refs := func(r store.IssueResult) (dup, nb []string) {
+			for _, c := range r.Analysis.Duplicates {
+				dup = append(dup, c.Key)
+			}
+			for _, n := range r.Analysis.Estimate.Neighbours {
+				nb = append(nb, n.Key)
+			}
+			return dup, nb
+		}
+		tests := []struct {
+			name   string
+			tenant *domain.Tenant
+			key    string
+			want   []string
+		}{
+			{"one of two dropped", a, "SHOP-1", []string{"SHOP-3"}},
+			{"only one dropped", a, "SHOP-3", nil},
+			{"other tenant's copy kept", b, "SHOP-1", []string{"SHOP-2", "SHOP-3"}},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				r, err := s.Tenant(tc.tenant).Result(ctx, tc.key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				dup, nb := refs(*r)
+				if diff := cmp.Diff(tc.want, dup); diff != "" {
+					t.Errorf("duplicates (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff(tc.want, nb); diff != "" {
+					t.Errorf("neighbours (-want +got):\n%s", diff)
+				}
+				rs, err := s.Tenant(tc.tenant).Results(ctx, []string{tc.key})
+				if err != nil || len(rs) != 1 {
+					t.Fatalf("results: %v %v", rs, err)
+				}
+				if dup, _ := refs(rs[0]); !cmp.Equal(tc.want, dup) {
+					t.Errorf("Results duplicates %v, want %v", dup, tc.want)
+				}
+			})
+		}
+	})
+}
+
 func TestOverridesAndScans(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, s *store.Store, clock *fakeClock) {
 		ctx := context.Background()

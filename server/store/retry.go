@@ -96,7 +96,8 @@ func (s *Store) TryNamedLock(ctx context.Context, name string) (unlock func(), o
 		return nil, false, nil
 	}
 	return func() {
-		conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK(?)", name)
+		// Closing the connection releases the lock too, should this fail.
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK(?)", name)
 		conn.Close()
 	}, true, nil
 }

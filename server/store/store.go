@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/glebarez/sqlite"
+	"github.com/libtnb/sqlite"
 	"gorm.io/driver/mysql"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -204,7 +204,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK('backlogai_migrate', 60)").Scan(&got); err != nil || got.Int64 != 1 {
 			return fmt.Errorf("store: migrate: could not take the migration lock: %v", err)
 		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK('backlogai_migrate')")
+		// Closing the connection releases the lock too, should this fail.
+		defer func() {
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK('backlogai_migrate')")
+		}()
 	}
 	create := `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR(255) NOT NULL, applied_at DATETIME NOT NULL)`
 	if err := db.Exec(create).Error; err != nil {

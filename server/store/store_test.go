@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +14,8 @@ import (
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/store"
 	"github.com/backlogai/backlogai/server/store/storetest"
+
+	_ "modernc.org/sqlite"
 )
 
 // forEachDriver runs fn on every engine with a fresh migrated database.
@@ -190,4 +194,26 @@ func TestPurgeCoversEveryTenantTable(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSQLiteVersion: the embedded SQLite is a current release (README
+// states which), not the 3.41 of 2023 the old driver carried.
+func TestSQLiteVersion(t *testing.T) {
+	db, err := sql.Open("sqlite", ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var v string
+	if err := db.QueryRow("SELECT sqlite_version()").Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(v, "%d.%d", &major, &minor); err != nil {
+		t.Fatalf("version %q: %v", v, err)
+	}
+	if major != 3 || minor < 50 {
+		t.Errorf("embedded SQLite %s, want 3.50 or later", v)
+	}
+	t.Logf("embedded SQLite %s", v)
 }

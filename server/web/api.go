@@ -37,7 +37,7 @@ type jiraContext struct {
 func contextOf(c echo.Context) jiraContext {
 	var jc jiraContext
 	if id := identity(c); id != nil && len(id.Context) > 0 {
-		json.Unmarshal(id.Context, &jc)
+		_ = json.Unmarshal(id.Context, &jc) // a malformed context reads as none
 	}
 	return jc
 }

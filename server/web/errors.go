@@ -125,12 +125,13 @@ func (s *Server) handleError(err error, c echo.Context) {
 		if status >= 500 {
 			ref = c.Get(ctxRequestID)
 		}
-		errorPage.Execute(c.Response(), map[string]any{"Message": msg, "RequestID": ref})
+		// Writing the error itself can only fail when the client is gone.
+		_ = errorPage.Execute(c.Response(), map[string]any{"Message": msg, "RequestID": ref})
 		return
 	}
 	if c.Request().Method == http.MethodHead {
-		c.NoContent(status)
+		_ = c.NoContent(status)
 		return
 	}
-	c.JSON(status, map[string]any{"error": map[string]any{"code": code, "message": msg, "requestId": c.Get(ctxRequestID)}})
+	_ = c.JSON(status, map[string]any{"error": map[string]any{"code": code, "message": msg, "requestId": c.Get(ctxRequestID)}})
 }

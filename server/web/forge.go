@@ -154,7 +154,9 @@ func (s *Server) forgeIssueEvent(c echo.Context) error {
 		return BadRequest("body must be a Forge event object")
 	}
 	var eventType string
-	json.Unmarshal(ev["eventType"], &eventType)
+	if err := json.Unmarshal(ev["eventType"], &eventType); err != nil {
+		return BadRequest("eventType: must be a string")
+	}
 	hook, ok := forgeIssueEvents[eventType]
 	if !ok {
 		return BadRequest("eventType: not an issue created/updated/deleted event")

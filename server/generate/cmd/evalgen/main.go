@@ -65,7 +65,10 @@ func run() int {
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
-		enc.Encode(res)
+		if err := enc.Encode(res); err != nil {
+			fmt.Fprintln(os.Stderr, "eval-generate:", err)
+			return 1
+		}
 	} else {
 		res.Report(os.Stdout)
 	}
