@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/backlogai/backlogai/server/access"
+	"github.com/backlogai/backlogai/server/analysis/framework"
 	"github.com/backlogai/backlogai/server/backlog"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/store"
@@ -441,6 +442,9 @@ func validateStrategy(st *domain.Strategy) string {
 	}
 	if st.StaleDays <= 0 {
 		st.StaleDays = 90
+	}
+	if err := framework.Validate(st.Framework); err != nil {
+		return err.Error()
 	}
 	return ""
 }
