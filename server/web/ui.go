@@ -67,6 +67,9 @@ func (s *Server) uiRoutes(e *echo.Echo, api *echo.Group) {
 	api.POST("/projects/:project/rerank", s.appAPI(u.rerank))
 	api.POST("/issues/:issue/link-duplicate", s.appAPI(u.linkDuplicate))
 	api.GET("/issues/:issue/panel", s.appAPI(u.panel))
+	api.GET("/issues/:issue/history", s.appAPI(u.issueHistory))
+	api.GET("/projects/:project/trend", s.appAPI(u.projectTrend))
+	api.GET("/projects/:project/value-effort", s.appAPI(u.valueEffort))
 }
 
 // static serves /static/<name> and /static/<hash>/<name> from the

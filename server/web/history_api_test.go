@@ -1,0 +1,87 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/store"
+)
+
+func TestIssueHistoryEndpoint(t *testing.T) {
+	now := time.Now().UTC()
+	u := newUIEnv(t, false)
+	u.activate("SHOP")
+	res := u.seedAnalysed(demoIssues(now), now)
+	a := res["SHOP-1"]
+	a.Score.Total -= 12
+	a.Score.Pillars[0].Value -= 2
+	if err := u.ts.SaveResults(context.Background(), "SHOP", []store.ResultInput{{Issue: domain.Issue{Key: "SHOP-1", Type: domain.TypeStory}, Analysis: &a}}); err != nil {
+		t.Fatal(err)
+	}
+	w := u.api("GET", "/api/issues/SHOP-1/history", "", "SHOP-1", nil)
+	if w.Code != 200 {
+		t.Fatalf("history: %d %s", w.Code, w.Body)
+	}
+	var h struct {
+		Points     []store.ScorePoint `json:"points"`
+		LastChange string             `json:"lastChange"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &h); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Points) != 2 || !strings.Contains(h.LastChange, "(−1") || !strings.Contains(h.LastChange, "User Value −2.0") {
+		t.Fatalf("history %d points, last change %q", len(h.Points), h.LastChange)
+	}
+	if w := u.api("GET", "/api/issues/OPS-1/history", "", "SHOP-1", nil); w.Code != 403 {
+		t.Fatalf("another project's issue: %d", w.Code)
+	}
+}
+
+func TestValueEffortAndTrendEndpoints(t *testing.T) {
+	now := time.Now().UTC()
+	u := newUIEnv(t, false)
+	u.activate("SHOP")
+	u.seedAnalysed(demoIssues(now), now)
+	w := u.api("GET", "/api/projects/SHOP/value-effort", "SHOP", "", nil)
+	if w.Code != 200 {
+		t.Fatalf("value-effort: %d %s", w.Code, w.Body)
+	}
+	var ve struct {
+		Points []struct {
+			Key    string  `json:"key"`
+			Value  int     `json:"value"`
+			Effort float64 `json:"effort"`
+		} `json:"points"`
+		MedianValue  float64 `json:"medianValue"`
+		MedianEffort float64 `json:"medianEffort"`
+		Unplaced     int     `json:"unplaced"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &ve); err != nil {
+		t.Fatal(err)
+	}
+	if len(ve.Points)+ve.Unplaced == 0 {
+		t.Fatalf("no open issue on the chart or unplaced: %s", w.Body)
+	}
+	for i, p := range ve.Points {
+		if p.Effort <= 0 || (i > 0 && p.Value > ve.Points[i-1].Value) {
+			t.Fatalf("point %d %+v out of order or without effort", i, p)
+		}
+	}
+	if len(ve.Points) > 0 && ve.MedianEffort <= 0 {
+		t.Fatalf("median effort %v", ve.MedianEffort)
+	}
+	if err := u.ts.RecordTrend(context.Background(), "SHOP", store.TrendPoint{Day: now.Format(time.DateOnly), MeanScore: 51.5, Open: 4, Count: [4]int{1, 1, 1, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	w = u.api("GET", "/api/projects/SHOP/trend", "SHOP", "", nil)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `"meanScore":51.5`) {
+		t.Fatalf("trend: %d %s", w.Code, w.Body)
+	}
+	if w := u.api("GET", "/api/projects/OPS/trend", "SHOP", "", nil); w.Code != 403 {
+		t.Fatalf("another project's trend: %d", w.Code)
+	}
+}
