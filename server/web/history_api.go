@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/backlogai/backlogai/server/analysis/score"
+	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/store"
 )
 
@@ -130,4 +131,37 @@ func median(v []float64) float64 {
 		return s[n/2]
 	}
 	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// frameworkView is the glance's explanation of a framework score.
+type frameworkView struct {
+	Title         string
+	Formula       string
+	Normalisation string
+	Inputs        []frameworkInputView
+	Missing       int
+}
+
+type frameworkInputView struct {
+	Name, Value, Source, Detail string
+}
+
+var frameworkTitles = map[string]string{"rice": "RICE", "wsjf": "WSJF", "ice": "ICE", "custom": "Custom criteria"}
+
+func frameworkViewOf(fs *domain.FrameworkScore) *frameworkView {
+	if fs == nil {
+		return nil
+	}
+	v := &frameworkView{Title: frameworkTitles[fs.Name], Formula: fs.Formula, Normalisation: fs.Normalisation, Missing: len(fs.Missing)}
+	if v.Title == "" {
+		v.Title = fs.Name
+	}
+	for _, in := range fs.Inputs {
+		src := map[string]string{"entered": "entered in the glance", "field": "from its Jira field", "default": "not given: derived from the pillars"}[in.Source]
+		if src == "" {
+			src = in.Source
+		}
+		v.Inputs = append(v.Inputs, frameworkInputView{Name: in.Name, Value: fmtNum(in.Value), Source: src, Detail: in.Detail})
+	}
+	return v
 }
