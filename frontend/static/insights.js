@@ -59,6 +59,9 @@
       el('div', { class: 'btn-row' }, [el('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'glossary-close', text: 'Close',
         on: { click: function () { d.close(); } } })])
     ]);
+    // Escape closes it, as it would a modal one, and focus goes back.
+    d.addEventListener('keydown', function (e) { if (e.key === 'Escape') { e.preventDefault(); d.close(); } });
+    d.addEventListener('close', function () { var b = $('#glossary-open'); if (b) b.focus(); });
     return d;
   }
 
@@ -277,10 +280,19 @@
   function projectPage() {
     var project = document.body.getAttribute('data-project-key');
     var head = $('.page-head');
+    // Non-modal and in the flow under the header: Jira sizes the iframe to
+    // its content, so a centred modal could open far below the fold.
     var dialog = glossaryDialog();
-    document.body.appendChild(dialog);
-    var openBtn = el('button', { type: 'button', id: 'glossary-open', class: 'btn btn-sm btn-subtle', 'aria-haspopup': 'dialog', 'data-testid': 'glossary-open', text: 'Glossary',
-      on: { click: function () { if (dialog.showModal) dialog.showModal(); else dialog.setAttribute('open', ''); } } });
+    if (head && head.parentNode) head.parentNode.insertBefore(dialog, head.nextSibling);
+    else document.body.appendChild(dialog);
+    var openBtn = el('button', { type: 'button', id: 'glossary-open', class: 'btn btn-sm btn-subtle', 'aria-haspopup': 'dialog', 'aria-controls': 'glossary', 'data-testid': 'glossary-open', text: 'Glossary',
+      on: { click: function () {
+        if (dialog.open) { dialog.close(); return; }
+        if (dialog.show) dialog.show(); else dialog.setAttribute('open', '');
+        var c = $('[data-testid="glossary-close"]', dialog);
+        if (c) c.focus();
+        B.resize && B.resize();
+      } } });
     var restart = el('button', { type: 'button', id: 'tour-restart', class: 'btn btn-sm btn-subtle', 'data-testid': 'tour-restart', text: 'Take the tour' });
     if (head) head.appendChild(el('div', { class: 'head-help' }, [openBtn, restart]));
     var card = el('section', { class: 'tour', role: 'region', 'aria-labelledby': 'tour-title', 'data-testid': 'tour', hidden: true });
