@@ -163,7 +163,7 @@
 
   function valueEffortChart(res) {
     var pts = res.points || [], mv = res.medianValue, me = res.medianEffort;
-    var W = 480, H = 300, L = 36, R = 12, T = 12, Bm = 30;
+    var W = 800, H = 340, L = 36, R = 12, T = 12, Bm = 30;
     var maxE = Math.max.apply(null, pts.map(function (p) { return p.effort; }).concat([1]));
     // Effort on a square-root scale: points run 1…21 and most sit low.
     function x(e) { return L + (W - L - R) * Math.sqrt(e / maxE); }
@@ -187,10 +187,14 @@
       kids.push(svg('text', { x: L + 6, y: H - Bm - 6, class: 've-label' }, ['Fill-ins']));
       kids.push(svg('text', { x: W - R - 6, y: H - Bm - 6, 'text-anchor': 'end', class: 've-label' }, ['Time sinks']));
     }
+    // Points share a few effort values (1, 2, 3, 5 …): spread each column
+    // a little so that they stay apart, deterministically.
+    var seen = {};
     var dots = pts.map(function (p, i) {
-      var q = quadrant(p, mv, me);
+      var q = quadrant(p, mv, me), n = seen[p.effort] = (seen[p.effort] || 0) + 1;
+      var dx = ((n % 9) - 4) * 3;
       var label = p.key + ': value ' + p.value + ', effort ' + B.fmt(p.effort) + (p.suggested ? ' points (suggested)' : ' points') + ', ' + QUADRANTS[q] + ', ' + p.moscow + '. ' + p.summary;
-      return svg('circle', { cx: x(p.effort).toFixed(1), cy: y(p.value).toFixed(1), r: 5, class: 've-dot ve-' + q + (p.suggested ? ' ve-suggested' : ''),
+      return svg('circle', { cx: (x(p.effort) + dx).toFixed(1), cy: y(p.value).toFixed(1), r: 5, class: 've-dot ve-' + q + (p.suggested ? ' ve-suggested' : ''),
         tabindex: i === 0 ? '0' : '-1', role: 'button', 'aria-label': label, 'data-key': p.key, 'data-quadrant': q, 'data-testid': 've-point' },
       [svg('title', {}, [label])]);
     });
