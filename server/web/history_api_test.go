@@ -85,3 +85,33 @@ func TestValueEffortAndTrendEndpoints(t *testing.T) {
 		t.Fatalf("another project's trend: %d", w.Code)
 	}
 }
+
+func TestStrategyFrameworkValidation(t *testing.T) {
+	u := newUIEnv(t, false)
+	u.activate("SHOP")
+	tests := []struct {
+		name, path, method string
+		fw                 *domain.FrameworkConfig
+		want               string
+	}{
+		// Saving runs the same validateStrategy; its route needs the
+		// analysis service, which this environment leaves out.
+		{"unknown framework in preview", "/api/projects/SHOP/rerank", "POST", &domain.FrameworkConfig{Name: "kano"}, "framework.name"},
+		{"custom without criteria in preview", "/api/projects/SHOP/rerank", "POST", &domain.FrameworkConfig{Name: "custom"}, "framework.criteria"},
+		{"field of another framework in preview", "/api/projects/SHOP/rerank", "POST", &domain.FrameworkConfig{Name: "rice", Fields: map[string]string{"jobSize": "customfield_1"}}, "framework.fields.jobSize"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := domain.DefaultStrategy()
+			st.Framework = tt.fw
+			var body any = st
+			if tt.method == "POST" {
+				body = map[string]any{"weights": st.Weights, "framework": tt.fw}
+			}
+			w := u.api(tt.method, tt.path, "SHOP", "", body)
+			if w.Code != 400 || !strings.Contains(w.Body.String(), tt.want) {
+				t.Fatalf("%s %s: %d %s, want 400 naming %s", tt.method, tt.path, w.Code, w.Body, tt.want)
+			}
+		})
+	}
+}
