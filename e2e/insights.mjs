@@ -174,6 +174,25 @@ export const tests = [
       ctx.state.historyText = last;
       await a11y(ctx, 'glance with framework and history');
       await ctx.shot('glance-framework-history');
+      // Inputs entered in the glance replace the derived ones, as the person.
+      await g.getByTestId('glance-inputs-toggle').click();
+      const form = g.getByTestId('glance-inputs-form');
+      await form.getByLabel('reach').fill('250000');
+      await form.getByLabel('confidence').fill('100');
+      await g.getByTestId('glance-inputs-save').click();
+      try {
+        await poll(async () => /reach 250000/.test(await g.getByTestId('glance-framework-formula').innerText()), { timeout: 20000, message: 'the entered reach in the formula' });
+      } catch (e) {
+        const slot = await g.getByTestId('glance-inputs-error').innerText().catch(() => '?');
+        throw new Error(`${e.message}; the form said: ${slot || '(nothing)'}`);
+      }
+      const kinds = await g.getByTestId('glance-framework-input').evaluateAll((li) => li.map((x) => x.getAttribute('data-source')));
+      assertEqual(kinds.filter((k) => /entered in the glance/.test(k)).length, 2, `entered inputs (${kinds})`);
+      // Persisted: a reload of the issue shows them again.
+      await ctx.page.reload();
+      await frameOf(ctx.page, GLANCE_FRAME);
+      await poll(async () => /reach 250000 × impact [\d.]+ × confidence 100 %/.test(await glanceFrame(ctx).getByTestId('glance-framework-formula').innerText().catch(() => '')),
+        { timeout: 20000, message: 'entered inputs after a reload' });
     },
   },
   {

@@ -19,7 +19,9 @@
  * Rendered by the templates for this file's features: strategy-framework (the
  *   framework select of the Strategy tab), glance-framework,
  *   glance-framework-formula, glance-framework-input (data-source),
- *   glance-framework-missing (the glance's framework explanation).
+ *   glance-framework-missing (the glance's framework explanation),
+ *   glance-inputs-toggle, glance-inputs-form, glance-input (data-input, data-kind),
+ *   glance-inputs-save, glance-inputs-error (entering inputs: PUT /api/issues/:issue/inputs).
  */
 (function () {
   'use strict';
@@ -380,6 +382,38 @@
     }
     load();
     watchTips(panel);
+    // Framework inputs entered in the glance's framework section.
+    panel.addEventListener('submit', function (e) {
+      var form = e.target;
+      if (!form || form.getAttribute('data-testid') !== 'glance-inputs-form') return;
+      e.preventDefault();
+      var values = {}, bad = null;
+      $$('input[data-input]', form).forEach(function (inp) {
+        if (inp.readOnly) return;
+        var name = inp.getAttribute('data-input'), v = inp.value.trim();
+        if (v === '') { if (inp.getAttribute('data-kind') === 'entered') values[name] = null; return; }
+        var n = Number(v);
+        if (!isFinite(n)) { bad = bad || inp; return; }
+        values[name] = n;
+      });
+      var slot = $('[data-testid="glance-inputs-error"]', form), btn = $('[data-testid="glance-inputs-save"]', form);
+      if (bad) { bad.setAttribute('aria-invalid', 'true'); bad.focus(); B.errorBox(slot, { message: bad.getAttribute('data-input') + ' must be a number.' }); return; }
+      if (!Object.keys(values).length) { B.errorBox(slot, { message: 'Enter at least one input.' }); return; }
+      btn.disabled = true;
+      B.api('PUT', '/issues/' + encodeURIComponent(issue) + '/inputs', { values: values }).then(function () {
+        return B.api('GET', '/issues/' + encodeURIComponent(issue) + '/panel');
+      }).then(function (res) {
+        panel.innerHTML = res.html; // server-rendered by html/template
+        panel.setAttribute('data-state', res.state);
+        var h = $('#framework-title', panel);
+        if (h) { h.setAttribute('tabindex', '-1'); h.focus(); }
+        B.announce('Inputs saved; the score is now ' + (($('[data-testid="glance-score"]', panel) || {}).textContent || '').replace(/\D+/g, ' ').trim().split(' ')[0] + '.');
+        B.resize && B.resize();
+      }, function (err) {
+        btn.disabled = false;
+        B.errorBox(slot, err);
+      });
+    });
     if (typeof MutationObserver !== 'undefined') {
       // The panel re-renders after a re-score: fetch the history again.
       new MutationObserver(function () { clearTimeout(pending); pending = setTimeout(load, 300); }).observe(panel, { childList: true, attributes: true, attributeFilter: ['data-state'] });

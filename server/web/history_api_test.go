@@ -115,3 +115,42 @@ func TestStrategyFrameworkValidation(t *testing.T) {
 		})
 	}
 }
+
+func TestPutInputsValidation(t *testing.T) {
+	now := time.Now().UTC()
+	u := newUIEnv(t, false)
+	u.activate("SHOP")
+	u.seedAnalysed(demoIssues(now), now)
+	put := func(body any) (int, string) {
+		w := u.api("PUT", "/api/issues/SHOP-1/inputs", "", "SHOP-1", body)
+		return w.Code, w.Body.String()
+	}
+	if code, body := put(map[string]any{"values": map[string]any{"reach": 5}}); code != 400 || !strings.Contains(body, "five pillars") {
+		t.Fatalf("inputs under the pillars: %d %s", code, body)
+	}
+	st := domain.DefaultStrategy()
+	st.Framework = &domain.FrameworkConfig{Name: "rice"}
+	if err := u.ts.SetStrategy(context.Background(), "SHOP", st); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		body any
+		want string
+	}{
+		{map[string]any{"values": map[string]any{}}, "values: give at least one input"},
+		{map[string]any{"values": map[string]any{"impact": 4}}, "values.impact"},
+		{map[string]any{"values": map[string]any{"effort": 0}}, "values.effort"},
+		{map[string]any{"values": map[string]any{"ease": 3}}, "values.ease"},
+	}
+	for _, tt := range tests {
+		if code, body := put(tt.body); code != 400 || !strings.Contains(body, tt.want) {
+			t.Errorf("%v: %d %s, want 400 naming %s", tt.body, code, body, tt.want)
+		}
+	}
+	if code, _ := put(map[string]any{"values": map[string]any{"reach": 500}}); code != 503 {
+		t.Errorf("valid inputs without the analysis service: %d, want 503", code)
+	}
+	if w := u.api("PUT", "/api/issues/OPS-1/inputs", "", "SHOP-1", map[string]any{"values": map[string]any{"reach": 5}}); w.Code != 403 {
+		t.Errorf("another project's issue: %d", w.Code)
+	}
+}
