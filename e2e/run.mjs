@@ -23,7 +23,8 @@ import { chromium } from 'playwright-core';
 import { startFakeLLM } from './lib/fake-llm.mjs';
 import { startSandbox, tail } from './lib/sandbox.mjs';
 import { screenshotter } from './lib/harness.mjs';
-import { tests } from './tests.mjs';
+import { tests as baseTests } from './tests.mjs';
+import { tests as insightTests } from './insights.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(here, '..');
@@ -124,6 +125,10 @@ async function main() {
   }
   const ctx = { page, browser, sandbox, llm, shot, consoleErrors, state: {}, update: UPDATE };
 
+  // The insights run before the final accessibility test, which reads
+  // every page's result.
+  const last = baseTests.findIndex((t) => t.name.startsWith('accessibility:'));
+  const tests = last < 0 ? baseTests.concat(insightTests) : [...baseTests.slice(0, last), ...insightTests, ...baseTests.slice(last)];
   for (const t of tests) {
     if (ONLY && !ONLY.test(t.name)) continue;
     const remaining = TOTAL_BUDGET_MS - (Date.now() - started);

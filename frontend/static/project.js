@@ -764,6 +764,7 @@
       $('#st-split').value = st.splitThreshold;
       $('#st-bar').value = st.qualityBar;
       $('#st-stale').value = st.staleDays;
+      frameworkOf(st);
       modeChanged();
     }
     function renderList(name) {
@@ -814,8 +815,19 @@
         commercialLabels: $('#st-labels').value.split(',').map(function (s) { return s.trim(); }).filter(Boolean),
         splitThreshold: num($('#st-split').value) || saved.splitThreshold,
         qualityBar: Math.round(num($('#st-bar').value)) || saved.qualityBar,
-        staleDays: Math.round(num($('#st-stale').value)) || saved.staleDays
+        staleDays: Math.round(num($('#st-stale').value)) || saved.staleDays,
+        framework: frameworkPicked()
       };
+    }
+    // The framework select; field mappings and custom criteria stay as saved.
+    function frameworkOf(st) {
+      var sel = $('#st-framework'), name = (st.framework && st.framework.name) || 'pillars';
+      if (!$('option[value="' + name + '"]', sel)) sel.appendChild(el('option', { value: name, text: name === 'custom' ? 'Custom weighted criteria' : name }));
+      sel.value = name;
+    }
+    function frameworkPicked() {
+      var name = $('#st-framework').value;
+      return JSON.parse(JSON.stringify(saved.framework && saved.framework.name === name ? saved.framework : { name: name }));
     }
     function validate(st) {
       $$('[aria-invalid]', stForm).forEach(function (n) { n.removeAttribute('aria-invalid'); });
@@ -881,7 +893,7 @@
       inp.addEventListener('input', function () { $('#' + inp.id + '-out').value = B.fmt(num(inp.value)); previewSoon(); });
     });
     $$('input[name="st-mode"]').forEach(function (r) { r.addEventListener('change', function () { modeChanged(); previewSoon(); }); });
-    thrInputs.concat(shareInputs, [$('#st-cap'), $('#st-vision'), $('#st-labels'), $('#st-split'), $('#st-bar')]).forEach(function (i) { i.addEventListener('input', previewSoon); });
+    thrInputs.concat(shareInputs, [$('#st-cap'), $('#st-vision'), $('#st-labels'), $('#st-split'), $('#st-bar'), $('#st-framework')]).forEach(function (i) { i.addEventListener('input', previewSoon); });
     $('#strategy-reset').addEventListener('click', function () { fillStrategy(saved); B.errorBox(stErr, null); preview(); B.announce('Changes undone.'); });
     stForm.addEventListener('submit', function (e) {
       e.preventDefault();

@@ -22,6 +22,7 @@ import (
 	"github.com/backlogai/backlogai/server/analysis/checks"
 	"github.com/backlogai/backlogai/server/analysis/dupes"
 	"github.com/backlogai/backlogai/server/analysis/estimate"
+	"github.com/backlogai/backlogai/server/analysis/framework"
 	"github.com/backlogai/backlogai/server/analysis/score"
 	"github.com/backlogai/backlogai/server/domain"
 )
@@ -37,8 +38,11 @@ type Project struct {
 	// cutoffs are the class bounds of the last relative or capacity
 	// ranking (nil before the first), rankedTotals the totals it ranked;
 	// sinceRank counts analyses since whose total differs from those.
-	cutoffs      *score.Cutoffs
-	calib        *score.Calibration
+	cutoffs *score.Cutoffs
+	calib   *score.Calibration
+	// norm places a framework score among the last ranking's (nil before
+	// the first ranking under the active framework).
+	norm         *framework.Normaliser
 	rankedOnce   bool
 	rankedTotals map[string]float64
 	sinceRank    atomic.Int64
@@ -100,6 +104,10 @@ func newJudge(s domain.Strategy) judge {
 func (p *Project) setStrategy(s domain.Strategy) {
 	if p.strategy.Mode != s.Mode || p.strategy.Shares != s.Shares {
 		p.cutoffs = nil
+	}
+	if !reflect.DeepEqual(p.strategy.Framework, s.Framework) {
+		// Totals change scale: the last ranking's bounds no longer apply.
+		p.cutoffs, p.norm = nil, nil
 	}
 	p.judge = newJudge(s)
 }
@@ -197,6 +205,8 @@ func (p *Project) NeedsRank() bool {
 	switch {
 	case p.strategy.Mode == domain.MoscowCapacity, !p.rankedOnce:
 		return true
+	case framework.Active(p.strategy.Framework) && p.norm == nil:
+		return true
 	case p.strategy.Mode != domain.MoscowThresholds && p.cutoffs == nil:
 		return true
 	}
@@ -239,6 +249,16 @@ func (p *Project) analyzeWith(is *domain.Issue, override *domain.Override, extra
 	a := p.analyzeBy(&p.judge, is, override, extra)
 	if p.calib != nil {
 		p.calib.Apply(&a.Score, p.strategy.Weights)
+	}
+	if cfg := p.strategy.Framework; framework.Active(cfg) {
+		fs := frameworkScore(cfg, is, &a)
+		a.Score.Total = p.norm.Percentile(fs.Raw)
+		if p.norm == nil {
+			fs.Normalisation = "Provisional: the backlog is being ranked."
+		} else {
+			fs.Normalisation = p.norm.Basis(fs.Raw)
+		}
+		a.Score.Framework = &fs
 	}
 	if t, ok := p.rankedTotals[is.Key]; is.Open() && (!ok || t != a.Score.Total) {
 		p.sinceRank.Add(1)
@@ -488,8 +508,8 @@ func vague(fs []domain.Finding) bool {
 func (p *Project) Rank(analyses []*domain.Analysis) score.Summary {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	sum, calib := p.rankLocked(p.strategy, analyses)
-	p.calib, p.rankedOnce = calib, true
+	sum, calib, norm := p.rankLocked(p.strategy, analyses)
+	p.calib, p.rankedOnce, p.norm = calib, true, norm
 	if sum.Mode != domain.MoscowThresholds {
 		c := sum.Cutoffs
 		p.cutoffs = &c
@@ -506,7 +526,7 @@ func (p *Project) Rank(analyses []*domain.Analysis) score.Summary {
 
 // rankLocked calibrates the pillars of analyses against the open backlog
 // (see score.Calibration), then ranks and classifies it.
-func (p *Project) rankLocked(strategy domain.Strategy, analyses []*domain.Analysis) (score.Summary, *score.Calibration) {
+func (p *Project) rankLocked(strategy domain.Strategy, analyses []*domain.Analysis) (score.Summary, *score.Calibration, *framework.Normaliser) {
 	var velocity float64
 	if strategy.Mode == domain.MoscowCapacity && !(strategy.Capacity > 0) {
 		velocity = p.velocity()
@@ -526,6 +546,7 @@ func (p *Project) rankLocked(strategy domain.Strategy, analyses []*domain.Analys
 	for _, a := range analyses {
 		calib.Apply(&a.Score, strategy.Weights)
 	}
+	norm := p.applyFramework(strategy.Framework, analyses)
 	items := make([]score.Result, 0, len(analyses))
 	byKey := make(map[string]*domain.Analysis, len(analyses))
 	for _, a := range analyses {
@@ -550,7 +571,54 @@ func (p *Project) rankLocked(strategy domain.Strategy, analyses []*domain.Analys
 	for _, r := range items {
 		byKey[r.Key].Score = r.Score
 	}
-	return sum, calib
+	return sum, calib, norm
+}
+
+// applyFramework replaces the pillar totals of the open analyses by their
+// rank percentile under the active framework (see package framework); it
+// returns nil when the pillars are the model. Callers hold p.mu.
+func (p *Project) applyFramework(cfg *domain.FrameworkConfig, analyses []*domain.Analysis) *framework.Normaliser {
+	if !framework.Active(cfg) {
+		return nil
+	}
+	scores := make([]domain.FrameworkScore, len(analyses))
+	raws := make([]float64, 0, len(analyses))
+	for i, a := range analyses {
+		is, ok := p.issues[a.IssueKey]
+		if !ok || !is.Open() {
+			continue
+		}
+		scores[i] = frameworkScore(cfg, is, a)
+		if is.Type != domain.TypeSubtask {
+			raws = append(raws, scores[i].Raw)
+		}
+	}
+	norm := framework.NewNormaliser(raws)
+	for i, a := range analyses {
+		if scores[i].Name == "" {
+			continue
+		}
+		fs := scores[i]
+		fs.Normalisation = norm.Basis(fs.Raw)
+		a.Score.Total = norm.Percentile(fs.Raw)
+		a.Score.Framework = &fs
+	}
+	return norm
+}
+
+// frameworkScore scores an analysed issue under cfg, with its calibrated
+// pillars standing in for missing inputs.
+func frameworkScore(cfg *domain.FrameworkConfig, is *domain.Issue, a *domain.Analysis) domain.FrameworkScore {
+	f := framework.Facts{Urgency: a.Score.UrgencyBonus, Quality: a.Check.Quality}
+	for _, ps := range a.Score.Pillars {
+		for k, n := range domain.Pillars {
+			if ps.Name == n {
+				f.Pillars[k] = ps.Value
+			}
+		}
+	}
+	f.Points, f.HasPoints = points(is, a.Estimate)
+	return framework.Compute(cfg, is.Inputs, is.InputSources, f)
 }
 
 // Velocity windows: points resolved per two-week sprint, averaged over the
@@ -632,7 +700,7 @@ func (p *Project) Preview(s domain.Strategy, overrides map[string]domain.Overrid
 		})
 	}
 	wg.Wait()
-	sum, _ := p.rankLocked(s, ptrs)
+	sum, _, _ := p.rankLocked(s, ptrs)
 	slices.SortStableFunc(all, func(a, b domain.Analysis) int {
 		if c := cmp.Compare(b.Score.Total, a.Score.Total); c != 0 {
 			return c

@@ -584,10 +584,18 @@ func (s *Service) rescore(ctx context.Context, t *domain.Tenant, project string,
 	// Everything is saved (pillar weights and reasons change even when the
 	// rounded score does not); write-back sends only changed properties.
 	results := make([]store.ResultInput, len(all))
+	open := make([]*domain.Analysis, 0, len(all))
 	for i, a := range all {
 		results[i] = pack(issues[i], *a)
+		if issues[i].Open() && issues[i].Type != domain.TypeSubtask {
+			open = append(open, a)
+		}
 	}
-	return ts.SaveResults(ctx, project, results)
+	if err := ts.SaveResults(ctx, project, results); err != nil {
+		return err
+	}
+	// The Health tab's trend: the day's last ranking stands for the day.
+	return ts.RecordTrend(ctx, project, store.TrendOf(s.now(), open))
 }
 
 // lockWriteback takes the project's write-back lock in this process and in

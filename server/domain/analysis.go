@@ -150,6 +150,32 @@ type Score struct {
 	// ClassBasis says in a sentence why the computed class is what it is
 	// ("In the top 15 % of this backlog (rank 12 of 220).").
 	ClassBasis string `json:"classBasis,omitempty"`
+	// Framework explains the total when a framework other than the five
+	// pillars is active (Total is then its normalised score).
+	Framework *FrameworkScore `json:"framework,omitempty"`
+}
+
+// FrameworkScore is one issue's score under a framework.
+type FrameworkScore struct {
+	Name string `json:"name"` // "rice", "wsjf", "ice", "custom"
+	// Raw is the framework's own number (RICE 400, WSJF 3.5 …).
+	Raw     float64          `json:"raw"`
+	Inputs  []FrameworkInput `json:"inputs"`
+	Formula string           `json:"formula"` // in plain words, with the numbers
+	// Missing names inputs that fell back to a pillar-derived default.
+	Missing []string `json:"missing,omitempty"`
+	// Normalisation says how Raw became the 0-100 total.
+	Normalisation string `json:"normalisation,omitempty"`
+}
+
+// FrameworkInput is one input of a framework score and where it came from:
+// "entered" (the glance), "field" (a mapped Jira field) or "default" (derived
+// from the pillars, because nobody gave it).
+type FrameworkInput struct {
+	Name   string  `json:"name"`
+	Value  float64 `json:"value"`
+	Source string  `json:"source"`
+	Detail string  `json:"detail,omitempty"`
 }
 
 // Candidate is a possibly similar issue found by the duplicate index.
@@ -265,6 +291,26 @@ type Strategy struct {
 	StaleDays int `json:"staleDays"`
 	// Version of the stored format (0: before relative classes).
 	Version int `json:"version,omitempty"`
+	// Framework is the prioritisation model the total comes from; nil (or
+	// name "pillars") is the five pillars.
+	Framework *FrameworkConfig `json:"framework,omitempty"`
+}
+
+// FrameworkConfig chooses a framework beside the five pillars (see package
+// analysis/framework): "rice", "wsjf", "ice" or "custom".
+type FrameworkConfig struct {
+	Name string `json:"name"`
+	// Fields maps an input ("reach", "jobSize", a custom criterion's name)
+	// to the Jira field id it is read from ("customfield_10042").
+	Fields map[string]string `json:"fields,omitempty"`
+	// Criteria are the custom framework's weighted criteria.
+	Criteria []Criterion `json:"criteria,omitempty"`
+}
+
+// Criterion is one weighted criterion of a custom framework, rated 0-10.
+type Criterion struct {
+	Name   string  `json:"name"`
+	Weight float64 `json:"weight"`
 }
 
 // oldDefaultThresholds were the default class bounds before version 1.

@@ -96,6 +96,11 @@ type Issue struct {
 	// ParentKey is the parent of a sub-task: Jira's parent field when it
 	// is not the epic.
 	ParentKey string `json:"parentKey,omitempty"`
+	// Inputs are framework inputs (RICE reach, WSJF job size …) known for
+	// the issue; InputSources says per input whether it was "entered" in
+	// the glance (the backlogai-inputs property) or read from a "field".
+	Inputs       map[string]float64 `json:"inputs,omitempty"`
+	InputSources map[string]string  `json:"inputSources,omitempty"`
 }
 
 // Open reports whether the issue is not done.

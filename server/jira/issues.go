@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,8 +80,8 @@ func (c *Client) Scan(ctx context.Context, projectKey string, opts ScanOptions, 
 // last one. Callers that persist the token can resume a scan after a
 // restart.
 func (c *Client) ScanPage(ctx context.Context, projectKey string, opts ScanOptions, pageToken string) (Page, string, error) {
-	if len(opts.Properties) > maxSearchProperties {
-		return Page{}, "", fmt.Errorf("jira: scan %s: at most %d properties: %w", projectKey, maxSearchProperties, domain.ErrInvalid)
+	if len(withInputs(opts.Properties)) > maxSearchProperties {
+		return Page{}, "", fmt.Errorf("jira: scan %s: at most %d properties besides %s: %w", projectKey, maxSearchProperties-1, InputsProperty, domain.ErrInvalid)
 	}
 	jql, err := ProjectJQL(projectKey, opts.JQLExtra)
 	if err != nil {
@@ -93,7 +95,7 @@ func (c *Client) ScanPage(ctx context.Context, projectKey string, opts ScanOptio
 	if fields == nil {
 		fields = withField(defaultFields, sp)
 	}
-	req := searchRequest{JQL: jql, Fields: fields, MaxResults: c.opts.PageSize, Properties: opts.Properties, NextPageToken: pageToken}
+	req := searchRequest{JQL: jql, Fields: fields, MaxResults: c.opts.PageSize, Properties: withInputs(opts.Properties), NextPageToken: pageToken}
 	var resp searchResponse
 	if err := c.do(ctx, "POST", "rest/api/3/search/jql", &req, &resp); err != nil {
 		return Page{}, "", fmt.Errorf("jira: scan %s: %w", projectKey, err)
@@ -136,7 +138,7 @@ func (c *Client) BulkFetch(ctx context.Context, keys []string) ([]domain.Issue, 
 	for start := 0; start < len(keys); start += maxBulkFetch {
 		chunk := keys[start:min(start+maxBulkFetch, len(keys))]
 		var resp bulkFetchResponse
-		body := bulkFetchRequest{IssueIDsOrKeys: chunk, Fields: fields}
+		body := bulkFetchRequest{IssueIDsOrKeys: chunk, Fields: fields, Properties: []string{InputsProperty}}
 		if err := c.do(ctx, "POST", "rest/api/3/issue/bulkfetch", &body, &resp); err != nil {
 			return out, fmt.Errorf("jira: bulk fetch: %w", err)
 		}
@@ -183,6 +185,7 @@ func (c *Client) GetIssue(ctx context.Context, key string, withChangelog bool) (
 	}
 	q := url.Values{}
 	q.Set("fields", strings.Join(withField(defaultFields, sp), ","))
+	q.Set("properties", InputsProperty)
 	if withChangelog {
 		q.Set("expand", "changelog")
 	}
@@ -371,6 +374,7 @@ type issueLink struct {
 // (encoding/json skips a mistyped value and decodes the rest).
 func (r *rawIssue) toDomain(spField string) domain.Issue {
 	is := domain.Issue{ID: r.ID, Key: r.Key}
+	is.Inputs, is.InputSources = inputsOf(r.Properties[InputsProperty])
 	var f issueFields
 	if len(r.Fields) > 0 {
 		_ = json.Unmarshal(r.Fields, &f) // see above: partial results are kept
@@ -586,4 +590,43 @@ func parseTime(s string) time.Time {
 		return time.UnixMilli(ms)
 	}
 	return time.Time{}
+}
+
+// InputsProperty is the issue entity property holding framework inputs a
+// person entered (RICE reach, WSJF job size …): a JSON object of input
+// names to numbers, {"reach": 500, "impact": 2}. Every issue read asks
+// for it, so that the inputs follow the issue.
+const InputsProperty = "backlogai-inputs"
+
+// withInputs adds InputsProperty to the properties a search asks for.
+func withInputs(props []string) []string {
+	if slices.Contains(props, InputsProperty) {
+		return props
+	}
+	return append(slices.Clip(props), InputsProperty)
+}
+
+// inputsOf reads the inputs property; values that are not finite numbers
+// are left out (the framework then says the input is missing).
+func inputsOf(raw json.RawMessage) (map[string]float64, map[string]string) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil {
+		return nil, nil
+	}
+	var vals map[string]float64
+	var src map[string]string
+	for k, v := range m {
+		f, ok := v.(float64)
+		if !ok || math.IsNaN(f) || math.IsInf(f, 0) || k == "" {
+			continue
+		}
+		if vals == nil {
+			vals, src = map[string]float64{}, map[string]string{}
+		}
+		vals[k], src[k] = f, "entered"
+	}
+	return vals, src
 }

@@ -110,6 +110,9 @@ func (ts *TenantStore) SaveResults(ctx context.Context, project string, in []Res
 	if len(in) == 0 {
 		return nil
 	}
+	if err := ts.recordHistory(ctx, project, in); err != nil {
+		return err
+	}
 	now := ts.s.now().UTC()
 	rows := make([]resultRow, 0, len(in))
 	for _, x := range in {

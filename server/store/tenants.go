@@ -195,7 +195,7 @@ func (s *Store) PurgeDue(ctx context.Context) (int, error) {
 // tenantTables lists every table holding tenant data (column tenant_id),
 // children before parents. A new tenant table must be added here; the
 // purge test checks that no tenant_id table is missing.
-var tenantTables = []string{"saved_views", "rank_applications", "tool_audit", "access_tokens", "drafts", "generation_runs", "research_cache", "generate_usage", "project_usage", "generate_settings", "project_settings", "idempotency_keys", "jobs", "webhook_events", "issue_results", "overrides", "scans", "forge_installations", "projects"}
+var tenantTables = []string{"score_history", "project_trend", "saved_views", "rank_applications", "tool_audit", "access_tokens", "drafts", "generation_runs", "research_cache", "generate_usage", "project_usage", "generate_settings", "project_settings", "idempotency_keys", "jobs", "webhook_events", "issue_results", "overrides", "scans", "forge_installations", "projects"}
 
 // CountRows counts rows of a table (tests and readiness only).
 func (s *Store) CountRows(ctx context.Context, table string) (int64, error) {

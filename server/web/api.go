@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/backlogai/backlogai/server/access"
+	"github.com/backlogai/backlogai/server/analysis/framework"
 	"github.com/backlogai/backlogai/server/backlog"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/generate"
@@ -454,6 +455,9 @@ func validateStrategy(st *domain.Strategy) string {
 	}
 	if st.StaleDays <= 0 {
 		st.StaleDays = 90
+	}
+	if err := framework.Validate(st.Framework); err != nil {
+		return err.Error()
 	}
 	return ""
 }

@@ -71,6 +71,9 @@ type analysisView struct {
 	Duplicates    []duplicateView
 	Estimate      estimateView
 	Flags         []string
+	// Framework explains the score under RICE, WSJF, ICE or custom
+	// criteria (nil with the five pillars).
+	Framework *frameworkView
 
 	// KnownDuplicates are the issues already linked as duplicates: never
 	// proposed again, shown with whether their work is already done.
@@ -229,6 +232,7 @@ func analysisViewOf(is *domain.Issue, a *domain.Analysis) *analysisView {
 	v := &analysisView{Summary: is.Summary, Score: int(math.Floor(a.Score.Total)), Moscow: string(a.Score.Moscow),
 		Computed: string(a.Score.Computed), Quality: a.Check.Quality, WhyNow: a.Score.WhyNow, WhyThis: a.Score.WhyThis,
 		WhyUs: a.Score.WhyUs, ClassBasis: a.Score.ClassBasis, JudgedAsStory: a.Check.JudgedAsStory, Flags: a.Flags}
+	v.Framework = frameworkViewOf(a.Score.Framework)
 	if o := a.Score.Override; o != nil {
 		v.Override = &overrideView{Moscow: string(o.Moscow), Reason: o.Reason, AccountID: o.AccountID}
 		if !o.At.IsZero() {

@@ -69,6 +69,10 @@ func (s *Server) uiRoutes(e *echo.Echo, api *echo.Group) {
 	api.POST("/issues/:issue/link-duplicate", s.appAPI(u.linkDuplicate))
 	api.GET("/issues/:issue/panel", s.appAPI(u.panel))
 	api.GET("/issues/:issue/version", s.appAPI(u.version))
+	api.GET("/issues/:issue/history", s.appAPI(u.issueHistory))
+	api.PUT("/issues/:issue/inputs", s.appAPI(u.putInputs))
+	api.GET("/projects/:project/trend", s.appAPI(u.projectTrend))
+	api.GET("/projects/:project/value-effort", s.appAPI(u.valueEffort))
 }
 
 // static serves /static/<name> and /static/<hash>/<name> from the

@@ -222,7 +222,10 @@ type rerankRequest struct {
 	SplitThreshold   *float64           `json:"splitThreshold,omitempty"`
 	QualityBar       *int               `json:"qualityBar,omitempty"`
 	StaleDays        *int               `json:"staleDays,omitempty"`
-	Limit            int                `json:"limit,omitempty"`
+	// Framework, when present, previews another framework ({"name":
+	// "pillars"} previews the pillars).
+	Framework *domain.FrameworkConfig `json:"framework,omitempty"`
+	Limit     int                     `json:"limit,omitempty"`
 }
 
 // apply overlays the request on the saved strategy.
@@ -253,6 +256,9 @@ func (req *rerankRequest) apply(st *domain.Strategy) {
 		if f.v != nil {
 			*f.dst = *f.v
 		}
+	}
+	if req.Framework != nil {
+		st.Framework = req.Framework
 	}
 	if req.SplitThreshold != nil {
 		st.SplitThreshold = *req.SplitThreshold
