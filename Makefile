@@ -3,7 +3,8 @@
 
 GO        ?= go
 BIN       := bin/backlogai
-PKGS      := ./...
+# Every Go package except those npm ships inside node_modules.
+PKGS      := $(shell $(GO) list ./... | grep -v /node_modules/)
 # The version `backlogai version` prints and traces carry.
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X github.com/backlogai/backlogai/server/cli.Version=$(VERSION)

@@ -318,12 +318,15 @@ func (ts *TenantStore) CountUnwritten(ctx context.Context, project string) (int6
 	return n, err
 }
 
-// MarkWritten records that Jira holds the property of the given hash. A
-// row re-analysed meanwhile (another hash) stays unwritten.
+// MarkWritten records that Jira holds the property of the given hash,
+// whatever the row's analysis is now: a row re-analysed meanwhile (another
+// hash) stays unwritten, and so does one whose analysis flipped back to a
+// value Jira held before this write (one writer per project at a time
+// makes the last write the one Jira holds).
 func (ts *TenantStore) MarkWritten(ctx context.Context, written map[string]string) error {
 	return ts.WithTx(ctx, func(tx *TenantStore) error {
 		for key, hash := range written {
-			err := tx.q(ctx, "issue_results").Where("issue_key = ? AND analysis_hash = ?", key, hash).Update("written_hash", hash).Error
+			err := tx.q(ctx, "issue_results").Where("issue_key = ?", key).Update("written_hash", hash).Error
 			if err != nil {
 				return fmt.Errorf("store: mark written: %w", err)
 			}

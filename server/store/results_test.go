@@ -233,3 +233,33 @@ func TestBacklogMarksSuggestions(t *testing.T) {
 		}
 	})
 }
+
+// TestWrittenHashIsWhatJiraHolds: a write-back that lands after the
+// analysis flipped back to the value Jira held before leaves the row
+// unwritten, since Jira now holds the write-back's value (two replicas'
+// models may disagree for a moment, so analyses can flip).
+func TestWrittenHashIsWhatJiraHolds(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, s *store.Store, clock *fakeClock) {
+		ctx := context.Background()
+		ts := s.Tenant(tenantOf(t, s, "a"))
+		save := func(score float64) string {
+			in := analysed("SHOP-1", score, domain.MoscowMust)
+			if err := ts.SaveResults(ctx, "SHOP", []store.ResultInput{in}); err != nil {
+				t.Fatal(err)
+			}
+			return in.Hash
+		}
+		v := save(82)
+		if err := ts.MarkWritten(ctx, map[string]string{"SHOP-1": v}); err != nil {
+			t.Fatal(err)
+		}
+		v2 := save(70) // a writer reads this row and writes v2 to Jira...
+		save(82)       // ...while the analysis flips back to v
+		if err := ts.MarkWritten(ctx, map[string]string{"SHOP-1": v2}); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := ts.CountUnwritten(ctx, "SHOP"); n != 1 {
+			t.Errorf("Jira holds %s, the analysis is %s, yet %d rows are unwritten", v2, v, n)
+		}
+	})
+}
