@@ -39,13 +39,25 @@ var isolationCases = map[string]string{
 	"GET /static/*": routePublic, "HEAD /static/*": routePublic,
 	"POST /installed": routeLifecycle, "POST /uninstalled": routeLifecycle, "POST /enabled": routeLifecycle, "POST /disabled": routeLifecycle,
 	"GET /glance": routePage, "GET /project": routePage,
-	"POST /webhooks/jira":                  routeWebhook,
-	"GET /api/me":                          routeAPI,
-	"POST /api/tokens":                     routeAPI,
-	"GET /api/tokens":                      routeAPI,
-	"DELETE /api/tokens/:token":            routeAPI,
-	"GET /api/projects/:project/mcp-audit": routeAPI,
-	"GET /mcp":                             routeToken, "POST /mcp": routeToken, "PUT /mcp": routeToken, "DELETE /mcp": routeToken,
+	"POST /webhooks/jira":                       routeWebhook,
+	"GET /api/me":                               routeAPI,
+	"POST /api/tokens":                          routeAPI,
+	"DELETE /api/projects/:project/views/:id":   routeAPI,
+	"GET /api/issues/:issue/history":            routeAPI,
+	"GET /api/projects/:project/backlog/export": routeAPI,
+	"GET /api/projects/:project/rank/last":      routeAPI,
+	"GET /api/projects/:project/rank/preview":   routeAPI,
+	"GET /api/projects/:project/trend":          routeAPI,
+	"GET /api/projects/:project/value-effort":   routeAPI,
+	"GET /api/projects/:project/views":          routeAPI,
+	"POST /api/projects/:project/rank/apply":    routeAPI,
+	"POST /api/projects/:project/rank/undo":     routeAPI,
+	"POST /api/projects/:project/views":         routeAPI,
+	"PUT /api/issues/:issue/inputs":             routeAPI,
+	"GET /api/tokens":                           routeAPI,
+	"DELETE /api/tokens/:token":                 routeAPI,
+	"GET /api/projects/:project/mcp-audit":      routeAPI,
+	"GET /mcp":                                  routeToken, "POST /mcp": routeToken, "PUT /mcp": routeToken, "DELETE /mcp": routeToken,
 	"PATCH /mcp": routeToken, "HEAD /mcp": routeToken, "OPTIONS /mcp": routeToken, "CONNECT /mcp": routeToken,
 	"TRACE /mcp": routeToken, "PROPFIND /mcp": routeToken, "REPORT /mcp": routeToken,
 	"GET /api/projects/:project/status":         routeAPI,
@@ -189,7 +201,7 @@ func TestTenantIsolationEveryRoute(t *testing.T) {
 
 	probe := func(who *env, route string) (int, string) {
 		method, path, _ := strings.Cut(route, " ")
-		path = strings.NewReplacer(":project", "SHOP", ":issue", "SHOP-1", ":draft", bDraft, ":run", bRun, ":key", "SHOP-1", ":token", "1", "*", "app.css").Replace(path)
+		path = strings.NewReplacer(":project", "SHOP", ":issue", "SHOP-1", ":draft", bDraft, ":run", bRun, ":key", "SHOP-1", ":token", "1", ":id", "1", "*", "app.css").Replace(path)
 		var rd io.Reader
 		if body, ok := bodies[route]; ok {
 			raw, _ := json.Marshal(body)
