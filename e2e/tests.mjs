@@ -311,10 +311,15 @@ export const tests = [
       await openProjectPage(ctx);
       await waitScanned(ctx);
       const f = projectFrame(ctx);
-      const cells = (await f.getByTestId('backlog-estimate').allInnerTexts()).map((t) => t.trim());
+      const cells = await f.getByTestId('backlog-estimate').evaluateAll((tds) => tds.map((td) => td.textContent.trim()));
+      // a suggestion never breaks inside a word: each sits on one line
+      const tall = await f.locator('[data-testid="backlog-estimate"] .suggested').evaluateAll((ss) => ss
+        .filter((s) => s.getClientRects().length > 1)
+        .map((s) => s.textContent));
+      assertEqual(tall, [], 'estimate suggestions wrapped onto two lines');
       const num = '\\d+(?:\\.\\d+)?';
       const own = new RegExp(`^${num}$`);
-      const suggested = new RegExp(`^~${num} \\(suggested(?:, ${num}-${num})?\\)$`);
+      const suggested = new RegExp(`^suggested ~${num}(?: \\(${num}-${num}\\))?$`);
       for (const t of cells) assert(t === '–' || own.test(t) || suggested.test(t), `estimate cell ${JSON.stringify(t)} is neither points, a marked suggestion nor –`);
       assert(cells.some((t) => suggested.test(t)), `no marked suggestion among ${JSON.stringify(cells)}`);
     },
@@ -395,6 +400,18 @@ export const tests = [
       await poll(async () => (await g.getByTestId('glance-panel').getAttribute('data-state')) === 'analysed', { message: `glance of ${key} analysed` });
       const score = Number(((await g.getByTestId('glance-score').innerText()).match(/\d+/) || ['-1'])[0]);
       assert(score >= 0 && score <= 100, `glance score ${score}`);
+      // The big score reads "33/100" on one line at the widths a Jira
+      // side panel gives the glance.
+      const iframe = page.locator(`iframe[name="${GLANCE_FRAME}"]`);
+      const width0 = await iframe.evaluate((f) => f.style.width);
+      for (const w of [320, 360, 400]) {
+        await iframe.evaluate((f, px) => { f.style.width = px + 'px'; }, w);
+        await poll(async () => Math.round(await g.locator('body').evaluate((b) => b.clientWidth)) <= w, { message: `glance at ${w}px` });
+        const m = await g.getByTestId('glance-score').evaluate((e) => ({ h: e.getBoundingClientRect().height, lh: parseFloat(getComputedStyle(e).lineHeight), text: e.innerText }));
+        assert(m.h <= m.lh * 1.2, `glance score ${JSON.stringify(m.text)} at ${w}px is ${m.h}px tall, one line is ${m.lh}px`);
+        assert(/^(Score\s*)?\d+\/100$/.test(m.text.trim()), `glance score text ${JSON.stringify(m.text)}`);
+      }
+      await iframe.evaluate((f, v) => { f.style.width = v; }, width0);
       assertEqual(await g.getByTestId('glance-pillar').count(), 5, 'pillar bars');
       assertEqual(await g.getByTestId('invest-letter').count(), 6, 'INVEST letters');
       const findings = await g.getByTestId('finding').count();

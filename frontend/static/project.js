@@ -228,13 +228,15 @@
     function filtered() { return !!(bl.moscow || bl.flag || bl.type || bl.q); }
 
     // The issue's own points read plainly ("5"); the app's suggestion is
-    // marked as one, with its 80 % range: "~5 (suggested, 3-8)".
+    // marked as one, with its 80 % range: "~5 (3-8)".
     function estimateCell(r) {
       if (r.estimate === null || r.estimate === undefined) return el('span', { class: 'subtle', text: '–' });
       if (!r.suggested) return B.fmt(r.estimate);
-      var range = r.suggested.low && r.suggested.high && r.suggested.low !== r.suggested.high ? ', ' + B.fmt(r.suggested.low) + '-' + B.fmt(r.suggested.high) : '';
-      return el('span', { class: 'subtle suggested', title: 'Suggested by BacklogAI from similar resolved issues; not the issue\'s story points',
-        text: '~' + B.fmt(r.estimate) + ' (suggested' + range + ')' });
+      var range = r.suggested.low && r.suggested.high && r.suggested.low !== r.suggested.high ? ' (' + B.fmt(r.suggested.low) + '-' + B.fmt(r.suggested.high) + ')' : '';
+      // short so that the column never breaks inside a word; the hidden word
+      // and the tooltip say it is a suggestion.
+      return el('span', { class: 'subtle suggested', title: 'suggested by BacklogAI from similar resolved issues (80% range); not the issue\'s story points' }, [
+        el('span', { class: 'visually-hidden', text: 'suggested ' }), '~' + B.fmt(r.estimate) + range]);
     }
     function rowNode(r) {
       var sel = selected.has(r.key);
