@@ -708,6 +708,10 @@ func TestStaticFiles(t *testing.T) {
 	if w := get("/static/icon.svg", nil); w.Header().Get("Content-Type") != "image/svg+xml" {
 		t.Errorf("icon type %q", w.Header().Get("Content-Type"))
 	}
+	// The browser asks for /favicon.ico on its own: the app icon, not a 404.
+	if w := get("/favicon.ico", nil); w.Code != http.StatusOK || w.Header().Get("Content-Type") != "image/svg+xml" || !strings.Contains(w.Body.String(), "<svg") {
+		t.Errorf("favicon: %d %q", w.Code, w.Header().Get("Content-Type"))
+	}
 	for _, p := range []string{
 		"/static/../go.mod", "/static/%2e%2e/go.mod", "/static/..%2fgo.mod", "/static/%2e%2e%2fgo.mod", "/static/%2E%2E/%2E%2E/go.mod",
 		"/static/x/../../go.mod", "/static/app.css/../../go.mod", "/static/templates/glance.html", "/static/../templates/glance.html",
