@@ -440,6 +440,67 @@ func splitParts(check domain.CheckResult) []string {
 	return parts
 }
 
+// objectList is a serial list of 3 or more one-word objects after "of" or
+// "for": "a report of sales, refunds, taxes and fees".
+var objectList = regexp.MustCompile(`\b(of|for) ((?:[a-z][a-z-]*, )+[a-z][a-z-]*),? (and|or) ([a-z][a-z-]*)\b`)
+
+// listParts splits a story whose means names one thing made of a list of
+// objects ("get a report of sales, refunds, taxes, payouts, fees and
+// inventory every day") into parts over the objects: one each for up to
+// 4, else in pairs (at most 5 parts); what follows the list (a trailer
+// such as "every day, week and month") goes to every part. Nil when the
+// list is not clearly the objects (the word after it continues a noun,
+// as in "shipping, payment and order review").
+func listParts(check domain.CheckResult) []string {
+	st := check.Story
+	if !check.JudgedAsStory || st == nil || clause(st.Role) == "" || !verbLed(st.Means) {
+		return nil
+	}
+	means := clause(st.Means)
+	locs := objectList.FindAllStringSubmatchIndex(means, -1)
+	if len(locs) != 1 {
+		return nil // none, or two lists of objects: no one clean reading
+	}
+	m := locs[0]
+	head := means[:m[3]] // up to and including "of"
+	trailer := strings.TrimSpace(means[m[1]:])
+	if tw := strings.ToLower(firstWord(trailer)); trailer != "" && !prepositions[tw] && !determiners[tw] {
+		return nil
+	}
+	items := append(strings.Split(means[m[4]:m[5]], ", "), means[m[8]:m[9]])
+	for i, it := range items {
+		items[i] = strings.TrimSpace(it)
+		w := strings.ToLower(items[i])
+		if determiners[w] || prepositions[w] || conjunctions[w] || pronouns[w] || slices.Contains(items[:i], items[i]) {
+			return nil
+		}
+	}
+	if len(items) > 10 {
+		return nil
+	}
+	word := means[m[6]:m[7]]
+	var groups [][]string
+	size := 1
+	if len(items) > 4 {
+		size = 2
+	}
+	for i := 0; i < len(items); i += size {
+		groups = append(groups, items[i:min(i+size, len(items))])
+	}
+	var parts []string
+	for _, g := range groups {
+		p := head + " " + strings.Join(g, " "+word+" ")
+		if trailer != "" {
+			p += " " + trailer
+		}
+		if !cleanPhrase(p) {
+			return nil
+		}
+		parts = append(parts, p)
+	}
+	return parts
+}
+
 // cleanPhrase reports a verb phrase of at least two words with no word
 // doubled and no dangling function word or article at its end.
 func cleanPhrase(p string) bool {
@@ -473,6 +534,9 @@ func cleanPhrase(p string) bool {
 // one part it names or with every part (shared), none dropped.
 func splitDeterministic(key string, check domain.CheckResult) [][2]string {
 	parts := splitParts(check)
+	if parts == nil {
+		parts = listParts(check)
+	}
 	if parts == nil {
 		return nil
 	}
