@@ -486,6 +486,14 @@ func TestImproveAndApply(t *testing.T) {
 	if err := e.svc.ApplyImprovement(ctx, e.tenant, pm, key, "  ", "x"); !errors.As(err, new(*InputError)) {
 		t.Errorf("empty summary: %v", err)
 	}
+	// Applying the issue's own text again writes nothing to Jira.
+	changes := len(e.emu.ChangeAuthors(key))
+	if err := e.svc.ApplyImprovement(ctx, e.tenant, pm, key, now.Summary, now.Description); !errors.Is(err, ErrNoChange) {
+		t.Errorf("identical apply: %v, want ErrNoChange", err)
+	}
+	if n := len(e.emu.ChangeAuthors(key)); n != changes {
+		t.Errorf("identical apply wrote to Jira: %d changes, was %d", n, changes)
+	}
 }
 
 func TestImproveWithoutLLMMakesOnlyCorrectEdits(t *testing.T) {
@@ -619,8 +627,13 @@ func TestSplitWithoutLLMUsesTheConjunction(t *testing.T) {
 	if err := e.emu.UserUpdate("SHOP-3", map[string]any{"summary": "As a merchant, I want to export orders, so that my accountant has them"}, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.Split(ctx, e.tenant, "SHOP-3"); !errors.As(err, new(*InputError)) {
+	var ns *NotSplittableError
+	if _, err := e.svc.Split(ctx, e.tenant, "SHOP-3"); !errors.As(err, &ns) || !errors.Is(err, domain.ErrInvalid) || strings.Contains(ns.Reason, "reference") {
 		t.Errorf("nothing to split on: %v", err)
+	}
+	// Only stories are split: a bug gets a plain reason.
+	if _, err := e.svc.Split(ctx, e.tenant, "SHOP-64"); !errors.As(err, &ns) || ns.Reason != "SHOP-64 is a bug, not a story: only stories are split into smaller stories." {
+		t.Errorf("split of a bug: %v", err)
 	}
 }
 
