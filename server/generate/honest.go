@@ -64,6 +64,12 @@ func improveProposal(is domain.Issue, analyze Analyzer, before domain.CheckResul
 			}
 		}
 	}
+	// "!!!" in the story sentence: the rules' own fix is to remove it.
+	// Spans point into the original text, so only a field no edit above
+	// changed is touched.
+	if s, d, marks := dropExclamations(is, summary, desc, before.Findings); len(marks) > 0 {
+		keep(s, d, "Removed "+joinAnd(marks)+" from the story sentence: a story is one plain sentence.", false)
+	}
 	if summary == is.Summary && desc == is.Description {
 		out.Notice = noticeImproveNothing
 		out.Summary, out.Description, out.After = is.Summary, is.Description, out.Before
@@ -73,6 +79,44 @@ func improveProposal(is domain.Issue, analyze Analyzer, before domain.CheckResul
 	out.Notice = noticeImproveNoLLM
 	out.Summary, out.Description = summary, desc
 	return out
+}
+
+// dropExclamations removes the runs of exclamation marks the checks
+// flagged as extra punctuation ("faster!!! so that" becomes "faster so
+// that"); other marks (";", "...") may separate two ideas and are left to
+// a person. It returns the edited texts and the quoted marks removed.
+func dropExclamations(is domain.Issue, summary, desc string, fs []domain.Finding) (string, string, []string) {
+	type cut struct{ start, end int }
+	cuts := map[domain.Field][]cut{}
+	var marks []string
+	for _, f := range fs {
+		sp := f.Span
+		if f.Code != checks.CodeExtraPunctuation || sp == nil {
+			continue
+		}
+		text := map[domain.Field]string{domain.FieldSummary: is.Summary, domain.FieldDescription: is.Description}[sp.Field]
+		cur := map[domain.Field]string{domain.FieldSummary: summary, domain.FieldDescription: desc}[sp.Field]
+		if text != cur || sp.Start < 0 || sp.End > len(text) || sp.Start >= sp.End || strings.Trim(text[sp.Start:sp.End], "!") != "" {
+			continue
+		}
+		cuts[sp.Field] = append(cuts[sp.Field], cut{sp.Start, sp.End})
+		marks = append(marks, "'"+text[sp.Start:sp.End]+"'")
+	}
+	apply := func(text string, cs []cut) string {
+		// from the end, so that earlier offsets stay valid
+		slices.SortFunc(cs, func(a, b cut) int { return b.start - a.start })
+		for _, c := range cs {
+			text = text[:c.start] + text[c.end:]
+		}
+		return text
+	}
+	if cs := cuts[domain.FieldSummary]; len(cs) > 0 {
+		summary = apply(summary, cs)
+	}
+	if cs := cuts[domain.FieldDescription]; len(cs) > 0 {
+		desc = apply(desc, cs)
+	}
+	return summary, desc, slices.Compact(marks)
 }
 
 func hasCode(fs []domain.Finding, code string) bool {

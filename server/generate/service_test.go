@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/backlogai/backlogai/server/analysis/checks"
 	"github.com/backlogai/backlogai/server/backlog"
 	"github.com/backlogai/backlogai/server/connect"
 	"github.com/backlogai/backlogai/server/domain"
@@ -842,5 +843,30 @@ func TestNewIssuesCarryNoSuggestedPoints(t *testing.T) {
 	}
 	if len(out) != 1 || out[0].StoryPoints != nil {
 		t.Errorf("newIssues = %+v, want one issue without story points", out)
+	}
+}
+
+// TestImproveWithoutLLMRemovesExclamations: the rules apply their own fix
+// ("Remove '!!!'") where it is safe, and never lower the quality.
+func TestImproveWithoutLLMRemovesExclamations(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	if err := e.emu.UserUpdate("SHOP-3", map[string]any{"summary": "As a merchant, I want to get paid faster!!! so that cash flow"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	imp, err := e.svc.Improve(ctx, e.tenant, "SHOP-3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !imp.Offered || imp.Summary != "As a merchant, I want to get paid faster so that cash flow" {
+		t.Fatalf("improvement offered %v: %q", imp.Offered, imp.Summary)
+	}
+	if imp.After.Quality < imp.Before.Quality || !slices.ContainsFunc(imp.Changes, func(c string) bool { return strings.Contains(c, "'!!!'") }) {
+		t.Errorf("quality %d → %d, changes %q", imp.Before.Quality, imp.After.Quality, imp.Changes)
+	}
+	for _, f := range imp.After.Findings {
+		if f.Code == checks.CodeExtraPunctuation {
+			t.Errorf("finding left: %s", f.Message)
+		}
 	}
 }
