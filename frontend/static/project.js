@@ -426,7 +426,7 @@
     var genForm = $('#gen-form'), genErr = $('#gen-form-error'), genRun = $('#gen-run'), genBar = $('#gen-progress');
     var genStep = $('#gen-step'), genRunErr = $('#gen-run-error'), genNotice = $('#gen-notice');
     var draftsList = $('#drafts-list'), draftsCreate = $('#drafts-create'), draftsSel = $('#drafts-selected'), draftsResult = $('#drafts-result');
-    var drafts = [], draftSel = new Set(), editing = {};
+    var drafts = [], draftSel = new Set(), editing = {}, lastRunEmpty = false;
     var RUN_STATES = { queued: 'Waiting to start', researching: 'Researching the market', drafting: 'Drafting stories', checking: 'Checking INVEST', revising: 'Revising weak drafts', done: 'Done', failed: 'Failed' };
 
     function genUnavailable(err) {
@@ -493,14 +493,22 @@
           genNotice.textContent = run.notice || 'No LLM configured: drafts hold only what your form states; an LLM would also write criteria, risks and stories from the research.';
         }
         if (run.state === 'done') {
-          genStep.textContent = 'Done: ' + (run.drafts || []).length + ' drafts ready to review.';
+          var got = run.drafts || [];
+          // A draft that fails its own checks is not pre-selected for Create.
+          var bar = run.stats && run.stats.qualityBar;
+          var weak = got.filter(function (d) { return failsChecks(d, bar); });
+          genStep.textContent = !got.length ? 'Done: no draft could be written. The note above says why and what to add to the form.'
+            : 'Done: ' + got.length + (got.length === 1 ? ' draft' : ' drafts') + ' ready to review.' + (weak.length
+              ? ' ' + weak.length + ' of them ' + (weak.length === 1 ? 'fails' : 'fail') + ' ' + (weak.length === 1 ? 'its' : 'their') + ' own checks (' + (bar ? 'quality below ' + bar + ' or ' : '') + 'a failed INVEST letter) and ' + (weak.length === 1 ? 'is' : 'are') + ' not selected for Create.' : '');
           B.announce(genStep.textContent);
           var seen = {};
           draftsRev++;
-          (run.drafts || []).forEach(function (d) { seen[d.id] = true; draftSel.add(d.id); });
+          lastRunEmpty = !got.length;
+          got.forEach(function (d) { seen[d.id] = true; if (!failsChecks(d, bar)) draftSel.add(d.id); });
           drafts = (run.drafts || []).concat(drafts.filter(function (d) { return !seen[d.id]; }));
           renderDrafts();
-          setTimeout(function () { genRun.hidden = true; B.resize(); }, 1500);
+          // what it says about empty or failing drafts stays on screen
+          if (got.length && !weak.length) setTimeout(function () { genRun.hidden = true; B.resize(); }, 1500);
           return;
         }
         if (run.state === 'failed') {
@@ -511,6 +519,12 @@
       }, function (err) {
         B.errorBox(genRunErr, err, function () { pollRun(id); });
       });
+    }
+    // failsChecks: below the quality bar, or an INVEST letter failed.
+    function failsChecks(d, bar) {
+      var ck = d.check || {};
+      if (ck.quality >= 0 && bar && ck.quality < bar) return true;
+      return Object.keys(ck.letters || {}).some(function (l) { return ck.letters[l] === 'fail'; });
     }
     function list(items, cls) {
       return el('ul', { class: cls || 'bullets' }, (items || []).map(function (t) { return el('li', { text: '• ' + t }); }));
@@ -649,7 +663,9 @@
     }
     function renderDrafts() {
       B.clear(draftsList);
-      if (!drafts.length) draftsList.appendChild(el('p', { class: 'subtle', text: 'No drafts yet. Fill in the form above to draft stories.' }));
+      if (!drafts.length) draftsList.appendChild(el('p', { class: 'subtle', 'data-testid': 'drafts-empty', text: lastRunEmpty
+        ? 'No drafts: the last run could not write any. Add what the note above asks for and draft again.'
+        : 'No drafts yet. Fill in the form above to draft stories.' }));
       drafts.forEach(function (d) { draftsList.appendChild(draftNode(d)); });
       updateDraftsUI();
     }
