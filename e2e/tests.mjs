@@ -424,6 +424,23 @@ export const tests = [
     },
   },
   {
+    name: 'glance: Split is offered on stories only; /favicon.ico is the app icon',
+    timeout: 45000,
+    async run(ctx) {
+      const { page } = ctx;
+      const bug = await emu(ctx, '/_emulator/issues/SHOP-64');
+      const type = String((bug.fields && bug.fields.issuetype && bug.fields.issuetype.name) || bug.type || '');
+      assert(/bug/i.test(type), `SHOP-64 is ${JSON.stringify(type)}, the test needs a bug`);
+      await page.goto(`${ctx.sandbox.app}/sandbox/issue/SHOP-64?glance=open`);
+      await frameOf(page, GLANCE_FRAME);
+      const g = await glanceAnalysed(ctx, 'SHOP-64');
+      await g.getByTestId('action-improve').waitFor();
+      assertEqual(await g.getByTestId('action-split').count(), 0, 'Split story on a bug');
+      const r = await fetch(ctx.sandbox.app + '/favicon.ico');
+      assert(r.status === 200 && (r.headers.get('content-type') || '').startsWith('image/'), `favicon: HTTP ${r.status} ${r.headers.get('content-type')}`);
+    },
+  },
+  {
     name: 'improve with AI: diff from the local LLM, applied to the Jira issue',
     timeout: 45000,
     async run(ctx) {
