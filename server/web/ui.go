@@ -66,6 +66,7 @@ func (s *Server) uiRoutes(e *echo.Echo, api *echo.Group) {
 	e.HEAD("/favicon.ico", u.favicon)
 
 	api.GET("/projects/:project/health", s.appAPI(u.health))
+	api.GET("/projects/:project/permissions", s.appAPI(s.projectRights))
 	api.POST("/projects/:project/rerank", s.appAPI(u.rerank))
 	api.POST("/issues/:issue/link-duplicate", s.appAPI(u.linkDuplicate))
 	api.GET("/issues/:issue/panel", s.appAPI(u.panel))
