@@ -250,6 +250,7 @@
       holder.appendChild(box);
       yes.focus();
       B.resize();
+      B.gate(yes, project, 'link').then(function (why) { if (why !== null) no.focus(); });
       no.addEventListener('click', function () { box.remove(); btn.hidden = false; btn.focus(); B.resize(); });
       function go() {
         B.busy(yes, true);
@@ -358,6 +359,7 @@
           B.errorBox(err, e2, function () { form.requestSubmit(); });
         });
       });
+      B.gate(apply, project, 'edit');
       if (noop) {
         // Apply appears only once the person edits the text.
         var edited = function () { apply.hidden = sumInput.value === (res.summary || '') && descInput.value === (res.description || ''); };
@@ -525,6 +527,7 @@
       sh.appendChild(form);
       fillCriteria(true);
       update();
+      B.gate(apply, project, 'split');
     }
 
     // Override priority: MoSCoW and a required reason.

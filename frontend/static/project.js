@@ -703,11 +703,13 @@
     function updateDraftsUI() {
       $('#drafts-discard-all').disabled = !drafts.some(function (d) { return d.status !== 'created' && d.status !== 'creating'; });
       var ids = drafts.filter(function (d) { return draftSel.has(d.id) && d.status !== 'created' && d.status !== 'creating'; });
-      draftsCreate.disabled = ids.length === 0;
+      draftsCreate.disabled = ids.length === 0 || draftsCreate.getAttribute('data-denied') === 'true';
       draftsCreate.textContent = ids.length ? 'Create ' + ids.length + ' in Jira' : 'Create selected in Jira';
       draftsSel.textContent = ids.length ? ids.length + ' selected' : '';
       B.resize();
     }
+    // A person who may not create issues sees why before selecting drafts.
+    B.gate(draftsCreate, data.projectKey, 'create');
     draftsCreate.addEventListener('click', function create() {
       var ids = drafts.filter(function (d) { return draftSel.has(d.id) && d.status !== 'created'; }).map(function (d) { return d.id; });
       if (!ids.length) return;
