@@ -1082,6 +1082,47 @@ export const tests = [
     },
   },
   {
+    name: 'viewer: Apply, Split and Create are disabled with the reason before any click',
+    timeout: 60000,
+    async run(ctx) {
+      const { page } = ctx;
+      const VIEWER = '712020:demo-viewer';
+      try {
+        await page.goto(`${ctx.sandbox.app}/sandbox?project=SHOP&as=${encodeURIComponent(VIEWER)}`);
+        await page.goto(`${ctx.sandbox.app}/sandbox/issue/SHOP-168?glance=open`);
+        await frameOf(page, GLANCE_FRAME);
+        const g = await glanceAnalysed(ctx, 'SHOP-168');
+        await g.getByTestId('action-improve').click();
+        const apply = g.getByTestId('improve-apply');
+        await poll(async () => (await g.getByTestId('improve-summary-diff').count()) > 0, { timeout: 20000, message: 'improve proposal for the viewer' });
+        if (await apply.count()) {
+          await poll(async () => apply.isDisabled(), { message: 'Apply disabled for a viewer' });
+          const why = await g.getByTestId('right-reason').first().innerText();
+          assert(/You need the Jira permission .Edit issues. in project SHOP/.test(why), `reason beside Apply: ${JSON.stringify(why)}`);
+        }
+        await g.getByTestId('improve-cancel').click();
+        if (await g.getByTestId('action-split').count()) {
+          await g.getByTestId('action-split').click();
+          const sa = g.getByTestId('split-apply');
+          await poll(async () => (await sa.count()) === 1 || (await g.getByTestId('split-not-possible').count()) === 1, { timeout: 20000, message: 'split proposal for the viewer' });
+          if (await sa.count()) await poll(async () => sa.isDisabled(), { message: 'Create stories disabled for a viewer' });
+        }
+        await ctx.shot('viewer-glance');
+        await page.goto(ctx.sandbox.url);
+        const f = projectFrame(ctx);
+        await frameOf(page, PROJECT_FRAME);
+        await openTab(ctx, 'Generate');
+        const create = f.getByTestId('drafts-create');
+        await poll(async () => (await create.getAttribute('data-denied')) === 'true', { message: 'Create disabled for a viewer' });
+        assert(await create.isDisabled(), 'Create enabled for a viewer');
+        const why = await f.getByTestId('right-reason').first().innerText();
+        assert(/Create issues/.test(why), `reason beside Create: ${JSON.stringify(why)}`);
+      } finally {
+        await page.goto(`${ctx.sandbox.app}/sandbox?project=SHOP&as=${encodeURIComponent(LEAD.accountId)}`);
+      }
+    },
+  },
+  {
     name: 'accessibility: axe-core finds no serious or critical violations on any page',
     timeout: 10000,
     async run(ctx) {
