@@ -1018,6 +1018,20 @@ export const tests = [
         const g2 = await glanceAnalysed(ctx, key);
         await poll(async () => (await g2.getByTestId('finding-question').filter({ hasText: "'fast'" }).count()) === 0,
           { timeout: 20000, message: "the 'fast' question gone after the answer" });
+        // SHOP-7: improve without AI proposes no change; no live Apply, and
+        // the sheet says what is left instead of "found nothing to improve".
+        await page.goto(`${ctx.sandbox.app}/sandbox/issue/SHOP-7?glance=open`);
+        const g3 = await glanceAnalysed(ctx, 'SHOP-7');
+        await g3.getByTestId('action-improve').click();
+        await poll(async () => (await g3.getByTestId('improve-summary-diff').count()) > 0, { timeout: 20000, message: 'improve proposal for SHOP-7' });
+        if (await g3.getByTestId('improve-unchanged').count()) {
+          const said = await g3.getByTestId('improve-unchanged').innerText();
+          assert(/\d+ findings? needs? your answer/.test(said) && !/found nothing to improve/.test(said), `SHOP-7 improve says ${JSON.stringify(said)}`);
+          const apply = g3.getByTestId('improve-apply');
+          assert((await apply.count()) === 0 || !(await apply.isVisible()), 'a visible Apply without a change');
+        } else {
+          console.log('        (deterministic improve proposed a change for SHOP-7: the no-op check did not apply)');
+        }
       } finally {
         await put({ provider: 'inherit' });
       }
