@@ -99,7 +99,7 @@ func shortfallNotice(f Form, findings research.Findings, written int) string {
 	} else {
 		b.WriteString(" No success metric with a target is given, so no story tracks one: add one such as 'Checkout conversion from 2.1% to 2.8%'.")
 	}
-	b.WriteString(" An AI model would also write stories from the context, pain points and research, with acceptance criteria; an admin can set one up in Settings.")
+	b.WriteString(" An LLM would also write stories from the context, pain points and research, with acceptance criteria; an admin can set one up in Settings.")
 	return b.String()
 }
 
