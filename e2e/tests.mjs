@@ -1096,6 +1096,42 @@ export const tests = [
     },
   },
   {
+    name: 'generate without AI: no draft says why and what to add, and never claims a metric story',
+    timeout: 60000,
+    async run(ctx) {
+      const { page } = ctx;
+      const put = async (llm) => {
+        await openProjectPage(ctx);
+        return poll(async () => {
+          const project = await frameOf(page, PROJECT_FRAME);
+          await project.waitForFunction(() => !!(window.BAI && window.BAI.api));
+          return project.evaluate((llm) => window.BAI.api('PUT', '/projects/SHOP/settings', { llm, research: { provider: '' }, budgets: {} }).then(() => true), llm);
+        }, { message: 'project settings saved' });
+      };
+      await put({ provider: 'none' });
+      try {
+        await page.reload();
+        await frameOf(page, PROJECT_FRAME);
+        const f = projectFrame(ctx);
+        await openTab(ctx, 'Generate');
+        await f.getByLabel(/Product context/).fill('Merchants are unhappy with the reports.');
+        await f.getByLabel(/Objective/).fill('Grow the business');
+        await f.getByLabel('Number of stories').fill('3');
+        await f.getByTestId('generate-submit').click();
+        const step = f.getByTestId('generate-step');
+        await poll(async () => /^Done/.test((await step.innerText()).trim()), { timeout: 30000, message: 'the run to finish' });
+        const said = (await step.innerText()).trim();
+        assert(/no draft could be written/.test(said) && !/0 drafts ready/.test(said), `run step: ${JSON.stringify(said)}`);
+        const notice = await f.getByTestId('generate-notice').innerText();
+        assert(/no story could be written/.test(notice) && /names no user capability/.test(notice) && !/One story tracks|track the first success metric|drafts were written/.test(notice),
+          `notice: ${JSON.stringify(notice)}`);
+        await ctx.shot('generate-none');
+      } finally {
+        await put({ provider: 'inherit' });
+      }
+    },
+  },
+  {
     name: 'viewer: Apply, Split and Create are disabled with the reason before any click',
     timeout: 60000,
     async run(ctx) {

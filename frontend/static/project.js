@@ -497,7 +497,7 @@
           // A draft that fails its own checks is not pre-selected for Create.
           var bar = run.stats && run.stats.qualityBar;
           var weak = got.filter(function (d) { return failsChecks(d, bar); });
-          genStep.textContent = !got.length ? 'Done: no draft could be written. The note above says why and what to add to the form.'
+          genStep.textContent = !got.length ? 'Done: no draft could be written. The note below says why and what to add to the form.'
             : 'Done: ' + got.length + (got.length === 1 ? ' draft' : ' drafts') + ' ready to review.' + (weak.length
               ? ' ' + weak.length + ' of them ' + (weak.length === 1 ? 'fails' : 'fail') + ' ' + (weak.length === 1 ? 'its' : 'their') + ' own checks (' + (bar ? 'quality below ' + bar + ' or ' : '') + 'a failed INVEST letter) and ' + (weak.length === 1 ? 'is' : 'are') + ' not selected for Create.' : '');
           B.announce(genStep.textContent);
@@ -664,7 +664,7 @@
     function renderDrafts() {
       B.clear(draftsList);
       if (!drafts.length) draftsList.appendChild(el('p', { class: 'subtle', 'data-testid': 'drafts-empty', text: lastRunEmpty
-        ? 'No drafts: the last run could not write any. Add what the note above asks for and draft again.'
+        ? 'No drafts: the last run could not write any. Add what its note asks for and draft again.'
         : 'No drafts yet. Fill in the form above to draft stories.' }));
       drafts.forEach(function (d) { draftsList.appendChild(draftNode(d)); });
       updateDraftsUI();

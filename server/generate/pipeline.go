@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 
@@ -120,6 +121,10 @@ func (p *pipeline) Run(ctx context.Context, form Form, f research.Findings) (out
 	if out.Mode == ModeDeterministic {
 		contents = Deterministic(form, f)
 		if len(contents) < form.Count {
+			if len(contents) == 0 {
+				// "drafts were written from your form" would contradict it
+				out.Notices = slices.DeleteFunc(out.Notices, func(n string) bool { return n == noticeNoLLM })
+			}
 			out.Notices = append(out.Notices, shortfallNotice(form, f, len(contents)))
 		}
 	}
