@@ -18,13 +18,16 @@
  *   BAI.markSpan(text, start, end)          split text at UTF-8 byte offsets
  *   BAI.openSheet/closeSheet                in-page dialogs with focus management
  *   BAI.flag, BAI.announce, BAI.navigate, BAI.resize, BAI.debounce, BAI.fmt
+ *   BAI.rights(project), BAI.gate(btn, project, action)  the person's rights from
+ *                                           /api/projects/:p/permissions; gate disables a
+ *                                           write's button beforehand with the reason beside it
  *
  * AP APIs used (the sandbox shim implements exactly these): AP.context.getToken,
  * AP.resize, AP.theming.initializeTheming, AP.flag.create, AP.navigator.go.
  *
  * data-testid set here: error-box, error-retry, error-reference (every error state),
  * ap-script (the <script> loading all.js or the sandbox shim, in the page head),
- * sheet-title (heading of an open in-page dialog).
+ * sheet-title (heading of an open in-page dialog), right-reason (why a write is disabled).
  * Links with class "issue-link" and data-issue-key open the issue in Jira
  * through AP.navigator.go('issue', {issueKey}).
  */
@@ -295,9 +298,39 @@
     });
   };
 
+  // BAI.rights(project): the person's rights on the project, asked once
+  // per page ({edit, create, split, link, administer: {allowed, reason}});
+  // {} when the server cannot tell (the writes still check on their own).
+  var rightsOf = {};
+  BAI.rights = function (project) {
+    if (!rightsOf[project]) {
+      rightsOf[project] = BAI.api('GET', '/projects/' + encodeURIComponent(project) + '/permissions')
+        .then(function (r) { return (r && r.rights) || {}; }, function () { return {}; });
+    }
+    return rightsOf[project];
+  };
+  // BAI.gate(btn, project, action): when the person may not take action,
+  // disables btn before any click and shows the reason beside its row
+  // (data-testid="right-reason"). Resolves with the reason, or null.
+  BAI.gate = function (btn, project, action) {
+    return BAI.rights(project).then(function (rs) {
+      var r = rs[action];
+      if (!btn || !r || r.allowed) return null;
+      btn.disabled = true;
+      btn.setAttribute('data-denied', 'true');
+      var id = 'why-' + action + '-' + (++gateSeq);
+      var note = BAI.el('p', { class: 'subtle', id: id, 'data-testid': 'right-reason', text: r.reason || 'You may not do this in this project.' });
+      btn.setAttribute('aria-describedby', id);
+      (btn.closest('.btn-row') || btn).insertAdjacentElement('afterend', note);
+      BAI.resize();
+      return r.reason || '';
+    });
+  };
+  var gateSeq = 0;
+
   BAI.busy = function (btn, on) {
     if (!btn) return;
-    btn.disabled = !!on;
+    btn.disabled = !!on || btn.getAttribute('data-denied') === 'true';
     if (on) btn.setAttribute('aria-busy', 'true'); else btn.removeAttribute('aria-busy');
   };
 

@@ -22,7 +22,8 @@
  *   split:   split-loading, split-story (one per story), split-story-summary, split-story-description,
  *            split-story-remove, split-add, split-criteria, split-criterion (data-criterion, a select: story
  *            number or "shared"), split-original (radios: keep | close), split-apply, split-cancel,
- *            split-created, split-open-all, split-shared, split-notice
+ *            split-created, split-open-all, split-shared, split-notice, split-not-possible (a story
+ *            with no clean split: an informational note; Split is offered on stories only)
  *   override: override-moscow, override-reason, override-save, override-cancel,
  *            override-current, override-clear
  *   questions: finding-question (data-finding-id), finding-question-text, finding-answer,
@@ -249,6 +250,7 @@
       holder.appendChild(box);
       yes.focus();
       B.resize();
+      B.gate(yes, project, 'link').then(function (why) { if (why !== null) no.focus(); });
       no.addEventListener('click', function () { box.remove(); btn.hidden = false; btn.focus(); B.resize(); });
       function go() {
         B.busy(yes, true);
@@ -302,6 +304,10 @@
       var questions = !answered && unchanged(res.diff) ? B.$$('[data-testid="finding-question"] [data-action="answer"]', panel).map(function (b) {
         return { id: b.getAttribute('data-finding-id'), text: b.getAttribute('data-question'), placeholder: b.getAttribute('data-placeholder') };
       }) : [];
+      // what stays open after the proposal (or now, when nothing is proposed)
+      var left = ((res.after && res.after.findings && res.after.findings.length ? res.after : res.before) || {}).findings;
+      left = left ? left.length : 0;
+      var noop = unchanged(res.diff);
       var err = el('div');
       var apply = el('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'improve-apply', text: 'Apply to ' + issue });
       var cancel = el('button', { type: 'button', class: 'btn btn-subtle', 'data-testid': 'improve-cancel', text: 'Cancel', on: { click: function () { B.closeSheet(sh, true); } } });
@@ -312,13 +318,15 @@
         !answered && res.mode && res.mode !== 'llm' ? el('p', { class: 'note', 'data-testid': 'improve-notice', text: 'No AI model is configured: this proposal was written by BacklogAI\'s rules from the findings.' }) : null,
         unchanged(res.diff) ? (questions.length
           ? el('div', { class: 'note', 'data-testid': 'improve-unchanged' }, [
-            el('p', { text: 'No change proposed: what is left needs your answers. Answer a question to see the change it makes.' }),
+            el('p', { text: 'No change proposed: ' + Math.max(left, questions.length) + (Math.max(left, questions.length) === 1 ? ' finding needs' : ' findings need') + ' your answer. Answer a question to see the change it makes.' }),
             el('ul', { class: 'questions', 'data-testid': 'improve-questions' }, questions.map(function (q) {
               return el('li', { class: 'question' }, [el('p', { text: q.text }),
                 el('button', { type: 'button', class: 'btn btn-subtle btn-sm', 'data-action': 'answer', 'data-finding-id': q.id, 'data-question': q.text,
                   'data-placeholder': q.placeholder, 'aria-expanded': 'false', 'aria-label': 'Answer: ' + q.text, 'data-testid': 'finding-answer', text: 'Answer' })]);
             }))])
-          : el('p', { class: 'note', 'data-testid': 'improve-unchanged', text: 'No change proposed: the checks found nothing to improve in the summary or description.' })) : null,
+          : el('p', { class: 'note', 'data-testid': 'improve-unchanged', text: left
+            ? 'No change proposed: ' + left + (left === 1 ? ' finding needs' : ' findings need') + ' your answer or edit; the rules cannot fix ' + (left === 1 ? 'it' : 'them') + ' from the text alone.'
+            : 'No change proposed: the checks found nothing to improve in the summary or description.' })) : null,
         before !== undefined ? el('p', { class: 'quality-change', 'data-testid': 'improve-quality' }, ['Quality ', el('strong', { text: String(before) }), ' → ', el('strong', { text: String(after) })]) : null,
         el('h4', { class: 'h-xs', text: 'Summary' }), B.diff(res.diff && res.diff.summary, 'improve-summary-diff'),
         el('h4', { class: 'h-xs', text: 'Description' }), B.diff(res.diff && res.diff.description, 'improve-description-diff'),
@@ -330,15 +338,18 @@
           B.field('improve-summary-input', 'Summary', sumInput), B.counter(sumInput),
           B.field('improve-description-input', 'Description', descInput), B.counter(descInput)]),
         err,
+        // nothing proposed, nothing to apply (an edit below brings Apply back)
         el('div', { class: 'btn-row' }, [questions.length ? null : apply, cancel])
       ]);
       form.addEventListener('submit', function (e) {
         e.preventDefault();
         if (questions.length) return;
+        if (noop && sumInput.value === (res.summary || '') && descInput.value === (res.description || '')) return;
         if (!sumInput.value.trim()) { sumInput.setAttribute('aria-invalid', 'true'); B.errorBox(err, { message: 'The summary cannot be empty.' }); sumInput.focus(); return; }
         B.busy(apply, true);
-        B.api('POST', '/issues/' + encodeURIComponent(issue) + '/improve/apply', { summary: sumInput.value, description: descInput.value }).then(function () {
+        B.api('POST', '/issues/' + encodeURIComponent(issue) + '/improve/apply', { summary: sumInput.value, description: descInput.value }).then(function (out) {
           B.closeSheet(sh, false);
+          if (out && out.updated === false) { B.flag('Nothing to apply', out.message || 'The text is the same as the issue\'s.'); return; }
           B.$$('[data-testid="answer-form"]', panel).forEach(function (f) { f.remove(); });
           B.flag(issue + ' updated', 'BacklogAI is checking the new version.');
           refreshJira();
@@ -348,6 +359,14 @@
           B.errorBox(err, e2, function () { form.requestSubmit(); });
         });
       });
+      B.gate(apply, project, 'edit');
+      if (noop) {
+        // Apply appears only once the person edits the text.
+        var edited = function () { apply.hidden = sumInput.value === (res.summary || '') && descInput.value === (res.description || ''); };
+        edited();
+        sumInput.addEventListener('input', edited);
+        descInput.addEventListener('input', edited);
+      }
       sh.appendChild(form);
       B.resize();
     }
@@ -365,6 +384,12 @@
           showSplit(sh, btn, res);
         }, function (err) {
           status.hidden = true;
+          if (err.code === 'not_splittable') {
+            // an answer, not a failure: a plain note, nothing to retry
+            slot.appendChild(el('p', { class: 'note', role: 'status', 'data-testid': 'split-not-possible', text: err.message }));
+            B.resize();
+            return;
+          }
           if (err.unavailable) err.message = 'Splitting stories is not available on this server yet.';
           B.errorBox(slot, err, err.unavailable ? null : run);
         });
@@ -502,6 +527,7 @@
       sh.appendChild(form);
       fillCriteria(true);
       update();
+      B.gate(apply, project, 'split');
     }
 
     // Override priority: MoSCoW and a required reason.

@@ -25,7 +25,7 @@
  *              draft-invest, draft-story, draft-criteria, draft-sources, draft-source, draft-created-key,
  *              draft-edit, draft-title-input, draft-story-input, draft-criteria-input, draft-save, draft-cancel,
  *              drafts-created (success box after creating), drafts-created-key (links to the new issues)
- *              draft-parent, draft-parent-input, draft-discard, drafts-discard-all, drafts-discarded, drafts-undo,
+ *              draft-parent, draft-parent-input, draft-discard, drafts-discard-all, drafts-discarded, drafts-undo, drafts-empty,
  *              drafts-outcome, draft-outcome (one per draft: created or failed with a reason)
  *   strategy:  strategy-form, strategy-vision, strategy-objectives(-list|-input|-add|-remove),
  *              strategy-competitors(-list|-input|-add|-remove), strategy-weights, strategy-moscow (fieldset),
@@ -228,13 +228,15 @@
     function filtered() { return !!(bl.moscow || bl.flag || bl.type || bl.q); }
 
     // The issue's own points read plainly ("5"); the app's suggestion is
-    // marked as one, with its 80 % range: "~5 (suggested, 3-8)".
+    // marked as one, with its 80 % range: "~5 (3-8)".
     function estimateCell(r) {
       if (r.estimate === null || r.estimate === undefined) return el('span', { class: 'subtle', text: '–' });
       if (!r.suggested) return B.fmt(r.estimate);
-      var range = r.suggested.low && r.suggested.high && r.suggested.low !== r.suggested.high ? ', ' + B.fmt(r.suggested.low) + '-' + B.fmt(r.suggested.high) : '';
-      return el('span', { class: 'subtle suggested', title: 'Suggested by BacklogAI from similar resolved issues; not the issue\'s story points',
-        text: '~' + B.fmt(r.estimate) + ' (suggested' + range + ')' });
+      var range = r.suggested.low && r.suggested.high && r.suggested.low !== r.suggested.high ? ' (' + B.fmt(r.suggested.low) + '-' + B.fmt(r.suggested.high) + ')' : '';
+      // short so that the column never breaks inside a word; the hidden word
+      // and the tooltip say it is a suggestion.
+      return el('span', { class: 'subtle suggested', title: 'suggested by BacklogAI from similar resolved issues (80% range); not the issue\'s story points' }, [
+        el('span', { class: 'visually-hidden', text: 'suggested ' }), '~' + B.fmt(r.estimate) + range]);
     }
     function rowNode(r) {
       var sel = selected.has(r.key);
@@ -432,7 +434,7 @@
     var genForm = $('#gen-form'), genErr = $('#gen-form-error'), genRun = $('#gen-run'), genBar = $('#gen-progress');
     var genStep = $('#gen-step'), genRunErr = $('#gen-run-error'), genNotice = $('#gen-notice');
     var draftsList = $('#drafts-list'), draftsCreate = $('#drafts-create'), draftsSel = $('#drafts-selected'), draftsResult = $('#drafts-result');
-    var drafts = [], draftSel = new Set(), editing = {};
+    var drafts = [], draftSel = new Set(), editing = {}, lastRunEmpty = false;
     var RUN_STATES = { queued: 'Waiting to start', researching: 'Researching the market', drafting: 'Drafting stories', checking: 'Checking INVEST', revising: 'Revising weak drafts', done: 'Done', failed: 'Failed' };
 
     function genUnavailable(err) {
@@ -499,14 +501,22 @@
           genNotice.textContent = run.notice || 'No LLM configured: drafts hold only what your form states; an LLM would also write criteria, risks and stories from the research.';
         }
         if (run.state === 'done') {
-          genStep.textContent = 'Done: ' + (run.drafts || []).length + ' drafts ready to review.';
+          var got = run.drafts || [];
+          // A draft that fails its own checks is not pre-selected for Create.
+          var bar = run.stats && run.stats.qualityBar;
+          var weak = got.filter(function (d) { return failsChecks(d, bar); });
+          genStep.textContent = !got.length ? 'Done: no draft could be written. The note below says why and what to add to the form.'
+            : 'Done: ' + got.length + (got.length === 1 ? ' draft' : ' drafts') + ' ready to review.' + (weak.length
+              ? ' ' + weak.length + ' of them ' + (weak.length === 1 ? 'fails' : 'fail') + ' ' + (weak.length === 1 ? 'its' : 'their') + ' own checks (' + (bar ? 'quality below ' + bar + ' or ' : '') + 'a failed INVEST letter) and ' + (weak.length === 1 ? 'is' : 'are') + ' not selected for Create.' : '');
           B.announce(genStep.textContent);
           var seen = {};
           draftsRev++;
-          (run.drafts || []).forEach(function (d) { seen[d.id] = true; draftSel.add(d.id); });
+          lastRunEmpty = !got.length;
+          got.forEach(function (d) { seen[d.id] = true; if (!failsChecks(d, bar)) draftSel.add(d.id); });
           drafts = (run.drafts || []).concat(drafts.filter(function (d) { return !seen[d.id]; }));
           renderDrafts();
-          setTimeout(function () { genRun.hidden = true; B.resize(); }, 1500);
+          // what it says about empty or failing drafts stays on screen
+          if (got.length && !weak.length) setTimeout(function () { genRun.hidden = true; B.resize(); }, 1500);
           return;
         }
         if (run.state === 'failed') {
@@ -517,6 +527,12 @@
       }, function (err) {
         B.errorBox(genRunErr, err, function () { pollRun(id); });
       });
+    }
+    // failsChecks: below the quality bar, or an INVEST letter failed.
+    function failsChecks(d, bar) {
+      var ck = d.check || {};
+      if (ck.quality >= 0 && bar && ck.quality < bar) return true;
+      return Object.keys(ck.letters || {}).some(function (l) { return ck.letters[l] === 'fail'; });
     }
     function list(items, cls) {
       return el('ul', { class: cls || 'bullets' }, (items || []).map(function (t) { return el('li', { text: '• ' + t }); }));
@@ -655,7 +671,9 @@
     }
     function renderDrafts() {
       B.clear(draftsList);
-      if (!drafts.length) draftsList.appendChild(el('p', { class: 'subtle', text: 'No drafts yet. Fill in the form above to draft stories.' }));
+      if (!drafts.length) draftsList.appendChild(el('p', { class: 'subtle', 'data-testid': 'drafts-empty', text: lastRunEmpty
+        ? 'No drafts: the last run could not write any. Add what its note asks for and draft again.'
+        : 'No drafts yet. Fill in the form above to draft stories.' }));
       drafts.forEach(function (d) { draftsList.appendChild(draftNode(d)); });
       updateDraftsUI();
     }
@@ -693,11 +711,13 @@
     function updateDraftsUI() {
       $('#drafts-discard-all').disabled = !drafts.some(function (d) { return d.status !== 'created' && d.status !== 'creating'; });
       var ids = drafts.filter(function (d) { return draftSel.has(d.id) && d.status !== 'created' && d.status !== 'creating'; });
-      draftsCreate.disabled = ids.length === 0;
+      draftsCreate.disabled = ids.length === 0 || draftsCreate.getAttribute('data-denied') === 'true';
       draftsCreate.textContent = ids.length ? 'Create ' + ids.length + ' in Jira' : 'Create selected in Jira';
       draftsSel.textContent = ids.length ? ids.length + ' selected' : '';
       B.resize();
     }
+    // A person who may not create issues sees why before selecting drafts.
+    B.gate(draftsCreate, data.projectKey, 'create');
     draftsCreate.addEventListener('click', function create() {
       var ids = drafts.filter(function (d) { return draftSel.has(d.id) && d.status !== 'created'; }).map(function (d) { return d.id; });
       if (!ids.length) return;

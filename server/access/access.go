@@ -211,6 +211,30 @@ func (c *Checker) Require(ctx context.Context, t *domain.Tenant, accountID strin
 	return nil
 }
 
+// Rights reports which of the project permissions the account holds, from
+// the same cached answer Require uses, so that a page can disable what a
+// person may not do before they try. Jira administrators hold Administer
+// projects on every project.
+func (c *Checker) Rights(ctx context.Context, t *domain.Tenant, accountID string, p Project) (map[Permission]bool, error) {
+	if accountID == "" {
+		return nil, ErrAnonymous
+	}
+	if t == nil || p.Key == "" {
+		return nil, fmt.Errorf("access: tenant and project are required: %w", domain.ErrInvalid)
+	}
+	g, err := c.grantsFor(ctx, t, accountID, p, true)
+	if err != nil {
+		return nil, err
+	}
+	admin := slices.Contains(g.global, string(Administer))
+	out := map[Permission]bool{}
+	for _, perm := range projectPermissions {
+		out[Permission(perm)] = slices.Contains(g.project, perm)
+	}
+	out[AdministerProjects] = out[AdministerProjects] || admin
+	return out, nil
+}
+
 // grantsFor returns the account's grants on the project, cached.
 func (c *Checker) grantsFor(ctx context.Context, t *domain.Tenant, accountID string, p Project, withProject bool) (grantSet, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)

@@ -257,3 +257,38 @@ func TestConcurrentChecksShareOneCall(t *testing.T) {
 		t.Errorf("10 concurrent checks made %d Jira calls, want 1", n)
 	}
 }
+
+// TestRightsMatchRequire: a page's view of the rights agrees with what
+// Require allows, and reuses its cached answer (one Jira call).
+func TestRightsMatchRequire(t *testing.T) {
+	e := newEnv(t, access.Options{})
+	ctx := context.Background()
+	for _, tc := range []struct {
+		account string
+		want    map[access.Permission]bool
+	}{
+		{jiraemu.DemoViewerID, map[access.Permission]bool{access.EditIssues: false, access.CreateIssues: false, access.LinkIssues: false, access.AdministerProjects: false}},
+		{jiraemu.DemoMemberID, map[access.Permission]bool{access.EditIssues: true, access.CreateIssues: true, access.LinkIssues: true, access.AdministerProjects: false}},
+		{jiraemu.DemoSiteAdminID, map[access.Permission]bool{access.EditIssues: true, access.CreateIssues: true, access.LinkIssues: true, access.AdministerProjects: true}},
+	} {
+		before := e.checks()
+		got, err := e.checker.Rights(ctx, e.tenant, tc.account, shop)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.account, err)
+		}
+		for p, want := range tc.want {
+			if got[p] != want {
+				t.Errorf("%s %s: %v, want %v", tc.account, p, got[p], want)
+			}
+			if allowed := e.checker.Require(ctx, e.tenant, tc.account, shop, p) == nil; allowed != got[p] {
+				t.Errorf("%s %s: Rights says %v, Require %v", tc.account, p, got[p], allowed)
+			}
+		}
+		if n := e.checks() - before; n != 1 {
+			t.Errorf("%s: %d Jira calls, want 1 (cached)", tc.account, n)
+		}
+	}
+	if _, err := e.checker.Rights(ctx, e.tenant, "", shop); !errors.Is(err, access.ErrAnonymous) {
+		t.Errorf("anonymous: %v", err)
+	}
+}

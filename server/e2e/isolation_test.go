@@ -36,12 +36,13 @@ const (
 
 var isolationCases = map[string]string{
 	"GET /healthz": routePublic, "GET /readyz": routePublic, "GET /atlassian-connect.json": routePublic, "HEAD /atlassian-connect.json": routePublic,
-	"GET /static/*": routePublic, "HEAD /static/*": routePublic,
+	"GET /static/*": routePublic, "HEAD /static/*": routePublic, "GET /favicon.ico": routePublic, "HEAD /favicon.ico": routePublic,
 	"POST /installed": routeLifecycle, "POST /uninstalled": routeLifecycle, "POST /enabled": routeLifecycle, "POST /disabled": routeLifecycle,
 	"GET /glance": routePage, "GET /project": routePage,
 	"POST /webhooks/jira":                       routeWebhook,
 	"GET /api/me":                               routeAPI,
 	"POST /api/tokens":                          routeAPI,
+	"GET /api/projects/:project/permissions":    routeAPI,
 	"DELETE /api/projects/:project/views/:id":   routeAPI,
 	"GET /api/issues/:issue/history":            routeAPI,
 	"GET /api/projects/:project/backlog/export": routeAPI,

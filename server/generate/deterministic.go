@@ -33,18 +33,7 @@ func Deterministic(f Form, findings research.Findings) []Content {
 	}
 	persona = role(persona, f.Segment)
 	metrics := successMetrics(f)
-	// What follows "I want": "to <verb phrase>" or a noun phrase.
-	var wants []string
-	if capability != "" {
-		wants = append(wants, "to "+capability)
-	}
-	// The context first, then the pain points research found.
-	for _, text := range append([]string{f.Context}, signalTexts(findings.PainPoints)...) {
-		for _, c := range contextCapabilities(text) {
-			wants = append(wants, "to "+c)
-		}
-		wants = append(wants, contextWants(text)...)
-	}
+	wants := deterministicWants(capability, f, findings)
 	var out []Content
 	for i, want := range wants {
 		if len(out) == f.Count {
@@ -58,6 +47,60 @@ func Deterministic(f Form, findings research.Findings) []Content {
 		out = append(out, metricStory(m, &f, findings))
 	}
 	return out
+}
+
+// deterministicWants are what follows "I want" in the stories the rules
+// can write ("to <verb phrase>" or a noun phrase): the objective's
+// capability, then the context's, then the pain points research found.
+func deterministicWants(capability string, f Form, findings research.Findings) []string {
+	var wants []string
+	if capability != "" {
+		wants = append(wants, "to "+capability)
+	}
+	for _, text := range append([]string{f.Context}, signalTexts(findings.PainPoints)...) {
+		for _, c := range contextCapabilities(text) {
+			wants = append(wants, "to "+c)
+		}
+		wants = append(wants, contextWants(text)...)
+	}
+	return wants
+}
+
+// shortfallNotice says plainly why the rules wrote fewer stories than
+// asked for (written of them), from what this form lacks, and what to add;
+// it never names a story that was not written.
+func shortfallNotice(f Form, findings research.Findings, written int) string {
+	var b strings.Builder
+	if written == 0 {
+		fmt.Fprintf(&b, "Without AI, no story could be written from this form (%d asked for).", f.Count)
+	} else {
+		fmt.Fprintf(&b, "Without AI, only %d of the %d stories asked for could be written.", written, f.Count)
+	}
+	_, capability := goalOf(f.Objective)
+	var wants []string
+	for _, w := range deterministicWants(capability, f, findings) {
+		if !slices.Contains(wants, w) {
+			wants = append(wants, w)
+		}
+	}
+	switch {
+	case len(wants) == 0:
+		b.WriteString(" The objective names no user capability and no context sentence says what users cannot do today:" +
+			" add one, such as the objective 'Let shoppers pay with a wallet' or the context sentence 'Shoppers cannot pay with a wallet today'.")
+	case len(wants) == 1:
+		b.WriteString(" The form names one user capability, and the rules write one story per capability: name more in the context ('Shoppers cannot … today').")
+	default:
+		fmt.Fprintf(&b, " The form names %d user capabilities, and the rules write one story per capability: name more in the context ('Shoppers cannot … today').", len(wants))
+	}
+	if m, ok := firstTargeted(successMetrics(f)); ok {
+		fmt.Fprintf(&b, " One story tracks %s.", lowerFirst(m.Name))
+	} else if given := parseMetrics(f.Metrics); len(given) > 0 {
+		fmt.Fprintf(&b, " The success metric %q has no target, so no story tracks it: give it as 'Checkout conversion from 2.1%% to 2.8%%'.", given[0].Name)
+	} else {
+		b.WriteString(" No success metric with a target is given, so no story tracks one: add one such as 'Checkout conversion from 2.1% to 2.8%'.")
+	}
+	b.WriteString(" An LLM would also write stories from the context, pain points and research, with acceptance criteria; an admin can set one up in Settings.")
+	return b.String()
 }
 
 // capabilityStory is the story of one capability of the persona (want

@@ -211,3 +211,36 @@ func TestDeterministicStoriesFromResearchPainPoints(t *testing.T) {
 		t.Errorf("stories %q, want %q", stories, want)
 	}
 }
+
+// TestShortfallNotice: the notice says why fewer stories were written and
+// what to add, and never names a story that was not written.
+func TestShortfallNotice(t *testing.T) {
+	tests := []struct {
+		name      string
+		form      Form
+		want, not []string
+	}{
+		{"metric without a target", Form{Objective: "Grow the business", Context: "Merchants are unhappy.", Metrics: "Repeat purchases", Count: 3},
+			[]string{"no story could be written", "names no user capability", `"Repeat purchases" has no target`, "from 2.1% to 2.8%"}, []string{"One story tracks"}},
+		{"no metric", Form{Objective: "Grow the business", Count: 3},
+			[]string{"no story could be written", "No success metric with a target"}, []string{"One story tracks"}},
+		{"capability and targeted metric", Form{Objective: "Let shoppers pay with a wallet", Metrics: "Checkout conversion from 2.1 % to 2.8 %", Count: 4},
+			[]string{"only 2 of the 4", "names one user capability", "One story tracks checkout conversion"}, []string{"no story could be written", "has no target"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Deterministic(tt.form, research.Findings{})
+			n := shortfallNotice(tt.form, research.Findings{}, len(got))
+			for _, w := range tt.want {
+				if !strings.Contains(n, w) {
+					t.Errorf("notice lacks %q: %s", w, n)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(n, w) {
+					t.Errorf("notice has %q: %s", w, n)
+				}
+			}
+		})
+	}
+}

@@ -64,6 +64,12 @@ func improveProposal(is domain.Issue, analyze Analyzer, before domain.CheckResul
 			}
 		}
 	}
+	// "!!!" in the story sentence: the rules' own fix is to remove it.
+	// Spans point into the original text, so only a field no edit above
+	// changed is touched.
+	if s, d, marks := dropExclamations(is, summary, desc, before.Findings); len(marks) > 0 {
+		keep(s, d, "Removed "+joinAnd(marks)+" from the story sentence: a story is one plain sentence.", false)
+	}
 	if summary == is.Summary && desc == is.Description {
 		out.Notice = noticeImproveNothing
 		out.Summary, out.Description, out.After = is.Summary, is.Description, out.Before
@@ -73,6 +79,44 @@ func improveProposal(is domain.Issue, analyze Analyzer, before domain.CheckResul
 	out.Notice = noticeImproveNoLLM
 	out.Summary, out.Description = summary, desc
 	return out
+}
+
+// dropExclamations removes the runs of exclamation marks the checks
+// flagged as extra punctuation ("faster!!! so that" becomes "faster so
+// that"); other marks (";", "...") may separate two ideas and are left to
+// a person. It returns the edited texts and the quoted marks removed.
+func dropExclamations(is domain.Issue, summary, desc string, fs []domain.Finding) (string, string, []string) {
+	type cut struct{ start, end int }
+	cuts := map[domain.Field][]cut{}
+	var marks []string
+	for _, f := range fs {
+		sp := f.Span
+		if f.Code != checks.CodeExtraPunctuation || sp == nil {
+			continue
+		}
+		text := map[domain.Field]string{domain.FieldSummary: is.Summary, domain.FieldDescription: is.Description}[sp.Field]
+		cur := map[domain.Field]string{domain.FieldSummary: summary, domain.FieldDescription: desc}[sp.Field]
+		if text != cur || sp.Start < 0 || sp.End > len(text) || sp.Start >= sp.End || strings.Trim(text[sp.Start:sp.End], "!") != "" {
+			continue
+		}
+		cuts[sp.Field] = append(cuts[sp.Field], cut{sp.Start, sp.End})
+		marks = append(marks, "'"+text[sp.Start:sp.End]+"'")
+	}
+	apply := func(text string, cs []cut) string {
+		// from the end, so that earlier offsets stay valid
+		slices.SortFunc(cs, func(a, b cut) int { return b.start - a.start })
+		for _, c := range cs {
+			text = text[:c.start] + text[c.end:]
+		}
+		return text
+	}
+	if cs := cuts[domain.FieldSummary]; len(cs) > 0 {
+		summary = apply(summary, cs)
+	}
+	if cs := cuts[domain.FieldDescription]; len(cs) > 0 {
+		desc = apply(desc, cs)
+	}
+	return summary, desc, slices.Compact(marks)
 }
 
 func hasCode(fs []domain.Finding, code string) bool {
@@ -440,6 +484,67 @@ func splitParts(check domain.CheckResult) []string {
 	return parts
 }
 
+// objectList is a serial list of 3 or more one-word objects after "of" or
+// "for": "a report of sales, refunds, taxes and fees".
+var objectList = regexp.MustCompile(`\b(of|for) ((?:[a-z][a-z-]*, )+[a-z][a-z-]*),? (and|or) ([a-z][a-z-]*)\b`)
+
+// listParts splits a story whose means names one thing made of a list of
+// objects ("get a report of sales, refunds, taxes, payouts, fees and
+// inventory every day") into parts over the objects: one each for up to
+// 4, else in pairs (at most 5 parts); what follows the list (a trailer
+// such as "every day, week and month") goes to every part. Nil when the
+// list is not clearly the objects (the word after it continues a noun,
+// as in "shipping, payment and order review").
+func listParts(check domain.CheckResult) []string {
+	st := check.Story
+	if !check.JudgedAsStory || st == nil || clause(st.Role) == "" || !verbLed(st.Means) {
+		return nil
+	}
+	means := clause(st.Means)
+	locs := objectList.FindAllStringSubmatchIndex(means, -1)
+	if len(locs) != 1 {
+		return nil // none, or two lists of objects: no one clean reading
+	}
+	m := locs[0]
+	head := means[:m[3]] // up to and including "of"
+	trailer := strings.TrimSpace(means[m[1]:])
+	if tw := strings.ToLower(firstWord(trailer)); trailer != "" && !prepositions[tw] && !determiners[tw] {
+		return nil
+	}
+	items := append(strings.Split(means[m[4]:m[5]], ", "), means[m[8]:m[9]])
+	for i, it := range items {
+		items[i] = strings.TrimSpace(it)
+		w := strings.ToLower(items[i])
+		if determiners[w] || prepositions[w] || conjunctions[w] || pronouns[w] || slices.Contains(items[:i], items[i]) {
+			return nil
+		}
+	}
+	if len(items) > 10 {
+		return nil
+	}
+	word := means[m[6]:m[7]]
+	var groups [][]string
+	size := 1
+	if len(items) > 4 {
+		size = 2
+	}
+	for i := 0; i < len(items); i += size {
+		groups = append(groups, items[i:min(i+size, len(items))])
+	}
+	var parts []string
+	for _, g := range groups {
+		p := head + " " + strings.Join(g, " "+word+" ")
+		if trailer != "" {
+			p += " " + trailer
+		}
+		if !cleanPhrase(p) {
+			return nil
+		}
+		parts = append(parts, p)
+	}
+	return parts
+}
+
 // cleanPhrase reports a verb phrase of at least two words with no word
 // doubled and no dangling function word or article at its end.
 func cleanPhrase(p string) bool {
@@ -473,6 +578,9 @@ func cleanPhrase(p string) bool {
 // one part it names or with every part (shared), none dropped.
 func splitDeterministic(key string, check domain.CheckResult) [][2]string {
 	parts := splitParts(check)
+	if parts == nil {
+		parts = listParts(check)
+	}
 	if parts == nil {
 		return nil
 	}

@@ -125,6 +125,10 @@ func TestDeterministicSplitOverTheDemo(t *testing.T) {
 			"As a shopper, I want to erase my personal data, so that the store forgets me"},
 		"SHOP-239": {"As a merchant, I want to export orders, so that I save time", "As a merchant, I want to import products, so that I save time",
 			"As a merchant, I want to sync inventory with Shopify, so that I save time"},
+		// a list of six objects: split in pairs, the trailer with every part
+		"SHOP-51": {"As a store owner, I want to get a report of sales and refunds every day, week and month, so that I know everything",
+			"As a store owner, I want to get a report of taxes and payouts every day, week and month, so that I know everything",
+			"As a store owner, I want to get a report of fees and inventory every day, week and month, so that I know everything"},
 		"SHOP-168": {"As a merchant, I want to approve return requests in one list, so that I handle returns in minutes",
 			"As a merchant, I want to reject return requests in one list, so that I handle returns in minutes"},
 	}
@@ -217,6 +221,27 @@ func TestSplitPartsRefusesUnclearJoins(t *testing.T) {
 			Findings: []domain.Finding{{Code: "conjunction", Severity: domain.SeverityWarning, Message: tt.msg,
 				Span: &domain.Span{Field: domain.FieldSummary, Start: at, End: at + len(word)}}}}
 		if got := splitParts(check); strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("%q: parts %q, want %q", tt.means, got, tt.want)
+		}
+	}
+}
+
+func TestListParts(t *testing.T) {
+	tests := []struct {
+		means string
+		want  []string
+	}{
+		{"get a report of sales, refunds and taxes", []string{"get a report of sales", "get a report of refunds", "get a report of taxes"}},
+		{"see a summary of orders, returns, refunds, payouts and fees each week", []string{"see a summary of orders and returns each week",
+			"see a summary of refunds and payouts each week", "see a summary of fees each week"}},
+		{"get alerts for stock, price or status changes", nil},                    // "status changes": the list continues a noun
+		{"see shipping, payment and order review on a single page", nil},          // no "of"/"for" before the list
+		{"get a report of sales, refunds and taxes for day, week and month", nil}, // two lists
+		{"get a report of sales and refunds", nil},                                // two objects: the conjunction split's case
+	}
+	for _, tt := range tests {
+		check := domain.CheckResult{JudgedAsStory: true, Story: &domain.Story{Role: "store owner", Means: tt.means, Benefit: "I know the numbers"}}
+		if got := listParts(check); strings.Join(got, "|") != strings.Join(tt.want, "|") {
 			t.Errorf("%q: parts %q, want %q", tt.means, got, tt.want)
 		}
 	}

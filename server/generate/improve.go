@@ -187,8 +187,36 @@ func (s *Service) ApplyImprovement(ctx context.Context, t *domain.Tenant, accoun
 	if err != nil {
 		return err
 	}
+	// Applying the issue's own text must not write: a write would touch
+	// its update time (clearing its stale flag) and its history for nothing.
+	cur, err := c.GetIssue(ctx, key, false)
+	if err != nil {
+		return err
+	}
+	if oneLine(cur.Issue.Summary) == summary && sameText(cur.Issue.Description, doc.PlainText()) {
+		return ErrNoChange
+	}
 	return c.EditIssue(ctx, key, jira.IssueEdit{Summary: &summary, Description: &doc})
 }
+
+// ErrNoChange: an applied improvement equals the issue's text; nothing
+// was written to Jira.
+var ErrNoChange = errors.New("generate: the text equals the issue's: nothing to apply")
+
+// sameText compares two descriptions as text, ignoring the whitespace the
+// round trip through Jira's document format changes.
+func sameText(a, b string) bool {
+	return strings.Join(strings.Fields(a), " ") == strings.Join(strings.Fields(b), " ")
+}
+
+// NotSplittableError says plainly why an issue is not split: it is not a
+// story, or without AI it has no clean split. It is an answer, not a
+// failure: nothing to retry.
+type NotSplittableError struct{ Reason string }
+
+func (e *NotSplittableError) Error() string { return e.Reason }
+
+func (e *NotSplittableError) Unwrap() error { return domain.ErrInvalid }
 
 // SplitStory is one proposed part of a split.
 type SplitStory struct {
@@ -212,6 +240,9 @@ func (s *Service) Split(ctx context.Context, t *domain.Tenant, key string) (*Spl
 	is, analyze, _, err := s.issueAndAnalyzer(ctx, t, key)
 	if err != nil {
 		return nil, err
+	}
+	if is.Type != domain.TypeStory {
+		return nil, &NotSplittableError{Reason: fmt.Sprintf("%s is %s, not a story: only stories are split into smaller stories.", key, typeWithArticle(is.Type))}
 	}
 	before := analyze(is, analysis.ExtraInput{})
 	tc, err := s.config(ctx, t, is.ProjectKey)
@@ -244,7 +275,7 @@ func (s *Service) Split(ctx context.Context, t *domain.Tenant, key string) (*Spl
 	} else {
 		out.Mode, out.Notice = ModeDeterministic, noticeSplitNoLLM
 		if parts = splitDeterministic(key, before.Check); len(parts) < 2 {
-			return nil, invalid("without AI a story is split only where its goal joins separate actions or objects with 'and' or 'or' that each read as a whole story, and this one has none; set up an LLM in Settings or split it by hand")
+			return nil, &NotSplittableError{Reason: "Without an AI model a story is split only where its goal joins separate actions or objects (\"export and share\", \"sales, refunds and taxes\") that each read as a whole story; this one has none. Split it by hand, or an admin can set up an AI model in Settings."}
 		}
 	}
 	for i, p := range parts {
@@ -555,4 +586,17 @@ func uncovered(crit []string, texts []string) []string {
 		}
 	}
 	return out
+}
+
+// typeWithArticle names an issue type in a sentence: "a bug", "an epic".
+func typeWithArticle(t domain.IssueType) string {
+	switch t {
+	case domain.TypeEpic:
+		return "an epic"
+	case domain.TypeSubtask:
+		return "a sub-task"
+	case "":
+		return "an issue of no known type"
+	}
+	return "a " + string(t)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 
@@ -120,10 +121,11 @@ func (p *pipeline) Run(ctx context.Context, form Form, f research.Findings) (out
 	if out.Mode == ModeDeterministic {
 		contents = Deterministic(form, f)
 		if len(contents) < form.Count {
-			out.Notices = append(out.Notices, fmt.Sprintf("Without AI, only %d of the %d stories asked for could be written: rules write a story only for a capability the form names "+
-				"(an objective such as 'Let shoppers pay with a wallet', or a context sentence such as 'Shoppers cannot pay with a wallet today') "+
-				"and one to track the first success metric. An LLM would also write stories from the context, pain points and research, with acceptance criteria, risks and a rollout plan.",
-				len(contents), form.Count))
+			if len(contents) == 0 {
+				// "drafts were written from your form" would contradict it
+				out.Notices = slices.DeleteFunc(out.Notices, func(n string) bool { return n == noticeNoLLM })
+			}
+			out.Notices = append(out.Notices, shortfallNotice(form, f, len(contents)))
 		}
 	}
 	p.progress(store.RunChecking, 0.6)

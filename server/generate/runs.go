@@ -350,7 +350,10 @@ func (s *Service) work(ctx context.Context, t *domain.Tenant, j store.Job, run *
 	if err != nil {
 		return err
 	}
-	if out.Mode == ModeDeterministic && tc.llm == nil && tc.llmNotice != "" && !containsNotice(out.Notices, tc.llmNotice) {
+	// With no draft, "drafts were written from your form" would contradict
+	// the shortfall notice.
+	noDrafts := len(out.Drafts) == 0 && tc.llmNotice == noticeNoLLM
+	if out.Mode == ModeDeterministic && tc.llm == nil && tc.llmNotice != "" && !noDrafts && !containsNotice(out.Notices, tc.llmNotice) {
 		out.Notices = append([]string{tc.llmNotice}, out.Notices...)
 	}
 	notices = append(out.Notices, notices...)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/backlogai/backlogai/server/analysis/checks"
 	"github.com/backlogai/backlogai/server/backlog"
 	"github.com/backlogai/backlogai/server/connect"
 	"github.com/backlogai/backlogai/server/domain"
@@ -246,7 +247,8 @@ func TestGenerationWithoutLLMIsDeterministic(t *testing.T) {
 	// A business aim with no capability and no metric: no story is
 	// invented ("As a customer, I want to sell more").
 	v = e.generate(Form{Objective: "Sell more", Count: 2})
-	if v.State != store.RunDone || len(v.Drafts) != 0 || !strings.Contains(v.Notice, "only 0 of the 2 stories") {
+	if v.State != store.RunDone || len(v.Drafts) != 0 || !strings.Contains(v.Notice, "no story could be written from this form (2 asked for)") ||
+		!strings.Contains(v.Notice, "No success metric with a target") || strings.Contains(v.Notice, "One story tracks") || strings.Contains(v.Notice, "drafts were written") {
 		t.Fatalf("run %+v", v)
 	}
 }
@@ -486,6 +488,14 @@ func TestImproveAndApply(t *testing.T) {
 	if err := e.svc.ApplyImprovement(ctx, e.tenant, pm, key, "  ", "x"); !errors.As(err, new(*InputError)) {
 		t.Errorf("empty summary: %v", err)
 	}
+	// Applying the issue's own text again writes nothing to Jira.
+	changes := len(e.emu.ChangeAuthors(key))
+	if err := e.svc.ApplyImprovement(ctx, e.tenant, pm, key, now.Summary, now.Description); !errors.Is(err, ErrNoChange) {
+		t.Errorf("identical apply: %v, want ErrNoChange", err)
+	}
+	if n := len(e.emu.ChangeAuthors(key)); n != changes {
+		t.Errorf("identical apply wrote to Jira: %d changes, was %d", n, changes)
+	}
 }
 
 func TestImproveWithoutLLMMakesOnlyCorrectEdits(t *testing.T) {
@@ -619,8 +629,13 @@ func TestSplitWithoutLLMUsesTheConjunction(t *testing.T) {
 	if err := e.emu.UserUpdate("SHOP-3", map[string]any{"summary": "As a merchant, I want to export orders, so that my accountant has them"}, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.Split(ctx, e.tenant, "SHOP-3"); !errors.As(err, new(*InputError)) {
+	var ns *NotSplittableError
+	if _, err := e.svc.Split(ctx, e.tenant, "SHOP-3"); !errors.As(err, &ns) || !errors.Is(err, domain.ErrInvalid) || strings.Contains(ns.Reason, "reference") {
 		t.Errorf("nothing to split on: %v", err)
+	}
+	// Only stories are split: a bug gets a plain reason.
+	if _, err := e.svc.Split(ctx, e.tenant, "SHOP-64"); !errors.As(err, &ns) || ns.Reason != "SHOP-64 is a bug, not a story: only stories are split into smaller stories." {
+		t.Errorf("split of a bug: %v", err)
 	}
 }
 
@@ -829,5 +844,30 @@ func TestNewIssuesCarryNoSuggestedPoints(t *testing.T) {
 	}
 	if len(out) != 1 || out[0].StoryPoints != nil {
 		t.Errorf("newIssues = %+v, want one issue without story points", out)
+	}
+}
+
+// TestImproveWithoutLLMRemovesExclamations: the rules apply their own fix
+// ("Remove '!!!'") where it is safe, and never lower the quality.
+func TestImproveWithoutLLMRemovesExclamations(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	if err := e.emu.UserUpdate("SHOP-3", map[string]any{"summary": "As a merchant, I want to get paid faster!!! so that cash flow"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	imp, err := e.svc.Improve(ctx, e.tenant, "SHOP-3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !imp.Offered || imp.Summary != "As a merchant, I want to get paid faster so that cash flow" {
+		t.Fatalf("improvement offered %v: %q", imp.Offered, imp.Summary)
+	}
+	if imp.After.Quality < imp.Before.Quality || !slices.ContainsFunc(imp.Changes, func(c string) bool { return strings.Contains(c, "'!!!'") }) {
+		t.Errorf("quality %d → %d, changes %q", imp.Before.Quality, imp.After.Quality, imp.Changes)
+	}
+	for _, f := range imp.After.Findings {
+		if f.Code == checks.CodeExtraPunctuation {
+			t.Errorf("finding left: %s", f.Message)
+		}
 	}
 }

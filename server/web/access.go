@@ -46,3 +46,66 @@ func (s *Server) requirePermission(c echo.Context, project string, perms ...acce
 	}
 	return err
 }
+
+// rightView is one action a page offers: whether the person may take it,
+// and why not.
+type rightView struct {
+	Allowed bool   `json:"allowed"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// projectRights answers which of the app's writes the signed-in person may
+// make in the project, each with the reason when not, so that a page shows
+// Apply, Create and Split disabled before a click. It reads the access
+// checker's cached answer; the writes still check on their own.
+func (s *Server) projectRights(c echo.Context) error {
+	key, err := projectParam(c)
+	if err != nil {
+		return err
+	}
+	actions := map[string][]access.Permission{
+		"edit":       {access.EditIssues},                      // apply an improvement or an answer
+		"create":     {access.CreateIssues},                    // create drafts in Jira
+		"split":      {access.CreateIssues, access.EditIssues}, // create the parts, comment on the original
+		"link":       {access.LinkIssues},                      // link a duplicate
+		"administer": {access.AdministerProjects},              // strategy, settings
+	}
+	out := map[string]rightView{}
+	deny := func(reason string) error {
+		for a := range actions {
+			out[a] = rightView{Reason: reason}
+		}
+		return c.JSON(http.StatusOK, map[string]any{"project": key, "rights": out})
+	}
+	id := identity(c)
+	if id == nil || id.AccountID == "" {
+		return deny("Sign in to Jira to do this: BacklogAI changes Jira only for a signed-in person.")
+	}
+	if s.Access == nil {
+		return deny("Jira permissions cannot be checked on this server, so changes are refused.")
+	}
+	p := access.Project{Key: key}
+	if jc := contextOf(c); jc.Jira.Project.Key == key {
+		p.ID = jc.Jira.Project.ID
+	}
+	has, err := s.Access.Rights(c.Request().Context(), id.Tenant, id.AccountID, p)
+	if err != nil {
+		var unavailable *access.UnavailableError
+		if errors.As(err, &unavailable) {
+			return &APIError{Status: http.StatusServiceUnavailable, Code: "permission_check_unavailable",
+				Message: "Jira did not confirm your permissions. Try again shortly.", Err: err}
+		}
+		return err
+	}
+	for a, perms := range actions {
+		r := rightView{Allowed: true}
+		for _, perm := range perms {
+			if !has[perm] {
+				r = rightView{Reason: "You need the Jira permission “" + perm.Label() + "” in project " + key + " to do this."}
+				break
+			}
+		}
+		out[a] = r
+	}
+	return c.JSON(http.StatusOK, map[string]any{"project": key, "rights": out})
+}

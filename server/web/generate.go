@@ -45,10 +45,14 @@ func (s *Server) generateRoutes(api *echo.Group) {
 // person can act on; anything else goes to the common mapping.
 func generateError(err error) error {
 	var ie *generate.InputError
+	var ns *generate.NotSplittableError
 	var ae *llm.APIError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &ns):
+		// an answer, not a failure: no reference, nothing to retry
+		return &APIError{Status: http.StatusUnprocessableEntity, Code: "not_splittable", Message: ns.Reason, Err: err}
 	case errors.As(err, &ie):
 		return BadRequest(ie.Msg)
 	case !errors.Is(err, generate.ErrLLM):
@@ -292,7 +296,12 @@ func (s *Server) applyImprovement(c echo.Context) error {
 	if err := s.requirePermission(c, projectOfIssue(key), access.EditIssues); err != nil {
 		return err
 	}
-	if err := s.Generator.ApplyImprovement(c.Request().Context(), identity(c).Tenant, identity(c).AccountID, key, body.Summary, body.Description); err != nil {
+	err = s.Generator.ApplyImprovement(c.Request().Context(), identity(c).Tenant, identity(c).AccountID, key, body.Summary, body.Description)
+	if errors.Is(err, generate.ErrNoChange) {
+		return c.JSON(http.StatusOK, map[string]any{"key": key, "updated": false,
+			"message": "The text is the same as the issue's: nothing was written to Jira."})
+	}
+	if err != nil {
 		return generateError(err)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"key": key, "updated": true})

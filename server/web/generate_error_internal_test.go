@@ -43,6 +43,8 @@ func TestGenerateErrorSaysWhatHappened(t *testing.T) {
 		{"timeout", wrap(fmt.Errorf("timed out: %w", domain.ErrUnavailable)), http.StatusServiceUnavailable, "did not answer in time"},
 		{"provider 503", wrap(&llm.APIError{Status: 503, Message: "overloaded"}), http.StatusServiceUnavailable, "failed (HTTP 503)"},
 		{"bad key", wrap(&llm.APIError{Status: 401}), http.StatusBadGateway, "refused the API key"},
+		// an answer, not a failure: 422 with the plain reason
+		{"not splittable", &generate.NotSplittableError{Reason: "SHOP-64 is a bug, not a story."}, http.StatusUnprocessableEntity, "SHOP-64 is a bug, not a story."},
 	}
 	for _, tc := range tests {
 		var ae *APIError

@@ -78,6 +78,10 @@ type analysisView struct {
 	// KnownDuplicates are the issues already linked as duplicates: never
 	// proposed again, shown with whether their work is already done.
 	KnownDuplicates []duplicateView
+
+	// IsStory: only stories are offered Split (bugs, tasks, epics and
+	// sub-tasks are not split into stories).
+	IsStory bool
 }
 
 type overrideView struct {
@@ -231,7 +235,8 @@ func (u *ui) panelFor(ctx context.Context, t *domain.Tenant, projectKey, issueKe
 func analysisViewOf(is *domain.Issue, a *domain.Analysis) *analysisView {
 	v := &analysisView{Summary: is.Summary, Score: int(math.Floor(a.Score.Total)), Moscow: string(a.Score.Moscow),
 		Computed: string(a.Score.Computed), Quality: a.Check.Quality, WhyNow: a.Score.WhyNow, WhyThis: a.Score.WhyThis,
-		WhyUs: a.Score.WhyUs, ClassBasis: a.Score.ClassBasis, JudgedAsStory: a.Check.JudgedAsStory, Flags: a.Flags}
+		WhyUs: a.Score.WhyUs, ClassBasis: a.Score.ClassBasis, JudgedAsStory: a.Check.JudgedAsStory, Flags: a.Flags,
+		IsStory: is.Type == domain.TypeStory}
 	v.Framework = frameworkViewOf(a.Score.Framework)
 	if o := a.Score.Override; o != nil {
 		v.Override = &overrideView{Moscow: string(o.Moscow), Reason: o.Reason, AccountID: o.AccountID}

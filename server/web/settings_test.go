@@ -332,3 +332,45 @@ func TestSettingsRefusalsNameTheField(t *testing.T) {
 		t.Errorf("stored: %+v", s)
 	}
 }
+
+// TestProjectRightsBeforeAClick: a page learns what the person may do
+// (a viewer: nothing, with the reason), as the writes would decide.
+func TestProjectRightsBeforeAClick(t *testing.T) {
+	e := newSettingsEnv(t)
+	type rights struct {
+		Rights map[string]struct {
+			Allowed bool   `json:"allowed"`
+			Reason  string `json:"reason"`
+		} `json:"rights"`
+	}
+	get := func(account string) rights {
+		code, body := e.call(account, "GET", "/api/projects/SHOP/permissions", "SHOP", nil)
+		if code != http.StatusOK {
+			t.Fatalf("%s: %d %s", account, code, body)
+		}
+		var r rights
+		if err := json.Unmarshal([]byte(body), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	v := get(jiraemu.DemoViewerID)
+	for _, a := range []string{"edit", "create", "split", "link", "administer"} {
+		if r, ok := v.Rights[a]; !ok || r.Allowed || !strings.Contains(r.Reason, "You need the Jira permission") {
+			t.Errorf("viewer %s: %+v", a, r)
+		}
+	}
+	if r := v.Rights["edit"]; !strings.Contains(r.Reason, "in project SHOP") {
+		t.Errorf("viewer edit reason %q", r.Reason)
+	}
+	m := get(jiraemu.DemoMemberID)
+	for a, want := range map[string]bool{"edit": true, "create": true, "split": true, "link": true, "administer": false} {
+		if m.Rights[a].Allowed != want {
+			t.Errorf("member %s: %+v, want allowed %v", a, m.Rights[a], want)
+		}
+	}
+	// What the page was told is what a write decides.
+	if code, _ := e.call(jiraemu.DemoViewerID, "POST", "/api/issues/SHOP-1/improve/apply", "SHOP", map[string]string{"summary": "x", "description": ""}); code != http.StatusForbidden {
+		t.Errorf("viewer apply: %d, want 403", code)
+	}
+}

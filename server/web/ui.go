@@ -63,8 +63,11 @@ func (s *Server) uiRoutes(e *echo.Echo, api *echo.Group) {
 	e.GET("/project", s.jiraSigned(u.projectPage), iframeHeaders)
 	e.GET(strings.TrimSuffix(frontend.StaticPrefix, "/")+"/*", u.static)
 	e.HEAD(strings.TrimSuffix(frontend.StaticPrefix, "/")+"/*", u.static)
+	e.GET("/favicon.ico", u.favicon)
+	e.HEAD("/favicon.ico", u.favicon)
 
 	api.GET("/projects/:project/health", s.appAPI(u.health))
+	api.GET("/projects/:project/permissions", s.appAPI(s.projectRights))
 	api.POST("/projects/:project/rerank", s.appAPI(u.rerank))
 	api.POST("/issues/:issue/link-duplicate", s.appAPI(u.linkDuplicate))
 	api.GET("/issues/:issue/panel", s.appAPI(u.panel))
@@ -115,6 +118,21 @@ func (u *ui) static(c echo.Context) error {
 		return c.NoContent(http.StatusOK)
 	}
 	return c.Blob(http.StatusOK, f.ContentType, body)
+}
+
+// favicon answers the browser's automatic /favicon.ico request with the
+// app icon, so that the logs carry no 404 for every page a person opens.
+func (u *ui) favicon(c echo.Context) error {
+	f, ok := u.assets.File("icon.svg")
+	if !ok {
+		return c.NoContent(http.StatusNoContent)
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=86400")
+	if c.Request().Method == http.MethodHead {
+		c.Response().Header().Set("Content-Type", f.ContentType)
+		return c.NoContent(http.StatusOK)
+	}
+	return c.Blob(http.StatusOK, f.ContentType, f.Body)
 }
 
 // render writes a page with the headers every module page carries.
