@@ -30,6 +30,9 @@ import (
 // DuplicateCandidates is how many similar issues an analysis lists.
 const DuplicateCandidates = 5
 
+// EpicEstimateReason is an epic's estimate reason: epics get no suggestion.
+const EpicEstimateReason = "Epics are not estimated; their children are"
+
 // Project is the model of one project. Safe for concurrent use: analyses
 // take a read lock, updates a write lock.
 type Project struct {
@@ -292,7 +295,8 @@ func (p *Project) analyzeBy(j *judge, is *domain.Issue, override *domain.Overrid
 			a.Estimate = domain.Estimate{Method: estimate.MethodInsufficient, Reason: "the story is too unclear to size; see the Estimable check"}
 		}
 	} else {
-		a.Estimate = domain.Estimate{Method: estimate.MethodNone}
+		// Not "no history": an epic is the sum of its children's work.
+		a.Estimate = domain.Estimate{Method: estimate.MethodNone, Reason: EpicEstimateReason}
 	}
 
 	in := score.Input{Issue: is, Quality: a.Check.Quality, Override: override,
