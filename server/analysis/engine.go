@@ -600,8 +600,18 @@ func (p *Project) rankLocked(strategy domain.Strategy, analyses []*domain.Analys
 	for _, r := range items {
 		byKey[r.Key].Score = r.Score
 	}
+	// The order of score.Summary's per-class arrays.
+	classOrder := []domain.Moscow{domain.MoscowMust, domain.MoscowShould, domain.MoscowCould, domain.MoscowWont}
 	for _, a := range linkedDupes {
-		classDuplicate(&a.Score, duplicateOf(p.issues[a.IssueKey]))
+		is := p.issues[a.IssueKey]
+		classDuplicate(&a.Score, duplicateOf(is))
+		// Counted in their effective class, as the backlog filters them.
+		if c := slices.Index(classOrder, a.Score.Moscow); c >= 0 && is.Type != domain.TypeSubtask {
+			sum.Count[c]++
+			if pts, ok := points(is, a.Estimate); ok {
+				sum.Points[c] += pts
+			}
+		}
 	}
 	return sum, calib
 }

@@ -977,7 +977,7 @@ func TestGlanceMarksTheSuggestion(t *testing.T) {
 	// a suggestion; SHOP-9 is open and carries its own points.
 	for i := range 40 {
 		issues = append(issues, domain.Issue{Key: fmt.Sprintf("SHOP-%d", 100+i), ID: fmt.Sprint(20000 + i), ProjectKey: "SHOP", Type: domain.TypeStory,
-			Summary:     fmt.Sprintf("As a shopper, I want to filter orders by %c%c so that I find an order quickly", 'a'+i%26, 'a'+i/26),
+			Summary:     fmt.Sprintf("As a shopper, I want to filter orders by date and %c%c so that I find last month's order quickly", 'a'+i%26, 'a'+i/26),
 			StoryPoints: pts(3), StatusCat: domain.StatusDone, Created: now.AddDate(-1, 0, i)})
 	}
 	issues = append(issues, domain.Issue{Key: "SHOP-9", ID: "10009", ProjectKey: "SHOP", Type: domain.TypeStory, StatusCat: domain.StatusToDo,
