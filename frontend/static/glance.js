@@ -254,12 +254,14 @@
       no.addEventListener('click', function () { box.remove(); btn.hidden = false; btn.focus(); B.resize(); });
       function go() {
         B.busy(yes, true);
-        B.api('POST', '/issues/' + encodeURIComponent(issue) + '/link-duplicate', { other: other }).then(function () {
+        B.api('POST', '/issues/' + encodeURIComponent(issue) + '/link-duplicate', { other: other }).then(function (res) {
+          B.flag('Linked as duplicate', issue + ' duplicates ' + other + '.');
+          // Re-analysed on the server: show the new findings and class.
+          if (res && res.refreshed) return refresh().catch(function () { /* the error box says it */ });
           box.remove();
           btn.replaceWith(el('span', { class: 'lozenge', 'data-testid': 'duplicate-linked', tabindex: '-1', text: 'Linked as duplicate' }));
           var l = B.$('[data-testid="duplicate-linked"]', holder);
           if (l) l.focus();
-          B.flag('Linked as duplicate', issue + ' duplicates ' + other + '.');
           B.resize();
         }, function (err) {
           B.busy(yes, false);

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"math"
 	"reflect"
 	"runtime"
@@ -29,6 +30,9 @@ import (
 
 // DuplicateCandidates is how many similar issues an analysis lists.
 const DuplicateCandidates = 5
+
+// EpicEstimateReason is an epic's estimate reason: epics get no suggestion.
+const EpicEstimateReason = "Epics are not estimated; their children are"
 
 // Project is the model of one project. Safe for concurrent use: analyses
 // take a read lock, updates a write lock.
@@ -274,6 +278,9 @@ func (p *Project) analyzeWith(is *domain.Issue, override *domain.Override, extra
 		}
 		score.ApplyOverride(&a.Score, a.Score.Override)
 	}
+	if of := duplicateOf(is); of != "" {
+		classDuplicate(&a.Score, of)
+	}
 	return a
 }
 
@@ -290,7 +297,12 @@ func (p *Project) analyzeBy(j *judge, is *domain.Issue, override *domain.Overrid
 	}
 	// An issue already linked to this one (as its duplicate, or its split
 	// parts, or any relation) is known to the team: not flagged again.
-	if i := slices.IndexFunc(a.Duplicates, func(c domain.Candidate) bool { return c.Near && !linkedTo(is, c.Key) }); i >= 0 {
+	if of := duplicateOf(is); of != "" {
+		// The team linked it as the duplicate: the link answers the
+		// near-duplicate warning but must not promote it.
+		checks.Add(&a.Check, checks.LinkedDuplicateFinding(of), j.checkOpts)
+		a.Flags = append(a.Flags, domain.FlagDuplicate)
+	} else if i := slices.IndexFunc(a.Duplicates, func(c domain.Candidate) bool { return c.Near && !linkedTo(is, c.Key) }); i >= 0 {
 		checks.Add(&a.Check, checks.UniqueFinding(a.Duplicates[i].Key, a.Duplicates[i].Similarity), j.checkOpts)
 		a.Flags = append(a.Flags, domain.FlagDuplicate)
 	}
@@ -303,7 +315,8 @@ func (p *Project) analyzeBy(j *judge, is *domain.Issue, override *domain.Overrid
 			a.Estimate = domain.Estimate{Method: estimate.MethodInsufficient, Reason: "the story is too unclear to size; see the Estimable check"}
 		}
 	} else {
-		a.Estimate = domain.Estimate{Method: estimate.MethodNone}
+		// Not "no history": an epic is the sum of its children's work.
+		a.Estimate = domain.Estimate{Method: estimate.MethodNone, Reason: EpicEstimateReason}
 	}
 
 	in := score.Input{Issue: is, Quality: a.Check.Quality, Override: override,
@@ -381,7 +394,10 @@ func (p *Project) duplicates(is *domain.Issue) []domain.Candidate {
 	if fresh && e.duplicates != nil {
 		return slices.Clone(e.duplicates)
 	}
-	d := p.index.QueryExcluding(*is, DuplicateCandidates, func(key string) bool { return p.related(is, key) })
+	d := p.index.QueryExcluding(*is, DuplicateCandidates, func(key string) bool { return p.related(is, key) || p.otherGrain(is, key) })
+	// Only candidates in a band (related or likely duplicate) are worth a
+	// person's look; below it the match rests on a word or two.
+	d = slices.DeleteFunc(d, func(c domain.Candidate) bool { return c.Band == "" })
 	if own {
 		p.remember(is.Key, func(e *memoEntry) { e.duplicates = slices.Clone(d) })
 	}
@@ -482,6 +498,34 @@ func (p *Project) related(is *domain.Issue, other string) bool {
 	return false
 }
 
+// otherGrain reports whether other is an epic and is not, or the reverse:
+// an epic and a story or bug differ in size, so neither duplicates the
+// other (epics may still duplicate epics).
+func (p *Project) otherGrain(is *domain.Issue, other string) bool {
+	o, ok := p.issues[other]
+	return ok && (o.Type == domain.TypeEpic) != (is.Type == domain.TypeEpic)
+}
+
+// duplicateOf returns the key of the issue is is linked as a duplicate of
+// (its "duplicates X" link), or "".
+func duplicateOf(is *domain.Issue) string {
+	for _, l := range is.Links {
+		if l.Kind == domain.LinkDuplicates && l.OtherKey != "" {
+			return l.OtherKey
+		}
+	}
+	return ""
+}
+
+// classDuplicate classes an issue linked as a duplicate Won't, whatever its
+// score: it is to be closed or merged, not scheduled. A person's override
+// still wins.
+func classDuplicate(s *domain.Score, of string) {
+	s.Computed = domain.MoscowWont
+	s.ClassBasis = fmt.Sprintf("Linked as a duplicate of %s: close or merge it.", of)
+	score.ApplyOverride(s, s.Override)
+}
+
 func linkedTo(is *domain.Issue, other string) bool {
 	for _, l := range is.Links {
 		if l.OtherKey == other {
@@ -549,9 +593,15 @@ func (p *Project) rankLocked(strategy domain.Strategy, analyses []*domain.Analys
 	norm := p.applyFramework(strategy.Framework, analyses)
 	items := make([]score.Result, 0, len(analyses))
 	byKey := make(map[string]*domain.Analysis, len(analyses))
+	var linkedDupes []*domain.Analysis
 	for _, a := range analyses {
 		is, ok := p.issues[a.IssueKey]
 		if !ok || !is.Open() {
+			continue
+		}
+		// An issue linked as a duplicate takes no share of the ranking.
+		if duplicateOf(is) != "" {
+			linkedDupes = append(linkedDupes, a)
 			continue
 		}
 		// A sub-task is part of its parent's work: it follows the
@@ -570,6 +620,19 @@ func (p *Project) rankLocked(strategy domain.Strategy, analyses []*domain.Analys
 	sum.Velocity = velocity
 	for _, r := range items {
 		byKey[r.Key].Score = r.Score
+	}
+	// The order of score.Summary's per-class arrays.
+	classOrder := []domain.Moscow{domain.MoscowMust, domain.MoscowShould, domain.MoscowCould, domain.MoscowWont}
+	for _, a := range linkedDupes {
+		is := p.issues[a.IssueKey]
+		classDuplicate(&a.Score, duplicateOf(is))
+		// Counted in their effective class, as the backlog filters them.
+		if c := slices.Index(classOrder, a.Score.Moscow); c >= 0 && is.Type != domain.TypeSubtask {
+			sum.Count[c]++
+			if pts, ok := points(is, a.Estimate); ok {
+				sum.Points[c] += pts
+			}
+		}
 	}
 	return sum, calib, norm
 }

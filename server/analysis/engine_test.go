@@ -164,6 +164,7 @@ func TestDuplicatesSkipRelatives(t *testing.T) {
 		mk("P-5", domain.TypeStory, link(domain.LinkRelates, "P-2")), // split from P-2
 		mk("P-6", domain.TypeStory, nil),                             // a real duplicate
 		{Key: "P-7", Type: domain.TypeStory, Summary: "Dark mode for the settings page"},
+		mk("P-8", domain.TypeEpic, nil), // an epic matches epics only
 	}
 	p := NewProject(domain.Strategy{}, issues, nil)
 	cands := func(key string) []string {
@@ -178,10 +179,10 @@ func TestDuplicatesSkipRelatives(t *testing.T) {
 		key  string
 		want []string
 	}{
-		{"P-1", []string{"P-5", "P-6"}},               // epic: its child P-2 and P-2's sub-tasks skipped
-		{"P-2", []string{"P-6"}},                      // epic, sub-tasks, linked story skipped
-		{"P-3", []string{"P-5", "P-6"}},               // parent, sibling and the parent's epic skipped
-		{"P-5", []string{"P-1", "P-3", "P-4", "P-6"}}, // linked from P-2's side only
+		{"P-1", []string{"P-8"}},               // epic: stories, sub-tasks (other grain) skipped
+		{"P-2", []string{"P-6"}},               // epic, sub-tasks, linked story skipped
+		{"P-3", []string{"P-5", "P-6"}},        // parent, sibling and the parent's epic skipped
+		{"P-5", []string{"P-3", "P-4", "P-6"}}, // linked from P-2's side only; epics skipped
 	}
 	for _, tt := range tests {
 		got := cands(tt.key)
@@ -299,5 +300,92 @@ func TestLinkedIssuesAreNotFlaggedAsDuplicates(t *testing.T) {
 	p = NewProject(domain.DefaultStrategy(), issues, func() time.Time { return now })
 	if a, _ := p.Analyze("S-11", nil); !slices.Contains(a.Flags, domain.FlagDuplicate) {
 		t.Errorf("unlinked look-alikes not flagged: %+v", a.Duplicates)
+	}
+}
+
+// TestLinkedDuplicateIsNotPromoted: linking an issue as the duplicate of
+// another never raises its quality or class: it gets a "close or merge"
+// finding, the duplicate flag and Won't, before and after ranking, while
+// the issue it duplicates keeps its score.
+func TestLinkedDuplicateIsNotPromoted(t *testing.T) {
+	mk := func(key string) domain.Issue {
+		return domain.Issue{Key: key, Type: domain.TypeStory, StatusCat: domain.StatusToDo, Priority: "Highest",
+			Summary:     "As a merchant, I want to approve return requests in one list so that I handle returns in minutes",
+			Description: "Acceptance criteria:\n- Given a pending return, when I approve it, then the customer is refunded",
+			Created:     now.Add(-24 * time.Hour), Updated: now.Add(-24 * time.Hour)}
+	}
+	for _, mode := range []domain.MoscowMode{domain.MoscowThresholds, domain.MoscowRelative} {
+		t.Run(string(mode), func(t *testing.T) {
+			st := domain.DefaultStrategy()
+			st.Mode = mode
+			issues := []domain.Issue{mk("S-1"), mk("S-2")}
+			p := NewProject(st, issues, func() time.Time { return now })
+			before, _ := p.Analyze("S-2", nil)
+			other, _ := p.Analyze("S-1", nil)
+
+			issues[1].Links = []domain.Link{{Kind: domain.LinkDuplicates, OtherKey: "S-1"}}
+			issues[0].Links = []domain.Link{{Kind: domain.LinkDuplicatedBy, OtherKey: "S-2"}}
+			p.Upsert(issues[0])
+			p.Upsert(issues[1])
+			after, _ := p.Analyze("S-2", nil)
+			if after.Check.Quality > before.Check.Quality {
+				t.Errorf("quality rose from %d to %d by linking", before.Check.Quality, after.Check.Quality)
+			}
+			want := "Linked as a duplicate of S-1: close or merge it."
+			if !slices.ContainsFunc(after.Check.Findings, func(f domain.Finding) bool { return f.Message == want }) {
+				t.Errorf("findings %+v lack %q", after.Check.Findings, want)
+			}
+			if slices.ContainsFunc(after.Check.Findings, func(f domain.Finding) bool { return f.Code == checks.CodeNearDuplicate }) {
+				t.Errorf("stale near-duplicate warning kept: %+v", after.Check.Findings)
+			}
+			if !slices.Contains(after.Flags, domain.FlagDuplicate) {
+				t.Errorf("flags %v lack %q", after.Flags, domain.FlagDuplicate)
+			}
+			a1, _ := p.Analyze("S-1", nil)
+			all := []*domain.Analysis{&a1, &after}
+			p.Rank(all)
+			if after.Score.Moscow != domain.MoscowWont || after.Score.ClassBasis != want {
+				t.Errorf("linked duplicate classed %q (%q), want Won't (%q)", after.Score.Moscow, after.Score.ClassBasis, want)
+			}
+			if a1.Score.Moscow == domain.MoscowWont {
+				t.Errorf("the duplicated issue S-1 lost its class: %q (before linking %q)", a1.Score.Moscow, other.Score.Moscow)
+			}
+			again, _ := p.Analyze("S-2", nil)
+			if again.Score.Moscow != domain.MoscowWont {
+				t.Errorf("after ranking, linked duplicate re-analysed as %q", again.Score.Moscow)
+			}
+			// A person's override still wins.
+			ov, _ := p.Analyze("S-2", &domain.Override{Moscow: domain.MoscowMust})
+			if ov.Score.Moscow != domain.MoscowMust || ov.Score.Computed != domain.MoscowWont {
+				t.Errorf("override: class %q computed %q, want Must over Won't", ov.Score.Moscow, ov.Score.Computed)
+			}
+		})
+	}
+}
+
+// TestWeakCandidatesAreNotListed: a candidate below the related band (one
+// shared word) is noise, not a duplicate to review.
+func TestWeakCandidatesAreNotListed(t *testing.T) {
+	mk := func(key, summary string) domain.Issue {
+		return domain.Issue{Key: key, Type: domain.TypeStory, StatusCat: domain.StatusToDo, Summary: summary}
+	}
+	issues := []domain.Issue{
+		mk("W-1", "Export the monthly sales report as a CSV file for finance"),
+		mk("W-2", "Export the monthly sales report as a CSV file for the finance team"),
+		mk("W-3", "Show the frontend loading spinner while the cart page loads"),
+		mk("W-4", "Translate the checkout frontend into German and French"),
+		mk("W-5", "Archive inactive customer accounts after two years"),
+	}
+	p := NewProject(domain.DefaultStrategy(), issues, func() time.Time { return now })
+	a, _ := p.Analyze("W-1", nil)
+	if len(a.Duplicates) != 1 || a.Duplicates[0].Key != "W-2" || a.Duplicates[0].Band == "" {
+		t.Errorf("W-1 candidates %+v, want only W-2 with a band", a.Duplicates)
+	}
+	b, _ := p.Analyze("W-3", nil)
+	for _, c := range b.Duplicates {
+		t.Errorf("W-3 lists %s at %.2f (band %q): one shared word is not a duplicate", c.Key, c.Similarity, c.Band)
+	}
+	if b.Duplicates == nil {
+		t.Error("Duplicates is nil, want an empty list")
 	}
 }

@@ -139,6 +139,15 @@ func TestUIOnSandbox(t *testing.T) {
 	if !linked {
 		t.Errorf("%s has no Duplicate link to %s in Jira: %+v", key, other, is.Links)
 	}
+	// The link re-analysed the issue at once: the glance shows the
+	// close-or-merge finding, not the stale near-duplicate warning.
+	_, _, b := e.getPage("/glance", url.Values{"issueKey": {key}, "projectKey": {"SHOP"}})
+	if !strings.Contains(b, "Linked as a duplicate of "+other+": close or merge it.") {
+		t.Errorf("right after linking, the glance of %s lacks the linked-duplicate finding", key)
+	}
+	if strings.Contains(b, "near duplicate of "+other) {
+		t.Errorf("right after linking, the glance of %s still warns it looks like a near duplicate of %s", key, other)
+	}
 	// Once the webhook re-analysed it, the glance shows the link.
 	waitUntil(t, 30*time.Second, "glance shows the duplicate as linked", func() bool {
 		_, _, b := e.getPage("/glance", url.Values{"issueKey": {key}, "projectKey": {"SHOP"}})

@@ -50,6 +50,22 @@ type EstimationRun struct {
 	// given to every answered row: the interval with no model.
 	BaselineCoverage float64 `json:"baseline_coverage_80"`
 	BaselineSteps    float64 `json:"baseline_interval_steps"`
+	// Rows are the scored rows one by one, for choosing thresholds by
+	// cross-validation (not reported).
+	Rows []EstimationRow `json:"-"`
+}
+
+// EstimationRow is one scored row: the best neighbour's similarity (0
+// when none voted), whether the model answered, and the absolute errors
+// of its answer and of the training median.
+type EstimationRow struct {
+	Top        float64
+	Answered   bool
+	Err        float64 // |estimate − truth| when answered
+	MedianErr  float64
+	Covered    bool // the interval held the truth
+	Within     bool // the estimate was at most one scale step off
+	Confidence float64
 }
 
 // Estimation scores story point estimation on every DIR/estimation/*.csv
@@ -137,10 +153,18 @@ func scoreEstimation(train, scored []domain.Issue, opts estimate.Options) Estima
 		meanBase += math.Abs(mean - truth)
 		random += expectedAbsError(pts, truth)
 		r.NTest++
-		if e.Method != estimate.MethodNeighbours {
+		row := EstimationRow{MedianErr: math.Abs(med - truth), Answered: e.Method == estimate.MethodNeighbours}
+		if len(e.Neighbours) > 0 {
+			row.Top = e.Neighbours[0].Similarity
+		}
+		if !row.Answered {
+			r.Rows = append(r.Rows, row)
 			sum += math.Abs(med - truth)
 			continue
 		}
+		row.Err, row.Confidence = math.Abs(e.Points-truth), e.Confidence
+		row.Covered, row.Within = truth >= e.Low && truth <= e.High, scaleSteps(sc, e.Points, truth) <= 1
+		r.Rows = append(r.Rows, row)
 		r.ByNeighbours++
 		sum += math.Abs(e.Points - truth)
 		ansSum += math.Abs(e.Points - truth)

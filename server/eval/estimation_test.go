@@ -41,14 +41,17 @@ func TestEstimationTestSplit(t *testing.T) {
 		t.Fatalf("EstimationRuns: %v", err)
 	}
 	// Figures reached with DefaultOptions (chosen on val only), trained on
-	// train+val. A change that makes any of them worse fails here.
+	// train+val. A change that makes any of them worse fails here. The
+	// evidence floor of 0.20 (TestEstimationFloorLeaveOneProjectOut) gave
+	// up duracloud's 0.7090 (floor 0.10) for honest "not enough signal"
+	// answers.
 	want := map[string]struct {
 		nTest, dropped int
 		mae, median    float64
 	}{
 		"appceleratorstudio": {583, 1, 1.2847, 1.3053},
 		"bamboo":             {105, 0, 0.7333, 0.7524},
-		"duracloud":          {134, 0, 0.7090, 0.8060},
+		"duracloud":          {134, 0, 0.7239, 0.8060},
 		"mesos":              {336, 0, 1.1399, 1.2202},
 		"springxd":           {706, 0, 1.6133, 1.7153},
 		"usergrid":           {97, 0, 1.1546, 1.1649},
@@ -118,8 +121,10 @@ func TestEstimationIntervalCalibrated(t *testing.T) {
 		covered += r.Coverage * a
 		conf += r.MeanConfidence * a
 		within += r.WithinOneStep * a
-		if r.Answered < 0.9 {
-			t.Errorf("%s: answered %.2f of rows, want >= 0.9 on projects with long histories", r.Project, r.Answered)
+		// Below the evidence floor the answer is "not enough signal";
+		// on the validation splits the floor leaves 71-96 % answered.
+		if r.Answered < 0.7 {
+			t.Errorf("%s: answered %.2f of rows, want >= 0.7 on projects with long histories", r.Project, r.Answered)
 		}
 	}
 	t.Logf("pooled val: coverage %.3f, mean confidence %.3f, within one step %.3f", covered/n, conf/n, within/n)
@@ -137,10 +142,12 @@ func TestEstimationValidationSplit(t *testing.T) {
 	if err != nil {
 		t.Fatalf("EstimationRuns: %v", err)
 	}
-	// The split the defaults were chosen on (trained on train only).
+	// The split the defaults were chosen on (trained on train only). The
+	// evidence floor of 0.20 cost springxd 1.7234 and usergrid 0.7604
+	// (floor 0.10) and gained duracloud 0.7143.
 	want := map[string]float64{
-		"appceleratorstudio": 1.3202, "bamboo": 0.6731, "duracloud": 0.7143,
-		"mesos": 1.2202, "springxd": 1.7234, "usergrid": 0.7604,
+		"appceleratorstudio": 1.3202, "bamboo": 0.6731, "duracloud": 0.7068,
+		"mesos": 1.2202, "springxd": 1.7291, "usergrid": 0.7812,
 	}
 	var rel float64
 	for _, r := range runs {

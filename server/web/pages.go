@@ -306,6 +306,9 @@ func analysisViewOf(is *domain.Issue, a *domain.Analysis) *analysisView {
 		}
 	}
 	for _, d := range a.Duplicates {
+		if d.Band == "" || linked[d.Key] {
+			continue // below the related band (an older result), or already listed as linked
+		}
 		v.Duplicates = append(v.Duplicates, duplicateView{Key: d.Key, Summary: d.Summary, Similarity: int(math.Round(d.Similarity * 100)),
 			SharedTerms: d.SharedTerms, Near: d.Near, Band: d.Band, Done: d.Done, Linked: linked[d.Key]})
 	}

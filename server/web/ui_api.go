@@ -495,7 +495,15 @@ func (u *ui) linkDuplicate(c echo.Context) error {
 		return err
 	}
 	u.s.log(c).Info("duplicate linked", "issue", key, "other", other)
-	return c.JSON(http.StatusCreated, map[string]any{"key": key, "duplicates": other, "linked": true})
+	// Re-analyse both now, so that the glance the person re-renders shows
+	// the link (and no stale near-duplicate warning). The link is made:
+	// a failure here only delays that until the webhook arrives.
+	refreshed := true
+	if err := u.s.Backlog.Refresh(c.Request().Context(), id.Tenant, projectOfIssue(key), key, other); err != nil {
+		refreshed = false
+		u.s.log(c).Warn("re-analysis after linking failed", "issue", key, "err", err)
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"key": key, "duplicates": other, "linked": true, "refreshed": refreshed})
 }
 
 // panel re-renders the glance's content (after an action, or while the

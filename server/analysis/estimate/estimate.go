@@ -22,8 +22,8 @@
 // on the team itself: the newest CalibrationSize resolved issues are each
 // predicted from the issues before them, and the vote quantiles whose
 // interval held 80 % of those true values become the interval's ends; the
-// share of estimates within one scale step, by how concentrated the vote
-// was, becomes the confidence. When the evidence is weak (thin history,
+// share of estimates within one scale step, by how similar their best past
+// issue was, becomes each estimate's confidence. When the evidence is weak (thin history,
 // too little text, no similar past issue) the answer is "not enough
 // signal" with a reason, not a number.
 //
@@ -117,7 +117,7 @@ func DefaultOptions() Options {
 		MaxDescriptionTerms: 1000,
 		Evidence:            5,
 		Quantile:            0.45,
-		MinEvidence:         0.1,
+		MinEvidence:         0.2, // chosen leave-one-project-out (server/eval)
 		MinTerms:            2,
 		Coverage:            0.8,
 		CalibrationSize:     600, // 300 left the coverage ±0.05 noisy on synthetic teams
@@ -331,7 +331,7 @@ func (m *Model) Estimate(issue *domain.Issue) domain.Estimate {
 	hist := v.mix(cal.prior)
 	mi := quantileIndex(hist, cal.quantile)
 	lo, hi := quantileIndex(hist, cal.lo), quantileIndex(hist, cal.hi)
-	conf := cal.confidence(near(hist, mi))
+	conf := cal.confidence(v.top, near(hist, mi))
 	est := domain.Estimate{Points: sc[mi], Low: sc[min(lo, mi)], High: sc[max(hi, mi)], Coverage: cal.coverage,
 		Confidence: conf, Method: MethodNeighbours}
 	if cal.n >= minCalibration {

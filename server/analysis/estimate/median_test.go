@@ -89,7 +89,7 @@ func TestBin(t *testing.T) {
 	for _, tt := range []struct {
 		raw  float64
 		want int
-	}{{-0.1, 0}, {0, 0}, {0.19, 0}, {0.2, 1}, {0.99, 4}, {1, 4}, {1.5, 4}} {
+	}{{-0.1, 0}, {0, 0}, {0.29, 0}, {0.3, 1}, {0.45, 2}, {0.5, 3}, {0.59, 3}, {0.6, 4}, {1, 4}, {1.5, 4}} {
 		if got := bin(tt.raw); got != tt.want {
 			t.Errorf("bin(%v) = %d, want %d", tt.raw, got, tt.want)
 		}
