@@ -1,0 +1,84 @@
+package e2e_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// severityWords mark a defect whose harm is security or data integrity:
+// the rule the test holds the ranking to, independent of the scorer's own
+// lexicon wording.
+var severityWords = []string{"permission", "negative balance", "twice", "data loss", "security"}
+
+// TestBugsValuedBySeverityOnSandbox: on the demo, bugs are valued on what
+// a defect's value is (severity, priority, due dates, votes), not on naming
+// a persona: every security or data-integrity bug ranks in the top 35 % of
+// the backlog and is Should or Must, and no High or Highest priority bug
+// that is overdue sits in the bottom 40 %.
+func TestBugsValuedBySeverityOnSandbox(t *testing.T) {
+	e := startEnv(t, envOptions{})
+	if c := e.api("POST", "/api/projects/SHOP/activate", nil, nil); c != 202 {
+		t.Fatalf("activate: %d", c)
+	}
+	e.waitScan(90 * time.Second)
+	var h struct {
+		Moscow map[string]int `json:"moscow"`
+	}
+	waitUntil(t, 30*time.Second, "the first ranking", func() bool {
+		e.api("GET", "/api/projects/SHOP/health", nil, &h)
+		return h.Moscow["Must"] > 0
+	})
+	var b struct {
+		Rows []struct {
+			Key     string `json:"key"`
+			Summary string `json:"summary"`
+			Type    string `json:"type"`
+			Score   int    `json:"score"`
+			Moscow  string `json:"moscow"`
+		} `json:"rows"`
+	}
+	if c := e.api("GET", "/api/projects/SHOP/backlog?limit=500", nil, &b); c != 200 {
+		t.Fatalf("backlog: %d", c)
+	}
+	n := len(b.Rows)
+	severe, overdue := 0, 0
+	for i, r := range b.Rows {
+		if r.Type != "bug" {
+			continue
+		}
+		t.Logf("#%d/%d %s %d %s %s", i+1, n, r.Key, r.Score, r.Moscow, r.Summary)
+		var d struct {
+			Issue struct {
+				Priority string     `json:"priority"`
+				DueDate  *time.Time `json:"dueDate"`
+			} `json:"issue"`
+		}
+		if c := e.api("GET", "/api/issues/"+r.Key, nil, &d); c != 200 {
+			t.Fatalf("issue %s: %d", r.Key, c)
+		}
+		if p := d.Issue.Priority; (p == "High" || p == "Highest") && d.Issue.DueDate != nil && d.Issue.DueDate.Before(time.Now()) {
+			overdue++
+			if i >= n*60/100 {
+				t.Errorf("%s (%s priority, overdue) is #%d of %d, %s: want it above the bottom 40 %%", r.Key, p, i+1, n, r.Moscow)
+			}
+		}
+		low := strings.ToLower(r.Summary)
+		for _, w := range severityWords {
+			if !strings.Contains(low, w) {
+				continue
+			}
+			severe++
+			if i >= n*35/100 || (r.Moscow != "Must" && r.Moscow != "Should") {
+				t.Errorf("%s %q (%q) is #%d of %d, %s: want the top 35 %% and Should or Must", r.Key, r.Summary, w, i+1, n, r.Moscow)
+			}
+			break
+		}
+	}
+	if overdue == 0 {
+		t.Fatal("no overdue High priority bug in the demo: the test proves nothing")
+	}
+	if severe == 0 {
+		t.Fatal("no security or data-integrity bug in the demo: the test proves nothing")
+	}
+}
