@@ -254,6 +254,9 @@ func (p *Project) analyzeWith(is *domain.Issue, override *domain.Override, extra
 		}
 		score.ApplyOverride(&a.Score, a.Score.Override)
 	}
+	if !is.Open() {
+		a.Score.ClassBasis = "Resolved: done issues are not ranked."
+	}
 	return a
 }
 

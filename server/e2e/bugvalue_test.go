@@ -82,3 +82,32 @@ func TestBugsValuedBySeverityOnSandbox(t *testing.T) {
 		t.Fatal("no security or data-integrity bug in the demo: the test proves nothing")
 	}
 }
+
+// TestDoneIssuesMarkedDoneOnSandbox: the backlog with done issues included
+// marks every resolved issue Done (as its glance does) and every open one
+// with a MoSCoW class.
+func TestDoneIssuesMarkedDoneOnSandbox(t *testing.T) {
+	e := startEnv(t, envOptions{})
+	if c := e.api("POST", "/api/projects/SHOP/activate", nil, nil); c != 202 {
+		t.Fatalf("activate: %d", c)
+	}
+	e.waitScan(90 * time.Second)
+	_, open := e.backlogKeys("limit=500")
+	isOpen := map[string]bool{}
+	for _, r := range open.Rows {
+		isOpen[r.Key] = true
+	}
+	_, all := e.backlogKeys("limit=500&all=1")
+	done := 0
+	for _, r := range all.Rows {
+		if isOpen[r.Key] == (r.Moscow == "Done") {
+			t.Errorf("%s (open %v) shows %q with done issues included", r.Key, isOpen[r.Key], r.Moscow)
+		}
+		if !isOpen[r.Key] {
+			done++
+		}
+	}
+	if done == 0 {
+		t.Fatal("no done issue in the backlog with done issues included: the test proves nothing")
+	}
+}

@@ -340,6 +340,8 @@ func moscowSlug(m string) string {
 		return "could"
 	case domain.MoscowWont:
 		return "wont"
+	case doneClass:
+		return "done"
 	}
 	return "none"
 }
