@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -109,5 +110,35 @@ func TestDoneIssuesMarkedDoneOnSandbox(t *testing.T) {
 	}
 	if done == 0 {
 		t.Fatal("no done issue in the backlog with done issues included: the test proves nothing")
+	}
+}
+
+// TestHealthCountsMatchBacklogOnSandbox: Health counts the issues the
+// backlog ranks (sub-tasks left out and reported apart), so its open total
+// and class counts equal the backlog's.
+func TestHealthCountsMatchBacklogOnSandbox(t *testing.T) {
+	e := startEnv(t, envOptions{})
+	if c := e.api("POST", "/api/projects/SHOP/activate", nil, nil); c != 202 {
+		t.Fatalf("activate: %d", c)
+	}
+	e.waitScan(90 * time.Second)
+	var h struct {
+		Open         int            `json:"open"`
+		OpenSubtasks int            `json:"openSubtasks"`
+		Moscow       map[string]int `json:"moscow"`
+	}
+	waitUntil(t, 30*time.Second, "the first ranking", func() bool {
+		e.api("GET", "/api/projects/SHOP/health", nil, &h)
+		return h.Moscow["Must"] > 0
+	})
+	_, def := e.backlogKeys("limit=1")
+	_, subs := e.backlogKeys("limit=1&type=subtask")
+	if h.Open != def.Total || h.OpenSubtasks != subs.Total || subs.Total == 0 {
+		t.Errorf("health %d open + %d sub-tasks, backlog %d + %d sub-tasks", h.Open, h.OpenSubtasks, def.Total, subs.Total)
+	}
+	for _, m := range []string{"Must", "Should", "Could", "Won't"} {
+		if _, b := e.backlogKeys("limit=1&moscow=" + url.QueryEscape(m)); b.Total != h.Moscow[m] {
+			t.Errorf("%s: health %d, backlog %d", m, h.Moscow[m], b.Total)
+		}
 	}
 }
