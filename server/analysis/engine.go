@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"math"
 	"reflect"
 	"runtime"
@@ -306,6 +307,11 @@ func (p *Project) analyzeBy(j *judge, is *domain.Issue, override *domain.Overrid
 	if a.Check.Story != nil {
 		in.Persona = a.Check.Story.Role
 	}
+	for _, l := range []string{"I", "N", "V", "E", "S", "T"} {
+		if a.Check.Letters[l] == domain.LetterFail {
+			in.FailingLetters = append(in.FailingLetters, l)
+		}
+	}
 	if a.Estimate.Method != estimate.MethodNone {
 		e := a.Estimate
 		in.Estimate = &e
@@ -488,9 +494,10 @@ func linkedTo(is *domain.Issue, other string) bool {
 
 func vague(fs []domain.Finding) bool {
 	for _, f := range fs {
-		// Vague words are hints (they lower nothing) but still mark the
-		// issue for the "vague" filter.
-		if f.Criterion == "unambiguous" && f.Source == "rule" && (f.Severity != domain.SeverityInfo || f.Hint) {
+		// Only warnings mark an issue vague: a vague-word hint lowers
+		// nothing, so it must not flag a story the checks pass.
+		// A vague word in an acceptance criterion is such a warning.
+		if (f.Criterion == "unambiguous" || f.Code == checks.CodeUnmeasurable) && f.Source == "rule" && f.Severity != domain.SeverityInfo && !f.Hint {
 			return true
 		}
 	}
@@ -617,7 +624,7 @@ func (p *Project) openChildTotals(is *domain.Issue) []childTotal {
 		return nil
 	}
 	var out []childTotal
-	for k := range p.rel[is.Key] {
+	for _, k := range slices.Sorted(maps.Keys(p.rel[is.Key])) { // a fixed order: the mean is summed the same way each time
 		c, ok := p.issues[k]
 		t, ranked := p.rankedTotals[k]
 		if ok && ranked && c.EpicKey == is.Key && isEpicChild(c) {

@@ -275,7 +275,12 @@ func (sc *Scorer) technical(buf *[]domain.Evidence, iss *domain.Issue, in Input,
 		case q < 50:
 			word = "poor"
 		}
-		if d := clamp(float64(q-60)/20, -3, 2); d != 0 {
+		d := clamp(float64(q-60)/20, -3, 2)
+		if d > 0 && len(in.FailingLetters) > 0 {
+			// "Good quality" would contradict the failing letter.
+			d = 0
+		}
+		if d != 0 {
 			p.add("quality", word+" INVEST quality ("+strconv.Itoa(q)+"/100)", d)
 		}
 	}

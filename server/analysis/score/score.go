@@ -46,7 +46,8 @@
 //     (1+confidence)/2 for a suggested estimate; above the split threshold
 //     −1; no estimate at all −0.5; open blockers −geo(n,3); dependency words
 //     −0.75 (only without an open blocker, which they usually describe);
-//     INVEST quality q adds clamp((q−60)/20, −3, 2).
+//     INVEST quality q adds clamp((q−60)/20, −3, 2), but no bonus while an
+//     INVEST letter fails.
 //
 // Draft pillar proposals (generated stories) are averaged with the
 // deterministic value. Text signals read at most MaxTextBytes of the summary
@@ -82,6 +83,9 @@ type Input struct {
 	// when the checks did not run (Technical Reality then ignores it): the
 	// zero value means the worst quality.
 	Quality int
+	// FailingLetters are the INVEST letters whose checks fail ("T"): a
+	// story with one earns no bonus for its quality, however high.
+	FailingLetters []string
 	// Persona is the story's role as the checks parsed it ("finance admin");
 	// empty means the scorer looks for "As a …, I …" in the text itself.
 	Persona string

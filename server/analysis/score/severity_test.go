@@ -66,3 +66,28 @@ func TestSevereDefectOutranksPlainOne(t *testing.T) {
 		t.Errorf("why this %q does not name the security defect", b.Score.WhyThis)
 	}
 }
+
+// TestNoQualityBonusWhileALetterFails: "good INVEST quality" is never a
+// reason while an INVEST letter fails; a low quality still counts against.
+func TestNoQualityBonusWhileALetterFails(t *testing.T) {
+	tests := []struct {
+		quality int
+		failing []string
+		want    float64 // the quality delta on Technical Reality
+	}{
+		{80, nil, 1},
+		{80, []string{"T"}, 0},
+		{40, []string{"T"}, -1},
+	}
+	for _, tc := range tests {
+		in := Input{Issue: plainIssue(), Quality: tc.quality, FailingLetters: tc.failing}
+		r := Score(in, testStrategy(), testNow)
+		e, _ := evidenceOf(pillarOf(t, r, domain.PillarTechnical), "quality")
+		if e.Delta != tc.want {
+			t.Errorf("quality %d failing %v: delta %+.2f, want %+.2f", tc.quality, tc.failing, e.Delta, tc.want)
+		}
+		if len(tc.failing) > 0 && strings.Contains(r.Score.WhyUs, "good INVEST quality") {
+			t.Errorf("why us %q despite failing %v", r.Score.WhyUs, tc.failing)
+		}
+	}
+}
