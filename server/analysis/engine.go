@@ -3,6 +3,14 @@
 // history, scorer for its strategy) and turns issues into domain.Analysis.
 // It is pure: no I/O; the clock is injected. Sub-packages do the work:
 // story (parsing), checks (INVEST/QUS), dupes, estimate, score.
+//
+// Ranking rules beyond the scorer's: done issues are not ranked (they show
+// "Done"); a sub-task follows the ranking by its score without taking a
+// share; an epic with open children (not sub-tasks) takes the mean of
+// their totals, so that its class lies among theirs, and its class basis
+// says so ("From its 6 open children (1 Must, 3 Should, 2 Could): an epic
+// takes their mean score, 63."); an epic without open children keeps its
+// own score.
 package analysis
 
 import (
@@ -268,7 +276,7 @@ func (p *Project) analyzeWith(is *domain.Issue, override *domain.Override, extra
 		score.ApplyOverride(&a.Score, a.Score.Override)
 	}
 	if !is.Open() {
-		a.Score.ClassBasis = "Resolved: done issues are not ranked."
+		a.Score.ClassBasis, a.Score.Resolved = "Resolved: done issues are not ranked.", true
 	}
 	return a
 }
@@ -775,6 +783,9 @@ type Property struct {
 func PropertyOf(a *domain.Analysis, storyPoints *float64) Property {
 	p := Property{Score: int(math.Floor(a.Score.Total)), Moscow: string(a.Score.Moscow),
 		Flags: a.Flags, Override: a.Score.Override != nil}
+	if a.Score.Resolved {
+		p.Moscow = string(domain.MoscowDone) // as the glance and backlog show it
+	}
 	if q := a.Check.Quality; q >= 0 {
 		p.Quality = &q
 	}

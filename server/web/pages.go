@@ -506,7 +506,7 @@ func (u *ui) projectPage(c echo.Context) error {
 
 // doneClass is the class a resolved issue shows instead of a MoSCoW class:
 // done work is not ranked, though its score is kept.
-const doneClass = "Done"
+const doneClass = string(domain.MoscowDone)
 
 // rowMoscow is a backlog row's class, doneClass for a resolved issue.
 func rowMoscow(r store.BacklogRow) string {

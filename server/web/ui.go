@@ -340,7 +340,7 @@ func moscowSlug(m string) string {
 		return "could"
 	case domain.MoscowWont:
 		return "wont"
-	case doneClass:
+	case domain.MoscowDone:
 		return "done"
 	}
 	return "none"
