@@ -382,7 +382,7 @@
   };
 
   BAI.moscowSlug = function (m) {
-    return { Must: 'must', Should: 'should', Could: 'could', "Won't": 'wont' }[m] || 'none';
+    return { Must: 'must', Should: 'should', Could: 'could', "Won't": 'wont', Done: 'done' }[m] || 'none';
   };
 
   /** init runs fn once the page is ready and AP's theming is on. */

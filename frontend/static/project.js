@@ -1001,7 +1001,8 @@
       put('quality', [frame('svg-quality', 'Quality over time', desc, 180, kids), alt(['Month', 'Average quality', 'Issues'], pts.map(function (p) { return [p.period, p.avgQuality, p.n]; }))]);
     }
     function renderHealth(h) {
-      $('#health-summary').textContent = B.fmt(h.open) + ' open issues analysed.';
+      $('#health-summary').textContent = B.fmt(h.open) + ' open issues analysed' +
+        (h.openSubtasks ? ' (' + B.fmt(h.openSubtasks) + ' open sub-tasks left out, as in the backlog).' : '.');
       histogram(h);
       var cls = { Must: 'b-danger', Should: 'b-warning', Could: 'b-brand', "Won't": 'b-neutral' };
       var mitems = MOSCOW.map(function (m) { return { label: m, v: h.moscow[m] || 0, text: String(h.moscow[m] || 0), cls: cls[m] }; });

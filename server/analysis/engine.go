@@ -3,6 +3,14 @@
 // history, scorer for its strategy) and turns issues into domain.Analysis.
 // It is pure: no I/O; the clock is injected. Sub-packages do the work:
 // story (parsing), checks (INVEST/QUS), dupes, estimate, score.
+//
+// Ranking rules beyond the scorer's: done issues are not ranked (they show
+// "Done"); a sub-task follows the ranking by its score without taking a
+// share; an epic with open children (not sub-tasks) takes the mean of
+// their totals, so that its class lies among theirs, and its class basis
+// says so ("From its 6 open children (1 Must, 3 Should, 2 Could): an epic
+// takes their mean score, 63."); an epic without open children keeps its
+// own score.
 package analysis
 
 import (
@@ -11,11 +19,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -271,8 +281,19 @@ func (p *Project) analyzeWith(is *domain.Issue, override *domain.Override, extra
 		// Between rankings, an issue is classed by the last ranking's
 		// bounds; before the first one, provisionally by thresholds.
 		if p.cutoffs != nil {
+			if kids := p.openChildTotals(is); len(kids) > 0 {
+				a.Score.Total = meanChild(kids)
+			}
 			a.Score.Computed = score.ClassifyCutoffs(a.Score.Total, *p.cutoffs)
 			a.Score.ClassBasis = score.CutoffBasis(a.Score.Total, *p.cutoffs)
+			if p.strategy.Mode == domain.MoscowRelative {
+				a.Score.ClassBasis = score.ShareBasis(a.Score.Total, *p.cutoffs, score.Shares(p.strategy))
+			}
+			if kids := p.openChildTotals(is); len(kids) > 0 {
+				a.Score.ClassBasis = epicBasis(kids, func(k string) domain.Moscow {
+					return score.ClassifyCutoffs(p.rankedTotals[k], *p.cutoffs)
+				})
+			}
 		} else {
 			a.Score.ClassBasis = "Provisional: the backlog is being ranked."
 		}
@@ -280,6 +301,9 @@ func (p *Project) analyzeWith(is *domain.Issue, override *domain.Override, extra
 	}
 	if of := duplicateOf(is); of != "" {
 		classDuplicate(&a.Score, of)
+	}
+	if !is.Open() {
+		a.Score.ClassBasis, a.Score.Resolved = "Resolved: done issues are not ranked.", true
 	}
 	return a
 }
@@ -323,6 +347,11 @@ func (p *Project) analyzeBy(j *judge, is *domain.Issue, override *domain.Overrid
 		Proposed: extra.Proposed, ResearchSources: extra.ResearchSources}
 	if a.Check.Story != nil {
 		in.Persona = a.Check.Story.Role
+	}
+	for _, l := range []string{"I", "N", "V", "E", "S", "T"} {
+		if a.Check.Letters[l] == domain.LetterFail {
+			in.FailingLetters = append(in.FailingLetters, l)
+		}
 	}
 	if a.Estimate.Method != estimate.MethodNone {
 		e := a.Estimate
@@ -537,9 +566,10 @@ func linkedTo(is *domain.Issue, other string) bool {
 
 func vague(fs []domain.Finding) bool {
 	for _, f := range fs {
-		// Vague words are hints (they lower nothing) but still mark the
-		// issue for the "vague" filter.
-		if f.Criterion == "unambiguous" && f.Source == "rule" && (f.Severity != domain.SeverityInfo || f.Hint) {
+		// Only warnings mark an issue vague: a vague-word hint lowers
+		// nothing, so it must not flag a story the checks pass.
+		// A vague word in an acceptance criterion is such a warning.
+		if (f.Criterion == "unambiguous" || f.Code == checks.CodeUnmeasurable) && f.Source == "rule" && f.Severity != domain.SeverityInfo && !f.Hint {
 			return true
 		}
 	}
@@ -591,6 +621,16 @@ func (p *Project) rankLocked(strategy domain.Strategy, analyses []*domain.Analys
 		calib.Apply(&a.Score, strategy.Weights)
 	}
 	norm := p.applyFramework(strategy.Framework, analyses)
+	// An epic with open children stands for them: it takes the mean of
+	// their totals (the backlog row's roll-up shows the same mean), so its
+	// class sits among theirs instead of contradicting them. It keeps its
+	// place in the ranking (the backlog lists epics).
+	kids := map[string][]childTotal{}
+	for _, a := range analyses {
+		if is, ok := p.issues[a.IssueKey]; ok && isEpicChild(is) {
+			kids[is.EpicKey] = append(kids[is.EpicKey], childTotal{key: a.IssueKey, total: a.Score.Total})
+		}
+	}
 	items := make([]score.Result, 0, len(analyses))
 	byKey := make(map[string]*domain.Analysis, len(analyses))
 	var linkedDupes []*domain.Analysis
@@ -607,6 +647,9 @@ func (p *Project) rankLocked(strategy domain.Strategy, analyses []*domain.Analys
 		// A sub-task is part of its parent's work: it follows the
 		// ranking instead of taking a share of it.
 		r := score.Result{Key: a.IssueKey, Score: a.Score, Follows: is.Type == domain.TypeSubtask}
+		if k := kids[a.IssueKey]; is.Type == domain.TypeEpic && len(k) > 0 {
+			r.Score.Total = meanChild(k)
+		}
 		if pts, ok := points(is, a.Estimate); ok {
 			r.Points, r.PointsSource = pts, "issue"
 			if is.StoryPoints == nil {
@@ -618,6 +661,15 @@ func (p *Project) rankLocked(strategy domain.Strategy, analyses []*domain.Analys
 	}
 	sum := score.Rank(items, strategy)
 	sum.Velocity = velocity
+	class := make(map[string]domain.Moscow, len(items))
+	for _, r := range items {
+		class[r.Key] = r.Score.Moscow
+	}
+	for i, r := range items {
+		if k := kids[r.Key]; len(k) > 0 && p.issues[r.Key].Type == domain.TypeEpic {
+			items[i].Score.ClassBasis = epicBasis(k, func(key string) domain.Moscow { return class[key] })
+		}
+	}
 	for _, r := range items {
 		byKey[r.Key].Score = r.Score
 	}
@@ -682,6 +734,74 @@ func frameworkScore(cfg *domain.FrameworkConfig, is *domain.Issue, a *domain.Ana
 	}
 	f.Points, f.HasPoints = points(is, a.Estimate)
 	return framework.Compute(cfg, is.Inputs, is.InputSources, f)
+}
+
+// childTotal is an open epic child's total.
+type childTotal struct {
+	key   string
+	total float64
+}
+
+// isEpicChild reports whether is counts for its epic's score: an open
+// issue of the epic that is neither a sub-task nor an epic.
+func isEpicChild(is *domain.Issue) bool {
+	return is.Open() && is.EpicKey != "" && is.Type != domain.TypeSubtask && is.Type != domain.TypeEpic
+}
+
+func meanChild(kids []childTotal) float64 {
+	var sum float64
+	for _, k := range kids {
+		sum += k.total
+	}
+	return sum / float64(len(kids))
+}
+
+// openChildTotals returns the last ranked totals of an epic's open
+// children (nil for other issues). Callers hold p.mu (read).
+func (p *Project) openChildTotals(is *domain.Issue) []childTotal {
+	if is.Type != domain.TypeEpic || !is.Open() {
+		return nil
+	}
+	var out []childTotal
+	for _, k := range slices.Sorted(maps.Keys(p.rel[is.Key])) { // a fixed order: the mean is summed the same way each time
+		c, ok := p.issues[k]
+		t, ranked := p.rankedTotals[k]
+		if ok && ranked && c.EpicKey == is.Key && isEpicChild(c) {
+			out = append(out, childTotal{key: k, total: t})
+		}
+	}
+	return out
+}
+
+// epicBasis explains an epic's class from its open children: "From its 6
+// open children (1 Must, 3 Should, 2 Could): an epic takes their mean
+// score, 63."
+func epicBasis(kids []childTotal, classOf func(key string) domain.Moscow) string {
+	var n [4]int
+	for _, k := range kids {
+		switch classOf(k.key) {
+		case domain.MoscowMust:
+			n[0]++
+		case domain.MoscowShould:
+			n[1]++
+		case domain.MoscowCould:
+			n[2]++
+		default:
+			n[3]++
+		}
+	}
+	var parts []string
+	for i, m := range []domain.Moscow{domain.MoscowMust, domain.MoscowShould, domain.MoscowCould, domain.MoscowWont} {
+		if n[i] > 0 {
+			parts = append(parts, strconv.Itoa(n[i])+" "+string(m))
+		}
+	}
+	noun := " open children"
+	if len(kids) == 1 {
+		noun = " open child"
+	}
+	return "From its " + strconv.Itoa(len(kids)) + noun + " (" + strings.Join(parts, ", ") + "): an epic takes their mean score, " +
+		strconv.Itoa(int(math.Floor(meanChild(kids)))) + "."
 }
 
 // Velocity windows: points resolved per two-week sprint, averaged over the
@@ -794,6 +914,9 @@ type Property struct {
 func PropertyOf(a *domain.Analysis, storyPoints *float64) Property {
 	p := Property{Score: int(math.Floor(a.Score.Total)), Moscow: string(a.Score.Moscow),
 		Flags: a.Flags, Override: a.Score.Override != nil}
+	if a.Score.Resolved {
+		p.Moscow = string(domain.MoscowDone) // as the glance and backlog show it
+	}
 	if q := a.Check.Quality; q >= 0 {
 		p.Quality = &q
 	}

@@ -44,10 +44,16 @@ func TestProjectAnalyzeFlagsAndRank(t *testing.T) {
 		t.Errorf("S-2 not found as S-1's nearest: %+v", a1.Duplicates)
 	}
 	a3, _ := p.Analyze("S-3", nil)
-	// Vague words are hints that lower nothing, but the "vague" filter
-	// still finds the issue.
-	if !slices.Contains(a3.Flags, domain.FlagVague) || !slices.Contains(a3.Flags, domain.FlagStale) {
+	// Vague words in the story sentence are hints that lower nothing:
+	// they do not flag the issue vague either.
+	if slices.Contains(a3.Flags, domain.FlagVague) || !slices.Contains(a3.Flags, domain.FlagStale) {
 		t.Errorf("S-3 flags %v", a3.Flags)
+	}
+	// A vague acceptance criterion is a warning: that flags it.
+	crit := domain.Issue{Key: "S-9", Type: domain.TypeStory, Summary: "As a shopper, I want to save my cart so that I can finish buying later",
+		Description: "Acceptance criteria:\n- The cart page loads fast", StatusCat: domain.StatusToDo, Created: now, Updated: now}
+	if a := p.AnalyzeIssue(crit, ExtraInput{}); !slices.Contains(a.Flags, domain.FlagVague) {
+		t.Errorf("vague criterion: flags %v, findings %+v", a.Flags, a.Check.Findings)
 	}
 	if a3.Check.Quality >= a1.Check.Quality {
 		t.Errorf("vague story quality %d ≥ good story %d", a3.Check.Quality, a1.Check.Quality)

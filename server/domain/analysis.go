@@ -150,6 +150,9 @@ type Score struct {
 	// ClassBasis says in a sentence why the computed class is what it is
 	// ("In the top 15 % of this backlog (rank 12 of 220).").
 	ClassBasis string `json:"classBasis,omitempty"`
+	// Resolved marks a done issue's score: it is not ranked, and shows
+	// "Done" (MoscowDone) wherever a class would show.
+	Resolved bool `json:"resolved,omitempty"`
 	// Framework explains the total when a framework other than the five
 	// pillars is active (Total is then its normalised score).
 	Framework *FrameworkScore `json:"framework,omitempty"`
@@ -177,6 +180,9 @@ type FrameworkInput struct {
 	Source string  `json:"source"`
 	Detail string  `json:"detail,omitempty"`
 }
+
+// MoscowDone is what a resolved issue shows instead of a class.
+const MoscowDone Moscow = "Done"
 
 // Candidate is a possibly similar issue found by the duplicate index.
 type Candidate struct {

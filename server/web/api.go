@@ -263,7 +263,7 @@ func (s *Server) backlogPage(c echo.Context) error {
 	}
 	out := make([]backlogRow, len(rows))
 	for i, r := range rows {
-		out[i] = backlogRow{Key: r.Key, Summary: r.Summary, Type: r.Type, Score: int(math.Floor(r.Score)), Moscow: r.Moscow,
+		out[i] = backlogRow{Key: r.Key, Summary: r.Summary, Type: r.Type, Score: int(math.Floor(r.Score)), Moscow: rowMoscow(r),
 			Quality: r.Quality, Estimate: r.Estimate, Flags: r.Flags, Suggested: suggestedOf(r)}
 		if out[i].Flags == nil {
 			out[i].Flags = []string{}

@@ -82,6 +82,9 @@ type analysisView struct {
 	// IsStory: only stories are offered Split (bugs, tasks, epics and
 	// sub-tasks are not split into stories).
 	IsStory bool
+	// Done: the issue is resolved; it shows doneClass and no class basis
+	// or improve/split actions.
+	Done bool
 }
 
 type overrideView struct {
@@ -238,6 +241,9 @@ func analysisViewOf(is *domain.Issue, a *domain.Analysis) *analysisView {
 		WhyUs: a.Score.WhyUs, ClassBasis: a.Score.ClassBasis, JudgedAsStory: a.Check.JudgedAsStory, Flags: a.Flags,
 		IsStory: is.Type == domain.TypeStory}
 	v.Framework = frameworkViewOf(a.Score.Framework)
+	if !is.Open() {
+		v.Done, v.Moscow, v.ClassBasis = true, doneClass, "Resolved: done issues are not ranked."
+	}
 	if o := a.Score.Override; o != nil {
 		v.Override = &overrideView{Moscow: string(o.Moscow), Reason: o.Reason, AccountID: o.AccountID}
 		if !o.At.IsZero() {
@@ -509,10 +515,22 @@ func (u *ui) projectPage(c echo.Context) error {
 	return u.render(c, "project.html", v)
 }
 
+// doneClass is the class a resolved issue shows instead of a MoSCoW class:
+// done work is not ranked, though its score is kept.
+const doneClass = string(domain.MoscowDone)
+
+// rowMoscow is a backlog row's class, doneClass for a resolved issue.
+func rowMoscow(r store.BacklogRow) string {
+	if !r.Open {
+		return doneClass
+	}
+	return r.Moscow
+}
+
 func backlogRows(rows []store.BacklogRow) []backlogRow {
 	out := make([]backlogRow, len(rows))
 	for i, r := range rows {
-		out[i] = backlogRow{Key: r.Key, Summary: r.Summary, Type: r.Type, Score: int(math.Floor(r.Score)), Moscow: r.Moscow,
+		out[i] = backlogRow{Key: r.Key, Summary: r.Summary, Type: r.Type, Score: int(math.Floor(r.Score)), Moscow: rowMoscow(r),
 			Quality: r.Quality, Estimate: r.Estimate, Flags: r.Flags, Suggested: suggestedOf(r)}
 		if out[i].Flags == nil {
 			out[i].Flags = []string{}

@@ -346,6 +346,8 @@ func moscowSlug(m string) string {
 		return "could"
 	case domain.MoscowWont:
 		return "wont"
+	case domain.MoscowDone:
+		return "done"
 	}
 	return "none"
 }

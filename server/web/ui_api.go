@@ -21,7 +21,11 @@ import (
 // charts, instant re-ranking, linking duplicates, re-rendering the glance).
 
 type healthResponse struct {
+	// Open, ScoreHistogram and Moscow count the open issues the backlog
+	// ranks: sub-tasks follow their parents there and are left out here
+	// too (OpenSubtasks says how many), so the tabs agree.
 	Open              int                `json:"open"`
+	OpenSubtasks      int                `json:"openSubtasks"`
 	ScoreHistogram    [10]int            `json:"scoreHistogram"`
 	Moscow            map[string]int     `json:"moscow"`
 	InvestPassRate    map[string]float64 `json:"investPassRate"`
@@ -116,10 +120,14 @@ func healthOf(rows map[string]*store.ProjectRow, now time.Time) healthResponse {
 		if !r.Open {
 			continue
 		}
-		out.Open++
-		out.ScoreHistogram[min(9, max(0, int(r.Score)/10))]++
-		if _, ok := out.Moscow[string(r.Moscow)]; ok {
-			out.Moscow[string(r.Moscow)]++
+		if r.Type == string(domain.TypeSubtask) {
+			out.OpenSubtasks++
+		} else {
+			out.Open++
+			out.ScoreHistogram[min(9, max(0, int(r.Score)/10))]++
+			if _, ok := out.Moscow[string(r.Moscow)]; ok {
+				out.Moscow[string(r.Moscow)]++
+			}
 		}
 		for i, l := range investNames {
 			if st, ok := r.Letters[l[0]]; ok && st != domain.LetterNotApplicable {

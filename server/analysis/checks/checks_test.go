@@ -291,6 +291,9 @@ func TestVague(t *testing.T) {
 		{"As a user, I want filters, tags and more so that I can sort", []hit{{CodeVagueTerm, "and more"}}},
 		{"As a user, I want filters and more tags so that I can sort", nil},
 		{"In order to work faster, as a busy nurse, I want several shortcuts", []hit{{CodeVagueTerm, "faster"}, {CodeVagueTerm, "several"}}},
+		// An adverb of the user's own action describes the user, not the product.
+		{"As a shopper, I want search suggestions when I type quickly so that I find products", nil},
+		{"As a shopper, I want suggestions that appear quickly so that I find products", []hit{{CodeVagueTerm, "quickly"}}},
 	}
 	for _, tt := range tests {
 		is := storyIssue(tt.summary)
@@ -312,6 +315,11 @@ func TestVague(t *testing.T) {
 	res := Check(storyIssue("As a user, I want a fast export so that I save time"), DefaultOptions())
 	if f, _ := findingOf(res, CodeVagueTerm); f.Fix != "Replace 'fast' with a time limit (e.g. 'within 2 seconds')." {
 		t.Errorf("vague fix = %q", f.Fix)
+	}
+	// The example fits what is sped up: a payment takes days, not seconds.
+	res = Check(storyIssue("As a merchant, I want to get paid faster so that my cash flow improves"), DefaultOptions())
+	if f, _ := findingOf(res, CodeVagueTerm); f.Fix != "Replace 'faster' with a time limit (e.g. 'within 2 business days')." {
+		t.Errorf("vague fix for a payment = %q", f.Fix)
 	}
 }
 

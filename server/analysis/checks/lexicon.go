@@ -106,6 +106,15 @@ var researchVerbs = map[string]bool{
 	"learn": true, "enjoy": true, "benefit": true,
 }
 
+// slowProcessWords name processes measured in days, not seconds: "fast"
+// next to one gets a days example (see speedHint).
+var slowProcessWords = map[string]bool{
+	"paid": true, "pay": true, "payout": true, "payouts": true, "payment": true, "payments": true,
+	"refund": true, "refunds": true, "refunded": true, "delivered": true, "delivery": true,
+	"shipped": true, "shipping": true, "settled": true, "settlement": true, "transfer": true,
+	"transfers": true, "approved": true, "approval": true, "reviewed": true, "onboarded": true,
+}
+
 // vagueTerms have no agreed measure; the value is a hint for the fix.
 var vagueTerms = map[string]string{
 	"fast": "a time limit (e.g. 'within 2 seconds')", "faster": "a time limit (e.g. 'within 2 seconds')",

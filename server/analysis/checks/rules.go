@@ -329,9 +329,9 @@ func (c *checker) vagueIn(r region, fn func(d *doc, start, end int, hint string)
 		start, end, hint := w.Start, -1, ""
 		if p, e := matchPhrases(d.lower, w.Start, vaguePhrases); e >= 0 && !(strings.HasPrefix(p.text, "and ") && continuesPhrase(d, e)) {
 			end, hint = e, p.hint
-		} else if h, ok := vagueTerms[d.word(i)]; ok && !(i > 0 && d.word(i-1) == "how" && quantityWords[d.word(i)]) {
+		} else if h, ok := vagueTerms[d.word(i)]; ok && !(i > 0 && d.word(i-1) == "how" && quantityWords[d.word(i)]) && !describesActor(d, i, lo) {
 			// "how many come back" asks for a count; it is not vague.
-			end, hint = w.End, h
+			end, hint = w.End, speedHint(d, i, lo, h)
 		} else if s, e, ok := friendlyCompound(d, i, lo); ok {
 			// "mobile friendly", "printer-friendly": friendly to what
 			// extent is undefined.
@@ -344,6 +344,37 @@ func (c *checker) vagueIn(r region, fn func(d *doc, start, end int, hint string)
 		fn(d, start, end, hint)
 	}
 	return len(found)
+}
+
+// speedHint fits a speed word's example to what is sped up: "paid
+// faster" is a matter of days, not of "within 2 seconds".
+func speedHint(d *doc, i, lo int, hint string) string {
+	if !strings.Contains(hint, "'within 2 seconds'") {
+		return hint
+	}
+	for j := i - 1; j >= lo && j >= i-3; j-- {
+		if slowProcessWords[d.word(j)] {
+			return "a time limit (e.g. 'within 2 business days')"
+		}
+	}
+	return hint
+}
+
+// describesActor reports whether the adverb at word i qualifies what a
+// person does ("when I type quickly", "users scroll fast"): it describes
+// the user, not a requirement of the product.
+func describesActor(d *doc, i, lo int) bool {
+	w := d.word(i)
+	if !strings.HasSuffix(w, "ly") && w != "fast" {
+		return false
+	}
+	return i-2 >= lo && actorWords[d.word(i-2)]
+}
+
+// actorWords are subjects of a person's action.
+var actorWords = map[string]bool{
+	"i": true, "we": true, "they": true, "you": true, "he": true, "she": true,
+	"user": true, "users": true, "people": true, "customers": true, "shoppers": true,
 }
 
 // friendlyCompound finds "<noun> friendly" or "<noun>-friendly" at word i
@@ -836,7 +867,7 @@ func (c *checker) checkCriteria() {
 				article(p.Role), oneLine(p.Role), lowerFirst(oneLine(strings.TrimRight(p.Means, ".!"))))
 		}
 		c.add(CodeMissingCriteria, domain.SeverityError, nil,
-			"No acceptance criteria: nobody can tell when it is done, which also makes it hard to estimate.", fix)
+			"No acceptance criteria: nobody can tell when it is done.", fix)
 		return
 	}
 	if max := c.opts.MaxCriteria; max > 0 && len(items) > max {

@@ -211,7 +211,7 @@ func Rank(items []Result, s domain.Strategy) Summary {
 				items[i] = ranked[k]
 			}
 			sum.Cutoffs = cutoffsOf(items)
-			followCutoffs(items, sum.Cutoffs)
+			followCutoffs(items, sum.Cutoffs, func(t float64) string { return CutoffBasis(t, sum.Cutoffs) })
 		}
 	}
 	if mode == domain.MoscowRelative {
@@ -280,7 +280,7 @@ func rankRelative(items []Result, shares [3]float64, sum *Summary) {
 		ApplyOverride(sc, sc.Override)
 	}
 	sum.Cutoffs = cutoffsOf(items)
-	followCutoffs(items, sum.Cutoffs)
+	followCutoffs(items, sum.Cutoffs, func(t float64) string { return ShareBasis(t, sum.Cutoffs, shares) })
 }
 
 // cutoffsOf is the lowest computed total of each class among the ranked
@@ -307,16 +307,39 @@ func cutoffsOf(items []Result) Cutoffs {
 	return c
 }
 
-func followCutoffs(items []Result, c Cutoffs) {
+// followCutoffs classifies the followers by the cutoffs c, explained by
+// basis (in the wording of the mode).
+func followCutoffs(items []Result, c Cutoffs, basis func(total float64) string) {
 	for i := range items {
 		if !items[i].Follows {
 			continue
 		}
 		sc := &items[i].Score
 		sc.Computed = ClassifyCutoffs(sc.Total, c)
-		sc.ClassBasis = CutoffBasis(sc.Total, c)
+		sc.ClassBasis = basis(sc.Total)
 		ApplyOverride(sc, sc.Override)
 	}
+}
+
+// ShareBasis explains, in the wording of the relative (share) mode, a
+// class given by the last ranking's cutoffs c: to an item that follows the
+// ranking (a sub-task) or one analysed since the ranking.
+func ShareBasis(total float64, c Cutoffs, shares [3]float64) string {
+	k := classIndex(ClassifyCutoffs(total, c))
+	var cum [3]float64
+	sum := 0.0
+	for j, sh := range shares {
+		sum += max(0, sh)
+		cum[j] = min(sum, 100)
+	}
+	s := "Score " + fmtNum(math.Floor(total)) + " places it "
+	switch k {
+	case 0:
+		return s + "among the top " + pct(cum[0]) + " of this backlog (Must)."
+	case 1, 2:
+		return s + "in the top " + pct(cum[k]) + " of this backlog, below the top " + pct(cum[k-1]) + " (" + string(classes[k]) + ")."
+	}
+	return s + "in the bottom " + pct(100-cum[2]) + " of this backlog (Won't)."
 }
 
 // relativeBasis explains class k of the item at 1-based position pos of n.

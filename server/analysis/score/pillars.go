@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/backlogai/backlogai/server/domain"
 )
@@ -65,7 +66,7 @@ func (p *pillar) done() domain.PillarScore {
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
 
-func (sc *Scorer) userValue(buf *[]domain.Evidence, iss *domain.Issue, in Input, s *signals) domain.PillarScore {
+func (sc *Scorer) userValue(buf *[]domain.Evidence, iss *domain.Issue, in Input, s *signals, now time.Time) domain.PillarScore {
 	p := newPillar(buf, domain.PillarUserValue, BaselineUserValue)
 	p.addCount("votes", iss.Votes, "vote", sat(iss.Votes, 3, 50))
 	p.addCount("watchers", iss.Watchers, "watcher", sat(iss.Watchers, 1.5, 30))
@@ -75,6 +76,9 @@ func (sc *Scorer) userValue(buf *[]domain.Evidence, iss *domain.Issue, in Input,
 	}
 	if w := s.of(kPain); len(w) > 0 {
 		p.add("pain", "pain words ("+quoteList(w, 3)+")", geo(len(w), 1.5))
+	}
+	if valuedAsDefect(iss.Type) {
+		defectValue(&p, iss, s, overdueDays(iss, now))
 	}
 	if s.persona != "" {
 		if genericRole(s.persona) {
@@ -112,6 +116,7 @@ func (sc *Scorer) commercial(buf *[]domain.Evidence, iss *domain.Issue, s *signa
 	if w := s.of(kDeal); len(w) > 0 {
 		p.add("deal_words", "it mentions "+joinAnd(w, 3), geo(len(w), 2.5))
 	}
+	severeRisk(&p, iss, s, severeCommercial, "is a business risk")
 	return p.done()
 }
 
@@ -157,15 +162,17 @@ func priorityDelta(name string) (float64, string) {
 	return 0, name
 }
 
-func (sc *Scorer) strategic(buf *[]domain.Evidence, iss *domain.Issue, in Input, m match) domain.PillarScore {
+func (sc *Scorer) strategic(buf *[]domain.Evidence, iss *domain.Issue, in Input, m match, s *signals) domain.PillarScore {
 	if sc.sim.empty() {
 		p := newPillar(buf, domain.PillarStrategic, BaselineStrategicNoText)
 		if iss.EpicKey != "" {
 			p.add("epic", "it is part of epic "+iss.EpicKey, 0.5)
 		}
+		severeRisk(&p, iss, s, severeStrategic, "undermines trust in the product")
 		return p.done()
 	}
 	p := newPillar(buf, domain.PillarStrategic, BaselineStrategic)
+	severeRisk(&p, iss, s, severeStrategic, "undermines trust in the product")
 	if m.doc >= 0 && m.sim >= simFloor {
 		p.add("strategy_similarity",
 			"it matches "+sc.sim.docs[m.doc].label+" (similarity "+strconv.FormatFloat(m.sim, 'f', 2, 64)+")",
@@ -268,7 +275,12 @@ func (sc *Scorer) technical(buf *[]domain.Evidence, iss *domain.Issue, in Input,
 		case q < 50:
 			word = "poor"
 		}
-		if d := clamp(float64(q-60)/20, -3, 2); d != 0 {
+		d := clamp(float64(q-60)/20, -3, 2)
+		if d > 0 && len(in.FailingLetters) > 0 {
+			// "Good quality" would contradict the failing letter.
+			d = 0
+		}
+		if d != 0 {
 			p.add("quality", word+" INVEST quality ("+strconv.Itoa(q)+"/100)", d)
 		}
 	}

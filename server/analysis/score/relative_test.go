@@ -80,12 +80,13 @@ func TestRankRelativeFollowersUseCutoffs(t *testing.T) {
 	for _, it := range items {
 		switch it.Key {
 		case "SHOP-99":
-			if it.Score.Computed != domain.MoscowMust || !strings.Contains(it.Score.ClassBasis, "Must bound") {
+			// Share mode explains a follower's class in shares, not bounds.
+			if it.Score.Computed != domain.MoscowMust || !strings.Contains(it.Score.ClassBasis, "top 15 %") || strings.Contains(it.Score.ClassBasis, "bound") {
 				t.Errorf("follower above the Must cutoff: %s %q", it.Score.Computed, it.Score.ClassBasis)
 			}
 		case "SHOP-98":
-			if it.Score.Computed != domain.MoscowWont {
-				t.Errorf("follower at 0: %s", it.Score.Computed)
+			if it.Score.Computed != domain.MoscowWont || !strings.Contains(it.Score.ClassBasis, "bottom 15 %") {
+				t.Errorf("follower at 0: %s %q", it.Score.Computed, it.Score.ClassBasis)
 			}
 		}
 	}

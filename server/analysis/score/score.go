@@ -20,7 +20,13 @@
 //   - User Value, baseline 3: votes sat(·,3,50); watchers sat(·,1.5,30);
 //     linked customer requests sat(·,2.5,10); people words ("users",
 //     "everyone") +0.5; distinct pain words geo(·,1.5); a named persona +1
-//     (a generic "user" role +0.3).
+//     (a generic "user" role +0.3). Bugs, tasks and sub-tasks are valued
+//     on their harm instead of a persona (see severity.go): the strongest
+//     severity named, security +3.5, data integrity +3, crash or outage
+//     +2.5 (+0.5 for a second class); Jira priority Highest +3, High +2,
+//     Low −1, Lowest −2; overdue (priority Medium or above) +1. A security
+//     or data-integrity defect also adds +1.5 to Commercial Impact and to
+//     Strategic Horizon (business risk, trust in the product).
 //   - Commercial Impact, baseline 3: labels or components listed in
 //     Strategy.CommercialLabels +2.5, +0.5 per further one, at most +3.5;
 //     priority Highest/Blocker/Critical +2.5, High/Major +1.5, Low/Minor −1,
@@ -40,7 +46,8 @@
 //     (1+confidence)/2 for a suggested estimate; above the split threshold
 //     −1; no estimate at all −0.5; open blockers −geo(n,3); dependency words
 //     −0.75 (only without an open blocker, which they usually describe);
-//     INVEST quality q adds clamp((q−60)/20, −3, 2).
+//     INVEST quality q adds clamp((q−60)/20, −3, 2), but no bonus while an
+//     INVEST letter fails.
 //
 // Draft pillar proposals (generated stories) are averaged with the
 // deterministic value. Text signals read at most MaxTextBytes of the summary
@@ -76,6 +83,9 @@ type Input struct {
 	// when the checks did not run (Technical Reality then ignores it): the
 	// zero value means the worst quality.
 	Quality int
+	// FailingLetters are the INVEST letters whose checks fail ("T"): a
+	// story with one earns no bonus for its quality, however high.
+	FailingLetters []string
 	// Persona is the story's role as the checks parsed it ("finance admin");
 	// empty means the scorer looks for "As a …, I …" in the text itself.
 	Persona string
@@ -181,9 +191,9 @@ func (sc *Scorer) Score(in Input, now time.Time) Result {
 	buf := make([]domain.Evidence, 0, 20)
 	pillars := make([]domain.PillarScore, 0, len(domain.Pillars))
 	pillars = append(pillars,
-		sc.userValue(&buf, iss, in, &sig),
+		sc.userValue(&buf, iss, in, &sig, now),
 		sc.commercial(&buf, iss, &sig),
-		sc.strategic(&buf, iss, in, acc.best()),
+		sc.strategic(&buf, iss, in, acc.best(), &sig),
 		sc.competitive(&buf, in, &sig),
 		sc.technical(&buf, iss, in, &sig),
 	)

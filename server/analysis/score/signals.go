@@ -41,6 +41,11 @@ type signals struct {
 	// framed has bit 4c+f set once competitor c (c < 16) was seen in
 	// framing f, for the same reason.
 	framed uint64
+	// severity is the strongest harm a defect-type issue names (sevNone
+	// otherwise), sevWord its word, sevClasses how many classes it names.
+	severity   severityClass
+	sevWord    string
+	sevClasses int
 }
 
 // seen reports whether phrase p was matched before, and records it.
@@ -140,6 +145,12 @@ func (sc *Scorer) signals(iss *domain.Issue, in Input, acc *simAcc, tokens []str
 		s.persona = findPersona(desc)
 	}
 
+	s.severity = sevNone
+	if valuedAsDefect(iss.Type) {
+		if classes, words := severities(s.tokens); len(classes) > 0 {
+			s.severity, s.sevWord, s.sevClasses = classes[0], words[0], len(classes)
+		}
+	}
 	toks := s.tokens
 	withSim := !sc.sim.empty()
 	for i, w := range toks {
