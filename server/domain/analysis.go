@@ -99,6 +99,23 @@ const (
 	PillarTechnical   PillarName = "technical_reality"
 )
 
+// Title is the pillar's display name ("User Value").
+func (n PillarName) Title() string {
+	switch n {
+	case PillarUserValue:
+		return "User Value"
+	case PillarCommercial:
+		return "Commercial Impact"
+	case PillarStrategic:
+		return "Strategic Horizon"
+	case PillarCompetitive:
+		return "Competitive Positioning"
+	case PillarTechnical:
+		return "Technical Reality"
+	}
+	return string(n)
+}
+
 // Pillars lists the pillars in display order.
 var Pillars = [5]PillarName{PillarUserValue, PillarCommercial, PillarStrategic, PillarCompetitive, PillarTechnical}
 

@@ -148,21 +148,7 @@ func signed(d float64) string {
 	return "+" + s
 }
 
-func pillarTitle(p string) string {
-	switch domain.PillarName(p) {
-	case domain.PillarUserValue:
-		return "User Value"
-	case domain.PillarCommercial:
-		return "Commercial Impact"
-	case domain.PillarStrategic:
-		return "Strategic Horizon"
-	case domain.PillarCompetitive:
-		return "Competitive Positioning"
-	case domain.PillarTechnical:
-		return "Technical Reality"
-	}
-	return p
-}
+func pillarTitle(p string) string { return domain.PillarName(p).Title() }
 
 // recordHistory adds a score point for each analysed input whose shown
 // score (floored) or class differs from the stored one, and trims each

@@ -309,21 +309,7 @@ func pillarIndex(n domain.PillarName) int {
 }
 
 // PillarTitle is a pillar's display name ("User Value").
-func PillarTitle(n domain.PillarName) string {
-	switch n {
-	case domain.PillarUserValue:
-		return "User Value"
-	case domain.PillarCommercial:
-		return "Commercial Impact"
-	case domain.PillarStrategic:
-		return "Strategic Horizon"
-	case domain.PillarCompetitive:
-		return "Competitive Positioning"
-	case domain.PillarTechnical:
-		return "Technical Reality"
-	}
-	return string(n)
-}
+func PillarTitle(n domain.PillarName) string { return n.Title() }
 
 // applyProposal averages a draft's proposal into the pillar.
 func applyProposal(p *domain.PillarScore, props []Proposal) {
