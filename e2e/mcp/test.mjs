@@ -252,8 +252,10 @@ async function main() {
   });
 
   await check('draft_stories, get_draft_run, create_drafts (confirm required)', async () => {
+    // Without an LLM, stories come only from capabilities the form names.
     const run = await call(mcp, 'draft_stories', { project: PROJECT, context: 'An online shop for outdoor gear; many carts are abandoned at the shipping step.',
-      objective: 'Reduce abandoned carts at checkout', count: 2, waitSeconds: 40 });
+      objective: 'Let merchants export orders and email invoices', persona: 'store owner',
+      metrics: 'orders exported per week from 0 to 500', count: 2, waitSeconds: 40 });
     assert.ok(run.done, `run finished: ${JSON.stringify(run.run && run.run.state)}`);
     assert.ok(run.run.drafts.length >= 1, 'drafts');
     const again = await call(mcp, 'get_draft_run', { project: PROJECT, runId: run.runId });
@@ -269,10 +271,27 @@ async function main() {
     ['draft_stories', 'get_draft_run', 'create_drafts'].forEach(track);
   });
 
+  // The searches below call a tool per story: paced under the token's
+  // rate (10 per second), after a pause that refills its burst.
+  const pace = () => new Promise((r) => setTimeout(r, 120));
+  await new Promise((r) => setTimeout(r, 6500));
   let weak;
   await check('propose_improvement and apply_improvement (confirm required)', async () => {
-    weak = (await call(mcp, 'list_backlog', { project: PROJECT, type: 'story', sort: 'quality', ascending: true, limit: 1 })).rows[0].key;
-    const imp = await call(mcp, 'propose_improvement', { issue: weak });
+    // Without an LLM only some stories get a rewrite (the rest get
+    // questions): take the weakest that does.
+    const stories = (await call(mcp, 'list_backlog', { project: PROJECT, type: 'story', sort: 'quality', ascending: true, limit: 100 })).rows;
+    let imp;
+    for (const r of stories) {
+      await pace(); // stay under the token's 10 calls per second
+      const p = await call(mcp, 'propose_improvement', { issue: r.key });
+      if (p.offered) {
+        weak = r.key;
+        imp = p;
+        break;
+      }
+      assert.ok(Array.isArray(p.questions), 'a story without a rewrite gets questions');
+    }
+    assert.ok(imp, 'some story gets a rewrite without an LLM');
     const explained = await call(mcp, 'explain_issue', { issue: weak });
     assert.equal(imp.before.quality, explained.quality, 'proposal starts from the issue as analysed');
     assert.ok(imp.summary && imp.description && Array.isArray(imp.diff.description), 'a rewrite with its diff');
@@ -291,6 +310,7 @@ async function main() {
     let big;
     let sp;
     for (const r of candidates) {
+      await pace();
       const res = await mcp.callTool({ name: 'propose_split', arguments: { issue: r.key } });
       if (!res.isError) {
         big = r;

@@ -628,17 +628,23 @@ type ApplyImprovementIn struct {
 	Confirm     bool   `json:"confirm" jsonschema:"must be true: the person approved replacing the summary and description"`
 }
 
-// UpdatedOut confirms an update.
+// UpdatedOut confirms an update; Updated is false when there was nothing
+// to change, and Message says so.
 type UpdatedOut struct {
 	Key     string `json:"key"`
 	Updated bool   `json:"updated"`
+	Message string `json:"message,omitempty"`
 }
 
 func (s Services) applyImprovement(ctx context.Context, c Caller, in ApplyImprovementIn) (UpdatedOut, error) {
 	if !in.Confirm {
 		return UpdatedOut{}, ConfirmationRequired("change the issue in Jira")
 	}
-	if err := s.Generator.ApplyImprovement(ctx, c.Tenant, c.AccountID, in.Issue, in.Summary, in.Description); err != nil {
+	err := s.Generator.ApplyImprovement(ctx, c.Tenant, c.AccountID, in.Issue, in.Summary, in.Description)
+	if errors.Is(err, generate.ErrNoChange) {
+		return UpdatedOut{Key: in.Issue, Message: "The text is the same as the issue's: nothing was written to Jira."}, nil
+	}
+	if err != nil {
 		return UpdatedOut{}, err
 	}
 	return UpdatedOut{Key: in.Issue, Updated: true}, nil
