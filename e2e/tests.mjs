@@ -418,7 +418,7 @@ export const tests = [
       assert(findings >= 1, `a vague issue (${key}) shows no findings`);
       await g.getByTestId('glance-why-now').waitFor();
       const basis = (await g.getByTestId('glance-moscow-basis').innerText()).trim();
-      assert(/(of this backlog \(rank \d+ of \d+\)|this backlog's \w+ bound)/.test(basis), `MoSCoW explanation: ${JSON.stringify(basis)}`);
+      assert(/(of this backlog\b.*\(rank \d+ of \d+\)|this backlog's \w+ bound)/.test(basis), `MoSCoW explanation: ${JSON.stringify(basis)}`);
       await a11y(ctx, 'issue view with glance');
       await ctx.shot('glance');
     },
@@ -1261,12 +1261,15 @@ export const tests = [
       const VIEWER = '712020:demo-viewer';
       try {
         await page.goto(`${ctx.sandbox.app}/sandbox?project=SHOP&as=${encodeURIComponent(VIEWER)}`);
-        await page.goto(`${ctx.sandbox.app}/sandbox/issue/SHOP-168?glance=open`);
+        // An open story no other test changes (SHOP-168 is closed as split
+        // by the drafts test, and done issues offer no Improve).
+        await page.goto(`${ctx.sandbox.app}/sandbox/issue/SHOP-51?glance=open`);
         await frameOf(page, GLANCE_FRAME);
-        const g = await glanceAnalysed(ctx, 'SHOP-168');
+        const g = await glanceAnalysed(ctx, 'SHOP-51');
         await g.getByTestId('action-improve').click();
         const apply = g.getByTestId('improve-apply');
-        await poll(async () => (await g.getByTestId('improve-summary-diff').count()) > 0, { timeout: 20000, message: 'improve proposal for the viewer' });
+        await poll(async () => (await g.getByTestId('improve-summary-diff').count()) > 0 || (await g.getByTestId('improve-unchanged').count()) > 0,
+          { timeout: 20000, message: 'improve proposal for the viewer' });
         if (await apply.count()) {
           await poll(async () => apply.isDisabled(), { message: 'Apply disabled for a viewer' });
           const why = await g.getByTestId('right-reason').first().innerText();
