@@ -108,6 +108,17 @@ async function waitScanned(ctx, timeout = 120000) {
 // --- glancelive: live glance, clarifying questions, Test connection, errors ---
 
 // liveKeys are To Do stories of the demo project that no other test edits.
+// putProjectLLM saves the SHOP project's LLM setting through the app's own
+// API, from the project page.
+async function putProjectLLM(ctx, llm) {
+  await openProjectPage(ctx);
+  return poll(async () => {
+    const project = await frameOf(ctx.page, PROJECT_FRAME);
+    await project.waitForFunction(() => !!(window.BAI && window.BAI.api));
+    return project.evaluate((llm) => window.BAI.api('PUT', '/projects/SHOP/settings', { llm, research: { provider: '' }, budgets: {} }).then(() => true), llm);
+  }, { message: 'project settings saved' });
+}
+
 function freeStory(ctx, n) {
   const taken = new Set([ctx.state.glanceKey, ...(ctx.state.backlogBefore || []).slice(-1)]);
   return ['SHOP-20', 'SHOP-5', 'SHOP-7', 'SHOP-38', 'SHOP-41'].filter((k) => !taken.has(k))[n];
@@ -963,14 +974,7 @@ export const tests = [
       const { page } = ctx;
       const key = freeStory(ctx, 1);
       // Deterministic templates: the project's own setting "no AI model" for this test.
-      const put = async (llm) => {
-        await openProjectPage(ctx);
-        return poll(async () => {
-          const project = await frameOf(page, PROJECT_FRAME);
-          await project.waitForFunction(() => !!(window.BAI && window.BAI.api));
-          return project.evaluate((llm) => window.BAI.api('PUT', '/projects/SHOP/settings', { llm, research: { provider: '' }, budgets: {} }).then(() => true), llm);
-        }, { message: 'project settings saved' });
-      };
+      const put = (llm) => putProjectLLM(ctx, llm);
       await put({ provider: 'none' });
       try {
         await jiraEdit(ctx, key, { summary: 'As a shopper, I want a fast checkout, so that I can buy before my bus leaves',
@@ -1222,14 +1226,7 @@ export const tests = [
     timeout: 60000,
     async run(ctx) {
       const { page } = ctx;
-      const put = async (llm) => {
-        await openProjectPage(ctx);
-        return poll(async () => {
-          const project = await frameOf(page, PROJECT_FRAME);
-          await project.waitForFunction(() => !!(window.BAI && window.BAI.api));
-          return project.evaluate((llm) => window.BAI.api('PUT', '/projects/SHOP/settings', { llm, research: { provider: '' }, budgets: {} }).then(() => true), llm);
-        }, { message: 'project settings saved' });
-      };
+      const put = (llm) => putProjectLLM(ctx, llm);
       await put({ provider: 'none' });
       try {
         await page.reload();
