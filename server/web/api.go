@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -243,14 +244,20 @@ type epicRollUp struct {
 	Must      int `json:"must"`
 }
 
+// backlogQueryOf reads the backlog list's filters (GET /backlog's query parameters; export
+// and rank in Jira read the same).
+func backlogQueryOf(v url.Values) store.BacklogQuery {
+	return store.BacklogQuery{Sort: v.Get("sort"), Asc: v.Get("dir") == "asc", Moscow: v.Get("moscow"),
+		Flag: v.Get("flag"), Type: v.Get("type"), Text: v.Get("q"), OpenOnly: v.Get("all") != "1",
+		Subtasks: v.Get("subtasks") == "1"}
+}
+
 func (s *Server) backlogPage(c echo.Context) error {
 	key, err := projectParam(c)
 	if err != nil {
 		return err
 	}
-	q := store.BacklogQuery{Sort: c.QueryParam("sort"), Asc: c.QueryParam("dir") == "asc", Moscow: c.QueryParam("moscow"),
-		Flag: c.QueryParam("flag"), Type: c.QueryParam("type"), Text: c.QueryParam("q"), OpenOnly: c.QueryParam("all") != "1",
-		Subtasks: c.QueryParam("subtasks") == "1"}
+	q := backlogQueryOf(c.QueryParams())
 	q.Offset, _ = strconv.Atoi(c.QueryParam("offset"))
 	q.Limit, _ = strconv.Atoi(c.QueryParam("limit"))
 	if q.Offset < 0 {
@@ -261,14 +268,7 @@ func (s *Server) backlogPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]backlogRow, len(rows))
-	for i, r := range rows {
-		out[i] = backlogRow{Key: r.Key, Summary: r.Summary, Type: r.Type, Score: int(math.Floor(r.Score)), Moscow: rowMoscow(r),
-			Quality: r.Quality, Estimate: r.Estimate, Flags: r.Flags, Suggested: suggestedOf(r)}
-		if out[i].Flags == nil {
-			out[i].Flags = []string{}
-		}
-	}
+	out := backlogRows(rows)
 	if s.rollUp != nil {
 		if err := s.rollUp(c.Request().Context(), ts, key, out); err != nil {
 			return err

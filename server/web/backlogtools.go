@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -38,14 +37,6 @@ func (s *Server) backlogToolRoutes(api *echo.Group) {
 	api.GET("/projects/:project/views", s.appAPI(s.listViews))
 	api.POST("/projects/:project/views", s.appAPI(s.saveView))
 	api.DELETE("/projects/:project/views/:id", s.appAPI(s.deleteView))
-}
-
-// backlogQueryOf reads the backlog list's filters (the same query
-// parameters as GET /backlog).
-func backlogQueryOf(v url.Values) store.BacklogQuery {
-	return store.BacklogQuery{Sort: v.Get("sort"), Asc: v.Get("dir") == "asc", Moscow: v.Get("moscow"),
-		Flag: v.Get("flag"), Type: v.Get("type"), Text: v.Get("q"), OpenOnly: v.Get("all") != "1",
-		Subtasks: v.Get("subtasks") == "1"}
 }
 
 // rankRequest chooses the issues: keys in the order wanted (the view's
@@ -275,12 +266,8 @@ func (s *Server) backlogExport(c echo.Context) error {
 		if total > maxExportRows {
 			return BadRequest(fmt.Sprintf("The view has %d issues; an export holds at most %d. Narrow the filters.", total, maxExportRows))
 		}
-		for _, r := range page {
-			rows = append(rows, exportRow{Rank: len(rows) + 1, backlogRow: backlogRow{Key: r.Key, Summary: r.Summary, Type: r.Type,
-				Score: int(math.Floor(r.Score)), Moscow: r.Moscow, Quality: r.Quality, Estimate: r.Estimate, Flags: r.Flags, Suggested: suggestedOf(r)}})
-			if rows[len(rows)-1].Flags == nil {
-				rows[len(rows)-1].Flags = []string{}
-			}
+		for _, r := range backlogRows(page) {
+			rows = append(rows, exportRow{Rank: len(rows) + 1, backlogRow: r})
 		}
 		if len(page) < q.Limit {
 			break
