@@ -843,6 +843,11 @@ func (c *checker) conjunctionFinding(d *doc, r region, start, end, next int, sev
 	case verb:
 		fix = fmt.Sprintf("Split into: '%s%s' and '%s%s'.", lead, first, lead, second)
 	}
+	if strings.Contains(left, ",") {
+		// The conjunction closes a list ("sales, refunds, fees and
+		// inventory"): halves at the last "and" would cut the list wrongly.
+		fix = "If the listed items are separate features, give each its own story; if they are one report or screen, keep the list in one story."
+	}
 	if sev == domain.SeverityInfo {
 		c.hint(CodeConjunction, d.span(start, end), msg, fix)
 		return

@@ -64,12 +64,21 @@ func whyUs(pillars []domain.PillarScore, noStrategy bool) string {
 // maxCons, strongest first, ties in order of appearance.
 func strongest(pillars []domain.PillarScore, which ...int) (pros, cons []tagged) {
 	pros, cons = make([]tagged, 0, maxPros), make([]tagged, 0, maxCons)
+	// A defect's priority is already said by its defect evidence ("High
+	// priority and overdue by 15 days"); the commercial one would repeat it.
+	defectPriority := false
+	for _, p := range pillars {
+		defectPriority = defectPriority || slices.ContainsFunc(p.Evidence, func(e domain.Evidence) bool { return e.Signal == "defect_priority" })
+	}
 	for _, p := range pillars {
 		k := pillarIndex(p.Name)
 		if !slices.Contains(which, k) {
 			continue
 		}
 		for _, e := range p.Evidence {
+			if defectPriority && e.Signal == "priority" {
+				continue
+			}
 			switch {
 			case e.Delta >= minSentenceDelta:
 				pros = insertTop(pros, tagged{e, k}, 1)
