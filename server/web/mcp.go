@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -68,26 +69,27 @@ func (s *Server) ToolRegistry() *tools.Registry {
 	}
 	a := &auditor{s: s}
 	reg := tools.NewRegistry(checker, tools.Options{Now: s.Now, Audit: a.record})
-	rows := &rowCache{max: maxCachedProjects}
 	tools.Register(reg, tools.Services{Store: s.Store, Backlog: s.Backlog, Generator: s.Generator, Now: s.Now,
-		ValidateStrategy: validateStrategy,
-		Health: func(ctx context.Context, t *domain.Tenant, project string) (map[string]any, error) {
-			var h healthResponse
-			err := rows.with(ctx, s.Store.Tenant(t), project, func(r map[string]*store.ProjectRow) error {
-				h = healthOf(r, s.Now())
-				return nil
-			})
-			if err != nil {
-				return nil, err
-			}
-			b, err := json.Marshal(h)
-			if err != nil {
-				return nil, err
-			}
-			var m map[string]any
-			return m, json.Unmarshal(b, &m)
-		}})
+		ValidateStrategy: validateStrategy, Health: s.healthSummary})
 	return reg
+}
+
+// healthSummary is the Health tab's summary (the same insight.Rows and
+// insight.HealthOf) as the JSON object the get_health tool answers.
+func (s *Server) healthSummary(ctx context.Context, t *domain.Tenant, project string) (map[string]any, error) {
+	h, err := s.rows.Health(ctx, s.Store.Tenant(t), project, s.Now())
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(h)
+	if err != nil {
+		return nil, fmt.Errorf("health summary: %w", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("health summary: %w", err)
+	}
+	return m, nil
 }
 
 // auditor writes the tool-call audit log and prunes it now and then.

@@ -7,10 +7,8 @@ import (
 	"errors"
 	"math"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -499,7 +497,7 @@ func (u *ui) projectPage(c echo.Context) error {
 			return err
 		}
 		v.Backlog.Rows, v.Backlog.Total = backlogRows(rows), total
-		if err := u.rollUpEpics(ctx, ts, key, v.Backlog.Rows); err != nil {
+		if err := u.s.rollUpEpics(ctx, ts, key, v.Backlog.Rows); err != nil {
 			return err
 		}
 		v.Backlog.Skeleton = nil
@@ -537,24 +535,6 @@ func backlogRows(rows []store.BacklogRow) []backlogRow {
 		}
 	}
 	return out
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// daysBetween counts whole days from a to b.
-func daysBetween(a, b time.Time) int {
-	if a.IsZero() || b.Before(a) {
-		return 0
-	}
-	return int(b.Sub(a).Hours() / 24)
 }
 
 // acknowledgeWebhook validates a webhook body and acknowledges it (a

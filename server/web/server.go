@@ -24,6 +24,7 @@ import (
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/forge"
 	"github.com/backlogai/backlogai/server/generate"
+	"github.com/backlogai/backlogai/server/insight"
 	"github.com/backlogai/backlogai/server/store"
 )
 
@@ -87,9 +88,9 @@ type Server struct {
 	descriptorJSON []byte
 	http           *http.Server
 	fairness       *fairness // nil: no per-tenant API limits
-	// rollUp adds epic roll-ups to backlog rows (set by uiRoutes, which
-	// keeps the rows in memory).
-	rollUp func(ctx context.Context, ts *store.TenantStore, project string, rows []backlogRow) error
+	// rows is the read model of projects' rows behind the Health tab, the
+	// re-ranking preview, epic roll-ups and the get_health tool.
+	rows *insight.Rows
 }
 
 // New builds the server and its routes.
@@ -111,7 +112,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Deps: d, e: echo.New(), basePath: u.EscapedPath(), descriptorJSON: desc}
+	s := &Server{Deps: d, e: echo.New(), basePath: u.EscapedPath(), descriptorJSON: desc, rows: insight.NewRows(insight.MaxCachedProjects)}
 	s.fairness = newFairness(FairnessLimits{Concurrency: d.Config.APITenantConcurrency, Wait: fairWait,
 		Rate: d.Config.APITenantRate, Burst: d.Config.APITenantBurst})
 	s.e.HideBanner = true

@@ -1,141 +1,19 @@
 package web
 
+// Framework inputs (RICE, WSJF, ICE, custom criteria) entered in the glance, and their explanation there.
+
 import (
-	"cmp"
-	"math"
 	"net/http"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/backlogai/backlogai/server/access"
 	"github.com/backlogai/backlogai/server/analysis/framework"
-	"github.com/backlogai/backlogai/server/analysis/score"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jira"
 	"github.com/backlogai/backlogai/server/store"
 )
-
-// trendDays is how far back the Health tab's trend reaches.
-const trendDays = 180
-
-// issueHistory answers the glance's sparkline: the issue's score points,
-// oldest first, and the reason of the last change.
-func (u *ui) issueHistory(c echo.Context) error {
-	key, err := issueParam(c)
-	if err != nil {
-		return err
-	}
-	pts, err := u.s.Store.Tenant(identity(c).Tenant).ScoreHistory(c.Request().Context(), key)
-	if err != nil {
-		return err
-	}
-	out := map[string]any{"points": pts, "lastChange": ""}
-	if n := len(pts); n > 0 {
-		p := pts[n-1]
-		out["lastChange"] = p.Reason
-		if n > 1 {
-			d := math.Floor(p.Score) - math.Floor(pts[n-2].Score)
-			out["lastChange"] = "Score " + strconv.Itoa(int(math.Floor(pts[n-2].Score))) + " → " + strconv.Itoa(int(math.Floor(p.Score))) +
-				" (" + signedInt(d) + ") on " + p.At.Format("2 Jan") + ": " + p.Reason
-		}
-	}
-	return c.JSON(http.StatusOK, out)
-}
-
-func signedInt(d float64) string {
-	if d >= 0 {
-		return "+" + strconv.Itoa(int(d))
-	}
-	return "−" + strconv.Itoa(int(-d))
-}
-
-// projectTrend answers the Health tab's trend: mean score and class counts
-// of the open backlog per day.
-func (u *ui) projectTrend(c echo.Context) error {
-	key, err := projectParam(c)
-	if err != nil {
-		return err
-	}
-	pts, err := u.s.Store.Tenant(identity(c).Tenant).Trend(c.Request().Context(), key, trendDays)
-	if err != nil {
-		return err
-	}
-	if pts == nil {
-		pts = []store.TrendPoint{}
-	}
-	return c.JSON(http.StatusOK, map[string]any{"points": pts})
-}
-
-// chartPoint is one open issue on the value vs effort chart.
-type chartPoint struct {
-	Key     string  `json:"key"`
-	Summary string  `json:"summary"`
-	Value   int     `json:"value"`  // the score (floored, as shown)
-	Effort  float64 `json:"effort"` // story points, else the suggestion
-	// Suggested marks an effort that is the app's suggestion.
-	Suggested bool   `json:"suggested,omitempty"`
-	Moscow    string `json:"moscow"`
-}
-
-// valueEffort answers the value vs effort chart: open, analysed issues with
-// an effort, the medians that split the quadrants, and how many issues have
-// no effort to place.
-func (u *ui) valueEffort(c echo.Context) error {
-	key, err := projectParam(c)
-	if err != nil {
-		return err
-	}
-	var pts []chartPoint
-	unplaced := 0
-	err = u.rows.with(c.Request().Context(), u.s.Store.Tenant(identity(c).Tenant), key, func(rows map[string]*store.ProjectRow) error {
-		for _, r := range rows {
-			if !r.Open || !r.Analysed || !ranked(r) {
-				continue
-			}
-			if r.Estimate == nil || !(*r.Estimate > 0) {
-				unplaced++
-				continue
-			}
-			pts = append(pts, chartPoint{Key: r.Key, Summary: r.Summary, Value: int(math.Floor(r.Score)), Effort: *r.Estimate,
-				Suggested: r.PointsSource == "suggestion", Moscow: string(r.Moscow)})
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	slices.SortFunc(pts, func(a, b chartPoint) int {
-		if c := cmp.Compare(b.Value, a.Value); c != 0 {
-			return c
-		}
-		return score.CompareKeys(a.Key, b.Key)
-	})
-	if pts == nil {
-		pts = []chartPoint{}
-	}
-	values := make([]float64, len(pts))
-	efforts := make([]float64, len(pts))
-	for i, p := range pts {
-		values[i], efforts[i] = float64(p.Value), p.Effort
-	}
-	return c.JSON(http.StatusOK, map[string]any{"points": pts, "medianValue": median(values), "medianEffort": median(efforts), "unplaced": unplaced})
-}
-
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
 
 // frameworkView is the glance's explanation of a framework score.
 type frameworkView struct {

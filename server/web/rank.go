@@ -1,9 +1,9 @@
 package web
 
+// Applying BacklogAI's ranking to Jira's backlog order: preview, apply, undo.
+
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,22 +22,6 @@ import (
 	"github.com/backlogai/backlogai/server/rankapply"
 	"github.com/backlogai/backlogai/server/store"
 )
-
-// maxExportRows bounds one export (the store pages by 500).
-const maxExportRows = 20000
-
-// backlogToolRoutes registers the Backlog tab's tools: applying the
-// ranking in Jira (preview, apply, undo), export and saved views.
-func (s *Server) backlogToolRoutes(api *echo.Group) {
-	api.GET("/projects/:project/rank/preview", s.appAPI(s.rankPreview))
-	api.POST("/projects/:project/rank/apply", s.appAPI(s.rankApply))
-	api.POST("/projects/:project/rank/undo", s.appAPI(s.rankUndo))
-	api.GET("/projects/:project/rank/last", s.appAPI(s.rankLast))
-	api.GET("/projects/:project/backlog/export", s.appAPI(s.backlogExport))
-	api.GET("/projects/:project/views", s.appAPI(s.listViews))
-	api.POST("/projects/:project/views", s.appAPI(s.saveView))
-	api.DELETE("/projects/:project/views/:id", s.appAPI(s.deleteView))
-}
 
 // rankRequest chooses the issues: keys in the order wanted (the view's
 // order), or the top N of BacklogAI's ranking under the view's filters.
@@ -235,166 +219,4 @@ func (s *Server) rankLast(c echo.Context) error {
 	out := lastOf(rec)
 	out["applied"] = true
 	return c.JSON(http.StatusOK, out)
-}
-
-// exportRow is one line of an export: the view's row with its position.
-type exportRow struct {
-	Rank int `json:"rank"`
-	backlogRow
-}
-
-// backlogExport is the ranked backlog under the view's filters and sort,
-// as CSV or JSON, for download.
-func (s *Server) backlogExport(c echo.Context) error {
-	project, err := projectParam(c)
-	if err != nil {
-		return err
-	}
-	format := c.QueryParam("format")
-	if format != "csv" && format != "json" {
-		return BadRequest("format: must be csv or json.")
-	}
-	q := backlogQueryOf(c.QueryParams())
-	ts := s.Store.Tenant(identity(c).Tenant)
-	ctx := c.Request().Context()
-	var rows []exportRow
-	for q.Offset, q.Limit = 0, 500; ; q.Offset += q.Limit {
-		page, total, err := ts.Backlog(ctx, project, q)
-		if err != nil {
-			return err
-		}
-		if total > maxExportRows {
-			return BadRequest(fmt.Sprintf("The view has %d issues; an export holds at most %d. Narrow the filters.", total, maxExportRows))
-		}
-		for _, r := range backlogRows(page) {
-			rows = append(rows, exportRow{Rank: len(rows) + 1, backlogRow: r})
-		}
-		if len(page) < q.Limit {
-			break
-		}
-	}
-	name := fmt.Sprintf("%s-backlog-%s.%s", project, time.Now().UTC().Format("20060102-1504"), format)
-	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
-	if format == "json" {
-		filters := map[string]string{}
-		for _, k := range []string{"sort", "dir", "moscow", "flag", "type", "q", "all", "subtasks"} {
-			if v := c.QueryParam(k); v != "" {
-				filters[k] = v
-			}
-		}
-		if rows == nil {
-			rows = []exportRow{}
-		}
-		return c.JSON(http.StatusOK, map[string]any{"project": project, "exportedAt": time.Now().UTC(), "filters": filters, "rows": rows})
-	}
-	var buf bytes.Buffer
-	buf.WriteString("\ufeff") // so that spreadsheet apps read UTF-8
-	w := csv.NewWriter(&buf)
-	_ = w.Write([]string{"rank", "key", "summary", "type", "score", "moscow", "quality", "estimate", "estimate_suggested", "flags"})
-	for _, r := range rows {
-		est := ""
-		if r.Estimate != nil {
-			est = strconv.FormatFloat(*r.Estimate, 'f', -1, 64)
-		}
-		rec := []string{strconv.Itoa(r.Rank), r.Key, r.Summary, r.Type, strconv.Itoa(r.Score), r.Moscow, strconv.Itoa(r.Quality),
-			est, strconv.FormatBool(r.Suggested != nil), strings.Join(r.Flags, " ")}
-		for i := range rec {
-			rec[i] = csvSafe(rec[i])
-		}
-		_ = w.Write(rec)
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return err
-	}
-	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
-}
-
-// csvSafe keeps a spreadsheet from running a cell as a formula: text
-// starting with = + - @ (or a tab or carriage return, which some apps skip
-// before one) gets a leading quote, as OWASP advises.
-func csvSafe(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
-	}
-	return v
-}
-
-type viewRequest struct {
-	Name  string `json:"name"`
-	Query string `json:"query"`
-}
-
-// personOf is the acting person's account; saved views are theirs alone.
-func personOf(c echo.Context) (string, error) {
-	id := identity(c)
-	if id == nil || id.AccountID == "" {
-		return "", &APIError{Status: http.StatusForbidden, Code: "anonymous", Message: "Sign in to Jira to do this: views and rankings are kept per person."}
-	}
-	return id.AccountID, nil
-}
-
-func (s *Server) listViews(c echo.Context) error {
-	project, err := projectParam(c)
-	if err != nil {
-		return err
-	}
-	who, err := personOf(c)
-	if err != nil {
-		return err
-	}
-	views, err := s.Store.Tenant(identity(c).Tenant).Views(c.Request().Context(), who, project)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]any{"views": views})
-}
-
-func (s *Server) saveView(c echo.Context) error {
-	project, err := projectParam(c)
-	if err != nil {
-		return err
-	}
-	who, err := personOf(c)
-	if err != nil {
-		return err
-	}
-	var r viewRequest
-	if err := json.NewDecoder(c.Request().Body).Decode(&r); err != nil {
-		return BadRequest("The body must be JSON with name and query.")
-	}
-	if _, err := url.ParseQuery(r.Query); err != nil {
-		return BadRequest("query: not a valid query string.")
-	}
-	v, err := s.Store.Tenant(identity(c).Tenant).SaveView(c.Request().Context(), who, project, store.SavedView{Name: r.Name, Query: r.Query})
-	if errors.Is(err, domain.ErrInvalid) {
-		msg := err.Error()
-		if i := strings.LastIndex(msg, "save view: "); i >= 0 {
-			msg = msg[i+len("save view: "):]
-		}
-		return BadRequest(strings.TrimSuffix(msg, ": "+domain.ErrInvalid.Error()) + ".")
-	}
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, v)
-}
-
-func (s *Server) deleteView(c echo.Context) error {
-	project, err := projectParam(c)
-	if err != nil {
-		return err
-	}
-	who, err := personOf(c)
-	if err != nil {
-		return err
-	}
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return BadRequest("id: must be a view id.")
-	}
-	if err := s.Store.Tenant(identity(c).Tenant).DeleteView(c.Request().Context(), who, project, id); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
 }
