@@ -104,17 +104,6 @@ func QuestionFor(f domain.Finding, summary, description string) (Question, bool)
 	return q, true
 }
 
-// Questions lists the questions of a check's findings, in finding order.
-func Questions(check domain.CheckResult, summary, description string) []Question {
-	out := []Question{}
-	for _, f := range check.Findings {
-		if q, ok := QuestionFor(f, summary, description); ok {
-			out = append(out, q)
-		}
-	}
-	return out
-}
-
 func marked(f domain.Finding, summary, description string) string {
 	if f.Span == nil {
 		return ""

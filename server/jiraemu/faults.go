@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/backlogai/backlogai/server/retry"
 )
 
 // Rate limit reasons Jira sends in the RateLimit-Reason header.
@@ -177,14 +179,7 @@ func (e *Emulator) slowDown(ctx context.Context, pattern string) error {
 	if d <= 0 {
 		return nil
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return retry.Sleep(ctx, d)
 }
 
 func throttled(retryAfter time.Duration, reason string, reset time.Time, msg string) *apiError {

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/backlogai/backlogai/server/retry"
 )
 
 // Entity property limits of Jira Cloud.
@@ -316,11 +318,7 @@ func (e *Emulator) handleMultiProperties(w http.ResponseWriter, r *http.Request)
 
 func (e *Emulator) runMultiTask(t *task, items []multiIssue) {
 	defer e.wg.Done()
-	timer := time.NewTimer(e.opts.TaskDelay)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-	case <-e.ctx.Done():
+	if retry.Sleep(e.ctx, e.opts.TaskDelay) != nil {
 		return
 	}
 	e.mu.Lock()

@@ -9,6 +9,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/backlogai/backlogai/server/lru"
 )
 
 // Page size limits of POST /search/jql.
@@ -44,7 +47,7 @@ type searchResponse struct {
 // large project does not re-run the query for every page. An entry is
 // valid while the store's versions it depends on are unchanged.
 type searchCache struct {
-	entries []cacheEntry
+	entries *lru.Cache[string, cacheEntry] // by JQL
 }
 
 type cacheEntry struct {
@@ -58,25 +61,21 @@ type cacheEntry struct {
 const searchCacheSize = 8
 
 func (c *searchCache) get(jql string, version, propVersion uint64) []*issue {
-	for _, en := range c.entries {
-		if en.jql == jql && en.version == version && (!en.usesProps || en.propVersion == propVersion) {
-			return en.result
-		}
+	if c.entries == nil {
+		return nil
+	}
+	en, ok := c.entries.Get(jql, time.Time{})
+	if ok && en.version == version && (!en.usesProps || en.propVersion == propVersion) {
+		return en.result
 	}
 	return nil
 }
 
 func (c *searchCache) put(en cacheEntry) {
-	for i := range c.entries {
-		if c.entries[i].jql == en.jql {
-			c.entries[i] = en
-			return
-		}
+	if c.entries == nil {
+		c.entries = lru.New[string, cacheEntry](searchCacheSize)
 	}
-	if len(c.entries) >= searchCacheSize {
-		c.entries = c.entries[1:]
-	}
-	c.entries = append(c.entries, en)
+	c.entries.Put(en.jql, en, time.Time{})
 }
 
 // pageToken is the opaque nextPageToken: the offset of the next page and a

@@ -15,6 +15,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/backlogai/backlogai/server/connect"
+	"github.com/backlogai/backlogai/server/retry"
 )
 
 // delivery is one webhook to send (and retry).
@@ -167,11 +168,7 @@ func (e *Emulator) deliver(d delivery, rec *Delivery) {
 		if rec.Delivered || !retryable(status, err) || attempt >= len(delays) {
 			return
 		}
-		t := time.NewTimer(delays[attempt])
-		select {
-		case <-t.C:
-		case <-e.ctx.Done():
-			t.Stop()
+		if retry.Sleep(e.ctx, delays[attempt]) != nil {
 			return
 		}
 	}

@@ -109,3 +109,28 @@ func (s *Server) projectRights(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, map[string]any{"project": key, "rights": out})
 }
+
+// requireProjectAdmin lets only the project's administrators (and Jira
+// administrators) through, as Jira itself says (cached like every check).
+func (s *Server) requireProjectAdmin(c echo.Context, project string) error {
+	err := s.requirePermission(c, project, access.AdministerProjects)
+	var api *APIError
+	if errors.As(err, &api) && api.Code == "permission_denied" {
+		api.Code = "not_project_admin"
+		api.Message = "Only administrators of this project can view or change BacklogAI settings."
+	}
+	return err
+}
+
+// isSiteAdmin reports whether the person acting is a Jira administrator.
+func (s *Server) isSiteAdmin(c echo.Context) (bool, error) {
+	err := s.requirePermission(c, "", access.Administer)
+	var denied *access.DeniedError
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &denied):
+		return false, nil
+	}
+	return false, err
+}

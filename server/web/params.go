@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -97,4 +98,38 @@ func decodeJSON(c echo.Context, v any) error {
 		return BadRequest("the request body is not valid JSON for this call")
 	}
 	return nil
+}
+
+// decodeLenient is decodeJSON for bodies that echo a response back:
+// fields the call does not take are ignored.
+func decodeLenient(c echo.Context, v any) error {
+	if err := json.NewDecoder(c.Request().Body).Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return BadRequest("the request body is not valid JSON for this call")
+	}
+	return nil
+}
+
+// pageProject is the project of the page the token was issued for.
+func pageProject(c echo.Context) (string, error) {
+	jc := contextOf(c)
+	pk := jc.Jira.Project.Key
+	if pk == "" && jc.Jira.Issue.Key != "" {
+		pk = projectOfIssue(jc.Jira.Issue.Key)
+	}
+	if pk == "" {
+		return "", &APIError{Status: http.StatusForbidden, Code: "forbidden", Message: "This page was not opened for a project."}
+	}
+	return pk, nil
+}
+
+func idParam(c echo.Context, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, BadRequest("invalid " + name + " id")
+	}
+	return id, nil
 }
