@@ -7,6 +7,7 @@ package insight
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -92,7 +93,7 @@ func (rc *Rows) With(ctx context.Context, ts *store.TenantStore, project string,
 	if err != nil {
 		// Applying part of a delta is harmless (so is applying it twice),
 		// but the position must not move past it.
-		return err
+		return fmt.Errorf("insight: rows of %s: %w", project, err)
 	}
 	p.seen, p.loaded = latest, true
 	return fn(p.rows)

@@ -1,6 +1,7 @@
 package web
 
-// The ranked backlog list, its rows and epic roll-ups; the Backlog tab's tools are in rank.go, export.go and views.go.
+// The ranked backlog list, its rows and epic roll-ups; the Backlog tab's
+// tools are in rank.go, export.go and views.go.
 
 import (
 	"context"

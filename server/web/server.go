@@ -64,7 +64,7 @@ type Deps struct {
 	Forge *forge.Authenticator
 	// Backlog keeps projects analysed (webhooks, scans, results).
 	Backlog *backlog.Service
-	// Generator drafts, improves and splits stories (see generate.go).
+	// Generator drafts, improves and splits stories (generate.go, drafts.go, improve.go).
 	Generator *generate.Service
 	// Access checks the acting person's Jira permissions before writes
 	// (default: a checker over Backlog's Jira clients; nil without Backlog
