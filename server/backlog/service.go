@@ -18,7 +18,6 @@ import (
 	"github.com/backlogai/backlogai/server/connect"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jira"
-	"github.com/backlogai/backlogai/server/jobs"
 	"github.com/backlogai/backlogai/server/lru"
 	"github.com/backlogai/backlogai/server/store"
 )
@@ -28,23 +27,6 @@ const PropertyKey = "backlogai"
 
 // GlanceModuleKey is the descriptor key of the issue glance module.
 const GlanceModuleKey = "backlogai-glance"
-
-// Job kinds.
-const (
-	KindScan      = "scan"
-	KindAnalyze   = "analyze"
-	KindDelete    = "delete"
-	KindWriteback = "writeback"
-	KindReconcile = "reconcile"
-	KindRescore   = "rescore"
-)
-
-// Priorities: a person waiting on a webhook's effect comes before bulk work.
-const (
-	prioWebhook   = 10
-	prioWriteback = 5
-	prioScan      = 0
-)
 
 // Waker is told when jobs were enqueued (the pool's Wake).
 type Waker interface{ Wake() }
@@ -300,24 +282,6 @@ func (s *Service) DropModel(tenantID int64, project string) {
 
 // maxModels bounds memory: a 10k-issue model is a few tens of MB.
 const maxModels = 32
-
-// Handlers returns the job handlers to register on the pool.
-func (s *Service) Handlers() map[string]jobs.Handler {
-	return map[string]jobs.Handler{
-		KindScan:      s.handleScan,
-		KindAnalyze:   s.handleAnalyze,
-		KindDelete:    s.handleDelete,
-		KindWriteback: s.handleWriteback,
-		KindReconcile: s.handleReconcile,
-		KindRescore:   s.handleRescore,
-	}
-}
-
-func (s *Service) wake() {
-	if s.Waker != nil {
-		s.Waker.Wake()
-	}
-}
 
 // HostClients gives Jira transports for tenants served through a host
 // other than Connect (Forge Remote). ok false means the tenant is on
