@@ -93,10 +93,10 @@ func (s *Service) writebackJob(ctx context.Context, t *domain.Tenant, batch []st
 // lockWriteback takes the project's write-back lock in this process and in
 // the database.
 func (s *Service) lockWriteback(ctx context.Context, t *domain.Tenant, project string) (func(), bool) {
-	key := modelKey{t.ID, project}
+	key := projectKey{t.ID, project}
 	s.mu.Lock()
 	if s.writing == nil {
-		s.writing = map[modelKey]bool{}
+		s.writing = map[projectKey]bool{}
 	}
 	if s.writing[key] {
 		s.mu.Unlock()

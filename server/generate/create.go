@@ -70,7 +70,7 @@ func (s *Service) CreateDrafts(ctx context.Context, t *domain.Tenant, accountID,
 		return res, invalid("choose 1 to 50 drafts to create")
 	}
 	ts := s.Store.Tenant(t)
-	c, err := s.Backlog.ForUser(ctx, t, accountID)
+	c, err := s.userClient(ctx, t, accountID)
 	if err != nil {
 		return res, err
 	}
@@ -173,7 +173,7 @@ func (s *Service) CreateDrafts(ctx context.Context, t *domain.Tenant, accountID,
 	// The property makes the new issues sortable by score in JQL at once;
 	// the webhook's re-analysis writes it again later.
 	if len(values) > 0 {
-		app, err := s.Backlog.Client(t)
+		app, err := s.appClient(t)
 		if err == nil {
 			err = app.SetPropertiesBulk(ctx, backlog.PropertyKey, values)
 		}

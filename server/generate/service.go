@@ -16,9 +16,12 @@ import (
 	"github.com/backlogai/backlogai/server/analysis"
 	"github.com/backlogai/backlogai/server/backlog"
 	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/jira"
+	"github.com/backlogai/backlogai/server/jiraclients"
 	"github.com/backlogai/backlogai/server/jobs"
 	"github.com/backlogai/backlogai/server/llm"
 	"github.com/backlogai/backlogai/server/netguard"
+	"github.com/backlogai/backlogai/server/projectmodel"
 	"github.com/backlogai/backlogai/server/research"
 	"github.com/backlogai/backlogai/server/secrets"
 	"github.com/backlogai/backlogai/server/store"
@@ -52,7 +55,13 @@ type Waker interface{ Wake() }
 // access. Set the fields, then call Init (New does both).
 type Service struct {
 	Store *store.Store
-	// Backlog gives tenants' Jira clients and project models.
+	// JiraClients gives tenants' Jira clients; Models the projects'
+	// analysis models (a project never activated gets an empty one).
+	JiraClients *jiraclients.Registry
+	Models      *projectmodel.Cache
+	// Backlog writes the score property of the issues drafts become (it
+	// is the property's only writer). JiraClients and Models left nil
+	// are taken from it.
 	Backlog *backlog.Service
 	// Box seals tenants' API keys.
 	Box      *secrets.Box
@@ -96,6 +105,12 @@ func (s *Service) Init() error {
 	s.once.Do(func() {
 		if s.Logger == nil {
 			s.Logger = slog.Default()
+		}
+		if s.Backlog != nil && s.JiraClients == nil {
+			s.JiraClients = s.Backlog.ClientRegistry()
+		}
+		if s.Backlog != nil && s.Models == nil {
+			s.Models = s.Backlog.ModelCache()
 		}
 		if s.Now == nil {
 			s.Now = time.Now
@@ -250,8 +265,8 @@ func (s *Service) analyzer(ctx context.Context, t *domain.Tenant, project string
 }
 
 func (s *Service) model(ctx context.Context, t *domain.Tenant, project string) (*analysis.Project, func(), error) {
-	if s.Backlog != nil {
-		m, unlock, err := s.Backlog.Model(ctx, t, project)
+	if s.Models != nil {
+		m, unlock, err := s.Models.Get(ctx, t, project)
 		if err == nil {
 			return m, unlock, nil
 		}
@@ -260,6 +275,28 @@ func (s *Service) model(ctx context.Context, t *domain.Tenant, project string) (
 		}
 	}
 	return analysis.NewProject(domain.DefaultStrategy(), nil, s.Now), func() {}, nil
+}
+
+// appClient is tenant t's Jira client acting as the app.
+func (s *Service) appClient(t *domain.Tenant) (*jira.Client, error) {
+	if err := s.Init(); err != nil {
+		return nil, err
+	}
+	if s.JiraClients == nil {
+		return nil, fmt.Errorf("generate: no Jira clients configured: %w", domain.ErrUnavailable)
+	}
+	return s.JiraClients.App(t)
+}
+
+// userClient is tenant t's Jira client acting as the person.
+func (s *Service) userClient(ctx context.Context, t *domain.Tenant, accountID string) (*jira.Client, error) {
+	if err := s.Init(); err != nil {
+		return nil, err
+	}
+	if s.JiraClients == nil {
+		return nil, fmt.Errorf("generate: no Jira clients configured: %w", domain.ErrUnavailable)
+	}
+	return s.JiraClients.ForUser(ctx, t, accountID)
 }
 
 // newIdemKey is a draft's idempotency label: random, so that drafts of a

@@ -823,7 +823,7 @@ func TestWritesActAsThePerson(t *testing.T) {
 // configured, a person's write fails instead of running as the app.
 func TestWithoutImpersonationWritesAreRefused(t *testing.T) {
 	e := newEnv(t, nil)
-	e.svc.Backlog.Impersonator = nil
+	e.svc.JiraClients.Impersonator = nil
 	if err := e.svc.ApplyImprovement(context.Background(), e.tenant, pm, "SHOP-5", "Rewrite", "x"); !errors.Is(err, domain.ErrUnavailable) {
 		t.Errorf("apply without impersonation: %v, want ErrUnavailable", err)
 	}
