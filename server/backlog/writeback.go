@@ -10,6 +10,7 @@ import (
 	"github.com/backlogai/backlogai/server/analysis"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jobs"
+	"github.com/backlogai/backlogai/server/retry"
 	"github.com/backlogai/backlogai/server/store"
 )
 
@@ -57,18 +58,16 @@ func (s *Service) writebackJob(ctx context.Context, t *domain.Tenant, batch []st
 			}
 			values := make(map[string]map[string]json.RawMessage, len(rows))
 			written := make(map[string]string, len(rows))
-			glanceKey := analysis.GlanceStatusKey(s.AppKey, GlanceModuleKey)
 			for _, r := range rows {
 				if r.Issue.ID == "" {
 					continue
 				}
-				prop := analysis.PropertyOf(r.Analysis, r.Issue.StoryPoints)
-				raw, _ := json.Marshal(prop)
-				glance, _ := json.Marshal(analysis.GlanceStatusOf(prop))
-				// One call carries both: the JQL property and the
-				// glance's "78 · Should" label.
-				values[r.Issue.ID] = map[string]json.RawMessage{PropertyKey: raw, glanceKey: glance}
-				written[r.Issue.Key] = prop.Version
+				v, version, err := s.propertyValues(r.Analysis, r.Issue.StoryPoints)
+				if err != nil {
+					return fmt.Errorf("writeback %s: %w", r.Issue.Key, err)
+				}
+				values[r.Issue.ID] = v
+				written[r.Issue.Key] = version
 			}
 			// Nothing reaches Jira for a tenant that uninstalled meanwhile.
 			if held, err := s.Store.StillHeld(ctx, j.ID, j.LockedBy); err != nil || !held {
@@ -116,4 +115,87 @@ func (s *Service) lockWriteback(ctx context.Context, t *domain.Tenant, project s
 		return nil, false
 	}
 	return func() { unlock(); release() }, true
+}
+
+// CreatedIssue is an issue the app has just created, with the analysis
+// it was drafted with.
+type CreatedIssue struct {
+	ID          string // Jira's issue id
+	Analysis    *domain.Analysis
+	StoryPoints *float64
+}
+
+// createdLockWait bounds how long WriteCreated waits for a write-back of
+// the project that holds the lock: a person is waiting for the created
+// issues.
+const createdLockWait = 5 * time.Second
+
+// WriteCreated writes the `backlogai` property (and the glance's label)
+// of issues the app has just created, so that they sort by score in JQL
+// at once; the re-analysis their webhook causes writes them again through
+// the regular write-back. Like every write-back it holds the project's
+// write-back lock, so no older value lands after a newer one. When the
+// lock stays busy beyond createdLockWait it returns domain.ErrConflict
+// and writes nothing (the webhook's write-back still comes).
+func (s *Service) WriteCreated(ctx context.Context, t *domain.Tenant, project string, issues []CreatedIssue) error {
+	values := make(map[string]map[string]json.RawMessage, len(issues))
+	for _, is := range issues {
+		if is.ID == "" || is.Analysis == nil {
+			continue
+		}
+		v, _, err := s.propertyValues(is.Analysis, is.StoryPoints)
+		if err != nil {
+			return fmt.Errorf("backlog: write created issues: %w", err)
+		}
+		values[is.ID] = v
+	}
+	if len(values) == 0 {
+		return nil
+	}
+	c, err := s.Client(t)
+	if err != nil {
+		return fmt.Errorf("backlog: write created issues: %w", err)
+	}
+	unlock, err := s.waitWriteback(ctx, t, project, createdLockWait)
+	if err != nil {
+		return fmt.Errorf("backlog: write created issues: %w", err)
+	}
+	defer unlock()
+	if err := c.SetIssuePropertiesBulk(ctx, values); err != nil {
+		return fmt.Errorf("backlog: write created issues: %w", err)
+	}
+	return nil
+}
+
+// propertyValues are the entity properties one write carries for an
+// issue, in one call: the JQL property and the glance's "78 · Should"
+// label; version identifies the property's content.
+func (s *Service) propertyValues(a *domain.Analysis, storyPoints *float64) (values map[string]json.RawMessage, version string, err error) {
+	prop := analysis.PropertyOf(a, storyPoints)
+	raw, err := json.Marshal(prop)
+	if err != nil {
+		return nil, "", err
+	}
+	glance, err := json.Marshal(analysis.GlanceStatusOf(prop))
+	if err != nil {
+		return nil, "", err
+	}
+	return map[string]json.RawMessage{PropertyKey: raw, analysis.GlanceStatusKey(s.AppKey, GlanceModuleKey): glance}, prop.Version, nil
+}
+
+// waitWriteback takes the project's write-back lock, waiting up to max
+// for a holder to release it.
+func (s *Service) waitWriteback(ctx context.Context, t *domain.Tenant, project string, max time.Duration) (func(), error) {
+	deadline := s.now().Add(max)
+	for {
+		if unlock, ok := s.lockWriteback(ctx, t, project); ok {
+			return unlock, nil
+		}
+		if !s.now().Before(deadline) {
+			return nil, fmt.Errorf("write-back of %s busy: %w", project, domain.ErrConflict)
+		}
+		if err := retry.Sleep(ctx, 100*time.Millisecond); err != nil {
+			return nil, err
+		}
+	}
 }
