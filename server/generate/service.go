@@ -244,6 +244,17 @@ func (m *meter) Record(ctx context.Context, u llm.Usage) error {
 	return m.ts.AddLLMUsage(ctx, store.Period(m.now()), u.Calls, int64(u.PromptTokens), int64(u.CompletionTokens), u.CostMicroUSD)
 }
 
+// searchQuota is research.Quota over a project's monthly usage counters.
+type searchQuota struct{ ts *store.TenantStore }
+
+func (q searchQuota) TakeSearch(ctx context.Context, now time.Time, limit int) (bool, error) {
+	return q.ts.TakeSearch(ctx, store.Period(now), limit)
+}
+
+func (q searchQuota) ReturnSearch(ctx context.Context, now time.Time) error {
+	return q.ts.ReturnSearch(ctx, store.Period(now))
+}
+
 // analyzer returns a function that analyses a pseudo-issue against the
 // project's model, taking the model's lock for each call only (LLM calls
 // must not hold it). A project never activated gets an empty model.
