@@ -73,17 +73,22 @@ func (s *Service) scanFetch(ctx context.Context, t *domain.Tenant, j store.Job, 
 	}
 	ts := s.Store.Tenant(t)
 	if sc.PageToken == "" && sc.Done == 0 {
-		jql, _ := jira.ProjectJQL(sc.ProjectKey, "")
-		if n, err := c.ApproximateCount(ctx, jql); err == nil {
-			// The total only sizes the progress bar: the scan goes on without it.
-			_ = ts.UpdateScan(ctx, sc.ProjectKey, store.ScanUpdate{Total: &n})
+		// The total only sizes the progress bar: the scan goes on without it.
+		jql, err := jira.ProjectJQL(sc.ProjectKey, "")
+		if err != nil {
+			return false, fmt.Errorf("scan %s: %w", sc.ProjectKey, jobs.ErrPermanent)
+		}
+		if n, err := c.ApproximateCount(ctx, jql); err != nil {
+			s.log().Info("scan total unknown", "tenant_id", t.ID, "project", sc.ProjectKey, "err", err)
+		} else if err := ts.UpdateScan(ctx, sc.ProjectKey, store.ScanUpdate{Total: &n}); err != nil {
+			s.log().Warn("record scan total", "tenant_id", t.ID, "project", sc.ProjectKey, "err", err)
 		}
 	}
 	budget := s.PageBudget
 	if budget <= 0 {
 		budget = 20
 	}
-	token := sc.PageToken
+	token, done := sc.PageToken, sc.Done
 	for i := 0; i < budget; i++ {
 		page, next, err := c.ScanPage(ctx, sc.ProjectKey, jira.ScanOptions{}, token)
 		if err != nil {
@@ -93,13 +98,17 @@ func (s *Service) scanFetch(ctx context.Context, t *domain.Tenant, j store.Job, 
 		for k, is := range page.Issues {
 			in[k] = store.ResultInput{Issue: is}
 		}
-		if held, err := s.Store.StillHeld(ctx, j.ID, j.LockedBy); err != nil || !held {
+		held, err := s.Store.StillHeld(ctx, j.ID, j.LockedBy)
+		if err != nil {
+			return false, fmt.Errorf("scan %s: job claim: %w", sc.ProjectKey, err)
+		}
+		if !held {
 			return false, errCancelled
 		}
 		if err := ts.SaveResults(ctx, sc.ProjectKey, in); err != nil {
 			return false, err
 		}
-		token = next
+		token, done = next, done+len(in)
 		if err := ts.UpdateScan(ctx, sc.ProjectKey, store.ScanUpdate{AddDone: len(in), PageToken: &token}); err != nil {
 			return false, err
 		}
@@ -112,12 +121,8 @@ func (s *Service) scanFetch(ctx context.Context, t *domain.Tenant, j store.Job, 
 			if err := ts.SetLastSync(ctx, sc.ProjectKey, sc.StartedAt); err != nil {
 				return false, err
 			}
-			phase, zero, empty := "analyse", 0, ""
-			fetched, _ := ts.Scan(ctx, sc.ProjectKey)
-			total := sc.Total
-			if fetched != nil {
-				total = fetched.Done
-			}
+			// What was fetched is the total the analysis phase counts to.
+			phase, zero, empty, total := "analyse", 0, "", done
 			s.DropModel(t.ID, sc.ProjectKey)
 			return true, ts.UpdateScan(ctx, sc.ProjectKey, store.ScanUpdate{Phase: &phase, PageToken: &empty, Total: &total, Done: &total, Written: &zero})
 		}

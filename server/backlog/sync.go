@@ -45,7 +45,11 @@ func (s *Service) analyzeJob(ctx context.Context, t *domain.Tenant, batch []stor
 		}
 		// The batch was claimed together; one lost claim (uninstall,
 		// expired lease) means the whole batch was taken away.
-		if held, _ := s.Store.StillHeld(ctx, batch[0].ID, batch[0].LockedBy); !held {
+		held, err := s.Store.StillHeld(ctx, batch[0].ID, batch[0].LockedBy)
+		if err != nil {
+			return jobsErr(errs, fmt.Errorf("analyze: job claim: %w", err))
+		}
+		if !held {
 			return jobsErr(errs, errCancelled)
 		}
 		err = s.applyChanges(ctx, t, project, fetched, missing(keys, fetched))

@@ -70,7 +70,11 @@ func (s *Service) writebackJob(ctx context.Context, t *domain.Tenant, batch []st
 				written[r.Issue.Key] = version
 			}
 			// Nothing reaches Jira for a tenant that uninstalled meanwhile.
-			if held, err := s.Store.StillHeld(ctx, j.ID, j.LockedBy); err != nil || !held {
+			held, err := s.Store.StillHeld(ctx, j.ID, j.LockedBy)
+			if err != nil {
+				return fmt.Errorf("writeback %s: job claim: %w", p.Project, err)
+			}
+			if !held {
 				return errCancelled
 			}
 			if err := c.SetIssuePropertiesBulk(ctx, values); err != nil {

@@ -314,7 +314,7 @@ func (s *Service) userClient(ctx context.Context, t *domain.Tenant, accountID st
 // restored or shared database never match another's issue.
 func newIdemKey() string {
 	b := make([]byte, 8)
-	rand.Read(b)
+	rand.Read(b) // crypto/rand.Read never returns an error (Go 1.24+)
 	return "bai-" + hex.EncodeToString(b)
 }
 
