@@ -102,7 +102,8 @@ func (e *UnavailableError) Error() string { return "access: permission check fai
 // logs: a Jira 403 must not turn into the person's 403).
 func (e *UnavailableError) Unwrap() error { return domain.ErrUnavailable }
 
-// Clients returns the Jira client of a tenant (backlog.Service.Client).
+// Clients returns the Jira client of a tenant that acts as the app
+// (jiraclients.Registry.App).
 type Clients func(t *domain.Tenant) (*jira.Client, error)
 
 // Options configure a Checker; zero values pick the defaults.

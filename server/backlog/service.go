@@ -1,14 +1,15 @@
-// Package backlog keeps every active project analysed: activation and full
-// scans, webhook intake, re-analysis of changed issues and their
-// neighbours, periodic reconciliation and write-back of the `backlogai`
-// issue property to Jira. All work runs as jobs on the durable queue.
+// Package backlog keeps every active project analysed and is the only
+// writer of the `backlogai` issue property in Jira. Its work runs as jobs
+// on the durable queue, one file per job: jobs.go (kinds and dispatch),
+// scan.go (activation and full scans), intake.go (webhooks), sync.go
+// (re-analysis of changed issues and their neighbours), rescore.go,
+// reconcile.go (catching missed webhooks) and writeback.go (the property,
+// also for issues the app creates). Jira clients come from jiraclients,
+// project models from projectmodel.
 package backlog
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -18,8 +19,8 @@ import (
 	"github.com/backlogai/backlogai/server/connect"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jira"
-	"github.com/backlogai/backlogai/server/jobs"
-	"github.com/backlogai/backlogai/server/lru"
+	"github.com/backlogai/backlogai/server/jiraclients"
+	"github.com/backlogai/backlogai/server/projectmodel"
 	"github.com/backlogai/backlogai/server/store"
 )
 
@@ -29,23 +30,6 @@ const PropertyKey = "backlogai"
 // GlanceModuleKey is the descriptor key of the issue glance module.
 const GlanceModuleKey = "backlogai-glance"
 
-// Job kinds.
-const (
-	KindScan      = "scan"
-	KindAnalyze   = "analyze"
-	KindDelete    = "delete"
-	KindWriteback = "writeback"
-	KindReconcile = "reconcile"
-	KindRescore   = "rescore"
-)
-
-// Priorities: a person waiting on a webhook's effect comes before bulk work.
-const (
-	prioWebhook   = 10
-	prioWriteback = 5
-	prioScan      = 0
-)
-
 // Waker is told when jobs were enqueued (the pool's Wake).
 type Waker interface{ Wake() }
 
@@ -53,22 +37,26 @@ type Waker interface{ Wake() }
 // write-back that carried its effect to Jira.
 type WritebackObserver interface{ WritebackDone(lag time.Duration) }
 
-// Service is the sync service.
+// Service is the sync service. Set the fields, then use it; zero
+// optional fields take defaults on first use.
 type Service struct {
 	Store  *store.Store
 	AppKey string
-	// HTTP is the transport for Jira calls (the signing client wraps it).
-	HTTP   *http.Client
 	Waker  Waker
 	Logger *slog.Logger
 	Now    func() time.Time
-	Jira   jira.Options // template for per-tenant clients (Limiter is set per tenant)
-	// Impersonator, when set, gives ForUser clients that act as the
-	// person (Connect user impersonation); nil makes ForUser refuse.
+	// JiraClients gives tenants' Jira clients. When nil, one is built on
+	// first use from HTTP, Jira, Impersonator and Hosts below.
+	JiraClients *jiraclients.Registry
+	// Models holds the projects' analysis models. When nil, one is built
+	// on first use from Store and Now.
+	Models *projectmodel.Cache
+	// HTTP, Jira, Impersonator and Hosts configure the registry built when
+	// JiraClients is nil (see jiraclients.Registry for each).
+	HTTP         *http.Client
+	Jira         jira.Options
 	Impersonator *connect.Impersonator
-	// Hosts, when set, gives Jira transports for tenants on Forge (their
-	// system and user tokens, their API base URL); others use Connect.
-	Hosts HostClients
+	Hosts        HostClients
 	// PageBudget is how many search pages one scan job fetches before it
 	// hands the queue back to other work (default 20 = 2,000 issues).
 	PageBudget int
@@ -78,30 +66,31 @@ type Service struct {
 	// completed (metrics).
 	Observer WritebackObserver
 
-	limiters jira.Limiters
+	initOnce sync.Once
 	intake   chan *webhookReq
-	writing  map[modelKey]bool // projects whose write-back runs here
+	writing  map[projectKey]bool // projects whose write-back runs here
 	mu       sync.Mutex
-	clients  map[string]*tenantClient
-	models   *lru.Cache[modelKey, *model]
 }
 
-type tenantClient struct {
-	secretHash string
-	client     *jira.Client
-}
+// HostClients gives Jira transports for tenants served through a host
+// other than Connect (Forge Remote).
+type HostClients = jiraclients.HostClients
 
-type modelKey struct {
+type projectKey struct {
 	tenant  int64
 	project string
 }
 
-// model is a cached analysis.Project with the position up to which it has
-// absorbed the store's changes.
-type model struct {
-	mu      sync.Mutex
-	project *analysis.Project
-	seen    time.Time
+func (s *Service) init() {
+	s.initOnce.Do(func() {
+		if s.JiraClients == nil {
+			s.JiraClients = &jiraclients.Registry{AppKey: s.AppKey, HTTP: s.HTTP, Jira: s.Jira,
+				Impersonator: s.Impersonator, Hosts: s.Hosts, Logger: s.Logger, Now: s.Now}
+		}
+		if s.Models == nil {
+			s.Models = &projectmodel.Cache{Store: s.Store, Now: s.Now}
+		}
+	})
 }
 
 func (s *Service) now() time.Time {
@@ -118,214 +107,40 @@ func (s *Service) log() *slog.Logger {
 	return slog.Default()
 }
 
-// Client returns the Jira client of a tenant (cached; rebuilt when the
-// shared secret changes on re-install).
+// ClientRegistry returns the registry the service takes Jira clients
+// from, for wiring others to the same one (one rate-limit state per
+// tenant).
+func (s *Service) ClientRegistry() *jiraclients.Registry {
+	s.init()
+	return s.JiraClients
+}
+
+// ModelCache returns the cache the service takes project models from,
+// for wiring others to the same one.
+func (s *Service) ModelCache() *projectmodel.Cache {
+	s.init()
+	return s.Models
+}
+
+// Client returns the Jira client of a tenant that acts as the app
+// (jiraclients.Registry.App).
 func (s *Service) Client(t *domain.Tenant) (*jira.Client, error) {
-	sum := sha256.Sum256([]byte(t.SharedSecret + "\x00" + t.BaseURL))
-	h := hex.EncodeToString(sum[:8])
-	var hostDoer jira.Doer
-	hostBase := ""
-	if s.Hosts != nil {
-		if d, base, ok := s.Hosts.AppDoer(t); ok {
-			hostDoer, hostBase, h = d, base, "host:"+base
-		}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.clients == nil {
-		s.clients = map[string]*tenantClient{}
-	}
-	if c, ok := s.clients[t.ClientKey]; ok && c.secretHash == h {
-		return c.client, nil
-	}
-	httpc := s.HTTP
-	if httpc == nil {
-		httpc = &http.Client{Timeout: 30 * time.Second}
-	}
-	var doer jira.Doer = &connect.SigningClient{HTTP: httpc, AppKey: s.AppKey, BaseURL: t.BaseURL, Secret: t.SharedSecret,
-		UserAgent: "BacklogAI/1.0 (+https://github.com/backlogai/backlogai)", Now: s.Now}
-	base := t.BaseURL
-	if hostDoer != nil {
-		doer, base = hostDoer, hostBase
-	}
-	opts := s.Jira
-	opts.Limiter = s.limiters.For(t.ClientKey)
-	if opts.Logger == nil {
-		opts.Logger = s.log().With("tenant_id", t.ID)
-	}
-	c, err := jira.New(doer, base, opts)
-	if err != nil {
-		return nil, fmt.Errorf("backlog: jira client: %w", err)
-	}
-	s.clients[t.ClientKey] = &tenantClient{secretHash: h, client: c}
-	return c, nil
+	return s.ClientRegistry().App(t)
 }
 
 // ForUser returns a Jira client of the tenant that acts as the person with
-// accountID: its requests carry a user access token from Connect user
-// impersonation ("Authorization: Bearer"), so Jira checks that person's
-// permissions and names them in the issue history and audit log. It shares
-// the tenant's rate-limit state with the app's client. Writes a person
-// asks for go through it; background work (scans, write-back) uses Client.
-// Without an Impersonator, or without an accountId, it refuses rather than
-// silently acting as the app.
+// accountID (jiraclients.Registry.ForUser).
 func (s *Service) ForUser(ctx context.Context, t *domain.Tenant, accountID string) (*jira.Client, error) {
-	if s.Hosts != nil && accountID != "" {
-		doer, base, ok, err := s.Hosts.UserDoer(ctx, t, accountID)
-		if err != nil {
-			return nil, fmt.Errorf("backlog: acting as a user: %w", err)
-		}
-		if ok {
-			app, err := s.Client(t)
-			if err != nil {
-				return nil, err
-			}
-			opts := s.Jira
-			opts.Limiter = s.limiters.For(t.ClientKey)
-			opts.StoryPointsField = app.StoryPointsField()
-			if opts.Logger == nil {
-				opts.Logger = s.log().With("tenant_id", t.ID)
-			}
-			return jira.New(doer, base, opts)
-		}
-	}
-	if s.Impersonator == nil {
-		return nil, fmt.Errorf("backlog: acting as a user: impersonation is not configured: %w", domain.ErrUnavailable)
-	}
-	if accountID == "" {
-		return nil, fmt.Errorf("backlog: acting as a user: no accountId (anonymous): %w", domain.ErrUnauthorized)
-	}
-	app, err := s.Client(t)
-	if err != nil {
-		return nil, err
-	}
-	// Exchange (or reuse) the token now, so that a refusal comes before
-	// any work starts.
-	if _, err := s.Impersonator.Token(ctx, t, accountID); err != nil {
-		return nil, fmt.Errorf("backlog: acting as a user: %w", err)
-	}
-	httpc := s.HTTP
-	if httpc == nil {
-		httpc = &http.Client{Timeout: 30 * time.Second}
-	}
-	doer := &connect.UserClient{HTTP: httpc, Tokens: s.Impersonator, Tenant: t, AccountID: accountID,
-		UserAgent: "BacklogAI/1.0 (+https://github.com/backlogai/backlogai)"}
-	opts := s.Jira
-	opts.Limiter = s.limiters.For(t.ClientKey)
-	opts.StoryPointsField = app.StoryPointsField()
-	if opts.Logger == nil {
-		opts.Logger = s.log().With("tenant_id", t.ID)
-	}
-	c, err := jira.New(doer, t.BaseURL, opts)
-	if err != nil {
-		return nil, fmt.Errorf("backlog: jira client for user: %w", err)
-	}
-	return c, nil
+	return s.ClientRegistry().ForUser(ctx, t, accountID)
 }
 
-// Model returns the project's analysis model, built from the stored
-// snapshots on first use and brought up to date with changes other
-// replicas stored since. The returned unlock must be called when done;
-// it serialises work on one project within this process.
+// Model returns the project's analysis model, up to date with the store;
+// unlock must be called when done (projectmodel.Cache.Get).
 func (s *Service) Model(ctx context.Context, t *domain.Tenant, project string) (*analysis.Project, func(), error) {
-	key := modelKey{t.ID, project}
-	s.mu.Lock()
-	if s.models == nil {
-		s.models = lru.New[modelKey, *model](maxModels)
-	}
-	m, ok := s.models.Get(key, time.Time{})
-	if !ok {
-		m = &model{}
-		s.models.Put(key, m, time.Time{})
-	}
-	s.mu.Unlock()
-
-	m.mu.Lock()
-	unlock := m.mu.Unlock
-	ts := s.Store.Tenant(t)
-	p, err := ts.Project(ctx, project)
-	if err != nil {
-		unlock()
-		return nil, nil, err
-	}
-	// Timestamps from replicas are not strictly ordered: re-read a short
-	// overlap; applying a change twice is harmless.
-	since := m.seen.Add(-5 * time.Second)
-	if m.project == nil {
-		since = time.Time{}
-	}
-	var issues []domain.Issue
-	var deleted []string
-	latest := m.seen
-	err = ts.ChangedSince(ctx, project, since, false, func(page []store.IssueResult) error {
-		for _, r := range page {
-			if r.Deleted {
-				deleted = append(deleted, r.Issue.Key)
-			} else {
-				issues = append(issues, r.Issue)
-			}
-			if r.AnalysedAt.After(latest) {
-				latest = r.AnalysedAt
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		unlock()
-		return nil, nil, err
-	}
-	if m.project == nil {
-		m.project = analysis.NewProject(p.Strategy, issues, s.Now)
-	} else {
-		m.project.SetStrategy(p.Strategy)
-		for _, is := range issues {
-			m.project.Upsert(is)
-		}
-		for _, k := range deleted {
-			m.project.Remove(k)
-		}
-	}
-	m.seen = latest
-	return m.project, unlock, nil
+	return s.ModelCache().Get(ctx, t, project)
 }
 
 // DropModel forgets a cached model (after a full rescan or uninstall).
 func (s *Service) DropModel(tenantID int64, project string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.models != nil {
-		s.models.Remove(modelKey{tenantID, project})
-	}
-}
-
-// maxModels bounds memory: a 10k-issue model is a few tens of MB.
-const maxModels = 32
-
-// Handlers returns the job handlers to register on the pool.
-func (s *Service) Handlers() map[string]jobs.Handler {
-	return map[string]jobs.Handler{
-		KindScan:      s.handleScan,
-		KindAnalyze:   s.handleAnalyze,
-		KindDelete:    s.handleDelete,
-		KindWriteback: s.handleWriteback,
-		KindReconcile: s.handleReconcile,
-		KindRescore:   s.handleRescore,
-	}
-}
-
-func (s *Service) wake() {
-	if s.Waker != nil {
-		s.Waker.Wake()
-	}
-}
-
-// HostClients gives Jira transports for tenants served through a host
-// other than Connect (Forge Remote). ok false means the tenant is on
-// Connect and the signing client or impersonation is used.
-type HostClients interface {
-	// AppDoer acts as the app (background work).
-	AppDoer(t *domain.Tenant) (doer jira.Doer, baseURL string, ok bool)
-	// UserDoer acts as the person (their edits); an error means the tenant
-	// is on the host but no token of that person is at hand.
-	UserDoer(ctx context.Context, t *domain.Tenant, accountID string) (doer jira.Doer, baseURL string, ok bool, err error)
+	s.ModelCache().Drop(tenantID, project)
 }

@@ -18,7 +18,9 @@ import (
 	"github.com/backlogai/backlogai/server/connect"
 	"github.com/backlogai/backlogai/server/forge"
 	"github.com/backlogai/backlogai/server/forge/forgeapi"
+	"github.com/backlogai/backlogai/server/jiraclients"
 	"github.com/backlogai/backlogai/server/jobs"
+	"github.com/backlogai/backlogai/server/projectmodel"
 	"github.com/backlogai/backlogai/server/retry"
 	"github.com/backlogai/backlogai/server/secrets"
 	"github.com/backlogai/backlogai/server/store"
@@ -104,10 +106,14 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 		workers = cfg.JobWorkers
 	}
 	pool := &jobs.Pool{Store: st, Logger: log, Workers: workers, Lease: cfg.JobLease}
-	keeper := &backlog.Service{Store: st, AppKey: cfg.AppKey, HTTP: o11y.jiraHTTP(60 * time.Second), Waker: pool, Logger: log,
-		PageBudget: o.PageBudget, AnalyseChunk: o.AnalyseChunk, Observer: o11y.metrics,
+	// One registry of Jira clients and one cache of project models, shared
+	// by the sync service, drafting and the pages.
+	jiraClients := &jiraclients.Registry{AppKey: cfg.AppKey, HTTP: o11y.jiraHTTP(60 * time.Second), Logger: log,
 		// Edits and creations a person asks for are made as that person.
 		Impersonator: &connect.Impersonator{AuthServerURL: cfg.ConnectOAuthURL, HTTP: &http.Client{Timeout: 15 * time.Second}, Logger: log}}
+	models := &projectmodel.Cache{Store: st}
+	keeper := &backlog.Service{Store: st, AppKey: cfg.AppKey, JiraClients: jiraClients, Models: models, Waker: pool, Logger: log,
+		PageBudget: o.PageBudget, AnalyseChunk: o.AnalyseChunk, Observer: o11y.metrics}
 	pool.Handlers = keeper.Handlers()
 	gen, err := newGenerator(cfg, st, keeper, log)
 	if err != nil {
@@ -127,7 +133,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 		forgeAuth = &forge.Authenticator{Installations: st, UserTokens: userTokens, Logger: log,
 			Verifier: &forge.Verifier{AppID: cfg.ForgeAppID, Keys: &forge.KeySet{URL: cfg.ForgeJWKSURL, HTTP: keysHTTP},
 				AllowHTTPAPI: cfg.Sandbox || cfg.AllowPrivateURLs}}
-		keeper.Hosts = &forgeapi.Clients{Store: st, HTTP: &http.Client{Timeout: 60 * time.Second}, UserTokens: userTokens}
+		jiraClients.Hosts = &forgeapi.Clients{Store: st, HTTP: &http.Client{Timeout: 60 * time.Second}, UserTokens: userTokens}
 		auth = forge.HostAuth{Connect: auth, Forge: forgeAuth}
 	}
 	srv, err := web.New(web.Deps{

@@ -14,8 +14,9 @@ import (
 
 // newGenerator wires the generation pipeline (LLM, research, drafts) from
 // the configuration: the app's default LLM and research provider, the
-// box that seals tenants' API keys, and the sync service's Jira clients,
-// project models and queue.
+// box that seals tenants' API keys, the sync service's Jira clients and
+// project models, and the sync service itself as the writer of the score
+// property of created issues.
 func newGenerator(cfg *config.Config, st *store.Store, keeper *backlog.Service, log *slog.Logger) (*generate.Service, error) {
 	box, err := secrets.New(cfg.EncryptionKey, cfg.PreviousKeys...)
 	if err != nil {
@@ -23,9 +24,11 @@ func newGenerator(cfg *config.Config, st *store.Store, keeper *backlog.Service, 
 	}
 	guard := netguard.Policy{AllowPrivate: cfg.AllowPrivateURLs || cfg.Sandbox, AllowHTTP: cfg.AllowPrivateURLs || cfg.Sandbox}
 	return generate.New(&generate.Service{
-		Store:   st,
-		Backlog: keeper,
-		Box:     box,
+		Store:       st,
+		JiraClients: keeper.ClientRegistry(),
+		Models:      keeper.ModelCache(),
+		Backlog:     keeper,
+		Box:         box,
 		Defaults: generate.Defaults{
 			OpenAIKey: cfg.OpenAIKey, OpenAIBaseURL: cfg.OpenAIBaseURL, OpenAIModel: cfg.OpenAIModel,
 			SerpAPIKey: cfg.SerpAPIKey, SerpAPIBaseURL: cfg.SerpAPIBaseURL,

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/backlogai/backlogai/server/adf"
-	"github.com/backlogai/backlogai/server/analysis"
 	"github.com/backlogai/backlogai/server/backlog"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jira"
@@ -60,7 +59,7 @@ type pending struct {
 // first looks for an issue the person created since the draft was made
 // with its exact title. Each draft's parent epic is checked first. The
 // issues are created as the person with accountID (user impersonation);
-// the score property on them is still written as the app.
+// the score property on them is written by backlog, as the app.
 func (s *Service) CreateDrafts(ctx context.Context, t *domain.Tenant, accountID, project string, ids []int64) (CreateResult, error) {
 	res := CreateResult{Created: []Created{}, Failed: []CreateFailure{}}
 	if err := s.Init(); err != nil {
@@ -70,7 +69,7 @@ func (s *Service) CreateDrafts(ctx context.Context, t *domain.Tenant, accountID,
 		return res, invalid("choose 1 to 50 drafts to create")
 	}
 	ts := s.Store.Tenant(t)
-	c, err := s.Backlog.ForUser(ctx, t, accountID)
+	c, err := s.userClient(ctx, t, accountID)
 	if err != nil {
 		return res, err
 	}
@@ -148,7 +147,7 @@ func (s *Service) CreateDrafts(ctx context.Context, t *domain.Tenant, accountID,
 			return res, err // the crash the tests simulate: nothing stored
 		}
 	}
-	values := map[string]json.RawMessage{}
+	var props []backlog.CreatedIssue
 	for i, r := range results {
 		p := fresh[i]
 		if r.Err != nil || r.Key == "" {
@@ -162,23 +161,17 @@ func (s *Service) CreateDrafts(ctx context.Context, t *domain.Tenant, accountID,
 			continue
 		}
 		s.created(ctx, t, ts, p, r.Key, r.ID, &res)
-		prop := analysis.PropertyOf(&p.analysis, issues[i].StoryPoints)
-		if raw, err := json.Marshal(prop); err == nil && r.ID != "" {
-			values[r.ID] = raw
-		}
+		props = append(props, backlog.CreatedIssue{ID: r.ID, Analysis: &p.analysis, StoryPoints: issues[i].StoryPoints})
 	}
 	if cerr != nil {
 		s.Logger.Warn("bulk create stopped early", "tenant_id", t.ID, "err", cerr)
 	}
 	// The property makes the new issues sortable by score in JQL at once;
-	// the webhook's re-analysis writes it again later.
-	if len(values) > 0 {
-		app, err := s.Backlog.Client(t)
-		if err == nil {
-			err = app.SetPropertiesBulk(ctx, backlog.PropertyKey, values)
-		}
-		if err != nil {
-			s.Logger.Warn("property of created issues not set", "tenant_id", t.ID, "err", err)
+	// backlog, its only writer, writes it under the project's write-back
+	// lock. Without it the webhook's re-analysis writes it a little later.
+	if len(props) > 0 && s.Backlog != nil {
+		if err := s.Backlog.WriteCreated(ctx, t, project, props); err != nil {
+			s.Logger.Warn("property of created issues not set", "tenant_id", t.ID, "project", project, "err", err)
 		}
 	}
 	return res, nil

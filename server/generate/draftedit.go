@@ -75,7 +75,7 @@ func (s *Service) PatchDraft(ctx context.Context, t *domain.Tenant, project stri
 		if !issueKey(c.ParentEpic) {
 			return Draft{}, invalid("the parent epic must be an issue key such as SHOP-12")
 		}
-		app, err := s.Backlog.Client(t)
+		app, err := s.appClient(t)
 		if err != nil {
 			return Draft{}, err
 		}
@@ -110,7 +110,7 @@ func (s *Service) checkFormParent(ctx context.Context, t *domain.Tenant, project
 	if key == "" {
 		return nil
 	}
-	app, err := s.Backlog.Client(t)
+	app, err := s.appClient(t)
 	if err != nil {
 		return err
 	}

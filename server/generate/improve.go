@@ -70,7 +70,7 @@ func (s *Service) issueAndAnalyzer(ctx context.Context, t *domain.Tenant, key st
 	if err := s.Init(); err != nil {
 		return domain.Issue{}, nil, nil, err
 	}
-	c, err := s.Backlog.Client(t)
+	c, err := s.appClient(t)
 	if err != nil {
 		return domain.Issue{}, nil, nil, err
 	}
@@ -183,7 +183,7 @@ func (s *Service) ApplyImprovement(ctx context.Context, t *domain.Tenant, accoun
 	if err := adf.Validate(raw); err != nil {
 		return fmt.Errorf("generate: improved description: %w", err)
 	}
-	c, err := s.Backlog.ForUser(ctx, t, accountID)
+	c, err := s.userClient(ctx, t, accountID)
 	if err != nil {
 		return err
 	}
@@ -410,7 +410,7 @@ func (s *Service) ApplySplitWith(ctx context.Context, t *domain.Tenant, accountI
 const splitRecoveryWindow = 30 * 24 * time.Hour
 
 func (s *Service) applySplit(ctx context.Context, t *domain.Tenant, accountID, key string, stories []SplitStory, opts SplitOptions, retry bool) (*SplitResult, error) {
-	c, err := s.Backlog.ForUser(ctx, t, accountID)
+	c, err := s.userClient(ctx, t, accountID)
 	if err != nil {
 		return nil, err
 	}

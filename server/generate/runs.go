@@ -323,7 +323,8 @@ func (s *Service) work(ctx context.Context, t *domain.Tenant, j store.Job, run *
 	var notices []string
 	if form.Research {
 		if tc.serp != nil {
-			w := &research.Web{Serp: tc.serp, Store: ts.ForProject(run.Project), Quota: tc.searches, Now: s.Now, Logger: s.Logger.With("tenant_id", t.ID)}
+			pts := ts.ForProject(run.Project)
+			w := &research.Web{Serp: tc.serp, Cache: pts, Quota: searchQuota{pts}, Limit: tc.searches, Now: s.Now, Logger: s.Logger.With("tenant_id", t.ID)}
 			if findings, err = w.Research(ctx, req); err != nil {
 				return err
 			}

@@ -16,9 +16,12 @@ import (
 	"github.com/backlogai/backlogai/server/analysis"
 	"github.com/backlogai/backlogai/server/backlog"
 	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/jira"
+	"github.com/backlogai/backlogai/server/jiraclients"
 	"github.com/backlogai/backlogai/server/jobs"
 	"github.com/backlogai/backlogai/server/llm"
 	"github.com/backlogai/backlogai/server/netguard"
+	"github.com/backlogai/backlogai/server/projectmodel"
 	"github.com/backlogai/backlogai/server/research"
 	"github.com/backlogai/backlogai/server/secrets"
 	"github.com/backlogai/backlogai/server/store"
@@ -52,7 +55,13 @@ type Waker interface{ Wake() }
 // access. Set the fields, then call Init (New does both).
 type Service struct {
 	Store *store.Store
-	// Backlog gives tenants' Jira clients and project models.
+	// JiraClients gives tenants' Jira clients; Models the projects'
+	// analysis models (a project never activated gets an empty one).
+	JiraClients *jiraclients.Registry
+	Models      *projectmodel.Cache
+	// Backlog writes the score property of the issues drafts become (it
+	// is the property's only writer). JiraClients and Models left nil
+	// are taken from it.
 	Backlog *backlog.Service
 	// Box seals tenants' API keys.
 	Box      *secrets.Box
@@ -96,6 +105,12 @@ func (s *Service) Init() error {
 	s.once.Do(func() {
 		if s.Logger == nil {
 			s.Logger = slog.Default()
+		}
+		if s.Backlog != nil && s.JiraClients == nil {
+			s.JiraClients = s.Backlog.ClientRegistry()
+		}
+		if s.Backlog != nil && s.Models == nil {
+			s.Models = s.Backlog.ModelCache()
 		}
 		if s.Now == nil {
 			s.Now = time.Now
@@ -229,6 +244,17 @@ func (m *meter) Record(ctx context.Context, u llm.Usage) error {
 	return m.ts.AddLLMUsage(ctx, store.Period(m.now()), u.Calls, int64(u.PromptTokens), int64(u.CompletionTokens), u.CostMicroUSD)
 }
 
+// searchQuota is research.Quota over a project's monthly usage counters.
+type searchQuota struct{ ts *store.TenantStore }
+
+func (q searchQuota) TakeSearch(ctx context.Context, now time.Time, limit int) (bool, error) {
+	return q.ts.TakeSearch(ctx, store.Period(now), limit)
+}
+
+func (q searchQuota) ReturnSearch(ctx context.Context, now time.Time) error {
+	return q.ts.ReturnSearch(ctx, store.Period(now))
+}
+
 // analyzer returns a function that analyses a pseudo-issue against the
 // project's model, taking the model's lock for each call only (LLM calls
 // must not hold it). A project never activated gets an empty model.
@@ -250,8 +276,8 @@ func (s *Service) analyzer(ctx context.Context, t *domain.Tenant, project string
 }
 
 func (s *Service) model(ctx context.Context, t *domain.Tenant, project string) (*analysis.Project, func(), error) {
-	if s.Backlog != nil {
-		m, unlock, err := s.Backlog.Model(ctx, t, project)
+	if s.Models != nil {
+		m, unlock, err := s.Models.Get(ctx, t, project)
 		if err == nil {
 			return m, unlock, nil
 		}
@@ -262,11 +288,33 @@ func (s *Service) model(ctx context.Context, t *domain.Tenant, project string) (
 	return analysis.NewProject(domain.DefaultStrategy(), nil, s.Now), func() {}, nil
 }
 
+// appClient is tenant t's Jira client acting as the app.
+func (s *Service) appClient(t *domain.Tenant) (*jira.Client, error) {
+	if err := s.Init(); err != nil {
+		return nil, err
+	}
+	if s.JiraClients == nil {
+		return nil, fmt.Errorf("generate: no Jira clients configured: %w", domain.ErrUnavailable)
+	}
+	return s.JiraClients.App(t)
+}
+
+// userClient is tenant t's Jira client acting as the person.
+func (s *Service) userClient(ctx context.Context, t *domain.Tenant, accountID string) (*jira.Client, error) {
+	if err := s.Init(); err != nil {
+		return nil, err
+	}
+	if s.JiraClients == nil {
+		return nil, fmt.Errorf("generate: no Jira clients configured: %w", domain.ErrUnavailable)
+	}
+	return s.JiraClients.ForUser(ctx, t, accountID)
+}
+
 // newIdemKey is a draft's idempotency label: random, so that drafts of a
 // restored or shared database never match another's issue.
 func newIdemKey() string {
 	b := make([]byte, 8)
-	rand.Read(b)
+	rand.Read(b) // crypto/rand.Read never returns an error (Go 1.24+)
 	return "bai-" + hex.EncodeToString(b)
 }
 

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/backlogai/backlogai/server/analysis"
 	"github.com/backlogai/backlogai/server/analysis/checks"
 	"github.com/backlogai/backlogai/server/backlog"
 	"github.com/backlogai/backlogai/server/connect"
@@ -337,6 +338,11 @@ func TestCreateDraftsInJira(t *testing.T) {
 		}
 		if raw, ok := e.emu.IssueProperty(c.Key, backlog.PropertyKey); !ok || !strings.Contains(string(raw), `"quality":`) {
 			t.Errorf("%s: backlogai property %s", c.Key, raw)
+		}
+		// Written by backlog, the property's only writer: its one call
+		// carries the glance's label beside the JQL property.
+		if raw, ok := e.emu.IssueProperty(c.Key, analysis.GlanceStatusKey(testAppKey, backlog.GlanceModuleKey)); !ok || !strings.Contains(string(raw), `"label":`) {
+			t.Errorf("%s: glance status %s, want the label written with the property", c.Key, raw)
 		}
 		if r := e.emu.Reporter(c.Key); r != pm {
 			t.Errorf("%s: created by %q, want the person %q (not the app)", c.Key, r, pm)
@@ -823,7 +829,7 @@ func TestWritesActAsThePerson(t *testing.T) {
 // configured, a person's write fails instead of running as the app.
 func TestWithoutImpersonationWritesAreRefused(t *testing.T) {
 	e := newEnv(t, nil)
-	e.svc.Backlog.Impersonator = nil
+	e.svc.JiraClients.Impersonator = nil
 	if err := e.svc.ApplyImprovement(context.Background(), e.tenant, pm, "SHOP-5", "Rewrite", "x"); !errors.Is(err, domain.ErrUnavailable) {
 		t.Errorf("apply without impersonation: %v, want ErrUnavailable", err)
 	}

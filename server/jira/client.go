@@ -7,7 +7,7 @@
 // and the mapping of Jira issues to domain.Issue. Requests are authorised by
 // the Doer it is given: connect.SigningClient acts as the app (Connect JWT),
 // connect.UserClient as a person (a user impersonation Bearer token; see
-// backlog.Service.ForUser).
+// jiraclients.Registry.ForUser).
 package jira
 
 import (

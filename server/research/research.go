@@ -12,7 +12,6 @@ import (
 
 	"github.com/backlogai/backlogai/server/analysis/text"
 	"github.com/backlogai/backlogai/server/domain"
-	"github.com/backlogai/backlogai/server/store"
 )
 
 // Source is a dated web source a draft may cite.
@@ -128,13 +127,31 @@ func keywords(s string, n int) []string {
 // ProviderSerpAPI names the web provider in the cache.
 const ProviderSerpAPI = "serpapi"
 
+// Cache keeps search answers for a while (the tenant's store backs it).
+type Cache interface {
+	// CachedResearch returns the answer of provider to query cached less
+	// than its TTL ago (ok false: none).
+	CachedResearch(ctx context.Context, provider, query string) (raw json.RawMessage, cachedAt time.Time, ok bool, err error)
+	// CacheResearch keeps an answer for ttl.
+	CacheResearch(ctx context.Context, provider, query string, raw json.RawMessage, ttl time.Duration) error
+}
+
+// Quota counts a tenant's paid searches per calendar month.
+type Quota interface {
+	// TakeSearch counts one search in the month of now unless limit are
+	// counted already (ok false).
+	TakeSearch(ctx context.Context, now time.Time, limit int) (ok bool, err error)
+	// ReturnSearch takes back one search of the month of now (it failed).
+	ReturnSearch(ctx context.Context, now time.Time) error
+}
+
 // Web runs web research for one tenant.
 type Web struct {
-	Serp *SerpAPI
-	// Store is the tenant's view: cache and quota counters.
-	Store *store.TenantStore
-	// Quota is the tenant's searches per month.
-	Quota int
+	Serp  *SerpAPI
+	Cache Cache
+	Quota Quota
+	// Limit is the tenant's searches per month.
+	Limit int
 	// TTL is how long answers are cached (default 7 days).
 	TTL time.Duration
 	// MaxQueries bounds the searches of one request (default 3).
@@ -164,12 +181,12 @@ func (w *Web) Research(ctx context.Context, r Request) (Findings, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	period := store.Period(now())
+	start := now()
 	ex := newExtractor(r.Competitors)
 	quotaSpent, failed := false, false
-	for _, q := range Queries(r, max, now()) {
+	for _, q := range Queries(r, max, start) {
 		f.Queries = append(f.Queries, q)
-		raw, _, hit, err := w.Store.CachedResearch(ctx, ProviderSerpAPI, q)
+		raw, _, hit, err := w.Cache.CachedResearch(ctx, ProviderSerpAPI, q)
 		if err != nil {
 			return f, err
 		}
@@ -182,13 +199,13 @@ func (w *Web) Research(ctx context.Context, r Request) (Findings, error) {
 		if quotaSpent || failed {
 			continue
 		}
-		ok, err := w.Store.TakeSearch(ctx, period, w.Quota)
+		ok, err := w.Quota.TakeSearch(ctx, start, w.Limit)
 		if err != nil {
 			return f, err
 		}
 		if !ok {
 			quotaSpent = true
-			f.Notices = append(f.Notices, fmt.Sprintf("This month's research quota (%d searches) is used up, so drafts use cached research and your project only.", w.Quota))
+			f.Notices = append(f.Notices, fmt.Sprintf("This month's research quota (%d searches) is used up, so drafts use cached research and your project only.", w.Limit))
 			continue
 		}
 		got, err := w.Serp.Search(ctx, q)
@@ -197,7 +214,7 @@ func (w *Web) Research(ctx context.Context, r Request) (Findings, error) {
 				return f, ctx.Err()
 			}
 			// A failed search is not charged, and never cached.
-			if rerr := w.Store.ReturnSearch(ctx, period); rerr != nil {
+			if rerr := w.Quota.ReturnSearch(ctx, start); rerr != nil {
 				log.Error("return search", "err", rerr)
 			}
 			log.Warn("web research failed", "err", err)
@@ -214,7 +231,7 @@ func (w *Web) Research(ctx context.Context, r Request) (Findings, error) {
 			continue // charged, but an empty answer is never cached
 		}
 		if b, err := json.Marshal(got); err == nil {
-			if err := w.Store.CacheResearch(ctx, ProviderSerpAPI, q, b, ttl); err != nil {
+			if err := w.Cache.CacheResearch(ctx, ProviderSerpAPI, q, b, ttl); err != nil {
 				log.Error("cache research", "err", err)
 			}
 		}

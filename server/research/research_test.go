@@ -2,6 +2,7 @@ package research
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -15,8 +16,6 @@ import (
 
 	"github.com/backlogai/backlogai/server/analysis"
 	"github.com/backlogai/backlogai/server/domain"
-	"github.com/backlogai/backlogai/server/store"
-	"github.com/backlogai/backlogai/server/store/storetest"
 )
 
 // fakeSerp answers /search.json in SerpAPI's format. answer picks the
@@ -197,19 +196,59 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
-func tenantStore(t *testing.T, c *clock) *store.TenantStore {
-	s := storetest.Open(t, "sqlite", c.now)
-	tn, err := s.SaveInstallation(context.Background(), &domain.Tenant{ClientKey: "ck", BaseURL: "https://a.atlassian.net", SharedSecret: "s"})
-	if err != nil {
-		t.Fatal(err)
+// memCache is Cache in memory on the test's clock.
+type memCache struct {
+	now func() time.Time
+	m   map[string]cachedAnswer
+}
+
+type cachedAnswer struct {
+	raw json.RawMessage
+	at  time.Time
+	ttl time.Duration
+}
+
+func (c *memCache) CachedResearch(_ context.Context, provider, query string) (json.RawMessage, time.Time, bool, error) {
+	e, ok := c.m[provider+"\x00"+query]
+	if !ok || !c.now().Before(e.at.Add(e.ttl)) {
+		return nil, time.Time{}, false, nil
 	}
-	return s.Tenant(tn)
+	return e.raw, e.at, true, nil
+}
+
+func (c *memCache) CacheResearch(_ context.Context, provider, query string, raw json.RawMessage, ttl time.Duration) error {
+	if c.m == nil {
+		c.m = map[string]cachedAnswer{}
+	}
+	c.m[provider+"\x00"+query] = cachedAnswer{raw: raw, at: c.now(), ttl: ttl}
+	return nil
+}
+
+// memQuota counts searches per month in memory.
+type memQuota struct{ used map[string]int }
+
+func month(t time.Time) string { return t.UTC().Format("2006-01") }
+
+func (q *memQuota) TakeSearch(_ context.Context, now time.Time, limit int) (bool, error) {
+	if q.used == nil {
+		q.used = map[string]int{}
+	}
+	if q.used[month(now)] >= limit {
+		return false, nil
+	}
+	q.used[month(now)]++
+	return true, nil
+}
+
+func (q *memQuota) ReturnSearch(_ context.Context, now time.Time) error {
+	q.used[month(now)]--
+	return nil
 }
 
 func TestWebResearchCacheAndQuota(t *testing.T) {
 	ctx := context.Background()
 	c := &clock{t: time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)}
-	ts := tenantStore(t, c)
+	cache, quota := &memCache{now: c.now}, &memQuota{}
 	checkout := testdata(t, "checkout.json")
 	var mu sync.Mutex
 	failing := map[string]bool{}
@@ -225,7 +264,7 @@ func TestWebResearchCacheAndQuota(t *testing.T) {
 		return 200, checkout
 	})
 	req := Request{Objective: "Reduce checkout abandonment on mobile", Persona: "shopper", Competitors: []string{"Shopify"}}
-	w := &Web{Serp: &SerpAPI{BaseURL: f.srv.URL, APIKey: "serp-key"}, Store: ts, Quota: 5, TTL: time.Hour, Now: c.now}
+	w := &Web{Serp: &SerpAPI{BaseURL: f.srv.URL, APIKey: "serp-key"}, Cache: cache, Quota: quota, Limit: 5, TTL: time.Hour, Now: c.now}
 
 	got, err := w.Research(ctx, req)
 	if err != nil {
@@ -239,9 +278,8 @@ func TestWebResearchCacheAndQuota(t *testing.T) {
 	if got.Searches != 1 || got.Cached != 2 || f.count() != 4 {
 		t.Errorf("second research: searches=%d cached=%d requests=%d", got.Searches, got.Cached, f.count())
 	}
-	u, _ := ts.Usage(ctx, "2026-05")
-	if u.Searches != 4 {
-		t.Errorf("quota counter %d, want 4", u.Searches)
+	if n := quota.used["2026-05"]; n != 4 {
+		t.Errorf("quota counter %d, want 4", n)
 	}
 	// A failure is neither charged nor cached; the next query is not tried.
 	c.t = c.t.Add(2 * time.Hour) // cache expired
@@ -254,10 +292,10 @@ func TestWebResearchCacheAndQuota(t *testing.T) {
 	if got.Searches != 0 || len(got.Notices) != 1 || !strings.Contains(got.Notices[0], "failed") {
 		t.Errorf("failing research: %+v", got)
 	}
-	if u, _ := ts.Usage(ctx, "2026-05"); u.Searches != 4 {
-		t.Errorf("a failed search was charged: %d", u.Searches)
+	if n := quota.used["2026-05"]; n != 4 {
+		t.Errorf("a failed search was charged: %d", n)
 	}
-	if _, _, ok, _ := ts.CachedResearch(ctx, ProviderSerpAPI, got.Queries[0]); ok {
+	if _, _, ok, _ := cache.CachedResearch(ctx, ProviderSerpAPI, got.Queries[0]); ok {
 		t.Error("a failure was cached")
 	}
 	// Quota: one search left this month.

@@ -28,7 +28,7 @@ type InstallationStore interface {
 // for background work (the latest one stored per installation, so a long
 // scan keeps working after the token of the invocation that started it
 // expired) and the person's token for their edits. It implements
-// backlog.HostClients.
+// jiraclients.HostClients.
 type Clients struct {
 	Store      InstallationStore
 	HTTP       *http.Client
@@ -92,7 +92,7 @@ func (c *Clients) Forget(tenantID int64) {
 	c.mu.Unlock()
 }
 
-// AppDoer implements backlog.HostClients. A tenant with a live Forge
+// AppDoer implements jiraclients.HostClients. A tenant with a live Forge
 // installation calls Jira through the API base URL with the system token;
 // a site still on Connect (shared secret, no usable Forge token) keeps its
 // signed Connect calls.
@@ -124,7 +124,7 @@ func (c *Clients) AppDoer(t *domain.Tenant) (jira.Doer, string, bool) {
 	}}, in.APIBaseURL, true
 }
 
-// UserDoer implements backlog.HostClients: the person's own token from
+// UserDoer implements jiraclients.HostClients: the person's own token from
 // the invocation (x-forge-oauth-user), so Jira checks their permissions
 // and names them in the history.
 func (c *Clients) UserDoer(ctx context.Context, t *domain.Tenant, accountID string) (jira.Doer, string, bool, error) {

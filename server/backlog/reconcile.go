@@ -1,0 +1,57 @@
+package backlog
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/jobs"
+	"github.com/backlogai/backlogai/server/store"
+)
+
+// reconcileJob asks Jira for the issues updated since the last sync
+// and folds them in: it catches webhooks that never came.
+func (s *Service) reconcileJob(ctx context.Context, t *domain.Tenant, batch []store.Job) []error {
+	return each(batch, func(j store.Job) error {
+		var p projectPayload
+		if err := json.Unmarshal(j.Payload, &p); err != nil || p.Project == "" {
+			return fmt.Errorf("reconcile payload: %w", jobs.ErrPermanent)
+		}
+		ts := s.Store.Tenant(t)
+		proj, err := ts.Project(ctx, p.Project)
+		if err != nil {
+			return err
+		}
+		if sc, err := ts.Scan(ctx, p.Project); err == nil && sc.State == store.ScanRunning {
+			return nil // the scan will see everything
+		}
+		c, err := s.Client(t)
+		if err != nil {
+			return err
+		}
+		start := s.now()
+		extra := ""
+		if proj.LastSyncAt != nil {
+			// Relative minutes avoid the site's time zone; a margin covers
+			// clock skew and webhooks in flight.
+			mins := int(math.Ceil(start.Sub(*proj.LastSyncAt).Minutes())) + 2
+			extra = fmt.Sprintf("updated >= -%dm", mins)
+		}
+		var changed []domain.Issue
+		err = c.IterateIssues(ctx, p.Project, extra, nil, func(page []domain.Issue) error {
+			changed = append(changed, page...)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(changed) > 0 {
+			if err := s.applyChanges(ctx, t, p.Project, changed, nil); err != nil {
+				return err
+			}
+		}
+		return ts.SetLastSync(ctx, p.Project, start)
+	})
+}
