@@ -22,7 +22,7 @@ import (
 // without writing anything more.
 var errCancelled = fmt.Errorf("job no longer held: %w", jobs.ErrPermanent)
 
-func each(batch []store.Job, fn func(j store.Job) error) []error {
+func each(batch []domain.Job, fn func(j domain.Job) error) []error {
 	out := make([]error, len(batch))
 	for i, j := range batch {
 		out[i] = fn(j)
@@ -30,7 +30,7 @@ func each(batch []store.Job, fn func(j store.Job) error) []error {
 	return out
 }
 
-func (s *Service) enqueue(ctx context.Context, t *domain.Tenant, jobsToAdd ...store.NewJob) error {
+func (s *Service) enqueue(ctx context.Context, t *domain.Tenant, jobsToAdd ...domain.NewJob) error {
 	if _, err := s.Store.Tenant(t).Enqueue(ctx, jobsToAdd...); err != nil {
 		return err
 	}
@@ -38,9 +38,9 @@ func (s *Service) enqueue(ctx context.Context, t *domain.Tenant, jobsToAdd ...st
 	return nil
 }
 
-func projectJob(kind, project string, prio int, after time.Duration, now time.Time) store.NewJob {
+func projectJob(kind, project string, prio int, after time.Duration, now time.Time) domain.NewJob {
 	payload, _ := json.Marshal(projectPayload{Project: project})
-	j := store.NewJob{Kind: kind, DedupeKey: project, Payload: payload, Priority: prio}
+	j := domain.NewJob{Kind: kind, DedupeKey: project, Payload: payload, Priority: prio}
 	if after > 0 {
 		j.RunAt = now.Add(after)
 	}
@@ -50,8 +50,8 @@ func projectJob(kind, project string, prio int, after time.Duration, now time.Ti
 // handleScan advances each scan by one step: a budget of search pages
 // (fetch), a chunk of analyses (analyse), then hands over to write-back.
 // Every step records where it stopped, so a restart resumes there.
-func (s *Service) handleScan(ctx context.Context, t *domain.Tenant, batch []store.Job) []error {
-	return each(batch, func(j store.Job) error {
+func (s *Service) handleScan(ctx context.Context, t *domain.Tenant, batch []domain.Job) []error {
+	return each(batch, func(j domain.Job) error {
 		var p projectPayload
 		if err := json.Unmarshal(j.Payload, &p); err != nil || p.Project == "" {
 			return fmt.Errorf("scan payload: %w", jobs.ErrPermanent)
@@ -61,7 +61,7 @@ func (s *Service) handleScan(ctx context.Context, t *domain.Tenant, batch []stor
 		if err != nil {
 			return err
 		}
-		if sc.State != store.ScanRunning {
+		if sc.State != domain.ScanRunning {
 			return nil // cancelled or already finished
 		}
 		var more bool
@@ -79,7 +79,7 @@ func (s *Service) handleScan(ctx context.Context, t *domain.Tenant, batch []stor
 		if err != nil {
 			msg := err.Error()
 			if j.Attempts >= j.MaxAttempts {
-				failed := store.ScanFailed
+				failed := domain.ScanFailed
 				if uerr := updateScan(ctx, ts, p.Project, store.ScanUpdate{State: &failed, Error: &msg}); uerr != nil {
 					s.log().Warn("record scan failure", "tenant_id", t.ID, "project", p.Project, "err", uerr)
 				}
@@ -92,13 +92,13 @@ func (s *Service) handleScan(ctx context.Context, t *domain.Tenant, batch []stor
 			// A continuation: the fair scheduler serves other tenants
 			// between steps of a long scan.
 			payload, _ := json.Marshal(p)
-			return s.enqueue(ctx, t, store.NewJob{Kind: KindScan, DedupeKey: p.Project + "#next", Payload: payload, Priority: prioScan})
+			return s.enqueue(ctx, t, domain.NewJob{Kind: KindScan, DedupeKey: p.Project + "#next", Payload: payload, Priority: prioScan})
 		}
 		return nil
 	})
 }
 
-func (s *Service) scanFetch(ctx context.Context, t *domain.Tenant, j store.Job, sc *store.Scan) (bool, error) {
+func (s *Service) scanFetch(ctx context.Context, t *domain.Tenant, j domain.Job, sc *domain.Scan) (bool, error) {
 	c, err := s.Client(t)
 	if err != nil {
 		return false, err
@@ -157,7 +157,7 @@ func (s *Service) scanFetch(ctx context.Context, t *domain.Tenant, j store.Job, 
 	return true, nil
 }
 
-func (s *Service) scanAnalyse(ctx context.Context, t *domain.Tenant, sc *store.Scan) (bool, error) {
+func (s *Service) scanAnalyse(ctx context.Context, t *domain.Tenant, sc *domain.Scan) (bool, error) {
 	model, unlock, err := s.Model(ctx, t, sc.ProjectKey)
 	if err != nil {
 		return false, err
@@ -210,7 +210,7 @@ func (s *Service) analyse(model *analysis.Project, key string, overrides map[str
 	if o, ok := overrides[key]; ok {
 		ov = &o
 	}
-	a, _ := model.Analyze(key, ov)
+	a, _ := model.Analyse(key, ov)
 	return pack(is, a)
 }
 
@@ -222,7 +222,7 @@ func pack(is domain.Issue, a domain.Analysis) store.ResultInput {
 // handleAnalyze re-reads changed issues from Jira (100 per call), updates
 // the project model and re-analyses them with their neighbours: the issues
 // they resemble (before and after the change) and the issues linked to them.
-func (s *Service) handleAnalyze(ctx context.Context, t *domain.Tenant, batch []store.Job) []error {
+func (s *Service) handleAnalyse(ctx context.Context, t *domain.Tenant, batch []domain.Job) []error {
 	byProject := map[string][]int{}
 	payloads := make([]issuePayload, len(batch))
 	errs := make([]error, len(batch))
@@ -348,7 +348,7 @@ func (s *Service) applyChanges(ctx context.Context, t *domain.Tenant, project st
 	}
 	// New neighbours: what the changed issues resemble now.
 	for _, is := range changed {
-		if a, ok := model.Analyze(is.Key, nil); ok {
+		if a, ok := model.Analyse(is.Key, nil); ok {
 			for _, cand := range a.Duplicates {
 				touched[cand.Key] = true
 			}
@@ -379,7 +379,7 @@ func (s *Service) applyChanges(ctx context.Context, t *domain.Tenant, project st
 			return err
 		}
 	}
-	next := []store.NewJob{projectJob(KindWriteback, project, prioWriteback, 0, s.now())}
+	next := []domain.NewJob{projectJob(KindWriteback, project, prioWriteback, 0, s.now())}
 	if model.NeedsRank() {
 		// Classes in capacity mode, and calibration and shares once
 		// enough changed, depend on the whole ranking; coalesce a burst
@@ -401,8 +401,8 @@ func patchLinkStatus(is *domain.Issue, other string, done bool) bool {
 }
 
 // handleDelete removes deleted issues and refreshes their neighbours.
-func (s *Service) handleDelete(ctx context.Context, t *domain.Tenant, batch []store.Job) []error {
-	return each(batch, func(j store.Job) error {
+func (s *Service) handleDelete(ctx context.Context, t *domain.Tenant, batch []domain.Job) []error {
+	return each(batch, func(j domain.Job) error {
 		var p issuePayload
 		if err := json.Unmarshal(j.Payload, &p); err != nil || p.Key == "" {
 			return fmt.Errorf("delete payload: %w", jobs.ErrPermanent)
@@ -417,8 +417,8 @@ const writeBatch = 1000
 
 // handleWriteback writes the `backlogai` property of every issue whose
 // stored analysis differs from what Jira holds, 100 issues per call.
-func (s *Service) handleWriteback(ctx context.Context, t *domain.Tenant, batch []store.Job) []error {
-	return each(batch, func(j store.Job) error {
+func (s *Service) handleWriteback(ctx context.Context, t *domain.Tenant, batch []domain.Job) []error {
+	return each(batch, func(j domain.Job) error {
 		var p projectPayload
 		if err := json.Unmarshal(j.Payload, &p); err != nil || p.Project == "" {
 			return fmt.Errorf("writeback payload: %w", jobs.ErrPermanent)
@@ -444,7 +444,7 @@ func (s *Service) handleWriteback(ctx context.Context, t *domain.Tenant, batch [
 				return err
 			}
 			if len(rows) == 0 {
-				done := store.ScanDone
+				done := domain.ScanDone
 				if err := updateScan(ctx, ts, p.Project, store.ScanUpdate{State: &done}); err != nil {
 					return err
 				}
@@ -490,8 +490,8 @@ func (s *Service) handleWriteback(ctx context.Context, t *domain.Tenant, batch [
 
 // handleReconcile asks Jira for the issues updated since the last sync
 // and folds them in: it catches webhooks that never came.
-func (s *Service) handleReconcile(ctx context.Context, t *domain.Tenant, batch []store.Job) []error {
-	return each(batch, func(j store.Job) error {
+func (s *Service) handleReconcile(ctx context.Context, t *domain.Tenant, batch []domain.Job) []error {
+	return each(batch, func(j domain.Job) error {
 		var p projectPayload
 		if err := json.Unmarshal(j.Payload, &p); err != nil || p.Project == "" {
 			return fmt.Errorf("reconcile payload: %w", jobs.ErrPermanent)
@@ -501,7 +501,7 @@ func (s *Service) handleReconcile(ctx context.Context, t *domain.Tenant, batch [
 		if err != nil {
 			return err
 		}
-		if sc, err := ts.Scan(ctx, p.Project); err == nil && sc.State == store.ScanRunning {
+		if sc, err := ts.Scan(ctx, p.Project); err == nil && sc.State == domain.ScanRunning {
 			return nil // the scan will see everything
 		}
 		c, err := s.Client(t)
@@ -535,8 +535,8 @@ func (s *Service) handleReconcile(ctx context.Context, t *domain.Tenant, batch [
 
 // handleRescore re-analyses a whole project from its stored snapshots
 // (no Jira reads): after a strategy change, and in capacity mode to re-rank.
-func (s *Service) handleRescore(ctx context.Context, t *domain.Tenant, batch []store.Job) []error {
-	return each(batch, func(j store.Job) error {
+func (s *Service) handleRescore(ctx context.Context, t *domain.Tenant, batch []domain.Job) []error {
+	return each(batch, func(j domain.Job) error {
 		var p projectPayload
 		if err := json.Unmarshal(j.Payload, &p); err != nil || p.Project == "" {
 			return fmt.Errorf("rescore payload: %w", jobs.ErrPermanent)
@@ -576,7 +576,7 @@ func (s *Service) rescore(ctx context.Context, t *domain.Tenant, project string,
 		if o, ok := overrides[k]; ok {
 			ov = &o
 		}
-		a, _ := model.Analyze(k, ov)
+		a, _ := model.Analyse(k, ov)
 		all = append(all, &a)
 		issues = append(issues, is)
 	}
@@ -595,7 +595,7 @@ func (s *Service) rescore(ctx context.Context, t *domain.Tenant, project string,
 		return err
 	}
 	// The Health tab's trend: the day's last ranking stands for the day.
-	return ts.RecordTrend(ctx, project, store.TrendOf(s.now(), open))
+	return ts.RecordTrend(ctx, project, domain.TrendOf(s.now(), open))
 }
 
 // lockWriteback takes the project's write-back lock in this process and in

@@ -32,7 +32,7 @@ const GlanceModuleKey = "backlogai-glance"
 // Job kinds.
 const (
 	KindScan      = "scan"
-	KindAnalyze   = "analyze"
+	KindAnalyse   = "analyze"
 	KindDelete    = "delete"
 	KindWriteback = "writeback"
 	KindReconcile = "reconcile"
@@ -305,7 +305,7 @@ const maxModels = 32
 func (s *Service) Handlers() map[string]jobs.Handler {
 	return map[string]jobs.Handler{
 		KindScan:      s.handleScan,
-		KindAnalyze:   s.handleAnalyze,
+		KindAnalyse:   s.handleAnalyse,
 		KindDelete:    s.handleDelete,
 		KindWriteback: s.handleWriteback,
 		KindReconcile: s.handleReconcile,

@@ -164,7 +164,7 @@ func (w *Web) Research(ctx context.Context, r Request) (Findings, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	period := store.Period(now())
+	period := domain.UsagePeriod(now())
 	ex := newExtractor(r.Competitors)
 	quotaSpent, failed := false, false
 	for _, q := range Queries(r, max, now()) {

@@ -227,29 +227,6 @@ func (ts *TenantStore) Overrides(ctx context.Context, keys []string) (map[string
 	return out, nil
 }
 
-// Scan states.
-const (
-	ScanRunning   = "running"
-	ScanDone      = "done"
-	ScanFailed    = "failed"
-	ScanCancelled = "cancelled"
-)
-
-// Scan is the progress of a project's full scan.
-type Scan struct {
-	ProjectKey string
-	State      string
-	Phase      string // fetch, analyse, write
-	Total      int
-	Done       int
-	Written    int
-	PageToken  string
-	Error      string
-	StartedAt  time.Time
-	UpdatedAt  time.Time
-	FinishedAt *time.Time
-}
-
 type scanRow struct {
 	ID         int64 `gorm:"primaryKey"`
 	TenantID   int64
@@ -269,12 +246,12 @@ type scanRow struct {
 func (scanRow) TableName() string { return "scans" }
 
 // StartScan (re)starts a project's scan from the first page.
-func (ts *TenantStore) StartScan(ctx context.Context, project string, total int) (*Scan, error) {
+func (ts *TenantStore) StartScan(ctx context.Context, project string, total int) (*domain.Scan, error) {
 	now := ts.s.now().UTC()
-	row := scanRow{TenantID: ts.tenantID, ProjectKey: project, State: ScanRunning, Phase: "fetch", Total: total, StartedAt: now, UpdatedAt: now}
+	row := scanRow{TenantID: ts.tenantID, ProjectKey: project, State: domain.ScanRunning, Phase: "fetch", Total: total, StartedAt: now, UpdatedAt: now}
 	err := ts.s.db.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns: []clause.Column{{Name: "tenant_id"}, {Name: "project_key"}},
-		DoUpdates: clause.Assignments(map[string]any{"state": ScanRunning, "phase": "fetch", "total": total, "done": 0, "written": 0,
+		DoUpdates: clause.Assignments(map[string]any{"state": domain.ScanRunning, "phase": "fetch", "total": total, "done": 0, "written": 0,
 			"page_token": "", "error": "", "started_at": now, "updated_at": now, "finished_at": nil}),
 	}).Create(&row).Error
 	if err != nil {
@@ -288,17 +265,17 @@ func (ts *TenantStore) StartScan(ctx context.Context, project string, total int)
 // started) and has made progress within staleAfter. It reports whether it
 // started one and returns the project's scan either way. Two concurrent
 // calls start at most one scan.
-func (ts *TenantStore) StartScanIfIdle(ctx context.Context, project string, staleAfter time.Duration) (*Scan, bool, error) {
+func (ts *TenantStore) StartScanIfIdle(ctx context.Context, project string, staleAfter time.Duration) (*domain.Scan, bool, error) {
 	now := ts.s.now().UTC()
-	row := scanRow{TenantID: ts.tenantID, ProjectKey: project, State: ScanRunning, Phase: "fetch", StartedAt: now, UpdatedAt: now}
+	row := scanRow{TenantID: ts.tenantID, ProjectKey: project, State: domain.ScanRunning, Phase: "fetch", StartedAt: now, UpdatedAt: now}
 	res := ts.s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
 	if res.Error != nil {
 		return nil, false, fmt.Errorf("store: start scan if idle: %w", res.Error)
 	}
 	started := res.RowsAffected == 1
 	if !started {
-		res = ts.q(ctx, "scans").Where("project_key = ? AND (state <> ? OR updated_at < ?)", project, ScanRunning, now.Add(-staleAfter)).
-			Updates(map[string]any{"state": ScanRunning, "phase": "fetch", "total": 0, "done": 0, "written": 0,
+		res = ts.q(ctx, "scans").Where("project_key = ? AND (state <> ? OR updated_at < ?)", project, domain.ScanRunning, now.Add(-staleAfter)).
+			Updates(map[string]any{"state": domain.ScanRunning, "phase": "fetch", "total": 0, "done": 0, "written": 0,
 				"page_token": "", "error": "", "started_at": now, "updated_at": now, "finished_at": nil})
 		if res.Error != nil {
 			return nil, false, fmt.Errorf("store: start scan if idle: %w", res.Error)
@@ -310,12 +287,12 @@ func (ts *TenantStore) StartScanIfIdle(ctx context.Context, project string, stal
 }
 
 // Scan returns a project's scan, or ErrNotFound if it never ran.
-func (ts *TenantStore) Scan(ctx context.Context, project string) (*Scan, error) {
+func (ts *TenantStore) Scan(ctx context.Context, project string) (*domain.Scan, error) {
 	var r scanRow
 	if err := ts.q(ctx, "scans").Where("project_key = ?", project).Take(&r).Error; err != nil {
 		return nil, notFound(err, "store: scan")
 	}
-	return &Scan{ProjectKey: r.ProjectKey, State: r.State, Phase: r.Phase, Total: r.Total, Done: r.Done, Written: r.Written,
+	return &domain.Scan{ProjectKey: r.ProjectKey, State: r.State, Phase: r.Phase, Total: r.Total, Done: r.Done, Written: r.Written,
 		PageToken: r.PageToken, Error: r.Error, StartedAt: r.StartedAt, UpdatedAt: r.UpdatedAt, FinishedAt: r.FinishedAt}, nil
 }
 
@@ -339,7 +316,7 @@ func (ts *TenantStore) UpdateScan(ctx context.Context, project string, u ScanUpd
 	cols := map[string]any{"updated_at": now}
 	if u.State != nil {
 		cols["state"] = *u.State
-		if *u.State != ScanRunning {
+		if *u.State != domain.ScanRunning {
 			cols["finished_at"] = now
 		}
 	}
@@ -365,7 +342,7 @@ func (ts *TenantStore) UpdateScan(ctx context.Context, project string, u ScanUpd
 	if u.Error != nil {
 		cols["error"] = truncate(*u.Error, 2000)
 	}
-	res := ts.q(ctx, "scans").Where("project_key = ? AND state = ?", project, ScanRunning).Updates(cols)
+	res := ts.q(ctx, "scans").Where("project_key = ? AND state = ?", project, domain.ScanRunning).Updates(cols)
 	if res.Error != nil {
 		return fmt.Errorf("store: update scan: %w", res.Error)
 	}

@@ -17,48 +17,6 @@ import (
 	"github.com/backlogai/backlogai/server/domain"
 )
 
-// Generation run states.
-const (
-	RunQueued      = "queued"
-	RunResearching = "researching"
-	RunDrafting    = "drafting"
-	RunChecking    = "checking"
-	RunRevising    = "revising"
-	RunDone        = "done"
-	RunFailed      = "failed"
-)
-
-// Draft statuses.
-const (
-	DraftNew      = "draft"
-	DraftEdited   = "edited"
-	DraftCreating = "creating"
-	DraftCreated  = "created"
-	DraftFailed   = "failed"
-	// DraftDiscarded is hidden from the lists until restored or pruned.
-	DraftDiscarded = "discarded"
-)
-
-// Run is one generation run: a submitted form and its progress.
-type Run struct {
-	ID            int64
-	Project       string
-	AccountID     string
-	State         string
-	Step          string
-	Progress      float64
-	Mode          string
-	Notice        string
-	Error         string
-	PromptVersion string
-	Form          json.RawMessage
-	Research      json.RawMessage // nil until researched
-	Stats         json.RawMessage // nil until done
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	FinishedAt    *time.Time
-}
-
 type runRow struct {
 	ID            int64 `gorm:"primaryKey"`
 	TenantID      int64
@@ -88,19 +46,19 @@ func raw(s string) json.RawMessage {
 	return json.RawMessage(s)
 }
 
-func (r *runRow) toRun() *Run {
-	return &Run{ID: r.ID, Project: r.ProjectKey, AccountID: r.AccountID, State: r.State, Step: r.Step, Progress: r.Progress,
+func (r *runRow) toRun() *domain.GenerationRun {
+	return &domain.GenerationRun{ID: r.ID, Project: r.ProjectKey, AccountID: r.AccountID, State: r.State, Step: r.Step, Progress: r.Progress,
 		Mode: r.Mode, Notice: r.Notice, Error: r.Error, PromptVersion: r.PromptVersion, Form: raw(r.Form),
 		Research: raw(r.Research), Stats: raw(r.Stats), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, FinishedAt: r.FinishedAt}
 }
 
 // CreateRun records a queued run of a form (JSON) submitted by accountID.
-func (ts *TenantStore) CreateRun(ctx context.Context, project, accountID string, form json.RawMessage) (*Run, error) {
+func (ts *TenantStore) CreateRun(ctx context.Context, project, accountID string, form json.RawMessage) (*domain.GenerationRun, error) {
 	if project == "" || !json.Valid(form) {
 		return nil, fmt.Errorf("store: create run: project and a JSON form are required: %w", domain.ErrInvalid)
 	}
 	now := ts.s.now().UTC()
-	row := runRow{TenantID: ts.tenantID, ProjectKey: project, AccountID: accountID, State: RunQueued, Form: string(form),
+	row := runRow{TenantID: ts.tenantID, ProjectKey: project, AccountID: accountID, State: domain.RunQueued, Form: string(form),
 		CreatedAt: now, UpdatedAt: now}
 	if err := ts.s.db.WithContext(ctx).Create(&row).Error; err != nil {
 		return nil, fmt.Errorf("store: create run: %w", err)
@@ -109,7 +67,7 @@ func (ts *TenantStore) CreateRun(ctx context.Context, project, accountID string,
 }
 
 // Run returns one of the tenant's runs, or ErrNotFound.
-func (ts *TenantStore) Run(ctx context.Context, id int64) (*Run, error) {
+func (ts *TenantStore) Run(ctx context.Context, id int64) (*domain.GenerationRun, error) {
 	var r runRow
 	if err := ts.q(ctx, "generation_runs").Where("id = ?", id).Take(&r).Error; err != nil {
 		return nil, notFound(err, "store: run")
@@ -176,7 +134,7 @@ func (ts *TenantStore) FinishRun(ctx context.Context, id int64, drafts []DraftIn
 		if err != nil {
 			return err
 		}
-		if err := tx.q(ctx, "drafts").Where("run_id = ? AND status IN ?", id, []string{DraftNew}).Delete(&draftRow{}).Error; err != nil {
+		if err := tx.q(ctx, "drafts").Where("run_id = ? AND status IN ?", id, []string{domain.DraftNew}).Delete(&draftRow{}).Error; err != nil {
 			return fmt.Errorf("store: finish run: %w", err)
 		}
 		now := tx.s.now().UTC()
@@ -184,7 +142,7 @@ func (ts *TenantStore) FinishRun(ctx context.Context, id int64, drafts []DraftIn
 			if d.IdemKey == "" || !json.Valid(d.Content) {
 				return fmt.Errorf("store: finish run: draft %d needs content and an idempotency key: %w", i, domain.ErrInvalid)
 			}
-			row := draftRow{TenantID: tx.tenantID, RunID: &id, ProjectKey: run.Project, Ord: i, Status: DraftNew,
+			row := draftRow{TenantID: tx.tenantID, RunID: &id, ProjectKey: run.Project, Ord: i, Status: domain.DraftNew,
 				Content: string(d.Content), Analysis: string(d.Analysis), IdemKey: d.IdemKey, CreatedAt: now, UpdatedAt: now}
 			if err := tx.s.db.WithContext(ctx).Create(&row).Error; err != nil {
 				return fmt.Errorf("store: finish run: %w", err)
@@ -192,24 +150,6 @@ func (ts *TenantStore) FinishRun(ctx context.Context, id int64, drafts []DraftIn
 		}
 		return tx.UpdateRun(ctx, id, u)
 	})
-}
-
-// DraftRecord is a stored draft.
-type DraftRecord struct {
-	ID         int64
-	RunID      int64
-	Project    string
-	Status     string
-	Content    json.RawMessage
-	Analysis   json.RawMessage
-	IdemKey    string
-	Attempts   int
-	CreatedKey string
-	CreatedID  string
-	Error      string
-	ClaimedAt  *time.Time
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
 }
 
 type draftRow struct {
@@ -233,8 +173,8 @@ type draftRow struct {
 
 func (draftRow) TableName() string { return "drafts" }
 
-func (r *draftRow) toRecord() DraftRecord {
-	d := DraftRecord{ID: r.ID, Project: r.ProjectKey, Status: r.Status, Content: raw(r.Content), Analysis: raw(r.Analysis),
+func (r *draftRow) toRecord() domain.DraftRecord {
+	d := domain.DraftRecord{ID: r.ID, Project: r.ProjectKey, Status: r.Status, Content: raw(r.Content), Analysis: raw(r.Analysis),
 		IdemKey: r.IdemKey, Attempts: r.Attempts, CreatedKey: r.CreatedKey, CreatedID: r.CreatedID, Error: r.Error,
 		ClaimedAt: r.ClaimedAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 	if r.RunID != nil {
@@ -244,16 +184,16 @@ func (r *draftRow) toRecord() DraftRecord {
 }
 
 // RunDrafts returns the drafts of a run in their order.
-func (ts *TenantStore) RunDrafts(ctx context.Context, runID int64) ([]DraftRecord, error) {
+func (ts *TenantStore) RunDrafts(ctx context.Context, runID int64) ([]domain.DraftRecord, error) {
 	var rows []draftRow
-	if err := ts.q(ctx, "drafts").Where("run_id = ? AND status <> ?", runID, DraftDiscarded).Order("ord, id").Find(&rows).Error; err != nil {
+	if err := ts.q(ctx, "drafts").Where("run_id = ? AND status <> ?", runID, domain.DraftDiscarded).Order("ord, id").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: run drafts: %w", err)
 	}
 	return toRecords(rows), nil
 }
 
-func toRecords(rows []draftRow) []DraftRecord {
-	out := make([]DraftRecord, len(rows))
+func toRecords(rows []draftRow) []domain.DraftRecord {
+	out := make([]domain.DraftRecord, len(rows))
 	for i := range rows {
 		out[i] = rows[i].toRecord()
 	}
@@ -262,12 +202,12 @@ func toRecords(rows []draftRow) []DraftRecord {
 
 // Drafts returns a project's most recent drafts: newest run first, each
 // run's drafts in their order.
-func (ts *TenantStore) Drafts(ctx context.Context, project string, limit int) ([]DraftRecord, error) {
+func (ts *TenantStore) Drafts(ctx context.Context, project string, limit int) ([]domain.DraftRecord, error) {
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
 	var rows []draftRow
-	err := ts.q(ctx, "drafts").Where("project_key = ? AND status <> ?", project, DraftDiscarded).Order("created_at DESC, run_id DESC, ord, id").Limit(limit).Find(&rows).Error
+	err := ts.q(ctx, "drafts").Where("project_key = ? AND status <> ?", project, domain.DraftDiscarded).Order("created_at DESC, run_id DESC, ord, id").Limit(limit).Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: drafts: %w", err)
 	}
@@ -275,7 +215,7 @@ func (ts *TenantStore) Drafts(ctx context.Context, project string, limit int) ([
 }
 
 // Draft returns one draft, or ErrNotFound.
-func (ts *TenantStore) Draft(ctx context.Context, id int64) (*DraftRecord, error) {
+func (ts *TenantStore) Draft(ctx context.Context, id int64) (*domain.DraftRecord, error) {
 	var r draftRow
 	if err := ts.q(ctx, "drafts").Where("id = ?", id).Take(&r).Error; err != nil {
 		return nil, notFound(err, "store: draft")
@@ -285,14 +225,14 @@ func (ts *TenantStore) Draft(ctx context.Context, id int64) (*DraftRecord, error
 }
 
 // editable are the statuses in which a person may change a draft.
-var editable = []string{DraftNew, DraftEdited, DraftFailed}
+var editable = []string{domain.DraftNew, domain.DraftEdited, domain.DraftFailed}
 
 // EditDraft replaces a draft's content and analysis and marks it edited.
 // A draft being created or already created cannot change: the error
 // wraps ErrConflict.
-func (ts *TenantStore) EditDraft(ctx context.Context, id int64, content, analysis json.RawMessage) (*DraftRecord, error) {
+func (ts *TenantStore) EditDraft(ctx context.Context, id int64, content, analysis json.RawMessage) (*domain.DraftRecord, error) {
 	res := ts.q(ctx, "drafts").Where("id = ? AND status IN ?", id, editable).Updates(map[string]any{
-		"content": string(content), "analysis": string(analysis), "status": DraftEdited, "error": "", "updated_at": ts.s.now().UTC(),
+		"content": string(content), "analysis": string(analysis), "status": domain.DraftEdited, "error": "", "updated_at": ts.s.now().UTC(),
 	})
 	if res.Error != nil {
 		return nil, fmt.Errorf("store: edit draft: %w", res.Error)
@@ -312,13 +252,13 @@ func (ts *TenantStore) EditDraft(ctx context.Context, id int64, content, analysi
 // created; it returns the ids it discarded. updated_at is kept, so that
 // RestoreDrafts can tell an edited draft from an untouched one.
 func (ts *TenantStore) DiscardDrafts(ctx context.Context, project string, ids []int64) ([]int64, error) {
-	return ts.moveDrafts(ctx, project, ids, editable, DraftDiscarded)
+	return ts.moveDrafts(ctx, project, ids, editable, domain.DraftDiscarded)
 }
 
 // RestoreDrafts brings discarded drafts back (the undo of DiscardDrafts):
 // as edited when they were changed after being drafted, else as new.
 func (ts *TenantStore) RestoreDrafts(ctx context.Context, project string, ids []int64) ([]int64, error) {
-	return ts.moveDrafts(ctx, project, ids, []string{DraftDiscarded}, "")
+	return ts.moveDrafts(ctx, project, ids, []string{domain.DraftDiscarded}, "")
 }
 
 func (ts *TenantStore) moveDrafts(ctx context.Context, project string, ids []int64, from []string, to string) ([]int64, error) {
@@ -336,7 +276,7 @@ func (ts *TenantStore) moveDrafts(ctx context.Context, project string, ids []int
 		}
 		status := any(to)
 		if to == "" {
-			status = gorm.Expr("CASE WHEN updated_at > created_at THEN ? ELSE ? END", DraftEdited, DraftNew)
+			status = gorm.Expr("CASE WHEN updated_at > created_at THEN ? ELSE ? END", domain.DraftEdited, domain.DraftNew)
 		}
 		return tx.q(ctx, "drafts").Where("id IN ?", moved).Update("status", status).Error
 	})
@@ -352,8 +292,8 @@ func (ts *TenantStore) moveDrafts(ctx context.Context, project string, ids []int
 // when someone else holds it or it is already created; the record is
 // returned either way. Attempts on the returned record counts earlier
 // claims: above 0, an earlier attempt may have created the issue.
-func (ts *TenantStore) ClaimDraft(ctx context.Context, id int64, staleBefore time.Time) (*DraftRecord, bool, error) {
-	var rec *DraftRecord
+func (ts *TenantStore) ClaimDraft(ctx context.Context, id int64, staleBefore time.Time) (*domain.DraftRecord, bool, error) {
+	var rec *domain.DraftRecord
 	claimed := false
 	err := ts.WithTx(ctx, func(tx *TenantStore) error {
 		d, err := tx.Draft(ctx, id)
@@ -363,14 +303,14 @@ func (ts *TenantStore) ClaimDraft(ctx context.Context, id int64, staleBefore tim
 		rec = d
 		now := tx.s.now().UTC()
 		res := tx.q(ctx, "drafts").Where("id = ?", id).
-			Where("status IN ? OR (status = ? AND (claimed_at IS NULL OR claimed_at < ?))", editable, DraftCreating, staleBefore.UTC()).
-			Updates(map[string]any{"status": DraftCreating, "claimed_at": now, "attempts": gorm.Expr("attempts + 1"), "updated_at": now})
+			Where("status IN ? OR (status = ? AND (claimed_at IS NULL OR claimed_at < ?))", editable, domain.DraftCreating, staleBefore.UTC()).
+			Updates(map[string]any{"status": domain.DraftCreating, "claimed_at": now, "attempts": gorm.Expr("attempts + 1"), "updated_at": now})
 		if res.Error != nil {
 			return res.Error
 		}
 		claimed = res.RowsAffected == 1
 		if claimed {
-			rec.Status, rec.ClaimedAt = DraftCreating, &now
+			rec.Status, rec.ClaimedAt = domain.DraftCreating, &now
 		}
 		return nil
 	})
@@ -382,7 +322,7 @@ func (ts *TenantStore) ClaimDraft(ctx context.Context, id int64, staleBefore tim
 
 // MarkDraftCreated records the Jira issue created from a draft.
 func (ts *TenantStore) MarkDraftCreated(ctx context.Context, id int64, key, issueID string) error {
-	return ts.setDraft(ctx, id, map[string]any{"status": DraftCreated, "created_key": key, "created_id": issueID, "error": ""})
+	return ts.setDraft(ctx, id, map[string]any{"status": domain.DraftCreated, "created_key": key, "created_id": issueID, "error": ""})
 }
 
 // MarkDraftFailed records why creating a draft failed; it can be retried.
@@ -390,7 +330,7 @@ func (ts *TenantStore) MarkDraftFailed(ctx context.Context, id int64, msg string
 	if len(msg) > 2000 {
 		msg = msg[:2000]
 	}
-	return ts.setDraft(ctx, id, map[string]any{"status": DraftFailed, "error": msg, "claimed_at": nil})
+	return ts.setDraft(ctx, id, map[string]any{"status": domain.DraftFailed, "error": msg, "claimed_at": nil})
 }
 
 func (ts *TenantStore) setDraft(ctx context.Context, id int64, cols map[string]any) error {
@@ -423,8 +363,8 @@ func (ts *TenantStore) affected(ctx context.Context, res *gorm.DB, table, cond s
 func (ts *TenantStore) PruneGenerated(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
 	err := ts.WithTx(ctx, func(tx *TenantStore) error {
-		busy := tx.q(ctx, "drafts").Select("run_id").Where("status = ? AND run_id IS NOT NULL", DraftCreating)
-		if err := tx.q(ctx, "drafts").Where("created_at < ? AND status <> ?", before.UTC(), DraftCreating).Delete(&draftRow{}).Error; err != nil {
+		busy := tx.q(ctx, "drafts").Select("run_id").Where("status = ? AND run_id IS NOT NULL", domain.DraftCreating)
+		if err := tx.q(ctx, "drafts").Where("created_at < ? AND status <> ?", before.UTC(), domain.DraftCreating).Delete(&draftRow{}).Error; err != nil {
 			return err
 		}
 		res := tx.q(ctx, "generation_runs").Where("created_at < ? AND id NOT IN (?)", before.UTC(), busy).Delete(&runRow{})
@@ -460,9 +400,6 @@ type usageRow struct {
 }
 
 func (usageRow) TableName() string { return "generate_usage" }
-
-// Period is the usage month of t ("2026-05", UTC).
-func Period(t time.Time) string { return t.UTC().Format("2006-01") }
 
 // Usage returns the month's usage (zero when none): the project's in a
 // ForProject view, else the tenant's total.
@@ -635,20 +572,6 @@ func (ts *TenantStore) PruneResearchCache(ctx context.Context) (int64, error) {
 	return res.RowsAffected, nil
 }
 
-// Idempotency key states.
-const (
-	KeyPending = "pending"
-	KeyDone    = "done"
-)
-
-// IdempotencyKey is the state of one idempotent operation.
-type IdempotencyKey struct {
-	Key      string
-	State    string
-	Attempts int // claims before this one
-	Result   json.RawMessage
-}
-
 type idemRow struct {
 	ID         int64 `gorm:"primaryKey"`
 	TenantID   int64
@@ -674,13 +597,13 @@ func claimToken() string {
 // caller should do the work: the key is new, or its earlier claim is
 // older than staleBefore and was never finished. A finished key returns
 // its result and claimed false; so does one another caller is working on.
-func (ts *TenantStore) ClaimKey(ctx context.Context, key string, staleBefore time.Time) (IdempotencyKey, bool, error) {
-	var out IdempotencyKey
+func (ts *TenantStore) ClaimKey(ctx context.Context, key string, staleBefore time.Time) (domain.IdempotencyKey, bool, error) {
+	var out domain.IdempotencyKey
 	claimed := false
 	token := claimToken()
 	err := ts.WithTx(ctx, func(tx *TenantStore) error {
 		now := tx.s.now().UTC()
-		row := idemRow{TenantID: tx.tenantID, IdemKey: key, State: KeyPending, Attempts: 1, ClaimToken: token,
+		row := idemRow{TenantID: tx.tenantID, IdemKey: key, State: domain.IdempotencyPending, Attempts: 1, ClaimToken: token,
 			ClaimedAt: &now, CreatedAt: now, UpdatedAt: now}
 		if err := tx.s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
 			return err
@@ -689,15 +612,15 @@ func (ts *TenantStore) ClaimKey(ctx context.Context, key string, staleBefore tim
 		if err := tx.q(ctx, "idempotency_keys").Where("idem_key = ?", key).Take(&r).Error; err != nil {
 			return err
 		}
-		out = IdempotencyKey{Key: key, State: r.State, Attempts: r.Attempts - 1, Result: raw(r.Result)}
+		out = domain.IdempotencyKey{Key: key, State: r.State, Attempts: r.Attempts - 1, Result: raw(r.Result)}
 		if r.ClaimToken == token {
 			claimed = true // the row is ours: just inserted
 			return nil
 		}
-		if r.State != KeyPending || (r.ClaimedAt != nil && !r.ClaimedAt.Before(staleBefore.UTC())) {
+		if r.State != domain.IdempotencyPending || (r.ClaimedAt != nil && !r.ClaimedAt.Before(staleBefore.UTC())) {
 			return nil
 		}
-		upd := tx.q(ctx, "idempotency_keys").Where("idem_key = ? AND state = ? AND claim_token = ?", key, KeyPending, r.ClaimToken).
+		upd := tx.q(ctx, "idempotency_keys").Where("idem_key = ? AND state = ? AND claim_token = ?", key, domain.IdempotencyPending, r.ClaimToken).
 			Updates(map[string]any{"claim_token": token, "claimed_at": now, "attempts": gorm.Expr("attempts + 1"), "updated_at": now})
 		if upd.Error != nil {
 			return upd.Error
@@ -707,7 +630,7 @@ func (ts *TenantStore) ClaimKey(ctx context.Context, key string, staleBefore tim
 		return nil
 	})
 	if err != nil {
-		return IdempotencyKey{}, false, fmt.Errorf("store: claim key: %w", err)
+		return domain.IdempotencyKey{}, false, fmt.Errorf("store: claim key: %w", err)
 	}
 	return out, claimed, nil
 }
@@ -715,7 +638,7 @@ func (ts *TenantStore) ClaimKey(ctx context.Context, key string, staleBefore tim
 // FinishKey records the result of an idempotent operation.
 func (ts *TenantStore) FinishKey(ctx context.Context, key string, result json.RawMessage) error {
 	res := ts.q(ctx, "idempotency_keys").Where("idem_key = ?", key).Updates(map[string]any{
-		"state": KeyDone, "result": string(result), "updated_at": ts.s.now().UTC(),
+		"state": domain.IdempotencyDone, "result": string(result), "updated_at": ts.s.now().UTC(),
 	})
 	if res.Error != nil {
 		return fmt.Errorf("store: finish key: %w", res.Error)
@@ -726,7 +649,7 @@ func (ts *TenantStore) FinishKey(ctx context.Context, key string, result json.Ra
 // ReleaseKey gives up a claim so that the operation may be tried again at
 // once (it failed without effect).
 func (ts *TenantStore) ReleaseKey(ctx context.Context, key string) error {
-	err := ts.q(ctx, "idempotency_keys").Where("idem_key = ? AND state = ?", key, KeyPending).
+	err := ts.q(ctx, "idempotency_keys").Where("idem_key = ? AND state = ?", key, domain.IdempotencyPending).
 		Updates(map[string]any{"claimed_at": nil, "claim_token": "", "updated_at": ts.s.now().UTC()}).Error
 	if err != nil {
 		return fmt.Errorf("store: release key: %w", err)

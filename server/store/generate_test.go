@@ -23,13 +23,13 @@ func TestGenerationRunsAndDrafts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if run.State != store.RunQueued {
+		if run.State != domain.RunQueued {
 			t.Errorf("new run state %q", run.State)
 		}
 		if _, err := s.Tenant(b).Run(ctx, run.ID); !errors.Is(err, domain.ErrNotFound) {
 			t.Errorf("tenant b read a's run: %v", err)
 		}
-		st, p := store.RunDrafting, 0.5
+		st, p := domain.RunDrafting, 0.5
 		if err := ts.UpdateRun(ctx, run.ID, store.RunUpdate{State: &st, Progress: &p}); err != nil {
 			t.Fatal(err)
 		}
@@ -40,7 +40,7 @@ func TestGenerationRunsAndDrafts(t *testing.T) {
 			{Content: json.RawMessage(`{"title":"one"}`), Analysis: json.RawMessage(`{}`), IdemKey: "bai-1"},
 			{Content: json.RawMessage(`{"title":"two"}`), Analysis: json.RawMessage(`{}`), IdemKey: "bai-2"},
 		}
-		done := store.RunDone
+		done := domain.RunDone
 		if err := ts.FinishRun(ctx, run.ID, drafts, store.RunUpdate{State: &done, Finished: true}); err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +53,7 @@ func TestGenerationRunsAndDrafts(t *testing.T) {
 			t.Fatalf("run drafts %+v %v", got, err)
 		}
 		r, _ := ts.Run(ctx, run.ID)
-		if r.State != store.RunDone || r.FinishedAt == nil || r.Progress != 0.5 {
+		if r.State != domain.RunDone || r.FinishedAt == nil || r.Progress != 0.5 {
 			t.Errorf("finished run %+v", r)
 		}
 		clock.t = clock.t.Add(time.Minute)
@@ -70,14 +70,14 @@ func TestGenerationRunsAndDrafts(t *testing.T) {
 		// Edit, claim, create.
 		id := got[0].ID
 		ed, err := ts.EditDraft(ctx, id, json.RawMessage(`{"title":"one, edited"}`), json.RawMessage(`{"q":1}`))
-		if err != nil || ed.Status != store.DraftEdited {
+		if err != nil || ed.Status != domain.DraftEdited {
 			t.Fatalf("edit %+v %v", ed, err)
 		}
 		if _, err := s.Tenant(b).EditDraft(ctx, id, json.RawMessage(`{}`), nil); !errors.Is(err, domain.ErrNotFound) {
 			t.Errorf("tenant b edited a's draft: %v", err)
 		}
 		rec, claimed, err := ts.ClaimDraft(ctx, id, clock.t.Add(-2*time.Minute))
-		if err != nil || !claimed || rec.Status != store.DraftCreating || rec.Attempts != 0 {
+		if err != nil || !claimed || rec.Status != domain.DraftCreating || rec.Attempts != 0 {
 			t.Fatalf("first claim %+v %v %v", rec, claimed, err)
 		}
 		if _, claimed, _ := ts.ClaimDraft(ctx, id, clock.t.Add(-2*time.Minute)); claimed {
@@ -126,7 +126,7 @@ func TestGenerateUsageAndQuota(t *testing.T) {
 		ctx := context.Background()
 		a, b := tenantOf(t, s, "a"), tenantOf(t, s, "b")
 		ts := s.Tenant(a)
-		period := store.Period(clock.t)
+		period := domain.UsagePeriod(clock.t)
 		if err := ts.AddLLMUsage(ctx, period, 1, 1200, 300, 360); err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +153,7 @@ func TestGenerateUsageAndQuota(t *testing.T) {
 			t.Error("a returned search cannot be taken again")
 		}
 		// Next month starts afresh; another tenant has its own quota.
-		if ok, _ := ts.TakeSearch(ctx, store.Period(clock.t.AddDate(0, 1, 0)), 3); !ok {
+		if ok, _ := ts.TakeSearch(ctx, domain.UsagePeriod(clock.t.AddDate(0, 1, 0)), 3); !ok {
 			t.Error("quota did not reset the next month")
 		}
 		if ok, _ := s.Tenant(b).TakeSearch(ctx, period, 3); !ok {
@@ -255,7 +255,7 @@ func TestResearchCacheAndIdempotencyKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 		k, claimed, _ = ts.ClaimKey(ctx, "split:SHOP-1:abc", clock.t.Add(time.Hour))
-		if claimed || k.State != store.KeyDone || string(k.Result) != `{"created":["SHOP-7"]}` {
+		if claimed || k.State != domain.IdempotencyDone || string(k.Result) != `{"created":["SHOP-7"]}` {
 			t.Errorf("finished key %+v claimed=%v", k, claimed)
 		}
 		ts.ClaimKey(ctx, "k2", clock.t)
@@ -288,12 +288,12 @@ func TestPurgeDeletesGenerationData(t *testing.T) {
 		a := tenantOf(t, s, "a")
 		ts := s.Tenant(a)
 		run, _ := ts.CreateRun(ctx, "SHOP", "acc", json.RawMessage(`{}`))
-		done := store.RunDone
+		done := domain.RunDone
 		if err := ts.FinishRun(ctx, run.ID, []store.DraftInput{{Content: json.RawMessage(`{}`), IdemKey: "bai-x"}}, store.RunUpdate{State: &done}); err != nil {
 			t.Fatal(err)
 		}
 		none := "none"
-		ts.SaveScopeSettings(ctx, store.ScopeSettings{Project: "SHOP", LLMProvider: &none})
+		ts.SaveScopeSettings(ctx, domain.ScopeSettings{Project: "SHOP", LLMProvider: &none})
 		ts.AddLLMUsage(ctx, "2026-01", 1, 1, 1, 1)
 		ts.CacheResearch(ctx, "serpapi", "q", json.RawMessage(`{}`), time.Hour)
 		ts.ClaimKey(ctx, "k", clock.t)
@@ -318,7 +318,7 @@ func TestDiscardAndRestoreDrafts(t *testing.T) {
 		a, b := tenantOf(t, s, "a"), tenantOf(t, s, "b")
 		ts := s.Tenant(a)
 		run, _ := ts.CreateRun(ctx, "SHOP", "acc-1", json.RawMessage(`{}`))
-		done := store.RunDone
+		done := domain.RunDone
 		in := []store.DraftInput{
 			{Content: json.RawMessage(`{"title":"one"}`), IdemKey: "bai-d1"},
 			{Content: json.RawMessage(`{"title":"two"}`), IdemKey: "bai-d2"},
@@ -361,7 +361,7 @@ func TestDiscardAndRestoreDrafts(t *testing.T) {
 		}
 		r0, _ := ts.Draft(ctx, ds[0].ID)
 		r1, _ := ts.Draft(ctx, ds[1].ID)
-		if r0.Status != store.DraftNew || r1.Status != store.DraftEdited || string(r1.Content) != `{"title":"two, edited"}` {
+		if r0.Status != domain.DraftNew || r1.Status != domain.DraftEdited || string(r1.Content) != `{"title":"two, edited"}` {
 			t.Errorf("restored statuses %q %q content %s", r0.Status, r1.Status, r1.Content)
 		}
 	})

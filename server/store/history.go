@@ -279,14 +279,6 @@ func (ts *TenantStore) ScoreHistory(ctx context.Context, issueKey string) ([]Sco
 	return out, nil
 }
 
-// TrendPoint is a project's open backlog on one day (UTC).
-type TrendPoint struct {
-	Day       string  `json:"day"` // 2006-01-02
-	MeanScore float64 `json:"meanScore"`
-	Open      int     `json:"open"`
-	Count     [4]int  `json:"count"` // Must, Should, Could, Won't
-}
-
 type trendRow struct {
 	ID          int64 `gorm:"primaryKey"`
 	TenantID    int64
@@ -303,32 +295,9 @@ type trendRow struct {
 
 func (trendRow) TableName() string { return "project_trend" }
 
-// TrendOf summarises ranked open analyses as today's trend point.
-func TrendOf(day time.Time, open []*domain.Analysis) TrendPoint {
-	p := TrendPoint{Day: day.UTC().Format(time.DateOnly), Open: len(open)}
-	var sum float64
-	for _, a := range open {
-		sum += a.Score.Total
-		switch a.Score.Moscow {
-		case domain.MoscowMust:
-			p.Count[0]++
-		case domain.MoscowShould:
-			p.Count[1]++
-		case domain.MoscowCould:
-			p.Count[2]++
-		case domain.MoscowWont:
-			p.Count[3]++
-		}
-	}
-	if len(open) > 0 {
-		p.MeanScore = math.Round(10*sum/float64(len(open))) / 10
-	}
-	return p
-}
-
 // RecordTrend stores a project's trend point for its day, replacing an
 // earlier one of the same day (the day's last ranking wins).
-func (ts *TenantStore) RecordTrend(ctx context.Context, project string, p TrendPoint) error {
+func (ts *TenantStore) RecordTrend(ctx context.Context, project string, p domain.TrendPoint) error {
 	if _, err := time.Parse(time.DateOnly, p.Day); err != nil {
 		return fmt.Errorf("store: trend: day %q is not YYYY-MM-DD", p.Day)
 	}
@@ -346,15 +315,15 @@ func (ts *TenantStore) RecordTrend(ctx context.Context, project string, p TrendP
 
 // Trend returns a project's trend points of the last days days, oldest
 // first.
-func (ts *TenantStore) Trend(ctx context.Context, project string, days int) ([]TrendPoint, error) {
+func (ts *TenantStore) Trend(ctx context.Context, project string, days int) ([]domain.TrendPoint, error) {
 	since := ts.s.now().UTC().AddDate(0, 0, -days).Format(time.DateOnly)
 	var rows []trendRow
 	if err := ts.q(ctx, "project_trend").Where("project_key = ? AND day > ?", project, since).Order("day").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: trend: %w", err)
 	}
-	out := make([]TrendPoint, len(rows))
+	out := make([]domain.TrendPoint, len(rows))
 	for i, r := range rows {
-		out[i] = TrendPoint{Day: r.Day, MeanScore: r.MeanScore, Open: r.OpenCount,
+		out[i] = domain.TrendPoint{Day: r.Day, MeanScore: r.MeanScore, Open: r.OpenCount,
 			Count: [4]int{r.MustCount, r.ShouldCount, r.CouldCount, r.WontCount}}
 	}
 	return out, nil

@@ -116,13 +116,13 @@ func TestProjectTrend(t *testing.T) {
 			// Twice a day: the day's last ranking wins.
 			for _, extra := range []float64{0, 10} {
 				open[0].Score.Total = 80 + extra
-				if err := ts.RecordTrend(ctx, "SHOP", store.TrendOf(clock.t, open)); err != nil {
+				if err := ts.RecordTrend(ctx, "SHOP", domain.TrendOf(clock.t, open)); err != nil {
 					t.Fatal(err)
 				}
 			}
 			clock.t = clock.t.Add(24 * time.Hour)
 		}
-		if err := ts.RecordTrend(ctx, "SHOP", store.TrendPoint{Day: "yesterday"}); err == nil || !strings.Contains(err.Error(), "day") {
+		if err := ts.RecordTrend(ctx, "SHOP", domain.TrendPoint{Day: "yesterday"}); err == nil || !strings.Contains(err.Error(), "day") {
 			t.Fatalf("bad day accepted: %v", err)
 		}
 		got, err := ts.Trend(ctx, "SHOP", 30)

@@ -15,25 +15,6 @@ import (
 	"github.com/backlogai/backlogai/server/domain"
 )
 
-// RankMove is one issue's move in Jira's rank order (1-based positions).
-type RankMove struct {
-	Key  string `json:"key"`
-	From int    `json:"from"`
-	To   int    `json:"to"`
-}
-
-// RankApplication is the last time a person applied BacklogAI's ranking
-// to a project's Jira order: enough to show it and to undo it.
-type RankApplication struct {
-	Project       string
-	AccountID     string
-	Moved         []RankMove
-	PreviousOrder []string // Jira's order of the project's open issues before
-	AppliedAt     time.Time
-	UndoneAt      *time.Time
-	UndoneBy      string
-}
-
 type rankApplicationRow struct {
 	ID            int64 `gorm:"primaryKey"`
 	TenantID      int64
@@ -50,7 +31,7 @@ func (rankApplicationRow) TableName() string { return "rank_applications" }
 
 // SaveRankApplication records an application, replacing the project's
 // previous one (only the last can be undone).
-func (ts *TenantStore) SaveRankApplication(ctx context.Context, a RankApplication) error {
+func (ts *TenantStore) SaveRankApplication(ctx context.Context, a domain.RankApplication) error {
 	moved, err := json.Marshal(a.Moved)
 	if err != nil {
 		return fmt.Errorf("store: save rank application: %w", err)
@@ -73,21 +54,21 @@ func (ts *TenantStore) SaveRankApplication(ctx context.Context, a RankApplicatio
 
 // RankApplication returns the project's last application
 // (domain.ErrNotFound when there is none).
-func (ts *TenantStore) RankApplication(ctx context.Context, project string) (RankApplication, error) {
+func (ts *TenantStore) RankApplication(ctx context.Context, project string) (domain.RankApplication, error) {
 	var row rankApplicationRow
 	err := ts.q(ctx, "rank_applications").Where("project_key = ?", project).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return RankApplication{}, fmt.Errorf("store: rank application of %s: %w", project, domain.ErrNotFound)
+		return domain.RankApplication{}, fmt.Errorf("store: rank application of %s: %w", project, domain.ErrNotFound)
 	}
 	if err != nil {
-		return RankApplication{}, fmt.Errorf("store: rank application of %s: %w", project, err)
+		return domain.RankApplication{}, fmt.Errorf("store: rank application of %s: %w", project, err)
 	}
-	a := RankApplication{Project: row.ProjectKey, AccountID: row.AccountID, AppliedAt: row.AppliedAt.UTC(), UndoneAt: row.UndoneAt, UndoneBy: row.UndoneBy}
+	a := domain.RankApplication{Project: row.ProjectKey, AccountID: row.AccountID, AppliedAt: row.AppliedAt.UTC(), UndoneAt: row.UndoneAt, UndoneBy: row.UndoneBy}
 	if err := json.Unmarshal([]byte(row.Moved), &a.Moved); err != nil {
-		return RankApplication{}, fmt.Errorf("store: rank application of %s: moved: %w", project, err)
+		return domain.RankApplication{}, fmt.Errorf("store: rank application of %s: moved: %w", project, err)
 	}
 	if err := json.Unmarshal([]byte(row.PreviousOrder), &a.PreviousOrder); err != nil {
-		return RankApplication{}, fmt.Errorf("store: rank application of %s: previous order: %w", project, err)
+		return domain.RankApplication{}, fmt.Errorf("store: rank application of %s: previous order: %w", project, err)
 	}
 	return a, nil
 }
@@ -106,14 +87,6 @@ func (ts *TenantStore) MarkRankUndone(ctx context.Context, project, accountID st
 		return fmt.Errorf("store: undo rank of %s: nothing to undo: %w", project, domain.ErrConflict)
 	}
 	return nil
-}
-
-// SavedView is a named set of Backlog tab filters and sort of one person.
-type SavedView struct {
-	ID        int64     `json:"id"`
-	Name      string    `json:"name"`
-	Query     string    `json:"query"` // the backlog list's query string (sort, dir, moscow, flag, type, q, all, subtasks)
-	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 type savedViewRow struct {
@@ -137,24 +110,24 @@ const (
 )
 
 // SaveView creates the person's view or replaces the one of the same name.
-func (ts *TenantStore) SaveView(ctx context.Context, accountID, project string, v SavedView) (SavedView, error) {
+func (ts *TenantStore) SaveView(ctx context.Context, accountID, project string, v domain.SavedView) (domain.SavedView, error) {
 	v.Name = strings.TrimSpace(v.Name)
 	switch {
 	case accountID == "":
-		return SavedView{}, fmt.Errorf("store: save view: accountId is empty: %w", domain.ErrInvalid)
+		return domain.SavedView{}, fmt.Errorf("store: save view: accountId is empty: %w", domain.ErrInvalid)
 	case v.Name == "":
-		return SavedView{}, fmt.Errorf("store: save view: name is empty: %w", domain.ErrInvalid)
+		return domain.SavedView{}, fmt.Errorf("store: save view: name is empty: %w", domain.ErrInvalid)
 	case utf8.RuneCountInString(v.Name) > MaxViewName:
-		return SavedView{}, fmt.Errorf("store: save view: name is longer than %d characters: %w", MaxViewName, domain.ErrInvalid)
+		return domain.SavedView{}, fmt.Errorf("store: save view: name is longer than %d characters: %w", MaxViewName, domain.ErrInvalid)
 	case len(v.Query) > MaxViewQuery:
-		return SavedView{}, fmt.Errorf("store: save view: query is longer than %d bytes: %w", MaxViewQuery, domain.ErrInvalid)
+		return domain.SavedView{}, fmt.Errorf("store: save view: query is longer than %d bytes: %w", MaxViewQuery, domain.ErrInvalid)
 	}
 	var n int64
 	if err := ts.q(ctx, "saved_views").Where("account_id = ? AND project_key = ? AND name <> ?", accountID, project, v.Name).Count(&n).Error; err != nil {
-		return SavedView{}, fmt.Errorf("store: save view: %w", err)
+		return domain.SavedView{}, fmt.Errorf("store: save view: %w", err)
 	}
 	if n >= MaxViewsPerPerson {
-		return SavedView{}, fmt.Errorf("store: save view: at most %d views per person and project: %w", MaxViewsPerPerson, domain.ErrInvalid)
+		return domain.SavedView{}, fmt.Errorf("store: save view: at most %d views per person and project: %w", MaxViewsPerPerson, domain.ErrInvalid)
 	}
 	now := ts.s.now().UTC()
 	row := savedViewRow{TenantID: ts.tenantID, AccountID: accountID, ProjectKey: project, Name: v.Name, Query: v.Query, CreatedAt: now, UpdatedAt: now}
@@ -163,24 +136,24 @@ func (ts *TenantStore) SaveView(ctx context.Context, accountID, project string, 
 		DoUpdates: clause.AssignmentColumns([]string{"query", "updated_at"}),
 	}).Create(&row).Error
 	if err != nil {
-		return SavedView{}, fmt.Errorf("store: save view: %w", err)
+		return domain.SavedView{}, fmt.Errorf("store: save view: %w", err)
 	}
 	var got savedViewRow
 	if err := ts.q(ctx, "saved_views").Where("account_id = ? AND project_key = ? AND name = ?", accountID, project, v.Name).Take(&got).Error; err != nil {
-		return SavedView{}, fmt.Errorf("store: save view: %w", err)
+		return domain.SavedView{}, fmt.Errorf("store: save view: %w", err)
 	}
-	return SavedView{ID: got.ID, Name: got.Name, Query: got.Query, UpdatedAt: got.UpdatedAt.UTC()}, nil
+	return domain.SavedView{ID: got.ID, Name: got.Name, Query: got.Query, UpdatedAt: got.UpdatedAt.UTC()}, nil
 }
 
 // Views lists the person's views of the project by name.
-func (ts *TenantStore) Views(ctx context.Context, accountID, project string) ([]SavedView, error) {
+func (ts *TenantStore) Views(ctx context.Context, accountID, project string) ([]domain.SavedView, error) {
 	var rows []savedViewRow
 	if err := ts.q(ctx, "saved_views").Where("account_id = ? AND project_key = ?", accountID, project).Order("name").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: views: %w", err)
 	}
-	out := make([]SavedView, len(rows))
+	out := make([]domain.SavedView, len(rows))
 	for i, r := range rows {
-		out[i] = SavedView{ID: r.ID, Name: r.Name, Query: r.Query, UpdatedAt: r.UpdatedAt.UTC()}
+		out[i] = domain.SavedView{ID: r.ID, Name: r.Name, Query: r.Query, UpdatedAt: r.UpdatedAt.UTC()}
 	}
 	return out, nil
 }

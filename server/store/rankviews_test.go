@@ -20,7 +20,7 @@ func TestRankApplicationSaveAndUndoOnce(t *testing.T) {
 		if _, err := ts.RankApplication(ctx, "SHOP"); !errors.Is(err, domain.ErrNotFound) {
 			t.Fatalf("before any: %v", err)
 		}
-		app := store.RankApplication{Project: "SHOP", AccountID: "acc-1", Moved: []store.RankMove{{Key: "SHOP-5", From: 5, To: 1}},
+		app := domain.RankApplication{Project: "SHOP", AccountID: "acc-1", Moved: []domain.RankMove{{Key: "SHOP-5", From: 5, To: 1}},
 			PreviousOrder: []string{"SHOP-1", "SHOP-2", "SHOP-5"}, AppliedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 		if err := ts.SaveRankApplication(ctx, app); err != nil {
 			t.Fatal(err)
@@ -60,18 +60,18 @@ func TestSavedViewsArePerPerson(t *testing.T) {
 		ctx := context.Background()
 		a, b := tenantOf(t, s, "a"), tenantOf(t, s, "b")
 		ts := s.Tenant(a)
-		v, err := ts.SaveView(ctx, "alice", "SHOP", store.SavedView{Name: " Musts ", Query: "moscow=must&sort=score"})
+		v, err := ts.SaveView(ctx, "alice", "SHOP", domain.SavedView{Name: " Musts ", Query: "moscow=must&sort=score"})
 		if err != nil || v.ID == 0 || v.Name != "Musts" {
 			t.Fatalf("save: %+v %v", v, err)
 		}
 		// Same name replaces; another person's view of the same name is theirs.
-		if v2, err := ts.SaveView(ctx, "alice", "SHOP", store.SavedView{Name: "Musts", Query: "moscow=must"}); err != nil || v2.ID != v.ID || v2.Query != "moscow=must" {
+		if v2, err := ts.SaveView(ctx, "alice", "SHOP", domain.SavedView{Name: "Musts", Query: "moscow=must"}); err != nil || v2.ID != v.ID || v2.Query != "moscow=must" {
 			t.Fatalf("replace: %+v %v", v2, err)
 		}
-		if _, err := ts.SaveView(ctx, "bob", "SHOP", store.SavedView{Name: "Musts", Query: "q=x"}); err != nil {
+		if _, err := ts.SaveView(ctx, "bob", "SHOP", domain.SavedView{Name: "Musts", Query: "q=x"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ts.SaveView(ctx, "alice", "SHOP", store.SavedView{Name: "Bugs", Query: "type=Bug"}); err != nil {
+		if _, err := ts.SaveView(ctx, "alice", "SHOP", domain.SavedView{Name: "Bugs", Query: "type=Bug"}); err != nil {
 			t.Fatal(err)
 		}
 		list, err := ts.Views(ctx, "alice", "SHOP")
@@ -102,7 +102,7 @@ func TestSavedViewsArePerPerson(t *testing.T) {
 			{"long query", "alice", "x", strings.Repeat("q", 2001), "query"},
 			{"no person", "", "x", "", "accountId"},
 		} {
-			_, err := ts.SaveView(ctx, tc.account, "SHOP", store.SavedView{Name: tc.view, Query: tc.query})
+			_, err := ts.SaveView(ctx, tc.account, "SHOP", domain.SavedView{Name: tc.view, Query: tc.query})
 			if !errors.Is(err, domain.ErrInvalid) || !strings.Contains(err.Error(), tc.field) {
 				t.Errorf("%s: %v, want invalid naming %s", tc.name, err, tc.field)
 			}

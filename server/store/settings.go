@@ -11,32 +11,6 @@ import (
 	"github.com/backlogai/backlogai/server/domain"
 )
 
-// SiteScope is the project key under which a tenant's site defaults are
-// stored.
-const SiteScope = ""
-
-// ScopeSettings are one scope's generation settings: a project's, or the
-// site defaults (Project == SiteScope). A nil pointer is "not set here":
-// the next scope out applies. Keys are sealed by the caller (see
-// ScopeAAD); the store keeps them opaque.
-type ScopeSettings struct {
-	Project string
-	// LLMProvider nil inherits the whole LLM group (URL, model, key).
-	LLMProvider  *string
-	LLMBaseURL   string
-	LLMModel     string
-	LLMKeySealed string
-	// ResearchProvider nil inherits the research group with its key.
-	ResearchProvider  *string
-	ResearchKeySealed string
-	LLMBudgetMicro    *int64
-	SearchesPerMonth  *int
-	// RetentionDays is a site setting; projects leave it nil.
-	RetentionDays *int
-	UpdatedBy     string
-	UpdatedAt     time.Time
-}
-
 type scopeRow struct {
 	ID                int64 `gorm:"primaryKey"`
 	TenantID          int64
@@ -65,7 +39,7 @@ func ScopeAAD(tenantID int64, project, purpose string) string {
 }
 
 func scopeAAD(tenantID, project, purpose string) string {
-	if project == SiteScope {
+	if project == domain.SiteScope {
 		return "tenant-id:" + tenantID + ":" + purpose
 	}
 	return "tenant-id:" + tenantID + ":project:" + project + ":" + purpose
@@ -73,12 +47,12 @@ func scopeAAD(tenantID, project, purpose string) string {
 
 // ScopeSettings returns one scope's settings, or ErrNotFound when nothing
 // was ever saved there.
-func (ts *TenantStore) ScopeSettings(ctx context.Context, project string) (*ScopeSettings, error) {
+func (ts *TenantStore) ScopeSettings(ctx context.Context, project string) (*domain.ScopeSettings, error) {
 	var r scopeRow
 	if err := ts.q(ctx, "project_settings").Where("project_key = ?", project).Take(&r).Error; err != nil {
 		return nil, notFound(err, "store: settings")
 	}
-	return &ScopeSettings{Project: r.ProjectKey, LLMProvider: r.LLMProvider, LLMBaseURL: r.LLMBaseURL, LLMModel: r.LLMModel,
+	return &domain.ScopeSettings{Project: r.ProjectKey, LLMProvider: r.LLMProvider, LLMBaseURL: r.LLMBaseURL, LLMModel: r.LLMModel,
 		LLMKeySealed: r.LLMKeyEnc, ResearchProvider: r.ResearchProvider, ResearchKeySealed: r.ResearchKeyEnc,
 		LLMBudgetMicro: r.LLMBudgetMicroUSD, SearchesPerMonth: r.SearchesPerMonth, RetentionDays: r.RetentionDays,
 		UpdatedBy: r.UpdatedBy, UpdatedAt: r.UpdatedAt}, nil
@@ -86,7 +60,7 @@ func (ts *TenantStore) ScopeSettings(ctx context.Context, project string) (*Scop
 
 // SaveScopeSettings writes one scope's settings whole (nil columns become
 // NULL: inherited).
-func (ts *TenantStore) SaveScopeSettings(ctx context.Context, g ScopeSettings) error {
+func (ts *TenantStore) SaveScopeSettings(ctx context.Context, g domain.ScopeSettings) error {
 	if len(g.Project) > 255 {
 		return fmt.Errorf("store: save settings: project key too long: %w", domain.ErrInvalid)
 	}
@@ -129,18 +103,6 @@ type projectUsageRow struct {
 
 func (projectUsageRow) TableName() string { return "project_usage" }
 
-// InstallToken identifies a signed-install token: a hash of the token
-// (connect.InstallTokenID) and its iat.
-type InstallToken struct {
-	Hash     string
-	IssuedAt time.Time
-}
-
-// ErrInstallReplay marks a signed-install token that was accepted before,
-// or that is older than the last accepted one. It wraps
-// domain.ErrUnauthorized.
-var ErrInstallReplay = fmt.Errorf("store: install token replayed or older than the last accepted one: %w", domain.ErrUnauthorized)
-
 type installTokenRow struct {
 	ClientKey  string `gorm:"primaryKey"`
 	TokenHash  string
@@ -156,7 +118,7 @@ func (installTokenRow) TableName() string { return "install_tokens" }
 // the last accepted one, fails with ErrInstallReplay and changes nothing.
 // Two distinct tokens of the same second are both accepted (iat has
 // one-second resolution).
-func (s *Store) SaveSignedInstallation(ctx context.Context, t *domain.Tenant, tok InstallToken) (*domain.Tenant, error) {
+func (s *Store) SaveSignedInstallation(ctx context.Context, t *domain.Tenant, tok domain.InstallToken) (*domain.Tenant, error) {
 	if tok.Hash == "" || tok.IssuedAt.IsZero() {
 		return nil, fmt.Errorf("store: signed installation: token hash and iat are required: %w", domain.ErrInvalid)
 	}
@@ -178,7 +140,7 @@ func (s *Store) SaveSignedInstallation(ctx context.Context, t *domain.Tenant, to
 // lifecycle token, or fails with ErrInstallReplay. The check and the
 // write are one conditional UPDATE, so two replicas receiving the same
 // token at once cannot both accept it.
-func (s *Store) ClaimInstallToken(ctx context.Context, clientKey string, tok InstallToken) error {
+func (s *Store) ClaimInstallToken(ctx context.Context, clientKey string, tok domain.InstallToken) error {
 	iat := tok.IssuedAt.Unix()
 	now := s.now().UTC()
 	db := s.db.WithContext(ctx)
@@ -194,7 +156,7 @@ func (s *Store) ClaimInstallToken(ctx context.Context, clientKey string, tok Ins
 		return fmt.Errorf("store: install token: %w", res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return ErrInstallReplay
+		return domain.ErrInstallReplay
 	}
 	return nil
 }

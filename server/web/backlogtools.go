@@ -211,7 +211,7 @@ func rankError(err error) error {
 	return &APIError{Status: status, Code: code, Message: msg + " Undo restores the order from before.", Err: err}
 }
 
-func lastOf(rec store.RankApplication) map[string]any {
+func lastOf(rec domain.RankApplication) map[string]any {
 	out := map[string]any{"accountId": rec.AccountID, "appliedAt": rec.AppliedAt, "moves": rec.Moved, "undone": rec.UndoneAt != nil}
 	if rec.UndoneAt != nil {
 		out["undoneAt"], out["undoneBy"] = rec.UndoneAt.UTC(), rec.UndoneBy
@@ -366,7 +366,7 @@ func (s *Server) saveView(c echo.Context) error {
 	if _, err := url.ParseQuery(r.Query); err != nil {
 		return BadRequest("query: not a valid query string.")
 	}
-	v, err := s.Store.Tenant(identity(c).Tenant).SaveView(c.Request().Context(), who, project, store.SavedView{Name: r.Name, Query: r.Query})
+	v, err := s.Store.Tenant(identity(c).Tenant).SaveView(c.Request().Context(), who, project, domain.SavedView{Name: r.Name, Query: r.Query})
 	if errors.Is(err, domain.ErrInvalid) {
 		msg := err.Error()
 		if i := strings.LastIndex(msg, "save view: "); i >= 0 {

@@ -15,7 +15,6 @@ import (
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/generate"
 	"github.com/backlogai/backlogai/server/llm"
-	"github.com/backlogai/backlogai/server/store"
 )
 
 // generateRoutes registers the generation API (drafts, create, improve,
@@ -452,7 +451,7 @@ func (s *Server) settingsScope(c echo.Context, key string) (string, error) {
 		if !ok {
 			return "", errNotSiteAdmin
 		}
-		return store.SiteScope, nil
+		return domain.SiteScope, nil
 	}
 	return "", BadRequest("scope: must be project or site")
 }

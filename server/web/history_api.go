@@ -64,7 +64,7 @@ func (u *ui) projectTrend(c echo.Context) error {
 		return err
 	}
 	if pts == nil {
-		pts = []store.TrendPoint{}
+		pts = []domain.TrendPoint{}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"points": pts})
 }
