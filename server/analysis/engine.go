@@ -240,7 +240,7 @@ func (p *Project) Analyse(key string, override *domain.Override) (domain.Analysi
 	return p.analyse(is, override), true
 }
 
-// AnalyzeIssue analyses an issue that is not (or not yet) in the model,
+// AnalyseIssue analyses an issue that is not (or not yet) in the model,
 // such as a draft or a proposed rewrite, against the model.
 func (p *Project) AnalyseIssue(is domain.Issue, in ExtraInput) domain.Analysis {
 	p.mu.RLock()
@@ -308,7 +308,7 @@ func (p *Project) analyseWith(is *domain.Issue, override *domain.Override, extra
 	return a
 }
 
-// analyzeBy analyses an issue under j, which may differ from the
+// analyseBy analyses an issue under j, which may differ from the
 // project's own (the Strategy tab's preview).
 func (p *Project) analyseBy(j *judge, is *domain.Issue, override *domain.Override, extra ExtraInput) domain.Analysis {
 	now := p.now()

@@ -125,7 +125,7 @@ func synthetic(n int) []domain.Issue {
 	return out
 }
 
-// BenchmarkAnalyze10k measures the full per-issue analysis (checks,
+// BenchmarkAnalyse10k measures the full per-issue analysis (checks,
 // duplicate query, estimate, score) over a 10k-issue project.
 func BenchmarkAnalyse10k(b *testing.B) {
 	issues := synthetic(10_000)

@@ -219,7 +219,7 @@ func pack(is domain.Issue, a domain.Analysis) store.ResultInput {
 	return store.ResultInput{Issue: is, Analysis: &a, Hash: prop.Version}
 }
 
-// handleAnalyze re-reads changed issues from Jira (100 per call), updates
+// handleAnalyse re-reads changed issues from Jira (100 per call), updates
 // the project model and re-analyses them with their neighbours: the issues
 // they resemble (before and after the change) and the issues linked to them.
 func (s *Service) handleAnalyse(ctx context.Context, t *domain.Tenant, batch []domain.Job) []error {
@@ -228,7 +228,7 @@ func (s *Service) handleAnalyse(ctx context.Context, t *domain.Tenant, batch []d
 	errs := make([]error, len(batch))
 	for i, j := range batch {
 		if err := json.Unmarshal(j.Payload, &payloads[i]); err != nil || payloads[i].Key == "" {
-			errs[i] = fmt.Errorf("analyze payload: %w", jobs.ErrPermanent)
+			errs[i] = fmt.Errorf("analyse payload: %w", jobs.ErrPermanent)
 			continue
 		}
 		byProject[payloads[i].Project] = append(byProject[payloads[i].Project], i)

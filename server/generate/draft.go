@@ -290,7 +290,7 @@ func (c *Content) Analyse(analyse Analyser, project string) domain.Analysis {
 }
 
 // Analyser analyses an issue that is not in the project model
-// (analysis.Project.AnalyzeIssue).
+// (analysis.Project.AnalyseIssue).
 type Analyser func(domain.Issue, analysis.ExtraInput) domain.Analysis
 
 // GWTShare is the share of criteria written as Given/When/Then.

@@ -63,7 +63,7 @@ const (
 	noticeApplyFormat = "Applying replaces the description with plain paragraphs, headings and lists."
 )
 
-// issueAndAnalyzer reads an issue fresh from Jira and returns an analyser
+// issueAndAnalyser reads an issue fresh from Jira and returns an analyser
 // over its project's model.
 func (s *Service) issueAndAnalyser(ctx context.Context, t *domain.Tenant, key string) (domain.Issue, Analyser, *jira.Client, error) {
 	if err := s.Init(); err != nil {
