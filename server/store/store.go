@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -287,4 +288,11 @@ func (s *Store) WithBox(b *secrets.Box) *Store {
 	c.box = b
 	c.tenants = &tenantCache{}
 	return &c
+}
+
+func raw(s string) json.RawMessage {
+	if s == "" {
+		return nil
+	}
+	return json.RawMessage(s)
 }
