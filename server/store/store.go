@@ -2,6 +2,12 @@
 // Global tables (tenants) are reached through Store; everything that belongs
 // to a tenant is reached through Store.Tenant(t), a view whose every query is
 // scoped to that tenant, so no caller can forget the tenant condition.
+//
+// Each table's row type and methods live in the file named after the
+// table (jobs.go, drafts.go ...); backlog.go and health.go hold the read
+// models that join tables. States and records other packages share are
+// domain types; what stays here is store API: method inputs (ResultInput,
+// ScanUpdate ...) and query results (BacklogRow, ProjectRow ...).
 package store
 
 import (
