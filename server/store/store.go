@@ -4,8 +4,9 @@
 // scoped to that tenant, so no caller can forget the tenant condition.
 //
 // Each table's row type and methods live in the file named after the
-// table (jobs.go, drafts.go ...); backlog.go and health.go hold the read
-// models that join tables. States and records other packages share are
+// table (jobs.go, drafts.go ...); issue_results_backlog.go and
+// issue_results_health.go are the backlog list's and the health charts'
+// reads of issue_results, stats.go the metrics' counts. States and records other packages share are
 // domain types; what stays here is store API: method inputs (ResultInput,
 // ScanUpdate ...) and query results (BacklogRow, ProjectRow ...).
 package store
