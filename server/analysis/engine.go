@@ -227,25 +227,25 @@ func (p *Project) NeedsRank() bool {
 	return p.sinceRank.Load() > int64(max(20, len(p.rankedTotals)/10))
 }
 
-// Analyze analyses one issue of the model (it must have been Upserted).
+// Analyse analyses one issue of the model (it must have been Upserted).
 // override may be nil. In capacity mode the class is provisional until
 // Rank runs over the backlog.
-func (p *Project) Analyze(key string, override *domain.Override) (domain.Analysis, bool) {
+func (p *Project) Analyse(key string, override *domain.Override) (domain.Analysis, bool) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	is, ok := p.issues[key]
 	if !ok {
 		return domain.Analysis{}, false
 	}
-	return p.analyze(is, override), true
+	return p.analyse(is, override), true
 }
 
-// AnalyzeIssue analyses an issue that is not (or not yet) in the model,
+// AnalyseIssue analyses an issue that is not (or not yet) in the model,
 // such as a draft or a proposed rewrite, against the model.
-func (p *Project) AnalyzeIssue(is domain.Issue, in ExtraInput) domain.Analysis {
+func (p *Project) AnalyseIssue(is domain.Issue, in ExtraInput) domain.Analysis {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	a := p.analyzeWith(&is, nil, in)
+	a := p.analyseWith(&is, nil, in)
 	return a
 }
 
@@ -255,12 +255,12 @@ type ExtraInput struct {
 	ResearchSources int
 }
 
-func (p *Project) analyze(is *domain.Issue, override *domain.Override) domain.Analysis {
-	return p.analyzeWith(is, override, ExtraInput{})
+func (p *Project) analyse(is *domain.Issue, override *domain.Override) domain.Analysis {
+	return p.analyseWith(is, override, ExtraInput{})
 }
 
-func (p *Project) analyzeWith(is *domain.Issue, override *domain.Override, extra ExtraInput) domain.Analysis {
-	a := p.analyzeBy(&p.judge, is, override, extra)
+func (p *Project) analyseWith(is *domain.Issue, override *domain.Override, extra ExtraInput) domain.Analysis {
+	a := p.analyseBy(&p.judge, is, override, extra)
 	if p.calib != nil {
 		p.calib.Apply(&a.Score, p.strategy.Weights)
 	}
@@ -308,9 +308,9 @@ func (p *Project) analyzeWith(is *domain.Issue, override *domain.Override, extra
 	return a
 }
 
-// analyzeBy analyses an issue under j, which may differ from the
+// analyseBy analyses an issue under j, which may differ from the
 // project's own (the Strategy tab's preview).
-func (p *Project) analyzeBy(j *judge, is *domain.Issue, override *domain.Override, extra ExtraInput) domain.Analysis {
+func (p *Project) analyseBy(j *judge, is *domain.Issue, override *domain.Override, extra ExtraInput) domain.Analysis {
 	now := p.now()
 	a := domain.Analysis{IssueKey: is.Key, Flags: []string{}}
 	a.Check = checks.Check(is, j.checkOpts)
@@ -877,7 +877,7 @@ func (p *Project) Preview(s domain.Strategy, overrides map[string]domain.Overrid
 				if o, ok := overrides[keys[i]]; ok {
 					ov = &o
 				}
-				all[i] = p.analyzeBy(&j, p.issues[keys[i]], ov, ExtraInput{})
+				all[i] = p.analyseBy(&j, p.issues[keys[i]], ov, ExtraInput{})
 				ptrs[i] = &all[i]
 			}
 		})

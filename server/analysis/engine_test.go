@@ -31,9 +31,9 @@ func sample() []domain.Issue {
 	}
 }
 
-func TestProjectAnalyzeFlagsAndRank(t *testing.T) {
+func TestProjectAnalyseFlagsAndRank(t *testing.T) {
 	p := NewProject(domain.DefaultStrategy(), sample(), func() time.Time { return now })
-	a1, ok := p.Analyze("S-1", nil)
+	a1, ok := p.Analyse("S-1", nil)
 	if !ok {
 		t.Fatal("S-1 missing")
 	}
@@ -43,7 +43,7 @@ func TestProjectAnalyzeFlagsAndRank(t *testing.T) {
 	if len(a1.Duplicates) == 0 || a1.Duplicates[0].Key != "S-2" {
 		t.Errorf("S-2 not found as S-1's nearest: %+v", a1.Duplicates)
 	}
-	a3, _ := p.Analyze("S-3", nil)
+	a3, _ := p.Analyse("S-3", nil)
 	// Vague words in the story sentence are hints that lower nothing:
 	// they do not flag the issue vague either.
 	if slices.Contains(a3.Flags, domain.FlagVague) || !slices.Contains(a3.Flags, domain.FlagStale) {
@@ -52,7 +52,7 @@ func TestProjectAnalyzeFlagsAndRank(t *testing.T) {
 	// A vague acceptance criterion is a warning: that flags it.
 	crit := domain.Issue{Key: "S-9", Type: domain.TypeStory, Summary: "As a shopper, I want to save my cart so that I can finish buying later",
 		Description: "Acceptance criteria:\n- The cart page loads fast", StatusCat: domain.StatusToDo, Created: now, Updated: now}
-	if a := p.AnalyzeIssue(crit, ExtraInput{}); !slices.Contains(a.Flags, domain.FlagVague) {
+	if a := p.AnalyseIssue(crit, ExtraInput{}); !slices.Contains(a.Flags, domain.FlagVague) {
 		t.Errorf("vague criterion: flags %v, findings %+v", a.Flags, a.Check.Findings)
 	}
 	if a3.Check.Quality >= a1.Check.Quality {
@@ -60,13 +60,13 @@ func TestProjectAnalyzeFlagsAndRank(t *testing.T) {
 	}
 	// Override wins and is reported as such.
 	ov := &domain.Override{Moscow: domain.MoscowWont, Reason: "not this year"}
-	a1o, _ := p.Analyze("S-1", ov)
+	a1o, _ := p.Analyse("S-1", ov)
 	if a1o.Score.Moscow != domain.MoscowWont || a1o.Score.Override == nil {
 		t.Errorf("override lost: %+v", a1o.Score)
 	}
 	// Removing an issue removes it from duplicate candidates.
 	p.Remove("S-2")
-	a1b, _ := p.Analyze("S-1", nil)
+	a1b, _ := p.Analyse("S-1", nil)
 	for _, c := range a1b.Duplicates {
 		if c.Key == "S-2" {
 			t.Error("removed issue still a candidate")
@@ -78,7 +78,7 @@ func TestProjectAnalyzeFlagsAndRank(t *testing.T) {
 	p.SetStrategy(st)
 	var as []*domain.Analysis
 	for _, k := range []string{"S-1", "S-3"} {
-		a, _ := p.Analyze(k, nil)
+		a, _ := p.Analyse(k, nil)
 		as = append(as, &a)
 	}
 	sum := p.Rank(as)
@@ -89,8 +89,8 @@ func TestProjectAnalyzeFlagsAndRank(t *testing.T) {
 
 func TestPropertyVersionIsStable(t *testing.T) {
 	p := NewProject(domain.DefaultStrategy(), sample(), func() time.Time { return now })
-	a, _ := p.Analyze("S-1", nil)
-	b, _ := p.Analyze("S-1", nil)
+	a, _ := p.Analyse("S-1", nil)
+	b, _ := p.Analyse("S-1", nil)
 	pa, pb := PropertyOf(&a, nil), PropertyOf(&b, nil)
 	if pa.Version == "" || pa.Version != pb.Version {
 		t.Errorf("versions %q %q", pa.Version, pb.Version)
@@ -125,15 +125,15 @@ func synthetic(n int) []domain.Issue {
 	return out
 }
 
-// BenchmarkAnalyze10k measures the full per-issue analysis (checks,
+// BenchmarkAnalyse10k measures the full per-issue analysis (checks,
 // duplicate query, estimate, score) over a 10k-issue project.
-func BenchmarkAnalyze10k(b *testing.B) {
+func BenchmarkAnalyse10k(b *testing.B) {
 	issues := synthetic(10_000)
 	p := NewProject(domain.DefaultStrategy(), issues, func() time.Time { return now })
 	b.ResetTimer()
 	for b.Loop() {
 		for i := range issues {
-			p.Analyze(issues[i].Key, nil)
+			p.Analyse(issues[i].Key, nil)
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/10k-issues")
@@ -174,7 +174,7 @@ func TestDuplicatesSkipRelatives(t *testing.T) {
 	}
 	p := NewProject(domain.Strategy{}, issues, nil)
 	cands := func(key string) []string {
-		a, _ := p.Analyze(key, nil)
+		a, _ := p.Analyse(key, nil)
 		var out []string
 		for _, c := range a.Duplicates {
 			out = append(out, c.Key)
@@ -227,7 +227,7 @@ func TestEstimatorLearnsOnlyFromResolvedPoints(t *testing.T) {
 	p := NewProject(domain.DefaultStrategy(), issues, func() time.Time { return now })
 	query := domain.Issue{Key: "Q-1", Type: domain.TypeStory, Summary: "Quantum flux capacitor calibration export report"}
 	hasDraft := func() bool {
-		e := p.AnalyzeIssue(query, ExtraInput{}).Estimate
+		e := p.AnalyseIssue(query, ExtraInput{}).Estimate
 		return slices.ContainsFunc(e.Neighbours, func(n domain.Neighbour) bool { return n.Key == draft.Key })
 	}
 	if hasDraft() {
@@ -257,10 +257,10 @@ func TestUnestimableStoryGetsNoNumber(t *testing.T) {
 	clear := domain.Issue{Key: "Q-1", Type: domain.TypeStory, Summary: "As a shopper, I want to export my order history as CSV so that I can file expenses"}
 	unclear := clear
 	unclear.Key, unclear.Summary = "Q-2", "As a shopper, I want to export TBD ??? as CSV so that I can file expenses"
-	if a := p.AnalyzeIssue(clear, ExtraInput{}); a.Estimate.Method != "neighbours" {
+	if a := p.AnalyseIssue(clear, ExtraInput{}); a.Estimate.Method != "neighbours" {
 		t.Fatalf("clear story: estimate %+v, want a number", a.Estimate)
 	}
-	a := p.AnalyzeIssue(unclear, ExtraInput{})
+	a := p.AnalyseIssue(unclear, ExtraInput{})
 	if a.Check.Letters["E"] != "fail" {
 		t.Fatalf("precondition: the checks should fail E for %q, letters %v", unclear.Summary, a.Check.Letters)
 	}
@@ -290,7 +290,7 @@ func TestLinkedIssuesAreNotFlaggedAsDuplicates(t *testing.T) {
 	p := NewProject(domain.DefaultStrategy(), issues, func() time.Time { return now })
 	linked := map[string][]string{"S-10": {"S-11", "S-12"}, "S-11": {"S-10"}, "S-12": {"S-10"}}
 	for key, others := range linked {
-		a, _ := p.Analyze(key, nil)
+		a, _ := p.Analyse(key, nil)
 		for _, f := range a.Check.Findings {
 			for _, o := range others {
 				if f.Code == checks.CodeNearDuplicate && strings.Contains(f.Message, o+" ") {
@@ -304,7 +304,7 @@ func TestLinkedIssuesAreNotFlaggedAsDuplicates(t *testing.T) {
 		issues[i].Links = nil
 	}
 	p = NewProject(domain.DefaultStrategy(), issues, func() time.Time { return now })
-	if a, _ := p.Analyze("S-11", nil); !slices.Contains(a.Flags, domain.FlagDuplicate) {
+	if a, _ := p.Analyse("S-11", nil); !slices.Contains(a.Flags, domain.FlagDuplicate) {
 		t.Errorf("unlinked look-alikes not flagged: %+v", a.Duplicates)
 	}
 }
@@ -326,14 +326,14 @@ func TestLinkedDuplicateIsNotPromoted(t *testing.T) {
 			st.Mode = mode
 			issues := []domain.Issue{mk("S-1"), mk("S-2")}
 			p := NewProject(st, issues, func() time.Time { return now })
-			before, _ := p.Analyze("S-2", nil)
-			other, _ := p.Analyze("S-1", nil)
+			before, _ := p.Analyse("S-2", nil)
+			other, _ := p.Analyse("S-1", nil)
 
 			issues[1].Links = []domain.Link{{Kind: domain.LinkDuplicates, OtherKey: "S-1"}}
 			issues[0].Links = []domain.Link{{Kind: domain.LinkDuplicatedBy, OtherKey: "S-2"}}
 			p.Upsert(issues[0])
 			p.Upsert(issues[1])
-			after, _ := p.Analyze("S-2", nil)
+			after, _ := p.Analyse("S-2", nil)
 			if after.Check.Quality > before.Check.Quality {
 				t.Errorf("quality rose from %d to %d by linking", before.Check.Quality, after.Check.Quality)
 			}
@@ -347,7 +347,7 @@ func TestLinkedDuplicateIsNotPromoted(t *testing.T) {
 			if !slices.Contains(after.Flags, domain.FlagDuplicate) {
 				t.Errorf("flags %v lack %q", after.Flags, domain.FlagDuplicate)
 			}
-			a1, _ := p.Analyze("S-1", nil)
+			a1, _ := p.Analyse("S-1", nil)
 			all := []*domain.Analysis{&a1, &after}
 			p.Rank(all)
 			if after.Score.Moscow != domain.MoscowWont || after.Score.ClassBasis != want {
@@ -356,12 +356,12 @@ func TestLinkedDuplicateIsNotPromoted(t *testing.T) {
 			if a1.Score.Moscow == domain.MoscowWont {
 				t.Errorf("the duplicated issue S-1 lost its class: %q (before linking %q)", a1.Score.Moscow, other.Score.Moscow)
 			}
-			again, _ := p.Analyze("S-2", nil)
+			again, _ := p.Analyse("S-2", nil)
 			if again.Score.Moscow != domain.MoscowWont {
 				t.Errorf("after ranking, linked duplicate re-analysed as %q", again.Score.Moscow)
 			}
 			// A person's override still wins.
-			ov, _ := p.Analyze("S-2", &domain.Override{Moscow: domain.MoscowMust})
+			ov, _ := p.Analyse("S-2", &domain.Override{Moscow: domain.MoscowMust})
 			if ov.Score.Moscow != domain.MoscowMust || ov.Score.Computed != domain.MoscowWont {
 				t.Errorf("override: class %q computed %q, want Must over Won't", ov.Score.Moscow, ov.Score.Computed)
 			}
@@ -383,11 +383,11 @@ func TestWeakCandidatesAreNotListed(t *testing.T) {
 		mk("W-5", "Archive inactive customer accounts after two years"),
 	}
 	p := NewProject(domain.DefaultStrategy(), issues, func() time.Time { return now })
-	a, _ := p.Analyze("W-1", nil)
+	a, _ := p.Analyse("W-1", nil)
 	if len(a.Duplicates) != 1 || a.Duplicates[0].Key != "W-2" || a.Duplicates[0].Band == "" {
 		t.Errorf("W-1 candidates %+v, want only W-2 with a band", a.Duplicates)
 	}
-	b, _ := p.Analyze("W-3", nil)
+	b, _ := p.Analyse("W-3", nil)
 	for _, c := range b.Duplicates {
 		t.Errorf("W-3 lists %s at %.2f (band %q): one shared word is not a duplicate", c.Key, c.Similarity, c.Band)
 	}

@@ -46,7 +46,7 @@ func TestEpicTakesItsOpenChildrensMean(t *testing.T) {
 	if !strings.Contains(epic.Score.ClassBasis, "From its 6 open children") || !strings.Contains(epic.Score.ClassBasis, "mean score") {
 		t.Errorf("epic basis %q", epic.Score.ClassBasis)
 	}
-	again, _ := p.Analyze("P-900", nil)
+	again, _ := p.Analyse("P-900", nil)
 	if again.Score.Total != epic.Score.Total || again.Score.Computed != epic.Score.Computed || !strings.Contains(again.Score.ClassBasis, "From its 6") {
 		t.Errorf("epic analysed again: %.1f %s %q, after the ranking %.1f %s", again.Score.Total, again.Score.Computed, again.Score.ClassBasis, epic.Score.Total, epic.Score.Computed)
 	}

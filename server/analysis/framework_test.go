@@ -74,7 +74,7 @@ func TestFrameworkSwitchReranks(t *testing.T) {
 		t.Fatalf("%d Must under RICE, want %d", must, want)
 	}
 	// Between rankings, an issue is placed among the last ranking's numbers.
-	a, _ := p.Analyze(rice[0].IssueKey, nil)
+	a, _ := p.Analyse(rice[0].IssueKey, nil)
 	if a.Score.Total != rice[0].Score.Total || !strings.Contains(a.Score.Framework.Normalisation, "rank percentile") {
 		t.Fatalf("single analysis total %v (%s), ranked %v", a.Score.Total, a.Score.Framework.Normalisation, rice[0].Score.Total)
 	}

@@ -14,7 +14,7 @@ import (
 func rescore(p *Project) []domain.Analysis {
 	var all []*domain.Analysis
 	for _, k := range p.Keys() {
-		a, _ := p.Analyze(k, nil)
+		a, _ := p.Analyse(k, nil)
 		all = append(all, &a)
 	}
 	p.Rank(all)
@@ -78,7 +78,7 @@ func TestRankCalibratesPillarsAndKeepsCutoffs(t *testing.T) {
 	}
 	// An issue analysed between rankings is classed by the last cutoffs
 	// and says so.
-	a, _ := p.Analyze(open[0].IssueKey, nil)
+	a, _ := p.Analyse(open[0].IssueKey, nil)
 	if a.Score.Moscow != domain.MoscowMust || a.Score.ClassBasis == "" || a.Score.Total != open[0].Score.Total {
 		t.Errorf("between rankings: %s %.2f %q, ranked %.2f", a.Score.Moscow, a.Score.Total, a.Score.ClassBasis, open[0].Score.Total)
 	}
@@ -87,7 +87,7 @@ func TestRankCalibratesPillarsAndKeepsCutoffs(t *testing.T) {
 		is, _ := p.Issue(an.IssueKey)
 		is.Votes += 50 + i
 		p.Upsert(is)
-		p.Analyze(is.Key, nil)
+		p.Analyse(is.Key, nil)
 	}
 	if !p.NeedsRank() {
 		t.Error("many changed scores do not ask for a new ranking")

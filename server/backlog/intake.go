@@ -19,7 +19,7 @@ import (
 	"github.com/backlogai/backlogai/server/tracing"
 )
 
-// issuePayload is the payload of analyze and delete jobs.
+// issuePayload is the payload of analyse and delete jobs.
 type issuePayload struct {
 	Project string `json:"project"`
 	Key     string `json:"key"`
@@ -78,7 +78,7 @@ type webhookReq struct {
 	event   string
 	project string
 	key     string
-	job     *store.NewJob // nil: recorded, but nothing to do
+	job     *domain.NewJob // nil: recorded, but nothing to do
 	result  WebhookResult
 	err     error
 	done    chan struct{}
@@ -109,12 +109,12 @@ func (s *Service) AcceptWebhook(ctx context.Context, t *domain.Tenant, identifie
 	payload, _ := json.Marshal(issuePayload{Project: project, Key: body.Issue.Key, ID: body.Issue.ID})
 	switch body.WebhookEvent {
 	case "jira:issue_deleted":
-		req.job = &store.NewJob{Kind: KindDelete, DedupeKey: body.Issue.Key, Payload: payload, Priority: prioWebhook}
+		req.job = &domain.NewJob{Kind: KindDelete, DedupeKey: body.Issue.Key, Payload: payload, Priority: prioWebhook}
 	case "jira:issue_created":
-		req.job = &store.NewJob{Kind: KindAnalyze, DedupeKey: body.Issue.Key, Payload: payload, Priority: prioWebhook}
+		req.job = &domain.NewJob{Kind: KindAnalyse, DedupeKey: body.Issue.Key, Payload: payload, Priority: prioWebhook}
 	case "jira:issue_updated":
 		if mattersForAnalysis(body) {
-			req.job = &store.NewJob{Kind: KindAnalyze, DedupeKey: body.Issue.Key, Payload: payload, Priority: prioWebhook}
+			req.job = &domain.NewJob{Kind: KindAnalyse, DedupeKey: body.Issue.Key, Payload: payload, Priority: prioWebhook}
 		}
 	}
 	if req.job != nil {
@@ -222,7 +222,7 @@ func (s *Service) persist(ctx context.Context, reqs []*webhookReq) {
 			id string
 		}
 		claimed := map[delivery]bool{}
-		var jobsToAdd []store.TenantJob
+		var jobsToAdd []domain.TenantJob
 		for _, r := range reqs {
 			d := delivery{r.tenant.ID, r.ident}
 			switch {
@@ -232,12 +232,12 @@ func (s *Service) persist(ctx context.Context, reqs []*webhookReq) {
 				r.result = WebhookIgnored // unknown event, change that does not matter, or inactive project
 			default:
 				r.result = WebhookQueued
-				jobsToAdd = append(jobsToAdd, store.TenantJob{TenantID: r.tenant.ID, NewJob: *r.job})
+				jobsToAdd = append(jobsToAdd, domain.TenantJob{TenantID: r.tenant.ID, NewJob: *r.job})
 			}
 			claimed[d] = true
 		}
 		// Coalescing keys in one order across concurrent batches.
-		slices.SortFunc(jobsToAdd, func(a, b store.TenantJob) int {
+		slices.SortFunc(jobsToAdd, func(a, b domain.TenantJob) int {
 			return cmp.Or(cmp.Compare(a.TenantID, b.TenantID), strings.Compare(a.DedupeKey, b.DedupeKey))
 		})
 		return tx.EnqueueBatch(ctx, jobsToAdd)
@@ -314,7 +314,7 @@ func mattersForAnalysis(b *webhookBody) bool {
 
 // Activate makes a project active and starts its full scan (unless one is
 // already running). It is what opening the project page does the first time.
-func (s *Service) Activate(ctx context.Context, t *domain.Tenant, project, jiraID, name string) (*store.Scan, error) {
+func (s *Service) Activate(ctx context.Context, t *domain.Tenant, project, jiraID, name string) (*domain.Scan, error) {
 	ts := s.Store.Tenant(t)
 	if _, err := ts.EnsureProject(ctx, project, jiraID, name); err != nil {
 		return nil, err
@@ -322,21 +322,21 @@ func (s *Service) Activate(ctx context.Context, t *domain.Tenant, project, jiraI
 	if err := ts.SetProjectActive(ctx, project, true); err != nil {
 		return nil, err
 	}
-	if sc, err := ts.Scan(ctx, project); err == nil && sc.State == store.ScanRunning {
+	if sc, err := ts.Scan(ctx, project); err == nil && sc.State == domain.ScanRunning {
 		return sc, nil
 	}
 	return s.StartScan(ctx, t, project)
 }
 
 // StartScan (re)starts a project's full scan from the first page.
-func (s *Service) StartScan(ctx context.Context, t *domain.Tenant, project string) (*store.Scan, error) {
+func (s *Service) StartScan(ctx context.Context, t *domain.Tenant, project string) (*domain.Scan, error) {
 	ts := s.Store.Tenant(t)
 	sc, err := ts.StartScan(ctx, project, 0)
 	if err != nil {
 		return nil, err
 	}
 	payload, _ := json.Marshal(projectPayload{Project: project})
-	if _, err := ts.Enqueue(ctx, store.NewJob{Kind: KindScan, DedupeKey: project, Payload: payload, Priority: prioScan}); err != nil {
+	if _, err := ts.Enqueue(ctx, domain.NewJob{Kind: KindScan, DedupeKey: project, Payload: payload, Priority: prioScan}); err != nil {
 		return nil, err
 	}
 	s.wake()
@@ -372,7 +372,7 @@ func (s *Service) ScanProgress(ctx context.Context, t *domain.Tenant, project st
 	work := float64(sc.Done + sc.Written)
 	if el := end.Sub(sc.StartedAt).Seconds(); el > 0 && work > 0 {
 		p.RatePerSec = work / el
-		if sc.State == store.ScanRunning && sc.Total > 0 {
+		if sc.State == domain.ScanRunning && sc.Total > 0 {
 			left := float64(2*sc.Total) - work
 			p.ETASeconds = max(0, left/p.RatePerSec)
 		}
@@ -390,7 +390,7 @@ func (s *Service) Uninstalled(ctx context.Context, t *domain.Tenant) {
 		s.log().Error("cancel jobs on uninstall", "tenant_id", t.ID, "err", err)
 	}
 	projects, _ := ts.Projects(ctx)
-	cancelled := store.ScanCancelled
+	cancelled := domain.ScanCancelled
 	for _, p := range projects {
 		if err := updateScan(ctx, ts, p.Key, store.ScanUpdate{State: &cancelled}); err != nil {
 			s.log().Error("cancel scan on uninstall", "tenant_id", t.ID, "project", p.Key, "err", err)
@@ -413,7 +413,7 @@ func (s *Service) ReconcileAll(ctx context.Context) error {
 			continue
 		}
 		payload, _ := json.Marshal(projectPayload{Project: p.ProjectKey})
-		if _, err := s.Store.Tenant(t).Enqueue(ctx, store.NewJob{Kind: KindReconcile, DedupeKey: p.ProjectKey, Payload: payload, Priority: prioScan}); err != nil {
+		if _, err := s.Store.Tenant(t).Enqueue(ctx, domain.NewJob{Kind: KindReconcile, DedupeKey: p.ProjectKey, Payload: payload, Priority: prioScan}); err != nil {
 			return err
 		}
 	}
@@ -443,7 +443,7 @@ func (s *Service) Reanalyse(ctx context.Context, t *domain.Tenant, project, key 
 	if err := ts.SaveResults(ctx, project, []store.ResultInput{s.analyse(model, key, overrides)}); err != nil {
 		return err
 	}
-	next := []store.NewJob{projectJob(KindWriteback, project, prioWebhook, 0, s.now())}
+	next := []domain.NewJob{projectJob(KindWriteback, project, prioWebhook, 0, s.now())}
 	if model.NeedsRank() {
 		next = append(next, projectJob(KindRescore, project, prioScan, 0, s.now()))
 	}

@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/backlogai/backlogai/server/domain"
-	"github.com/backlogai/backlogai/server/store"
 	"github.com/backlogai/backlogai/server/store/storetest"
 )
 
@@ -91,7 +90,7 @@ func TestOverlongIdentifierDoesNotFailOtherTenants(t *testing.T) {
 				}
 			}
 			counts, err := s.Store.Tenant(b).QueueCounts(context.Background())
-			if err != nil || counts[store.JobQueued] != 200 {
+			if err != nil || counts[domain.JobQueued] != 200 {
 				t.Errorf("B's queued jobs: %v %v, want 200", counts, err)
 			}
 			// Jira's retry of the over-long delivery is recognised.
@@ -119,7 +118,7 @@ func TestGroupCommitFailureRetriesRowsOneByOne(t *testing.T) {
 			s, a, b := intakeEnv(t, driver)
 			ctx := context.Background()
 			gone := &domain.Tenant{ID: a.ID + b.ID + 1000, ClientKey: "jira:gone"}
-			job := &store.NewJob{Kind: KindAnalyze, DedupeKey: "SHOP-1", Payload: []byte(`{}`), Priority: prioWebhook}
+			job := &domain.NewJob{Kind: KindAnalyse, DedupeKey: "SHOP-1", Payload: []byte(`{}`), Priority: prioWebhook}
 			var reqs []*webhookReq
 			for i := 0; i < 200; i++ {
 				key := fmt.Sprintf("SHOP-%d", i+1)
@@ -157,7 +156,7 @@ func TestGroupCommitFailureRetriesRowsOneByOne(t *testing.T) {
 				}
 			}
 			counts, err := s.Store.Tenant(b).QueueCounts(ctx)
-			if err != nil || counts[store.JobQueued] != 200 {
+			if err != nil || counts[domain.JobQueued] != 200 {
 				t.Errorf("B's queued jobs: %v %v, want 200", counts, err)
 			}
 		})

@@ -15,7 +15,7 @@ import (
 // Job kinds.
 const (
 	KindScan      = "scan"
-	KindAnalyze   = "analyze"
+	KindAnalyse   = "analyze"
 	KindDelete    = "delete"
 	KindWriteback = "writeback"
 	KindReconcile = "reconcile"
@@ -34,7 +34,7 @@ const (
 func (s *Service) Handlers() map[string]jobs.Handler {
 	return map[string]jobs.Handler{
 		KindScan:      s.scanJob,
-		KindAnalyze:   s.analyzeJob,
+		KindAnalyse:   s.analyseJob,
 		KindDelete:    s.deleteJob,
 		KindWriteback: s.writebackJob,
 		KindReconcile: s.reconcileJob,
@@ -52,7 +52,7 @@ func (s *Service) wake() {
 // without writing anything more.
 var errCancelled = fmt.Errorf("job no longer held: %w", jobs.ErrPermanent)
 
-func each(batch []store.Job, fn func(j store.Job) error) []error {
+func each(batch []domain.Job, fn func(j domain.Job) error) []error {
 	out := make([]error, len(batch))
 	for i, j := range batch {
 		out[i] = fn(j)
@@ -60,7 +60,7 @@ func each(batch []store.Job, fn func(j store.Job) error) []error {
 	return out
 }
 
-func (s *Service) enqueue(ctx context.Context, t *domain.Tenant, jobsToAdd ...store.NewJob) error {
+func (s *Service) enqueue(ctx context.Context, t *domain.Tenant, jobsToAdd ...domain.NewJob) error {
 	if _, err := s.Store.Tenant(t).Enqueue(ctx, jobsToAdd...); err != nil {
 		return err
 	}
@@ -68,9 +68,9 @@ func (s *Service) enqueue(ctx context.Context, t *domain.Tenant, jobsToAdd ...st
 	return nil
 }
 
-func projectJob(kind, project string, prio int, after time.Duration, now time.Time) store.NewJob {
+func projectJob(kind, project string, prio int, after time.Duration, now time.Time) domain.NewJob {
 	payload, _ := json.Marshal(projectPayload{Project: project})
-	j := store.NewJob{Kind: kind, DedupeKey: project, Payload: payload, Priority: prio}
+	j := domain.NewJob{Kind: kind, DedupeKey: project, Payload: payload, Priority: prio}
 	if after > 0 {
 		j.RunAt = now.Add(after)
 	}

@@ -8,13 +8,12 @@ import (
 
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jobs"
-	"github.com/backlogai/backlogai/server/store"
 )
 
 // reconcileJob asks Jira for the issues updated since the last sync
 // and folds them in: it catches webhooks that never came.
-func (s *Service) reconcileJob(ctx context.Context, t *domain.Tenant, batch []store.Job) []error {
-	return each(batch, func(j store.Job) error {
+func (s *Service) reconcileJob(ctx context.Context, t *domain.Tenant, batch []domain.Job) []error {
+	return each(batch, func(j domain.Job) error {
 		var p projectPayload
 		if err := json.Unmarshal(j.Payload, &p); err != nil || p.Project == "" {
 			return fmt.Errorf("reconcile payload: %w", jobs.ErrPermanent)
@@ -24,7 +23,7 @@ func (s *Service) reconcileJob(ctx context.Context, t *domain.Tenant, batch []st
 		if err != nil {
 			return err
 		}
-		if sc, err := ts.Scan(ctx, p.Project); err == nil && sc.State == store.ScanRunning {
+		if sc, err := ts.Scan(ctx, p.Project); err == nil && sc.State == domain.ScanRunning {
 			return nil // the scan will see everything
 		}
 		c, err := s.Client(t)

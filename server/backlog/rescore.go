@@ -13,8 +13,8 @@ import (
 
 // rescoreJob re-analyses a whole project from its stored snapshots
 // (no Jira reads): after a strategy change, and in capacity mode to re-rank.
-func (s *Service) rescoreJob(ctx context.Context, t *domain.Tenant, batch []store.Job) []error {
-	return each(batch, func(j store.Job) error {
+func (s *Service) rescoreJob(ctx context.Context, t *domain.Tenant, batch []domain.Job) []error {
+	return each(batch, func(j domain.Job) error {
 		var p projectPayload
 		if err := json.Unmarshal(j.Payload, &p); err != nil || p.Project == "" {
 			return fmt.Errorf("rescore payload: %w", jobs.ErrPermanent)
@@ -54,7 +54,7 @@ func (s *Service) rescore(ctx context.Context, t *domain.Tenant, project string,
 		if o, ok := overrides[k]; ok {
 			ov = &o
 		}
-		a, _ := model.Analyze(k, ov)
+		a, _ := model.Analyse(k, ov)
 		all = append(all, &a)
 		issues = append(issues, is)
 	}
@@ -73,5 +73,5 @@ func (s *Service) rescore(ctx context.Context, t *domain.Tenant, project string,
 		return err
 	}
 	// The Health tab's trend: the day's last ranking stands for the day.
-	return ts.RecordTrend(ctx, project, store.TrendOf(s.now(), open))
+	return ts.RecordTrend(ctx, project, domain.TrendOf(s.now(), open))
 }

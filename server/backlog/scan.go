@@ -18,8 +18,8 @@ import (
 // scanJob advances each scan by one step: a budget of search pages
 // (fetch), a chunk of analyses (analyse), then hands over to write-back.
 // Every step records where it stopped, so a restart resumes there.
-func (s *Service) scanJob(ctx context.Context, t *domain.Tenant, batch []store.Job) []error {
-	return each(batch, func(j store.Job) error {
+func (s *Service) scanJob(ctx context.Context, t *domain.Tenant, batch []domain.Job) []error {
+	return each(batch, func(j domain.Job) error {
 		var p projectPayload
 		if err := json.Unmarshal(j.Payload, &p); err != nil || p.Project == "" {
 			return fmt.Errorf("scan payload: %w", jobs.ErrPermanent)
@@ -29,7 +29,7 @@ func (s *Service) scanJob(ctx context.Context, t *domain.Tenant, batch []store.J
 		if err != nil {
 			return err
 		}
-		if sc.State != store.ScanRunning {
+		if sc.State != domain.ScanRunning {
 			return nil // cancelled or already finished
 		}
 		var more bool
@@ -47,7 +47,7 @@ func (s *Service) scanJob(ctx context.Context, t *domain.Tenant, batch []store.J
 		if err != nil {
 			msg := err.Error()
 			if j.Attempts >= j.MaxAttempts {
-				failed := store.ScanFailed
+				failed := domain.ScanFailed
 				if uerr := updateScan(ctx, ts, p.Project, store.ScanUpdate{State: &failed, Error: &msg}); uerr != nil {
 					s.log().Warn("record scan failure", "tenant_id", t.ID, "project", p.Project, "err", uerr)
 				}
@@ -60,13 +60,13 @@ func (s *Service) scanJob(ctx context.Context, t *domain.Tenant, batch []store.J
 			// A continuation: the fair scheduler serves other tenants
 			// between steps of a long scan.
 			payload, _ := json.Marshal(p)
-			return s.enqueue(ctx, t, store.NewJob{Kind: KindScan, DedupeKey: p.Project + "#next", Payload: payload, Priority: prioScan})
+			return s.enqueue(ctx, t, domain.NewJob{Kind: KindScan, DedupeKey: p.Project + "#next", Payload: payload, Priority: prioScan})
 		}
 		return nil
 	})
 }
 
-func (s *Service) scanFetch(ctx context.Context, t *domain.Tenant, j store.Job, sc *store.Scan) (bool, error) {
+func (s *Service) scanFetch(ctx context.Context, t *domain.Tenant, j domain.Job, sc *domain.Scan) (bool, error) {
 	c, err := s.Client(t)
 	if err != nil {
 		return false, err
@@ -130,7 +130,7 @@ func (s *Service) scanFetch(ctx context.Context, t *domain.Tenant, j store.Job, 
 	return true, nil
 }
 
-func (s *Service) scanAnalyse(ctx context.Context, t *domain.Tenant, sc *store.Scan) (bool, error) {
+func (s *Service) scanAnalyse(ctx context.Context, t *domain.Tenant, sc *domain.Scan) (bool, error) {
 	model, unlock, err := s.Model(ctx, t, sc.ProjectKey)
 	if err != nil {
 		return false, err
@@ -183,7 +183,7 @@ func (s *Service) analyse(model *analysis.Project, key string, overrides map[str
 	if o, ok := overrides[key]; ok {
 		ov = &o
 	}
-	a, _ := model.Analyze(key, ov)
+	a, _ := model.Analyse(key, ov)
 	return pack(is, a)
 }
 
@@ -199,14 +199,14 @@ const scanStaleAfter = 10 * time.Minute
 // Rescan starts a full scan of the project unless one is queued or
 // running, in which case it returns that scan: a person pressing Rescan
 // twenty times causes one scan. It reports whether it started one.
-func (s *Service) Rescan(ctx context.Context, t *domain.Tenant, project string) (*store.Scan, bool, error) {
+func (s *Service) Rescan(ctx context.Context, t *domain.Tenant, project string) (*domain.Scan, bool, error) {
 	ts := s.Store.Tenant(t)
 	sc, started, err := ts.StartScanIfIdle(ctx, project, scanStaleAfter)
 	if err != nil || !started {
 		return sc, false, err
 	}
 	payload, _ := json.Marshal(projectPayload{Project: project})
-	if _, err := ts.Enqueue(ctx, store.NewJob{Kind: KindScan, DedupeKey: project, Payload: payload, Priority: prioScan}); err != nil {
+	if _, err := ts.Enqueue(ctx, domain.NewJob{Kind: KindScan, DedupeKey: project, Payload: payload, Priority: prioScan}); err != nil {
 		return nil, false, err
 	}
 	s.wake()

@@ -13,10 +13,10 @@ import (
 	"github.com/backlogai/backlogai/server/store"
 )
 
-// analyzeJob re-reads changed issues from Jira (100 per call), updates
+// analyseJob re-reads changed issues from Jira (100 per call), updates
 // the project model and re-analyses them with their neighbours: the issues
 // they resemble (before and after the change) and the issues linked to them.
-func (s *Service) analyzeJob(ctx context.Context, t *domain.Tenant, batch []store.Job) []error {
+func (s *Service) analyseJob(ctx context.Context, t *domain.Tenant, batch []domain.Job) []error {
 	byProject := map[string][]int{}
 	payloads := make([]issuePayload, len(batch))
 	errs := make([]error, len(batch))
@@ -137,7 +137,7 @@ func (s *Service) applyChanges(ctx context.Context, t *domain.Tenant, project st
 	}
 	// New neighbours: what the changed issues resemble now.
 	for _, is := range changed {
-		if a, ok := model.Analyze(is.Key, nil); ok {
+		if a, ok := model.Analyse(is.Key, nil); ok {
 			for _, cand := range a.Duplicates {
 				touched[cand.Key] = true
 			}
@@ -168,7 +168,7 @@ func (s *Service) applyChanges(ctx context.Context, t *domain.Tenant, project st
 			return err
 		}
 	}
-	next := []store.NewJob{projectJob(KindWriteback, project, prioWriteback, 0, s.now())}
+	next := []domain.NewJob{projectJob(KindWriteback, project, prioWriteback, 0, s.now())}
 	if model.NeedsRank() {
 		// Classes in capacity mode, and calibration and shares once
 		// enough changed, depend on the whole ranking; coalesce a burst
@@ -190,8 +190,8 @@ func patchLinkStatus(is *domain.Issue, other string, done bool) bool {
 }
 
 // deleteJob removes deleted issues and refreshes their neighbours.
-func (s *Service) deleteJob(ctx context.Context, t *domain.Tenant, batch []store.Job) []error {
-	return each(batch, func(j store.Job) error {
+func (s *Service) deleteJob(ctx context.Context, t *domain.Tenant, batch []domain.Job) []error {
+	return each(batch, func(j domain.Job) error {
 		var p issuePayload
 		if err := json.Unmarshal(j.Payload, &p); err != nil || p.Key == "" {
 			return fmt.Errorf("delete payload: %w", jobs.ErrPermanent)

@@ -20,8 +20,8 @@ const writeBatch = 1000
 
 // writebackJob writes the `backlogai` property of every issue whose
 // stored analysis differs from what Jira holds, 100 issues per call.
-func (s *Service) writebackJob(ctx context.Context, t *domain.Tenant, batch []store.Job) []error {
-	return each(batch, func(j store.Job) error {
+func (s *Service) writebackJob(ctx context.Context, t *domain.Tenant, batch []domain.Job) []error {
+	return each(batch, func(j domain.Job) error {
 		var p projectPayload
 		if err := json.Unmarshal(j.Payload, &p); err != nil || p.Project == "" {
 			return fmt.Errorf("writeback payload: %w", jobs.ErrPermanent)
@@ -47,7 +47,7 @@ func (s *Service) writebackJob(ctx context.Context, t *domain.Tenant, batch []st
 				return err
 			}
 			if len(rows) == 0 {
-				done := store.ScanDone
+				done := domain.ScanDone
 				if err := updateScan(ctx, ts, p.Project, store.ScanUpdate{State: &done}); err != nil {
 					return err
 				}

@@ -16,7 +16,6 @@ import (
 	"github.com/backlogai/backlogai/server/cli"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jiraemu"
-	"github.com/backlogai/backlogai/server/store"
 )
 
 // webhookToken signs a webhook as Jira does (iss = clientKey, qsh over
@@ -105,7 +104,7 @@ func runWebhookIntake(b *testing.B) {
 	ts := e.sb.App.Store.Tenant(mustTenant(tb, e))
 	waitUntil(tb, 3*time.Minute, "queue drained", func() bool {
 		n, _ := ts.QueueCounts(context.Background())
-		return n[store.JobQueued] == 0 && n[store.JobRunning] == 0
+		return n[domain.JobQueued] == 0 && n[domain.JobRunning] == 0
 	})
 	results, _ := ts.Results(context.Background(), keys)
 	var lat []time.Duration

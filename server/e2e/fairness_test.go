@@ -156,7 +156,7 @@ func seedTenantPair(t *testing.T, driver string) (string, map[string]string) {
 	model := analysis.NewProject(domain.DefaultStrategy(), issues, time.Now)
 	in := make([]store.ResultInput, len(issues))
 	for i, is := range issues {
-		a, _ := model.Analyze(is.Key, nil)
+		a, _ := model.Analyse(is.Key, nil)
 		in[i] = store.ResultInput{Issue: is, Analysis: &a, Hash: analysis.PropertyOf(&a, nil).Version}
 	}
 	secrets := map[string]string{}

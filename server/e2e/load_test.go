@@ -62,7 +62,7 @@ func startLoadTarget(t testing.TB) *loadTarget {
 	in := make([]store.ResultInput, len(issues))
 	lt := &loadTarget{}
 	for i, is := range issues {
-		a, _ := model.Analyze(is.Key, nil)
+		a, _ := model.Analyse(is.Key, nil)
 		in[i] = store.ResultInput{Issue: is, Analysis: &a, Hash: analysis.PropertyOf(&a, nil).Version}
 		lt.keys = append(lt.keys, is.Key)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/backlogai/backlogai/server/analysis"
 	"github.com/backlogai/backlogai/server/cli"
+	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jiraemu"
 	"github.com/backlogai/backlogai/server/store"
 	"github.com/backlogai/backlogai/server/store/storetest"
@@ -123,7 +124,7 @@ func TestTwoReplicasAbsorbWebhookBurst(t *testing.T) {
 		// A queue that never drains: say whether it was stuck or slow.
 		if t.Failed() {
 			t.Logf("queue at the end: %v", counts)
-			for _, st := range []string{store.JobQueued, store.JobRunning} {
+			for _, st := range []string{domain.JobQueued, domain.JobRunning} {
 				jobs, _ := ts.Jobs(context.Background(), st, 5)
 				for _, j := range jobs {
 					t.Logf("%s job %d %s %q attempts %d run_at %v locked_by %q err %q", st, j.ID, j.Kind, j.DedupeKey, j.Attempts, j.RunAt, j.LockedBy, j.LastError)
@@ -133,10 +134,10 @@ func TestTwoReplicasAbsorbWebhookBurst(t *testing.T) {
 	}()
 	waitUntil(t, 3*time.Minute, "queue drained", func() bool {
 		counts, _ = ts.QueueCounts(context.Background())
-		return counts[store.JobQueued] == 0 && counts[store.JobRunning] == 0
+		return counts[domain.JobQueued] == 0 && counts[domain.JobRunning] == 0
 	})
 	t.Logf("%d webhooks delivered and accepted in %v (%.0f/s); settled after %v", burst, accepted, burst/accepted.Seconds(), time.Since(start))
-	if dead, _ := ts.Jobs(context.Background(), store.JobDead, 10); len(dead) > 0 {
+	if dead, _ := ts.Jobs(context.Background(), domain.JobDead, 10); len(dead) > 0 {
 		t.Fatalf("dead jobs: %+v", dead)
 	}
 	retried := 0

@@ -65,7 +65,7 @@ func (c *collector) all() []*tracepb.Span {
 const metricsToken = "e2e-metrics-token-0123456789"
 
 // TestWebhookTraceAndMetrics: with tracing on, a webhook's trace runs from
-// the HTTP intake through the analyze job (with its Jira fetch and its
+// the HTTP intake through the analyse job (with its Jira fetch and its
 // statements) to the write-back job and its Jira write, across the durable
 // queue; /metrics (token required) shows the request, the Jira calls, the
 // jobs and the webhook-to-write-back lag.
@@ -159,7 +159,7 @@ func TestWebhookTraceAndMetrics(t *testing.T) {
 	if writeback == nil {
 		t.Fatalf("the webhook's trace has no write-back: %v", names)
 	}
-	// The write-back descends from the analyze job, which descends from
+	// The write-back descends from the analyse job, which descends from
 	// the webhook request.
 	var chain []string
 	for s := writeback; s != nil; s = byID[hex.EncodeToString(s.ParentSpanId)] {

@@ -47,13 +47,13 @@ func (s *Service) TestConnection(ctx context.Context, t *domain.Tenant, scope, t
 // parentSettings are what a scope inherits: the site defaults for a
 // project, the app's for the site.
 func (s *Service) parentSettings(ctx context.Context, t *domain.Tenant, scope string) (resolved, error) {
-	if scope == store.SiteScope {
+	if scope == domain.SiteScope {
 		return s.defaults(), nil
 	}
-	return s.settings(ctx, t, store.SiteScope)
+	return s.settings(ctx, t, domain.SiteScope)
 }
 
-func (s *Service) testLLM(ctx context.Context, t *domain.Tenant, scope string, own *store.ScopeSettings, u SettingsUpdate) (conncheck.Result, error) {
+func (s *Service) testLLM(ctx context.Context, t *domain.Tenant, scope string, own *domain.ScopeSettings, u SettingsUpdate) (conncheck.Result, error) {
 	p := strings.TrimSpace(u.LLM.Provider)
 	var base, model, key string
 	switch p {
@@ -108,7 +108,7 @@ func (s *Service) testLLM(ctx context.Context, t *domain.Tenant, scope string, o
 	return conncheck.LLM(ctx, s.HTTP, base, key, model, connTimeout), nil
 }
 
-func (s *Service) testResearch(ctx context.Context, t *domain.Tenant, scope string, own *store.ScopeSettings, u SettingsUpdate) (conncheck.Result, error) {
+func (s *Service) testResearch(ctx context.Context, t *domain.Tenant, scope string, own *domain.ScopeSettings, u SettingsUpdate) (conncheck.Result, error) {
 	p := strings.TrimSpace(u.Research.Provider)
 	key := ""
 	switch p {

@@ -46,7 +46,7 @@ type CreateResult struct {
 
 // pending is a claimed draft on its way to Jira.
 type pending struct {
-	rec      *store.DraftRecord
+	rec      *domain.DraftRecord
 	content  Content
 	analysis domain.Analysis
 }
@@ -180,9 +180,9 @@ func (s *Service) CreateDrafts(ctx context.Context, t *domain.Tenant, accountID,
 // reportOther reports a draft someone else holds: created already (the
 // idempotent answer), or being created, in which case it waits a little
 // for that request to finish.
-func (s *Service) reportOther(ctx context.Context, t *domain.Tenant, ts *store.TenantStore, rec *store.DraftRecord, res *CreateResult) {
+func (s *Service) reportOther(ctx context.Context, t *domain.Tenant, ts *store.TenantStore, rec *domain.DraftRecord, res *CreateResult) {
 	deadline := time.Now().Add(waitForOther)
-	for rec.Status == store.DraftCreating && time.Now().Before(deadline) {
+	for rec.Status == domain.DraftCreating && time.Now().Before(deadline) {
 		if retry.Sleep(ctx, 200*time.Millisecond) != nil {
 			deadline = time.Now()
 		}
@@ -191,9 +191,9 @@ func (s *Service) reportOther(ctx context.Context, t *domain.Tenant, ts *store.T
 		}
 	}
 	switch rec.Status {
-	case store.DraftCreated:
+	case domain.DraftCreated:
 		res.Created = append(res.Created, Created{DraftID: rec.ID, Key: rec.CreatedKey, URL: issueURL(t, rec.CreatedKey)})
-	case store.DraftCreating:
+	case domain.DraftCreating:
 		res.Failed = append(res.Failed, CreateFailure{DraftID: rec.ID, Error: "This draft is being created by another request."})
 	default:
 		res.Failed = append(res.Failed, CreateFailure{DraftID: rec.ID, Error: "This draft changed meanwhile; try again."})

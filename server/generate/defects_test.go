@@ -71,7 +71,7 @@ func TestRepairOfTypicalModelDefects(t *testing.T) {
 				t.Fatal(err)
 			}
 			model := analysis.NewProject(domain.DefaultStrategy(), nil, func() time.Time { return time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC) })
-			p := &pipeline{LLM: client, prompts: prompts, Analyze: model.AnalyzeIssue, Project: ScenarioProject(0), Strategy: domain.DefaultStrategy()}
+			p := &pipeline{LLM: client, prompts: prompts, Analyse: model.AnalyseIssue, Project: ScenarioProject(0), Strategy: domain.DefaultStrategy()}
 			var f research.Findings
 			if sc.Research != nil {
 				f = *sc.Research

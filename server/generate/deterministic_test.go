@@ -119,7 +119,7 @@ func TestDeterministicGeneration(t *testing.T) {
 			if strings.Contains(wish, "i want to "+obj) && !strings.HasPrefix(obj, "let ") && !strings.HasPrefix(obj, "help ") {
 				t.Errorf("%q: the business objective became the wish: %q", f.Objective, c.UserStory)
 			}
-			a := c.Analyze(p.AnalyzeIssue, "SHOP")
+			a := c.Analyse(p.AnalyseIssue, "SHOP")
 			if a.Check.Quality == 100 {
 				hundred++
 			}

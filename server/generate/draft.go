@@ -282,16 +282,16 @@ func (c *Content) proposals() []score.Proposal {
 	return out
 }
 
-// Analyze checks and scores a draft against the project model.
-func (c *Content) Analyze(analyze Analyzer, project string) domain.Analysis {
-	a := analyze(c.Issue(project), analysis.ExtraInput{Proposed: c.proposals(), ResearchSources: len(c.Sources)})
+// Analyse checks and scores a draft against the project model.
+func (c *Content) Analyse(analyse Analyser, project string) domain.Analysis {
+	a := analyse(c.Issue(project), analysis.ExtraInput{Proposed: c.proposals(), ResearchSources: len(c.Sources)})
 	a.IssueKey = ""
 	return a
 }
 
-// Analyzer analyses an issue that is not in the project model
-// (analysis.Project.AnalyzeIssue).
-type Analyzer func(domain.Issue, analysis.ExtraInput) domain.Analysis
+// Analyser analyses an issue that is not in the project model
+// (analysis.Project.AnalyseIssue).
+type Analyser func(domain.Issue, analysis.ExtraInput) domain.Analysis
 
 // GWTShare is the share of criteria written as Given/When/Then.
 func GWTShare(criteria []string) (gwt, total int) {

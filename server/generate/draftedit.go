@@ -208,11 +208,11 @@ func plainRefusal(status int, fields map[string]string) string {
 // Criteria returns an issue's acceptance criteria as the checks read them,
 // for the split dialog to assign each to a part.
 func (s *Service) Criteria(ctx context.Context, t *domain.Tenant, key string) ([]string, error) {
-	is, analyze, _, err := s.issueAndAnalyzer(ctx, t, key)
+	is, analyse, _, err := s.issueAndAnalyser(ctx, t, key)
 	if err != nil {
 		return nil, err
 	}
-	crit := analyze(is, analysis.ExtraInput{}).Check.AcceptanceCriteria
+	crit := analyse(is, analysis.ExtraInput{}).Check.AcceptanceCriteria
 	out := make([]string, 0, len(crit))
 	for _, c := range crit {
 		if c = oneLine(c); c != "" {

@@ -13,7 +13,6 @@ import (
 	"github.com/backlogai/backlogai/server/analysis"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jira"
-	"github.com/backlogai/backlogai/server/store"
 )
 
 // A full draft with a value in every field, as a person might have it.
@@ -192,7 +191,7 @@ func TestBadParentIsRefusedPlainly(t *testing.T) {
 			t.Errorf("failure reason %q", f.Error)
 		}
 		rec, _ := e.st.Tenant(e.tenant).Draft(ctx, f.DraftID)
-		if rec.Status != store.DraftFailed || rec.Error != f.Error {
+		if rec.Status != domain.DraftFailed || rec.Error != f.Error {
 			t.Errorf("failed draft stored as %+v", rec)
 		}
 	}
@@ -267,8 +266,8 @@ func TestSplitKeepsEverythingOfTheOriginal(t *testing.T) {
 	if len(res.Created) != len(p.Stories) || !res.Closed || res.Notice != "" {
 		t.Fatalf("split result %+v", res)
 	}
-	analyze, _, _ := e.svc.analyzer(ctx, e.tenant, "SHOP")
-	crit := analyze(orig.Issue, analysis.ExtraInput{}).Check.AcceptanceCriteria
+	analyse, _, _ := e.svc.analyser(ctx, e.tenant, "SHOP")
+	crit := analyse(orig.Issue, analysis.ExtraInput{}).Check.AcceptanceCriteria
 	if !slices.ContainsFunc(crit, func(c string) bool { return strings.HasPrefix(c, "Rejections require a reason") }) {
 		t.Fatalf("SHOP-168 criteria %q", crit)
 	}

@@ -135,7 +135,7 @@ func Evaluate(ctx context.Context, client *llm.Client, scenarios []Scenario) (*E
 	now := func() time.Time { return time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC) }
 	for i, sc := range scenarios {
 		model := analysis.NewProject(strategy, nil, now)
-		pipe := &pipeline{LLM: client, prompts: p, Analyze: model.AnalyzeIssue, Project: ScenarioProject(i), Strategy: strategy}
+		pipe := &pipeline{LLM: client, prompts: p, Analyse: model.AnalyseIssue, Project: ScenarioProject(i), Strategy: strategy}
 		var f research.Findings
 		if sc.Research != nil {
 			f = *sc.Research

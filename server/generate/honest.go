@@ -30,14 +30,14 @@ const (
 // rearranged, a criterion built from its own means and benefit) and keeps
 // each only when the quality does not drop; everything else becomes a
 // question. Offered is false when no edit was kept.
-func improveProposal(is domain.Issue, analyze Analyzer, before domain.CheckResult) *Improvement {
+func improveProposal(is domain.Issue, analyse Analyser, before domain.CheckResult) *Improvement {
 	out := &Improvement{Mode: ModeDeterministic, Before: qualityOf(before), Changes: []string{}, Questions: questionsFor(before)}
 	summary, desc := is.Summary, is.Description
 	cur := before.Quality
 	quality := func(s, d string) int {
 		after := is
 		after.Summary, after.Description = s, TextDoc(d).PlainText()
-		return analyze(after, analysis.ExtraInput{}).Check.Quality
+		return analyse(after, analysis.ExtraInput{}).Check.Quality
 	}
 	// keep takes an edit that does not lower the quality; edits that only
 	// add text must also raise it.

@@ -53,11 +53,11 @@ func TestDeterministicImproveOverTheDemo(t *testing.T) {
 	issues, p := demoProject(t)
 	var stories, offered, raised, questions, grammar int
 	for _, is := range issues {
-		before := p.AnalyzeIssue(is, analysis.ExtraInput{})
+		before := p.AnalyseIssue(is, analysis.ExtraInput{})
 		if before.Check.JudgedAsStory {
 			stories++
 		}
-		imp := improveProposal(is, p.AnalyzeIssue, before.Check)
+		imp := improveProposal(is, p.AnalyseIssue, before.Check)
 		asked := 0
 		for _, f := range before.Check.Findings {
 			if !(f.Hint && f.Code == "conjunction") {
@@ -86,7 +86,7 @@ func TestDeterministicImproveOverTheDemo(t *testing.T) {
 		offered++
 		after := is
 		after.Summary, after.Description = imp.Summary, TextDoc(imp.Description).PlainText()
-		q := p.AnalyzeIssue(after, analysis.ExtraInput{}).Check.Quality
+		q := p.AnalyseIssue(after, analysis.ExtraInput{}).Check.Quality
 		if q < before.Check.Quality {
 			t.Errorf("%s: quality %d → %d after %v", is.Key, before.Check.Quality, q, imp.Changes)
 		}
@@ -134,7 +134,7 @@ func TestDeterministicSplitOverTheDemo(t *testing.T) {
 	}
 	var stories, offered, grammar, better int
 	for _, is := range issues {
-		a := p.AnalyzeIssue(is, analysis.ExtraInput{})
+		a := p.AnalyseIssue(is, analysis.ExtraInput{})
 		if a.Check.JudgedAsStory {
 			stories++
 		}
@@ -170,7 +170,7 @@ func TestDeterministicSplitOverTheDemo(t *testing.T) {
 				}
 			}
 			child := domain.Issue{Key: "SPLIT", ProjectKey: "SHOP", Type: domain.TypeStory, Summary: pt[0], Description: TextDoc(pt[1]).PlainText(), StatusCat: domain.StatusToDo}
-			minQ = min(minQ, withoutDuplicateOf(p.AnalyzeIssue(child, analysis.ExtraInput{}).Check, is.Key).Quality)
+			minQ = min(minQ, withoutDuplicateOf(p.AnalyseIssue(child, analysis.ExtraInput{}).Check, is.Key).Quality)
 		}
 		if minQ >= a.Check.Quality {
 			better++

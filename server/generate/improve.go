@@ -18,7 +18,6 @@ import (
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jira"
 	"github.com/backlogai/backlogai/server/llm"
-	"github.com/backlogai/backlogai/server/store"
 )
 
 // Quality is a check result in brief.
@@ -64,9 +63,9 @@ const (
 	noticeApplyFormat = "Applying replaces the description with plain paragraphs, headings and lists."
 )
 
-// issueAndAnalyzer reads an issue fresh from Jira and returns an analyzer
+// issueAndAnalyser reads an issue fresh from Jira and returns an analyser
 // over its project's model.
-func (s *Service) issueAndAnalyzer(ctx context.Context, t *domain.Tenant, key string) (domain.Issue, Analyzer, *jira.Client, error) {
+func (s *Service) issueAndAnalyser(ctx context.Context, t *domain.Tenant, key string) (domain.Issue, Analyser, *jira.Client, error) {
 	if err := s.Init(); err != nil {
 		return domain.Issue{}, nil, nil, err
 	}
@@ -78,22 +77,22 @@ func (s *Service) issueAndAnalyzer(ctx context.Context, t *domain.Tenant, key st
 	if err != nil {
 		return domain.Issue{}, nil, nil, err
 	}
-	analyze, _, err := s.analyzer(ctx, t, d.Issue.ProjectKey)
+	analyse, _, err := s.analyser(ctx, t, d.Issue.ProjectKey)
 	if err != nil {
 		return domain.Issue{}, nil, nil, err
 	}
-	return d.Issue, analyze, c, nil
+	return d.Issue, analyse, c, nil
 }
 
 // Improve proposes a rewrite of an issue's summary and description that
 // fixes its findings, with a word diff and the quality before and after.
 // Nothing changes in Jira until ApplyImprovement.
 func (s *Service) Improve(ctx context.Context, t *domain.Tenant, key string) (*Improvement, error) {
-	is, analyze, _, err := s.issueAndAnalyzer(ctx, t, key)
+	is, analyse, _, err := s.issueAndAnalyser(ctx, t, key)
 	if err != nil {
 		return nil, err
 	}
-	before := analyze(is, analysis.ExtraInput{})
+	before := analyse(is, analysis.ExtraInput{})
 	tc, err := s.config(ctx, t, is.ProjectKey)
 	if err != nil {
 		return nil, err
@@ -111,7 +110,7 @@ func (s *Service) Improve(ctx context.Context, t *domain.Tenant, key string) (*I
 		out = &Improvement{Mode: ModeLLM, Before: qualityOf(before.Check), Questions: questionsFor(before.Check), Offered: true}
 		out.Summary, out.Description, out.Changes = ans.Summary, ans.Description, cleanList(ans.Changes)
 	} else {
-		out = improveProposal(is, analyze, before.Check)
+		out = improveProposal(is, analyse, before.Check)
 	}
 	if !out.Offered {
 		out.Diff.Summary = Diff(is.Summary, is.Summary)
@@ -131,7 +130,7 @@ func (s *Service) Improve(ctx context.Context, t *domain.Tenant, key string) (*I
 	}
 	after := is
 	after.Summary, after.Description = out.Summary, TextDoc(out.Description).PlainText()
-	out.After = qualityOf(analyze(after, analysis.ExtraInput{}).Check)
+	out.After = qualityOf(analyse(after, analysis.ExtraInput{}).Check)
 	out.Diff.Summary = Diff(is.Summary, out.Summary)
 	out.Diff.Description = Diff(is.Description, out.Description)
 	out.Offered = out.Summary != is.Summary || out.Description != is.Description
@@ -237,14 +236,14 @@ type SplitProposal struct {
 // Split proposes 2-5 smaller stories, each checked. Nothing changes in
 // Jira until ApplySplit.
 func (s *Service) Split(ctx context.Context, t *domain.Tenant, key string) (*SplitProposal, error) {
-	is, analyze, _, err := s.issueAndAnalyzer(ctx, t, key)
+	is, analyse, _, err := s.issueAndAnalyser(ctx, t, key)
 	if err != nil {
 		return nil, err
 	}
 	if is.Type != domain.TypeStory {
 		return nil, &NotSplittableError{Reason: fmt.Sprintf("%s is %s, not a story: only stories are split into smaller stories.", key, typeWithArticle(is.Type))}
 	}
-	before := analyze(is, analysis.ExtraInput{})
+	before := analyse(is, analysis.ExtraInput{})
 	tc, err := s.config(ctx, t, is.ProjectKey)
 	if err != nil {
 		return nil, err
@@ -288,7 +287,7 @@ func (s *Service) Split(ctx context.Context, t *domain.Tenant, key string) (*Spl
 		}
 		child := domain.Issue{Key: fmt.Sprintf("SPLIT-%d", i+1), ProjectKey: is.ProjectKey, Type: domain.TypeStory, Summary: st.Summary,
 			Description: TextDoc(st.Description).PlainText(), EpicKey: is.EpicKey, StatusCat: domain.StatusToDo}
-		a := analyze(child, analysis.ExtraInput{})
+		a := analyse(child, analysis.ExtraInput{})
 		q := withoutDuplicateOf(a.Check, key)
 		st.Quality, st.Findings = q.Quality, q.Findings
 		out.Stories = append(out.Stories, st)
@@ -381,7 +380,7 @@ func (s *Service) ApplySplitWith(ctx context.Context, t *domain.Tenant, accountI
 	if err != nil {
 		return nil, err
 	}
-	if k.State == store.KeyDone {
+	if k.State == domain.IdempotencyDone {
 		var res SplitResult
 		if err := json.Unmarshal(k.Result, &res); err != nil {
 			return nil, fmt.Errorf("generate: stored split result: %w", err)
@@ -423,7 +422,7 @@ func (s *Service) applySplit(ctx context.Context, t *domain.Tenant, accountID, k
 	if err != nil {
 		return nil, err
 	}
-	analyze, _, err := s.analyzer(ctx, t, project)
+	analyse, _, err := s.analyser(ctx, t, project)
 	if err != nil {
 		return nil, err
 	}
@@ -432,7 +431,7 @@ func (s *Service) applySplit(ctx context.Context, t *domain.Tenant, accountID, k
 	for i, st := range stories {
 		descs[i] = st.Description
 	}
-	res.Shared = uncovered(analyze(orig.Issue, analysis.ExtraInput{}).Check.AcceptanceCriteria, descs)
+	res.Shared = uncovered(analyse(orig.Issue, analysis.ExtraInput{}).Check.AcceptanceCriteria, descs)
 	if len(res.Shared) > 0 {
 		var b strings.Builder
 		fmt.Fprintf(&b, "\n\nShared acceptance criteria (from %s)\n\n", key)

@@ -13,7 +13,6 @@ import (
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/llm"
 	"github.com/backlogai/backlogai/server/research"
-	"github.com/backlogai/backlogai/server/store"
 )
 
 // Notices shown with a run.
@@ -31,7 +30,7 @@ type pipeline struct {
 	// LLM writes the drafts; nil means deterministic drafting.
 	LLM      *llm.Client
 	prompts  *prompts
-	Analyze  Analyzer
+	Analyse  Analyser
 	Project  string
 	Strategy domain.Strategy
 	// Progress, if set, hears each step (a run state and 0-1).
@@ -98,7 +97,7 @@ func (p *pipeline) bar() int {
 // notice.
 func (p *pipeline) Run(ctx context.Context, form Form, f research.Findings) (outcome, error) {
 	out := outcome{Mode: ModeLLM}
-	p.progress(store.RunDrafting, 0.35)
+	p.progress(domain.RunDrafting, 0.35)
 	var contents []Content
 	if p.LLM == nil {
 		out.Mode, out.Notices = ModeDeterministic, []string{noticeNoLLM}
@@ -128,9 +127,9 @@ func (p *pipeline) Run(ctx context.Context, form Form, f research.Findings) (out
 			out.Notices = append(out.Notices, shortfallNotice(form, f, len(contents)))
 		}
 	}
-	p.progress(store.RunChecking, 0.6)
+	p.progress(domain.RunChecking, 0.6)
 	for _, c := range contents {
-		out.Drafts = append(out.Drafts, generated{Content: c, Analysis: c.Analyze(p.Analyze, p.Project)})
+		out.Drafts = append(out.Drafts, generated{Content: c, Analysis: c.Analyse(p.Analyse, p.Project)})
 	}
 	firstQuality := make([]int, len(out.Drafts))
 	for i, g := range out.Drafts {
@@ -367,7 +366,7 @@ func (p *pipeline) revise(ctx context.Context, out *outcome) error {
 	if len(items) == 0 {
 		return nil
 	}
-	p.progress(store.RunRevising, 0.7)
+	p.progress(domain.RunRevising, 0.7)
 	out.Stats.Revised = len(items)
 	system, err := render(p.prompts.system, nil)
 	if err != nil {
@@ -400,7 +399,7 @@ func (p *pipeline) revise(ctx context.Context, out *outcome) error {
 		rev.Sources = nil
 		merged := merge(g.Content, rev)
 		merged.normalize()
-		a := merged.Analyze(p.Analyze, p.Project)
+		a := merged.Analyse(p.Analyse, p.Project)
 		first := g.Analysis
 		g.First, g.Revised = &first, true
 		if a.Check.Quality >= first.Check.Quality {

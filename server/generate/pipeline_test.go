@@ -42,7 +42,7 @@ func TestLargeRequestIsPlannedThenDraftedInChunks(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, _ := loadPrompts(PromptVersion)
-	pipe := &pipeline{LLM: client, prompts: p, Analyze: emptyProject().AnalyzeIssue, Project: "SHOP", Strategy: domain.DefaultStrategy()}
+	pipe := &pipeline{LLM: client, prompts: p, Analyse: emptyProject().AnalyseIssue, Project: "SHOP", Strategy: domain.DefaultStrategy()}
 	out, err := pipe.Run(context.Background(), Form{Objective: "Help merchants close their books", Count: 10}, research.Findings{})
 	if err != nil {
 		t.Fatal(err)

@@ -256,11 +256,11 @@ func (s *Service) Answer(ctx context.Context, t *domain.Tenant, key, findingID, 
 	if n := utf8.RuneCountInString(answer); n > maxAnswer {
 		return nil, invalid("answer: at most %s characters (this one has %s)", Thousands(maxAnswer), Thousands(n))
 	}
-	is, analyze, _, err := s.issueAndAnalyzer(ctx, t, key)
+	is, analyse, _, err := s.issueAndAnalyser(ctx, t, key)
 	if err != nil {
 		return nil, err
 	}
-	before := analyze(is, analysis.ExtraInput{})
+	before := analyse(is, analysis.ExtraInput{})
 	var f *domain.Finding
 	for i := range before.Check.Findings {
 		if FindingID(before.Check.Findings[i]) == findingID {
@@ -286,7 +286,7 @@ func (s *Service) Answer(ctx context.Context, t *domain.Tenant, key, findingID, 
 		answered.Summary, answered.Description = summary, desc
 		lctx, cancel := context.WithTimeout(ctx, syncLLMDeadline)
 		defer cancel()
-		ans, err := s.llmImprove(lctx, tc.llm, answered, analyze(answered, analysis.ExtraInput{}).Check)
+		ans, err := s.llmImprove(lctx, tc.llm, answered, analyse(answered, analysis.ExtraInput{}).Check)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrLLM, err)
 		}
@@ -303,7 +303,7 @@ func (s *Service) Answer(ctx context.Context, t *domain.Tenant, key, findingID, 
 	out.Description = strings.TrimSpace(desc)
 	after := is
 	after.Summary, after.Description = out.Summary, TextDoc(out.Description).PlainText()
-	out.After = qualityOf(analyze(after, analysis.ExtraInput{}).Check)
+	out.After = qualityOf(analyse(after, analysis.ExtraInput{}).Check)
 	out.Diff.Summary = Diff(is.Summary, out.Summary)
 	out.Diff.Description = Diff(is.Description, out.Description)
 	return out, nil

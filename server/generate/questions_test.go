@@ -23,7 +23,7 @@ import (
 // finding of the code.
 func findingOf(t *testing.T, is domain.Issue, code string) (domain.Finding, domain.CheckResult) {
 	t.Helper()
-	a := emptyProject().AnalyzeIssue(is, analysis.ExtraInput{})
+	a := emptyProject().AnalyseIssue(is, analysis.ExtraInput{})
 	for _, f := range a.Check.Findings {
 		if f.Code == code {
 			return f, a.Check
@@ -86,7 +86,7 @@ func TestQuestionsAndAnswers(t *testing.T) {
 				t.Errorf("placeholder inserted: %q / %q", s, d)
 			}
 			// The answered finding is gone from the new text.
-			after := emptyProject().AnalyzeIssue(storyIssue(s, d), analysis.ExtraInput{})
+			after := emptyProject().AnalyseIssue(storyIssue(s, d), analysis.ExtraInput{})
 			for _, g := range after.Check.Findings {
 				if g.Code == tc.code && tc.code != checks.CodeVagueTerm {
 					t.Errorf("finding %s still reported after the answer: %s", g.Code, g.Message)
@@ -219,7 +219,7 @@ func TestAnswersOverTheDemoProject(t *testing.T) {
 			desc, _ = adf.PlainText(fi.Description)
 		}
 		is := domain.Issue{Key: fi.Key, ProjectKey: "SHOP", Type: domain.IssueType(strings.ToLower(fi.Type)), Summary: fi.Summary, Description: desc}
-		before := p.AnalyzeIssue(is, analysis.ExtraInput{}).Check
+		before := p.AnalyseIssue(is, analysis.ExtraInput{}).Check
 		for _, f := range before.Findings {
 			q, ok := QuestionFor(f, is.Summary, is.Description)
 			if !ok {
@@ -237,7 +237,7 @@ func TestAnswersOverTheDemoProject(t *testing.T) {
 			}
 			after := is
 			after.Summary, after.Description = s, d
-			got := p.AnalyzeIssue(after, analysis.ExtraInput{}).Check
+			got := p.AnalyseIssue(after, analysis.ExtraInput{}).Check
 			if got.Quality > before.Quality {
 				raised++
 			}
@@ -282,7 +282,7 @@ func TestAnswerRewrittenByTheLLM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := emptyProject().AnalyzeIssue(d.Issue, analysis.ExtraInput{})
+	a := emptyProject().AnalyseIssue(d.Issue, analysis.ExtraInput{})
 	var id string
 	for _, f := range a.Check.Findings {
 		if q, ok := QuestionFor(f, d.Issue.Summary, d.Issue.Description); ok && f.Code == checks.CodeMissingCriteria {

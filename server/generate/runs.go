@@ -45,7 +45,7 @@ type storedAnalysis struct {
 	Mode         string          `json:"mode,omitempty"`
 }
 
-func (s *Service) view(t *domain.Tenant, r *store.DraftRecord) (Draft, error) {
+func (s *Service) view(t *domain.Tenant, r *domain.DraftRecord) (Draft, error) {
 	d := Draft{ID: r.ID, RunID: r.RunID, Project: r.Project, Status: r.Status, CreatedKey: r.CreatedKey, Error: r.Error, CreatedAt: r.CreatedAt}
 	if err := json.Unmarshal(r.Content, &d.Content); err != nil {
 		return d, fmt.Errorf("generate: draft %d content: %w", r.ID, err)
@@ -120,7 +120,7 @@ func (s *Service) Submit(ctx context.Context, t *domain.Tenant, accountID, proje
 		payload, _ := json.Marshal(runPayload{RunID: run.ID})
 		// One attempt more for a crashed worker; a run that failed
 		// cleanly is marked failed and not retried.
-		_, err = tx.Enqueue(ctx, store.NewJob{Kind: KindGenerate, Payload: payload, Priority: 8, MaxAttempts: 2})
+		_, err = tx.Enqueue(ctx, domain.NewJob{Kind: KindGenerate, Payload: payload, Priority: 8, MaxAttempts: 2})
 		return err
 	})
 	if err != nil {
@@ -151,7 +151,7 @@ func (s *Service) Run(ctx context.Context, t *domain.Tenant, id int64) (*RunView
 			v.Stats = &st
 		}
 	}
-	if r.State != store.RunDone {
+	if r.State != domain.RunDone {
 		return v, nil
 	}
 	recs, err := ts.RunDrafts(ctx, id)
@@ -214,11 +214,11 @@ func (s *Service) EditDraft(ctx context.Context, t *domain.Tenant, project strin
 	if c.Title == "" {
 		return Draft{}, invalid("a draft needs a title")
 	}
-	analyze, _, err := s.analyzer(ctx, t, project)
+	analyse, _, err := s.analyser(ctx, t, project)
 	if err != nil {
 		return Draft{}, err
 	}
-	a := c.Analyze(analyze, project)
+	a := c.Analyse(analyse, project)
 	content, _ := json.Marshal(c)
 	sa, _ := json.Marshal(storedAnalysis{Analysis: a, Revised: cur.Revised, FirstQuality: cur.FirstQuality, Mode: cur.Mode})
 	r, err := s.Store.Tenant(t).EditDraft(ctx, id, content, sa)
@@ -234,7 +234,7 @@ var errCancelled = fmt.Errorf("generate: job no longer held: %w", jobs.ErrPerman
 // handleGenerate works on a batch of runs in parallel (up to 10 at once):
 // each is mostly waiting on the LLM, and all must end within the queue's
 // lease.
-func (s *Service) handleGenerate(ctx context.Context, t *domain.Tenant, batch []store.Job) []error {
+func (s *Service) handleGenerate(ctx context.Context, t *domain.Tenant, batch []domain.Job) []error {
 	errs := make([]error, len(batch))
 	if err := s.Init(); err != nil {
 		for i := range errs {
@@ -257,7 +257,7 @@ func (s *Service) handleGenerate(ctx context.Context, t *domain.Tenant, batch []
 	return errs
 }
 
-func (s *Service) generate(ctx context.Context, t *domain.Tenant, j store.Job) error {
+func (s *Service) generate(ctx context.Context, t *domain.Tenant, j domain.Job) error {
 	var p runPayload
 	if err := json.Unmarshal(j.Payload, &p); err != nil || p.RunID == 0 {
 		return fmt.Errorf("generate payload: %w", jobs.ErrPermanent)
@@ -270,7 +270,7 @@ func (s *Service) generate(ctx context.Context, t *domain.Tenant, j store.Job) e
 	if err != nil {
 		return err
 	}
-	if run.State == store.RunDone || run.State == store.RunFailed {
+	if run.State == domain.RunDone || run.State == domain.RunFailed {
 		return nil
 	}
 	log := s.Logger.With("tenant_id", t.ID, "run_id", run.ID)
@@ -290,14 +290,14 @@ func (s *Service) generate(ctx context.Context, t *domain.Tenant, j store.Job) e
 	if rctx.Err() != nil {
 		msg = "Generation took too long and was stopped. Try fewer stories, or try again later."
 	}
-	failed := store.RunFailed
+	failed := domain.RunFailed
 	if uerr := ts.UpdateRun(context.WithoutCancel(ctx), run.ID, store.RunUpdate{State: &failed, Error: &msg, Finished: true}); uerr != nil {
 		return uerr
 	}
 	return nil
 }
 
-func (s *Service) work(ctx context.Context, t *domain.Tenant, j store.Job, run *store.Run) error {
+func (s *Service) work(ctx context.Context, t *domain.Tenant, j domain.Job, run *domain.GenerationRun) error {
 	ts := s.Store.Tenant(t)
 	var form Form
 	if err := json.Unmarshal(run.Form, &form); err != nil {
@@ -309,12 +309,12 @@ func (s *Service) work(ctx context.Context, t *domain.Tenant, j store.Job, run *
 			s.Logger.Warn("run progress not saved", "run_id", run.ID, "err", err)
 		}
 	}
-	update(store.RunResearching, 0.05)
+	update(domain.RunResearching, 0.05)
 	tc, err := s.config(ctx, t, run.Project)
 	if err != nil {
 		return err
 	}
-	analyze, strategy, err := s.analyzer(ctx, t, run.Project)
+	analyse, strategy, err := s.analyser(ctx, t, run.Project)
 	if err != nil {
 		return err
 	}
@@ -345,7 +345,7 @@ func (s *Service) work(ctx context.Context, t *domain.Tenant, j store.Job, run *
 			s.Logger.Warn("save research findings", "tenant_id", t.ID, "run_id", run.ID, "err", err)
 		}
 	}
-	pipe := &pipeline{LLM: tc.llm, prompts: s.prompts, Analyze: analyze, Project: run.Project, Strategy: strategy,
+	pipe := &pipeline{LLM: tc.llm, prompts: s.prompts, Analyse: analyse, Project: run.Project, Strategy: strategy,
 		Progress: update, Logger: s.Logger.With("tenant_id", t.ID, "run_id", run.ID)}
 	out, err := pipe.Run(ctx, form, findings)
 	if err != nil {
@@ -374,7 +374,7 @@ func (s *Service) work(ctx context.Context, t *domain.Tenant, j store.Job, run *
 	}
 	out.Stats.Drafts = len(out.Drafts)
 	stats, _ := json.Marshal(out.Stats)
-	done, step, progress, mode, notice, version := store.RunDone, "Drafts ready", 1.0, out.Mode, strings.Join(notices, " "), PromptVersion
+	done, step, progress, mode, notice, version := domain.RunDone, "Drafts ready", 1.0, out.Mode, strings.Join(notices, " "), PromptVersion
 	if err := ts.FinishRun(ctx, run.ID, drafts, store.RunUpdate{State: &done, Step: &step, Progress: &progress, Mode: &mode,
 		Notice: &notice, PromptVersion: &version, Stats: stats, Finished: true}); err != nil {
 		return err
@@ -408,15 +408,15 @@ func (s *Service) prune(ctx context.Context, ts *store.TenantStore, days int) {
 
 func stepText(state string) string {
 	switch state {
-	case store.RunResearching:
+	case domain.RunResearching:
 		return "Researching the market and your project"
-	case store.RunDrafting:
+	case domain.RunDrafting:
 		return "Drafting stories"
-	case store.RunChecking:
+	case domain.RunChecking:
 		return "Checking INVEST and scoring"
-	case store.RunRevising:
+	case domain.RunRevising:
 		return "Revising drafts below the quality bar"
-	case store.RunDone:
+	case domain.RunDone:
 		return "Drafts ready"
 	}
 	return ""

@@ -230,7 +230,7 @@ type meter struct {
 }
 
 func (m *meter) Allow(ctx context.Context) error {
-	u, err := m.ts.Usage(ctx, store.Period(m.now()))
+	u, err := m.ts.Usage(ctx, domain.UsagePeriod(m.now()))
 	if err != nil {
 		return err
 	}
@@ -241,24 +241,24 @@ func (m *meter) Allow(ctx context.Context) error {
 }
 
 func (m *meter) Record(ctx context.Context, u llm.Usage) error {
-	return m.ts.AddLLMUsage(ctx, store.Period(m.now()), u.Calls, int64(u.PromptTokens), int64(u.CompletionTokens), u.CostMicroUSD)
+	return m.ts.AddLLMUsage(ctx, domain.UsagePeriod(m.now()), u.Calls, int64(u.PromptTokens), int64(u.CompletionTokens), u.CostMicroUSD)
 }
 
 // searchQuota is research.Quota over a project's monthly usage counters.
 type searchQuota struct{ ts *store.TenantStore }
 
 func (q searchQuota) TakeSearch(ctx context.Context, now time.Time, limit int) (bool, error) {
-	return q.ts.TakeSearch(ctx, store.Period(now), limit)
+	return q.ts.TakeSearch(ctx, domain.UsagePeriod(now), limit)
 }
 
 func (q searchQuota) ReturnSearch(ctx context.Context, now time.Time) error {
-	return q.ts.ReturnSearch(ctx, store.Period(now))
+	return q.ts.ReturnSearch(ctx, domain.UsagePeriod(now))
 }
 
-// analyzer returns a function that analyses a pseudo-issue against the
+// analyser returns a function that analyses a pseudo-issue against the
 // project's model, taking the model's lock for each call only (LLM calls
 // must not hold it). A project never activated gets an empty model.
-func (s *Service) analyzer(ctx context.Context, t *domain.Tenant, project string) (Analyzer, domain.Strategy, error) {
+func (s *Service) analyser(ctx context.Context, t *domain.Tenant, project string) (Analyser, domain.Strategy, error) {
 	model, unlock, err := s.model(ctx, t, project)
 	if err != nil {
 		return nil, domain.Strategy{}, err
@@ -271,7 +271,7 @@ func (s *Service) analyzer(ctx context.Context, t *domain.Tenant, project string
 			m, unlock = model, func() {}
 		}
 		defer unlock()
-		return m.AnalyzeIssue(is, in)
+		return m.AnalyseIssue(is, in)
 	}, strategy, nil
 }
 

@@ -185,7 +185,7 @@ func checkoutForm(epic string) Form {
 func TestGenerationRunWithLLM(t *testing.T) {
 	e := newEnv(t, shopAnswers(t))
 	v := e.generate(checkoutForm(""))
-	if v.State != store.RunDone || v.Mode != ModeLLM || v.Error != "" || v.PromptVersion != PromptVersion || v.Progress != 1 {
+	if v.State != domain.RunDone || v.Mode != ModeLLM || v.Error != "" || v.PromptVersion != PromptVersion || v.Progress != 1 {
 		t.Fatalf("run %+v", v)
 	}
 	if len(v.Drafts) != 3 {
@@ -200,7 +200,7 @@ func TestGenerationRunWithLLM(t *testing.T) {
 		t.Errorf("revision blanks not filled from the draft: pillars %d, whyThis %q", len(weak.Pillars), weak.WhyThis)
 	}
 	for _, d := range v.Drafts {
-		if d.Status != store.DraftNew || d.Score.Total <= 0 || len(d.Score.Pillars) != 5 || d.Mode != ModeLLM {
+		if d.Status != domain.DraftNew || d.Score.Total <= 0 || len(d.Score.Pillars) != 5 || d.Mode != ModeLLM {
 			t.Errorf("draft %q: status %s score %+v", d.Title, d.Status, d.Score)
 		}
 	}
@@ -212,13 +212,13 @@ func TestGenerationRunWithLLM(t *testing.T) {
 		!strings.Contains(calls[0].User, "Reduce checkout abandonment on mobile") || !strings.Contains(calls[0].System, "INVEST") {
 		t.Errorf("llm calls %+v", calls)
 	}
-	u, _ := e.st.Tenant(e.tenant).Usage(context.Background(), store.Period(e.clock.Now()))
+	u, _ := e.st.Tenant(e.tenant).Usage(context.Background(), domain.UsagePeriod(e.clock.Now()))
 	if u.LLMCalls != 2 || u.LLMCostMicro <= 0 || u.PromptTokens <= 0 {
 		t.Errorf("usage not recorded: %+v", u)
 	}
 	// The run is done once: a job that runs again changes nothing.
 	before := len(e.llm.Calls())
-	e.svc.generate(context.Background(), e.tenant, store.Job{Payload: []byte(`{"runId":` + jsonInt(v.ID) + `}`)})
+	e.svc.generate(context.Background(), e.tenant, domain.Job{Payload: []byte(`{"runId":` + jsonInt(v.ID) + `}`)})
 	if len(e.llm.Calls()) != before {
 		t.Error("a finished run was generated again")
 	}
@@ -233,7 +233,7 @@ func TestGenerationWithoutLLMIsDeterministic(t *testing.T) {
 	v := e.generate(f)
 	// The wallet capability and the metric: no more can be read from the
 	// form without inventing, and the notice says what an LLM would add.
-	if v.State != store.RunDone || v.Mode != ModeDeterministic || !strings.Contains(v.Notice, "No LLM configured") ||
+	if v.State != domain.RunDone || v.Mode != ModeDeterministic || !strings.Contains(v.Notice, "No LLM configured") ||
 		!strings.Contains(v.Notice, "only 2 of the 3 stories") || !strings.Contains(v.Notice, "An LLM would") || len(v.Drafts) != 2 {
 		t.Fatalf("run %+v", v)
 	}
@@ -248,7 +248,7 @@ func TestGenerationWithoutLLMIsDeterministic(t *testing.T) {
 	// A business aim with no capability and no metric: no story is
 	// invented ("As a customer, I want to sell more").
 	v = e.generate(Form{Objective: "Sell more", Count: 2})
-	if v.State != store.RunDone || len(v.Drafts) != 0 || !strings.Contains(v.Notice, "no story could be written from this form (2 asked for)") ||
+	if v.State != domain.RunDone || len(v.Drafts) != 0 || !strings.Contains(v.Notice, "no story could be written from this form (2 asked for)") ||
 		!strings.Contains(v.Notice, "No success metric with a target") || strings.Contains(v.Notice, "One story tracks") || strings.Contains(v.Notice, "drafts were written") {
 		t.Fatalf("run %+v", v)
 	}
@@ -259,7 +259,7 @@ func TestGenerationFallsBackWhenTheLLMFails(t *testing.T) {
 		return fakeReply{Status: 503, Body: `{"error":{"message":"The engine is currently overloaded, please try again later","type":"server_error","param":null,"code":null}}`}
 	})
 	v := e.generate(checkoutForm(""))
-	if v.State != store.RunDone || v.Mode != ModeDeterministic || !strings.Contains(v.Notice, "unavailable") || len(v.Drafts) != 1 {
+	if v.State != domain.RunDone || v.Mode != ModeDeterministic || !strings.Contains(v.Notice, "unavailable") || len(v.Drafts) != 1 {
 		t.Fatalf("run %+v", v)
 	}
 }
@@ -277,7 +277,7 @@ func TestBudgetExhaustion(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Another project's spending does not count against SHOP's budget.
-	if err := e.st.Tenant(e.tenant).ForProject("SYN").AddLLMUsage(ctx, store.Period(e.clock.Now()), 3, 1000, 1000, 20_000_000); err != nil {
+	if err := e.st.Tenant(e.tenant).ForProject("SYN").AddLLMUsage(ctx, domain.UsagePeriod(e.clock.Now()), 3, 1000, 1000, 20_000_000); err != nil {
 		t.Fatal(err)
 	}
 	if tc, _ := e.svc.config(ctx, e.tenant, "SHOP"); tc.llm == nil {
@@ -286,7 +286,7 @@ func TestBudgetExhaustion(t *testing.T) {
 		t.Fatalf("SHOP refused for SYN's spending: %v", err)
 	}
 	// This month SHOP already spent 2 cents of a 1-cent budget.
-	if err := e.st.Tenant(e.tenant).ForProject("SHOP").AddLLMUsage(ctx, store.Period(e.clock.Now()), 3, 1000, 1000, 20_000); err != nil {
+	if err := e.st.Tenant(e.tenant).ForProject("SHOP").AddLLMUsage(ctx, domain.UsagePeriod(e.clock.Now()), 3, 1000, 1000, 20_000); err != nil {
 		t.Fatal(err)
 	}
 	v := e.generate(checkoutForm(""))
@@ -416,7 +416,7 @@ func TestCreateSurvivesCrashBetweenJiraAndStore(t *testing.T) {
 		t.Fatalf("Jira has %d new issues after the crash", e.emu.IssueCount("SHOP")-before)
 	}
 	d, _ := e.st.Tenant(e.tenant).Draft(ctx, ids[0])
-	if d.Status != store.DraftCreating || d.CreatedKey != "" {
+	if d.Status != domain.DraftCreating || d.CreatedKey != "" {
 		t.Fatalf("draft after the crash: %+v", d)
 	}
 	// Once the claim is stale, the retry recovers.
@@ -434,7 +434,7 @@ func TestCreateSurvivesCrashBetweenJiraAndStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		rec, _ := e.st.Tenant(e.tenant).Draft(ctx, c.DraftID)
-		if slices.Contains(is.Labels, rec.IdemKey) || rec.Status != store.DraftCreated || rec.CreatedKey != c.Key {
+		if slices.Contains(is.Labels, rec.IdemKey) || rec.Status != domain.DraftCreated || rec.CreatedKey != c.Key {
 			t.Errorf("recovered %s: labels %v, draft %+v", c.Key, is.Labels, rec)
 		}
 	}
@@ -450,7 +450,7 @@ func TestEditDraftRechecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Status != store.DraftEdited || d.Check.Quality >= v.Drafts[0].Check.Quality || d.UserStory != c.UserStory {
+	if d.Status != domain.DraftEdited || d.Check.Quality >= v.Drafts[0].Check.Quality || d.UserStory != c.UserStory {
 		t.Errorf("edited draft: status %s quality %d (was %d)", d.Status, d.Check.Quality, v.Drafts[0].Check.Quality)
 	}
 	c.Title = " "
@@ -841,7 +841,7 @@ func TestNewIssuesCarryNoSuggestedPoints(t *testing.T) {
 	// Even a confident suggestion stays out of Story Points: the person
 	// sets points, and only theirs may train the estimator.
 	e := newEnv(t, shopAnswers(t))
-	p := pending{rec: &store.DraftRecord{ID: 1, IdemKey: "backlogai-idem-1"},
+	p := pending{rec: &domain.DraftRecord{ID: 1, IdemKey: "backlogai-idem-1"},
 		content:  Content{Title: "Export the report as CSV"},
 		analysis: domain.Analysis{Estimate: domain.Estimate{Points: 5, Low: 3, High: 8, Confidence: 0.9, Method: "neighbours"}}}
 	out, err := e.svc.newIssues(context.Background(), e.jira, "SHOP", []pending{p})

@@ -144,16 +144,16 @@ func (s *Service) defaults() resolved {
 }
 
 // scopeRow returns a scope's own stored settings (empty when none).
-func (s *Service) scopeRow(ctx context.Context, t *domain.Tenant, scope string) (*store.ScopeSettings, error) {
+func (s *Service) scopeRow(ctx context.Context, t *domain.Tenant, scope string) (*domain.ScopeSettings, error) {
 	g, err := s.Store.Tenant(t).ScopeSettings(ctx, scope)
 	if errors.Is(err, domain.ErrNotFound) {
-		return &store.ScopeSettings{Project: scope}, nil
+		return &domain.ScopeSettings{Project: scope}, nil
 	}
 	return g, err
 }
 
 // settings resolves the effective settings of a project (or of the site
-// defaults for store.SiteScope): the project's value, else the site
+// defaults for domain.SiteScope): the project's value, else the site
 // default, else the app's. The LLM and the research group are taken
 // whole from one scope, so a key only ever goes to its own scope's URL.
 func (s *Service) settings(ctx context.Context, t *domain.Tenant, project string) (resolved, error) {
@@ -161,8 +161,8 @@ func (s *Service) settings(ctx context.Context, t *domain.Tenant, project string
 		return resolved{}, err
 	}
 	r := s.defaults()
-	scopes := []string{store.SiteScope}
-	if project != store.SiteScope {
+	scopes := []string{domain.SiteScope}
+	if project != domain.SiteScope {
 		scopes = append(scopes, project)
 	}
 	for _, scope := range scopes {
@@ -178,9 +178,9 @@ func (s *Service) settings(ctx context.Context, t *domain.Tenant, project string
 }
 
 // apply lays one scope's stored values over r.
-func (s *Service) apply(r *resolved, t *domain.Tenant, g *store.ScopeSettings) error {
+func (s *Service) apply(r *resolved, t *domain.Tenant, g *domain.ScopeSettings) error {
 	src := SourceProject
-	if g.Project == store.SiteScope {
+	if g.Project == domain.SiteScope {
 		src = SourceSite
 	}
 	if g.LLMProvider != nil {
@@ -203,7 +203,7 @@ func (s *Service) apply(r *resolved, t *domain.Tenant, g *store.ScopeSettings) e
 	if g.SearchesPerMonth != nil {
 		r.SearchesPerMonth, r.searchesSource = *g.SearchesPerMonth, src
 	}
-	if g.RetentionDays != nil && g.Project == store.SiteScope {
+	if g.RetentionDays != nil && g.Project == domain.SiteScope {
 		r.RetentionDays, r.retentionSource = *g.RetentionDays, src
 	}
 	return nil
@@ -233,14 +233,14 @@ func (s *Service) Settings(ctx context.Context, t *domain.Tenant, project string
 	}
 	out := Settings{ScopeView: s.scopeView(r), IsSiteAdmin: withSite}
 	if withSite {
-		sr, err := s.settings(ctx, t, store.SiteScope)
+		sr, err := s.settings(ctx, t, domain.SiteScope)
 		if err != nil {
 			return Settings{}, err
 		}
 		v := s.scopeView(sr)
 		out.Site = &v
 	}
-	u, err := s.Store.Tenant(t).ForProject(project).Usage(ctx, store.Period(s.Now()))
+	u, err := s.Store.Tenant(t).ForProject(project).Usage(ctx, domain.UsagePeriod(s.Now()))
 	if err != nil {
 		return Settings{}, err
 	}
@@ -252,7 +252,7 @@ func (s *Service) Settings(ctx context.Context, t *domain.Tenant, project string
 }
 
 // SaveSettings validates and stores one scope's settings: a project's
-// (scope is its key) or the site defaults (store.SiteScope). Who may do
+// (scope is its key) or the site defaults (domain.SiteScope). Who may do
 // which is the caller's check. Bad values wrap domain.ErrInvalid with a
 // message naming the field; a project-scope change of retention is
 // ErrSiteSetting. It returns the scope's new view.
@@ -268,7 +268,7 @@ func (s *Service) SaveSettings(ctx context.Context, t *domain.Tenant, scope, acc
 	if err != nil {
 		return Settings{}, err
 	}
-	g := store.ScopeSettings{Project: scope, UpdatedBy: accountID}
+	g := domain.ScopeSettings{Project: scope, UpdatedBy: accountID}
 	if err := s.updateLLM(t, own, &g, u); err != nil {
 		return Settings{}, err
 	}
@@ -294,7 +294,7 @@ func (s *Service) SaveSettings(ctx context.Context, t *domain.Tenant, scope, acc
 		v := *n
 		g.SearchesPerMonth = &v
 	}
-	if scope == store.SiteScope {
+	if scope == domain.SiteScope {
 		g.RetentionDays = own.RetentionDays
 		if u.RetentionDays != nil {
 			if *u.RetentionDays < 1 || *u.RetentionDays > maxRetentionDs {
@@ -316,7 +316,7 @@ func (s *Service) SaveSettings(ctx context.Context, t *domain.Tenant, scope, acc
 // APIKey is the scope's own, never an inherited one, and only while the
 // base URL stays the same: a key entered for one endpoint is not
 // silently sent to another.
-func (s *Service) updateLLM(t *domain.Tenant, own, g *store.ScopeSettings, u SettingsUpdate) error {
+func (s *Service) updateLLM(t *domain.Tenant, own, g *domain.ScopeSettings, u SettingsUpdate) error {
 	p := strings.TrimSpace(u.LLM.Provider)
 	switch p {
 	case "", ProviderInherit:
@@ -372,7 +372,7 @@ func (s *Service) updateLLM(t *domain.Tenant, own, g *store.ScopeSettings, u Set
 
 // updateResearch fills g's research group from u; a nil APIKey keeps the
 // scope's own key.
-func (s *Service) updateResearch(t *domain.Tenant, own, g *store.ScopeSettings, u SettingsUpdate) error {
+func (s *Service) updateResearch(t *domain.Tenant, own, g *domain.ScopeSettings, u SettingsUpdate) error {
 	p := strings.TrimSpace(u.Research.Provider)
 	switch p {
 	case "", ProviderInherit:

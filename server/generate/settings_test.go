@@ -58,7 +58,7 @@ func TestSettingsInheritance(t *testing.T) {
 	site.Research.Provider, site.Research.APIKey = ProviderSerpAPI, ptr("serp-site")
 	site.Budgets.SearchesPerMonth = ptr(0)
 	site.RetentionDays = ptr(45)
-	if _, err := e.svc.SaveSettings(ctx, e.tenant, store.SiteScope, "acc-site", site); err != nil {
+	if _, err := e.svc.SaveSettings(ctx, e.tenant, domain.SiteScope, "acc-site", site); err != nil {
 		t.Fatal(err)
 	}
 	st, err := e.svc.Settings(ctx, e.tenant, "SHOP", false)
@@ -117,11 +117,11 @@ func TestSettingsInheritance(t *testing.T) {
 	// replaced by a default.
 	for _, days := range []int{99999, 0, -1} {
 		u.RetentionDays = ptr(days)
-		if _, err := e.svc.SaveSettings(ctx, e.tenant, store.SiteScope, "acc", u); err == nil || !strings.Contains(err.Error(), "retentionDays") {
+		if _, err := e.svc.SaveSettings(ctx, e.tenant, domain.SiteScope, "acc", u); err == nil || !strings.Contains(err.Error(), "retentionDays") {
 			t.Errorf("site retention %d: %v", days, err)
 		}
 	}
-	if st, _ := e.svc.Settings(ctx, e.tenant, store.SiteScope, false); st.RetentionDays != 45 {
+	if st, _ := e.svc.Settings(ctx, e.tenant, domain.SiteScope, false); st.RetentionDays != 45 {
 		t.Errorf("refused retention changed the stored one: %d", st.RetentionDays)
 	}
 }

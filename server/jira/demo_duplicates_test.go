@@ -62,7 +62,7 @@ func TestDemoDuplicates(t *testing.T) {
 	flagged, hierarchy := 0, 0
 	sims := make(map[[2]string]float64)
 	for _, is := range issues {
-		a, ok := p.Analyze(is.Key, nil)
+		a, ok := p.Analyse(is.Key, nil)
 		if !ok {
 			t.Fatalf("%s not in the model", is.Key)
 		}
@@ -119,7 +119,7 @@ func TestDemoDuplicates(t *testing.T) {
 	t.Logf("%d of %d issues flagged as likely duplicates; %d hierarchy or linked candidates", flagged, len(issues), hierarchy)
 
 	find := func(key, want string) *domain.Candidate {
-		a, _ := p.Analyze(key, nil)
+		a, _ := p.Analyse(key, nil)
 		for i := range a.Duplicates {
 			if a.Duplicates[i].Key == want {
 				t.Logf("%s → %s: rank %d, similarity %.2f, band %q, done %v", key, want, i+1, a.Duplicates[i].Similarity, a.Duplicates[i].Band, a.Duplicates[i].Done)
@@ -137,7 +137,7 @@ func TestDemoDuplicates(t *testing.T) {
 	// SHOP-24 is not proposed again (the glance lists it as a known
 	// duplicate, "already done"), and SHOP-225 is to be closed: Won't. The
 	// done epic SHOP-2 "One-page checkout" is of another grain: not proposed.
-	a, _ := p.Analyze("SHOP-225", nil)
+	a, _ := p.Analyse("SHOP-225", nil)
 	for _, c := range a.Duplicates {
 		if c.Key == "SHOP-24" {
 			t.Errorf("SHOP-225 proposed SHOP-24, to which it is already linked")

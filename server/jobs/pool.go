@@ -25,7 +25,7 @@ import (
 // Handler processes a batch of claimed jobs of one kind for one tenant and
 // returns one error per job (nil for success). Handlers must be idempotent:
 // after a crash a job may run again.
-type Handler func(ctx context.Context, t *domain.Tenant, batch []store.Job) []error
+type Handler func(ctx context.Context, t *domain.Tenant, batch []domain.Job) []error
 
 // ErrPermanent marks an error that retrying cannot fix; the job goes to the
 // dead-letter state at once with the error as its reason.
@@ -202,7 +202,7 @@ func (p *Pool) once1(ctx context.Context, worker string, last int64) (bool, int6
 		}
 		return true, pick, nil
 	}
-	byKind := map[string][]store.Job{}
+	byKind := map[string][]domain.Job{}
 	var order []string
 	for _, j := range jobs {
 		if _, ok := byKind[j.Kind]; !ok {
@@ -234,7 +234,7 @@ func (p *Pool) once1(ctx context.Context, worker string, last int64) (bool, int6
 }
 
 // heartbeat extends the lease of the claimed jobs until stopped.
-func (p *Pool) heartbeat(ctx context.Context, worker string, jobs []store.Job) func() {
+func (p *Pool) heartbeat(ctx context.Context, worker string, jobs []domain.Job) func() {
 	ids := make([]int64, len(jobs))
 	for i, j := range jobs {
 		ids[i] = j.ID
@@ -259,7 +259,7 @@ func (p *Pool) heartbeat(ctx context.Context, worker string, jobs []store.Job) f
 	return func() { cancel(); <-done }
 }
 
-func (p *Pool) safeCall(ctx context.Context, h Handler, t *domain.Tenant, batch []store.Job) (errs []error) {
+func (p *Pool) safeCall(ctx context.Context, h Handler, t *domain.Tenant, batch []domain.Job) (errs []error) {
 	defer func() {
 		if r := recover(); r != nil {
 			p.Logger.Error("job handler panic", "tenant_id", t.ID, "kind", batch[0].Kind, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
@@ -273,7 +273,7 @@ func (p *Pool) safeCall(ctx context.Context, h Handler, t *domain.Tenant, batch 
 	return errs
 }
 
-func (p *Pool) settle(ctx context.Context, log *slog.Logger, worker string, j store.Job, err error) {
+func (p *Pool) settle(ctx context.Context, log *slog.Logger, worker string, j domain.Job, err error) {
 	if err == nil {
 		if _, cerr := p.Store.CompleteJob(ctx, j.ID, worker); cerr != nil {
 			log.Error("complete job", "job_id", j.ID, "err", cerr)

@@ -45,18 +45,18 @@ func TestPoolRunsRetriesAndDeadLetters(t *testing.T) {
 			var ok, flaky atomic.Int64
 			logs := &lockedBuffer{}
 			p := &jobs.Pool{Store: s, Poll: 10 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(logs, nil)), Handlers: map[string]jobs.Handler{
-				"ok": func(ctx context.Context, tn *domain.Tenant, b []store.Job) []error {
+				"ok": func(ctx context.Context, tn *domain.Tenant, b []domain.Job) []error {
 					ok.Add(int64(len(b)))
 					return make([]error, len(b))
 				},
-				"bad": func(ctx context.Context, tn *domain.Tenant, b []store.Job) []error {
+				"bad": func(ctx context.Context, tn *domain.Tenant, b []domain.Job) []error {
 					out := make([]error, len(b))
 					for i := range out {
 						out[i] = fmt.Errorf("payload unreadable: %w", jobs.ErrPermanent)
 					}
 					return out
 				},
-				"panics": func(ctx context.Context, tn *domain.Tenant, b []store.Job) []error {
+				"panics": func(ctx context.Context, tn *domain.Tenant, b []domain.Job) []error {
 					flaky.Add(1)
 					panic("boom")
 				},
@@ -66,15 +66,15 @@ func TestPoolRunsRetriesAndDeadLetters(t *testing.T) {
 			go func() { p.Run(runCtx); close(done) }()
 			ts := s.Tenant(a)
 			for i := 0; i < 20; i++ {
-				ts.Enqueue(ctx, store.NewJob{Kind: "ok", DedupeKey: fmt.Sprint(i)})
+				ts.Enqueue(ctx, domain.NewJob{Kind: "ok", DedupeKey: fmt.Sprint(i)})
 			}
-			ts.Enqueue(ctx, store.NewJob{Kind: "bad"}, store.NewJob{Kind: "unknown"}, store.NewJob{Kind: "panics", MaxAttempts: 1})
+			ts.Enqueue(ctx, domain.NewJob{Kind: "bad"}, domain.NewJob{Kind: "unknown"}, domain.NewJob{Kind: "panics", MaxAttempts: 1})
 			p.Wake()
 			waitFor(t, "jobs to settle", func() bool {
 				c, _ := ts.QueueCounts(ctx)
-				return ok.Load() == 20 && c[store.JobDead] == 3 && c[store.JobQueued] == 0 && c[store.JobRunning] == 0
+				return ok.Load() == 20 && c[domain.JobDead] == 3 && c[domain.JobQueued] == 0 && c[domain.JobRunning] == 0
 			})
-			dead, _ := ts.Jobs(ctx, store.JobDead, 10)
+			dead, _ := ts.Jobs(ctx, domain.JobDead, 10)
 			reasons := ""
 			for _, j := range dead {
 				reasons += j.LastError + "|"
@@ -102,7 +102,7 @@ func TestPoolIsFairAcrossTenants(t *testing.T) {
 	var mu sync.Mutex
 	var order []int64
 	p := &jobs.Pool{Store: s, Workers: 1, Batch: 10, Poll: 5 * time.Millisecond, Handlers: map[string]jobs.Handler{
-		"work": func(ctx context.Context, tn *domain.Tenant, b []store.Job) []error {
+		"work": func(ctx context.Context, tn *domain.Tenant, b []domain.Job) []error {
 			mu.Lock()
 			for range b {
 				order = append(order, tn.ID)
@@ -111,12 +111,12 @@ func TestPoolIsFairAcrossTenants(t *testing.T) {
 			return make([]error, len(b))
 		},
 	}}
-	var many []store.NewJob
+	var many []domain.NewJob
 	for i := 0; i < 500; i++ {
-		many = append(many, store.NewJob{Kind: "work", DedupeKey: fmt.Sprint(i)})
+		many = append(many, domain.NewJob{Kind: "work", DedupeKey: fmt.Sprint(i)})
 	}
 	s.Tenant(big).Enqueue(ctx, many...)
-	s.Tenant(small).Enqueue(ctx, store.NewJob{Kind: "work", DedupeKey: "only"})
+	s.Tenant(small).Enqueue(ctx, domain.NewJob{Kind: "work", DedupeKey: "only"})
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { p.Run(runCtx); close(done) }()
@@ -140,18 +140,18 @@ func TestPoolRetriesWithRetryAfter(t *testing.T) {
 	a := tenant(t, s, "a")
 	var calls atomic.Int64
 	p := &jobs.Pool{Store: s, Poll: 5 * time.Millisecond, Handlers: map[string]jobs.Handler{
-		"rl": func(ctx context.Context, tn *domain.Tenant, b []store.Job) []error {
+		"rl": func(ctx context.Context, tn *domain.Tenant, b []domain.Job) []error {
 			calls.Add(1)
 			return []error{retryAfter{3 * time.Second}}
 		},
 	}}
-	s.Tenant(a).Enqueue(ctx, store.NewJob{Kind: "rl"})
+	s.Tenant(a).Enqueue(ctx, domain.NewJob{Kind: "rl"})
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { p.Run(runCtx); close(done) }()
 	waitFor(t, "first call", func() bool { return calls.Load() == 1 })
-	queued, _ := s.Tenant(a).Jobs(ctx, store.JobQueued, 1)
-	waitFor(t, "requeue", func() bool { queued, _ = s.Tenant(a).Jobs(ctx, store.JobQueued, 1); return len(queued) == 1 })
+	queued, _ := s.Tenant(a).Jobs(ctx, domain.JobQueued, 1)
+	waitFor(t, "requeue", func() bool { queued, _ = s.Tenant(a).Jobs(ctx, domain.JobQueued, 1); return len(queued) == 1 })
 	if wait := time.Until(queued[0].RunAt); wait < 2*time.Second {
 		t.Errorf("retry scheduled in %v, want ≥ Retry-After (3s) minus slack", wait)
 	}
@@ -186,7 +186,7 @@ func TestHeartbeatKeepsLongJobs(t *testing.T) {
 	ctx := context.Background()
 	a := tenant(t, s, "a")
 	var runs atomic.Int64
-	slow := func(ctx context.Context, tn *domain.Tenant, b []store.Job) []error {
+	slow := func(ctx context.Context, tn *domain.Tenant, b []domain.Job) []error {
 		runs.Add(1)
 		time.Sleep(1200 * time.Millisecond)
 		return make([]error, len(b))
@@ -196,14 +196,14 @@ func TestHeartbeatKeepsLongJobs(t *testing.T) {
 			Handlers: map[string]jobs.Handler{"slow": slow}}
 	}
 	p1, p2 := mk(), mk()
-	s.Tenant(a).Enqueue(ctx, store.NewJob{Kind: "slow"})
+	s.Tenant(a).Enqueue(ctx, domain.NewJob{Kind: "slow"})
 	runCtx, cancel := context.WithCancel(ctx)
 	d1, d2 := make(chan struct{}), make(chan struct{})
 	go func() { p1.Run(runCtx); close(d1) }()
 	go func() { p2.Run(runCtx); close(d2) }()
 	waitFor(t, "job done", func() bool {
 		c, _ := s.Tenant(a).QueueCounts(ctx)
-		return runs.Load() >= 1 && c[store.JobQueued] == 0 && c[store.JobRunning] == 0
+		return runs.Load() >= 1 && c[domain.JobQueued] == 0 && c[domain.JobRunning] == 0
 	})
 	cancel()
 	<-d1

@@ -19,7 +19,6 @@ import (
 	"github.com/backlogai/backlogai/server/jobs"
 	"github.com/backlogai/backlogai/server/llm"
 	"github.com/backlogai/backlogai/server/metrics"
-	"github.com/backlogai/backlogai/server/store"
 	"github.com/backlogai/backlogai/server/store/storetest"
 )
 
@@ -197,10 +196,10 @@ func TestJiraLLMAndJobMetrics(t *testing.T) {
 	}
 	mt.Record(context.Background(), llm.Usage{Model: "gpt-4o-mini", Calls: 2, PromptTokens: 1200, CompletionTokens: 300, CostMicroUSD: 2500})
 
-	hs := m.WrapHandlers(map[string]jobs.Handler{"analyze": func(ctx context.Context, t *domain.Tenant, b []store.Job) []error {
+	hs := m.WrapHandlers(map[string]jobs.Handler{"analyze": func(ctx context.Context, t *domain.Tenant, b []domain.Job) []error {
 		return []error{nil, errors.New("jira down"), nil}
 	}})
-	hs["analyze"](context.Background(), &domain.Tenant{ID: 7}, []store.Job{{ID: 1}, {ID: 2, TakenOver: true}, {ID: 3}})
+	hs["analyze"](context.Background(), &domain.Tenant{ID: 7}, []domain.Job{{ID: 1}, {ID: 2, TakenOver: true}, {ID: 3}})
 	m.WritebackDone(1500 * time.Millisecond)
 	m.WritebackDone(40 * time.Second)
 
@@ -264,8 +263,8 @@ func TestStoreCollector(t *testing.T) {
 				t.Fatal(err)
 			}
 			ts := st.Tenant(tn)
-			ts.Enqueue(ctx, store.NewJob{Kind: "analyze", DedupeKey: "SHOP-1"}, store.NewJob{Kind: "analyze", DedupeKey: "SHOP-2"},
-				store.NewJob{Kind: "writeback", DedupeKey: "SHOP"})
+			ts.Enqueue(ctx, domain.NewJob{Kind: "analyze", DedupeKey: "SHOP-1"}, domain.NewJob{Kind: "analyze", DedupeKey: "SHOP-2"},
+				domain.NewJob{Kind: "writeback", DedupeKey: "SHOP"})
 			m := metrics.New()
 			if err := m.RegisterStore(st, nil); err != nil {
 				t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jobs"
 	"github.com/backlogai/backlogai/server/llm"
-	"github.com/backlogai/backlogai/server/store"
 )
 
 // Meter wraps a tenant's LLM meter to count calls, tokens, cost and budget
@@ -43,7 +42,7 @@ func (w *meter) Record(ctx context.Context, u llm.Usage) error {
 func (m *Metrics) WrapHandlers(hs map[string]jobs.Handler) map[string]jobs.Handler {
 	out := make(map[string]jobs.Handler, len(hs))
 	for kind, h := range hs {
-		out[kind] = func(ctx context.Context, t *domain.Tenant, batch []store.Job) []error {
+		out[kind] = func(ctx context.Context, t *domain.Tenant, batch []domain.Job) []error {
 			for _, j := range batch {
 				if j.TakenOver {
 					m.leaseTakeovers.WithLabelValues(kind).Inc()

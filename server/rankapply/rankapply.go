@@ -28,7 +28,7 @@ type Jira interface {
 // Preview is the moves an application would make, from → to (1-based
 // positions in Jira's order of the project's open issues).
 type Preview struct {
-	Moves []store.RankMove `json:"moves"`
+	Moves []domain.RankMove `json:"moves"`
 	// Changed counts the moves whose position changes.
 	Changed int `json:"changed"`
 	// Skipped are wanted keys that are not open issues of the project in
@@ -43,7 +43,7 @@ func Plan(jiraOrder, want []string) Preview {
 	for i, k := range jiraOrder {
 		pos[k] = i + 1
 	}
-	p := Preview{Moves: []store.RankMove{}, Skipped: []string{}}
+	p := Preview{Moves: []domain.RankMove{}, Skipped: []string{}}
 	seen := map[string]bool{}
 	for _, k := range want {
 		from, ok := pos[k]
@@ -54,7 +54,7 @@ func Plan(jiraOrder, want []string) Preview {
 			continue
 		}
 		seen[k] = true
-		m := store.RankMove{Key: k, From: from, To: len(p.Moves) + 1}
+		m := domain.RankMove{Key: k, From: from, To: len(p.Moves) + 1}
 		if m.From != m.To {
 			p.Changed++
 		}
@@ -102,7 +102,7 @@ func (s *Service) Apply(ctx context.Context, j Jira, ts *store.TenantStore, proj
 	if p.Changed == 0 {
 		return p, nil // already in this order: nothing to move or undo
 	}
-	rec := store.RankApplication{Project: project, AccountID: accountID, Moved: p.Moves, PreviousOrder: order, AppliedAt: s.now()}
+	rec := domain.RankApplication{Project: project, AccountID: accountID, Moved: p.Moves, PreviousOrder: order, AppliedAt: s.now()}
 	if err := ts.SaveRankApplication(ctx, rec); err != nil {
 		return Preview{}, fmt.Errorf("rankapply: apply: %w", err)
 	}
@@ -127,10 +127,10 @@ func (s *Service) Apply(ctx context.Context, j Jira, ts *store.TenantStore, proj
 // were. Issues ranked by others since keep their new places; the moved
 // ones return next to their former neighbours. A second undo, or an undo
 // with nothing applied, is domain.ErrConflict / domain.ErrNotFound.
-func (s *Service) Undo(ctx context.Context, j Jira, ts *store.TenantStore, project, accountID string) (store.RankApplication, error) {
+func (s *Service) Undo(ctx context.Context, j Jira, ts *store.TenantStore, project, accountID string) (domain.RankApplication, error) {
 	rec, err := ts.RankApplication(ctx, project)
 	if err != nil {
-		return store.RankApplication{}, fmt.Errorf("rankapply: undo: %w", err)
+		return domain.RankApplication{}, fmt.Errorf("rankapply: undo: %w", err)
 	}
 	if rec.UndoneAt != nil {
 		return rec, fmt.Errorf("rankapply: undo: the last application was already undone: %w", domain.ErrConflict)

@@ -14,23 +14,24 @@ import (
 	"github.com/backlogai/backlogai/server/jira"
 	"github.com/backlogai/backlogai/server/jiraemu"
 	"github.com/backlogai/backlogai/server/rankapply"
-	"github.com/backlogai/backlogai/server/store"
 	"github.com/backlogai/backlogai/server/store/storetest"
 )
 
-func mv(key string, from, to int) store.RankMove { return store.RankMove{Key: key, From: from, To: to} }
+func mv(key string, from, to int) domain.RankMove {
+	return domain.RankMove{Key: key, From: from, To: to}
+}
 
 func TestPlan(t *testing.T) {
 	cases := []struct {
 		name        string
 		order, want []string
-		moves       []store.RankMove
+		moves       []domain.RankMove
 		changed     int
 		skipped     []string
 	}{
-		{"already on top", []string{"A", "B", "C"}, []string{"A", "B"}, []store.RankMove{mv("A", 1, 1), mv("B", 2, 2)}, 0, []string{}},
-		{"reverse", []string{"A", "B", "C"}, []string{"C", "B", "A"}, []store.RankMove{mv("C", 3, 1), mv("B", 2, 2), mv("A", 1, 3)}, 2, []string{}},
-		{"unknown and repeated keys", []string{"A", "B"}, []string{"X", "B", "B"}, []store.RankMove{mv("B", 2, 1)}, 1, []string{"X"}},
+		{"already on top", []string{"A", "B", "C"}, []string{"A", "B"}, []domain.RankMove{mv("A", 1, 1), mv("B", 2, 2)}, 0, []string{}},
+		{"reverse", []string{"A", "B", "C"}, []string{"C", "B", "A"}, []domain.RankMove{mv("C", 3, 1), mv("B", 2, 2), mv("A", 1, 3)}, 2, []string{}},
+		{"unknown and repeated keys", []string{"A", "B"}, []string{"X", "B", "B"}, []domain.RankMove{mv("B", 2, 1)}, 1, []string{"X"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -90,7 +91,7 @@ func TestApplyAndUndoAgainstTheEmulator(t *testing.T) {
 	want := slices.Clone(before[100:160])
 	slices.Reverse(want)
 	p, err := svc.Preview(ctx, j, "SHOP", want)
-	if err != nil || len(p.Moves) != 60 || p.Moves[0] != (store.RankMove{Key: want[0], From: 160, To: 1}) {
+	if err != nil || len(p.Moves) != 60 || p.Moves[0] != (domain.RankMove{Key: want[0], From: 160, To: 1}) {
 		t.Fatalf("preview %+v %v", p.Moves[:1], err)
 	}
 	if j.calls != 0 {

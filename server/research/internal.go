@@ -16,7 +16,7 @@ func Similar(p *analysis.Project, r Request, n int) []SimilarIssue {
 	}
 	probe := domain.Issue{Key: "DRAFT-0", Type: domain.TypeStory, Summary: r.Objective,
 		Description: strings.TrimSpace(r.Context + "\n" + r.Persona + "\n" + r.Segment)}
-	a := p.AnalyzeIssue(probe, analysis.ExtraInput{})
+	a := p.AnalyseIssue(probe, analysis.ExtraInput{})
 	var out []SimilarIssue
 	for _, c := range a.Duplicates {
 		if len(out) >= n {

@@ -12,51 +12,6 @@ import (
 	"github.com/backlogai/backlogai/server/domain"
 )
 
-// Job states.
-const (
-	JobQueued  = "queued"
-	JobRunning = "running"
-	JobDead    = "dead"
-)
-
-// NewJob describes work to enqueue for a tenant.
-type NewJob struct {
-	Kind string
-	// DedupeKey coalesces: while a queued job of the same kind and key
-	// exists, enqueueing another is a no-op. Empty means never coalesce.
-	DedupeKey   string
-	Payload     []byte
-	Priority    int // higher runs first within a tenant
-	MaxAttempts int // default 8
-	RunAt       time.Time
-	// Trace is the W3C traceparent of the work that enqueued the job and
-	// Origin when its chain began (a webhook's receipt); both telemetry only.
-	Trace  string
-	Origin time.Time
-}
-
-// Job is a claimed or listed job.
-type Job struct {
-	ID          int64
-	TenantID    int64
-	Kind        string
-	DedupeKey   string
-	Payload     []byte
-	Priority    int
-	State       string
-	Attempts    int
-	MaxAttempts int
-	RunAt       time.Time
-	LastError   string
-	// LockedBy is the worker holding the job; handlers pass it to
-	// StillHeld before visible effects.
-	LockedBy string
-	// TakenOver: this claim took the job from a worker whose lease ran out.
-	TakenOver bool
-	Trace     string
-	Origin    time.Time
-}
-
 type jobRow struct {
 	ID           int64 `gorm:"primaryKey"`
 	TenantID     int64
@@ -80,12 +35,12 @@ type jobRow struct {
 
 func (jobRow) TableName() string { return "jobs" }
 
-func (r *jobRow) toJob() Job {
+func (r *jobRow) toJob() domain.Job {
 	var origin time.Time
 	if r.OriginAt != nil {
 		origin = *r.OriginAt
 	}
-	return Job{ID: r.ID, TenantID: r.TenantID, Kind: r.Kind, DedupeKey: r.DedupeKey, Payload: []byte(r.Payload),
+	return domain.Job{ID: r.ID, TenantID: r.TenantID, Kind: r.Kind, DedupeKey: r.DedupeKey, Payload: []byte(r.Payload),
 		Priority: r.Priority, State: r.State, Attempts: r.Attempts, MaxAttempts: r.MaxAttempts, RunAt: r.RunAt, LastError: r.LastError,
 		LockedBy: r.LockedBy, Trace: r.TraceParent, Origin: origin}
 }
@@ -93,7 +48,7 @@ func (r *jobRow) toJob() Job {
 // Enqueue adds jobs for the tenant, coalescing each with a queued job of
 // the same kind and dedupe key. It returns the rows the driver reports as
 // affected (MariaDB also counts coalesced no-ops; use it for logs only).
-func (ts *TenantStore) Enqueue(ctx context.Context, jobs ...NewJob) (int, error) {
+func (ts *TenantStore) Enqueue(ctx context.Context, jobs ...domain.NewJob) (int, error) {
 	if len(jobs) == 0 {
 		return 0, nil
 	}
@@ -120,9 +75,9 @@ func (ts *TenantStore) Enqueue(ctx context.Context, jobs ...NewJob) (int, error)
 
 // newJobRow is a queued job row with the defaults applied: 8 attempts, due
 // now, and a coalescing slot when the job has a dedupe key.
-func newJobRow(tenantID int64, j NewJob, now time.Time) jobRow {
+func newJobRow(tenantID int64, j domain.NewJob, now time.Time) jobRow {
 	r := jobRow{TenantID: tenantID, Kind: j.Kind, DedupeKey: j.DedupeKey, Payload: string(j.Payload),
-		Priority: j.Priority, State: JobQueued, MaxAttempts: j.MaxAttempts, RunAt: j.RunAt.UTC(), CreatedAt: now, UpdatedAt: now,
+		Priority: j.Priority, State: domain.JobQueued, MaxAttempts: j.MaxAttempts, RunAt: j.RunAt.UTC(), CreatedAt: now, UpdatedAt: now,
 		TraceParent: j.Trace}
 	if len(r.TraceParent) > 64 {
 		r.TraceParent = "" // not a W3C traceparent; telemetry only
@@ -147,7 +102,7 @@ func newJobRow(tenantID int64, j NewJob, now time.Time) jobRow {
 // CancelJobs deletes the tenant's queued and running jobs (uninstall).
 // A worker that still holds one finds it gone and writes nothing more.
 func (ts *TenantStore) CancelJobs(ctx context.Context) (int64, error) {
-	res := ts.q(ctx, "jobs").Where("state IN ?", []string{JobQueued, JobRunning}).Delete(&jobRow{})
+	res := ts.q(ctx, "jobs").Where("state IN ?", []string{domain.JobQueued, domain.JobRunning}).Delete(&jobRow{})
 	if res.Error != nil {
 		return 0, fmt.Errorf("store: cancel jobs: %w", res.Error)
 	}
@@ -155,12 +110,12 @@ func (ts *TenantStore) CancelJobs(ctx context.Context) (int64, error) {
 }
 
 // Jobs lists the tenant's jobs in a state (for the UI and tests).
-func (ts *TenantStore) Jobs(ctx context.Context, state string, limit int) ([]Job, error) {
+func (ts *TenantStore) Jobs(ctx context.Context, state string, limit int) ([]domain.Job, error) {
 	var rows []jobRow
 	if err := ts.q(ctx, "jobs").Where("state = ?", state).Order("id").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: jobs: %w", err)
 	}
-	out := make([]Job, len(rows))
+	out := make([]domain.Job, len(rows))
 	for i := range rows {
 		out[i] = rows[i].toJob()
 	}
@@ -177,7 +132,7 @@ func (s *Store) DueTenants(ctx context.Context, limit int) ([]int64, error) {
 	now := s.now().UTC()
 	var ids []int64
 	err := s.db.WithContext(ctx).Table("jobs").
-		Where(claimable, JobQueued, now, JobRunning, now).
+		Where(claimable, domain.JobQueued, now, domain.JobRunning, now).
 		Where("tenant_id IN (?)", s.db.Table("tenants").Select("id").Where("state IN ?", []string{string(domain.TenantInstalled), string(domain.TenantEnabled)})).
 		Distinct("tenant_id").Order("tenant_id").Limit(limit).Pluck("tenant_id", &ids).Error
 	if err != nil {
@@ -190,12 +145,12 @@ func (s *Store) DueTenants(ctx context.Context, limit int) ([]int64, error) {
 // priority first, and leases them until now+lease. On MySQL concurrent
 // workers skip each other's locked rows; on SQLite the write transaction
 // serialises claims.
-func (s *Store) ClaimJobs(ctx context.Context, tenantID int64, worker string, n int, lease time.Duration) ([]Job, error) {
-	var claimed []Job
+func (s *Store) ClaimJobs(ctx context.Context, tenantID int64, worker string, n int, lease time.Duration) ([]domain.Job, error) {
+	var claimed []domain.Job
 	err := s.WithTx(ctx, func(tx *Store) error {
 		now := s.now().UTC()
 		q := tx.db.Table("jobs").Where("tenant_id = ?", tenantID).
-			Where(claimable, JobQueued, now, JobRunning, now).
+			Where(claimable, domain.JobQueued, now, domain.JobRunning, now).
 			Order("priority DESC, run_at, id").Limit(n)
 		if s.driver == "mysql" {
 			q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
@@ -213,7 +168,7 @@ func (s *Store) ClaimJobs(ctx context.Context, tenantID int64, worker string, n 
 		}
 		until := now.Add(lease)
 		err := tx.db.Table("jobs").Where("id IN ?", ids).Updates(map[string]any{
-			"state": JobRunning, "coalesce_slot": nil, "locked_by": worker, "locked_until": until,
+			"state": domain.JobRunning, "coalesce_slot": nil, "locked_by": worker, "locked_until": until,
 			"attempts": gorm.Expr("attempts + 1"), "updated_at": now,
 		}).Error
 		if err != nil {
@@ -221,8 +176,8 @@ func (s *Store) ClaimJobs(ctx context.Context, tenantID int64, worker string, n 
 		}
 		for i := range rows {
 			rows[i].Attempts++
-			takenOver := rows[i].State == JobRunning
-			rows[i].State = JobRunning
+			takenOver := rows[i].State == domain.JobRunning
+			rows[i].State = domain.JobRunning
 			rows[i].LockedBy = worker
 			j := rows[i].toJob()
 			j.TakenOver = takenOver
@@ -241,7 +196,7 @@ func (s *Store) ClaimJobs(ctx context.Context, tenantID int64, worker string, n 
 func (s *Store) CompleteJob(ctx context.Context, id int64, worker string) (bool, error) {
 	var n int64
 	err := retry(ctx, func() error {
-		res := s.db.WithContext(ctx).Where("id = ? AND locked_by = ? AND state = ?", id, worker, JobRunning).Delete(&jobRow{})
+		res := s.db.WithContext(ctx).Where("id = ? AND locked_by = ? AND state = ?", id, worker, domain.JobRunning).Delete(&jobRow{})
 		n = res.RowsAffected
 		return res.Error
 	})
@@ -255,7 +210,7 @@ func (s *Store) CompleteJob(ctx context.Context, id int64, worker string) (bool,
 // visible effect such as a write to Jira).
 func (s *Store) StillHeld(ctx context.Context, id int64, worker string) (bool, error) {
 	var n int64
-	err := s.db.WithContext(ctx).Table("jobs").Where("id = ? AND locked_by = ? AND state = ?", id, worker, JobRunning).Count(&n).Error
+	err := s.db.WithContext(ctx).Table("jobs").Where("id = ? AND locked_by = ? AND state = ?", id, worker, domain.JobRunning).Count(&n).Error
 	return n == 1, err
 }
 
@@ -263,14 +218,14 @@ func (s *Store) StillHeld(ctx context.Context, id int64, worker string) (bool, e
 // dead-letter state when it has no attempts left. If a newer queued job of
 // the same key exists meanwhile, the failed one is dropped: the newer one
 // does the same work.
-func (s *Store) RetryJob(ctx context.Context, j Job, worker, reason string, retryAt time.Time) error {
+func (s *Store) RetryJob(ctx context.Context, j domain.Job, worker, reason string, retryAt time.Time) error {
 	now := s.now().UTC()
 	if len(reason) > 2000 {
 		reason = reason[:2000]
 	}
 	if j.Attempts >= j.MaxAttempts {
 		err := s.db.WithContext(ctx).Table("jobs").Where("id = ? AND locked_by = ?", j.ID, worker).Updates(map[string]any{
-			"state": JobDead, "last_error": reason, "locked_by": "", "locked_until": nil, "updated_at": now,
+			"state": domain.JobDead, "last_error": reason, "locked_by": "", "locked_until": nil, "updated_at": now,
 		}).Error
 		if err != nil {
 			return fmt.Errorf("store: dead-letter job: %w", err)
@@ -283,7 +238,7 @@ func (s *Store) RetryJob(ctx context.Context, j Job, worker, reason string, retr
 	}
 	err := retry(ctx, func() error {
 		return s.db.WithContext(ctx).Table("jobs").Where("id = ? AND locked_by = ?", j.ID, worker).Updates(map[string]any{
-			"state": JobQueued, "run_at": retryAt.UTC(), "last_error": reason, "locked_by": "", "locked_until": nil,
+			"state": domain.JobQueued, "run_at": retryAt.UTC(), "last_error": reason, "locked_by": "", "locked_until": nil,
 			"coalesce_slot": slot, "updated_at": now,
 		}).Error
 	})
@@ -300,13 +255,13 @@ func (s *Store) RetryJob(ctx context.Context, j Job, worker, reason string, retr
 // shutdown: another replica or the next start picks them up).
 func (s *Store) ReleaseJobs(ctx context.Context, worker string) (int64, error) {
 	now := s.now().UTC()
-	res := s.db.WithContext(ctx).Table("jobs").Where("locked_by = ? AND state = ?", worker, JobRunning).Updates(map[string]any{
-		"state": JobQueued, "run_at": now, "locked_by": "", "locked_until": nil,
+	res := s.db.WithContext(ctx).Table("jobs").Where("locked_by = ? AND state = ?", worker, domain.JobRunning).Updates(map[string]any{
+		"state": domain.JobQueued, "run_at": now, "locked_by": "", "locked_until": nil,
 		"attempts": gorm.Expr("CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END"), "updated_at": now,
 	})
 	if errors.Is(res.Error, gorm.ErrDuplicatedKey) {
 		// A coalesced twin is queued; dropping ours loses nothing.
-		res = s.db.WithContext(ctx).Where("locked_by = ? AND state = ?", worker, JobRunning).Delete(&jobRow{})
+		res = s.db.WithContext(ctx).Where("locked_by = ? AND state = ?", worker, domain.JobRunning).Delete(&jobRow{})
 	}
 	if res.Error != nil {
 		return 0, fmt.Errorf("store: release jobs: %w", res.Error)
@@ -339,20 +294,14 @@ func (s *Store) ExtendLease(ctx context.Context, worker string, ids []int64, lea
 	}
 	until := s.now().UTC().Add(lease)
 	return retry(ctx, func() error {
-		return s.db.WithContext(ctx).Table("jobs").Where("id IN ? AND locked_by = ? AND state = ?", ids, worker, JobRunning).
+		return s.db.WithContext(ctx).Table("jobs").Where("id IN ? AND locked_by = ? AND state = ?", ids, worker, domain.JobRunning).
 			Update("locked_until", until).Error
 	})
 }
 
-// TenantJob is a job for a given tenant, for batch intake.
-type TenantJob struct {
-	TenantID int64
-	NewJob
-}
-
 // EnqueueBatch adds jobs of many tenants in one statement, coalescing like
 // Enqueue. Each row carries its own tenant id.
-func (s *Store) EnqueueBatch(ctx context.Context, jobs []TenantJob) error {
+func (s *Store) EnqueueBatch(ctx context.Context, jobs []domain.TenantJob) error {
 	if len(jobs) == 0 {
 		return nil
 	}

@@ -26,13 +26,13 @@ func TestQueueCoalescesAndClaims(t *testing.T) {
 		a := tenantOf(t, s, "a")
 		ts := s.Tenant(a)
 		for i := 0; i < 10; i++ {
-			if _, err := ts.Enqueue(ctx, store.NewJob{Kind: "analyze", DedupeKey: "SHOP-1"}); err != nil {
+			if _, err := ts.Enqueue(ctx, domain.NewJob{Kind: "analyze", DedupeKey: "SHOP-1"}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		ts.Enqueue(ctx, store.NewJob{Kind: "analyze", DedupeKey: "SHOP-2"}, store.NewJob{Kind: "scan", DedupeKey: "SHOP", Priority: -1})
+		ts.Enqueue(ctx, domain.NewJob{Kind: "analyze", DedupeKey: "SHOP-2"}, domain.NewJob{Kind: "scan", DedupeKey: "SHOP", Priority: -1})
 		counts, _ := ts.QueueCounts(ctx)
-		if counts[store.JobQueued] != 3 {
+		if counts[domain.JobQueued] != 3 {
 			t.Fatalf("ten updates of one issue should make one job: %v", counts)
 		}
 		jobs, err := s.ClaimJobs(ctx, a.ID, "w1", 10, time.Minute)
@@ -44,7 +44,7 @@ func TestQueueCoalescesAndClaims(t *testing.T) {
 		}
 		// While SHOP-1 runs, a new update queues a fresh job (the issue
 		// changed after we read it).
-		if n, _ := ts.Enqueue(ctx, store.NewJob{Kind: "analyze", DedupeKey: "SHOP-1"}); n != 1 {
+		if n, _ := ts.Enqueue(ctx, domain.NewJob{Kind: "analyze", DedupeKey: "SHOP-1"}); n != 1 {
 			t.Errorf("enqueue during run inserted %d", n)
 		}
 		if again, _ := s.ClaimJobs(ctx, a.ID, "w2", 10, time.Minute); len(again) != 1 {
@@ -65,7 +65,7 @@ func TestQueueRetryDeadLetterAndLease(t *testing.T) {
 		ctx := context.Background()
 		a := tenantOf(t, s, "a")
 		ts := s.Tenant(a)
-		ts.Enqueue(ctx, store.NewJob{Kind: "analyze", DedupeKey: "K", MaxAttempts: 2})
+		ts.Enqueue(ctx, domain.NewJob{Kind: "analyze", DedupeKey: "K", MaxAttempts: 2})
 		j, _ := s.ClaimJobs(ctx, a.ID, "w", 1, time.Minute)
 		if err := s.RetryJob(ctx, j[0], "w", "jira 503", clock.t.Add(10*time.Second)); err != nil {
 			t.Fatal(err)
@@ -81,12 +81,12 @@ func TestQueueRetryDeadLetterAndLease(t *testing.T) {
 		if err := s.RetryJob(ctx, j[0], "w", "jira 503 again", clock.t); err != nil {
 			t.Fatal(err)
 		}
-		dead, _ := ts.Jobs(ctx, store.JobDead, 10)
+		dead, _ := ts.Jobs(ctx, domain.JobDead, 10)
 		if len(dead) != 1 || dead[0].LastError != "jira 503 again" {
 			t.Fatalf("dead letter: %+v", dead)
 		}
 		// A worker that dies loses its lease; another takes the job.
-		ts.Enqueue(ctx, store.NewJob{Kind: "analyze", DedupeKey: "L"})
+		ts.Enqueue(ctx, domain.NewJob{Kind: "analyze", DedupeKey: "L"})
 		s.ClaimJobs(ctx, a.ID, "dead-worker", 1, time.Minute)
 		if got, _ := s.ClaimJobs(ctx, a.ID, "w2", 1, time.Minute); len(got) != 0 {
 			t.Fatal("claimed a leased job")
@@ -110,8 +110,8 @@ func TestQueueTenantScopeAndCancel(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, s *store.Store, clock *fakeClock) {
 		ctx := context.Background()
 		a, b := tenantOf(t, s, "a"), tenantOf(t, s, "b")
-		s.Tenant(a).Enqueue(ctx, store.NewJob{Kind: "analyze", DedupeKey: "X"})
-		s.Tenant(b).Enqueue(ctx, store.NewJob{Kind: "analyze", DedupeKey: "X"})
+		s.Tenant(a).Enqueue(ctx, domain.NewJob{Kind: "analyze", DedupeKey: "X"})
+		s.Tenant(b).Enqueue(ctx, domain.NewJob{Kind: "analyze", DedupeKey: "X"})
 		ids, _ := s.DueTenants(ctx, 10)
 		if len(ids) != 2 {
 			t.Fatalf("due tenants %v", ids)
@@ -141,9 +141,9 @@ func TestConcurrentClaimersNeverShareAJob(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, s *store.Store, clock *fakeClock) {
 		ctx := context.Background()
 		a := tenantOf(t, s, "a")
-		var batch []store.NewJob
+		var batch []domain.NewJob
 		for i := 0; i < 300; i++ {
-			batch = append(batch, store.NewJob{Kind: "analyze", DedupeKey: fmt.Sprintf("K-%d", i)})
+			batch = append(batch, domain.NewJob{Kind: "analyze", DedupeKey: fmt.Sprintf("K-%d", i)})
 		}
 		if n, err := s.Tenant(a).Enqueue(ctx, batch...); err != nil || n != 300 {
 			t.Fatalf("enqueue %d %v", n, err)

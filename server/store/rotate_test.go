@@ -26,14 +26,14 @@ func TestRotateSecrets(t *testing.T) {
 			// A tenant's LLM key in the generation settings is rotated too.
 			ta, _ := s.TenantByClientKey(ctx, "a")
 			box := storetest.Box(t)
-			sealed, _ := box.Seal("sk-tenant-llm-key", store.ScopeAAD(ta.ID, store.SiteScope, "llm"))
+			sealed, _ := box.Seal("sk-tenant-llm-key", store.ScopeAAD(ta.ID, domain.SiteScope, "llm"))
 			openai := "openai"
-			if err := s.Tenant(ta).SaveScopeSettings(ctx, store.ScopeSettings{LLMProvider: &openai, LLMKeySealed: sealed}); err != nil {
+			if err := s.Tenant(ta).SaveScopeSettings(ctx, domain.ScopeSettings{LLMProvider: &openai, LLMKeySealed: sealed}); err != nil {
 				t.Fatal(err)
 			}
 			// and a project's research key, bound to its project.
 			psealed, _ := box.Seal("serp-shop", store.ScopeAAD(ta.ID, "SHOP", "research"))
-			if err := s.Tenant(ta).SaveScopeSettings(ctx, store.ScopeSettings{Project: "SHOP", ResearchKeySealed: psealed}); err != nil {
+			if err := s.Tenant(ta).SaveScopeSettings(ctx, domain.ScopeSettings{Project: "SHOP", ResearchKeySealed: psealed}); err != nil {
 				t.Fatal(err)
 			}
 			before, _ := s.RawSecretColumn(ctx, "a")
@@ -56,11 +56,11 @@ func TestRotateSecrets(t *testing.T) {
 					t.Fatalf("%s after rotation: %+v %v", k, tn, err)
 				}
 			}
-			g, _ := ns.Tenant(ta).ScopeSettings(ctx, store.SiteScope)
+			g, _ := ns.Tenant(ta).ScopeSettings(ctx, domain.SiteScope)
 			if g.LLMKeySealed == sealed {
 				t.Error("settings key not re-sealed")
 			}
-			if pt, err := onlyNew.Open(g.LLMKeySealed, store.ScopeAAD(ta.ID, store.SiteScope, "llm")); err != nil || pt != "sk-tenant-llm-key" {
+			if pt, err := onlyNew.Open(g.LLMKeySealed, store.ScopeAAD(ta.ID, domain.SiteScope, "llm")); err != nil || pt != "sk-tenant-llm-key" {
 				t.Errorf("settings key after rotation: %q %v", pt, err)
 			}
 			p, _ := ns.Tenant(ta).ScopeSettings(ctx, "SHOP")

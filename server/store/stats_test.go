@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/store"
 )
 
@@ -18,11 +19,11 @@ func TestQueueStatsTraceAndTakeover(t *testing.T) {
 		ts := s.Tenant(a)
 		const tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 		origin := clock.t.Add(-time.Minute)
-		if _, err := ts.Enqueue(ctx, store.NewJob{Kind: "analyze", DedupeKey: "SHOP-1", Trace: tp, Origin: origin}); err != nil {
+		if _, err := ts.Enqueue(ctx, domain.NewJob{Kind: "analyze", DedupeKey: "SHOP-1", Trace: tp, Origin: origin}); err != nil {
 			t.Fatal(err)
 		}
 		clock.t = clock.t.Add(10 * time.Second)
-		ts.Enqueue(ctx, store.NewJob{Kind: "analyze", DedupeKey: "SHOP-2"}, store.NewJob{Kind: "scan", DedupeKey: "SHOP"})
+		ts.Enqueue(ctx, domain.NewJob{Kind: "analyze", DedupeKey: "SHOP-2"}, domain.NewJob{Kind: "scan", DedupeKey: "SHOP"})
 		clock.t = clock.t.Add(20 * time.Second)
 
 		stats, err := s.QueueStats(ctx)
@@ -51,7 +52,7 @@ func TestQueueStatsTraceAndTakeover(t *testing.T) {
 		if err != nil || len(jobs) != 3 {
 			t.Fatalf("claim: %v %v", jobs, err)
 		}
-		var first store.Job
+		var first domain.Job
 		for _, j := range jobs {
 			if j.DedupeKey == "SHOP-1" {
 				first = j
@@ -75,7 +76,7 @@ func TestQueueStatsTraceAndTakeover(t *testing.T) {
 			}
 		}
 		stats, _ = s.QueueStats(ctx)
-		if len(stats) != 2 || stats[0].State != store.JobRunning {
+		if len(stats) != 2 || stats[0].State != domain.JobRunning {
 			t.Errorf("after claims: %+v", stats)
 		}
 
@@ -85,7 +86,7 @@ func TestQueueStatsTraceAndTakeover(t *testing.T) {
 			o, _ := ctx.Value(key{}).(time.Time)
 			return tp, o
 		})
-		ts.Enqueue(context.WithValue(ctx, key{}, origin), store.NewJob{Kind: "writeback", DedupeKey: "SHOP"})
+		ts.Enqueue(context.WithValue(ctx, key{}, origin), domain.NewJob{Kind: "writeback", DedupeKey: "SHOP"})
 		clock.t = clock.t.Add(time.Second)
 		stamped, err := s.ClaimJobs(ctx, a.ID, "w3", 10, time.Minute)
 		if err != nil || len(stamped) != 1 || stamped[0].Trace != tp || !stamped[0].Origin.Equal(origin) {

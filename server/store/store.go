@@ -2,11 +2,19 @@
 // Global tables (tenants) are reached through Store; everything that belongs
 // to a tenant is reached through Store.Tenant(t), a view whose every query is
 // scoped to that tenant, so no caller can forget the tenant condition.
+//
+// Each table's row type and methods live in the file named after the
+// table (jobs.go, drafts.go ...); issue_results_backlog.go and
+// issue_results_health.go are the backlog list's and the health charts'
+// reads of issue_results, stats.go the metrics' counts. States and records other packages share are
+// domain types; what stays here is store API: method inputs (ResultInput,
+// ScanUpdate ...) and query results (BacklogRow, ProjectRow ...).
 package store
 
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -287,4 +295,11 @@ func (s *Store) WithBox(b *secrets.Box) *Store {
 	c.box = b
 	c.tenants = &tenantCache{}
 	return &c
+}
+
+func raw(s string) json.RawMessage {
+	if s == "" {
+		return nil
+	}
+	return json.RawMessage(s)
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -216,4 +217,18 @@ func TestSQLiteVersion(t *testing.T) {
 		t.Errorf("embedded SQLite %s, want 3.50 or later", v)
 	}
 	t.Logf("embedded SQLite %s", v)
+}
+
+func openDSN(t *testing.T, driver, dsn string, migrate bool) *store.Store {
+	s, err := store.Open(context.Background(), store.Options{Driver: driver, DSN: dsn, Box: storetest.Box(t), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if migrate {
+		if err := s.Migrate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
 }

@@ -10,6 +10,8 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 	"gorm.io/gorm"
+
+	"github.com/backlogai/backlogai/server/domain"
 )
 
 const spanKey = "backlogai:span"
@@ -82,7 +84,7 @@ func (s *Store) Trace(tp trace.TracerProvider) error {
 func (s *Store) StampJobs(f func(context.Context) (trace string, origin time.Time)) { s.jobCtx = f }
 
 // stamp fills j's telemetry from ctx.
-func (s *Store) stamp(ctx context.Context, j *NewJob) {
+func (s *Store) stamp(ctx context.Context, j *domain.NewJob) {
 	if s.jobCtx == nil || (j.Trace != "" && !j.Origin.IsZero()) {
 		return
 	}

@@ -289,7 +289,7 @@ func (s Services) analyse(ctx context.Context, c Caller, in TextIn) (domain.Anal
 	now := s.Now()
 	is := domain.Issue{Key: "DRAFT", ProjectKey: in.Project, Type: typ, Summary: in.Summary, Description: in.Description,
 		StatusCat: domain.StatusToDo, Created: now, Updated: now}
-	return model.AnalyzeIssue(is, analysis.ExtraInput{}), nil
+	return model.AnalyseIssue(is, analysis.ExtraInput{}), nil
 }
 
 // CheckOut is a story text's quality.

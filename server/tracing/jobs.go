@@ -10,7 +10,6 @@ import (
 
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jobs"
-	"github.com/backlogai/backlogai/server/store"
 )
 
 type originKey struct{}
@@ -48,7 +47,7 @@ func WrapHandlers(p *Provider, hs map[string]jobs.Handler) map[string]jobs.Handl
 
 func wrap(p *Provider, kind string, h jobs.Handler) jobs.Handler {
 	tracer := p.Tracer()
-	return func(ctx context.Context, t *domain.Tenant, batch []store.Job) []error {
+	return func(ctx context.Context, t *domain.Tenant, batch []domain.Job) []error {
 		var origin time.Time
 		var parent trace.SpanContext
 		var links []trace.Link

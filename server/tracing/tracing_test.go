@@ -14,7 +14,6 @@ import (
 
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jobs"
-	"github.com/backlogai/backlogai/server/store"
 	"github.com/backlogai/backlogai/server/tracing"
 )
 
@@ -50,7 +49,7 @@ func TestJobsContinueTheEnqueuersTrace(t *testing.T) {
 	ctx, root := p.Tracer().Start(context.Background(), "POST /webhooks/jira")
 	origin := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
 	tr, or := tracing.JobContext(tracing.WithOrigin(ctx, origin))
-	js := []store.NewJob{{Kind: "analyze", Trace: tr, Origin: or}}
+	js := []domain.NewJob{{Kind: "analyze", Trace: tr, Origin: or}}
 	root.End()
 	if js[0].Trace == "" || js[0].Origin != origin {
 		t.Fatalf("not stamped: %+v", js[0])
@@ -60,14 +59,14 @@ func TestJobsContinueTheEnqueuersTrace(t *testing.T) {
 	other.End()
 
 	var gotOrigin time.Time
-	var enqueued []store.NewJob
-	hs := tracing.WrapHandlers(p, map[string]jobs.Handler{"analyze": func(ctx context.Context, _ *domain.Tenant, b []store.Job) []error {
+	var enqueued []domain.NewJob
+	hs := tracing.WrapHandlers(p, map[string]jobs.Handler{"analyze": func(ctx context.Context, _ *domain.Tenant, b []domain.Job) []error {
 		gotOrigin = tracing.Origin(ctx)
 		tr, _ := tracing.JobContext(ctx)
-		enqueued = []store.NewJob{{Kind: "writeback", Trace: tr}}
+		enqueued = []domain.NewJob{{Kind: "writeback", Trace: tr}}
 		return []error{nil, errors.New("jira down")}
 	}})
-	hs["analyze"](context.Background(), &domain.Tenant{ID: 1}, []store.Job{
+	hs["analyze"](context.Background(), &domain.Tenant{ID: 1}, []domain.Job{
 		{ID: 1, Trace: js[0].Trace, Origin: origin.Add(time.Second)},
 		{ID: 2, Trace: otherTP, Origin: origin},
 	})
@@ -102,10 +101,10 @@ func TestJobsContinueTheEnqueuersTrace(t *testing.T) {
 
 	// Off: no spans, the origin still flows.
 	gotOrigin = time.Time{}
-	tracing.WrapHandlers(tracing.Disabled(), map[string]jobs.Handler{"x": func(ctx context.Context, _ *domain.Tenant, b []store.Job) []error {
+	tracing.WrapHandlers(tracing.Disabled(), map[string]jobs.Handler{"x": func(ctx context.Context, _ *domain.Tenant, b []domain.Job) []error {
 		gotOrigin = tracing.Origin(ctx)
 		return nil
-	}})["x"](context.Background(), &domain.Tenant{}, []store.Job{{Origin: origin}})
+	}})["x"](context.Background(), &domain.Tenant{}, []domain.Job{{Origin: origin}})
 	if !gotOrigin.Equal(origin) {
 		t.Errorf("disabled tracing lost the origin: %v", gotOrigin)
 	}

@@ -47,7 +47,7 @@ func TestGlanceVersion(t *testing.T) {
 	time.Sleep(5 * time.Millisecond)
 	issues[1].Summary = "As a shopper, I want to filter my orders by date, so that I find an old order"
 	p := analysis.NewProject(domain.DefaultStrategy(), issues, func() time.Time { return now })
-	a, _ := p.Analyze("SHOP-2", nil)
+	a, _ := p.Analyse("SHOP-2", nil)
 	if err := u.ts.SaveResults(context.Background(), "SHOP", []store.ResultInput{{Issue: issues[1], Analysis: &a, Hash: "h-SHOP-2-edited"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/insight"
 	"github.com/backlogai/backlogai/server/store"
 )
@@ -40,7 +41,7 @@ func (u *ui) projectTrend(c echo.Context) error {
 		return err
 	}
 	if pts == nil {
-		pts = []store.TrendPoint{}
+		pts = []domain.TrendPoint{}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"points": pts})
 }

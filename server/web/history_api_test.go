@@ -74,7 +74,7 @@ func TestValueEffortAndTrendEndpoints(t *testing.T) {
 	if len(ve.Points) > 0 && ve.MedianEffort <= 0 {
 		t.Fatalf("median effort %v", ve.MedianEffort)
 	}
-	if err := u.ts.RecordTrend(context.Background(), "SHOP", store.TrendPoint{Day: now.Format(time.DateOnly), MeanScore: 51.5, Open: 4, Count: [4]int{1, 1, 1, 1}}); err != nil {
+	if err := u.ts.RecordTrend(context.Background(), "SHOP", domain.TrendPoint{Day: now.Format(time.DateOnly), MeanScore: 51.5, Open: 4, Count: [4]int{1, 1, 1, 1}}); err != nil {
 		t.Fatal(err)
 	}
 	w = u.api("GET", "/api/projects/SHOP/trend", "SHOP", "", nil)

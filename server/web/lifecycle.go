@@ -13,7 +13,6 @@ import (
 
 	"github.com/backlogai/backlogai/server/connect"
 	"github.com/backlogai/backlogai/server/domain"
-	"github.com/backlogai/backlogai/server/store"
 )
 
 // readLifecycle decodes a lifecycle callback body strictly.
@@ -63,8 +62,8 @@ func (s *Server) installed(c echo.Context) error {
 		ClientKey: p.ClientKey, BaseURL: p.BaseURL, DisplayURL: p.DisplayURL, ProductType: p.ProductType,
 		Description: p.Description, OAuthClientID: p.OAuthClientID, InstallationID: p.InstallationID,
 		SharedSecret: p.SharedSecret,
-	}, store.InstallToken{Hash: hash, IssuedAt: iat})
-	if errors.Is(err, store.ErrInstallReplay) {
+	}, domain.InstallToken{Hash: hash, IssuedAt: iat})
+	if errors.Is(err, domain.ErrInstallReplay) {
 		return errInstallReplay(err)
 	}
 	if err != nil {
@@ -95,8 +94,8 @@ func (s *Server) uninstalled(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Store.ClaimInstallToken(ctx, p.ClientKey, store.InstallToken{Hash: hash, IssuedAt: iat}); err != nil {
-		if errors.Is(err, store.ErrInstallReplay) {
+	if err := s.Store.ClaimInstallToken(ctx, p.ClientKey, domain.InstallToken{Hash: hash, IssuedAt: iat}); err != nil {
+		if errors.Is(err, domain.ErrInstallReplay) {
 			return errInstallReplay(err)
 		}
 		return fmt.Errorf("web: uninstalled: %w", err)

@@ -19,7 +19,6 @@ import (
 	"github.com/backlogai/backlogai/server/access"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/mcpserver"
-	"github.com/backlogai/backlogai/server/store"
 	"github.com/backlogai/backlogai/server/tools"
 )
 
@@ -116,7 +115,7 @@ func (a *auditor) record(ctx context.Context, e tools.AuditEntry) {
 	if len(name) > 64 {
 		name = name[:64]
 	}
-	err := s.Store.Tenant(e.Caller.Tenant).AddToolCall(context.WithoutCancel(ctx), store.ToolCall{TokenID: e.Caller.TokenID,
+	err := s.Store.Tenant(e.Caller.Tenant).AddToolCall(context.WithoutCancel(ctx), domain.ToolCall{TokenID: e.Caller.TokenID,
 		AccountID: e.Caller.AccountID, Project: e.Project, Tool: name, Result: e.Result, DurationMS: int(e.Duration.Milliseconds()), At: e.At})
 	if err != nil {
 		s.Logger.Warn("mcp audit write failed", "tool", name, "err", err)
@@ -195,7 +194,7 @@ type createTokenRequest struct {
 
 type createTokenResponse struct {
 	Token string `json:"token"` // shown once
-	*store.AccessToken
+	*domain.AccessToken
 }
 
 // createToken makes a personal access token for the signed-in person,

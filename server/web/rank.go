@@ -195,7 +195,7 @@ func rankError(err error) error {
 	return &APIError{Status: status, Code: code, Message: msg + " Undo restores the order from before.", Err: err}
 }
 
-func lastOf(rec store.RankApplication) map[string]any {
+func lastOf(rec domain.RankApplication) map[string]any {
 	out := map[string]any{"accountId": rec.AccountID, "appliedAt": rec.AppliedAt, "moves": rec.Moved, "undone": rec.UndoneAt != nil}
 	if rec.UndoneAt != nil {
 		out["undoneAt"], out["undoneBy"] = rec.UndoneAt.UTC(), rec.UndoneBy

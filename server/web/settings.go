@@ -8,8 +8,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/generate"
-	"github.com/backlogai/backlogai/server/store"
 )
 
 // getSettings shows a project's effective settings to its admins, and
@@ -67,7 +67,7 @@ func (s *Server) settingsScope(c echo.Context, key string) (string, error) {
 		if !ok {
 			return "", errNotSiteAdmin
 		}
-		return store.SiteScope, nil
+		return domain.SiteScope, nil
 	}
 	return "", BadRequest("scope: must be project or site")
 }

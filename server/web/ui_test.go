@@ -169,7 +169,7 @@ func (u *uiEnv) seedAnalysed(issues []domain.Issue, now time.Time) map[string]do
 	out := map[string]domain.Analysis{}
 	var in []store.ResultInput
 	for _, is := range issues {
-		a, ok := p.Analyze(is.Key, nil)
+		a, ok := p.Analyse(is.Key, nil)
 		if !ok {
 			u.t.Fatalf("analyse %s", is.Key)
 		}
@@ -901,7 +901,7 @@ func seedLargeProject(b testing.TB, u *uiEnv, n int) []string {
 	p := analysis.NewProject(domain.DefaultStrategy(), issues, func() time.Time { return now })
 	analyses := make([]domain.Analysis, distinct)
 	for i, is := range issues {
-		analyses[i], _ = p.Analyze(is.Key, nil)
+		analyses[i], _ = p.Analyse(is.Key, nil)
 	}
 	keys := make([]string, 0, n)
 	batch := make([]store.ResultInput, 0, 1000)

@@ -13,7 +13,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/backlogai/backlogai/server/domain"
-	"github.com/backlogai/backlogai/server/store"
 )
 
 type viewRequest struct {
@@ -62,7 +61,7 @@ func (s *Server) saveView(c echo.Context) error {
 	if _, err := url.ParseQuery(r.Query); err != nil {
 		return BadRequest("query: not a valid query string.")
 	}
-	v, err := s.Store.Tenant(identity(c).Tenant).SaveView(c.Request().Context(), who, project, store.SavedView{Name: r.Name, Query: r.Query})
+	v, err := s.Store.Tenant(identity(c).Tenant).SaveView(c.Request().Context(), who, project, domain.SavedView{Name: r.Name, Query: r.Query})
 	if errors.Is(err, domain.ErrInvalid) {
 		msg := err.Error()
 		if i := strings.LastIndex(msg, "save view: "); i >= 0 {

@@ -14,36 +14,6 @@ import (
 	"github.com/backlogai/backlogai/server/domain"
 )
 
-// AccessToken is a personal access token's stored record: everything but
-// the token itself, of which only the SHA-256 is kept.
-type AccessToken struct {
-	ID         int64      `json:"id"`
-	TenantID   int64      `json:"-"`
-	AccountID  string     `json:"accountId"`
-	Name       string     `json:"name"`
-	Prefix     string     `json:"prefix"` // first characters, to recognise it in lists
-	Projects   []string   `json:"projects"`
-	CreatedAt  time.Time  `json:"createdAt"`
-	ExpiresAt  time.Time  `json:"expiresAt"`
-	LastUsedAt *time.Time `json:"lastUsedAt"`
-	RevokedAt  *time.Time `json:"revokedAt"`
-}
-
-// Active reports whether the token may be used at now.
-func (t *AccessToken) Active(now time.Time) bool {
-	return t.RevokedAt == nil && now.Before(t.ExpiresAt)
-}
-
-// Allows reports whether project is in the token's scope.
-func (t *AccessToken) Allows(project string) bool {
-	for _, p := range t.Projects {
-		if p == project {
-			return true
-		}
-	}
-	return false
-}
-
 type accessTokenRow struct {
 	ID         int64 `gorm:"primaryKey"`
 	TenantID   int64
@@ -60,8 +30,8 @@ type accessTokenRow struct {
 
 func (accessTokenRow) TableName() string { return "access_tokens" }
 
-func (r *accessTokenRow) token() *AccessToken {
-	t := &AccessToken{ID: r.ID, TenantID: r.TenantID, AccountID: r.AccountID, Name: r.Name, Prefix: r.Prefix,
+func (r *accessTokenRow) token() *domain.AccessToken {
+	t := &domain.AccessToken{ID: r.ID, TenantID: r.TenantID, AccountID: r.AccountID, Name: r.Name, Prefix: r.Prefix,
 		Projects: []string{}, CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt, LastUsedAt: r.LastUsedAt, RevokedAt: r.RevokedAt}
 	if r.Projects != "" {
 		t.Projects = strings.Split(r.Projects, ",")
@@ -78,7 +48,7 @@ func HashToken(token string) string {
 
 // CreateAccessToken stores a new token of accountID given its plain value
 // (only its hash and first characters are kept).
-func (ts *TenantStore) CreateAccessToken(ctx context.Context, accountID, name, token string, projects []string, expires time.Time) (*AccessToken, error) {
+func (ts *TenantStore) CreateAccessToken(ctx context.Context, accountID, name, token string, projects []string, expires time.Time) (*domain.AccessToken, error) {
 	switch {
 	case accountID == "":
 		return nil, fmt.Errorf("store: access token: accountId is required: %w", domain.ErrInvalid)
@@ -106,7 +76,7 @@ func (ts *TenantStore) CreateAccessToken(ctx context.Context, accountID, name, t
 // AccessTokenByValue finds a token by its plain value, whichever its
 // tenant (the token is the only credential an MCP request carries). It
 // returns revoked and expired tokens too: callers check Active.
-func (s *Store) AccessTokenByValue(ctx context.Context, token string) (*AccessToken, error) {
+func (s *Store) AccessTokenByValue(ctx context.Context, token string) (*domain.AccessToken, error) {
 	var r accessTokenRow
 	err := s.db.WithContext(ctx).Where("token_hash = ?", HashToken(token)).Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -119,12 +89,12 @@ func (s *Store) AccessTokenByValue(ctx context.Context, token string) (*AccessTo
 }
 
 // AccessTokens lists accountID's tokens, newest first.
-func (ts *TenantStore) AccessTokens(ctx context.Context, accountID string) ([]*AccessToken, error) {
+func (ts *TenantStore) AccessTokens(ctx context.Context, accountID string) ([]*domain.AccessToken, error) {
 	var rows []accessTokenRow
 	if err := ts.q(ctx, "access_tokens").Where("account_id = ?", accountID).Order("id DESC").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: access tokens: %w", err)
 	}
-	out := make([]*AccessToken, len(rows))
+	out := make([]*domain.AccessToken, len(rows))
 	for i := range rows {
 		out[i] = rows[i].token()
 	}
@@ -162,70 +132,4 @@ func (ts *TenantStore) TouchAccessToken(ctx context.Context, id int64, at time.T
 		return fmt.Errorf("store: touch access token: %w", err)
 	}
 	return nil
-}
-
-// ToolCall is one audited tool call: who, which tool, on which project,
-// when and with what result (an error code or "ok"), never its arguments.
-type ToolCall struct {
-	ID         int64     `json:"id"`
-	TokenID    int64     `json:"tokenId"`
-	AccountID  string    `json:"accountId"`
-	Project    string    `json:"project"`
-	Tool       string    `json:"tool"`
-	Result     string    `json:"result"`
-	DurationMS int       `json:"durationMs"`
-	At         time.Time `json:"at"`
-}
-
-type toolAuditRow struct {
-	ID         int64 `gorm:"primaryKey"`
-	TenantID   int64
-	TokenID    int64
-	AccountID  string
-	ProjectKey string
-	Tool       string
-	Result     string
-	DurationMs int
-	CreatedAt  time.Time
-}
-
-func (toolAuditRow) TableName() string { return "tool_audit" }
-
-// AddToolCall appends a tool call to the audit log.
-func (ts *TenantStore) AddToolCall(ctx context.Context, c ToolCall) error {
-	r := toolAuditRow{TenantID: ts.tenantID, TokenID: c.TokenID, AccountID: c.AccountID, ProjectKey: c.Project,
-		Tool: c.Tool, Result: c.Result, DurationMs: c.DurationMS, CreatedAt: c.At.UTC()}
-	if r.CreatedAt.IsZero() {
-		r.CreatedAt = ts.s.now().UTC()
-	}
-	if err := ts.s.db.WithContext(ctx).Create(&r).Error; err != nil {
-		return fmt.Errorf("store: audit tool call: %w", err)
-	}
-	return nil
-}
-
-// ToolCalls returns the project's latest audited tool calls, newest first.
-func (ts *TenantStore) ToolCalls(ctx context.Context, project string, limit int) ([]ToolCall, error) {
-	if limit <= 0 || limit > 500 {
-		limit = 100
-	}
-	var rows []toolAuditRow
-	if err := ts.q(ctx, "tool_audit").Where("project_key = ?", project).Order("created_at DESC, id DESC").Limit(limit).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("store: tool calls: %w", err)
-	}
-	out := make([]ToolCall, len(rows))
-	for i, r := range rows {
-		out[i] = ToolCall{ID: r.ID, TokenID: r.TokenID, AccountID: r.AccountID, Project: r.ProjectKey, Tool: r.Tool,
-			Result: r.Result, DurationMS: r.DurationMs, At: r.CreatedAt}
-	}
-	return out, nil
-}
-
-// PruneToolCalls deletes the tenant's audited tool calls older than before.
-func (ts *TenantStore) PruneToolCalls(ctx context.Context, before time.Time) (int64, error) {
-	res := ts.q(ctx, "tool_audit").Where("created_at < ?", before.UTC()).Delete(&toolAuditRow{})
-	if res.Error != nil {
-		return 0, fmt.Errorf("store: prune tool calls: %w", res.Error)
-	}
-	return res.RowsAffected, nil
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/store"
 )
 
@@ -18,7 +19,7 @@ func TestStartScanIfIdle(t *testing.T) {
 		ts := s.Tenant(tenantOf(t, s, "a"))
 		const stale = 10 * time.Minute
 		sc, started, err := ts.StartScanIfIdle(ctx, "SHOP", stale)
-		if err != nil || !started || sc.State != store.ScanRunning {
+		if err != nil || !started || sc.State != domain.ScanRunning {
 			t.Fatalf("first: %+v %v %v", sc, started, err)
 		}
 		first := sc.StartedAt
@@ -26,7 +27,7 @@ func TestStartScanIfIdle(t *testing.T) {
 		if sc, started, err = ts.StartScanIfIdle(ctx, "SHOP", stale); err != nil || started || !sc.StartedAt.Equal(first) {
 			t.Errorf("while running: %+v %v %v", sc, started, err)
 		}
-		done := store.ScanDone
+		done := domain.ScanDone
 		if err := ts.UpdateScan(ctx, "SHOP", store.ScanUpdate{State: &done}); err != nil {
 			t.Fatal(err)
 		}

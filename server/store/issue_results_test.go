@@ -180,10 +180,10 @@ func TestOverridesAndScans(t *testing.T) {
 			t.Fatal(err)
 		}
 		sc, _ := ts.Scan(ctx, "SHOP")
-		if sc.Done != 100 || sc.PageToken != "page-2" || sc.State != store.ScanRunning {
+		if sc.Done != 100 || sc.PageToken != "page-2" || sc.State != domain.ScanRunning {
 			t.Errorf("scan %+v", sc)
 		}
-		cancelled := store.ScanCancelled
+		cancelled := domain.ScanCancelled
 		ts.UpdateScan(ctx, "SHOP", store.ScanUpdate{State: &cancelled})
 		if err := ts.UpdateScan(ctx, "SHOP", store.ScanUpdate{AddDone: 1}); !errors.Is(err, domain.ErrConflict) {
 			t.Errorf("update of a cancelled scan: %v", err)

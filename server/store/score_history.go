@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm/clause"
-
 	"github.com/backlogai/backlogai/server/domain"
 )
 
@@ -275,87 +273,6 @@ func (ts *TenantStore) ScoreHistory(ctx context.Context, issueKey string) ([]Sco
 		p := ScorePoint{IssueKey: r.IssueKey, At: r.At.UTC(), Score: r.Score, Moscow: domain.Moscow(r.Moscow), Framework: r.Framework, Reason: r.Reason}
 		_ = json.Unmarshal([]byte(r.Signals), &p.Signals) // written by signalsOf; a bad row just shows no signals
 		out = append(out, p)
-	}
-	return out, nil
-}
-
-// TrendPoint is a project's open backlog on one day (UTC).
-type TrendPoint struct {
-	Day       string  `json:"day"` // 2006-01-02
-	MeanScore float64 `json:"meanScore"`
-	Open      int     `json:"open"`
-	Count     [4]int  `json:"count"` // Must, Should, Could, Won't
-}
-
-type trendRow struct {
-	ID          int64 `gorm:"primaryKey"`
-	TenantID    int64
-	ProjectKey  string
-	Day         string
-	MeanScore   float64
-	OpenCount   int
-	MustCount   int
-	ShouldCount int
-	CouldCount  int
-	WontCount   int
-	UpdatedAt   time.Time
-}
-
-func (trendRow) TableName() string { return "project_trend" }
-
-// TrendOf summarises ranked open analyses as today's trend point.
-func TrendOf(day time.Time, open []*domain.Analysis) TrendPoint {
-	p := TrendPoint{Day: day.UTC().Format(time.DateOnly), Open: len(open)}
-	var sum float64
-	for _, a := range open {
-		sum += a.Score.Total
-		switch a.Score.Moscow {
-		case domain.MoscowMust:
-			p.Count[0]++
-		case domain.MoscowShould:
-			p.Count[1]++
-		case domain.MoscowCould:
-			p.Count[2]++
-		case domain.MoscowWont:
-			p.Count[3]++
-		}
-	}
-	if len(open) > 0 {
-		p.MeanScore = math.Round(10*sum/float64(len(open))) / 10
-	}
-	return p
-}
-
-// RecordTrend stores a project's trend point for its day, replacing an
-// earlier one of the same day (the day's last ranking wins).
-func (ts *TenantStore) RecordTrend(ctx context.Context, project string, p TrendPoint) error {
-	if _, err := time.Parse(time.DateOnly, p.Day); err != nil {
-		return fmt.Errorf("store: trend: day %q is not YYYY-MM-DD", p.Day)
-	}
-	r := trendRow{TenantID: ts.tenantID, ProjectKey: project, Day: p.Day, MeanScore: p.MeanScore, OpenCount: p.Open,
-		MustCount: p.Count[0], ShouldCount: p.Count[1], CouldCount: p.Count[2], WontCount: p.Count[3], UpdatedAt: ts.s.now().UTC()}
-	err := ts.s.db.WithContext(ctx).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "tenant_id"}, {Name: "project_key"}, {Name: "day"}},
-		DoUpdates: clause.AssignmentColumns([]string{"mean_score", "open_count", "must_count", "should_count", "could_count", "wont_count", "updated_at"}),
-	}).Create(&r).Error
-	if err != nil {
-		return fmt.Errorf("store: trend: %w", err)
-	}
-	return nil
-}
-
-// Trend returns a project's trend points of the last days days, oldest
-// first.
-func (ts *TenantStore) Trend(ctx context.Context, project string, days int) ([]TrendPoint, error) {
-	since := ts.s.now().UTC().AddDate(0, 0, -days).Format(time.DateOnly)
-	var rows []trendRow
-	if err := ts.q(ctx, "project_trend").Where("project_key = ? AND day > ?", project, since).Order("day").Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("store: trend: %w", err)
-	}
-	out := make([]TrendPoint, len(rows))
-	for i, r := range rows {
-		out[i] = TrendPoint{Day: r.Day, MeanScore: r.MeanScore, Open: r.OpenCount,
-			Count: [4]int{r.MustCount, r.ShouldCount, r.CouldCount, r.WontCount}}
 	}
 	return out, nil
 }

@@ -26,12 +26,12 @@ func TestScopeSettingsPerProject(t *testing.T) {
 		if _, err := ts.ScopeSettings(ctx, "SYN"); !errors.Is(err, domain.ErrNotFound) {
 			t.Fatalf("before save: %v", err)
 		}
-		syn := store.ScopeSettings{Project: "SYN", LLMProvider: ptr("compatible"), LLMBaseURL: "https://llm.attacker.example/v1",
+		syn := domain.ScopeSettings{Project: "SYN", LLMProvider: ptr("compatible"), LLMBaseURL: "https://llm.attacker.example/v1",
 			LLMModel: "m", LLMKeySealed: "v1:abc", LLMBudgetMicro: ptr(int64(100000e6)), UpdatedBy: "acc-syn"}
 		if err := ts.SaveScopeSettings(ctx, syn); err != nil {
 			t.Fatal(err)
 		}
-		site := store.ScopeSettings{Project: store.SiteScope, SearchesPerMonth: ptr(0), RetentionDays: ptr(30)}
+		site := domain.ScopeSettings{Project: domain.SiteScope, SearchesPerMonth: ptr(0), RetentionDays: ptr(30)}
 		if err := ts.SaveScopeSettings(ctx, site); err != nil {
 			t.Fatal(err)
 		}
@@ -52,11 +52,11 @@ func TestScopeSettingsPerProject(t *testing.T) {
 			t.Errorf("tenant b reads a's settings: %v", err)
 		}
 		// Zero is a value, not "unset".
-		got, err = ts.ScopeSettings(ctx, store.SiteScope)
+		got, err = ts.ScopeSettings(ctx, domain.SiteScope)
 		if err != nil || got.SearchesPerMonth == nil || *got.SearchesPerMonth != 0 || *got.RetentionDays != 30 || got.LLMProvider != nil {
 			t.Fatalf("site settings %+v %v", got, err)
 		}
-		if store.ScopeAAD(a.ID, "SYN", "llm") == store.ScopeAAD(a.ID, "SHOP", "llm") || store.ScopeAAD(a.ID, store.SiteScope, "llm") != store.SettingsAAD(a.ID, "llm") {
+		if store.ScopeAAD(a.ID, "SYN", "llm") == store.ScopeAAD(a.ID, "SHOP", "llm") || store.ScopeAAD(a.ID, domain.SiteScope, "llm") != store.SettingsAAD(a.ID, "llm") {
 			t.Error("scope AAD must bind the project and keep the site form")
 		}
 	})
@@ -108,7 +108,7 @@ func TestMigration0004MovesSiteRows(t *testing.T) {
 			if err := s.Migrate(ctx); err != nil {
 				t.Fatalf("0004 again: %v", err)
 			}
-			g, err := s.Tenant(tn).ScopeSettings(ctx, store.SiteScope)
+			g, err := s.Tenant(tn).ScopeSettings(ctx, domain.SiteScope)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -116,7 +116,7 @@ func TestMigration0004MovesSiteRows(t *testing.T) {
 				*g.SearchesPerMonth != 0 || *g.RetentionDays != 45 || *g.ResearchProvider != "none" || g.UpdatedBy != "acc-old" {
 				t.Errorf("moved row %+v", g)
 			}
-			if k, err := storetest.Box(t).Open(g.LLMKeySealed, store.ScopeAAD(tn.ID, store.SiteScope, "llm")); err != nil || k != "sk-old" {
+			if k, err := storetest.Box(t).Open(g.LLMKeySealed, store.ScopeAAD(tn.ID, domain.SiteScope, "llm")); err != nil || k != "sk-old" {
 				t.Errorf("moved key %q %v", k, err)
 			}
 			if n, _ := s.CountRows(ctx, "generate_settings"); n != 0 {
@@ -132,95 +132,4 @@ func TestMigration0004MovesSiteRows(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestInstallTokenReplay(t *testing.T) {
-	forEachDriver(t, func(t *testing.T, s *store.Store, clock *fakeClock) {
-		ctx := context.Background()
-		t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-		tok := func(h string, sec int) store.InstallToken {
-			return store.InstallToken{Hash: "sha256-of-" + h, IssuedAt: t0.Add(time.Duration(sec) * time.Second)}
-		}
-		inst := func(secret string) *domain.Tenant {
-			return &domain.Tenant{ClientKey: "ck", BaseURL: "https://a.atlassian.net", SharedSecret: secret}
-		}
-		if _, err := s.SaveSignedInstallation(ctx, inst("secret-1"), tok("A", 10)); err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range []struct {
-			name string
-			tok  store.InstallToken
-			ok   bool
-		}{
-			{"same token again", tok("A", 10), false},
-			{"older token", tok("B", 9), false},
-			{"another token of the same second", tok("C", 10), true},
-			{"newer token", tok("D", 20), true},
-			{"the first token after a newer one", tok("A", 10), false},
-		} {
-			_, err := s.SaveSignedInstallation(ctx, inst("secret-"+c.name), c.tok)
-			if c.ok != (err == nil) || (!c.ok && !errors.Is(err, store.ErrInstallReplay)) || (!c.ok && !errors.Is(err, domain.ErrUnauthorized)) {
-				t.Errorf("%s: %v", c.name, err)
-			}
-			tn, _ := s.TenantByClientKey(ctx, "ck")
-			if c.ok && tn.SharedSecret != "secret-"+c.name {
-				t.Errorf("%s: secret %q", c.name, tn.SharedSecret)
-			}
-			if !c.ok && tn.SharedSecret == "secret-"+c.name {
-				t.Errorf("%s: the refused install changed the secret", c.name)
-			}
-		}
-		// Tokens are remembered per clientKey.
-		other := &domain.Tenant{ClientKey: "ck-2", BaseURL: "https://b.atlassian.net", SharedSecret: "x"}
-		if _, err := s.SaveSignedInstallation(ctx, other, tok("A", 10)); err != nil {
-			t.Errorf("another clientKey: %v", err)
-		}
-		if _, err := s.SaveSignedInstallation(ctx, other, store.InstallToken{Hash: "h"}); !errors.Is(err, domain.ErrInvalid) {
-			t.Errorf("no iat: %v", err)
-		}
-	})
-}
-
-// TestProjectUsage: a project's view counts and limits that project's
-// usage; the tenant's total still sees everything.
-func TestProjectUsage(t *testing.T) {
-	forEachDriver(t, func(t *testing.T, s *store.Store, clock *fakeClock) {
-		ctx := context.Background()
-		a := tenantOf(t, s, "a")
-		period := store.Period(clock.t)
-		shop, syn := s.Tenant(a).ForProject("SHOP"), s.Tenant(a).ForProject("SYN")
-		if err := syn.AddLLMUsage(ctx, period, 2, 100, 50, 9_000_000); err != nil {
-			t.Fatal(err)
-		}
-		if err := shop.AddLLMUsage(ctx, period, 1, 10, 5, 1_000); err != nil {
-			t.Fatal(err)
-		}
-		if u, err := shop.Usage(ctx, period); err != nil || u.LLMCalls != 1 || u.LLMCostMicro != 1_000 {
-			t.Errorf("SHOP usage %+v %v", u, err)
-		}
-		if u, _ := syn.Usage(ctx, period); u.LLMCalls != 2 || u.LLMCostMicro != 9_000_000 {
-			t.Errorf("SYN usage %+v", u)
-		}
-		if u, _ := s.Tenant(a).Usage(ctx, period); u.LLMCalls != 3 || u.LLMCostMicro != 9_001_000 {
-			t.Errorf("tenant total %+v", u)
-		}
-		// Search quotas are per project too.
-		for i, want := range []bool{true, false} {
-			if ok, err := syn.TakeSearch(ctx, period, 1); err != nil || ok != want {
-				t.Errorf("SYN search %d: %v %v", i, ok, err)
-			}
-		}
-		if ok, err := shop.TakeSearch(ctx, period, 1); err != nil || !ok {
-			t.Errorf("SHOP's quota spent by SYN: %v %v", ok, err)
-		}
-		if err := shop.ReturnSearch(ctx, period); err != nil {
-			t.Fatal(err)
-		}
-		if u, _ := shop.Usage(ctx, period); u.Searches != 0 {
-			t.Errorf("SHOP searches after return: %d", u.Searches)
-		}
-		if u, _ := s.Tenant(a).Usage(ctx, period); u.Searches != 1 {
-			t.Errorf("tenant searches: %d", u.Searches)
-		}
-	})
 }

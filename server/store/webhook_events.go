@@ -111,24 +111,3 @@ func (s *Store) RecordWebhooksBatch(ctx context.Context, events []TenantWebhook)
 	}
 	return out, nil
 }
-
-// ActiveProjectsOf returns, per tenant, its active project keys.
-func (s *Store) ActiveProjectsOf(ctx context.Context, tenantIDs []int64) (map[int64]map[string]bool, error) {
-	var rows []struct {
-		TenantID   int64
-		ProjectKey string
-	}
-	err := s.db.WithContext(ctx).Table("projects").Select("tenant_id, project_key").
-		Where("tenant_id IN ? AND active = ?", tenantIDs, true).Scan(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("store: active projects: %w", err)
-	}
-	out := map[int64]map[string]bool{}
-	for _, r := range rows {
-		if out[r.TenantID] == nil {
-			out[r.TenantID] = map[string]bool{}
-		}
-		out[r.TenantID][r.ProjectKey] = true
-	}
-	return out, nil
-}

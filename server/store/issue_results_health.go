@@ -206,27 +206,3 @@ func decodeProjectRow(r *resultRow, out *ProjectRow) error {
 	}
 	return nil
 }
-
-// ResultVersion identifies the stored analysis of an issue cheaply (the
-// property hash and when it was saved) and says whether its project is
-// active: enough to know whether a page rendered earlier is still current.
-// ok is false when the issue has no analysis.
-func (ts *TenantStore) ResultVersion(ctx context.Context, issueKey string) (version string, active bool, ok bool, err error) {
-	var row struct {
-		AnalysisHash string
-		AnalysedAt   time.Time
-		Active       bool
-	}
-	res := ts.s.db.WithContext(ctx).Table("issue_results r").
-		Select("r.analysis_hash, r.analysed_at, p.active").
-		Joins("JOIN projects p ON p.tenant_id = r.tenant_id AND p.project_key = r.project_key").
-		Where("r.tenant_id = ? AND r.issue_key = ? AND r.deleted = ? AND r.analysis <> ''", ts.tenantID, issueKey, false).
-		Limit(1).Scan(&row)
-	if res.Error != nil {
-		return "", false, false, fmt.Errorf("store: result version: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return "", false, false, nil
-	}
-	return row.AnalysisHash + "@" + row.AnalysedAt.UTC().Format(time.RFC3339Nano), row.Active, true, nil
-}
