@@ -19,15 +19,6 @@ import (
 	"github.com/backlogai/backlogai/server/store"
 )
 
-// SandboxHost is what the /sandbox shell needs from the emulated Jira.
-type SandboxHost interface {
-	// SignedIframeURL is the URL Jira would load for one of our modules.
-	SignedIframeURL(path string, query url.Values, accountID string) (string, error)
-	ClientKey() string
-	SharedSecret() string
-	BaseURL() string
-}
-
 // Script URLs of Atlassian's Connect library and the sandbox's shim.
 const (
 	allJSURL     = "https://connect-cdn.atl-paas.net/all.js"
