@@ -70,7 +70,7 @@ type Options struct {
 	Host Host
 	// Forge is the emulated Jira's Forge host role (jiraemu.ForgeHost);
 	// nil: the shell offers the Connect host only.
-	Forge ForgeInvoker
+	Forge  ForgeInvoker
 	Logger *slog.Logger
 	Now    func() time.Time
 }
@@ -86,6 +86,9 @@ type Shell struct {
 	tmpl   *template.Template
 	assets map[string]sandboxAsset
 	origin string // scheme://host of the app, where the shell must be opened
+
+	forgeMu   sync.Mutex
+	forgeDone bool // the Forge app is installed on the emulated site
 
 	mu       sync.Mutex
 	info     *sandboxSite
@@ -369,6 +372,9 @@ type shellView struct {
 	FrameURL   string            // signed URL of the embedded module page
 	FrameTitle string
 	Context    string // JSON context of the embedded page, for the shim
+	// Forge: the shell plays the Forge host (Custom UI with the bridge
+	// shim) instead of Connect; Forgeable: the host switch is offered.
+	Forge, Forgeable bool
 
 	// Issue list.
 	Query    string
@@ -413,7 +419,8 @@ func (sb *Shell) shellPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := &shellView{Project: p, User: sb.actingUser(c, p), Users: sb.userChoices(c, p), View: "app"}
+	v := &shellView{Project: p, User: sb.actingUser(c, p), Users: sb.userChoices(c, p), View: "app",
+		Forge: sb.forgeHost(c), Forgeable: sb.forge != nil}
 	switch c.QueryParam("view") {
 	case "issues":
 		v.View = "issues"
@@ -425,11 +432,17 @@ func (sb *Shell) shellPage(c echo.Context) error {
 		}
 	default:
 		v.Title = "BacklogAI - " + p.Name
+		v.FrameTitle = "BacklogAI project page"
+		if v.Forge {
+			if v.FrameURL, v.Context, err = sb.forgeFrame(ctx, "project", p, "", "", "", v.User); err != nil {
+				return err
+			}
+			break
+		}
 		q := url.Values{"projectKey": {p.Key}, "projectId": {p.ID}}
 		if v.FrameURL, err = sb.host.SignedIframeURL("/project", q, v.User.AccountID); err != nil {
 			return fmt.Errorf("sandbox: sign project page: %w", err)
 		}
-		v.FrameTitle = "BacklogAI project page"
 		v.Context = contextJSON(p, "", "")
 	}
 	return sb.render(c, v)
@@ -449,15 +462,22 @@ func (sb *Shell) issuePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	q := url.Values{"issueKey": {is.Key}, "projectKey": {p.Key}}
 	user := sb.actingUser(c, p)
+	v := &shellView{Title: "[" + is.Key + "] " + is.Summary, View: "issue", Project: p, User: user, Users: sb.userChoices(c, p),
+		Issue: is, Glance: glance, FrameTitle: "BacklogAI for " + is.Key, Open: c.QueryParam("glance") == "open",
+		Forge: sb.forgeHost(c), Forgeable: sb.forge != nil}
+	if v.Forge {
+		if v.FrameURL, v.Context, err = sb.forgeFrame(ctx, "glance", p, is.Key, is.ID, is.Type, user); err != nil {
+			return err
+		}
+		return sb.render(c, v)
+	}
+	q := url.Values{"issueKey": {is.Key}, "projectKey": {p.Key}}
 	frame, err := sb.host.SignedIframeURL("/glance", q, user.AccountID)
 	if err != nil {
 		return fmt.Errorf("sandbox: sign glance: %w", err)
 	}
-	v := &shellView{Title: "[" + is.Key + "] " + is.Summary, View: "issue", Project: p, User: user, Users: sb.userChoices(c, p),
-		Issue: is, Glance: glance, FrameURL: frame, FrameTitle: "BacklogAI for " + is.Key,
-		Context: contextJSON(p, is.Key, is.ID), Open: c.QueryParam("glance") == "open"}
+	v.FrameURL, v.Context = frame, contextJSON(p, is.Key, is.ID)
 	return sb.render(c, v)
 }
 

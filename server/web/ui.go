@@ -67,6 +67,9 @@ func (s *Server) uiRoutes(e *echo.Echo, api *echo.Group) {
 	api.PUT("/issues/:issue/inputs", s.appAPI(u.putInputs))
 	api.GET("/projects/:project/trend", s.appAPI(u.projectTrend))
 	api.GET("/projects/:project/value-effort", s.appAPI(u.valueEffort))
+	if s.Forge != nil {
+		u.forgePageRoutes(api) // forge.go
+	}
 }
 
 // static serves /static/<name> and /static/<hash>/<name> from the
