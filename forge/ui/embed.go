@@ -12,4 +12,3 @@ import "embed"
 //
 //go:embed src/index.html src/loader.js
 var Src embed.FS
-

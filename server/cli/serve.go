@@ -145,12 +145,12 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 		Install: &connect.InstallVerifier{
 			KeysURL: cfg.ConnectKeysURL, HTTP: keysHTTP, AllowedHosts: cfg.AllowedJiraHosts, BaseURL: cfg.BaseURL,
 		},
-		Backlog:     keeper,
-		Generator:   gen,
-		Mount:       sandboxMount(cfg, log, o),
-		Hooks:       web.Hooks{OnUninstalled: keeper.Uninstalled},
-		Descriptor:  backlogai.DescriptorTemplate,
-		Logger:      log,
+		Backlog:    keeper,
+		Generator:  gen,
+		Mount:      sandboxMount(cfg, log, o),
+		Hooks:      web.Hooks{OnUninstalled: keeper.Uninstalled},
+		Descriptor: backlogai.DescriptorTemplate,
+		Logger:     log,
 	})
 	if err != nil {
 		st.Close()

@@ -72,7 +72,7 @@ type Deps struct {
 	// Mount registers routes of packages outside web on the router after
 	// the app's own (the /sandbox shell in sandbox mode).
 	Mount []func(*echo.Echo)
-	Hooks       Hooks
+	Hooks Hooks
 	// Descriptor is the atlassian-connect.json template.
 	Descriptor []byte
 	Logger     *slog.Logger
