@@ -46,7 +46,7 @@ export const tests = [
     async run(ctx) {
       const { page } = ctx;
       const frame = await openForgeProject(ctx);
-      assert(/\/sandbox\/forge\/ui\/project\/$/.test(frame.url()), `project frame at ${frame.url()}`);
+      assert(/\/sandbox\/forge\/ui\/project\/(#.*)?$/.test(frame.url()), `project frame at ${frame.url()}`);
       assert(await page.getByRole('navigation', { name: 'App host' }).getByRole('link', { name: 'Forge' }).getAttribute('aria-current') === 'true',
         'the host switch does not show Forge');
       const f = frameLoc(ctx, PROJECT_FRAME);
@@ -117,14 +117,14 @@ export const tests = [
       await link.click();
       await page.waitForURL(new RegExp(`/sandbox/issue/${pick.key}\\?glance=open`));
       const gf = await forgeFrame(page, GLANCE_FRAME);
-      assert(/\/sandbox\/forge\/ui\/glance\/$/.test(gf.url()), `glance frame at ${gf.url()}`);
+      assert(/\/sandbox\/forge\/ui\/glance\/(#.*)?$/.test(gf.url()), `glance frame at ${gf.url()}`);
       const g = frameLoc(ctx, GLANCE_FRAME);
       await poll(async () => (await g.getByTestId('glance-panel').getAttribute('data-state')) === 'analysed', { message: `glance of ${pick.key} analysed` });
       const score = Number(((await g.getByTestId('glance-score').innerText()).match(/\d+/) || ['-1'])[0]);
       assert(score === pick.score, `glance score ${score}, backlog ${pick.score}`);
-      const moscow = (await g.getByTestId('glance-moscow').innerText()).trim();
+      const moscow = (await g.getByTestId('glance-moscow').textContent()).trim();
       assert(moscow === pick.moscow, `glance class ${moscow}, backlog ${pick.moscow}`);
-      const label = (await page.locator('#glance-label').innerText()).trim();
+      const label = (await page.locator('#glance-label').textContent()).trim();
       assert(label === `${score} · ${moscow}`, `glance lozenge in Jira ${JSON.stringify(label)}`);
       if (pick.flags.includes('vague')) assert(await g.getByTestId('finding').count() >= 1, `no findings on vague ${pick.key}`);
       assert(await g.getByTestId('invest-letter').count() === 6, 'INVEST letters');
@@ -133,6 +133,7 @@ export const tests = [
       const dup = g.getByTestId('duplicate').filter({ has: g.getByTestId('duplicate-link-button') }).first();
       const other = await dup.getAttribute('data-key');
       await dup.getByTestId('duplicate-link-button').click();
+      await dup.getByTestId('duplicate-confirm').click();
       await poll(async () => (await g.locator(`[data-key="${other}"]`).getByTestId('duplicate-linked').count()) > 0,
         { message: `${pick.key} linked to ${other}` });
       const issue = await emu(ctx, `/_emulator/issues/${pick.key}?expand=changelog`);
