@@ -43,12 +43,12 @@
     }
     // The bridge cannot pass an AbortSignal to the host (it logs an error
     // and drops it): an aborted call is dropped here instead.
+    var aborted = function () { return new DOMException('The call was aborted.', 'AbortError'); };
+    if (signal && signal.aborted) return Promise.reject(aborted());
     var sent = bridge.requestRemote(REMOTE, init);
     if (!signal) return sent;
     return new Promise(function (resolve, reject) {
-      var abort = function () { reject(new DOMException('The call was aborted.', 'AbortError')); };
-      if (signal.aborted) { abort(); return; }
-      signal.addEventListener('abort', abort, { once: true });
+      signal.addEventListener('abort', function () { reject(aborted()); }, { once: true });
       sent.then(resolve, reject);
     });
   };
