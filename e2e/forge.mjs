@@ -34,8 +34,14 @@ function frameLoc(ctx, name) {
   return ctx.page.frameLocator(`iframe[name="${name}"]`);
 }
 
+// openForgeProject opens the project page on the Forge host as a person
+// (default: the project lead; earlier tests may have switched the shell).
 async function openForgeProject(ctx, as = '') {
-  await ctx.page.goto(`${ctx.sandbox.app}/sandbox?host=forge&project=SHOP${as ? '&as=' + encodeURIComponent(as) : ''}`);
+  if (!as) {
+    const info = await emu(ctx, '/_emulator/info');
+    as = (info.users.find((u) => /project lead/.test(u.rights)) || {}).accountId || '';
+  }
+  await ctx.page.goto(`${ctx.sandbox.app}/sandbox?host=forge&project=SHOP&as=${encodeURIComponent(as)}`);
   return forgeFrame(ctx.page, PROJECT_FRAME);
 }
 
