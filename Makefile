@@ -32,10 +32,18 @@ test: forge-validate-deps
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 
 # Atlassian's manifest validator (@forge/manifest) for manifest.yml, run by
-# server/forge's tests; without npm those tests skip (CI has it).
+# server/forge's tests, and the Custom UI bundles the manifest names (the
+# validator checks them); without npm those tests skip (CI has it).
 .PHONY: forge-validate-deps
 forge-validate-deps:
-	@if command -v npm >/dev/null 2>&1; then cd forge/validate && npm ci --no-audit --no-fund --silent; fi
+	@if command -v npm >/dev/null 2>&1; then (cd forge/validate && npm ci --no-audit --no-fund --silent) && $(MAKE) --no-print-directory forge-ui; fi
+
+# The Custom UI resources of manifest.yml, built from the Connect pages'
+# files (forge/ui/build.mjs): forge/ui/glance and forge/ui/project. Build
+# outputs, not in git: run before `forge deploy` (make test runs it too).
+.PHONY: forge-ui
+forge-ui:
+	cd forge/ui && npm ci --no-audit --no-fund --silent && node build.mjs
 
 test-sqlite:
 	MYSQL_TEST_DSN= $(GO) test -count=1 $(PKGS)

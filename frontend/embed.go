@@ -154,3 +154,13 @@ func (a *Assets) Render(w io.Writer, name string, data any) error {
 func TemplateSource(name string) ([]byte, error) {
 	return templateFS.ReadFile("templates/" + name)
 }
+
+// Static is the static files (app.css, common.js …) as a file system, for
+// the Custom UI resources, which carry the same files as the Connect pages.
+func Static() fs.FS {
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err) // "static" is a valid path: cannot happen
+	}
+	return sub
+}

@@ -75,6 +75,51 @@ require(` + jsString(common) + `);
 	}
 }
 
+// TestHostAdapterForgeAbort: the bridge cannot carry an AbortSignal, so
+// host.js never hands one to it and rejects an aborted call itself with
+// an AbortError (as fetch does), after sending or instead of it.
+func TestHostAdapterForgeAbort(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node not installed")
+	}
+	host, _ := filepath.Abs(filepath.Join("static", "host.js"))
+	script := `
+globalThis.window = globalThis;
+let sawSignal = false, sent = 0;
+window.__forgeBridge = {
+  requestRemote: (remote, init) => { sent++; if ('signal' in init) sawSignal = true; return new Promise(() => {}); },
+  view: {getContext: () => Promise.resolve({}), theme: {enable: () => {}}},
+};
+require(` + jsString(host) + `);
+(async () => {
+  const out = {};
+  const c1 = new AbortController();
+  const p = BAIHost.request('GET', '/me', null, c1.signal);
+  c1.abort();
+  try { await p; } catch (e) { out.after = e.name; }
+  const c2 = new AbortController(); c2.abort();
+  try { await BAIHost.request('GET', '/me', null, c2.signal); } catch (e) { out.before = e.name; }
+  out.sawSignal = sawSignal; out.sent = sent;
+  console.log(JSON.stringify(out));
+})();`
+	out, err := exec.Command(node, "-e", script).CombinedOutput()
+	if err != nil {
+		t.Fatalf("node: %v: %s", err, out)
+	}
+	var got struct {
+		After, Before string
+		SawSignal     bool
+		Sent          int
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if got.After != "AbortError" || got.Before != "AbortError" || got.SawSignal || got.Sent != 1 {
+		t.Errorf("abort handling = %+v, want AbortError twice, no signal passed to the bridge, only the first call sent", got)
+	}
+}
+
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)

@@ -1,5 +1,7 @@
 // The /sandbox shell: plays Jira's host side of the Connect JavaScript API
-// for the app's iframes (see ap-shim.js for the protocol), switches the
+// for the app's iframes (see ap-shim.js for the protocol), or Forge's side
+// of @forge/bridge for the Custom UI frames (data-host="forge"; see
+// forge-bridge-shim.js), switches the
 // theme, shows flags, opens the issue glance and edits an issue's summary
 // through the emulated Jira so that its webhook re-scores the issue.
 (function () {
@@ -32,7 +34,8 @@
   function register(el) {
     var ctx = {};
     try { ctx = JSON.parse(el.getAttribute('data-context') || '{}'); } catch (e) { ctx = {}; }
-    var f = { el: el, module: el.getAttribute('data-module'), context: ctx, themed: false, fill: false };
+    var f = { el: el, module: el.getAttribute('data-module'), context: ctx, themed: false, fill: false,
+      forge: el.getAttribute('data-host') === 'forge' };
     frames.push(f);
     return f;
   }
@@ -46,7 +49,7 @@
 
   function send(f, msg) {
     if (!f.el.contentWindow) return;
-    msg.bai = 'ap-host';
+    msg.bai = f.forge ? 'forge-host' : 'ap-host';
     f.el.contentWindow.postMessage(msg, location.origin);
   }
 
@@ -216,6 +219,72 @@
         if (document.querySelector('.issue')) {
           location.href = location.pathname + '?glance=open';
         }
+        break;
+    }
+  });
+
+  // --- the Forge host (Custom UI frames) ----------------------------------------
+  // requestRemote goes to the emulated Forge, which mints a Forge
+  // Invocation Token for this frame's module and context and the person
+  // the shell acts as, and calls the app's remote with it.
+  function invokeRemote(f, msg) {
+    var ext = (f.context && f.context.extension) || {};
+    var issue = ext.issue || {};
+    return fetch('/sandbox/api/forge/invoke', {
+      method: 'POST', credentials: 'same-origin', cache: 'no-store',
+      headers: { 'Content-Type': 'application/json', 'X-Sandbox-Shell': '1' },
+      body: JSON.stringify({ module: f.module, project: (ext.project && ext.project.key) || '', issue: issue.key || '',
+        issueId: issue.id || '', method: msg.method, path: msg.path, body: msg.body })
+    }).then(function (r) {
+      return r.json().then(function (b) {
+        if (!r.ok) throw new Error((b && b.error && b.error.message) || ('HTTP ' + r.status));
+        return b;
+      });
+    });
+  }
+
+  // forgeNavigate follows router.navigate/open to a Jira path the sandbox
+  // has: an issue (/browse/KEY) or the project's app page.
+  function forgeNavigate(target) {
+    var m = /^\/browse\/([A-Za-z][A-Za-z0-9_]*-\d+)$/.exec(target || '');
+    if (m) return navigate('issue', { issueKey: m[1] });
+    if (/^\/jira\/software\/projects\//.test(target || '')) return navigate('addonmodule', {});
+    return false;
+  }
+
+  window.addEventListener('message', function (ev) {
+    var msg = ev.data;
+    if (!msg || msg.bai !== 'forge-bridge' || ev.origin !== location.origin) return;
+    var f = frameFor(ev.source);
+    if (!f || !f.forge) return;
+    switch (msg.type) {
+      case 'hello':
+        send(f, { type: 'ready' });
+        break;
+      case 'getContext':
+        reply(f, msg.id, f.context);
+        break;
+      case 'requestRemote':
+        invokeRemote(f, msg).then(function (r) { reply(f, msg.id, r); }, function (e) { reply(f, msg.id, null, e.message); });
+        break;
+      case 'theme':
+        f.themed = true;
+        reply(f, msg.id, currentTheme());
+        break;
+      case 'showFlag': {
+        var o = msg.options || {};
+        reply(f, msg.id, showFlag(f, { id: o.id, title: o.title, body: o.description, type: o.type,
+          close: o.isAutoDismiss === false ? 'manual' : 'auto' }));
+        break;
+      }
+      case 'closeFlag':
+        closeFlag(msg.flagId, f);
+        break;
+      case 'navigate':
+        reply(f, msg.id, forgeNavigate(msg.target));
+        break;
+      case 'resize':
+        if (!f.fill) resize(f, msg.height);
         break;
     }
   });

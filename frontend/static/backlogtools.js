@@ -70,15 +70,18 @@
 
     /* ---------------- Export ---------------- */
     var exportStatus = el('span', { class: 'subtle', role: 'status', 'data-testid': 'export-status' });
-    // The API needs the page's JWT, so the file is fetched, then saved
+    // The API needs the page's token, so the file is fetched, then saved
     // through a temporary link.
     function exportAs(format) {
       var q = H.query();
       q.set('format', format);
       exportStatus.textContent = 'Exporting…';
-      B.token().then(function (tok) {
-        return fetch(root + '/api' + P + '/backlog/export?' + q.toString(), { headers: { 'Authorization': 'JWT ' + tok }, credentials: 'omit' });
-      }).then(function (res) {
+      var path = P + '/backlog/export?' + q.toString();
+      // On Forge the bridge signs the call (host.js); on Connect the page's JWT.
+      var fh = window.BAIHost && window.BAIHost.kind === 'forge' ? window.BAIHost : null;
+      (fh ? Promise.resolve().then(function () { return fh.request('GET', path); }) : B.token().then(function (tok) {
+        return fetch(root + '/api' + path, { headers: { 'Authorization': 'JWT ' + tok }, credentials: 'omit' });
+      })).then(function (res) {
         if (!res.ok) return res.json().then(function (d) { throw new Error((d && d.error && d.error.message) || 'Export failed.'); });
         var cd = res.headers.get('Content-Disposition') || '';
         var m = /filename="([^"]+)"/.exec(cd);

@@ -41,8 +41,16 @@
       init.headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);
     }
-    if (signal) init.signal = signal;
-    return bridge.requestRemote(REMOTE, init);
+    // The bridge cannot pass an AbortSignal to the host (it logs an error
+    // and drops it): an aborted call is dropped here instead.
+    var aborted = function () { return new DOMException('The call was aborted.', 'AbortError'); };
+    if (signal && signal.aborted) return Promise.reject(aborted());
+    var sent = bridge.requestRemote(REMOTE, init);
+    if (!signal) return sent;
+    return new Promise(function (resolve, reject) {
+      signal.addEventListener('abort', function () { reject(aborted()); }, { once: true });
+      sent.then(resolve, reject);
+    });
   };
 
   host.context = function () {

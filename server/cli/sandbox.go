@@ -30,13 +30,25 @@ type SandboxOptions struct {
 	ClientKey string
 	// Start tunes the app (workers, scan steps).
 	Start StartOptions
+	// Forge makes the emulated site a Forge host too (its JWKS, FITs,
+	// bearer tokens), with Forge Remote on in the app, so that the shell
+	// offers /sandbox?host=forge. The Forge app is installed on the site
+	// the first time the shell plays Forge. Ignored when Config sets
+	// FORGE_APP_ID (the caller then attaches its own Forge host).
+	Forge bool
 }
+
+// SandboxForgeAppID is the Forge app id of the sandbox's Forge host.
+const SandboxForgeAppID = "5b1d7a3e-0c2f-4e8a-9b6d-2f4c8e1a7d30"
 
 // Sandbox is a running app with its emulated Jira.
 type Sandbox struct {
 	App    *App
 	Emu    *jiraemu.Emulator
 	EmuURL string
+	// Forge is the emulated site's Forge host role (nil unless
+	// SandboxOptions.Forge).
+	Forge *jiraemu.ForgeHost
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -74,10 +86,24 @@ func StartSandbox(ctx context.Context, o SandboxOptions) (*Sandbox, error) {
 	if o.ClientKey == "" {
 		o.ClientKey = jiraemu.DefaultClientKey
 	}
+	var fh *jiraemu.ForgeHost
+	if o.Forge && cfg.ForgeAppID == "" {
+		var err error
+		if fh, err = jiraemu.NewForgeHost(SandboxForgeAppID); err != nil {
+			emuL.Close()
+			appL.Close()
+			return nil, fmt.Errorf("sandbox: %w", err)
+		}
+		cfg.ForgeAppID = SandboxForgeAppID
+		cfg.ForgeJWKSURL = emuURL + jiraemu.ForgeJWKSPath
+	}
 	emu := jiraemu.New(jiraemu.Options{BaseURL: emuURL, AppKey: cfg.AppKey, ClientKey: o.ClientKey, AppBaseURL: cfg.BaseURL,
 		Fixtures: o.Fixtures, RebaseTimes: true, Logger: o.Logger.With("component", "jira-emulator")})
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	sb := &Sandbox{Emu: emu, EmuURL: emuURL, cancel: cancel}
+	sb := &Sandbox{Emu: emu, EmuURL: emuURL, Forge: fh, cancel: cancel}
+	if fh != nil {
+		fh.Attach(emu, cfg.BaseURL)
+	}
 	sb.wg.Add(1)
 	go func() {
 		defer sb.wg.Done()
@@ -88,6 +114,9 @@ func StartSandbox(ctx context.Context, o SandboxOptions) (*Sandbox, error) {
 	so := o.Start
 	so.Listener = appL
 	so.SandboxHost = emu
+	if fh != nil {
+		so.SandboxForge = fh
+	}
 	app, err := Start(ctx, &cfg, o.Logger, so)
 	if err != nil {
 		cancel()
@@ -134,11 +163,11 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return fmt.Errorf("sandbox: emulator address %s: %w", *emuAddr, err)
 	}
-	sb, err := StartSandbox(ctx, SandboxOptions{Config: cfg, Logger: log, EmuListener: emuL})
+	sb, err := StartSandbox(ctx, SandboxOptions{Config: cfg, Logger: log, EmuListener: emuL, Forge: true})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nBacklogAI sandbox is ready: open %s/sandbox\n\n", sb.App.Config.BaseURL)
+	fmt.Fprintf(stdout, "\nBacklogAI sandbox is ready: open %s/sandbox\n(as a Forge app: %s/sandbox?host=forge)\n\n", sb.App.Config.BaseURL, sb.App.Config.BaseURL)
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

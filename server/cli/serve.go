@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
 	backlogai "github.com/backlogai/backlogai"
 	"github.com/backlogai/backlogai/server/backlog"
 	"github.com/backlogai/backlogai/server/config"
@@ -22,6 +24,7 @@ import (
 	"github.com/backlogai/backlogai/server/jobs"
 	"github.com/backlogai/backlogai/server/projectmodel"
 	"github.com/backlogai/backlogai/server/retry"
+	"github.com/backlogai/backlogai/server/sandbox"
 	"github.com/backlogai/backlogai/server/secrets"
 	"github.com/backlogai/backlogai/server/store"
 	"github.com/backlogai/backlogai/server/web"
@@ -57,8 +60,11 @@ type StartOptions struct {
 	PageBudget, AnalyseChunk int
 	// NoReconcile turns the periodic reconciliation off (tests drive it).
 	NoReconcile bool
-	// SandboxHost is the emulated Jira when running the sandbox.
-	SandboxHost web.SandboxHost
+	// SandboxHost is the emulated Jira when running the sandbox (the
+	// /sandbox shell is mounted only then); SandboxForge is its Forge host
+	// role, when the sandbox plays Forge too.
+	SandboxHost  sandbox.Host
+	SandboxForge sandbox.ForgeInvoker
 }
 
 // Start builds and starts the app; it binds the port before returning, so
@@ -145,12 +151,12 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 		Install: &connect.InstallVerifier{
 			KeysURL: cfg.ConnectKeysURL, HTTP: keysHTTP, AllowedHosts: cfg.AllowedJiraHosts, BaseURL: cfg.BaseURL,
 		},
-		Backlog:     keeper,
-		Generator:   gen,
-		SandboxHost: o.SandboxHost,
-		Hooks:       web.Hooks{OnUninstalled: keeper.Uninstalled},
-		Descriptor:  backlogai.DescriptorTemplate,
-		Logger:      log,
+		Backlog:    keeper,
+		Generator:  gen,
+		Mount:      sandboxMount(cfg, log, o),
+		Hooks:      web.Hooks{OnUninstalled: keeper.Uninstalled},
+		Descriptor: backlogai.DescriptorTemplate,
+		Logger:     log,
 	})
 	if err != nil {
 		st.Close()
@@ -208,6 +214,15 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 		a.purgeLoop(runCtx, time.Hour)
 	}()
 	return a, nil
+}
+
+// sandboxMount mounts the /sandbox shell in sandbox mode.
+func sandboxMount(cfg *config.Config, log *slog.Logger, o StartOptions) []func(*echo.Echo) {
+	if o.SandboxHost == nil || !cfg.Sandbox {
+		return nil
+	}
+	sh := sandbox.New(sandbox.Options{Config: cfg, Host: o.SandboxHost, Forge: o.SandboxForge, Logger: log})
+	return []func(*echo.Echo){sh.Mount}
 }
 
 // migrateUntilReady retries the migrations until the database answers.

@@ -91,6 +91,11 @@ var isolationCases = map[string]string{
 	"GET /sandbox":                              routeSandbox, "GET /sandbox/ap-shim.js": routeSandbox, "GET /sandbox/api/context-token": routeSandbox,
 	"GET /sandbox/api/issues/:key": routeSandbox, "PUT /sandbox/api/issues/:key": routeSandbox,
 	"GET /sandbox/issue/:key": routeSandbox, "GET /sandbox/shell.css": routeSandbox, "GET /sandbox/shell.js": routeSandbox,
+	// The sandbox as a Forge host (server/sandbox/forge.go).
+	"GET /sandbox/forge/ui/:resource/": routeSandbox, "GET /sandbox/forge/ui/:resource/:file": routeSandbox,
+	"POST /sandbox/api/forge/invoke": routeSandbox,
+	// Custom UI pages, registered with Forge Remote on (tenant from the FIT).
+	"GET /api/forge/pages/glance": routeAPI, "GET /api/forge/pages/project": routeAPI,
 
 	"POST /api/projects/:project/drafts/discard": routeAPI, "POST /api/projects/:project/drafts/restore": routeAPI,
 }

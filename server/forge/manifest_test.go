@@ -159,6 +159,16 @@ func TestManifestAtlassianValidator(t *testing.T) {
 		}
 		t.Skip("node or forge/validate/node_modules missing; run `cd forge/validate && npm ci`")
 	}
+	// The validator checks that each Custom UI resource has its index.html:
+	// the bundles are build outputs (make forge-ui).
+	for _, r := range []string{"glance", "project"} {
+		if _, err := os.Stat(filepath.Join("..", "..", "forge", "ui", r, "index.html")); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("Custom UI bundle forge/ui/%s missing (run `make forge-ui`): %v", r, err)
+			}
+			t.Skipf("Custom UI bundle forge/ui/%s missing; run `make forge-ui`", r)
+		}
+	}
 	run := func(path string) (string, error) {
 		cmd := exec.Command(node, "validate.js", path)
 		cmd.Dir = dir

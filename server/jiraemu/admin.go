@@ -20,7 +20,7 @@ import (
 //	GET /_emulator/deliveries        webhooks sent
 //	GET /_emulator/info              base URL, keys URL, app key, clientKey, projects, demo users
 //	PUT /_emulator/issues/{key}      {"fields": {...}, "accountId": "..."}: a person's edit in Jira
-//	GET /_emulator/issues/{key}      the issue as GET /rest/api/3/issue returns it (all fields), for tests
+//	GET /_emulator/issues/{key}      the issue as GET /rest/api/3/issue returns it (all fields; ?expand=changelog), for tests
 func (e *Emulator) adminRoutes(mux *http.ServeMux) {
 	admin := func(pattern string, h handlerFunc) {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
@@ -110,7 +110,8 @@ func (e *Emulator) adminRoutes(mux *http.ServeMux) {
 		if is == nil {
 			return issueNotFound()
 		}
-		writeJSON(w, http.StatusOK, e.renderIssue(base, is, &renderOpts{sel: parseFieldSel(nil, "*all")}, e.fieldDefs()))
+		writeJSON(w, http.StatusOK, e.renderIssue(base, is, &renderOpts{sel: parseFieldSel(nil, "*all"),
+			expand: parseExpand(r.URL.Query()["expand"]...)}, e.fieldDefs()))
 		return nil
 	})
 	admin("PUT /_emulator/issues/{key}", func(w http.ResponseWriter, r *http.Request) error {

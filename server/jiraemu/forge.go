@@ -64,6 +64,23 @@ func (f *ForgeHost) JWKSHandler() http.Handler {
 	})
 }
 
+// ForgeJWKSPath is where the emulator publishes the keys of its attached
+// Forge host (FORGE_JWKS_URL = base URL + this path), as Forge's CDN does
+// at https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json.
+const ForgeJWKSPath = "/.well-known/jwks.json"
+
+// handleForgeJWKS serves the attached Forge host's keys (404 without one).
+func (e *Emulator) handleForgeJWKS(w http.ResponseWriter, r *http.Request) {
+	e.authMu.RLock()
+	f := e.forge
+	e.authMu.RUnlock()
+	if f == nil {
+		http.NotFound(w, r)
+		return
+	}
+	f.JWKSHandler().ServeHTTP(w, r)
+}
+
 // Attach binds the host to a site (the emulator) and the app's remote
 // base URL; the site then accepts the host's tokens.
 func (f *ForgeHost) Attach(e *Emulator, remoteURL string) {

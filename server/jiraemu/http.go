@@ -157,6 +157,7 @@ func (e *Emulator) routes() http.Handler {
 	mux.HandleFunc("GET /_edge/tenant_info", e.handleTenantInfo)
 	mux.HandleFunc(TokenPattern, e.handleOAuthToken)
 	mux.HandleFunc("GET /connect-keys/{kid}", e.handleConnectKey)
+	mux.HandleFunc("GET "+ForgeJWKSPath, e.handleForgeJWKS)
 	e.adminRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, errf(http.StatusNotFound, "No resource found for %s %s", r.Method, r.URL.Path))

@@ -36,6 +36,38 @@ func (s *Server) forgeRoutes(e *echo.Echo) {
 	}
 }
 
+// forgePageRoutes serve the module pages to the Custom UI resources
+// (forge/ui/src/loader.js), which cannot render templates: the same
+// handlers and templates as /glance and /project, reached through the
+// bridge with a Forge Invocation Token instead of a Jira-signed URL.
+func (u *ui) forgePageRoutes(api *echo.Group) {
+	api.GET("/forge/pages/glance", u.s.appAPI(u.forgeGlancePage))
+	api.GET("/forge/pages/project", u.s.appAPI(u.forgeProjectPage))
+}
+
+// forgeGlancePage is the glance of the issue the token's context names.
+// A Jira-signed URL binds its query to the page; here the context does, so
+// a person cannot read another issue's glance with their token.
+func (u *ui) forgeGlancePage(c echo.Context) error {
+	jc := contextOf(c)
+	if k := c.QueryParam("issueKey"); k == "" || k != jc.Jira.Issue.Key {
+		return &APIError{Status: http.StatusForbidden, Code: "forbidden", Message: "This page was not opened for that issue."}
+	}
+	return u.glancePage(c)
+}
+
+// forgeProjectPage is the project page of the token's project.
+func (u *ui) forgeProjectPage(c echo.Context) error {
+	jc := contextOf(c)
+	if k := c.QueryParam("projectKey"); k == "" || k != jc.Jira.Project.Key {
+		return &APIError{Status: http.StatusForbidden, Code: "forbidden", Message: "This page was not opened for that project."}
+	}
+	if id := c.QueryParam("projectId"); id != "" && jc.Jira.Project.ID != "" && id != jc.Jira.Project.ID {
+		return &APIError{Status: http.StatusForbidden, Code: "forbidden", Message: "This page was not opened for that project."}
+	}
+	return u.projectPage(c)
+}
+
 // forgeAuthed guards endpoints only Forge calls.
 func (s *Server) forgeAuthed(h echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {

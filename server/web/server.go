@@ -70,10 +70,10 @@ type Deps struct {
 	// (default: a checker over Backlog's Jira clients; nil without Backlog
 	// refuses every write).
 	Access *access.Checker
-	// SandboxHost is the emulated Jira in sandbox mode (nil otherwise): it
-	// signs the iframe URLs the /sandbox shell embeds.
-	SandboxHost SandboxHost
-	Hooks       Hooks
+	// Mount registers routes of packages outside web on the router after
+	// the app's own (the /sandbox shell in sandbox mode).
+	Mount []func(*echo.Echo)
+	Hooks Hooks
 	// Descriptor is the atlassian-connect.json template.
 	Descriptor []byte
 	Logger     *slog.Logger
@@ -169,8 +169,8 @@ func (s *Server) routes() {
 	if s.Forge != nil {
 		s.forgeRoutes(e)
 	}
-	if s.SandboxHost != nil && s.Config.Sandbox {
-		s.sandboxRoutes(e)
+	for _, m := range s.Mount {
+		m(e)
 	}
 }
 

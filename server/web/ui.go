@@ -4,7 +4,6 @@ import (
 	"context"
 	"html/template"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -15,15 +14,6 @@ import (
 	"github.com/backlogai/backlogai/server/backlog"
 	"github.com/backlogai/backlogai/server/domain"
 )
-
-// SandboxHost is what the /sandbox shell needs from the emulated Jira.
-type SandboxHost interface {
-	// SignedIframeURL is the URL Jira would load for one of our modules.
-	SignedIframeURL(path string, query url.Values, accountID string) (string, error)
-	ClientKey() string
-	SharedSecret() string
-	BaseURL() string
-}
 
 // Script URLs of Atlassian's Connect library and the sandbox's shim.
 const (
@@ -70,6 +60,9 @@ func (s *Server) uiRoutes(e *echo.Echo, api *echo.Group) {
 	api.PUT("/issues/:issue/inputs", s.appAPI(u.putInputs))
 	api.GET("/projects/:project/trend", s.appAPI(u.projectTrend))
 	api.GET("/projects/:project/value-effort", s.appAPI(u.valueEffort))
+	if s.Forge != nil {
+		u.forgePageRoutes(api) // forge.go
+	}
 }
 
 // render writes a page with the headers every module page carries.

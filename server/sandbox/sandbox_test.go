@@ -1,4 +1,4 @@
-package web_test
+package sandbox_test
 
 import (
 	"context"
@@ -14,13 +14,20 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/labstack/echo/v4"
 
 	backlogai "github.com/backlogai/backlogai"
 	"github.com/backlogai/backlogai/server/config"
 	"github.com/backlogai/backlogai/server/connect"
 	"github.com/backlogai/backlogai/server/jiraemu"
+	"github.com/backlogai/backlogai/server/sandbox"
 	"github.com/backlogai/backlogai/server/store/storetest"
 	"github.com/backlogai/backlogai/server/web"
+)
+
+const (
+	appKey  = "backlogai"
+	appBase = "https://app.example.com"
 )
 
 // sandboxEnv is the app (sandbox mode, real SQLite store) and the emulated
@@ -53,7 +60,7 @@ func newSandboxEnv(t *testing.T) *sandboxEnv {
 		Auth:          &connect.JWTAuthenticator{Tenants: st},
 		LifecycleAuth: &connect.JWTAuthenticator{Tenants: st, AllowDisabled: true},
 		Install:       &connect.InstallVerifier{KeysURL: emu.KeysURL(), HTTP: emuSrv.Client(), AllowedHosts: cfg.AllowedJiraHosts, BaseURL: appURL},
-		SandboxHost:   emu,
+		Mount:         []func(*echo.Echo){sandbox.New(sandbox.Options{Config: cfg, Host: emu, Logger: quiet}).Mount},
 		Descriptor:    backlogai.DescriptorTemplate,
 		Logger:        quiet,
 	})
@@ -105,7 +112,7 @@ func TestSandboxRoutesAbsentOutsideSandboxMode(t *testing.T) {
 	cases := []struct {
 		name    string
 		sandbox bool
-		host    web.SandboxHost
+		host    sandbox.Host
 	}{
 		{"no sandbox host, mode off", false, nil},
 		{"sandbox host but mode off", false, emu},
@@ -116,12 +123,14 @@ func TestSandboxRoutesAbsentOutsideSandboxMode(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			st := storetest.Open(t, "sqlite", nil)
+			cfg := &config.Config{BaseURL: appBase, AppKey: appKey, ConnectKeysURL: "https://keys.example.com",
+				AllowedJiraHosts: []string{"*.atlassian.net"}, DataRetentionDays: 30, Sandbox: tc.sandbox}
 			srv, err := web.New(web.Deps{
-				Config: &config.Config{BaseURL: appBase, AppKey: appKey, ConnectKeysURL: "https://keys.example.com",
-					AllowedJiraHosts: []string{"*.atlassian.net"}, DataRetentionDays: 30, Sandbox: tc.sandbox},
-				Store: st, Auth: &connect.JWTAuthenticator{Tenants: st}, LifecycleAuth: &connect.JWTAuthenticator{Tenants: st},
-				Install:     &connect.InstallVerifier{KeysURL: "https://keys.example.com", AllowedHosts: []string{"*.atlassian.net"}, BaseURL: appBase},
-				SandboxHost: tc.host, Descriptor: backlogai.DescriptorTemplate, Logger: slog.New(slog.DiscardHandler),
+				Config: cfg,
+				Store:  st, Auth: &connect.JWTAuthenticator{Tenants: st}, LifecycleAuth: &connect.JWTAuthenticator{Tenants: st},
+				Install:    &connect.InstallVerifier{KeysURL: "https://keys.example.com", AllowedHosts: []string{"*.atlassian.net"}, BaseURL: appBase},
+				Mount:      []func(*echo.Echo){sandbox.New(sandbox.Options{Config: cfg, Host: tc.host}).Mount},
+				Descriptor: backlogai.DescriptorTemplate, Logger: slog.New(slog.DiscardHandler),
 			})
 			if err != nil {
 				t.Fatal(err)
