@@ -16,9 +16,8 @@ import (
 var stubs = template.FuncMap{
 	"lower": strings.ToLower, "moscowSlug": strings.ToLower, "flagLabel": func(s string) string { return s },
 	"pct": func(float64) int { return 0 }, "num": func(float64) string { return "" }, "plural": func(int, string, string) string { return "" },
-	"rowOf": func(string, any) any { return nil }, "stateText": func(s string) string { return s }, "severityText": func(s string) string { return s },
+	"stateText": func(s string) string { return s }, "severityText": func(s string) string { return s },
 	"methodText": func(s string) string { return s }, "phaseText": func(s string) string { return s },
-	"quality": func(int) string { return "" },
 }
 
 func TestLoadHashesAndCompresses(t *testing.T) {
