@@ -58,7 +58,7 @@ function rollUp(u) {
  */
 export function setup(page) {
   var data = page.data, P = page.P, stale = page.stale;
-  var issueLink = links(data.jiraUrl).issueLink, searchLink = links(data.jiraUrl).searchLink;
+  const { issueLink, searchLink } = links(data.jiraUrl);
   var table = $('#backlog-table'), tbody = $('#backlog-body'), blErr = $('#backlog-error'), blEmpty = $('#backlog-empty');
   var blStatus = $('#bl-status'), prevBtn = $('#bl-prev'), nextBtn = $('#bl-next'), pageBox = $('#bl-select-page');
   var search = $('#bl-search'), typeSel = $('#bl-type'), allBox = $('#bl-all'), subBox = $('#bl-subtasks');

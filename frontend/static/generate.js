@@ -21,7 +21,7 @@ import { B, el, $, $$, LETTERS, links, lozenge, qualityText } from './page.js';
 /** setup wires the Generate tab; start loads the drafts. */
 export function setup(page) {
   var data = page.data, P = page.P, stale = page.stale;
-  var issueLink = links(data.jiraUrl).issueLink, searchLink = links(data.jiraUrl).searchLink;
+  const { issueLink, searchLink } = links(data.jiraUrl);
   // Limited inputs show how much of their limit is used.
   $$('[data-counter][maxlength]').forEach(function (n) { n.parentNode.appendChild(B.counter(n)); });
   var genForm = $('#gen-form'), genErr = $('#gen-form-error'), genRun = $('#gen-run'), genBar = $('#gen-progress');

@@ -13,7 +13,7 @@ import { B, el, $, LETTERS, MOSCOW, links } from './page.js';
 /** setup wires the Health tab; start (and resume when stale) loads it. */
 export function setup(page) {
   var data = page.data, P = page.P, stale = page.stale;
-  var issueLink = links(data.jiraUrl).issueLink;
+  const { issueLink } = links(data.jiraUrl);
   var NS = 'http://www.w3.org/2000/svg';
   function svg(tag, attrs, kids) {
     var n = document.createElementNS(NS, tag);

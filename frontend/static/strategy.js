@@ -20,7 +20,7 @@ import { B, el, $, $$, MOSCOW, links, lozenge } from './page.js';
 /** setup wires the Strategy tab; saved() is the strategy as last saved. */
 export function setup(page) {
   var data = page.data, P = page.P, stale = page.stale;
-  var issueLink = links(data.jiraUrl).issueLink;
+  const { issueLink } = links(data.jiraUrl);
   var stForm = $('#strategy-form'), stErr = $('#strategy-error'), previewList = $('#preview-list'), previewStatus = $('#preview-status'), previewErr = $('#preview-error');
   var saved = JSON.parse(JSON.stringify(data.strategy));
   var lists = { objectives: [], competitors: [] };
