@@ -3,6 +3,12 @@
 // embedded in the binary. Templates are parsed once at start; every static
 // file gets a content hash that its URL carries, so browsers may cache it
 // for a year and still see a new version at once.
+//
+// A script with a top-level import or export is a native ES module. Modules
+// import each other by relative path ("./backlog.js"), so the browser
+// resolves an import next to its importer's URL: all modules share one
+// hash, that of the whole set, and a change to any of them moves them all
+// to new URLs. Load refuses an import it cannot serve.
 package frontend
 
 import (
@@ -16,6 +22,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -37,8 +44,13 @@ type File struct {
 	// Gzip is Body compressed, for clients that accept it.
 	Gzip []byte
 	// Hash is a short content hash (hex); URLs of the form
-	// /static/<Hash>/<Name> may be cached forever.
+	// /static/<Hash>/<Name> may be cached forever. Every module has the
+	// hash of the module set.
 	Hash string
+	// Module: an ES module (loaded with <script type="module">).
+	Module bool
+	// Imports are the modules this one imports (names of static files).
+	Imports []string
 }
 
 // Assets are the parsed templates and the static files.
@@ -67,13 +79,19 @@ func Load(basePath string, funcs template.FuncMap) (*Assets, error) {
 		if f.Gzip, err = gzipBytes(body); err != nil {
 			return err
 		}
+		if path.Ext(name) == ".js" && moduleSyntax.Match(body) {
+			f.Module = true
+		}
 		a.files[name] = f
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("frontend: static files: %w", err)
 	}
-	all := template.FuncMap{"asset": a.URL}
+	if err := a.linkModules(); err != nil {
+		return nil, fmt.Errorf("frontend: static files: %w", err)
+	}
+	all := template.FuncMap{"asset": a.URL, "module": a.isModule, "preloads": a.preloads}
 	for k, v := range funcs {
 		all[k] = v
 	}
@@ -82,6 +100,77 @@ func Load(basePath string, funcs template.FuncMap) (*Assets, error) {
 		return nil, fmt.Errorf("frontend: templates: %w", err)
 	}
 	return a, nil
+}
+
+// moduleSyntax finds a top-level import or export (classic scripts here
+// are wrapped in a function, so neither starts a line in them).
+var moduleSyntax = regexp.MustCompile(`(?m)^(?:import|export)\b`)
+
+// importFrom finds a module's static imports: import … from '…',
+// import '…' and export … from '…'.
+var importFrom = regexp.MustCompile(`(?m)^(?:import|export)\s+(?:[\w$*{},\s]*?\s*from\s*)?['"]([^'"]+)['"]`)
+
+// linkModules records each module's imports, checks that each names a
+// module served here, and gives every module the hash of the whole set.
+func (a *Assets) linkModules() error {
+	var names []string
+	for n, f := range a.files {
+		if f.Module {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	set := sha256.New()
+	for _, n := range names {
+		f := a.files[n]
+		for _, m := range importFrom.FindAllSubmatch(f.Body, -1) {
+			spec := string(m[1])
+			dep, ok := strings.CutPrefix(spec, "./")
+			if !ok || strings.Contains(dep, "/") {
+				return fmt.Errorf("%s imports %q: only ./<name> of a module here can be served without a bundler", n, spec)
+			}
+			if d, found := a.files[dep]; !found || !d.Module {
+				return fmt.Errorf("%s imports %q, which is not a module here", n, spec)
+			}
+			f.Imports = append(f.Imports, dep)
+		}
+		fmt.Fprintf(set, "%s\x00%d\x00", n, len(f.Body))
+		set.Write(f.Body)
+	}
+	hash := hex.EncodeToString(set.Sum(nil))[:12]
+	for _, n := range names {
+		a.files[n].Hash = hash
+	}
+	return nil
+}
+
+func (a *Assets) isModule(name string) bool {
+	f, ok := a.files[name]
+	return ok && f.Module
+}
+
+// preloads lists the modules an entry module imports, directly or not, in
+// a fixed order: the page names them in <link rel="modulepreload"> so that
+// the browser fetches them at once rather than one import level at a time.
+func (a *Assets) preloads(entry string) []string {
+	seen := map[string]bool{entry: true}
+	var out []string
+	queue := []string{entry}
+	for len(queue) > 0 {
+		f, ok := a.files[queue[0]]
+		queue = queue[1:]
+		if !ok {
+			continue
+		}
+		for _, d := range f.Imports {
+			if !seen[d] {
+				seen[d] = true
+				out = append(out, d)
+				queue = append(queue, d)
+			}
+		}
+	}
+	return out
 }
 
 func contentType(name string) string {

@@ -5,7 +5,9 @@ import (
 	"compress/gzip"
 	"html/template"
 	"io"
+	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,9 +18,8 @@ import (
 var stubs = template.FuncMap{
 	"lower": strings.ToLower, "moscowSlug": strings.ToLower, "flagLabel": func(s string) string { return s },
 	"pct": func(float64) int { return 0 }, "num": func(float64) string { return "" }, "plural": func(int, string, string) string { return "" },
-	"rowOf": func(string, any) any { return nil }, "stateText": func(s string) string { return s }, "severityText": func(s string) string { return s },
+	"stateText": func(s string) string { return s }, "severityText": func(s string) string { return s },
 	"methodText": func(s string) string { return s }, "phaseText": func(s string) string { return s },
-	"quality": func(int) string { return "" },
 }
 
 func TestLoadHashesAndCompresses(t *testing.T) {
@@ -26,7 +27,8 @@ func TestLoadHashesAndCompresses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"app.css", "backlogtools.js", "common.js", "glance.js", "host.js", "icon.svg", "insights.css", "insights.js", "project.js"}
+	want := []string{"app.css", "backlog.js", "backlogtools.js", "common.js", "generate.js", "glance.js", "health.js", "host.js", "icon.svg",
+		"insights.css", "insights.js", "page.js", "project.js", "scan.js", "settings.js", "strategy.js"}
 	if got := a.Names(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("static files %v, want %v", got, want)
 	}
@@ -67,7 +69,8 @@ func TestScriptsDocumentTheirHooks(t *testing.T) {
 		t.Fatal(err)
 	}
 	var docs strings.Builder
-	for _, n := range []string{"backlogtools.js", "common.js", "glance.js", "insights.js", "project.js"} {
+	scripts := scriptNames(a)
+	for _, n := range scripts {
 		f, _ := a.File(n)
 		end := bytes.Index(f.Body, []byte("*/"))
 		if end < 0 {
@@ -77,7 +80,7 @@ func TestScriptsDocumentTheirHooks(t *testing.T) {
 	}
 	doc := docs.String()
 	used := map[string]bool{}
-	for _, n := range []string{"backlogtools.js", "common.js", "glance.js", "insights.js", "project.js"} {
+	for _, n := range scripts {
 		f, _ := a.File(n)
 		for _, m := range regexp.MustCompile(`'data-testid': '([a-z0-9_-]+)'`).FindAllSubmatch(f.Body, -1) {
 			used[string(m[1])] = true
@@ -94,6 +97,111 @@ func TestScriptsDocumentTheirHooks(t *testing.T) {
 		if !regexp.MustCompile(`(^|[^a-z0-9_-])`+regexp.QuoteMeta(id)+`([^a-z0-9_-]|$)`).MatchString(doc) && !familyDocumented(doc, id) {
 			t.Errorf("data-testid %q is not documented in a script header", id)
 		}
+	}
+}
+
+// scriptNames lists every script and module in static/.
+func scriptNames(a *frontend.Assets) []string {
+	var out []string
+	for _, n := range a.Names() {
+		if strings.HasSuffix(n, ".js") {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// TestProjectPageModules: the project page loads its entry as a native
+// ES module, preloads every module it imports, and all of them carry one
+// hash (that of the module set), so that the relative imports the browser
+// resolves next to the entry's URL are the hashed, cacheable URLs too.
+// The classic scripts keep hashes of their own.
+func TestProjectPageModules(t *testing.T) {
+	a, err := frontend.Load("/app", stubs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry, _ := a.File("project.js")
+	if !entry.Module {
+		t.Fatal("project.js is not a module")
+	}
+	tabs := []string{"backlog.js", "generate.js", "health.js", "page.js", "scan.js", "settings.js", "strategy.js"}
+	for _, n := range tabs {
+		f, _ := a.File(n)
+		if !f.Module || f.Hash != entry.Hash {
+			t.Errorf("%s: module %v, hash %s (entry %s)", n, f.Module, f.Hash, entry.Hash)
+		}
+		if !slices.Contains(f.Imports, "page.js") && n != "page.js" {
+			t.Errorf("%s imports %v, not page.js", n, f.Imports)
+		}
+	}
+	hashes := map[string]bool{}
+	for _, n := range []string{"host.js", "common.js", "glance.js", "insights.js", "backlogtools.js"} {
+		f, _ := a.File(n)
+		if f.Module || f.Hash == entry.Hash || hashes[f.Hash] {
+			t.Errorf("%s: module %v, hash %s shared", n, f.Module, f.Hash)
+		}
+		hashes[f.Hash] = true
+	}
+
+	head := func(script string) string {
+		var buf bytes.Buffer
+		if err := a.Render(&buf, "head", struct{ Title, APScript, Script string }{"t", "/ap.js", script}); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	if g := head("glance.js"); !strings.Contains(g, `<script src="`+a.URL("glance.js")+`" defer></script>`) || strings.Contains(g, "module") {
+		t.Errorf("the glance's head loads its script otherwise than as a classic deferred script:\n%s", g)
+	}
+	html := head("project.js")
+	if want := `<script type="module" src="` + a.URL("project.js") + `"></script>`; !strings.Contains(html, want) {
+		t.Errorf("page lacks %s", want)
+	}
+	for _, n := range tabs {
+		if want := `<link rel="modulepreload" href="` + a.URL(n) + `">`; !strings.Contains(html, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	for _, n := range []string{"host.js", "common.js", "insights.js"} {
+		if want := `<script src="` + a.URL(n) + `" defer></script>`; !strings.Contains(html, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	if strings.Index(html, a.URL("common.js")) > strings.Index(html, a.URL("project.js")) {
+		t.Error("the modules run before common.js, which they need")
+	}
+}
+
+// TestLintSeesWhatTheBrowserRuns: eslint parses as classic scripts exactly
+// the files the pages load as classic scripts, and every other file as a
+// module (eslint.config.js names the scripts).
+func TestLintSeesWhatTheBrowserRuns(t *testing.T) {
+	a, err := frontend.Load("", stubs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := os.ReadFile("eslint.config.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`const scripts = \[([^\]]*)\]`).FindSubmatch(cfg)
+	if m == nil {
+		t.Fatal("eslint.config.js names no scripts")
+	}
+	var linted []string
+	for _, q := range regexp.MustCompile(`'static/([^']+)'`).FindAllSubmatch(m[1], -1) {
+		linted = append(linted, string(q[1]))
+	}
+	var classic []string
+	for _, n := range scriptNames(a) {
+		if f, _ := a.File(n); !f.Module {
+			classic = append(classic, n)
+		}
+	}
+	slices.Sort(linted)
+	if strings.Join(linted, ",") != strings.Join(classic, ",") {
+		t.Errorf("eslint reads as classic scripts %v; the pages load as classic scripts %v", linted, classic)
 	}
 }
 

@@ -427,19 +427,13 @@ type projectPageView struct {
 	ProjectKey string
 	Active     bool
 	Scan       *backlog.Progress
-	Backlog    backlogView
-	Pillars    []pillarInfo
-	// Data is the page's initial state for its script.
-	Data projectData
-}
-
-type backlogView struct {
-	Rows   []backlogRow
-	Total  int64
-	Offset int
-	Limit  int
-	// Skeleton rows reserve the table's height while it loads.
+	// Skeleton rows reserve the backlog table's height until the script
+	// draws the rows (from Data, or once the first scan brings some).
 	Skeleton []int
+	Pillars  []pillarInfo
+	// Data is the page's initial state for its script, the first backlog
+	// page included: the rows are drawn only by the script (backlog.js).
+	Data projectData
 }
 
 type pillarInfo struct {
@@ -468,6 +462,9 @@ type backlogJSON struct {
 // backlogPageSize is the backlog table's page.
 const backlogPageSize = 50
 
+// skeletonRows is how many placeholder rows the table shows at most.
+const skeletonRows = 10
+
 func (u *ui) projectPage(c echo.Context) error {
 	key, pid := c.QueryParam("projectKey"), c.QueryParam("projectId")
 	if !validKey(key) {
@@ -489,27 +486,25 @@ func (u *ui) projectPage(c echo.Context) error {
 	default:
 		v.Active, st = p.Active, p.Strategy
 	}
-	v.Backlog = backlogView{Limit: backlogPageSize, Skeleton: make([]int, 10)}
+	var first *backlogJSON
+	v.Skeleton = make([]int, skeletonRows)
 	if v.Active {
 		v.Scan = u.progress(ctx, t, key)
 		rows, total, err := ts.Backlog(ctx, key, store.BacklogQuery{OpenOnly: true, Limit: backlogPageSize})
 		if err != nil {
 			return err
 		}
-		v.Backlog.Rows, v.Backlog.Total = backlogRows(rows), total
-		if err := u.s.rollUpEpics(ctx, ts, key, v.Backlog.Rows); err != nil {
+		first = &backlogJSON{Rows: backlogRows(rows), Total: total}
+		if err := u.s.rollUpEpics(ctx, ts, key, first.Rows); err != nil {
 			return err
 		}
-		v.Backlog.Skeleton = nil
+		v.Skeleton = v.Skeleton[:min(skeletonRows, len(first.Rows))]
 	}
 	for _, n := range domain.Pillars {
 		v.Pillars = append(v.Pillars, pillarInfo{Name: string(n), Title: score.PillarTitle(n)})
 	}
-	v.Data = projectData{ProjectKey: key, ProjectID: pid, Active: v.Active, Scan: v.Scan, Strategy: st, Pillars: v.Pillars,
+	v.Data = projectData{ProjectKey: key, ProjectID: pid, Active: v.Active, Scan: v.Scan, Backlog: first, Strategy: st, Pillars: v.Pillars,
 		PageSize: backlogPageSize, JiraURL: t.DisplayURLOrBase()}
-	if v.Active {
-		v.Data.Backlog = &backlogJSON{Rows: v.Backlog.Rows, Total: v.Backlog.Total}
-	}
 	return u.render(c, "project.html", v)
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"html/template"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -118,15 +117,7 @@ func (u *ui) funcs() template.FuncMap {
 		"pct":        func(v float64) int { return int(v*100 + 0.5) },
 		"num":        fmtNum,
 		"plural":     func(n int, one, many string) string { return pluralWord(n, one, many) },
-		"rowOf":      func(jira string, r backlogRow) rowContext { return rowContext{JiraURL: jira, Row: r} },
 		"stateText":  stateText,
-		// quality shows "–" when no story-form check applies (never 100).
-		"quality": func(q int) string {
-			if q < 0 {
-				return "–"
-			}
-			return strconv.Itoa(q)
-		},
 		"severityText": func(s string) string {
 			switch s {
 			case string(domain.SeverityError):
@@ -159,13 +150,6 @@ func (u *ui) funcs() template.FuncMap {
 			return "working"
 		},
 	}
-}
-
-// rowContext is one server-rendered backlog row with the Jira URL its
-// link needs.
-type rowContext struct {
-	JiraURL string
-	Row     backlogRow
 }
 
 func stateText(st string) string {
