@@ -35,6 +35,8 @@ type Store struct {
 	now    func() time.Time
 	// tenants caches lookups by clientKey (shared by transaction copies).
 	tenants *tenantCache
+	// versions tracks tenants' data versions (shared by transaction copies).
+	versions *dataVersions
 	// jobCtx, when set, names the trace and origin of jobs enqueued
 	// under a context (see StampJobs).
 	jobCtx func(context.Context) (string, time.Time)
@@ -105,7 +107,11 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		sqlDB.SetMaxIdleConns(16)
 		sqlDB.SetConnMaxLifetime(5 * time.Minute)
 	}
-	return &Store{db: db, driver: o.Driver, box: o.Box, log: o.Logger, now: o.Now, tenants: &tenantCache{}}, nil
+	versions := newDataVersions()
+	if err := registerChangeHooks(db, versions); err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	return &Store{db: db, driver: o.Driver, box: o.Box, log: o.Logger, now: o.Now, tenants: &tenantCache{}, versions: versions}, nil
 }
 
 // Driver names the database engine.
@@ -125,7 +131,10 @@ func (s *Store) Close() error {
 // not have effects outside the database.
 func (s *Store) WithTx(ctx context.Context, fn func(tx *Store) error) error {
 	return retry(ctx, func() error {
+		var pool gorm.ConnPool
+		defer func() { s.versions.settle(pool) }()
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			pool = tx.Statement.ConnPool
 			c := *s
 			c.db = tx
 			return fn(&c)
