@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"net/http/httptest"
 	"testing"
 	"time"
 )
@@ -32,5 +33,25 @@ func TestGlanceServedFromMemory(t *testing.T) {
 	// Another issue's glance is not in memory: it needs the database.
 	if w := u.page("/glance?issueKey=SHOP-3&projectKey=SHOP"); w.Code == 200 {
 		t.Error("an uncached glance was served with the database closed")
+	}
+}
+
+// BenchmarkGlanceCached: the server side of a cached glance load (token
+// verification, tenant, page), without HTTP transport.
+func BenchmarkGlanceCached(b *testing.B) {
+	now := time.Now().UTC()
+	u := newUIEnv(b, false)
+	u.activate("SHOP")
+	u.seedAnalysed(demoIssues(now), now)
+	const target = "/glance?issueKey=SHOP-2&projectKey=SHOP"
+	tok := hsTokenTB(b, uiSecret, "GET", target, "")
+	req := httptest.NewRequest("GET", target+"&jwt="+tok, nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		u.h.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatal(w.Code)
+		}
 	}
 }
