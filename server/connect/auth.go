@@ -2,8 +2,8 @@ package connect
 
 import (
 	"context"
-	"encoding/base64"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"

@@ -78,7 +78,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		dial = sqlite.Open(dsn)
 	case "mysql":
 		// No version probe at open: the database may be down at start.
-		dial = mysql.New(mysql.Config{DSN: o.DSN, SkipInitializeWithVersion: true})
+		dial = mysql.New(mysql.Config{DSN: mysqlDSN(o.DSN), SkipInitializeWithVersion: true})
 	default:
 		return nil, fmt.Errorf("store: unknown driver %q", o.Driver)
 	}
@@ -112,6 +112,21 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
 	return &Store{db: db, driver: o.Driver, box: o.Box, log: o.Logger, now: o.Now, tenants: &tenantCache{}, versions: versions}, nil
+}
+
+// mysqlDSN turns on client-side parameter interpolation unless the DSN
+// says otherwise: each statement with arguments is then one round trip
+// instead of a prepare, an execute and a close. The connection charset is
+// utf8mb4, for which the driver's escaping is safe (it refuses to
+// interpolate under multi-byte charsets where it is not).
+func mysqlDSN(dsn string) string {
+	if strings.Contains(dsn, "interpolateParams=") {
+		return dsn
+	}
+	if strings.Contains(dsn, "?") {
+		return dsn + "&interpolateParams=true"
+	}
+	return dsn + "?interpolateParams=true"
 }
 
 // Driver names the database engine.
