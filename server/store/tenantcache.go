@@ -108,6 +108,11 @@ func (v *dataVersions) touch(tenantID int64, tx gorm.ConnPool) {
 	defer v.mu.Unlock()
 	v.bumpLocked(tenantID)
 	if tx != nil {
+		if len(v.pending) > 1000 {
+			// Transactions not run through WithTx (migrations) are never
+			// settled: bounded, and nothing is owed to them.
+			clear(v.pending)
+		}
 		v.pending[tx] = append(v.pending[tx], tenantID)
 	}
 }
