@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -21,7 +22,7 @@ func hookBody(event, key string) []byte {
 
 // intakeEnv is a Service on a real store with two installed tenants; b
 // has an active project SHOP.
-func intakeEnv(t *testing.T, driver string) (*Service, *domain.Tenant, *domain.Tenant) {
+func intakeEnv(t testing.TB, driver string) (*Service, *domain.Tenant, *domain.Tenant) {
 	t.Helper()
 	ctx := context.Background()
 	st := storetest.Open(t, driver, nil)
@@ -202,5 +203,42 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("timed out")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// BenchmarkAcceptWebhook: deliveries of 32 concurrent senders through the
+// group commit, on each engine (intake only: no HTTP, no workers).
+func BenchmarkAcceptWebhook(b *testing.B) {
+	for _, d := range storetest.Drivers {
+		b.Run(d, func(b *testing.B) {
+			s, _, tb := intakeEnv(b, d)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			go s.RunIntake(ctx, 2)
+			const senders = 32
+			var n atomic.Int64
+			b.ResetTimer()
+			start := time.Now()
+			var wg sync.WaitGroup
+			for range senders {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						i := n.Add(1)
+						if i > int64(b.N) {
+							return
+						}
+						body := hookBody("jira:issue_updated", fmt.Sprintf("SHOP-%d", i%300))
+						if _, err := s.AcceptWebhook(ctx, tb, fmt.Sprintf("bench-%d", i), body); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "webhooks/s")
+		})
 	}
 }

@@ -63,13 +63,18 @@ func Issuer(token string) (string, error) {
 	if _, _, err := jwt.NewParser().ParseUnverified(token, &c); err != nil {
 		return "", fmt.Errorf("connect: malformed token: %w", err)
 	}
+	if t := issuerOf(&c); t != "" {
+		return t, nil
+	}
+	return "", errNoIssuer
+}
+
+// issuerOf is the tenant claims name: aud[0] when present, else iss.
+func issuerOf(c *Claims) string {
 	if len(c.Audience) > 0 && c.Audience[0] != "" {
-		return c.Audience[0], nil
+		return c.Audience[0]
 	}
-	if c.Issuer == "" {
-		return "", errNoIssuer
-	}
-	return c.Issuer, nil
+	return c.Issuer
 }
 
 // ParseHS256 verifies an HS256 token: alg pinned to HS256, signature with the
@@ -77,18 +82,6 @@ func Issuer(token string) (string, error) {
 // It does not check qsh; callers compare Claims.QSH with what they expect.
 // now may be nil for the wall clock.
 func ParseHS256(token string, secretFor func(tenant string) (string, error), now func() time.Time) (*Claims, error) {
-	tenant, err := Issuer(token)
-	if err != nil {
-		return nil, err
-	}
-	secret, err := secretFor(tenant)
-	if err != nil {
-		return nil, fmt.Errorf("connect: secret for %q: %w", tenant, err)
-	}
-	if secret == "" {
-		// HMAC accepts an empty key: a token signed with "" would verify.
-		return nil, fmt.Errorf("connect: empty shared secret for %q", tenant)
-	}
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods([]string{"HS256"}),
 		jwt.WithLeeway(Leeway),
@@ -98,9 +91,36 @@ func ParseHS256(token string, secretFor func(tenant string) (string, error), now
 	if now != nil {
 		opts = append(opts, jwt.WithTimeFunc(now))
 	}
+	// One decode of the token: the key function picks the secret from the
+	// claims decoded (not yet verified) by the same parse. Its own errors
+	// are returned as they are, not as jwt's "unverifiable".
 	var c Claims
-	_, err = jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return []byte(secret), nil }, opts...)
+	var keyErr error
+	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) {
+		tenant := issuerOf(&c)
+		if tenant == "" {
+			keyErr = errNoIssuer
+			return nil, keyErr
+		}
+		secret, err := secretFor(tenant)
+		if err != nil {
+			keyErr = fmt.Errorf("connect: secret for %q: %w", tenant, err)
+			return nil, keyErr
+		}
+		if secret == "" {
+			// HMAC accepts an empty key: a token signed with "" would verify.
+			keyErr = fmt.Errorf("connect: empty shared secret for %q", tenant)
+			return nil, keyErr
+		}
+		return []byte(secret), nil
+	}, opts...)
+	if keyErr != nil {
+		return nil, keyErr
+	}
 	if err != nil {
+		if errors.Is(err, jwt.ErrTokenMalformed) {
+			return nil, fmt.Errorf("connect: malformed token: %w", err)
+		}
 		return nil, fmt.Errorf("connect: verify token: %w", err)
 	}
 	return &c, nil

@@ -43,6 +43,8 @@ type Store struct {
 	now    func() time.Time
 	// tenants caches lookups by clientKey (shared by transaction copies).
 	tenants *tenantCache
+	// versions tracks tenants' data versions (shared by transaction copies).
+	versions *dataVersions
 	// jobCtx, when set, names the trace and origin of jobs enqueued
 	// under a context (see StampJobs).
 	jobCtx func(context.Context) (string, time.Time)
@@ -84,7 +86,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		dial = sqlite.Open(dsn)
 	case "mysql":
 		// No version probe at open: the database may be down at start.
-		dial = mysql.New(mysql.Config{DSN: o.DSN, SkipInitializeWithVersion: true})
+		dial = mysql.New(mysql.Config{DSN: mysqlDSN(o.DSN), SkipInitializeWithVersion: true})
 	default:
 		return nil, fmt.Errorf("store: unknown driver %q", o.Driver)
 	}
@@ -113,7 +115,26 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		sqlDB.SetMaxIdleConns(16)
 		sqlDB.SetConnMaxLifetime(5 * time.Minute)
 	}
-	return &Store{db: db, driver: o.Driver, box: o.Box, log: o.Logger, now: o.Now, tenants: &tenantCache{}}, nil
+	versions := newDataVersions()
+	if err := registerChangeHooks(db, versions); err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	return &Store{db: db, driver: o.Driver, box: o.Box, log: o.Logger, now: o.Now, tenants: &tenantCache{}, versions: versions}, nil
+}
+
+// mysqlDSN turns on client-side parameter interpolation unless the DSN
+// says otherwise: each statement with arguments is then one round trip
+// instead of a prepare, an execute and a close. The connection charset is
+// utf8mb4, for which the driver's escaping is safe (it refuses to
+// interpolate under multi-byte charsets where it is not).
+func mysqlDSN(dsn string) string {
+	if strings.Contains(dsn, "interpolateParams=") {
+		return dsn
+	}
+	if strings.Contains(dsn, "?") {
+		return dsn + "&interpolateParams=true"
+	}
+	return dsn + "?interpolateParams=true"
 }
 
 // Driver names the database engine.
@@ -133,7 +154,10 @@ func (s *Store) Close() error {
 // not have effects outside the database.
 func (s *Store) WithTx(ctx context.Context, fn func(tx *Store) error) error {
 	return retry(ctx, func() error {
+		var pool gorm.ConnPool
+		defer func() { s.versions.settle(pool) }()
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			pool = tx.Statement.ConnPool
 			c := *s
 			c.db = tx
 			return fn(&c)

@@ -100,7 +100,21 @@ func (s *Store) RecordWebhooksBatch(ctx context.Context, events []TenantWebhook)
 		TenantID   int64
 		Identifier string
 	}
-	if err := s.db.WithContext(ctx).Table("webhook_events").Select("tenant_id, identifier").Where("batch_token = ?", token).Scan(&fresh).Error; err != nil {
+	// The batch's own rows, found through the unique (tenant_id,
+	// identifier) index: batch_token alone has no index, and scanning the
+	// retry window's deliveries for it grew with every webhook received.
+	tenants, idents := make([]int64, 0, 4), make([]string, 0, len(rows))
+	seenTenant := map[int64]bool{}
+	for _, r := range rows {
+		if !seenTenant[r.TenantID] {
+			seenTenant[r.TenantID] = true
+			tenants = append(tenants, r.TenantID)
+		}
+		idents = append(idents, r.Identifier)
+	}
+	err := s.db.WithContext(ctx).Table("webhook_events").Select("tenant_id, identifier").
+		Where("tenant_id IN ? AND identifier IN ? AND batch_token = ?", tenants, idents, token).Scan(&fresh).Error
+	if err != nil {
 		return nil, fmt.Errorf("store: record webhooks: %w", err)
 	}
 	for _, f := range fresh {

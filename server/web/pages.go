@@ -175,12 +175,24 @@ func (u *ui) glancePage(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	t := identity(c).Tenant
-	// The page depends only on the stored analysis (and the tenant's URL):
-	// when that has not changed since the last render, serve the render.
-	var cacheKey string
-	if ver, active, ok, err := u.s.Store.Tenant(t).ResultVersion(ctx, issueKey); err == nil && ok && active {
-		cacheKey = strconv.FormatInt(t.ID, 10) + "|" + projectKey + "|" + issueKey + "|" + ver + "|" + t.DisplayURLOrBase()
-		if page, hit := u.pages.get(cacheKey); hit {
+	ts := u.s.Store.Tenant(t)
+	// The page depends only on the stored analysis (and the tenant's URL).
+	// While the tenant's data version has not moved, the page in memory is
+	// current: no database read. The version is read before anything else
+	// so that a page is never recorded as newer than what it shows.
+	now := u.s.Now()
+	cacheKey := strconv.FormatInt(t.ID, 10) + "|" + projectKey + "|" + issueKey + "|" + t.DisplayURLOrBase()
+	dv, dvErr := ts.DataVersion(ctx)
+	if dvErr == nil {
+		if page, hit := u.pages.fresh(cacheKey, dv, now); hit {
+			return c.HTMLBlob(http.StatusOK, page)
+		}
+	}
+	// Something of the tenant changed: the issue's own version decides.
+	ver, active, ok, err := ts.ResultVersion(ctx, issueKey)
+	cacheable := err == nil && ok && active
+	if cacheable {
+		if page, hit := u.pages.revalidate(cacheKey, ver, dv, dvErr == nil, now); hit {
 			return c.HTMLBlob(http.StatusOK, page)
 		}
 	}
@@ -193,8 +205,10 @@ func (u *ui) glancePage(c echo.Context) error {
 		IssueKey: issueKey, ProjectKey: projectKey, Panel: p}); err != nil {
 		return err
 	}
-	if cacheKey != "" && p.State == stateAnalysed {
-		u.pages.put(cacheKey, bytes.Clone(buf.Bytes()))
+	// The panel read the version again: the page is cached only as what
+	// it shows.
+	if cacheable && p.State == stateAnalysed && p.Version == ver {
+		u.pages.put(cacheKey, &cachedPage{page: bytes.Clone(buf.Bytes()), issue: ver, data: dv, checked: dvErr == nil, at: now})
 	}
 	return c.HTMLBlob(http.StatusOK, buf.Bytes())
 }
