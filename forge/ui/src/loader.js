@@ -62,7 +62,9 @@
     var scripts = [];
     Array.prototype.forEach.call(doc.querySelectorAll('script[src]'), function (s) {
       var name = local(s.getAttribute('src'));
-      if (name) scripts.push(name);
+      // The project page's tabs are native ES modules: they keep their type
+      // (their relative imports find the copies beside them in the bundle).
+      if (name) scripts.push({ name: name, module: s.getAttribute('type') === 'module' });
       s.remove();
     });
     // Inline scripts never run in Custom UI (its CSP), nor here.
@@ -85,9 +87,11 @@
     while (doc.body.firstChild) body.appendChild(document.adoptNode(doc.body.firstChild));
     // The page's scripts run in order, as the deferred scripts of the
     // Connect page do, once its markup is in place.
-    scripts.forEach(function (name) {
+    // async = false keeps the insertion order for module scripts too.
+    scripts.forEach(function (sc) {
       var s = document.createElement('script');
-      s.src = name;
+      if (sc.module) s.type = 'module';
+      s.src = sc.name;
       s.async = false;
       document.head.appendChild(s);
     });
