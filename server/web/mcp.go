@@ -60,7 +60,7 @@ func (s *Server) mcpRoutes(e *echo.Echo, api *echo.Group) {
 }
 
 // ToolRegistry builds the registry of assistant tools over this server's
-// services (the MCP transport here; the Forge Rovo transport later).
+// services. MCP (/mcp) and Rovo actions (/forge/actions) each build one.
 func (s *Server) ToolRegistry() *tools.Registry {
 	var checker tools.Authorizer
 	if s.Access != nil {
