@@ -6,10 +6,9 @@
 // POST /api/tokens with context tokens the sandbox signs as different demo
 // people, connects over streamable HTTP, lists the tools, calls each one
 // and checks the answers against the app's own API. Then the refusals:
-// bad, revoked and out-of-scope tokens (401/403), a viewer who cannot
-// apply an improvement, the audit log, and the per-token rate limit.
-// (Expired tokens are covered by the Go test TestMCPTokenLifecycle, which
-// controls the clock.)
+// bad, revoked, expired (a token made with expiresInSeconds) and
+// out-of-scope tokens (401/403), a viewer who cannot apply an improvement,
+// the audit log, and the per-token rate limit.
 //
 //   BACKLOGAI_BIN   app binary (default ../../bin/backlogai; run `make build`)
 //   E2E_KEEP=1      keep the run's folder (sandbox log)
@@ -359,6 +358,30 @@ async function main() {
     assert.equal((await api('DELETE', `/api/tokens/${t.id}`)).status, 204);
     assert.equal((await rawMCP(t.token, initialize)).status, 401);
     await assert.rejects(connect(t.token), /401|nauthorized/);
+  });
+
+  await check('an expired token gets 401 with WWW-Authenticate, also through the SDK', async () => {
+    // A short-lived token (expiresInSeconds) expires on the server's clock,
+    // like any other: no test-only path.
+    const r = await api('POST', '/api/tokens', { body: { name: 'short-lived', projects: [PROJECT], expiresInSeconds: 3 } });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    const expiresAt = Date.parse(r.body.expiresAt);
+    assert.ok(expiresAt - Date.now() <= 3500 && expiresAt > Date.now() - 10000, `expires in seconds: ${r.body.expiresAt}`);
+    const before = await rawMCP(r.body.token, initialize);
+    if (Date.now() < expiresAt - 500) assert.equal(before.status, 200, 'usable before its expiry');
+    await new Promise((res) => setTimeout(res, Math.max(0, expiresAt - Date.now()) + 1100));
+    const after = await rawMCP(r.body.token, initialize);
+    assert.equal(after.status, 401);
+    assert.match(after.headers.get('www-authenticate') || '', /Bearer/);
+    await assert.rejects(connect(r.body.token), /401|nauthorized/);
+    const mine = await api('GET', '/api/tokens');
+    const listed = mine.body.tokens.find((x) => x.id === r.body.id);
+    assert.ok(listed && Date.parse(listed.expiresAt) < Date.now(), 'listed as expired');
+    for (const body of [{ expiresInSeconds: -5 }, { expiresInSeconds: 400 * 86400 }, { expiresInDays: 1, expiresInSeconds: 60 }]) {
+      const bad = await api('POST', '/api/tokens', { body: { name: 'bad expiry', projects: [PROJECT], ...body } });
+      assert.equal(bad.status, 400, JSON.stringify(body));
+      assert.match(bad.body.error.message, /expiresIn/);
+    }
   });
 
   await check('an out-of-scope project gets 403', async () => {

@@ -167,26 +167,6 @@ func TestForgeInstallTriggerScore(t *testing.T) {
 		t.Fatalf("unknown event: %d %s", c, body)
 	}
 
-	// Rovo actions: the module key picks the action, inputs name the
-	// project or issue, and the person's Jira permissions bind it.
-	action := func(module string, inputs map[string]any) (int, string) {
-		t.Helper()
-		code, body, err := fh.Invoke(ctx, http.MethodPost, "/forge/actions", module, "557058:pm", nil, inputs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return code, string(body)
-	}
-	if c, body := action("rank-backlog", map[string]any{"project": "SHOP"}); c != 200 || !strings.Contains(body, key) {
-		t.Fatalf("rank-backlog: %d %.300s", c, body)
-	}
-	if c, body := action("explain-score", map[string]any{"issue": key}); c != 200 || !strings.Contains(body, `"analysed":true`) {
-		t.Fatalf("explain-score: %d %.300s", c, body)
-	}
-	if c, body := action("rank-backlog", map[string]any{}); c != 400 || !strings.Contains(body, "project") {
-		t.Fatalf("rank-backlog without project: %d %s", c, body)
-	}
-	if c, body := action("draft-stories", map[string]any{"project": "SHOP", "context": "x"}); c != http.StatusNotImplemented {
-		t.Fatalf("draft-stories: %d %s, want 501 (not served yet)", c, body)
-	}
+	// Rovo actions: each served by its tool of the shared registry.
+	checkRovoActions(t, e, fh)
 }

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"os"
 	"sort"
 	"testing"
 	"time"
@@ -26,10 +27,12 @@ import (
 // the first), the tool, the audit row). Reports p50/p95 per tool. Run:
 //
 //	go test -run '^$' -bench BenchmarkMCPToolCalls10k -benchtime 1x ./server/e2e/
+//
+// BENCH_DRIVER=mysql runs it on the MariaDB/MySQL server of MYSQL_TEST_DSN.
 func BenchmarkMCPToolCalls10k(b *testing.B) {
 	fx := jiraemu.Generate(10_000, 1)
 	for b.Loop() {
-		e := startEnv(b, envOptions{fixtures: []*jiraemu.Fixture{fx}, start: cli.StartOptions{}})
+		e := startEnv(b, envOptions{driver: os.Getenv("BENCH_DRIVER"), fixtures: []*jiraemu.Fixture{fx}, start: cli.StartOptions{}})
 		e.project = jiraemu.SyntheticKey
 		if c := e.api("POST", "/api/projects/"+jiraemu.SyntheticKey+"/activate", nil, nil); c != http.StatusAccepted {
 			b.Fatalf("activate: %d", c)

@@ -61,8 +61,60 @@ func keyOrder(desc bool) string {
 
 // Backlog returns a page of the project's analysed issues and the total
 // matching the filter. Sorting and paging happen in the database so that a
-// 100k-issue project stays fast.
+// 100k-issue project stays fast: the count and the page's ids come from
+// the issue_results_list index alone (migration 0010), and only the page's
+// rows are then read whole. Reading every row's issue and analysis JSON
+// (overflow pages in SQLite) was most of the list's time.
 func (ts *TenantStore) Backlog(ctx context.Context, project string, q BacklogQuery) ([]BacklogRow, int64, error) {
+	count, page := ts.backlogQueries(ctx, project, q)
+	var total int64
+	if err := count.Count(&total).Error; err != nil {
+		return nil, 0, fmt.Errorf("store: backlog count: %w", err)
+	}
+	var ids []int64
+	if err := page.Pluck("id", &ids).Error; err != nil {
+		return nil, 0, fmt.Errorf("store: backlog: %w", err)
+	}
+	if len(ids) == 0 {
+		return []BacklogRow{}, total, nil
+	}
+	var rows []resultRow
+	err := ts.q(ctx, "issue_results").Where("id IN ?", ids).
+		Select("id, issue_key, summary, issue_type, score, moscow, quality, estimate, flags, is_open, issue, analysis").Find(&rows).Error
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: backlog rows: %w", err)
+	}
+	byID := make(map[int64]resultRow, len(rows))
+	for _, r := range rows {
+		byID[r.ID] = r
+	}
+	out := make([]BacklogRow, 0, len(ids))
+	for _, id := range ids {
+		r, ok := byID[id]
+		if !ok {
+			continue // deleted between the two reads
+		}
+		b := BacklogRow{Key: r.IssueKey, Summary: r.Summary, Type: r.IssueType, Score: r.Score, Moscow: r.Moscow,
+			Quality: r.Quality, Estimate: r.Estimate, Open: r.IsOpen}
+		if r.Flags != "" {
+			b.Flags = strings.Split(r.Flags, ",")
+		}
+		if r.Estimate != nil {
+			if err := markSuggestion(&b, r); err != nil {
+				return nil, 0, err
+			}
+		}
+		out = append(out, b)
+	}
+	return out, total, nil
+}
+
+// backlogQueries builds the count and the page-id query of q, both
+// answered from the issue_results_list index (TestBacklogPlansUseTheIndex).
+// An analysed row is one with an analysis_hash: the store writes the
+// analysis and its hash together (SaveResults), and the hash is in the
+// index while the analysis is not.
+func (ts *TenantStore) backlogQueries(ctx context.Context, project string, q BacklogQuery) (count, page *gorm.DB) {
 	col, ok := sortColumns[q.Sort]
 	if !ok {
 		col = "score"
@@ -70,7 +122,7 @@ func (ts *TenantStore) Backlog(ctx context.Context, project string, q BacklogQue
 	if q.Limit <= 0 || q.Limit > 500 {
 		q.Limit = 50
 	}
-	db := ts.q(ctx, "issue_results").Where("project_key = ? AND deleted = ? AND analysis <> ''", project, false)
+	db := ts.q(ctx, "issue_results").Where("project_key = ? AND deleted = ? AND analysis_hash <> ?", project, false, "")
 	if q.OpenOnly {
 		db = db.Where("is_open = ?", true)
 	}
@@ -89,36 +141,14 @@ func (ts *TenantStore) Backlog(ctx context.Context, project string, q BacklogQue
 		like := "%" + escapeLike(strings.ToLower(t)) + "%"
 		db = db.Where("(LOWER(issue_key) LIKE ? ESCAPE '!' OR LOWER(summary) LIKE ? ESCAPE '!')", like, like)
 	}
-	var total int64
-	if err := db.Session(&gorm.Session{}).Count(&total).Error; err != nil {
-		return nil, 0, fmt.Errorf("store: backlog count: %w", err)
-	}
-	var rows []resultRow
-	sel := db.Select("issue_key, summary, issue_type, score, moscow, quality, estimate, flags, is_open, issue, analysis")
+	page = db.Session(&gorm.Session{})
 	if col == "issue_key" {
-		sel = sel.Order(keyOrder(!q.Asc))
+		page = page.Order(keyOrder(!q.Asc))
 	} else {
 		// Ties in backlog order: by key number, as the ranking breaks them.
-		sel = sel.Order(clause.OrderByColumn{Column: clause.Column{Name: col}, Desc: !q.Asc}).Order(keyOrder(false))
+		page = page.Order(clause.OrderByColumn{Column: clause.Column{Name: col}, Desc: !q.Asc}).Order(keyOrder(false))
 	}
-	err := sel.Offset(q.Offset).Limit(q.Limit).Find(&rows).Error
-	if err != nil {
-		return nil, 0, fmt.Errorf("store: backlog: %w", err)
-	}
-	out := make([]BacklogRow, len(rows))
-	for i, r := range rows {
-		out[i] = BacklogRow{Key: r.IssueKey, Summary: r.Summary, Type: r.IssueType, Score: r.Score, Moscow: r.Moscow,
-			Quality: r.Quality, Estimate: r.Estimate, Open: r.IsOpen}
-		if r.Flags != "" {
-			out[i].Flags = strings.Split(r.Flags, ",")
-		}
-		if r.Estimate != nil {
-			if err := markSuggestion(&out[i], r); err != nil {
-				return nil, 0, err
-			}
-		}
-	}
-	return out, total, nil
+	return db.Session(&gorm.Session{}), page.Offset(q.Offset).Limit(q.Limit)
 }
 
 // markSuggestion tells the issue's own points from the app's suggestion,

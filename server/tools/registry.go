@@ -1,7 +1,8 @@
 // Package tools is the one registry of BacklogAI's assistant tools, shared
-// by every transport that exposes them: the MCP server (server/mcp) now,
-// Forge Rovo actions later. A transport only translates; everything that
-// makes a call safe happens here, once.
+// by every transport that exposes them: the MCP server (server/mcpserver)
+// and Forge Rovo actions (POST /forge/actions, server/web/forge.go). A
+// transport only translates; everything that makes a call safe happens
+// here, once.
 //
 // # Registry API (for transports)
 //
@@ -56,12 +57,19 @@ type Caller struct {
 	AccountID string
 	// Projects are the project keys the credential may reach.
 	Projects []string
+	// Unscoped: the credential has no project scope of its own, so the
+	// person's Jira permissions alone decide (a Forge invocation, whose
+	// token Atlassian signed for the person, not a personal access token).
+	Unscoped bool
 	// TokenID identifies the credential in the audit log (0: none).
 	TokenID int64
 }
 
 // Allows reports whether project is within the caller's scope.
 func (c Caller) Allows(project string) bool {
+	if c.Unscoped {
+		return true
+	}
 	for _, p := range c.Projects {
 		if p == project {
 			return true

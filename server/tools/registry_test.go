@@ -64,6 +64,10 @@ func TestRegistryCall(t *testing.T) {
 	caller := func(account string, projects ...string) tools.Caller {
 		return tools.Caller{Tenant: tenant, AccountID: account, Projects: projects, TokenID: 9}
 	}
+	// A Forge invocation has no project scope: Jira's permissions decide.
+	unscoped := func(account string) tools.Caller {
+		return tools.Caller{Tenant: tenant, AccountID: account, Unscoped: true, TokenID: 9}
+	}
 	cases := []struct {
 		name   string
 		caller tools.Caller
@@ -86,6 +90,10 @@ func TestRegistryCall(t *testing.T) {
 		{"write without edit", caller("reader", "SHOP"), "write_echo", `{"issue":"SHOP-1","text":"x","confirm":true}`, 403, "permission_denied", ""},
 		{"write unconfirmed", caller("editor", "SHOP"), "write_echo", `{"issue":"SHOP-1","text":"x"}`, 400, "confirmation_required", ""},
 		{"service error mapped", caller("editor", "SHOP"), "write_echo", `{"issue":"SHOP-1","text":"x","confirm":true}`, 409, "conflict", ""},
+		{"unscoped read", unscoped("reader"), "read_echo", `{"issue":"SHOP-1","text":"hi"}`, 0, "ok", "hi"},
+		{"unscoped without browse", unscoped("stranger"), "read_echo", `{"issue":"SHOP-1","text":"x"}`, 403, "permission_denied", ""},
+		{"unscoped write without edit", unscoped("reader"), "write_echo", `{"issue":"SHOP-1","text":"x","confirm":true}`, 403, "permission_denied", ""},
+		{"unscoped without person", unscoped(""), "read_echo", `{"issue":"SHOP-1","text":"x"}`, 401, "unauthenticated", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/forge"
 	"github.com/backlogai/backlogai/server/forge/forgeapi"
+	"github.com/backlogai/backlogai/server/tools"
 )
 
 // Forge Remote endpoints (manifest.yml: endpoint modules). The Custom UI's
@@ -32,7 +34,7 @@ func (s *Server) forgeRoutes(e *echo.Echo) {
 	g.POST("/scheduled/refresh", s.forgeAuthed(func(c echo.Context) error { return c.JSON(http.StatusOK, struct{}{}) }),
 		bodyLimit(limitLifecycle))
 	if s.Backlog != nil {
-		g.POST("/actions", s.forgeAuthed(s.fair(s.forgeAction)), bodyLimit(limitAPI))
+		g.POST("/actions", s.forgeAuthed(s.fair(s.forgeAction(s.ToolRegistry()))), bodyLimit(limitAPI))
 	}
 }
 
@@ -218,98 +220,63 @@ func (s *Server) forgeIssueEvent(c echo.Context) error {
 }
 
 // forgeAction answers Rovo actions (manifest: action modules on the
-// "actions" endpoint) with the same handlers the UI uses. The action is
-// the FIT's module key; inputs are the body's top-level fields (or under
-// "payload").
-func (s *Server) forgeAction(c echo.Context) error {
-	raw, err := io.ReadAll(c.Request().Body)
-	if err != nil {
-		return bodyReadError(err)
-	}
-	var body map[string]json.RawMessage
-	if len(bytes.TrimSpace(raw)) > 0 {
-		if err := json.Unmarshal(raw, &body); err != nil {
-			return BadRequest("body must be a JSON object of action inputs")
-		}
-	}
-	if p, ok := body["payload"]; ok {
-		var inner map[string]json.RawMessage
-		if json.Unmarshal(p, &inner) == nil {
-			body = inner
-		}
-	}
-	input := func(name string) (string, error) {
-		var v string
-		if err := json.Unmarshal(body[name], &v); err != nil || strings.TrimSpace(v) == "" {
-			return "", BadRequest(name + ": required")
-		}
-		return strings.TrimSpace(v), nil
-	}
-	module, err := s.forgeModuleKey(c)
-	if err != nil {
-		return err
-	}
-	switch module {
-	case "rank-backlog":
-		p, err := input("project")
+// "actions" endpoint) from the assistant tool registry, the same tools MCP
+// serves (forge.ActionTools maps the FIT's module key to the tool). The
+// registry validates the inputs against the tool's input schema, checks the
+// invoking person's Jira permissions on the project, runs the tool and
+// audits the call; the answer is the tool's structured output.
+//
+// Inputs are the body's top-level fields, or those under "payload". A
+// "context" object there is Rovo's invocation context, not an input (the
+// draft-stories input "context" is a string).
+func (s *Server) forgeAction(reg *tools.Registry) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		module, err := s.forgeModuleKey(c)
 		if err != nil {
 			return err
 		}
-		if !validKey(p) {
-			return BadRequest("project: not a Jira project key")
+		tool, ok := forge.ActionTools()[module]
+		if !ok {
+			return &APIError{Status: http.StatusNotFound, Code: "unknown_action", Message: "There is no Rovo action " + module + "."}
 		}
-		if err := s.bindActionContext(c, p, ""); err != nil {
-			return err
+		raw, err := io.ReadAll(c.Request().Body)
+		if err != nil {
+			return bodyReadError(err)
 		}
-		c.SetParamNames("project")
-		c.SetParamValues(p)
-		return s.backlogPage(c)
-	case "explain-score", "estimate-issue", "find-duplicates":
-		// The issue's stored analysis holds its score with reasons, its
-		// estimate and its likely duplicates.
-		k, err := input("issue")
+		inputs := map[string]json.RawMessage{}
+		if len(bytes.TrimSpace(raw)) > 0 {
+			if err := json.Unmarshal(raw, &inputs); err != nil || inputs == nil {
+				return BadRequest("body must be a JSON object of action inputs")
+			}
+		}
+		if p, ok := inputs["payload"]; ok {
+			var inner map[string]json.RawMessage
+			if err := json.Unmarshal(p, &inner); err != nil || inner == nil {
+				return BadRequest("payload must be a JSON object of action inputs")
+			}
+			inputs = inner
+		}
+		if v := bytes.TrimSpace(inputs["context"]); len(v) > 0 && v[0] == '{' {
+			delete(inputs, "context")
+		}
+		if _, ok := inputs["waitSeconds"]; !ok && tool == "draft_stories" {
+			inputs["waitSeconds"] = json.RawMessage(strconv.Itoa(forge.ActionWaitSeconds))
+		}
+		args, err := json.Marshal(inputs)
 		if err != nil {
 			return err
 		}
-		if !validKey(k) || !strings.Contains(k, "-") {
-			return BadRequest("issue: not a Jira issue key")
+		id := identity(c)
+		if id.AccountID == "" {
+			return &APIError{Status: http.StatusForbidden, Code: "anonymous", Message: "Rovo actions need a signed-in person."}
 		}
-		if err := s.bindActionContext(c, projectOfIssue(k), k); err != nil {
-			return err
+		out, err := reg.Call(c.Request().Context(), tools.Caller{Tenant: id.Tenant, AccountID: id.AccountID, Unscoped: true}, tool, args)
+		if err != nil {
+			e := tools.ErrorOf(err)
+			return &APIError{Status: e.Status, Code: e.Code, Message: e.Message, Err: e.Err}
 		}
-		c.SetParamNames("issue")
-		c.SetParamValues(k)
-		return s.issueDetail(c)
+		return c.JSON(http.StatusOK, out)
 	}
-	return echo.NewHTTPError(http.StatusNotImplemented, "action "+module+" is not served by the remote yet")
-}
-
-// bindActionContext gives a Rovo action the page context the UI handlers
-// expect (a project, an issue), once Jira shows the project to the person
-// (read with their own token): Rovo has no page to bind the call to.
-func (s *Server) bindActionContext(c echo.Context, project, issue string) error {
-	id := *identity(c)
-	if id.AccountID == "" {
-		return &APIError{Status: http.StatusForbidden, Code: "anonymous", Message: "Rovo actions need a signed-in person."}
-	}
-	cl, err := s.Backlog.ForUser(c.Request().Context(), id.Tenant, id.AccountID)
-	if err != nil {
-		return err
-	}
-	if _, err := cl.GetProject(c.Request().Context(), project); err != nil {
-		if errors.Is(err, domain.ErrNotFound) || errors.Is(err, domain.ErrForbidden) {
-			return &APIError{Status: http.StatusForbidden, Code: "permission_denied",
-				Message: "Jira does not show you project " + project + "."}
-		}
-		return err
-	}
-	jc := map[string]any{"project": map[string]string{"key": project}}
-	if issue != "" {
-		jc["issue"] = map[string]string{"key": issue}
-	}
-	id.Context, _ = json.Marshal(map[string]any{"jira": jc})
-	c.Set(ctxIdentity, &id)
-	return nil
 }
 
 // forgeModuleKey reads app.module.key of the (already verified) FIT.

@@ -60,7 +60,7 @@ func (s *Server) mcpRoutes(e *echo.Echo, api *echo.Group) {
 }
 
 // ToolRegistry builds the registry of assistant tools over this server's
-// services (the MCP transport here; the Forge Rovo transport later).
+// services. MCP (/mcp) and Rovo actions (/forge/actions) each build one.
 func (s *Server) ToolRegistry() *tools.Registry {
 	var checker tools.Authorizer
 	if s.Access != nil {
@@ -190,6 +190,9 @@ type createTokenRequest struct {
 	Name          string   `json:"name"`
 	Projects      []string `json:"projects"`
 	ExpiresInDays int      `json:"expiresInDays"`
+	// ExpiresInSeconds, instead of days, makes a short-lived token (one
+	// assistant session, one CI job).
+	ExpiresInSeconds int `json:"expiresInSeconds"`
 }
 
 type createTokenResponse struct {
@@ -234,9 +237,17 @@ func (s *Server) createToken(c echo.Context) error {
 			projects = append(projects, p)
 		}
 	}
+	life := time.Duration(req.ExpiresInDays) * 24 * time.Hour
 	switch {
+	case req.ExpiresInDays != 0 && req.ExpiresInSeconds != 0:
+		return BadRequest("give expiresInDays or expiresInSeconds, not both")
+	case req.ExpiresInSeconds != 0:
+		if req.ExpiresInSeconds < 1 || req.ExpiresInSeconds > tokenMaxDays*24*3600 {
+			return BadRequest("expiresInSeconds must be between 1 and 31536000 (365 days)")
+		}
+		life = time.Duration(req.ExpiresInSeconds) * time.Second
 	case req.ExpiresInDays == 0:
-		req.ExpiresInDays = tokenDefaultDays
+		life = tokenDefaultDays * 24 * time.Hour
 	case req.ExpiresInDays < 1 || req.ExpiresInDays > tokenMaxDays:
 		return BadRequest("expiresInDays must be between 1 and 365")
 	}
@@ -250,7 +261,7 @@ func (s *Server) createToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	expires := s.Now().Add(time.Duration(req.ExpiresInDays) * 24 * time.Hour)
+	expires := s.Now().Add(life)
 	t, err := s.Store.Tenant(id.Tenant).CreateAccessToken(c.Request().Context(), id.AccountID, req.Name, token, projects, expires)
 	if err != nil {
 		return err
