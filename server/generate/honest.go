@@ -11,15 +11,6 @@ import (
 	"github.com/backlogai/backlogai/server/domain"
 )
 
-// ImproveQuestion is what a person should answer to resolve one finding that
-// the rules cannot fix by themselves.
-type ImproveQuestion struct {
-	Code     string       `json:"code"`
-	Question string       `json:"question"`
-	Span     *domain.Span `json:"span,omitempty"`
-	Hint     bool         `json:"hint,omitempty"`
-}
-
 const (
 	noticeImproveNoLLM   = "No LLM configured: BacklogAI made only the edits its rules can make correctly, without inventing content. Answer the questions for the rest, or ask an admin to set up an LLM in Settings."
 	noticeImproveNothing = "No LLM configured, and none of the findings can be fixed correctly by rules alone: answer the questions below, or ask an admin to set up an LLM in Settings."
@@ -31,7 +22,7 @@ const (
 // each only when the quality does not drop; everything else becomes a
 // question. Offered is false when no edit was kept.
 func improveProposal(is domain.Issue, analyse Analyser, before domain.CheckResult) *Improvement {
-	out := &Improvement{Mode: ModeDeterministic, Before: qualityOf(before), Changes: []string{}, Questions: questionsFor(before)}
+	out := &Improvement{Mode: ModeDeterministic, Before: qualityOf(before), Changes: []string{}, Questions: Questions(before, is.Summary, is.Description)}
 	summary, desc := is.Summary, is.Description
 	cur := before.Quality
 	quality := func(s, d string) int {
@@ -266,114 +257,7 @@ func verbLed(s string) bool {
 	return true
 }
 
-var (
-	quoted   = regexp.MustCompile(`'([^']+)'`)
-	issueRef = regexp.MustCompile(`\b[A-Z][A-Z0-9_]+-\d+\b`)
-	fixWith  = regexp.MustCompile(`with (an? [^(.]+?|the [^(.]+?)\s*(?:\(|\.|$)`)
-)
-
-// questionsFor turns the findings into the questions a person answers to
-// resolve them, one per finding (hints that advise keeping the story as
-// it is ask nothing).
-func questionsFor(c domain.CheckResult) []ImproveQuestion {
-	role := "user"
-	if c.Story != nil && clause(c.Story.Role) != "" {
-		role = clause(c.Story.Role)
-	}
-	out := []ImproveQuestion{}
-	for _, f := range c.Findings {
-		q := questionFor(f, role)
-		if q == "" {
-			continue
-		}
-		out = append(out, ImproveQuestion{Code: f.Code, Question: q, Span: f.Span, Hint: f.Hint})
-	}
-	return out
-}
-
-func questionFor(f domain.Finding, role string) string {
-	term := ""
-	if m := quoted.FindStringSubmatch(f.Message); m != nil {
-		term = m[1]
-	}
-	switch f.Code {
-	case checks.CodeVagueTerm:
-		if m := fixWith.FindStringSubmatch(f.Fix); m != nil && term != "" {
-			return fmt.Sprintf("What does '%s' mean here: %s?", term, strings.TrimSpace(m[1]))
-		}
-		if term == "" {
-			return "What does the vague word mean here, in terms someone could check?"
-		}
-		return fmt.Sprintf("What does '%s' mean here, in terms someone could check?", term)
-	case checks.CodeUnmeasurable:
-		if term == "" {
-			return "How will someone measure this criterion: which number or observable result?"
-		}
-		return fmt.Sprintf("How will someone measure '%s': which number or observable result?", term)
-	case checks.CodeNoTemplate:
-		return "Who needs this, what should they be able to do, and what do they gain from it?"
-	case checks.CodeMissingRole:
-		return "Which user wants this?"
-	case checks.CodeMissingMeans:
-		return fmt.Sprintf("What should the %s be able to do?", role)
-	case checks.CodeMissingBenefit:
-		return fmt.Sprintf("Why does the %s need this: what do they gain?", role)
-	case checks.CodeBenefitRestates, checks.CodeGenericBenefit:
-		return fmt.Sprintf("What does the %s gain from this beyond the feature itself: time saved, an error avoided, a decision made?", role)
-	case checks.CodeBuilderRole:
-		return "Which user of the product benefits when this is done?"
-	case checks.CodeNotAFeature, checks.CodeTaskTitle:
-		return "What should a user be able to do when this is done that they cannot do today?"
-	case checks.CodeMissingCriteria:
-		return "What result can someone check to know this is done?"
-	case checks.CodeSolutionTerm, checks.CodeImplementation:
-		if term != "" {
-			return fmt.Sprintf("What does the %s need that '%s' is meant to provide?", role, term)
-		}
-		return fmt.Sprintf("What does the %s need that this technical work is meant to provide?", role)
-	case checks.CodeConjunction:
-		if f.Hint {
-			return ""
-		}
-		if term == "" {
-			return "Can each of the joined parts ship on its own, so that this should be split?"
-		}
-		return fmt.Sprintf("Can each part joined by '%s' ship on its own, so that this should be split?", term)
-	case checks.CodeSeveralPersonas:
-		return "Which one user is this story for?"
-	case checks.CodeTooManyCriteria, checks.CodeTooBig:
-		return "Which part of this could ship first as a smaller story?"
-	case checks.CodePlaceholder:
-		if term == "" {
-			return "What goes in place of the placeholder?"
-		}
-		return fmt.Sprintf("What goes in place of '%s'?", term)
-	case checks.CodeOpenQuestion:
-		if term == "" {
-			return "What is the answer to the open question in this issue?"
-		}
-		return fmt.Sprintf("What is the answer to '%s'?", term)
-	case checks.CodeBlocked, checks.CodeDependencyText:
-		if k := issueRef.FindString(f.Message); k != "" {
-			return fmt.Sprintf("Can part of this ship before %s is done?", k)
-		}
-		return "Can part of this ship before the work it waits on is done?"
-	case checks.CodeNearDuplicate:
-		if k := issueRef.FindString(f.Message); k != "" {
-			return fmt.Sprintf("Is this the same work as %s, and if so, which issue stays?", k)
-		}
-		return "Is this the same work as the similar issue, and if so, which issue stays?"
-	case checks.CodeBrackets, checks.CodeExtraPunctuation, checks.CodeExampleInStory, checks.CodeExtraSentence:
-		if term != "" {
-			return fmt.Sprintf("Does '%s' belong in the story sentence, or in the description?", term)
-		}
-		return "Does this part belong in the story sentence, or in the description?"
-	}
-	if f.Hint {
-		return ""
-	}
-	return "What would resolve this: " + strings.TrimRight(lowerFirst(f.Message), ".") + "?"
-}
+var quoted = regexp.MustCompile(`'([^']+)'`)
 
 // splitParts finds the parts of a story whose means joins separate
 // actions ("export orders and import products", "approve or reject

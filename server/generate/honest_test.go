@@ -68,12 +68,12 @@ func TestDeterministicImproveOverTheDemo(t *testing.T) {
 			t.Errorf("%s: %d questions for %d findings: %+v", is.Key, len(imp.Questions), asked, imp.Questions)
 		}
 		for _, q := range imp.Questions {
-			if !strings.HasSuffix(q.Question, "?") || strings.Contains(q.Question, "''") {
-				t.Errorf("%s: question %q", is.Key, q.Question)
+			if !strings.HasSuffix(q.Text, "?") || strings.Contains(q.Text, "''") {
+				t.Errorf("%s: question %q", is.Key, q.Text)
 			}
-			if probs := grammarProblems(q.Question); len(probs) > 0 {
+			if probs := grammarProblems(q.Text); len(probs) > 0 {
 				grammar++
-				t.Errorf("%s: question %q: %v", is.Key, q.Question, probs)
+				t.Errorf("%s: question %q: %v", is.Key, q.Text, probs)
 			}
 			questions++
 		}

@@ -51,7 +51,7 @@ type Improvement struct {
 	// Description are then the issue's own): only Questions remain.
 	Offered bool `json:"offered"`
 	// Questions ask, per finding, what a person must answer to resolve it.
-	Questions []ImproveQuestion `json:"questions"`
+	Questions []Question `json:"questions"`
 }
 
 // syncLLMDeadline bounds the LLM work of a request a person waits on
@@ -107,7 +107,7 @@ func (s *Service) Improve(ctx context.Context, t *domain.Tenant, key string) (*I
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrLLM, err)
 		}
-		out = &Improvement{Mode: ModeLLM, Before: qualityOf(before.Check), Questions: questionsFor(before.Check), Offered: true}
+		out = &Improvement{Mode: ModeLLM, Before: qualityOf(before.Check), Questions: Questions(before.Check, is.Summary, is.Description), Offered: true}
 		out.Summary, out.Description, out.Changes = ans.Summary, ans.Description, cleanList(ans.Changes)
 	} else {
 		out = improveProposal(is, analyse, before.Check)

@@ -17,14 +17,21 @@ import (
 // maxAnswer bounds a clarifying answer (it goes into the issue's text).
 const maxAnswer = 1000
 
-// Question is the clarifying question a finding asks of the PM; the
-// answer is applied to the issue text by a fixed template (Answer).
+// Question is what a finding asks of the PM. The glance offers an answer
+// input for the Answerable ones; an improvement proposal lists them all.
 type Question struct {
 	FindingID string `json:"findingId"`
 	Code      string `json:"code"`
 	Text      string `json:"question"`
 	// Placeholder is an example answer for the input.
-	Placeholder string `json:"placeholder,omitempty"`
+	Placeholder string       `json:"placeholder,omitempty"`
+	Span        *domain.Span `json:"span,omitempty"`
+	Hint        bool         `json:"hint,omitempty"`
+	// Answerable: Answer places the reply in the issue's text by a fixed
+	// template (or as a labelled note). The others (a blocker, a
+	// duplicate, a detail in the wrong place) are settled by an action in
+	// Jira or an edit of the story sentence, not by words added to it.
+	Answerable bool `json:"answerable"`
 }
 
 // FindingID names a finding of an issue's current text: its code and the
@@ -41,67 +48,190 @@ func FindingID(f domain.Finding) string {
 // 'fast' with a time limit (e.g. 'within 2 seconds')."
 var fixTarget = regexp.MustCompile(`with (.+?)(?: \(e\.g\. '([^']*)'\))?\.?$`)
 
-// QuestionFor returns the question a finding asks, given the issue's
-// texts (to quote the marked words); ok is false for findings no answer
-// of a PM can fix (duplicates, blockers, size).
-func QuestionFor(f domain.Finding, summary, description string) (Question, bool) {
-	q := Question{FindingID: FindingID(f), Code: f.Code}
+// quotedTerm is the first phrase a finding's message quotes; an
+// apostrophe after a letter or digit ("can't") opens no quote.
+var quotedTerm = regexp.MustCompile(`(?:^|[^\p{L}\p{N}])'([^']+)'`)
+
+// issueRef is an issue key in a finding's message.
+var issueRef = regexp.MustCompile(`\b[A-Z][A-Z0-9_]+-\d+\b`)
+
+// Questions are the questions of a check's findings in their order, one
+// per finding that asks something; never nil.
+func Questions(c domain.CheckResult, summary, description string) []Question {
+	out := []Question{}
+	for _, f := range c.Findings {
+		if q, ok := QuestionFor(f, c.Story, summary, description); ok {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// QuestionFor returns the question finding f asks of the PM, given the
+// issue's story sentence (nil if none: its role names the user) and texts
+// (to quote the marked words). ok is false for a hint that advises
+// keeping the text as it is. The one generator of questions: the
+// improvement proposal lists them all, the glance offers an answer input
+// for the Answerable ones.
+func QuestionFor(f domain.Finding, story *domain.Story, summary, description string) (Question, bool) {
+	q := Question{FindingID: FindingID(f), Code: f.Code, Span: f.Span, Hint: f.Hint, Answerable: true}
 	mark := marked(f, summary, description)
+	term := mark
+	if term == "" && f.Span == nil {
+		// A finding without a span (an LLM review's) may quote its words.
+		if m := quotedTerm.FindStringSubmatch(f.Message); m != nil {
+			term = m[1]
+		}
+	}
+	user := roleOf(story, summary, description)
+	const firstSlice = "e.g. saved cards only, without wallets"
 	switch f.Code {
 	case checks.CodeVagueTerm, checks.CodeUnmeasurable:
-		if mark == "" {
-			q.Text = "What exactly must be true for this criterion to pass?"
-			q.Placeholder = "e.g. the report lists last month's orders"
-			return q, true
-		}
-		what := "a measure"
-		if m := fixTarget.FindStringSubmatch(f.Fix); m != nil {
-			what = m[1]
+		m := fixTarget.FindStringSubmatch(f.Fix)
+		switch {
+		case term != "" && m != nil:
+			q.Text = fmt.Sprintf("What does '%s' mean here: %s?", term, m[1])
 			if m[2] != "" {
 				q.Placeholder = "e.g. " + m[2]
 			}
+		case term != "":
+			// Boilerplate ("the user is happy"): the answer replaces it.
+			q.Text = fmt.Sprintf("What must be true instead of '%s', so that someone can check it?", term)
+			q.Placeholder = "e.g. the report lists last month's orders"
+		case f.Code == checks.CodeUnmeasurable:
+			q.Text = "What exactly must be true for this criterion to pass?"
+			q.Placeholder = "e.g. the report lists last month's orders"
+		default:
+			q.Text = "What does the vague word mean here, in terms someone could check?"
 		}
-		q.Text = fmt.Sprintf("What does '%s' mean here: %s?", mark, what)
-	case checks.CodeMissingBenefit, checks.CodeGenericBenefit, checks.CodeBenefitRestates:
-		q.Text = "Why does the user need this: what do they gain?"
+	case checks.CodeMissingBenefit:
+		q.Text = fmt.Sprintf("Why does %s need this: what do they gain?", user)
+		q.Placeholder = "e.g. I can pay without re-entering my card"
+	case checks.CodeGenericBenefit, checks.CodeBenefitRestates:
+		q.Text = fmt.Sprintf("What does %s gain from this beyond the feature itself: time saved, an error avoided, a decision made?", user)
 		q.Placeholder = "e.g. I can pay without re-entering my card"
 	case checks.CodeSeveralPersonas:
 		q.Text = "Which one user is this story for?"
-		if mark != "" {
-			q.Text = fmt.Sprintf("Which one user is this story for, rather than '%s'?", mark)
+		if term != "" {
+			q.Text = fmt.Sprintf("Which one user, rather than '%s', is this story for?", term)
 		}
+		q.Placeholder = "e.g. returning customer"
+	case checks.CodeMissingRole:
+		q.Text = "Who needs this: which user or role?"
 		q.Placeholder = "e.g. returning customer"
 	case checks.CodeDependencyText:
 		q.Text = "Which issue does this wait on (its key), or can it be done without it?"
 		q.Placeholder = "e.g. SHOP-12"
-	case checks.CodeTooBig, checks.CodeConjunction:
+	case checks.CodeTooBig:
 		q.Text = "Which part could ship first on its own?"
-		q.Placeholder = "e.g. saved cards only, without wallets"
-	case checks.CodeSolutionTerm, checks.CodeImplementation:
-		q.Text = "What does the user need, without naming how it is built?"
-		if mark != "" {
-			q.Text = fmt.Sprintf("What does the user need, instead of '%s'?", mark)
+		q.Placeholder = firstSlice
+	case checks.CodeConjunction:
+		if f.Hint {
+			return q, false // the words name one thing: keep it as one story
 		}
-	case checks.CodeMissingRole:
-		q.Text = "Who needs this: which user or role?"
-		q.Placeholder = "e.g. returning customer"
+		q.Text = "Which part could ship first on its own?"
+		if term != "" {
+			q.Text = fmt.Sprintf("Which of the parts joined by '%s' could ship first on its own?", term)
+		}
+		q.Placeholder = firstSlice
+	case checks.CodeSolutionTerm, checks.CodeImplementation:
+		q.Text = fmt.Sprintf("What does %s need that this technical work is meant to provide?", user)
+		if term != "" {
+			q.Text = fmt.Sprintf("What does %s need that '%s' is meant to provide?", user, term)
+		}
 	case checks.CodeMissingCriteria:
-		q.Text = "How will you know it is done: what does the user see or can do?"
+		q.Text = fmt.Sprintf("How will you know it is done: what can %s see or do?", user)
 		q.Placeholder = "e.g. the order confirmation shows the delivery date"
 	case checks.CodeOpenQuestion:
-		if mark == "" {
-			return q, false
+		// Only a marked question can be restated with its answer.
+		q.Answerable = mark != ""
+		q.Text = "What is the answer to the open question in this issue?"
+		if term != "" {
+			q.Text = fmt.Sprintf("The issue asks \"%s\": what is the answer?", term)
 		}
-		q.Text = fmt.Sprintf("What is the answer to \"%s\"?", mark)
 	case checks.CodePlaceholder:
-		if mark == "" {
-			return q, false
+		q.Answerable = mark != ""
+		q.Text = "What goes in place of the placeholder?"
+		if term != "" {
+			q.Text = fmt.Sprintf("What goes in place of '%s'?", term)
 		}
-		q.Text = fmt.Sprintf("What goes in place of '%s'?", mark)
 	default:
-		return q, false
+		// The rest are settled by an edit of the story sentence or an
+		// action in Jira (a link, a split, a closed duplicate), not by
+		// words added to the issue.
+		q.Answerable = false
+		return q, settledElsewhere(&q, f, term, user)
 	}
 	return q, true
+}
+
+// settledElsewhere words the question of a finding no answer in the text
+// resolves; false for a hint, which asks nothing.
+func settledElsewhere(q *Question, f domain.Finding, term, user string) bool {
+	key := issueRef.FindString(f.Message)
+	switch f.Code {
+	case checks.CodeNoTemplate:
+		q.Text = "Who needs this, what should they be able to do, and what do they gain from it?"
+	case checks.CodeMissingMeans:
+		q.Text = fmt.Sprintf("What should %s be able to do?", user)
+	case checks.CodeBuilderRole:
+		q.Text = "Which user of the product benefits when this is done?"
+	case checks.CodeNotAFeature, checks.CodeTaskTitle:
+		q.Text = "What should a user be able to do when this is done that they cannot do today?"
+	case checks.CodeTooManyCriteria:
+		q.Text = "Which part could ship first on its own?"
+	case checks.CodeBlocked:
+		q.Text = "Can part of this ship before the work it waits on is done?"
+		if key != "" {
+			q.Text = fmt.Sprintf("Can part of this ship before %s is done?", key)
+		}
+	case checks.CodeNearDuplicate:
+		q.Text = "Is this the same work as the similar issue, and if so, which issue stays?"
+		if key != "" {
+			q.Text = fmt.Sprintf("Is this the same work as %s, and if so, which issue stays?", key)
+		}
+	case checks.CodeLinkedDuplicate:
+		q.Text = "Should this issue be closed as a duplicate, or does it add something the other issue lacks?"
+		if key != "" {
+			q.Text = fmt.Sprintf("Should this issue be closed as a duplicate of %s, or does it add something %s lacks?", key, key)
+		}
+	case checks.CodeBrackets, checks.CodeExtraPunctuation, checks.CodeExampleInStory, checks.CodeExtraSentence:
+		q.Text = "Does this part belong in the story sentence, or in the description?"
+		if term != "" {
+			q.Text = fmt.Sprintf("Does '%s' belong in the story sentence, or in the description?", term)
+		}
+	default:
+		if f.Hint {
+			return false
+		}
+		q.Text = "What would resolve this: " + strings.TrimRight(lowerFirst(f.Message), ".") + "?"
+	}
+	return true
+}
+
+// roleOf names the story's user in a question ("the shopper"): its role
+// when the sentence names one person of a few words with "a"/"an" ("As a
+// shopper"), else "the user" (a plural or several roles would not agree
+// with "does", a long one would bury the question).
+func roleOf(story *domain.Story, summary, description string) string {
+	if story == nil || story.RoleSpan == nil {
+		return "the user"
+	}
+	role, sp := clause(story.Role), story.RoleSpan
+	text := summary
+	if sp.Field == domain.FieldDescription {
+		text = description
+	}
+	lower := strings.ToLower(role)
+	if role == "" || sp.Start > len(text) || len(strings.Fields(role)) > 4 || strings.ContainsAny(role, ",/&'\"()") ||
+		wordIndex(lower, "and") >= 0 || wordIndex(lower, "or") >= 0 {
+		return "the user"
+	}
+	before := strings.Fields(strings.ToLower(text[:sp.Start]))
+	if len(before) == 0 || before[len(before)-1] != "a" && before[len(before)-1] != "an" {
+		return "the user"
+	}
+	return "the " + role
 }
 
 func marked(f domain.Finding, summary, description string) string {
@@ -276,7 +406,7 @@ func (s *Service) Answer(ctx context.Context, t *domain.Tenant, key, findingID, 
 		return nil, err
 	}
 	out := &Improvement{Mode: ModeDeterministic, Before: qualityOf(before.Check),
-		Changes: []string{"Applied your answer to: " + firstNonEmpty(questionText(*f, is), f.Message)}}
+		Changes: []string{"Applied your answer to: " + firstNonEmpty(questionText(*f, before.Check.Story, is), f.Message)}}
 	tc, err := s.config(ctx, t, is.ProjectKey)
 	if err != nil {
 		return nil, err
@@ -309,8 +439,8 @@ func (s *Service) Answer(ctx context.Context, t *domain.Tenant, key, findingID, 
 	return out, nil
 }
 
-func questionText(f domain.Finding, is domain.Issue) string {
-	q, _ := QuestionFor(f, is.Summary, is.Description)
+func questionText(f domain.Finding, story *domain.Story, is domain.Issue) string {
+	q, _ := QuestionFor(f, story, is.Summary, is.Description)
 	return q.Text
 }
 

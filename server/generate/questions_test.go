@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -52,20 +53,20 @@ func TestQuestionsAndAnswers(t *testing.T) {
 			code: checks.CodeUnmeasurable, question: "What does 'fast' mean here: a time limit?", answer: "within 2 seconds.",
 			wantDesc: "Acceptance criteria\n\n- Given a cart, when I pay, then the page loads within 2 seconds"},
 		{name: "missing benefit", summary: "As a shopper, I want to pay by card", desc: crit,
-			code: checks.CodeMissingBenefit, question: "Why does the user need this: what do they gain?", answer: "So that I can buy without cash",
+			code: checks.CodeMissingBenefit, question: "Why does the shopper need this: what do they gain?", answer: "So that I can buy without cash",
 			wantSummary: "As a shopper, I want to pay by card, so that I can buy without cash"},
 		{name: "several personas", summary: "As a shopper or merchant, I want to get notifications, so that I stay informed",
-			desc: crit, code: checks.CodeSeveralPersonas, question: "Which one user is this story for, rather than 'shopper or merchant'?",
+			desc: crit, code: checks.CodeSeveralPersonas, question: "Which one user, rather than 'shopper or merchant', is this story for?",
 			answer: "admin", wantSummary: "As an admin, I want to get notifications, so that I stay informed"},
 		{name: "missing criteria", summary: "As a shopper, I want to pay by card, so that I can buy without cash", desc: "",
-			code: checks.CodeMissingCriteria, question: "How will you know it is done: what does the user see or can do?",
+			code: checks.CodeMissingCriteria, question: "How will you know it is done: what can the shopper see or do?",
 			answer: "the receipt shows the last four digits", wantDesc: "Acceptance criteria\n\n- The receipt shows the last four digits"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			is := storyIssue(tc.summary, tc.desc)
 			f, check := findingOf(t, is, tc.code)
-			q, ok := QuestionFor(f, is.Summary, is.Description)
+			q, ok := QuestionFor(f, check.Story, is.Summary, is.Description)
 			if !ok || q.Text != tc.question {
 				t.Fatalf("question = %q (ok %v), want %q", q.Text, ok, tc.question)
 			}
@@ -103,16 +104,19 @@ func TestQuestionsAndAnswers(t *testing.T) {
 // under its question in the description, never dropped.
 func TestAnswerWithoutTemplate(t *testing.T) {
 	f := domain.Finding{Code: checks.CodeTooBig}
-	q, ok := QuestionFor(f, "s", "d")
-	if !ok {
+	q, ok := QuestionFor(f, nil, "s", "d")
+	if !ok || !q.Answerable {
 		t.Fatal("no question for a too-big story")
 	}
 	s, d, err := applyAnswer(f, nil, "Checkout", "Pay by card.", "saved cards only")
 	if err != nil || s != "Checkout" || d != "Pay by card.\n\nFirst slice: saved cards only." || q.Text == "" {
 		t.Fatalf("got %q / %q, %v", s, d, err)
 	}
-	if _, ok := QuestionFor(domain.Finding{Code: checks.CodeBlocked}, "s", "d"); ok {
-		t.Error("a question for a blocker, which no text answer fixes")
+	// A blocker is asked about (improve lists it), but no text answer
+	// fixes it: the glance offers no input for it.
+	if q, ok := QuestionFor(domain.Finding{Code: checks.CodeBlocked, Message: "Blocked by SHOP-9 (Pay), which is not done yet."}, nil, "s", "d"); !ok ||
+		q.Answerable || q.Text != "Can part of this ship before SHOP-9 is done?" {
+		t.Errorf("blocker question %+v (ok %v), want one that is not answerable", q, ok)
 	}
 }
 
@@ -221,8 +225,8 @@ func TestAnswersOverTheDemoProject(t *testing.T) {
 		is := domain.Issue{Key: fi.Key, ProjectKey: "SHOP", Type: domain.IssueType(strings.ToLower(fi.Type)), Summary: fi.Summary, Description: desc}
 		before := p.AnalyseIssue(is, analysis.ExtraInput{}).Check
 		for _, f := range before.Findings {
-			q, ok := QuestionFor(f, is.Summary, is.Description)
-			if !ok {
+			q, ok := QuestionFor(f, before.Story, is.Summary, is.Description)
+			if !ok || !q.Answerable {
 				continue
 			}
 			asked++
@@ -285,7 +289,7 @@ func TestAnswerRewrittenByTheLLM(t *testing.T) {
 	a := emptyProject().AnalyseIssue(d.Issue, analysis.ExtraInput{})
 	var id string
 	for _, f := range a.Check.Findings {
-		if q, ok := QuestionFor(f, d.Issue.Summary, d.Issue.Description); ok && f.Code == checks.CodeMissingCriteria {
+		if q, ok := QuestionFor(f, a.Check.Story, d.Issue.Summary, d.Issue.Description); ok && f.Code == checks.CodeMissingCriteria {
 			id = q.FindingID
 		}
 	}
@@ -328,5 +332,66 @@ func TestUnavailableReason(t *testing.T) {
 		if got := unavailableReason(tc.err); got != tc.want {
 			t.Errorf("unavailableReason(%v) = %q, want %q", tc.err, got, tc.want)
 		}
+	}
+}
+
+// TestQuestionWording: the one generator's wording, for the glance and
+// the improvement proposal alike: the story's user by name when the
+// sentence names one ("As a shopper"), quotes from the marked words, and
+// whether the glance offers an answer.
+func TestQuestionWording(t *testing.T) {
+	const crit = "\n\nAcceptance criteria\n\n- Given a cart, when I pay, then I see the order number"
+	tests := []struct {
+		name, summary, desc, code string
+		want                      string
+		answerable                bool
+	}{
+		{"one user by name", "As a shopper, I want to pay by card", crit, checks.CodeMissingBenefit,
+			"Why does the shopper need this: what do they gain?", true},
+		{"plural role", "As shoppers, we want to pay by card", crit, checks.CodeMissingBenefit,
+			"Why does the user need this: what do they gain?", true},
+		{"several roles", "As a shopper or merchant, I want to get notifications", crit, checks.CodeMissingBenefit,
+			"Why does the user need this: what do they gain?", true},
+		{"criteria", "As a merchant, I want to export orders, so that I can file taxes", "", checks.CodeMissingCriteria,
+			"How will you know it is done: what can the merchant see or do?", true},
+		{"solution term", "As a merchant, I want a REST API for prices, so that I can update them at once", crit, checks.CodeSolutionTerm,
+			"What does the merchant need that 'REST API' is meant to provide?", true},
+		{"joined actions", "As a merchant, I want to export orders and import products, so that I save time", crit, checks.CodeConjunction,
+			"Which of the parts joined by 'and' could ship first on its own?", true},
+		{"open question", "As a shopper, I want to pay by card, so that I can buy without cash", "Should guests pay by card too?" + crit, checks.CodeOpenQuestion,
+			`The issue asks "Should guests pay by card too?": what is the answer?`, true},
+		{"not answered in the text", "As a shopper, I want to see recommendations (like Amazon), so that I find more", crit, checks.CodeBrackets,
+			"Does '(like Amazon)' belong in the story sentence, or in the description?", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			is := storyIssue(tc.summary, tc.desc)
+			f, check := findingOf(t, is, tc.code)
+			q, ok := QuestionFor(f, check.Story, is.Summary, is.Description)
+			if !ok || q.Text != tc.want || q.Answerable != tc.answerable {
+				t.Errorf("question %q (ok %v, answerable %v), want %q (answerable %v)", q.Text, ok, q.Answerable, tc.want, tc.answerable)
+			}
+			if q.FindingID != FindingID(f) || q.Span != f.Span {
+				t.Errorf("question %+v does not name its finding %+v", q, f)
+			}
+			if !slices.ContainsFunc(Questions(check, is.Summary, is.Description), func(g Question) bool { return g == q }) {
+				t.Errorf("the proposal's questions lack %q", q.Text)
+			}
+		})
+	}
+}
+
+// TestQuestionWithoutSpan: a finding with no span (an LLM review's)
+// quotes its message, where an apostrophe inside a word opens no quote;
+// a keep-as-is hint asks nothing.
+func TestQuestionWithoutSpan(t *testing.T) {
+	f := domain.Finding{Code: checks.CodeUnmeasurable, Message: "This criterion can't be checked: 'several' has no measure.",
+		Fix: "Make it measurable: replace 'several' with the exact count."}
+	if q, ok := QuestionFor(f, nil, "s", "d"); !ok || q.Text != "What does 'several' mean here: the exact count?" {
+		t.Errorf("question %q", q.Text)
+	}
+	hint := domain.Finding{Code: checks.CodeConjunction, Hint: true, Message: "'and' joins named items that likely scope one feature."}
+	if q, ok := QuestionFor(hint, nil, "s", "d"); ok {
+		t.Errorf("a keep-as-is hint asks %q", q.Text)
 	}
 }

@@ -541,7 +541,7 @@ func TestImproveWithoutLLMMakesOnlyCorrectEdits(t *testing.T) {
 	if imp.Offered || imp.Summary != "Improve performance" || len(imp.Changes) != 0 || len(imp.Questions) == 0 || imp.After.Quality != imp.Before.Quality {
 		t.Fatalf("nothing to fix, yet %+v", imp)
 	}
-	if q := imp.Questions[0]; q.Code != "no_story_template" || !strings.HasSuffix(q.Question, "?") {
+	if q := imp.Questions[0]; q.Code != "no_story_template" || !strings.HasSuffix(q.Text, "?") {
 		t.Errorf("question %+v", q)
 	}
 	// The issues whose quality the placeholder rules lowered.
@@ -559,7 +559,7 @@ func TestImproveWithoutLLMMakesOnlyCorrectEdits(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !imp.Offered || imp.Summary != "As a user, I want the checkout to be fast and easy to use so that customers are happy" ||
-		!slices.ContainsFunc(imp.Questions, func(q ImproveQuestion) bool { return q.Question == "What does 'fast' mean here: a time limit?" }) {
+		!slices.ContainsFunc(imp.Questions, func(q Question) bool { return q.Text == "What does 'fast' mean here: a time limit?" }) {
 		t.Errorf("SHOP-213: %+v", imp)
 	}
 }

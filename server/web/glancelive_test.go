@@ -82,7 +82,7 @@ func TestGlanceOffersQuestions(t *testing.T) {
 	page := u.page("/glance?issueKey=SHOP-2&projectKey=SHOP").Body.String()
 	for _, want := range []string{`data-testid="finding-question"`, `data-action="answer"`, `data-finding-id="vague_term:summary:`,
 		`What does &#39;quickly&#39; mean here: a time limit?`, `data-finding-id="missing_acceptance_criteria"`,
-		`aria-label="Answer: How will you know it is done: what does the user see or can do?"`} {
+		`aria-label="Answer: How will you know it is done: what can the shopper see or do?"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("glance lacks %s in %s", want, regexp.MustCompile(`data-finding-id="[^"]*"|finding-question-text">[^<]*`).FindAllString(page, -1))
 		}

@@ -293,7 +293,7 @@ func analysisViewOf(is *domain.Issue, a *domain.Analysis) *analysisView {
 	byLetter := map[string][]findingView{}
 	for _, f := range a.Check.Findings {
 		fv := findingView{Code: f.Code, Severity: string(f.Severity), Message: f.Message, Fix: f.Fix, Source: f.Source, Hint: f.Hint}
-		if q, ok := generate.QuestionFor(f, is.Summary, is.Description); ok {
+		if q, ok := generate.QuestionFor(f, a.Check.Story, is.Summary, is.Description); ok && q.Answerable {
 			fv.Question = &q
 		}
 		if f.Span != nil {
