@@ -26,7 +26,7 @@ func (s *Service) reconcileJob(ctx context.Context, t *domain.Tenant, batch []do
 		if sc, err := ts.Scan(ctx, p.Project); err == nil && sc.State == domain.ScanRunning {
 			return nil // the scan will see everything
 		}
-		c, err := s.Client(t)
+		c, err := s.client(t)
 		if err != nil {
 			return err
 		}

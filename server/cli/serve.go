@@ -34,7 +34,11 @@ type App struct {
 	Server  *web.Server
 	Logger  *slog.Logger
 	Backlog *backlog.Service
-	Pool    *jobs.Pool
+	// JiraClients and Models are the Jira clients and project models every
+	// service of the app shares.
+	JiraClients *jiraclients.Registry
+	Models      *projectmodel.Cache
+	Pool        *jobs.Pool
 	// URL is where the listener is bound (useful with PORT=0 in tests).
 	URL string
 	// MetricsURL is the /metrics of the METRICS_ADDR listener ("" without).
@@ -115,7 +119,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 	keeper := &backlog.Service{Store: st, AppKey: cfg.AppKey, JiraClients: jiraClients, Models: models, Waker: pool, Logger: log,
 		PageBudget: o.PageBudget, AnalyseChunk: o.AnalyseChunk, Observer: o11y.metrics}
 	pool.Handlers = keeper.Handlers()
-	gen, err := newGenerator(cfg, st, keeper, log)
+	gen, err := newGenerator(cfg, st, keeper, jiraClients, models, log)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -146,6 +150,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 			KeysURL: cfg.ConnectKeysURL, HTTP: keysHTTP, AllowedHosts: cfg.AllowedJiraHosts, BaseURL: cfg.BaseURL,
 		},
 		Backlog:     keeper,
+		JiraClients: jiraClients,
+		Models:      models,
 		Generator:   gen,
 		SandboxHost: o.SandboxHost,
 		Hooks:       web.Hooks{OnUninstalled: keeper.Uninstalled},
@@ -171,7 +177,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 	}
 	started = true
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	a := &App{Config: cfg, Store: st, Server: srv, Logger: log, Backlog: keeper, Pool: pool, listener: l, cancel: cancel,
+	a := &App{Config: cfg, Store: st, Server: srv, Logger: log, Backlog: keeper, JiraClients: jiraClients, Models: models, Pool: pool, listener: l, cancel: cancel,
 		URL: "http://" + l.Addr().String(), ops: o11y, MetricsURL: o11y.url}
 	if !migrated {
 		a.wg.Add(1)

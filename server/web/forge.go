@@ -260,7 +260,7 @@ func (s *Server) bindActionContext(c echo.Context, project, issue string) error 
 	if id.AccountID == "" {
 		return &APIError{Status: http.StatusForbidden, Code: "anonymous", Message: "Rovo actions need a signed-in person."}
 	}
-	cl, err := s.Backlog.ForUser(c.Request().Context(), id.Tenant, id.AccountID)
+	cl, err := s.JiraClients.ForUser(c.Request().Context(), id.Tenant, id.AccountID)
 	if err != nil {
 		return err
 	}
