@@ -389,7 +389,10 @@ func (s *Service) Uninstalled(ctx context.Context, t *domain.Tenant) {
 	if err != nil {
 		s.log().Error("cancel jobs on uninstall", "tenant_id", t.ID, "err", err)
 	}
-	projects, _ := ts.Projects(ctx)
+	projects, err := ts.Projects(ctx)
+	if err != nil { // jobs are cancelled already; scans stay as they are
+		s.log().Error("list projects on uninstall", "tenant_id", t.ID, "err", err)
+	}
 	cancelled := domain.ScanCancelled
 	for _, p := range projects {
 		if err := updateScan(ctx, ts, p.Key, store.ScanUpdate{State: &cancelled}); err != nil {

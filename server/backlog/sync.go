@@ -92,12 +92,14 @@ func (s *Service) applyChanges(ctx context.Context, t *domain.Tenant, project st
 		before = append(before, is.Key)
 	}
 	before = append(before, removed...)
-	if old, err := ts.Results(ctx, before); err == nil {
-		for _, r := range old {
-			if r.Analysis != nil {
-				for _, cand := range r.Analysis.Duplicates {
-					touched[cand.Key] = true
-				}
+	old, err := ts.Results(ctx, before)
+	if err != nil {
+		return err // retried: without them old neighbours would keep stale duplicates
+	}
+	for _, r := range old {
+		if r.Analysis != nil {
+			for _, cand := range r.Analysis.Duplicates {
+				touched[cand.Key] = true
 			}
 		}
 	}
