@@ -106,20 +106,18 @@ func (e *UnavailableError) Unwrap() error { return domain.ErrUnavailable }
 // (jiraclients.Registry.App).
 type Clients func(t *domain.Tenant) (*jira.Client, error)
 
-// Options configure a Checker; zero values pick the defaults.
-type Options struct {
+// Checker answers permission questions for every tenant. Set the fields,
+// then use it; zero optional fields take defaults on first use. It is
+// safe for concurrent use.
+type Checker struct {
+	// Clients asks Jira (required; without it every check fails closed).
+	Clients    Clients
 	Now        func() time.Time
 	TTL        time.Duration // at most MaxTTL (default MaxTTL)
 	MaxEntries int           // default DefaultMaxEntries
 	Timeout    time.Duration // default DefaultTimeout
-}
 
-// Checker answers permission questions for every tenant. It is safe for
-// concurrent use.
-type Checker struct {
-	clients Clients
-	opts    Options
-
+	once     sync.Once
 	mu       sync.Mutex
 	grants   *lru.Cache[grantKey, grantSet]
 	ids      *lru.Cache[idKey, string]
@@ -149,22 +147,25 @@ type grantSet struct {
 	project []string
 }
 
-// New returns a Checker that asks Jira through clients.
-func New(clients Clients, o Options) *Checker {
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.TTL <= 0 || o.TTL > MaxTTL {
-		o.TTL = MaxTTL
-	}
-	if o.MaxEntries <= 0 {
-		o.MaxEntries = DefaultMaxEntries
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = DefaultTimeout
-	}
-	return &Checker{clients: clients, opts: o, inflight: map[grantKey]*call{},
-		grants: lru.New[grantKey, grantSet](o.MaxEntries), ids: lru.New[idKey, string](o.MaxEntries/10 + 1)}
+// init fills the defaults and the caches, once.
+func (c *Checker) init() {
+	c.once.Do(func() {
+		if c.Now == nil {
+			c.Now = time.Now
+		}
+		if c.TTL <= 0 || c.TTL > MaxTTL {
+			c.TTL = MaxTTL
+		}
+		if c.MaxEntries <= 0 {
+			c.MaxEntries = DefaultMaxEntries
+		}
+		if c.Timeout <= 0 {
+			c.Timeout = DefaultTimeout
+		}
+		c.inflight = map[grantKey]*call{}
+		c.grants = lru.New[grantKey, grantSet](c.MaxEntries)
+		c.ids = lru.New[idKey, string](c.MaxEntries/10 + 1)
+	})
 }
 
 // Project names the project a write touches. ID is Jira's numeric id when
@@ -238,14 +239,18 @@ func (c *Checker) Rights(ctx context.Context, t *domain.Tenant, accountID string
 
 // grantsFor returns the account's grants on the project, cached.
 func (c *Checker) grantsFor(ctx context.Context, t *domain.Tenant, accountID string, p Project, withProject bool) (grantSet, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	c.init()
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
 	var client *jira.Client
 	getClient := func() (*jira.Client, error) {
 		if client != nil {
 			return client, nil
 		}
-		cl, err := c.clients(t)
+		if c.Clients == nil {
+			return nil, &UnavailableError{Err: errors.New("no Jira clients configured")}
+		}
+		cl, err := c.Clients(t)
 		if err != nil {
 			return nil, &UnavailableError{Err: err}
 		}
@@ -261,7 +266,7 @@ func (c *Checker) grantsFor(ctx context.Context, t *domain.Tenant, accountID str
 	}
 	key := grantKey{tenant: t.ID, account: accountID, projectID: projectID}
 	c.mu.Lock()
-	if g, ok := c.grants.Get(key, c.opts.Now()); ok {
+	if g, ok := c.grants.Get(key, c.Now()); ok {
 		c.mu.Unlock()
 		return g, nil
 	}
@@ -278,13 +283,13 @@ func (c *Checker) grantsFor(ctx context.Context, t *domain.Tenant, accountID str
 	c.inflight[key] = cl
 	c.mu.Unlock()
 
-	askedAt := c.opts.Now()
+	askedAt := c.Now()
 	cl.g, cl.err = c.ask(ctx, getClient, accountID, projectID, withProject)
 	c.mu.Lock()
 	delete(c.inflight, key)
 	if cl.err == nil {
 		// Counted from the question, so no answer is used past the TTL.
-		c.grants.Put(key, cl.g, askedAt.Add(c.opts.TTL))
+		c.grants.Put(key, cl.g, askedAt.Add(c.TTL))
 	}
 	c.mu.Unlock()
 	close(cl.done)
@@ -315,7 +320,7 @@ func (c *Checker) projectID(ctx context.Context, t *domain.Tenant, p Project, ge
 		return p.ID, nil
 	}
 	key := idKey{tenant: t.ID, project: strings.ToUpper(p.Key)}
-	now := c.opts.Now()
+	now := c.Now()
 	c.mu.Lock()
 	id, ok := c.ids.Get(key, now)
 	c.mu.Unlock()
@@ -334,7 +339,7 @@ func (c *Checker) projectID(ctx context.Context, t *domain.Tenant, p Project, ge
 		return "", &UnavailableError{Err: err}
 	}
 	c.mu.Lock()
-	c.ids.Put(key, pr.ID, now.Add(c.opts.TTL))
+	c.ids.Put(key, pr.ID, now.Add(c.TTL))
 	c.mu.Unlock()
 	return pr.ID, nil
 }

@@ -39,7 +39,7 @@ type env struct {
 
 // newEnv is a Checker over a real jira.Client talking to the emulated
 // site (demo project SHOP, id 10000) over HTTP.
-func newEnv(t *testing.T, o access.Options) *env {
+func newEnv(t *testing.T, checker *access.Checker) *env {
 	t.Helper()
 	emu := jiraemu.New(jiraemu.Options{SharedSecret: secret})
 	srv := httptest.NewServer(emu.Handler())
@@ -51,9 +51,9 @@ func newEnv(t *testing.T, o access.Options) *env {
 		t.Fatal(err)
 	}
 	c := &clock{t: time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)}
-	o.Now = c.Now
+	checker.Now = c.Now
+	checker.Clients = func(*domain.Tenant) (*jira.Client, error) { return client, nil }
 	tenant := &domain.Tenant{ID: 1, ClientKey: emu.ClientKey(), BaseURL: srv.URL}
-	checker := access.New(func(*domain.Tenant) (*jira.Client, error) { return client, nil }, o)
 	return &env{emu: emu, clock: c, checker: checker, tenant: tenant}
 }
 
@@ -71,7 +71,7 @@ func (e *env) checks() int {
 var shop = access.Project{Key: "SHOP", ID: "10000"}
 
 func TestRequireByDemoUser(t *testing.T) {
-	e := newEnv(t, access.Options{})
+	e := newEnv(t, &access.Checker{})
 	all := []access.Permission{access.EditIssues, access.CreateIssues, access.LinkIssues, access.AdministerProjects, access.Administer, access.ScheduleIssues}
 	cases := []struct {
 		account string
@@ -111,7 +111,7 @@ func TestRequireByDemoUser(t *testing.T) {
 }
 
 func TestRequireRefusesAnonymousWithoutAskingJira(t *testing.T) {
-	e := newEnv(t, access.Options{})
+	e := newEnv(t, &access.Checker{})
 	err := e.checker.Require(context.Background(), e.tenant, "", shop, access.LinkIssues)
 	if !errors.Is(err, access.ErrAnonymous) || !errors.Is(err, domain.ErrForbidden) {
 		t.Fatalf("anonymous: %v", err)
@@ -122,7 +122,7 @@ func TestRequireRefusesAnonymousWithoutAskingJira(t *testing.T) {
 }
 
 func TestCacheLastsAtMostSixtySeconds(t *testing.T) {
-	e := newEnv(t, access.Options{})
+	e := newEnv(t, &access.Checker{})
 	ctx := context.Background()
 	require := func() {
 		t.Helper()
@@ -164,7 +164,7 @@ func TestCacheLastsAtMostSixtySeconds(t *testing.T) {
 }
 
 func TestCacheIsBounded(t *testing.T) {
-	e := newEnv(t, access.Options{MaxEntries: 2})
+	e := newEnv(t, &access.Checker{MaxEntries: 2})
 	ctx := context.Background()
 	for _, a := range []string{jiraemu.DemoMemberID, jiraemu.DemoViewerID, jiraemu.DemoProjectAdminID, jiraemu.DemoMemberID} {
 		e.checker.Require(ctx, e.tenant, a, shop, access.EditIssues)
@@ -186,7 +186,7 @@ func TestJiraFailuresFailClosed(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, access.Options{})
+			e := newEnv(t, &access.Checker{})
 			e.emu.SetFaults(tc.faults)
 			err := e.checker.Require(context.Background(), e.tenant, jiraemu.DemoProjectAdminID, shop, access.EditIssues)
 			var un *access.UnavailableError
@@ -202,8 +202,20 @@ func TestJiraFailuresFailClosed(t *testing.T) {
 	}
 }
 
+// A zero Checker (no Clients wired) refuses rather than panics or allows.
+func TestZeroCheckerFailsClosed(t *testing.T) {
+	var c access.Checker
+	tn := &domain.Tenant{ID: 1, ClientKey: "k"}
+	for _, p := range []access.Project{shop, {Key: "SHOP"}} {
+		err := c.Require(context.Background(), tn, jiraemu.DemoSiteAdminID, p, access.EditIssues)
+		if !errors.Is(err, domain.ErrUnavailable) || errors.Is(err, domain.ErrForbidden) {
+			t.Errorf("%+v: got %v, want unavailable", p, err)
+		}
+	}
+}
+
 func TestProjectIDLookedUpByKey(t *testing.T) {
-	e := newEnv(t, access.Options{})
+	e := newEnv(t, &access.Checker{})
 	ctx := context.Background()
 	if err := e.checker.Require(ctx, e.tenant, jiraemu.DemoMemberID, access.Project{Key: "SHOP"}, access.EditIssues); err != nil {
 		t.Fatalf("by key: %v", err)
@@ -235,7 +247,7 @@ func TestLabels(t *testing.T) {
 // TestConcurrentChecksShareOneCall: a burst of writes by one person waits
 // on one Jira call instead of making one each.
 func TestConcurrentChecksShareOneCall(t *testing.T) {
-	e := newEnv(t, access.Options{})
+	e := newEnv(t, &access.Checker{})
 	e.emu.SetFaults(jiraemu.Faults{Slow: []jiraemu.SlowRule{{Endpoint: "/rest/api/3/permissions/check", Delay: 200 * time.Millisecond}}})
 	var wg sync.WaitGroup
 	errs := make(chan error, 10)
@@ -261,7 +273,7 @@ func TestConcurrentChecksShareOneCall(t *testing.T) {
 // TestRightsMatchRequire: a page's view of the rights agrees with what
 // Require allows, and reuses its cached answer (one Jira call).
 func TestRightsMatchRequire(t *testing.T) {
-	e := newEnv(t, access.Options{})
+	e := newEnv(t, &access.Checker{})
 	ctx := context.Background()
 	for _, tc := range []struct {
 		account string

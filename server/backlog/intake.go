@@ -389,13 +389,16 @@ func (s *Service) Uninstalled(ctx context.Context, t *domain.Tenant) {
 	if err != nil {
 		s.log().Error("cancel jobs on uninstall", "tenant_id", t.ID, "err", err)
 	}
-	projects, _ := ts.Projects(ctx)
+	projects, err := ts.Projects(ctx)
+	if err != nil { // jobs are cancelled already; scans stay as they are
+		s.log().Error("list projects on uninstall", "tenant_id", t.ID, "err", err)
+	}
 	cancelled := domain.ScanCancelled
 	for _, p := range projects {
 		if err := updateScan(ctx, ts, p.Key, store.ScanUpdate{State: &cancelled}); err != nil {
 			s.log().Error("cancel scan on uninstall", "tenant_id", t.ID, "project", p.Key, "err", err)
 		}
-		s.DropModel(t.ID, p.Key)
+		s.models().Drop(t.ID, p.Key)
 	}
 	s.log().Info("tenant work stopped", "tenant_id", t.ID, "jobs_cancelled", n)
 }
@@ -424,7 +427,7 @@ func (s *Service) ReconcileAll(ctx context.Context) error {
 // Reanalyse re-analyses one issue from its stored snapshot right away (an
 // override was set or cleared: the person waits for the result).
 func (s *Service) Reanalyse(ctx context.Context, t *domain.Tenant, project, key string) error {
-	model, unlock, err := s.Model(ctx, t, project)
+	model, unlock, err := s.models().Get(ctx, t, project)
 	if err != nil {
 		if errors.Is(err, domain.ErrNotFound) {
 			return nil // project never activated: nothing analysed yet

@@ -3,6 +3,7 @@ package backlog
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 
@@ -23,10 +24,14 @@ func (s *Service) reconcileJob(ctx context.Context, t *domain.Tenant, batch []do
 		if err != nil {
 			return err
 		}
-		if sc, err := ts.Scan(ctx, p.Project); err == nil && sc.State == domain.ScanRunning {
+		sc, err := ts.Scan(ctx, p.Project)
+		if err != nil && !errors.Is(err, domain.ErrNotFound) {
+			return err
+		}
+		if sc != nil && sc.State == domain.ScanRunning {
 			return nil // the scan will see everything
 		}
-		c, err := s.Client(t)
+		c, err := s.client(t)
 		if err != nil {
 			return err
 		}

@@ -26,7 +26,7 @@ func (s *Service) rescoreJob(ctx context.Context, t *domain.Tenant, batch []doma
 // Rescore re-analyses and re-ranks every issue of a project and stores
 // those whose result changed.
 func (s *Service) Rescore(ctx context.Context, t *domain.Tenant, project string) error {
-	model, unlock, err := s.Model(ctx, t, project)
+	model, unlock, err := s.models().Get(ctx, t, project)
 	if err != nil {
 		return err
 	}

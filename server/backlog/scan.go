@@ -67,7 +67,7 @@ func (s *Service) scanJob(ctx context.Context, t *domain.Tenant, batch []domain.
 }
 
 func (s *Service) scanFetch(ctx context.Context, t *domain.Tenant, j domain.Job, sc *domain.Scan) (bool, error) {
-	c, err := s.Client(t)
+	c, err := s.client(t)
 	if err != nil {
 		return false, err
 	}
@@ -123,7 +123,7 @@ func (s *Service) scanFetch(ctx context.Context, t *domain.Tenant, j domain.Job,
 			}
 			// What was fetched is the total the analysis phase counts to.
 			phase, zero, empty, total := "analyse", 0, "", done
-			s.DropModel(t.ID, sc.ProjectKey)
+			s.models().Drop(t.ID, sc.ProjectKey)
 			return true, ts.UpdateScan(ctx, sc.ProjectKey, store.ScanUpdate{Phase: &phase, PageToken: &empty, Total: &total, Done: &total, Written: &zero})
 		}
 	}
@@ -131,7 +131,7 @@ func (s *Service) scanFetch(ctx context.Context, t *domain.Tenant, j domain.Job,
 }
 
 func (s *Service) scanAnalyse(ctx context.Context, t *domain.Tenant, sc *domain.Scan) (bool, error) {
-	model, unlock, err := s.Model(ctx, t, sc.ProjectKey)
+	model, unlock, err := s.models().Get(ctx, t, sc.ProjectKey)
 	if err != nil {
 		return false, err
 	}

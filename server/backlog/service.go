@@ -9,14 +9,11 @@
 package backlog
 
 import (
-	"context"
+	"fmt"
 	"log/slog"
-	"net/http"
 	"sync"
 	"time"
 
-	"github.com/backlogai/backlogai/server/analysis"
-	"github.com/backlogai/backlogai/server/connect"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jira"
 	"github.com/backlogai/backlogai/server/jiraclients"
@@ -45,18 +42,14 @@ type Service struct {
 	Waker  Waker
 	Logger *slog.Logger
 	Now    func() time.Time
-	// JiraClients gives tenants' Jira clients. When nil, one is built on
-	// first use from HTTP, Jira, Impersonator and Hosts below.
+	// JiraClients gives tenants' Jira clients (required for work that
+	// calls Jira; the same registry as the pages' and drafting's, so a
+	// tenant has one rate-limit state).
 	JiraClients *jiraclients.Registry
-	// Models holds the projects' analysis models. When nil, one is built
-	// on first use from Store and Now.
+	// Models holds the projects' analysis models. When nil, the service
+	// makes its own over Store on first use; set it to share one cache
+	// with drafting and the pages.
 	Models *projectmodel.Cache
-	// HTTP, Jira, Impersonator and Hosts configure the registry built when
-	// JiraClients is nil (see jiraclients.Registry for each).
-	HTTP         *http.Client
-	Jira         jira.Options
-	Impersonator *connect.Impersonator
-	Hosts        HostClients
 	// PageBudget is how many search pages one scan job fetches before it
 	// hands the queue back to other work (default 20 = 2,000 issues).
 	PageBudget int
@@ -66,31 +59,15 @@ type Service struct {
 	// completed (metrics).
 	Observer WritebackObserver
 
-	initOnce sync.Once
-	intake   chan *webhookReq
-	writing  map[projectKey]bool // projects whose write-back runs here
-	mu       sync.Mutex
+	modelsOnce sync.Once
+	intake     chan *webhookReq
+	writing    map[projectKey]bool // projects whose write-back runs here
+	mu         sync.Mutex
 }
-
-// HostClients gives Jira transports for tenants served through a host
-// other than Connect (Forge Remote).
-type HostClients = jiraclients.HostClients
 
 type projectKey struct {
 	tenant  int64
 	project string
-}
-
-func (s *Service) init() {
-	s.initOnce.Do(func() {
-		if s.JiraClients == nil {
-			s.JiraClients = &jiraclients.Registry{AppKey: s.AppKey, HTTP: s.HTTP, Jira: s.Jira,
-				Impersonator: s.Impersonator, Hosts: s.Hosts, Logger: s.Logger, Now: s.Now}
-		}
-		if s.Models == nil {
-			s.Models = &projectmodel.Cache{Store: s.Store, Now: s.Now}
-		}
-	})
 }
 
 func (s *Service) now() time.Time {
@@ -107,40 +84,20 @@ func (s *Service) log() *slog.Logger {
 	return slog.Default()
 }
 
-// ClientRegistry returns the registry the service takes Jira clients
-// from, for wiring others to the same one (one rate-limit state per
-// tenant).
-func (s *Service) ClientRegistry() *jiraclients.Registry {
-	s.init()
-	return s.JiraClients
+// client is tenant t's Jira client acting as the app.
+func (s *Service) client(t *domain.Tenant) (*jira.Client, error) {
+	if s.JiraClients == nil {
+		return nil, fmt.Errorf("backlog: no Jira clients configured: %w", domain.ErrUnavailable)
+	}
+	return s.JiraClients.App(t)
 }
 
-// ModelCache returns the cache the service takes project models from,
-// for wiring others to the same one.
-func (s *Service) ModelCache() *projectmodel.Cache {
-	s.init()
+// models is the cache of project models (Models, or the service's own).
+func (s *Service) models() *projectmodel.Cache {
+	s.modelsOnce.Do(func() {
+		if s.Models == nil {
+			s.Models = &projectmodel.Cache{Store: s.Store, Now: s.Now}
+		}
+	})
 	return s.Models
-}
-
-// Client returns the Jira client of a tenant that acts as the app
-// (jiraclients.Registry.App).
-func (s *Service) Client(t *domain.Tenant) (*jira.Client, error) {
-	return s.ClientRegistry().App(t)
-}
-
-// ForUser returns a Jira client of the tenant that acts as the person with
-// accountID (jiraclients.Registry.ForUser).
-func (s *Service) ForUser(ctx context.Context, t *domain.Tenant, accountID string) (*jira.Client, error) {
-	return s.ClientRegistry().ForUser(ctx, t, accountID)
-}
-
-// Model returns the project's analysis model, up to date with the store;
-// unlock must be called when done (projectmodel.Cache.Get).
-func (s *Service) Model(ctx context.Context, t *domain.Tenant, project string) (*analysis.Project, func(), error) {
-	return s.ModelCache().Get(ctx, t, project)
-}
-
-// DropModel forgets a cached model (after a full rescan or uninstall).
-func (s *Service) DropModel(tenantID int64, project string) {
-	s.ModelCache().Drop(tenantID, project)
 }

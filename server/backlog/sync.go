@@ -27,7 +27,7 @@ func (s *Service) analyseJob(ctx context.Context, t *domain.Tenant, batch []doma
 		}
 		byProject[payloads[i].Project] = append(byProject[payloads[i].Project], i)
 	}
-	c, err := s.Client(t)
+	c, err := s.client(t)
 	if err != nil {
 		return jobsErr(errs, err)
 	}
@@ -79,7 +79,7 @@ func missing(keys []string, got []domain.Issue) []string {
 // applyChanges folds changed and removed issues into the project model and
 // stores the re-analysis of everything they touch.
 func (s *Service) applyChanges(ctx context.Context, t *domain.Tenant, project string, changed []domain.Issue, removed []string) error {
-	model, unlock, err := s.Model(ctx, t, project)
+	model, unlock, err := s.models().Get(ctx, t, project)
 	if err != nil {
 		return err
 	}
@@ -92,12 +92,14 @@ func (s *Service) applyChanges(ctx context.Context, t *domain.Tenant, project st
 		before = append(before, is.Key)
 	}
 	before = append(before, removed...)
-	if old, err := ts.Results(ctx, before); err == nil {
-		for _, r := range old {
-			if r.Analysis != nil {
-				for _, cand := range r.Analysis.Duplicates {
-					touched[cand.Key] = true
-				}
+	old, err := ts.Results(ctx, before)
+	if err != nil {
+		return err // retried: without them old neighbours would keep stale duplicates
+	}
+	for _, r := range old {
+		if r.Analysis != nil {
+			for _, cand := range r.Analysis.Duplicates {
+				touched[cand.Key] = true
 			}
 		}
 	}
@@ -206,7 +208,7 @@ func (s *Service) deleteJob(ctx context.Context, t *domain.Tenant, batch []domai
 // for the glance to show it. Keys Jira does not return are left alone: a
 // missing issue is the webhook's and the reconciliation's business.
 func (s *Service) Refresh(ctx context.Context, t *domain.Tenant, project string, keys ...string) error {
-	c, err := s.Client(t)
+	c, err := s.client(t)
 	if err != nil {
 		return fmt.Errorf("refresh %v: %w", keys, err)
 	}

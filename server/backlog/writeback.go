@@ -35,7 +35,7 @@ func (s *Service) writebackJob(ctx context.Context, t *domain.Tenant, batch []do
 			return s.enqueue(ctx, t, projectJob(KindWriteback, p.Project, prioWriteback, 2*time.Second, s.now()))
 		}
 		defer unlock()
-		c, err := s.Client(t)
+		c, err := s.client(t)
 		if err != nil {
 			return err
 		}
@@ -156,7 +156,7 @@ func (s *Service) WriteCreated(ctx context.Context, t *domain.Tenant, project st
 	if len(values) == 0 {
 		return nil
 	}
-	c, err := s.Client(t)
+	c, err := s.client(t)
 	if err != nil {
 		return fmt.Errorf("backlog: write created issues: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/jiraclients"
 	"github.com/backlogai/backlogai/server/jiraemu"
 	"github.com/backlogai/backlogai/server/store/storetest"
 )
@@ -30,12 +31,13 @@ func jiraEnv(t *testing.T) (*Service, *jiraemu.Emulator, *domain.Tenant) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Service{Store: st, AppKey: testAppKey, HTTP: srv.Client(), Logger: slog.New(slog.DiscardHandler)}, emu, tn
+	clients := &jiraclients.Registry{AppKey: testAppKey, HTTP: srv.Client()}
+	return &Service{Store: st, AppKey: testAppKey, JiraClients: clients, Logger: slog.New(slog.DiscardHandler)}, emu, tn
 }
 
 func issueID(t *testing.T, s *Service, tn *domain.Tenant, key string) string {
 	t.Helper()
-	c, err := s.Client(tn)
+	c, err := s.JiraClients.App(tn)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,11 @@ type App struct {
 	Server  *web.Server
 	Logger  *slog.Logger
 	Backlog *backlog.Service
-	Pool    *jobs.Pool
+	// JiraClients and Models are the Jira clients and project models every
+	// service of the app shares.
+	JiraClients *jiraclients.Registry
+	Models      *projectmodel.Cache
+	Pool        *jobs.Pool
 	// URL is where the listener is bound (useful with PORT=0 in tests).
 	URL string
 	// MetricsURL is the /metrics of the METRICS_ADDR listener ("" without).
@@ -121,7 +125,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 	keeper := &backlog.Service{Store: st, AppKey: cfg.AppKey, JiraClients: jiraClients, Models: models, Waker: pool, Logger: log,
 		PageBudget: o.PageBudget, AnalyseChunk: o.AnalyseChunk, Observer: o11y.metrics}
 	pool.Handlers = keeper.Handlers()
-	gen, err := newGenerator(cfg, st, keeper, log)
+	gen, err := newGenerator(cfg, st, keeper, jiraClients, models, log)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -151,12 +155,14 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 		Install: &connect.InstallVerifier{
 			KeysURL: cfg.ConnectKeysURL, HTTP: keysHTTP, AllowedHosts: cfg.AllowedJiraHosts, BaseURL: cfg.BaseURL,
 		},
-		Backlog:    keeper,
-		Generator:  gen,
-		Mount:      sandboxMount(cfg, log, o),
-		Hooks:      web.Hooks{OnUninstalled: keeper.Uninstalled},
-		Descriptor: backlogai.DescriptorTemplate,
-		Logger:     log,
+		Backlog:     keeper,
+		JiraClients: jiraClients,
+		Models:      models,
+		Generator:   gen,
+		Mount:       sandboxMount(cfg, log, o),
+		Hooks:       web.Hooks{OnUninstalled: keeper.Uninstalled},
+		Descriptor:  backlogai.DescriptorTemplate,
+		Logger:      log,
 	})
 	if err != nil {
 		st.Close()
@@ -177,7 +183,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 	}
 	started = true
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	a := &App{Config: cfg, Store: st, Server: srv, Logger: log, Backlog: keeper, Pool: pool, listener: l, cancel: cancel,
+	a := &App{Config: cfg, Store: st, Server: srv, Logger: log, Backlog: keeper, JiraClients: jiraClients, Models: models, Pool: pool, listener: l, cancel: cancel,
 		URL: "http://" + l.Addr().String(), ops: o11y, MetricsURL: o11y.url}
 	if !migrated {
 		a.wg.Add(1)

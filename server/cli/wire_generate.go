@@ -7,17 +7,20 @@ import (
 	"github.com/backlogai/backlogai/server/backlog"
 	"github.com/backlogai/backlogai/server/config"
 	"github.com/backlogai/backlogai/server/generate"
+	"github.com/backlogai/backlogai/server/jiraclients"
 	"github.com/backlogai/backlogai/server/netguard"
+	"github.com/backlogai/backlogai/server/projectmodel"
 	"github.com/backlogai/backlogai/server/secrets"
 	"github.com/backlogai/backlogai/server/store"
 )
 
 // newGenerator wires the generation pipeline (LLM, research, drafts) from
 // the configuration: the app's default LLM and research provider, the
-// box that seals tenants' API keys, the sync service's Jira clients and
-// project models, and the sync service itself as the writer of the score
-// property of created issues.
-func newGenerator(cfg *config.Config, st *store.Store, keeper *backlog.Service, log *slog.Logger) (*generate.Service, error) {
+// box that seals tenants' API keys, the Jira clients and project models
+// shared with the sync service and the pages, and the sync service itself
+// as the writer of the score property of created issues.
+func newGenerator(cfg *config.Config, st *store.Store, keeper *backlog.Service, jiraClients *jiraclients.Registry,
+	models *projectmodel.Cache, log *slog.Logger) (*generate.Service, error) {
 	box, err := secrets.New(cfg.EncryptionKey, cfg.PreviousKeys...)
 	if err != nil {
 		return nil, err
@@ -25,8 +28,8 @@ func newGenerator(cfg *config.Config, st *store.Store, keeper *backlog.Service, 
 	guard := netguard.Policy{AllowPrivate: cfg.AllowPrivateURLs || cfg.Sandbox, AllowHTTP: cfg.AllowPrivateURLs || cfg.Sandbox}
 	return generate.New(&generate.Service{
 		Store:       st,
-		JiraClients: keeper.ClientRegistry(),
-		Models:      keeper.ModelCache(),
+		JiraClients: jiraClients,
+		Models:      models,
 		Backlog:     keeper,
 		Box:         box,
 		Defaults: generate.Defaults{

@@ -136,7 +136,7 @@ func TestUIOnSandbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := e.sb.App.Backlog.Client(tn)
+	client, err := e.sb.App.JiraClients.App(tn)
 	if err != nil {
 		t.Fatal(err)
 	}

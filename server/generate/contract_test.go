@@ -13,9 +13,9 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"github.com/backlogai/backlogai/server/backlog"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jira"
+	"github.com/backlogai/backlogai/server/jiraclients"
 	"github.com/backlogai/backlogai/server/jiraemu"
 )
 
@@ -71,8 +71,8 @@ func TestPermissionsCheckMatchesJiraContract(t *testing.T) {
 	emu.SetProjectAdmins("SHOP", "557058:admin")
 
 	tn := &domain.Tenant{ClientKey: emu.ClientKey(), BaseURL: srv.URL, SharedSecret: secret}
-	keeper := &backlog.Service{AppKey: testAppKey, HTTP: srv.Client()}
-	c, err := keeper.Client(tn)
+	clients := &jiraclients.Registry{AppKey: testAppKey, HTTP: srv.Client()}
+	c, err := clients.App(tn)
 	if err != nil {
 		t.Fatal(err)
 	}

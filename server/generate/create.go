@@ -186,6 +186,8 @@ func (s *Service) reportOther(ctx context.Context, t *domain.Tenant, ts *store.T
 		if retry.Sleep(ctx, 200*time.Millisecond) != nil {
 			deadline = time.Now()
 		}
+		// A failed read is retried on the next tick; at the deadline the
+		// draft is reported as the last read left it.
 		if r, err := ts.Draft(ctx, rec.ID); err == nil {
 			rec = r
 		}

@@ -56,12 +56,12 @@ type Waker interface{ Wake() }
 type Service struct {
 	Store *store.Store
 	// JiraClients gives tenants' Jira clients; Models the projects'
-	// analysis models (a project never activated gets an empty one).
+	// analysis models (a project never activated gets an empty one). Both
+	// are shared with the sync service and the pages.
 	JiraClients *jiraclients.Registry
 	Models      *projectmodel.Cache
 	// Backlog writes the score property of the issues drafts become (it
-	// is the property's only writer). JiraClients and Models left nil
-	// are taken from it.
+	// is the property's only writer).
 	Backlog *backlog.Service
 	// Box seals tenants' API keys.
 	Box      *secrets.Box
@@ -105,12 +105,6 @@ func (s *Service) Init() error {
 	s.once.Do(func() {
 		if s.Logger == nil {
 			s.Logger = slog.Default()
-		}
-		if s.Backlog != nil && s.JiraClients == nil {
-			s.JiraClients = s.Backlog.ClientRegistry()
-		}
-		if s.Backlog != nil && s.Models == nil {
-			s.Models = s.Backlog.ModelCache()
 		}
 		if s.Now == nil {
 			s.Now = time.Now

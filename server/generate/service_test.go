@@ -20,7 +20,9 @@ import (
 	"github.com/backlogai/backlogai/server/connect"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jira"
+	"github.com/backlogai/backlogai/server/jiraclients"
 	"github.com/backlogai/backlogai/server/jiraemu"
+	"github.com/backlogai/backlogai/server/projectmodel"
 	"github.com/backlogai/backlogai/server/research"
 	"github.com/backlogai/backlogai/server/store"
 	"github.com/backlogai/backlogai/server/store/storetest"
@@ -77,10 +79,12 @@ func newEnv(t *testing.T, answer func(c fakeCall) fakeReply) *env {
 	}
 	// Person-initiated writes act as the person: the emulator is also the
 	// authorization server of user impersonation.
-	keeper := &backlog.Service{Store: st, AppKey: testAppKey, HTTP: srv.Client(),
+	clients := &jiraclients.Registry{AppKey: testAppKey, HTTP: srv.Client(),
 		Impersonator: &connect.Impersonator{AuthServerURL: emu.AuthServerURL(), HTTP: srv.Client()}}
+	models := &projectmodel.Cache{Store: st}
+	keeper := &backlog.Service{Store: st, AppKey: testAppKey, JiraClients: clients, Models: models}
 	e := &env{t: t, emu: emu, st: st, tenant: tn, clock: c}
-	svc := &Service{Store: st, Backlog: keeper, Box: storetest.Box(t), Now: c.Now, LLMRetries: -1, Logger: slog.New(slog.DiscardHandler),
+	svc := &Service{Store: st, JiraClients: clients, Models: models, Backlog: keeper, Box: storetest.Box(t), Now: c.Now, LLMRetries: -1, Logger: slog.New(slog.DiscardHandler),
 		LLMSleep: func(context.Context, time.Duration) error { return nil }, AllowInsecureURLs: true}
 	if answer != nil {
 		e.llm = newFakeLLM(t, answer)
@@ -90,7 +94,7 @@ func newEnv(t *testing.T, answer func(c fakeCall) fakeReply) *env {
 		t.Fatal(err)
 	}
 	e.svc = svc
-	if e.jira, err = keeper.Client(tn); err != nil {
+	if e.jira, err = clients.App(tn); err != nil {
 		t.Fatal(err)
 	}
 	return e

@@ -13,6 +13,8 @@ import (
 	"github.com/backlogai/backlogai/server/backlog"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/generate"
+	"github.com/backlogai/backlogai/server/jiraclients"
+	"github.com/backlogai/backlogai/server/projectmodel"
 	"github.com/backlogai/backlogai/server/store"
 )
 
@@ -22,6 +24,10 @@ import (
 type Services struct {
 	Store   *store.Store
 	Backlog *backlog.Service
+	// JiraClients and Models are the Jira clients and project models the
+	// web handlers use.
+	JiraClients *jiraclients.Registry
+	Models      *projectmodel.Cache
 	// Generator drafts, improves and splits (nil: those tools are left out).
 	Generator *generate.Service
 	// ValidateStrategy checks and completes a strategy as the Strategy tab
@@ -278,7 +284,7 @@ func (s Services) analyse(ctx context.Context, c Caller, in TextIn) (domain.Anal
 	if in.Type != "" {
 		typ = domain.NormaliseIssueType(in.Type)
 	}
-	model, unlock, err := s.Backlog.Model(ctx, c.Tenant, in.Project)
+	model, unlock, err := s.Models.Get(ctx, c.Tenant, in.Project)
 	if errors.Is(err, domain.ErrNotFound) {
 		return domain.Analysis{}, &Error{Status: 404, Code: "not_activated", Message: "BacklogAI is not active on project " + in.Project + ": open it once in Jira first.", Err: err}
 	}
@@ -477,7 +483,7 @@ func (s Services) linkDuplicate(ctx context.Context, c Caller, in LinkDuplicateI
 	case ProjectOfIssue(other) != ProjectOfIssue(in.Issue):
 		return LinkOut{}, Invalid("duplicateOf must be an issue of the same project")
 	}
-	client, err := s.Backlog.ForUser(ctx, c.Tenant, c.AccountID) // linked as the person
+	client, err := s.JiraClients.ForUser(ctx, c.Tenant, c.AccountID) // linked as the person
 	if err != nil {
 		return LinkOut{}, err
 	}

@@ -23,7 +23,9 @@ import (
 	"github.com/backlogai/backlogai/server/connect"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jira"
+	"github.com/backlogai/backlogai/server/jiraclients"
 	"github.com/backlogai/backlogai/server/jiraemu"
+	"github.com/backlogai/backlogai/server/projectmodel"
 	"github.com/backlogai/backlogai/server/store"
 	"github.com/backlogai/backlogai/server/store/storetest"
 	"github.com/backlogai/backlogai/server/web"
@@ -53,16 +55,18 @@ func newToolsEnv(t *testing.T) *toolsEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keeper := &backlog.Service{Store: st, AppKey: appKey, HTTP: jsrv.Client(),
+	clients := &jiraclients.Registry{AppKey: appKey, HTTP: jsrv.Client(),
 		Impersonator: &connect.Impersonator{AuthServerURL: emu.AuthServerURL(), HTTP: jsrv.Client()}}
+	models := &projectmodel.Cache{Store: st}
+	keeper := &backlog.Service{Store: st, AppKey: appKey, JiraClients: clients, Models: models}
 	cfg := &config.Config{BaseURL: appBase, AppKey: appKey, DataRetentionDays: 30, Driver: "sqlite"}
 	srv, err := web.New(web.Deps{Config: cfg, Store: st, Auth: &connect.JWTAuthenticator{Tenants: st},
 		LifecycleAuth: &connect.JWTAuthenticator{Tenants: st, AllowDisabled: true}, Backlog: keeper,
-		Descriptor: backlogai.DescriptorTemplate, Logger: slog.New(slog.DiscardHandler)})
+		JiraClients: clients, Models: models, Descriptor: backlogai.DescriptorTemplate, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	jc, err := keeper.Client(tn)
+	jc, err := clients.App(tn)
 	if err != nil {
 		t.Fatal(err)
 	}

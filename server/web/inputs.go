@@ -95,7 +95,7 @@ func (u *ui) putInputs(c echo.Context) error {
 	if err := u.s.requirePermission(c, project, access.EditIssues); err != nil {
 		return err
 	}
-	model, unlock, err := u.s.Backlog.Model(ctx, id.Tenant, project)
+	model, unlock, err := u.s.Models.Get(ctx, id.Tenant, project)
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func (u *ui) putInputs(c echo.Context) error {
 			entered[k] = *v
 		}
 	}
-	client, err := u.s.Backlog.ForUser(ctx, id.Tenant, id.AccountID) // written as the person
+	client, err := u.s.JiraClients.ForUser(ctx, id.Tenant, id.AccountID) // written as the person
 	if err != nil {
 		return err
 	}

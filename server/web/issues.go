@@ -129,7 +129,7 @@ func (u *ui) linkDuplicate(c echo.Context) error {
 		return err
 	}
 	id := identity(c)
-	client, err := u.s.Backlog.ForUser(c.Request().Context(), id.Tenant, id.AccountID) // linked as the person
+	client, err := u.s.JiraClients.ForUser(c.Request().Context(), id.Tenant, id.AccountID) // linked as the person
 	if err != nil {
 		return err
 	}

@@ -108,12 +108,16 @@ func (s *Server) uninstalled(c echo.Context) error {
 		}
 		return fmt.Errorf("web: uninstalled: %w", err)
 	}
-	if t, err := s.Store.TenantByClientKey(ctx, p.ClientKey); err == nil {
-		if s.Hooks.OnUninstalled != nil {
-			s.Hooks.OnUninstalled(ctx, t)
-		}
-		s.log(c).Info("tenant uninstalled", "tenant_id", t.ID, "purge_after", t.PurgeAfter)
+	t, err := s.Store.TenantByClientKey(ctx, p.ClientKey)
+	if err != nil {
+		// Marked uninstalled all the same: its jobs find that out and stop.
+		s.log(c).Error("tenant uninstalled, but not read back to stop its work", "err", err)
+		return c.NoContent(http.StatusNoContent)
 	}
+	if s.Hooks.OnUninstalled != nil {
+		s.Hooks.OnUninstalled(ctx, t)
+	}
+	s.log(c).Info("tenant uninstalled", "tenant_id", t.ID, "purge_after", t.PurgeAfter)
 	return c.NoContent(http.StatusNoContent)
 }
 

@@ -68,7 +68,7 @@ func (s *Server) ToolRegistry() *tools.Registry {
 	}
 	a := &auditor{s: s}
 	reg := tools.NewRegistry(checker, tools.Options{Now: s.Now, Audit: a.record})
-	tools.Register(reg, tools.Services{Store: s.Store, Backlog: s.Backlog, Generator: s.Generator, Now: s.Now,
+	tools.Register(reg, tools.Services{Store: s.Store, Backlog: s.Backlog, JiraClients: s.JiraClients, Models: s.Models, Generator: s.Generator, Now: s.Now,
 		ValidateStrategy: validateStrategy, Health: s.healthSummary})
 	return reg
 }

@@ -33,9 +33,11 @@ func (s *Server) projectStatus(c echo.Context) error {
 	}
 	if p != nil {
 		out.Active = p.Active
-		if pr, err := s.Backlog.ScanProgress(ctx, t, key); err == nil {
-			out.Scan = pr
+		pr, err := s.Backlog.ScanProgress(ctx, t, key)
+		if err != nil && !errors.Is(err, domain.ErrNotFound) {
+			return err
 		}
+		out.Scan = pr
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -63,7 +65,11 @@ func (s *Server) activate(c echo.Context) error {
 	if _, err := s.Backlog.Activate(ctx, t, key, jc.Jira.Project.ID, ""); err != nil {
 		return err
 	}
-	pr, _ := s.Backlog.ScanProgress(ctx, t, key)
+	pr, err := s.Backlog.ScanProgress(ctx, t, key)
+	if err != nil {
+		// Activated all the same: the page polls the status for progress.
+		s.log(c).Warn("scan progress after activation", "project", key, "err", err)
+	}
 	return c.JSON(http.StatusAccepted, statusResponse{Project: key, Active: true, Scan: pr})
 }
 

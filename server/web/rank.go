@@ -128,7 +128,7 @@ func (s *Server) rankDo(c echo.Context, apply bool) error {
 	if err != nil {
 		return err
 	}
-	client, err := s.Backlog.ForUser(ctx, id.Tenant, id.AccountID)
+	client, err := s.JiraClients.ForUser(ctx, id.Tenant, id.AccountID)
 	if err != nil {
 		return err
 	}
@@ -158,7 +158,7 @@ func (s *Server) rankUndo(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	id := identity(c)
-	client, err := s.Backlog.ForUser(ctx, id.Tenant, id.AccountID)
+	client, err := s.JiraClients.ForUser(ctx, id.Tenant, id.AccountID)
 	if err != nil {
 		return err
 	}

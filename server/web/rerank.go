@@ -145,7 +145,7 @@ func (u *ui) rerank(c echo.Context) error {
 			ranked, total, summary = insight.Rerank(rows, st, limit)
 			return nil
 		}
-		model, unlock, err := u.s.Backlog.Model(ctx, t, key)
+		model, unlock, err := u.s.Models.Get(ctx, t, key)
 		if err != nil {
 			return err
 		}

@@ -25,6 +25,8 @@ import (
 	"github.com/backlogai/backlogai/server/forge"
 	"github.com/backlogai/backlogai/server/generate"
 	"github.com/backlogai/backlogai/server/insight"
+	"github.com/backlogai/backlogai/server/jiraclients"
+	"github.com/backlogai/backlogai/server/projectmodel"
 	"github.com/backlogai/backlogai/server/store"
 )
 
@@ -64,11 +66,15 @@ type Deps struct {
 	Forge *forge.Authenticator
 	// Backlog keeps projects analysed (webhooks, scans, results).
 	Backlog *backlog.Service
+	// JiraClients and Models (required with Backlog) are the Jira clients
+	// and project models Backlog and Generator use too.
+	JiraClients *jiraclients.Registry
+	Models      *projectmodel.Cache
 	// Generator drafts, improves and splits stories (generate.go, drafts.go, improve.go).
 	Generator *generate.Service
 	// Access checks the acting person's Jira permissions before writes
-	// (default: a checker over Backlog's Jira clients; nil without Backlog
-	// refuses every write).
+	// (default: a checker over JiraClients; nil without them refuses
+	// every write).
 	Access *access.Checker
 	// Mount registers routes of packages outside web on the router after
 	// the app's own (the /sandbox shell in sandbox mode).
@@ -101,8 +107,11 @@ func New(d Deps) (*Server, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	if d.Access == nil && d.Backlog != nil {
-		d.Access = access.New(d.Backlog.Client, access.Options{Now: d.Now})
+	if d.Backlog != nil && (d.JiraClients == nil || d.Models == nil) {
+		return nil, fmt.Errorf("web: Backlog needs JiraClients and Models: %w", domain.ErrInvalid)
+	}
+	if d.Access == nil && d.JiraClients != nil {
+		d.Access = &access.Checker{Clients: d.JiraClients.App, Now: d.Now}
 	}
 	u, err := url.Parse(d.Config.BaseURL)
 	if err != nil {

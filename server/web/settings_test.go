@@ -21,7 +21,9 @@ import (
 	"github.com/backlogai/backlogai/server/connect"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/generate"
+	"github.com/backlogai/backlogai/server/jiraclients"
 	"github.com/backlogai/backlogai/server/jiraemu"
+	"github.com/backlogai/backlogai/server/projectmodel"
 	"github.com/backlogai/backlogai/server/store/storetest"
 	"github.com/backlogai/backlogai/server/web"
 )
@@ -85,8 +87,10 @@ func newSettingsEnv(t *testing.T) *settingsEnv {
 		t.Fatal(err)
 	}
 	e := &settingsEnv{t: t, emu: emu, secret: secret, appLLM: newCountingLLM(t), attacker: newCountingLLM(t)}
-	keeper := &backlog.Service{Store: st, AppKey: appKey, HTTP: jsrv.Client()}
-	gen, err := generate.New(&generate.Service{Store: st, Backlog: keeper, Box: storetest.Box(t), Logger: slog.New(slog.DiscardHandler),
+	clients := &jiraclients.Registry{AppKey: appKey, HTTP: jsrv.Client()}
+	models := &projectmodel.Cache{Store: st}
+	keeper := &backlog.Service{Store: st, AppKey: appKey, JiraClients: clients, Models: models}
+	gen, err := generate.New(&generate.Service{Store: st, JiraClients: clients, Models: models, Backlog: keeper, Box: storetest.Box(t), Logger: slog.New(slog.DiscardHandler),
 		LLMRetries: -1, LLMSleep: func(context.Context, time.Duration) error { return nil }, AllowInsecureURLs: true,
 		Defaults: generate.Defaults{OpenAIKey: "sk-app", OpenAIBaseURL: e.appLLM.srv.URL + "/v1"}})
 	if err != nil {
@@ -94,8 +98,8 @@ func newSettingsEnv(t *testing.T) *settingsEnv {
 	}
 	cfg := &config.Config{BaseURL: appBase, AppKey: appKey, DataRetentionDays: 30, Driver: "sqlite"}
 	srv, err := web.New(web.Deps{Config: cfg, Store: st, Auth: &connect.JWTAuthenticator{Tenants: st},
-		LifecycleAuth: &connect.JWTAuthenticator{Tenants: st, AllowDisabled: true}, Backlog: keeper, Generator: gen,
-		Descriptor: backlogai.DescriptorTemplate, Logger: slog.New(slog.DiscardHandler)})
+		LifecycleAuth: &connect.JWTAuthenticator{Tenants: st, AllowDisabled: true}, Backlog: keeper, JiraClients: clients, Models: models,
+		Generator: gen, Descriptor: backlogai.DescriptorTemplate, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

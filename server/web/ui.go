@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"html/template"
 	"net/http"
 	"strings"
@@ -92,20 +93,26 @@ func (u *ui) meta(title, script string) pageMeta {
 	return m
 }
 
-// progress is the project's scan progress, or nil when it never ran.
+// progress is the project's scan progress, or nil when it never ran or
+// cannot be read (the page then renders without it).
 func (u *ui) progress(ctx context.Context, t *domain.Tenant, project string) *backlog.Progress {
+	p, err := u.scanProgress(ctx, t, project)
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
+		u.s.Logger.Warn("scan progress for a page", "tenant_id", t.ID, "project", project, "err", err)
+	}
+	return p
+}
+
+func (u *ui) scanProgress(ctx context.Context, t *domain.Tenant, project string) (*backlog.Progress, error) {
 	if u.s.Backlog != nil {
-		if p, err := u.s.Backlog.ScanProgress(ctx, t, project); err == nil {
-			return p
-		}
-		return nil
+		return u.s.Backlog.ScanProgress(ctx, t, project)
 	}
 	sc, err := u.s.Store.Tenant(t).Scan(ctx, project)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	return &backlog.Progress{State: sc.State, Phase: sc.Phase, Done: sc.Done, Total: sc.Total, Written: sc.Written,
-		Error: sc.Error, StartedAt: sc.StartedAt.UTC().Format(time.RFC3339)}
+		Error: sc.Error, StartedAt: sc.StartedAt.UTC().Format(time.RFC3339)}, nil
 }
 
 // funcs are the template helpers.
