@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/backlogai/backlogai/server/analysis"
+	"github.com/backlogai/backlogai/server/analysis/framework"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jira"
 	"github.com/backlogai/backlogai/server/jobs"
@@ -115,9 +116,13 @@ func (s *Service) scanFetch(ctx context.Context, t *domain.Tenant, j store.Job, 
 	if budget <= 0 {
 		budget = 20
 	}
+	numbers, err := s.mappedFields(ctx, ts, sc.ProjectKey)
+	if err != nil {
+		return false, err
+	}
 	token := sc.PageToken
 	for i := 0; i < budget; i++ {
-		page, next, err := c.ScanPage(ctx, sc.ProjectKey, jira.ScanOptions{}, token)
+		page, next, err := c.ScanPage(ctx, sc.ProjectKey, jira.ScanOptions{NumberFields: numbers}, token)
 		if err != nil {
 			return false, err
 		}
@@ -242,7 +247,14 @@ func (s *Service) handleAnalyze(ctx context.Context, t *domain.Tenant, batch []s
 		for k, i := range idx {
 			keys[k] = payloads[i].Key
 		}
-		fetched, err := c.BulkFetch(ctx, keys)
+		numbers, err := s.mappedFields(ctx, s.Store.Tenant(t), project)
+		if err != nil {
+			for _, i := range idx {
+				errs[i] = err
+			}
+			continue
+		}
+		fetched, err := c.BulkFetch(ctx, keys, numbers)
 		if err != nil {
 			for _, i := range idx {
 				errs[i] = err
@@ -517,8 +529,9 @@ func (s *Service) handleReconcile(ctx context.Context, t *domain.Tenant, batch [
 			extra = fmt.Sprintf("updated >= -%dm", mins)
 		}
 		var changed []domain.Issue
-		err = c.IterateIssues(ctx, p.Project, extra, nil, func(page []domain.Issue) error {
-			changed = append(changed, page...)
+		opts := jira.ScanOptions{JQLExtra: extra, NumberFields: framework.MappedFields(proj.Strategy.Framework)}
+		err = c.Scan(ctx, p.Project, opts, func(page jira.Page) error {
+			changed = append(changed, page.Issues...)
 			return nil
 		})
 		if err != nil {
@@ -548,6 +561,9 @@ func (s *Service) handleRescore(ctx context.Context, t *domain.Tenant, batch []s
 // Rescore re-analyses and re-ranks every issue of a project and stores
 // those whose result changed.
 func (s *Service) Rescore(ctx context.Context, t *domain.Tenant, project string) error {
+	if err := s.refetchMapped(ctx, t, project); err != nil {
+		return err
+	}
 	model, unlock, err := s.Model(ctx, t, project)
 	if err != nil {
 		return err

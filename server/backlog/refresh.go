@@ -17,7 +17,11 @@ func (s *Service) Refresh(ctx context.Context, t *domain.Tenant, project string,
 	if err != nil {
 		return fmt.Errorf("refresh %v: %w", keys, err)
 	}
-	fetched, err := c.BulkFetch(ctx, keys)
+	numbers, err := s.mappedFields(ctx, s.Store.Tenant(t), project)
+	if err != nil {
+		return fmt.Errorf("refresh %v: %w", keys, err)
+	}
+	fetched, err := c.BulkFetch(ctx, keys, numbers)
 	if err != nil {
 		return fmt.Errorf("refresh %v: %w", keys, err)
 	}

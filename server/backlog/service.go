@@ -84,6 +84,7 @@ type Service struct {
 	mu       sync.Mutex
 	clients  map[string]*tenantClient
 	models   *lru.Cache[modelKey, *model]
+	mapped   *lru.Cache[modelKey, []string] // mapped framework fields, see fields.go
 }
 
 type tenantClient struct {

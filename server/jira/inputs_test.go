@@ -52,7 +52,7 @@ func TestInputsPropertyFollowsEveryRead(t *testing.T) {
 	if other.Inputs != nil {
 		t.Errorf("an issue without the property has inputs %v", other.Inputs)
 	}
-	got, err := env.client.BulkFetch(ctx, []string{"APP-2"})
+	got, err := env.client.BulkFetch(ctx, []string{"APP-2"}, nil)
 	if err != nil || len(got) != 1 {
 		t.Fatalf("bulk fetch: %v, %d issues", err, len(got))
 	}
