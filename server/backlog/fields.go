@@ -103,7 +103,7 @@ func (s *Service) changesMappedField(ctx context.Context, t *domain.Tenant, proj
 
 // refetchMapped reads again the open issues whose snapshot lacks one of
 // the mapped fields (the mapping named a field after they were read) and
-// folds them into the model, so that the rescore that follows scores them
+// stores their snapshots, so that the rescore that follows scores them
 // with the fields' values.
 func (s *Service) refetchMapped(ctx context.Context, t *domain.Tenant, project string) error {
 	ts := s.Store.Tenant(t)
@@ -138,16 +138,17 @@ func (s *Service) refetchMapped(ctx context.Context, t *domain.Tenant, project s
 		if err != nil {
 			return fmt.Errorf("backlog: refetch mapped fields of %s: %w", project, err)
 		}
-		model, unlock, err := s.Model(ctx, t, project)
-		if err != nil {
-			return err
-		}
+		// Stored as snapshots: every replica's model (this one's too, on
+		// its next read) takes them from there.
+		in := make([]store.ResultInput, 0, len(fetched))
 		for _, is := range fetched {
-			if _, ok := model.Issue(is.Key); ok && (is.ProjectKey == "" || is.ProjectKey == project) {
-				model.Upsert(is)
+			if is.ProjectKey == "" || is.ProjectKey == project {
+				in = append(in, store.ResultInput{Issue: is})
 			}
 		}
-		unlock()
+		if err := ts.SaveResults(ctx, project, in); err != nil {
+			return fmt.Errorf("backlog: refetch mapped fields of %s: %w", project, err)
+		}
 	}
 	return nil
 }
