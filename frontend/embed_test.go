@@ -26,7 +26,7 @@ func TestLoadHashesAndCompresses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"app.css", "backlogtools.js", "common.js", "glance.js", "host.js", "icon.svg", "insights.css", "insights.js", "project.js"}
+	want := []string{"app.css", "backlogtools.js", "common.js", "criteria.js", "glance.js", "host.js", "icon.svg", "insights.css", "insights.js", "project.js"}
 	if got := a.Names(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("static files %v, want %v", got, want)
 	}
@@ -67,7 +67,7 @@ func TestScriptsDocumentTheirHooks(t *testing.T) {
 		t.Fatal(err)
 	}
 	var docs strings.Builder
-	for _, n := range []string{"backlogtools.js", "common.js", "glance.js", "insights.js", "project.js"} {
+	for _, n := range []string{"backlogtools.js", "common.js", "criteria.js", "glance.js", "insights.js", "project.js"} {
 		f, _ := a.File(n)
 		end := bytes.Index(f.Body, []byte("*/"))
 		if end < 0 {
@@ -77,7 +77,7 @@ func TestScriptsDocumentTheirHooks(t *testing.T) {
 	}
 	doc := docs.String()
 	used := map[string]bool{}
-	for _, n := range []string{"backlogtools.js", "common.js", "glance.js", "insights.js", "project.js"} {
+	for _, n := range []string{"backlogtools.js", "common.js", "criteria.js", "glance.js", "insights.js", "project.js"} {
 		f, _ := a.File(n)
 		for _, m := range regexp.MustCompile(`'data-testid': '([a-z0-9_-]+)'`).FindAllSubmatch(f.Body, -1) {
 			used[string(m[1])] = true
