@@ -25,6 +25,7 @@ import { startSandbox, tail } from './lib/sandbox.mjs';
 import { screenshotter } from './lib/harness.mjs';
 import { tests as baseTests } from './tests.mjs';
 import { tests as insightTests } from './insights.mjs';
+import { tests as criteriaTests } from './criteria.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(here, '..');
@@ -128,7 +129,8 @@ async function main() {
   // The insights run before the final accessibility test, which reads
   // every page's result.
   const last = baseTests.findIndex((t) => t.name.startsWith('accessibility:'));
-  const tests = last < 0 ? baseTests.concat(insightTests) : [...baseTests.slice(0, last), ...insightTests, ...baseTests.slice(last)];
+  const extra = [...insightTests, ...criteriaTests];
+  const tests = last < 0 ? baseTests.concat(extra) : [...baseTests.slice(0, last), ...extra, ...baseTests.slice(last)];
   for (const t of tests) {
     if (ONLY && !ONLY.test(t.name)) continue;
     const remaining = TOTAL_BUDGET_MS - (Date.now() - started);

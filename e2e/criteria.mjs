@@ -1,0 +1,120 @@
+// Browser tests of the Strategy tab's framework editor
+// (frontend/static/criteria.js): a PM maps RICE reach to the site's Reach
+// field, and builds custom weighted criteria with one read from the
+// Business value field; each save re-ranks the backlog and the glance says
+// which Jira field an input came from. They leave the strategy on the five
+// pillars, as they found it.
+import { assert, frameOf, poll } from './lib/harness.mjs';
+
+const PROJECT_FRAME = 'backlogai-project';
+const GLANCE_FRAME = 'backlogai-glance';
+
+const projectFrame = (ctx) => ctx.page.frameLocator(`iframe[name="${PROJECT_FRAME}"]`);
+const glanceFrame = (ctx) => ctx.page.frameLocator(`iframe[name="${GLANCE_FRAME}"]`);
+
+async function openProject(ctx) {
+  await ctx.page.goto(ctx.sandbox.url);
+  await frameOf(ctx.page, PROJECT_FRAME);
+  const f = projectFrame(ctx);
+  await poll(async () => (await f.getByTestId('scan-status').isHidden()) && (await f.getByTestId('backlog-row').count()) > 0
+    && (await f.getByTestId('backlog-table').getAttribute('aria-busy')) !== 'true', { timeout: 60000, interval: 500, message: 'the ranked backlog' });
+}
+
+async function openTab(ctx, name) {
+  const f = projectFrame(ctx);
+  await f.getByRole('tab', { name }).click();
+  await poll(async () => (await f.getByRole('tab', { name }).getAttribute('aria-selected')) === 'true', { message: `tab ${name} selected` });
+}
+
+const backlogKeys = (ctx) => projectFrame(ctx).getByTestId('backlog-row').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-key')));
+const previewKeys = (ctx) => projectFrame(ctx).getByTestId('preview-row').evaluateAll((li) => li.map((x) => x.getAttribute('data-key')));
+
+// edit runs change on the Strategy tab, waits for the preview to re-rank,
+// saves and waits for the backlog to follow; it returns the new order.
+async function editAndSave(ctx, what, change) {
+  const f = projectFrame(ctx);
+  await openTab(ctx, 'Backlog');
+  await poll(async () => (await f.getByTestId('backlog-table').getAttribute('aria-busy')) !== 'true', { message: 'backlog loaded' });
+  const backlogBefore = await backlogKeys(ctx);
+  await openTab(ctx, 'Strategy');
+  await poll(async () => (await f.getByTestId('preview-row').count()) > 3, { message: 'preview of the ranked backlog' });
+  const before = await previewKeys(ctx);
+  await change(f);
+  await poll(async () => {
+    const keys = await previewKeys(ctx);
+    return keys.length && keys.join() !== before.join();
+  }, { timeout: 20000, message: `the preview to re-rank after ${what}` });
+  await f.getByTestId('strategy-save').click();
+  await poll(async () => (await f.getByTestId('strategy-error').innerText()).trim() === '' && !(await f.getByTestId('strategy-save').isDisabled()),
+    { message: `saving ${what}` });
+  const err = (await f.getByTestId('strategy-error').innerText()).trim();
+  assert(!err, `saving ${what}: ${err}`);
+  await openTab(ctx, 'Backlog');
+  return poll(async () => {
+    const keys = await backlogKeys(ctx);
+    return keys.length && keys.join() !== backlogBefore.join() ? keys : null;
+  }, { timeout: 40000, interval: 1000, message: `the backlog to re-rank after ${what}` });
+}
+
+// glanceInputs opens an issue and returns its framework inputs' sources.
+async function glanceInputs(ctx, key) {
+  await ctx.page.goto(new URL('/sandbox/issue/' + key, ctx.sandbox.url).href);
+  await frameOf(ctx.page, GLANCE_FRAME);
+  const g = glanceFrame(ctx);
+  await poll(async () => (await g.getByTestId('glance-panel').getAttribute('data-state')) === 'analysed', { message: `glance of ${key}` });
+  await g.getByTestId('glance-framework').waitFor();
+  return g.getByTestId('glance-framework-input').evaluateAll((li) => li.map((x) => ({ text: x.textContent.trim(), source: x.getAttribute('data-source') })));
+}
+
+export const tests = [
+  {
+    name: 'criteria: mapping RICE reach to the Reach field re-ranks; the glance says "from Jira field Reach"',
+    timeout: 120000,
+    async run(ctx) {
+      await openProject(ctx);
+      const order = await editAndSave(ctx, 'mapping reach', async (f) => {
+        await f.getByTestId('strategy-framework').selectOption('rice');
+        const reach = f.locator('[data-testid="fw-map-select"][data-input="reach"]');
+        await poll(async () => (await reach.locator('option').count()) > 1, { message: 'the site\'s number fields in the mapping select' });
+        await reach.selectOption({ label: 'Reach' });
+      });
+      // Under RICE a real reach (thousands of shoppers) beats the pillar
+      // index (at most 1000): the top issue's reach is the field's.
+      const inputs = await glanceInputs(ctx, order[0]);
+      const reach = inputs.find((i) => /^reach\b/.test(i.text));
+      assert(reach && reach.source === 'from Jira field Reach', `${order[0]} reach: ${JSON.stringify(reach)}`);
+      ctx.state.criteriaRiceTop = order[0];
+    },
+  },
+  {
+    name: 'criteria: a custom criterion added in the editor, read from Business value, changes the ranking',
+    timeout: 120000,
+    async run(ctx) {
+      await openProject(ctx);
+      const f = projectFrame(ctx);
+      const order = await editAndSave(ctx, 'custom criteria', async (fr) => {
+        await fr.getByTestId('strategy-framework').selectOption('custom');
+        await fr.getByTestId('fw-criteria').waitFor();
+        await fr.getByTestId('fw-criterion-add').click();
+        const row = fr.getByTestId('fw-criterion').last();
+        await row.getByTestId('fw-criterion-name').fill('Business value');
+        await row.getByTestId('fw-criterion-weight').fill('4');
+        const sel = row.getByTestId('fw-map-select');
+        await poll(async () => (await sel.locator('option').count()) > 1, { message: 'the site\'s number fields in the criterion\'s select' });
+        await sel.selectOption({ label: 'Business value' });
+      });
+      const inputs = await glanceInputs(ctx, order[0]);
+      const bv = inputs.find((i) => /^Business value\b/.test(i.text));
+      assert(bv && bv.source === 'from Jira field Business value', `${order[0]} Business value: ${JSON.stringify(inputs)}`);
+      // A criterion's weight is validated by the server, which names it.
+      await openProject(ctx);
+      await openTab(ctx, 'Strategy');
+      await f.getByTestId('fw-criterion-weight').last().fill('1000');
+      await f.getByTestId('strategy-save').click();
+      await poll(async () => /framework\.criteria\[1\]\.weight/.test(await f.getByTestId('strategy-error').innerText()), { message: 'the weight refused, named' });
+      // Back to the pillars, as the tests found it.
+      await f.getByTestId('strategy-reset').click();
+      await editAndSave(ctx, 'the pillars', async (fr) => { await fr.getByTestId('strategy-framework').selectOption('pillars'); });
+    },
+  },
+];
