@@ -33,8 +33,7 @@ const previewKeys = (ctx) => projectFrame(ctx).getByTestId('preview-row').evalua
 // saves and waits for the backlog to follow; it returns the new order.
 async function editAndSave(ctx, what, change) {
   const f = projectFrame(ctx);
-  await openTab(ctx, 'Backlog');
-  await poll(async () => (await f.getByTestId('backlog-table').getAttribute('aria-busy')) !== 'true', { message: 'backlog loaded' });
+  await openProject(ctx);
   const backlogBefore = await backlogKeys(ctx);
   await openTab(ctx, 'Strategy');
   await poll(async () => (await f.getByTestId('preview-row').count()) > 3, { message: 'preview of the ranked backlog' });
@@ -45,20 +44,22 @@ async function editAndSave(ctx, what, change) {
     return keys.length && keys.join() !== before.join();
   }, { timeout: 20000, message: `the preview to re-rank after ${what}` });
   await f.getByTestId('strategy-save').click();
-  await poll(async () => (await f.getByTestId('strategy-error').innerText()).trim() === '' && !(await f.getByTestId('strategy-save').isDisabled()),
-    { message: `saving ${what}` });
-  const err = (await f.getByTestId('strategy-error').innerText()).trim();
-  assert(!err, `saving ${what}: ${err}`);
-  await openTab(ctx, 'Backlog');
+  await poll(async () => {
+    const err = (await f.getByTestId('strategy-error').innerText()).trim();
+    if (err) throw new Error(`saving ${what}: ${err}`);
+    return /Strategy saved/.test(await ctx.page.locator('#flags').innerText());
+  }, { message: `saving ${what}` });
+  // The rescore reads the newly mapped field first: reload, as a PM would.
   return poll(async () => {
+    await openProject(ctx);
     const keys = await backlogKeys(ctx);
     return keys.length && keys.join() !== backlogBefore.join() ? keys : null;
-  }, { timeout: 40000, interval: 1000, message: `the backlog to re-rank after ${what}` });
+  }, { timeout: 60000, interval: 2000, message: `the backlog to re-rank after ${what}` });
 }
 
 // glanceInputs opens an issue and returns its framework inputs' sources.
 async function glanceInputs(ctx, key) {
-  await ctx.page.goto(new URL('/sandbox/issue/' + key, ctx.sandbox.url).href);
+  await ctx.page.goto(new URL('/sandbox/issue/' + key + '?glance=open', ctx.sandbox.url).href);
   await frameOf(ctx.page, GLANCE_FRAME);
   const g = glanceFrame(ctx);
   await poll(async () => (await g.getByTestId('glance-panel').getAttribute('data-state')) === 'analysed', { message: `glance of ${key}` });
@@ -69,7 +70,7 @@ async function glanceInputs(ctx, key) {
 export const tests = [
   {
     name: 'criteria: mapping RICE reach to the Reach field re-ranks; the glance says "from Jira field Reach"',
-    timeout: 120000,
+    timeout: 150000,
     async run(ctx) {
       await openProject(ctx);
       const order = await editAndSave(ctx, 'mapping reach', async (f) => {
@@ -88,7 +89,7 @@ export const tests = [
   },
   {
     name: 'criteria: a custom criterion added in the editor, read from Business value, changes the ranking',
-    timeout: 120000,
+    timeout: 150000,
     async run(ctx) {
       await openProject(ctx);
       const f = projectFrame(ctx);
