@@ -118,6 +118,9 @@ func MappedFields(cfg *domain.FrameworkConfig) []string {
 // Jira fields (by field id) into Compute's values and sources: a mapped
 // field with a value wins over an entered value (see the package doc).
 func InputsOf(cfg *domain.FrameworkConfig, entered, fields map[string]float64) (map[string]float64, map[string]string) {
+	if len(cfg.Fields) == 0 || len(fields) == 0 {
+		return entered, nil // no sources: Compute reads every value as entered
+	}
 	values := make(map[string]float64, len(entered)+len(cfg.Fields))
 	sources := make(map[string]string, len(entered)+len(cfg.Fields))
 	for k, v := range entered {
