@@ -26,6 +26,7 @@ import { screenshotter } from './lib/harness.mjs';
 import { tests as baseTests } from './tests.mjs';
 import { tests as insightTests } from './insights.mjs';
 import { tests as forgeTests } from './forge.mjs';
+import { tests as criteriaTests } from './criteria.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(here, '..');
@@ -132,7 +133,8 @@ async function main() {
   // every page's result.
   const last = baseTests.findIndex((t) => t.name.startsWith('accessibility:'));
   // The Forge host's tests come last: they switch the shell to Forge and back.
-  const tests = (last < 0 ? baseTests.concat(insightTests) : [...baseTests.slice(0, last), ...insightTests, ...baseTests.slice(last)]).concat(forgeTests);
+  const extra = [...insightTests, ...criteriaTests];
+  const tests = (last < 0 ? baseTests.concat(extra) : [...baseTests.slice(0, last), ...extra, ...baseTests.slice(last)]).concat(forgeTests);
   for (const t of tests) {
     if (ONLY && !ONLY.test(t.name)) continue;
     const remaining = TOTAL_BUDGET_MS - (Date.now() - started);

@@ -27,7 +27,7 @@ func TestLoadHashesAndCompresses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"app.css", "backlog.js", "backlogtools.js", "common.js", "generate.js", "glance.js", "health.js", "host.js", "icon.svg",
+	want := []string{"app.css", "backlog.js", "backlogtools.js", "common.js", "criteria.js", "generate.js", "glance.js", "health.js", "host.js", "icon.svg",
 		"insights.css", "insights.js", "page.js", "project.js", "scan.js", "settings.js", "strategy.js"}
 	if got := a.Names(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("static files %v, want %v", got, want)

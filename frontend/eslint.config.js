@@ -6,7 +6,7 @@
 import js from '@eslint/js';
 import globals from 'globals';
 
-const scripts = ['static/host.js', 'static/common.js', 'static/glance.js', 'static/insights.js', 'static/backlogtools.js'];
+const scripts = ['static/host.js', 'static/common.js', 'static/glance.js', 'static/insights.js', 'static/backlogtools.js', 'static/criteria.js'];
 
 export default [
   js.configs.recommended,

@@ -102,9 +102,11 @@ export function setup(page) {
     var sel = $('#st-framework'), name = (st.framework && st.framework.name) || 'pillars';
     if (!$('option[value="' + name + '"]', sel)) sel.appendChild(el('option', { value: name, text: name === 'custom' ? 'Custom weighted criteria' : name }));
     sel.value = name;
+    if (window.BAI.criteria) window.BAI.criteria.fill(st.framework); // criteria.js: mappings and custom criteria
   }
   function frameworkPicked() {
     var name = $('#st-framework').value;
+    if (window.BAI.criteria) return window.BAI.criteria.picked(name);
     return JSON.parse(JSON.stringify(saved.framework && saved.framework.name === name ? saved.framework : { name: name }));
   }
   function validate(st) {

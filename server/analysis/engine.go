@@ -733,7 +733,8 @@ func frameworkScore(cfg *domain.FrameworkConfig, is *domain.Issue, a *domain.Ana
 		}
 	}
 	f.Points, f.HasPoints = points(is, a.Estimate)
-	return framework.Compute(cfg, is.Inputs, is.InputSources, f)
+	values, sources := framework.InputsOf(cfg, is.Inputs, is.FieldValues)
+	return framework.Compute(cfg, values, sources, f)
 }
 
 // childTotal is an open epic child's total.

@@ -15,18 +15,22 @@ import (
 func withRICE(issues []domain.Issue) []domain.Issue {
 	for i := range issues {
 		if i%5 == 0 {
-			issues[i].Inputs = map[string]float64{"reach": float64(100 + i), "impact": 3, "confidence": 100, "effort": 1}
-			issues[i].InputSources = map[string]string{"reach": "field"}
+			issues[i].Inputs = map[string]float64{"impact": 3, "confidence": 100, "effort": 1}
+			issues[i].InputSources = map[string]string{"impact": "entered", "confidence": "entered", "effort": "entered"}
+			issues[i].FieldValues = map[string]float64{reachField: float64(100 + i)}
 		}
 	}
 	return issues
 }
 
+// reachField is the Jira field withRICE's reach is read from.
+const reachField = "customfield_10050"
+
 func TestFrameworkSwitchReranks(t *testing.T) {
 	p := NewProject(domain.DefaultStrategy(), withRICE(synthetic(300)), func() time.Time { return now })
 	pillars := rescore(p)
 	st := domain.DefaultStrategy()
-	st.Framework = &domain.FrameworkConfig{Name: framework.RICE}
+	st.Framework = &domain.FrameworkConfig{Name: framework.RICE, Fields: map[string]string{"reach": reachField}, FieldNames: map[string]string{reachField: "Reach"}}
 	p.SetStrategy(st)
 	if !p.NeedsRank() {
 		t.Fatal("switching framework does not ask for a ranking")
@@ -65,6 +69,9 @@ func TestFrameworkSwitchReranks(t *testing.T) {
 	top := rice[0].Score.Framework
 	if top.Inputs[0].Source != "field" || len(top.Missing) != 0 {
 		t.Fatalf("top issue %s is not one with mapped inputs: %+v", rice[0].IssueKey, top)
+	}
+	if !strings.Contains(framework.Explain(*top), "from Jira field Reach") {
+		t.Fatalf("explanation does not name the reach's field: %s", framework.Explain(*top))
 	}
 	if !strings.Contains(framework.Explain(*top), "rank percentile") {
 		t.Fatalf("explanation does not say how the total was normalised: %s", framework.Explain(*top))

@@ -113,7 +113,7 @@ func (s *Service) AcceptWebhook(ctx context.Context, t *domain.Tenant, identifie
 	case "jira:issue_created":
 		req.job = &domain.NewJob{Kind: KindAnalyse, DedupeKey: body.Issue.Key, Payload: payload, Priority: prioWebhook}
 	case "jira:issue_updated":
-		if mattersForAnalysis(body) {
+		if mattersForAnalysis(body) || s.changesMappedField(ctx, t, project, body) {
 			req.job = &domain.NewJob{Kind: KindAnalyse, DedupeKey: body.Issue.Key, Payload: payload, Priority: prioWebhook}
 		}
 	}
@@ -456,5 +456,6 @@ func (s *Service) Reanalyse(ctx context.Context, t *domain.Tenant, project, key 
 // QueueRescore schedules a re-analysis of the whole project (strategy
 // changed).
 func (s *Service) QueueRescore(ctx context.Context, t *domain.Tenant, project string) error {
+	s.forgetMappedFields(t, project)
 	return s.enqueue(ctx, t, projectJob(KindRescore, project, prioWebhook, 0, s.now()))
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/backlogai/backlogai/server/analysis/framework"
+	"github.com/backlogai/backlogai/server/jira"
 	"math"
 
 	"github.com/backlogai/backlogai/server/domain"
@@ -44,8 +46,9 @@ func (s *Service) reconcileJob(ctx context.Context, t *domain.Tenant, batch []do
 			extra = fmt.Sprintf("updated >= -%dm", mins)
 		}
 		var changed []domain.Issue
-		err = c.IterateIssues(ctx, p.Project, extra, nil, func(page []domain.Issue) error {
-			changed = append(changed, page...)
+		opts := jira.ScanOptions{JQLExtra: extra, NumberFields: framework.MappedFields(proj.Strategy.Framework)}
+		err = c.Scan(ctx, p.Project, opts, func(page jira.Page) error {
+			changed = append(changed, page.Issues...)
 			return nil
 		})
 		if err != nil {

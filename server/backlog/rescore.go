@@ -26,6 +26,9 @@ func (s *Service) rescoreJob(ctx context.Context, t *domain.Tenant, batch []doma
 // Rescore re-analyses and re-ranks every issue of a project and stores
 // those whose result changed.
 func (s *Service) Rescore(ctx context.Context, t *domain.Tenant, project string) error {
+	if err := s.refetchMapped(ctx, t, project); err != nil {
+		return err
+	}
 	model, unlock, err := s.models().Get(ctx, t, project)
 	if err != nil {
 		return err

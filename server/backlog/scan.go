@@ -88,9 +88,13 @@ func (s *Service) scanFetch(ctx context.Context, t *domain.Tenant, j domain.Job,
 	if budget <= 0 {
 		budget = 20
 	}
+	numbers, err := s.mappedFields(ctx, ts, sc.ProjectKey)
+	if err != nil {
+		return false, err
+	}
 	token, done := sc.PageToken, sc.Done
 	for i := 0; i < budget; i++ {
-		page, next, err := c.ScanPage(ctx, sc.ProjectKey, jira.ScanOptions{}, token)
+		page, next, err := c.ScanPage(ctx, sc.ProjectKey, jira.ScanOptions{NumberFields: numbers}, token)
 		if err != nil {
 			return false, err
 		}

@@ -10,6 +10,7 @@ package backlog
 
 import (
 	"fmt"
+	"github.com/backlogai/backlogai/server/lru"
 	"log/slog"
 	"sync"
 	"time"
@@ -63,6 +64,7 @@ type Service struct {
 	intake     chan *webhookReq
 	writing    map[projectKey]bool // projects whose write-back runs here
 	mu         sync.Mutex
+	mapped     *lru.Cache[projectKey, []string] // mapped framework fields, see fields.go
 }
 
 type projectKey struct {

@@ -36,7 +36,14 @@ func (s *Service) analyseJob(ctx context.Context, t *domain.Tenant, batch []doma
 		for k, i := range idx {
 			keys[k] = payloads[i].Key
 		}
-		fetched, err := c.BulkFetch(ctx, keys)
+		numbers, err := s.mappedFields(ctx, s.Store.Tenant(t), project)
+		if err != nil {
+			for _, i := range idx {
+				errs[i] = err
+			}
+			continue
+		}
+		fetched, err := c.BulkFetch(ctx, keys, numbers)
 		if err != nil {
 			for _, i := range idx {
 				errs[i] = err
@@ -212,7 +219,11 @@ func (s *Service) Refresh(ctx context.Context, t *domain.Tenant, project string,
 	if err != nil {
 		return fmt.Errorf("refresh %v: %w", keys, err)
 	}
-	fetched, err := c.BulkFetch(ctx, keys)
+	numbers, err := s.mappedFields(ctx, s.Store.Tenant(t), project)
+	if err != nil {
+		return fmt.Errorf("refresh %v: %w", keys, err)
+	}
+	fetched, err := c.BulkFetch(ctx, keys, numbers)
 	if err != nil {
 		return fmt.Errorf("refresh %v: %w", keys, err)
 	}

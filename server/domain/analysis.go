@@ -326,6 +326,9 @@ type FrameworkConfig struct {
 	// Fields maps an input ("reach", "jobSize", a custom criterion's name)
 	// to the Jira field id it is read from ("customfield_10042").
 	Fields map[string]string `json:"fields,omitempty"`
+	// FieldNames are the mapped fields' names by id ("Reach"), recorded
+	// when the strategy is saved, for the explanations.
+	FieldNames map[string]string `json:"fieldNames,omitempty"`
 	// Criteria are the custom framework's weighted criteria.
 	Criteria []Criterion `json:"criteria,omitempty"`
 }

@@ -96,11 +96,18 @@ type Issue struct {
 	// ParentKey is the parent of a sub-task: Jira's parent field when it
 	// is not the epic.
 	ParentKey string `json:"parentKey,omitempty"`
-	// Inputs are framework inputs (RICE reach, WSJF job size …) known for
-	// the issue; InputSources says per input whether it was "entered" in
-	// the glance (the backlogai-inputs property) or read from a "field".
+	// Inputs are framework inputs (RICE reach, WSJF job size …) entered in
+	// the glance (the backlogai-inputs property); InputSources says
+	// "entered" for each.
 	Inputs       map[string]float64 `json:"inputs,omitempty"`
 	InputSources map[string]string  `json:"inputSources,omitempty"`
+	// FieldValues are the numbers of the Jira fields the project's
+	// framework maps inputs to, by field id ("customfield_10050"); a field
+	// that is empty on the issue is absent.
+	FieldValues map[string]float64 `json:"fieldValues,omitempty"`
+	// FieldsRead are the mapped field ids this snapshot was read with,
+	// sorted: a field mapped later needs the issue read again.
+	FieldsRead []string `json:"fieldsRead,omitempty"`
 }
 
 // Open reports whether the issue is not done.

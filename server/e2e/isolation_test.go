@@ -67,6 +67,7 @@ var isolationCases = map[string]string{
 	"GET /api/projects/:project/backlog":        routeAPI,
 	"GET /api/projects/:project/strategy":       routeAPI,
 	"PUT /api/projects/:project/strategy":       routeAPI,
+	"GET /api/projects/:project/fields":         routeAPI,
 	"GET /api/projects/:project/health":         routeAPI,
 	"POST /api/projects/:project/rerank":        routeAPI,
 	"GET /api/projects/:project/settings":       routeAPI,

@@ -115,7 +115,7 @@ func BenchmarkDecodeSearchPage(b *testing.B) {
 		}
 		issues := make([]domain.Issue, len(sr.Issues))
 		for i := range sr.Issues {
-			issues[i] = sr.Issues[i].toDomain(sp)
+			issues[i] = sr.Issues[i].toDomain(sp, nil)
 		}
 		if len(issues) != 100 {
 			b.Fatalf("%d issues", len(issues))

@@ -475,7 +475,7 @@ func TestBulkCreateWithPartialFailure(t *testing.T) {
 		t.Errorf("bulk create requests = %d, want 2 (50 + 10)", got)
 	}
 	env.requireValidated(t, "POST /rest/api/3/issue/bulk")
-	created, err := env.client.BulkFetch(ctx, keys)
+	created, err := env.client.BulkFetch(ctx, keys, nil)
 	if err != nil {
 		t.Fatalf("BulkFetch: %v", err)
 	}
@@ -502,7 +502,7 @@ func TestBulkFetchSplitsAndSkipsMissing(t *testing.T) {
 		keys = append(keys, fmt.Sprintf("%s-%d", jiraemu.SyntheticKey, i))
 	}
 	keys = append(keys, jiraemu.SyntheticKey+"-9999")
-	got, err := env.client.BulkFetch(context.Background(), keys)
+	got, err := env.client.BulkFetch(context.Background(), keys, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,10 @@ type ScanOptions struct {
 	Fields []string
 	// Properties are issue entity property keys to return (at most 5).
 	Properties []string
+	// NumberFields are field ids read as numbers into Issue.FieldValues
+	// (the fields a framework maps inputs to); each issue records them in
+	// FieldsRead.
+	NumberFields []string
 }
 
 // Page is one page of a scan.
@@ -95,6 +99,7 @@ func (c *Client) ScanPage(ctx context.Context, projectKey string, opts ScanOptio
 	if fields == nil {
 		fields = withField(defaultFields, sp)
 	}
+	fields = withNumberFields(fields, opts.NumberFields)
 	req := searchRequest{JQL: jql, Fields: fields, MaxResults: c.opts.PageSize, Properties: withInputs(opts.Properties), NextPageToken: pageToken}
 	var resp searchResponse
 	if err := c.do(ctx, "POST", "rest/api/3/search/jql", &req, &resp); err != nil {
@@ -105,7 +110,7 @@ func (c *Client) ScanPage(ctx context.Context, projectKey string, opts ScanOptio
 		page.Properties = make([]map[string]json.RawMessage, len(resp.Issues))
 	}
 	for i := range resp.Issues {
-		page.Issues[i] = resp.Issues[i].toDomain(sp)
+		page.Issues[i] = resp.Issues[i].toDomain(sp, opts.NumberFields)
 		if page.Properties != nil {
 			page.Properties[i] = resp.Issues[i].Properties
 		}
@@ -126,14 +131,15 @@ func ProjectJQL(projectKey, extra string) (string, error) {
 	return jql, nil
 }
 
-// BulkFetch reads the given issues (ids or keys), 100 per call. Issues
-// Jira does not return (missing or not visible) are left out.
-func (c *Client) BulkFetch(ctx context.Context, keys []string) ([]domain.Issue, error) {
+// BulkFetch reads the given issues (ids or keys), 100 per call, with the
+// numberFields as in ScanOptions. Issues Jira does not return (missing or
+// not visible) are left out.
+func (c *Client) BulkFetch(ctx context.Context, keys, numberFields []string) ([]domain.Issue, error) {
 	sp, err := c.storyPointsFieldForRead(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("jira: bulk fetch: %w", err)
 	}
-	fields := withField(defaultFields, sp)
+	fields := withNumberFields(withField(defaultFields, sp), numberFields)
 	out := make([]domain.Issue, 0, len(keys))
 	for start := 0; start < len(keys); start += maxBulkFetch {
 		chunk := keys[start:min(start+maxBulkFetch, len(keys))]
@@ -143,7 +149,7 @@ func (c *Client) BulkFetch(ctx context.Context, keys []string) ([]domain.Issue, 
 			return out, fmt.Errorf("jira: bulk fetch: %w", err)
 		}
 		for i := range resp.Issues {
-			out = append(out, resp.Issues[i].toDomain(sp))
+			out = append(out, resp.Issues[i].toDomain(sp, numberFields))
 		}
 	}
 	return out, nil
@@ -193,7 +199,7 @@ func (c *Client) GetIssue(ctx context.Context, key string, withChangelog bool) (
 	if err := c.do(ctx, "GET", "rest/api/3/issue/"+url.PathEscape(key)+"?"+q.Encode(), nil, &raw); err != nil {
 		return IssueDetails{}, fmt.Errorf("jira: get issue %s: %w", key, err)
 	}
-	d := IssueDetails{Issue: raw.toDomain(sp)}
+	d := IssueDetails{Issue: raw.toDomain(sp, nil)}
 	if raw.Changelog != nil {
 		for _, h := range raw.Changelog.Histories {
 			entry := History{ID: h.ID, Created: parseTime(h.Created), Items: h.Items}
@@ -238,6 +244,20 @@ func (c *Client) storyPointsFieldForRead(ctx context.Context) (string, error) {
 		return "", nil
 	}
 	return id, err
+}
+
+// withNumberFields adds the ids of extra to fields, once each.
+func withNumberFields(fields, extra []string) []string {
+	if len(extra) == 0 {
+		return fields
+	}
+	out := slices.Clone(fields)
+	for _, id := range extra {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 func withField(fields []string, extra string) []string {
@@ -372,7 +392,7 @@ type issueLink struct {
 // toDomain maps the fields Jira returned. A field that is absent, null or
 // of an unexpected shape is left zero rather than failing the page
 // (encoding/json skips a mistyped value and decodes the rest).
-func (r *rawIssue) toDomain(spField string) domain.Issue {
+func (r *rawIssue) toDomain(spField string, numberFields []string) domain.Issue {
 	is := domain.Issue{ID: r.ID, Key: r.Key}
 	is.Inputs, is.InputSources = inputsOf(r.Properties[InputsProperty])
 	var f issueFields
@@ -427,6 +447,17 @@ func (r *rawIssue) toDomain(spField string) domain.Issue {
 			is.StoryPoints = pts
 		}
 	}
+	if len(numberFields) > 0 {
+		is.FieldsRead = slices.Sorted(slices.Values(numberFields))
+		for _, id := range numberFields {
+			if v, ok := numberOf(objectMember(r.Fields, id)); ok {
+				if is.FieldValues == nil {
+					is.FieldValues = map[string]float64{}
+				}
+				is.FieldValues[id] = v
+			}
+		}
+	}
 	is.Created = parseTime(f.Created)
 	is.Updated = parseTime(f.Updated)
 	if d, err := time.Parse(time.DateOnly, f.DueDate); err == nil {
@@ -442,6 +473,39 @@ func (r *rawIssue) toDomain(spField string) domain.Issue {
 		}
 	}
 	return is
+}
+
+// numberOf reads a field's value as a number: a number field's value, a
+// select's option whose value is a number ({"value": "8"}), or a numeric
+// string; ok false for null, empty and anything else.
+func numberOf(raw []byte) (float64, bool) {
+	if len(raw) == 0 {
+		return 0, false
+	}
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return 0, false
+	}
+	if m, isObj := v.(map[string]any); isObj {
+		v = m["value"]
+	}
+	var f float64
+	switch x := v.(type) {
+	case float64:
+		f = x
+	case string:
+		n, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
+		if err != nil {
+			return 0, false
+		}
+		f = n
+	default:
+		return 0, false
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false
+	}
+	return f, true
 }
 
 // objectMember returns the raw value of a top-level member of the JSON

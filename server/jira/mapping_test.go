@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,7 +56,7 @@ func TestIssueMapping(t *testing.T) {
 	if err := json.Unmarshal([]byte(sampleIssue), &raw); err != nil {
 		t.Fatal(err)
 	}
-	got := raw.toDomain("customfield_10016")
+	got := raw.toDomain("customfield_10016", nil)
 	pts := 5.0
 	due := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
 	release := time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC)
@@ -139,7 +140,7 @@ func TestIssueMappingTolerance(t *testing.T) {
 			if err := json.Unmarshal([]byte(tt.issue), &raw); err != nil {
 				t.Fatal(err)
 			}
-			tt.check(t, raw.toDomain("customfield_1"))
+			tt.check(t, raw.toDomain("customfield_1", nil))
 		})
 	}
 }
@@ -286,5 +287,26 @@ func TestObjectMember(t *testing.T) {
 		if got := objectMember([]byte(bad), "b"); got != nil {
 			t.Errorf("objectMember(%q) = %q, want nil", bad, got)
 		}
+	}
+}
+
+// TestNumberFields: mapped framework fields are read as numbers whatever
+// their shape (number, select option with a number, numeric text); empty
+// and non-numeric values are absent; FieldsRead lists what was asked.
+func TestNumberFields(t *testing.T) {
+	raw := rawIssue{ID: "1", Key: "AB-1", Fields: json.RawMessage(`{"summary":"x",
+		"customfield_1": 2000, "customfield_2": {"value": "8", "id": "10100"}, "customfield_3": " 2.5 ",
+		"customfield_4": null, "customfield_5": {"value": "High"}, "customfield_6": [1, 2]}`)}
+	ids := []string{"customfield_6", "customfield_5", "customfield_4", "customfield_3", "customfield_2", "customfield_1", "customfield_7"}
+	is := raw.toDomain("", ids)
+	want := map[string]float64{"customfield_1": 2000, "customfield_2": 8, "customfield_3": 2.5}
+	if d := cmp.Diff(want, is.FieldValues); d != "" {
+		t.Errorf("field values (-want +got):\n%s", d)
+	}
+	if got := strings.Join(is.FieldsRead, ","); got != "customfield_1,customfield_2,customfield_3,customfield_4,customfield_5,customfield_6,customfield_7" {
+		t.Errorf("fields read %s, want all asked, sorted", got)
+	}
+	if plain := raw.toDomain("", nil); plain.FieldValues != nil || plain.FieldsRead != nil {
+		t.Errorf("no fields asked, yet %v read %v", plain.FieldValues, plain.FieldsRead)
 	}
 }

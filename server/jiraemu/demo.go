@@ -1,6 +1,9 @@
 package jiraemu
 
 import (
+	"encoding/json"
+	"hash/fnv"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -641,6 +644,7 @@ func (b *demoBuilder) fixture(lead string) *Fixture {
 		if is.parent != nil {
 			is.fi.Parent = is.parent.fi.Key
 		}
+		demoFrameworkFields(&is.fi)
 		f.Issues = append(f.Issues, is.fi)
 	}
 	seen := map[string]bool{}
@@ -653,4 +657,39 @@ func (b *demoBuilder) fixture(lead string) *Fixture {
 		f.Links = append(f.Links, FixtureLink{Type: l.typ, Inward: l.inward.fi.Key, Outward: l.outw.fi.Key})
 	}
 	return f
+}
+
+// demoReach is about how many shoppers or merchants a quarter an area's
+// change reaches: checkout and the storefront reach every shopper, the
+// back office only merchants.
+var demoReach = map[string]float64{
+	"Checkout": 9000, "Storefront": 8000, "Payments": 7000, "Search": 6000, "Platform": 5000,
+	"Notifications": 4000, "Mobile App": 3500, "Orders": 3000, "Accounts": 2500, "Catalog": 2000,
+	"Subscriptions": 1500, "Merchant Admin": 800, "Analytics": 600, "Integrations": 400,
+}
+
+// demoFrameworkFields fills the Reach and Business value fields of some
+// open issues, as a team that keeps RICE or WSJF inputs in Jira would. It
+// draws on a hash of the key, not on the builder's random source, so the
+// rest of the demo is unchanged.
+func demoFrameworkFields(fi *FixtureIssue) {
+	if fi.Status == "Done" || fi.Type == "Epic" || fi.Type == "Subtask" || len(fi.Components) == 0 {
+		return
+	}
+	h := fnv.New32a()
+	h.Write([]byte(fi.Key))
+	n := h.Sum32()
+	set := func(id string, v float64) {
+		if fi.Custom == nil {
+			fi.Custom = map[string]json.RawMessage{}
+		}
+		fi.Custom[id], _ = json.Marshal(v)
+	}
+	if n%5 < 2 { // two in five
+		set(ReachField, math.Round(demoReach[fi.Components[0]]*(0.5+float64(n/5%10)/10)/100)*100)
+	}
+	if n/50%3 == 0 { // one in three
+		v := map[string]float64{"Highest": 9, "High": 7, "Medium": 5, "Low": 3, "Lowest": 1}[fi.Priority]
+		set(BusinessValueField, max(1, min(10, v+float64(n/150%3)-1)))
+	}
 }

@@ -47,6 +47,11 @@ const (
 	// that every emulated site also has (as many real sites do), so a client
 	// that picks story points by name alone picks the wrong one.
 	DecoyStoryPointsField = "customfield_10028"
+	// ReachField and BusinessValueField are number custom fields a team
+	// may map framework inputs to (RICE reach, WSJF business value); the
+	// SHOP demo fills them on some open issues.
+	ReachField         = "customfield_10050"
+	BusinessValueField = "customfield_10051"
 )
 
 // Alias is a JQL alias over an issue entity property, as a Connect app's

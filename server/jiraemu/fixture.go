@@ -80,6 +80,8 @@ type FixtureIssue struct {
 	Comments    []FixtureComment           `json:"comments,omitempty"`
 	Changelog   []FixtureHistory           `json:"changelog,omitempty"`
 	Properties  map[string]json.RawMessage `json:"properties,omitempty"`
+	// Custom holds other custom field values by id (ReachField …).
+	Custom map[string]json.RawMessage `json:"custom,omitempty"`
 
 	// lazy renders the description on demand (Generate), so that large
 	// synthetic projects do not hold every ADF document in memory.

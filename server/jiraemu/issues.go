@@ -295,6 +295,34 @@ func (ed *editor) set(field string, raw json.RawMessage) {
 			}
 		}
 		is.Custom[field] = raw
+	case ReachField, BusinessValueField:
+		// Number fields with a changelog entry, as Jira records them (a
+		// webhook then names the field).
+		var p *float64
+		if !isNull(raw) {
+			var f float64
+			if json.Unmarshal(raw, &f) != nil {
+				ed.fail(field, "Operation value must be a number.")
+				return
+			}
+			p = &f
+		}
+		cur := customNumber(is.Custom[field])
+		if equalPoints(p, cur) {
+			return
+		}
+		if !ed.creating {
+			name := map[string]string{ReachField: "Reach", BusinessValueField: "Business value"}[field]
+			ed.change(name, "custom", field, nil, pointsString(cur), nil, pointsString(p))
+		}
+		if is.Custom == nil {
+			is.Custom = map[string]json.RawMessage{}
+		}
+		if p == nil {
+			delete(is.Custom, field)
+		} else {
+			is.Custom[field], _ = json.Marshal(*p)
+		}
 	case "assignee", "reporter":
 		var u *user
 		if !isNull(raw) {
@@ -363,6 +391,15 @@ func equalPoints(a, b *float64) bool {
 		return a == b
 	}
 	return *a == *b
+}
+
+// customNumber reads a stored number custom field (nil when empty).
+func customNumber(raw json.RawMessage) *float64 {
+	var f float64
+	if len(raw) == 0 || json.Unmarshal(raw, &f) != nil {
+		return nil
+	}
+	return &f
 }
 
 func pointsString(p *float64) *string {

@@ -81,6 +81,8 @@ func (e *Emulator) fieldDefs() []*fieldDef {
 		custom("customfield_10019", "Rank", "any", "", "com.pyxis.greenhopper.jira:gh-lexo-rank"),
 		custom("customfield_10020", "Sprint", "array", "json", "com.pyxis.greenhopper.jira:gh-sprint"),
 		custom("customfield_10015", "Start date", "date", "", "com.atlassian.jira.plugin.system.customfieldtypes:datepicker"),
+		custom(ReachField, "Reach", "number", "", "com.atlassian.jira.plugin.system.customfieldtypes:float"),
+		custom(BusinessValueField, "Business value", "number", "", "com.atlassian.jira.plugin.system.customfieldtypes:float"),
 	}
 	return defs
 }
@@ -388,7 +390,7 @@ func (e *Emulator) fieldValue(base string, is *issue, id string) (any, bool) {
 		return *is.Points, true
 	case "customfield_10019":
 		return rankString(is), true
-	case "customfield_10020", "customfield_10015", e.decoyField():
+	case "customfield_10020", "customfield_10015", e.decoyField(), ReachField, BusinessValueField:
 		if v, ok := is.Custom[id]; ok {
 			return v, true
 		}

@@ -3,6 +3,7 @@ package jiraemu
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -311,6 +312,9 @@ func (s *store) issueFromFixture(p *project, fi *FixtureIssue, shift time.Durati
 	}
 	is.DueDate = shiftDate(fi.DueDate, shift)
 	is.Points = fi.StoryPoints
+	if len(fi.Custom) > 0 {
+		is.Custom = maps.Clone(fi.Custom)
+	}
 	is.Reporter = s.user(fi.Reporter)
 	is.Assignee = s.user(fi.Assignee)
 	is.Created = fi.Created.Add(shift)

@@ -44,7 +44,11 @@ func frameworkViewOf(fs *domain.FrameworkScore) *frameworkView {
 		if src == "" {
 			src = in.Source
 		}
-		v.Inputs = append(v.Inputs, frameworkInputView{Name: in.Name, Value: fmtNum(in.Value), Source: src, Detail: in.Detail, Kind: in.Source})
+		detail := in.Detail
+		if in.Source == "field" && detail != "" {
+			src, detail = "from "+detail, "" // "from Jira field Reach"
+		}
+		v.Inputs = append(v.Inputs, frameworkInputView{Name: in.Name, Value: fmtNum(in.Value), Source: src, Detail: detail, Kind: in.Source})
 	}
 	return v
 }
@@ -103,6 +107,13 @@ func (u *ui) putInputs(c echo.Context) error {
 	unlock()
 	if !ok {
 		return &APIError{Status: http.StatusNotFound, Code: "not_found", Message: key + " is not analysed yet."}
+	}
+	// A mapped field with a value wins over an entered one (package
+	// framework): entering it here would change nothing.
+	for name, v := range req.Values {
+		if fv, mapped := is.FieldValues[cfg.Fields[name]]; v != nil && mapped {
+			return BadRequest("values." + name + ": read from Jira field " + framework.FieldLabel(cfg, name) + ", which holds " + fmtNum(fv) + " on " + key + "; change it in Jira")
+		}
 	}
 	// Entered values replace the entered ones; values read from mapped
 	// fields stay as they are.

@@ -167,6 +167,7 @@ func (s *Server) routes() {
 		api.GET("/projects/:project/backlog", s.appAPI(s.backlogPage))
 		api.GET("/projects/:project/strategy", s.appAPI(s.getStrategy))
 		api.PUT("/projects/:project/strategy", s.appAPI(s.putStrategy))
+		api.GET("/projects/:project/fields", s.appAPI(s.projectFields))
 		api.GET("/issues/:issue", s.appAPI(s.issueDetail))
 		api.PUT("/issues/:issue/override", s.appAPI(s.setOverride))
 		api.DELETE("/issues/:issue/override", s.appAPI(s.clearOverride))

@@ -48,6 +48,9 @@ func (s *Server) putStrategy(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	t := identity(c).Tenant
+	if err := s.checkFieldMappings(ctx, t, &st); err != nil {
+		return err
+	}
 	ts := s.Store.Tenant(t)
 	if _, err := ts.EnsureProject(ctx, key, contextOf(c).Jira.Project.ID, ""); err != nil {
 		return err

@@ -30,6 +30,16 @@
 // max(1, TR); a custom criterion named like a pillar takes that pillar,
 // any other 5.
 //
+// # Inputs from Jira fields
+//
+// Strategy may map an input to a Jira field (a number field, or a select
+// whose option is a number). Where the field holds a value, that
+// value is used and the explanation names the field; a value entered in
+// the glance counts only where the mapped field is empty. The field wins
+// because the mapping is the team's decision to keep that input in Jira,
+// where everyone sees and edits it (and JQL reads it); an entered value
+// would otherwise silently outlive a later edit of the field.
+//
 // # Normalisation
 //
 // Framework numbers have no common scale (a RICE of 4000 and a WSJF of 3),
@@ -45,6 +55,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/backlogai/backlogai/server/analysis/score"
 	"github.com/backlogai/backlogai/server/domain"
@@ -86,6 +97,61 @@ func Active(cfg *domain.FrameworkConfig) bool {
 	return cfg != nil && cfg.Name != "" && cfg.Name != Pillars
 }
 
+// MappedFields are the Jira field ids an active framework reads, sorted
+// and without repeats; nil for the pillars.
+func MappedFields(cfg *domain.FrameworkConfig) []string {
+	if !Active(cfg) {
+		return nil
+	}
+	known := Inputs(cfg)
+	var out []string
+	for in, id := range cfg.Fields {
+		if id = strings.TrimSpace(id); id != "" && slices.Contains(known, in) && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// InputsOf merges an issue's entered inputs with the values of its mapped
+// Jira fields (by field id) into Compute's values and sources: a mapped
+// field with a value wins over an entered value (see the package doc).
+func InputsOf(cfg *domain.FrameworkConfig, entered, fields map[string]float64) (map[string]float64, map[string]string) {
+	if len(cfg.Fields) == 0 || len(fields) == 0 {
+		return entered, nil // no sources: Compute reads every value as entered
+	}
+	values := make(map[string]float64, len(entered)+len(cfg.Fields))
+	sources := make(map[string]string, len(entered)+len(cfg.Fields))
+	for k, v := range entered {
+		values[k], sources[k] = v, "entered"
+	}
+	for in, id := range cfg.Fields {
+		if v, ok := fields[id]; ok {
+			values[in], sources[in] = v, "field"
+		}
+	}
+	return values, sources
+}
+
+// FieldLabel names the Jira field an input is mapped to: its name as
+// recorded with the strategy, else its id.
+func FieldLabel(cfg *domain.FrameworkConfig, input string) string {
+	id := cfg.Fields[input]
+	if n := cfg.FieldNames[id]; n != "" {
+		return n
+	}
+	return id
+}
+
+// Criterion limits: enough for any real scoring sheet, small enough to
+// show in a glance.
+const (
+	maxCriteria      = 20
+	maxCriterionName = 60
+	maxWeight        = 100
+)
+
 // Validate checks a strategy's framework; the error names the field.
 func Validate(cfg *domain.FrameworkConfig) error {
 	if cfg == nil {
@@ -97,6 +163,9 @@ func Validate(cfg *domain.FrameworkConfig) error {
 		if len(cfg.Criteria) == 0 {
 			return fmt.Errorf("framework.criteria: a custom framework needs at least one criterion")
 		}
+		if len(cfg.Criteria) > maxCriteria {
+			return fmt.Errorf("framework.criteria: %d criteria, at most %d", len(cfg.Criteria), maxCriteria)
+		}
 		seen := map[string]bool{}
 		positive := false
 		for i, c := range cfg.Criteria {
@@ -104,10 +173,14 @@ func Validate(cfg *domain.FrameworkConfig) error {
 			switch {
 			case name == "":
 				return fmt.Errorf("framework.criteria[%d].name: empty", i)
+			case name != c.Name:
+				return fmt.Errorf("framework.criteria[%d].name: %q has spaces around it", i, c.Name)
+			case utf8.RuneCountInString(name) > maxCriterionName:
+				return fmt.Errorf("framework.criteria[%d].name: longer than %d characters", i, maxCriterionName)
 			case seen[strings.ToLower(name)]:
 				return fmt.Errorf("framework.criteria[%d].name: %q appears twice", i, name)
-			case math.IsNaN(c.Weight) || math.IsInf(c.Weight, 0) || c.Weight < 0:
-				return fmt.Errorf("framework.criteria[%d].weight: %v is not a number ≥ 0", i, c.Weight)
+			case math.IsNaN(c.Weight) || math.IsInf(c.Weight, 0) || c.Weight < 0 || c.Weight > maxWeight:
+				return fmt.Errorf("framework.criteria[%d].weight: %v is not a number from 0 to %d", i, c.Weight, maxWeight)
 			}
 			seen[strings.ToLower(name)] = true
 			positive = positive || c.Weight > 0
@@ -138,14 +211,26 @@ func ValidateValue(cfg *domain.FrameworkConfig, input string, v float64) error {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return fmt.Errorf("inputs.%s: not a number", input)
 	}
-	lo, hi, okLo := 0.0, math.Inf(1), true
+	lo, hi, above := bounds(cfg, input)
+	if above && !(v > 0) {
+		return fmt.Errorf("inputs.%s: %v must be above 0", input, v)
+	}
+	if v < lo || v > hi {
+		return fmt.Errorf("inputs.%s: %v is outside %v-%v", input, v, lo, hi)
+	}
+	return nil
+}
+
+// bounds are the values an input takes: lo to hi, and above 0 when above.
+func bounds(cfg *domain.FrameworkConfig, input string) (lo, hi float64, above bool) {
+	lo, hi = 0, math.Inf(1)
 	switch cfg.Name + "." + input {
 	case "rice.impact":
 		hi = 3
 	case "rice.confidence":
 		hi = 100
 	case "rice.effort", "wsjf.jobSize":
-		okLo = false // must be above 0
+		above = true
 	case "ice.impact", "ice.confidence", "ice.ease":
 		lo, hi = 1, 10
 	default:
@@ -153,13 +238,19 @@ func ValidateValue(cfg *domain.FrameworkConfig, input string, v float64) error {
 			hi = 10
 		}
 	}
-	if !okLo && !(v > 0) {
-		return fmt.Errorf("inputs.%s: %v must be above 0", input, v)
+	return lo, hi, above
+}
+
+// rangeText says in words which values an input takes.
+func rangeText(cfg *domain.FrameworkConfig, input string) string {
+	lo, hi, above := bounds(cfg, input)
+	switch {
+	case above:
+		return "not above 0"
+	case math.IsInf(hi, 1):
+		return "below " + num(lo)
 	}
-	if v < lo || v > hi {
-		return fmt.Errorf("inputs.%s: %v is outside %v-%v", input, v, lo, hi)
-	}
-	return nil
+	return "outside " + num(lo) + "-" + num(hi)
 }
 
 func cfgName(cfg *domain.FrameworkConfig) string {
@@ -186,13 +277,22 @@ type Facts struct {
 func Compute(cfg *domain.FrameworkConfig, values map[string]float64, sources map[string]string, f Facts) domain.FrameworkScore {
 	fs := domain.FrameworkScore{Name: cfg.Name}
 	get := func(name string, def float64, why string) float64 {
-		if v, ok := values[name]; ok && ValidateValue(cfg, name, v) == nil {
-			src := sources[name]
-			if src == "" {
-				src = "entered"
+		v, ok := values[name]
+		src := sources[name]
+		if src == "" {
+			src = "entered"
+		}
+		if ok && ValidateValue(cfg, name, v) == nil {
+			in := domain.FrameworkInput{Name: name, Value: v, Source: src}
+			if src == "field" {
+				in.Detail = "Jira field " + FieldLabel(cfg, name)
 			}
-			fs.Inputs = append(fs.Inputs, domain.FrameworkInput{Name: name, Value: v, Source: src})
+			fs.Inputs = append(fs.Inputs, in)
 			return v
+		}
+		if ok && src == "field" {
+			// Said, so that a team sees why its field did not count.
+			why = "Jira field " + FieldLabel(cfg, name) + " holds " + num(v) + ", " + rangeText(cfg, name) + "; " + why
 		}
 		fs.Missing = append(fs.Missing, name)
 		fs.Inputs = append(fs.Inputs, domain.FrameworkInput{Name: name, Value: def, Source: "default", Detail: why})
@@ -260,7 +360,10 @@ func Explain(fs domain.FrameworkScore) string {
 	var b strings.Builder
 	b.WriteString(fs.Formula + ".")
 	for _, in := range fs.Inputs {
-		if in.Source == "default" {
+		switch in.Source {
+		case "field":
+			b.WriteString(" The " + in.Name + " (" + num(in.Value) + ") is from " + in.Detail + ".")
+		case "default":
 			b.WriteString(" No " + in.Name + " was given: " + num(in.Value) + " stands in (" + in.Detail + ").")
 		}
 	}

@@ -130,6 +130,11 @@ func TestValidate(t *testing.T) {
 		{"custom negative weight", &domain.FrameworkConfig{Name: Custom, Criteria: []domain.Criterion{{Name: "a", Weight: -1}}}, "framework.criteria[0].weight"},
 		{"custom duplicate", &domain.FrameworkConfig{Name: Custom, Criteria: []domain.Criterion{{Name: "a", Weight: 1}, {Name: "A", Weight: 1}}}, "framework.criteria[1].name"},
 		{"custom all zero", &domain.FrameworkConfig{Name: Custom, Criteria: []domain.Criterion{{Name: "a"}}}, "at least one weight"},
+		{"custom weight too big", &domain.FrameworkConfig{Name: Custom, Criteria: []domain.Criterion{{Name: "a", Weight: 1000}}}, "framework.criteria[0].weight: 1000 is not a number from 0 to 100"},
+		{"custom name with spaces around", &domain.FrameworkConfig{Name: Custom, Criteria: []domain.Criterion{{Name: "a ", Weight: 1}}}, "framework.criteria[0].name"},
+		{"custom name too long", &domain.FrameworkConfig{Name: Custom, Criteria: []domain.Criterion{{Name: strings.Repeat("x", 61), Weight: 1}}}, "longer than 60"},
+		{"custom criterion mapped", &domain.FrameworkConfig{Name: Custom, Criteria: []domain.Criterion{{Name: "Reach", Weight: 1}}, Fields: map[string]string{"Reach": "customfield_10050"}}, ""},
+		{"custom mapping of an unknown criterion", &domain.FrameworkConfig{Name: Custom, Criteria: []domain.Criterion{{Name: "Reach", Weight: 1}}, Fields: map[string]string{"Fun": "customfield_1"}}, "framework.fields.Fun"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -183,5 +188,76 @@ func TestNormaliserPercentile(t *testing.T) {
 	}
 	if got := (*Normaliser)(nil).Percentile(3); got != 50 {
 		t.Errorf("nil normaliser = %v, want 50", got)
+	}
+}
+
+// Inputs read from mapped Jira fields: the field wins over an entered
+// value, an empty field leaves the entered value, and the explanation
+// names the field (or says why its value did not count).
+func TestFieldSourcedInputs(t *testing.T) {
+	rice := &domain.FrameworkConfig{Name: RICE,
+		Fields:     map[string]string{"reach": "customfield_10050", "effort": "customfield_10016"},
+		FieldNames: map[string]string{"customfield_10050": "Reach"}}
+	custom := &domain.FrameworkConfig{Name: Custom, Criteria: []domain.Criterion{{Name: "Business value", Weight: 2}, {Name: "fun", Weight: 1}},
+		Fields: map[string]string{"Business value": "customfield_10051"}, FieldNames: map[string]string{"customfield_10051": "Business value"}}
+	f := Facts{Pillars: [5]float64{6, 7, 4, 2, 8}, Points: 3, HasPoints: true, Quality: 70}
+	tests := []struct {
+		name     string
+		cfg      *domain.FrameworkConfig
+		entered  map[string]float64
+		fields   map[string]float64
+		wantRaw  float64
+		wantSrc  map[string]string // input → source
+		wantText []string
+	}{
+		{"field only", rice, map[string]float64{"impact": 2, "confidence": 80}, map[string]float64{"customfield_10050": 2000, "customfield_10016": 4}, 800,
+			map[string]string{"reach": "field", "impact": "entered", "confidence": "entered", "effort": "field"},
+			[]string{"The reach (2000) is from Jira field Reach.", "The effort (4) is from Jira field customfield_10016."}},
+		{"field wins over entered", rice, map[string]float64{"reach": 10, "impact": 2, "confidence": 80, "effort": 4}, map[string]float64{"customfield_10050": 2000}, 800,
+			map[string]string{"reach": "field", "effort": "entered"}, []string{"from Jira field Reach"}},
+		{"empty field keeps entered", rice, map[string]float64{"reach": 10, "impact": 2, "confidence": 80, "effort": 4}, map[string]float64{"customfield_99": 5}, 4,
+			map[string]string{"reach": "entered"}, nil},
+		{"unmapped field value is ignored", &domain.FrameworkConfig{Name: RICE}, map[string]float64{"impact": 1, "confidence": 100, "effort": 1}, map[string]float64{"customfield_10050": 2000}, 600,
+			map[string]string{"reach": "default"}, []string{"No reach was given"}},
+		{"field outside the range", custom, nil, map[string]float64{"customfield_10051": 13}, 10 * (2*5 + 5) / 3.0,
+			map[string]string{"Business value": "default"}, []string{"Jira field Business value holds 13, outside 0-10; neutral"}},
+		{"criterion from a field", custom, map[string]float64{"fun": 4}, map[string]float64{"customfield_10051": 10}, 10 * (2*10 + 4) / 3.0,
+			map[string]string{"Business value": "field", "fun": "entered"}, []string{"The Business value (10) is from Jira field Business value."}},
+		{"job size not above 0", &domain.FrameworkConfig{Name: WSJF, Fields: map[string]string{"jobSize": "customfield_7"}}, nil, map[string]float64{"customfield_7": 0}, (6.5 + 1 + 3) / 3,
+			map[string]string{"jobSize": "default"}, []string{"Jira field customfield_7 holds 0, not above 0; the story points"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			values, sources := InputsOf(tt.cfg, tt.entered, tt.fields)
+			fs := Compute(tt.cfg, values, sources, f)
+			if math.Abs(fs.Raw-tt.wantRaw) > 1e-9 {
+				t.Fatalf("raw = %v, want %v (%s)", fs.Raw, tt.wantRaw, fs.Formula)
+			}
+			got := map[string]string{}
+			for _, in := range fs.Inputs {
+				got[in.Name] = in.Source
+			}
+			for in, src := range tt.wantSrc {
+				if got[in] != src {
+					t.Errorf("input %s source %q, want %q", in, got[in], src)
+				}
+			}
+			text := Explain(fs)
+			for _, w := range tt.wantText {
+				if !strings.Contains(text, w) {
+					t.Errorf("explanation %q lacks %q", text, w)
+				}
+			}
+		})
+	}
+}
+
+func TestMappedFields(t *testing.T) {
+	cfg := &domain.FrameworkConfig{Name: WSJF, Fields: map[string]string{"jobSize": "customfield_2", "businessValue": "customfield_1", "timeCriticality": "customfield_1", "reach": "customfield_9"}}
+	if got := strings.Join(MappedFields(cfg), ","); got != "customfield_1,customfield_2" {
+		t.Fatalf("MappedFields = %s, want customfield_1,customfield_2 (once each, inputs of WSJF only)", got)
+	}
+	if got := MappedFields(&domain.FrameworkConfig{Name: Pillars, Fields: map[string]string{"reach": "customfield_1"}}); got != nil {
+		t.Fatalf("the pillars read fields %v", got)
 	}
 }
