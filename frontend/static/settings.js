@@ -178,7 +178,7 @@ export function setup(page) {
   // Every signed-in person manages their own tokens here; project
   // administrators also see the project's tool-call audit log.
   var tokForm = $('#token-form'), tokErr = $('#token-error');
-  $('#mcp-url').textContent = location.origin + location.pathname.replace(/\/[^/]*$/, '') + '/mcp';
+  $('#mcp-url').textContent = data.mcpUrl || (location.origin + location.pathname.replace(/\/[^/]*$/, '') + '/mcp');
   $('#token-projects').value = data.projectKey;
   function day(s) { return s ? new Date(s).toLocaleDateString() : 'never'; }
   function renderTokens(list) {

@@ -465,6 +465,9 @@ type projectData struct {
 	Pillars    []pillarInfo      `json:"pillars"`
 	PageSize   int               `json:"pageSize"`
 	JiraURL    string            `json:"jiraUrl"`
+	// MCPURL is the app's MCP endpoint, from its base URL: under Forge the
+	// page's own origin is Custom UI's, not the app's.
+	MCPURL string `json:"mcpUrl"`
 }
 
 type backlogJSON struct {
@@ -518,7 +521,7 @@ func (u *ui) projectPage(c echo.Context) error {
 		v.Pillars = append(v.Pillars, pillarInfo{Name: string(n), Title: score.PillarTitle(n)})
 	}
 	v.Data = projectData{ProjectKey: key, ProjectID: pid, Active: v.Active, Scan: v.Scan, Backlog: first, Strategy: st, Pillars: v.Pillars,
-		PageSize: backlogPageSize, JiraURL: t.DisplayURLOrBase()}
+		PageSize: backlogPageSize, JiraURL: t.DisplayURLOrBase(), MCPURL: strings.TrimRight(u.s.Config.BaseURL, "/") + "/mcp"}
 	return u.render(c, "project.html", v)
 }
 

@@ -1122,3 +1122,19 @@ func TestGlanceListsOnlyBandedDuplicates(t *testing.T) {
 		t.Error("epic glance blames a missing history")
 	}
 }
+
+// The Settings tab shows the app's MCP endpoint from the base URL: under
+// Forge the page's own origin is Custom UI's, not the app's.
+func TestProjectPageNamesTheMCPEndpoint(t *testing.T) {
+	u := newUIEnv(t, false)
+	u.activate("SHOP")
+	var data struct {
+		MCPURL string `json:"mcpUrl"`
+	}
+	if err := json.Unmarshal(projectPageData(t, u.page("/project?projectKey=SHOP&projectId=10000").Body.String()), &data); err != nil {
+		t.Fatal(err)
+	}
+	if data.MCPURL != appBase+"/mcp" {
+		t.Fatalf("mcpUrl %q, want %q", data.MCPURL, appBase+"/mcp")
+	}
+}
