@@ -8,7 +8,7 @@ import (
 // TestNoEvidenceIsNeutralOnSandbox: calibration reads a pillar without
 // evidence as neutral (5), not as low value. So an open issue none of
 // whose pillars has evidence against it scores at least 50 on each of
-// them and is not put in Won't by calibration; SHOP-64 (a High priority,
+// them and is not ranked into Won't's bottom 15 % by calibration; SHOP-64 (a High priority,
 // overdue bug) and SHOP-195 are logged for the record.
 func TestNoEvidenceIsNeutralOnSandbox(t *testing.T) {
 	e := startEnv(t, envOptions{})
@@ -78,8 +78,10 @@ func TestNoEvidenceIsNeutralOnSandbox(t *testing.T) {
 				t.Errorf("%s: %s is %.2f with no evidence against it, want at least the neutral 5", r.Key, p.Name, p.Value)
 			}
 		}
-		if r.Moscow == "Won't" {
-			t.Errorf("%s (#%d of %d, score %d) is Won't with no evidence against it", r.Key, i+1, len(b.Rows), r.Score)
+		// The default shares put the bottom 15 % of the ranking in Won't
+		// (overrides and duplicates may put others there).
+		if i >= len(b.Rows)*85/100 {
+			t.Errorf("%s is #%d of %d (score %d, %s) with no evidence against it", r.Key, i+1, len(b.Rows), r.Score, r.Moscow)
 		}
 	}
 	t.Logf("%d open issues with no evidence against them", checked)
