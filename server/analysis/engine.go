@@ -610,13 +610,13 @@ func (p *Project) rankLocked(strategy domain.Strategy, analyses []*domain.Analys
 		}
 		strategy.Capacity = velocity * float64(sprints)
 	}
-	raw := make([][5]float64, 0, len(analyses))
+	samples := make([]score.Sample, 0, len(analyses))
 	for _, a := range analyses {
 		if is, ok := p.issues[a.IssueKey]; ok && is.Open() && is.Type != domain.TypeSubtask {
-			raw = append(raw, score.RawPillars(a.Score))
+			samples = append(samples, score.SampleOf(a.Score))
 		}
 	}
-	calib := score.NewCalibration(raw)
+	calib := score.NewCalibration(samples)
 	for _, a := range analyses {
 		calib.Apply(&a.Score, strategy.Weights)
 	}

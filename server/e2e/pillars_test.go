@@ -102,6 +102,15 @@ func TestPillarDistributions(t *testing.T) {
 	checkSpread(t, jiraemu.SyntheticKey, pillars, totals)
 }
 
+// distinct counts the different values in v.
+func distinct(v []float64) int {
+	seen := map[float64]bool{}
+	for _, x := range v {
+		seen[x] = true
+	}
+	return len(seen)
+}
+
 // checkSpread: before calibration the demo's totals had p10-p90 43-60
 // (span 16) inside 40-66; the spread pillars must now use most of 0-10.
 func checkSpread(t *testing.T, project string, pillars [5][]float64, totals []float64) {
@@ -114,7 +123,10 @@ func checkSpread(t *testing.T, project string, pillars [5][]float64, totals []fl
 		if s[0] < 0 || s[4] > 10 {
 			t.Errorf("%s: %s outside 0-10: %v", project, n, s)
 		}
-		if s[4]-s[0] >= 1 && s[4]-s[0] < 4 {
+		// Calibration anchors each pillar at 5 for no evidence, so a pillar
+		// with two values (an epic or not) can only reach 7.5; one with more
+		// must be spread.
+		if distinct(pillars[k]) > 2 && s[4]-s[0] < 4 {
 			t.Errorf("%s: %s varies but spans only %v", project, n, s)
 		}
 	}

@@ -6,8 +6,10 @@
 // I/O, and the clock is a parameter.
 //
 // Raw pillar values are calibrated within the project when the backlog is
-// ranked (see Calibration): each becomes its percentile among the open
-// issues, so that sparse signals do not squeeze every total around 50.
+// ranked (see Calibration), anchored at 5 for no evidence: a value above
+// (below) its baseline becomes its percentile among the open issues above
+// (below) theirs, on 5-10 (0-5), so that sparse signals do not squeeze
+// every total around 50 and no evidence never reads as low value.
 //
 // # Pillars
 //
