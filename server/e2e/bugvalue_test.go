@@ -19,32 +19,11 @@ var severityWords = []string{"permission", "negative balance", "twice", "data lo
 // that is overdue sits in the bottom third.
 func TestBugsValuedBySeverityOnSandbox(t *testing.T) {
 	e := startEnv(t, envOptions{})
-	if c := e.api("POST", "/api/projects/SHOP/activate", nil, nil); c != 202 {
-		t.Fatalf("activate: %d", c)
-	}
-	e.waitScan(90 * time.Second)
-	var h struct {
-		Moscow map[string]int `json:"moscow"`
-	}
-	waitUntil(t, 30*time.Second, "the first ranking", func() bool {
-		e.api("GET", "/api/projects/SHOP/health", nil, &h)
-		return h.Moscow["Must"] > 0
-	})
-	var b struct {
-		Rows []struct {
-			Key     string `json:"key"`
-			Summary string `json:"summary"`
-			Type    string `json:"type"`
-			Score   int    `json:"score"`
-			Moscow  string `json:"moscow"`
-		} `json:"rows"`
-	}
-	if c := e.api("GET", "/api/projects/SHOP/backlog?limit=500", nil, &b); c != 200 {
-		t.Fatalf("backlog: %d", c)
-	}
-	n := len(b.Rows)
+	activate(t, e)
+	rows := rankedSHOP(t, e)
+	n := len(rows)
 	severe, overdue := 0, 0
-	for i, r := range b.Rows {
+	for i, r := range rows {
 		if r.Type != "bug" {
 			continue
 		}
@@ -141,4 +120,33 @@ func TestHealthCountsMatchBacklogOnSandbox(t *testing.T) {
 			t.Errorf("%s: health %d, backlog %d", m, h.Moscow[m], b.Total)
 		}
 	}
+}
+
+// rankedRow is a row of the SHOP backlog as the API lists it.
+type rankedRow struct {
+	Key     string `json:"key"`
+	Summary string `json:"summary"`
+	Type    string `json:"type"`
+	Score   int    `json:"score"`
+	Moscow  string `json:"moscow"`
+}
+
+// rankedSHOP waits for the first ranking of the activated SHOP project
+// and returns its whole backlog, best first.
+func rankedSHOP(t *testing.T, e *env) []rankedRow {
+	t.Helper()
+	var h struct {
+		Moscow map[string]int `json:"moscow"`
+	}
+	waitUntil(t, 30*time.Second, "the first ranking", func() bool {
+		e.api("GET", "/api/projects/SHOP/health", nil, &h)
+		return h.Moscow["Must"] > 0
+	})
+	var b struct {
+		Rows []rankedRow `json:"rows"`
+	}
+	if c := e.api("GET", "/api/projects/SHOP/backlog?limit=500", nil, &b); c != 200 {
+		t.Fatalf("backlog: %d", c)
+	}
+	return b.Rows
 }

@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"testing"
-	"time"
 )
 
 // TestNoEvidenceIsNeutralOnSandbox: calibration reads a pillar without
@@ -13,26 +12,9 @@ import (
 func TestNoEvidenceIsNeutralOnSandbox(t *testing.T) {
 	e := startEnv(t, envOptions{})
 	activate(t, e)
-	var h struct {
-		Moscow map[string]int `json:"moscow"`
-	}
-	waitUntil(t, 30*time.Second, "the first ranking", func() bool {
-		e.api("GET", "/api/projects/SHOP/health", nil, &h)
-		return h.Moscow["Must"] > 0
-	})
-	var b struct {
-		Rows []struct {
-			Key    string `json:"key"`
-			Type   string `json:"type"`
-			Score  int    `json:"score"`
-			Moscow string `json:"moscow"`
-		} `json:"rows"`
-	}
-	if c := e.api("GET", "/api/projects/SHOP/backlog?limit=500", nil, &b); c != 200 {
-		t.Fatalf("backlog: %d", c)
-	}
+	rows := rankedSHOP(t, e)
 	checked := 0
-	for i, r := range b.Rows {
+	for i, r := range rows {
 		var d struct {
 			Analysis struct {
 				Score struct {
@@ -67,7 +49,7 @@ func TestNoEvidenceIsNeutralOnSandbox(t *testing.T) {
 			}
 		}
 		if r.Key == "SHOP-64" || r.Key == "SHOP-195" {
-			t.Logf("%s #%d of %d, score %d, %s", r.Key, i+1, len(b.Rows), r.Score, r.Moscow)
+			t.Logf("%s #%d of %d, score %d, %s", r.Key, i+1, len(rows), r.Score, r.Moscow)
 		}
 		if against || r.Type == "subtask" {
 			continue
@@ -80,8 +62,8 @@ func TestNoEvidenceIsNeutralOnSandbox(t *testing.T) {
 		}
 		// The default shares put the bottom 15 % of the ranking in Won't
 		// (overrides and duplicates may put others there).
-		if i >= len(b.Rows)*85/100 {
-			t.Errorf("%s is #%d of %d (score %d, %s) with no evidence against it", r.Key, i+1, len(b.Rows), r.Score, r.Moscow)
+		if i >= len(rows)*85/100 {
+			t.Errorf("%s is #%d of %d (score %d, %s) with no evidence against it", r.Key, i+1, len(rows), r.Score, r.Moscow)
 		}
 	}
 	t.Logf("%d open issues with no evidence against them", checked)
