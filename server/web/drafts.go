@@ -55,21 +55,31 @@ func (s *Server) editDraft(c echo.Context) error {
 	return c.JSON(http.StatusOK, d)
 }
 
-func (s *Server) createDrafts(c echo.Context) error {
+// draftSelection reads the project and the selected draft ids of a bulk
+// draft request, once the person may create issues in the project.
+func (s *Server) draftSelection(c echo.Context) (string, []int64, error) {
 	key, err := projectParam(c)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	var body struct {
 		IDs []int64 `json:"ids"`
 	}
 	if err := decodeJSON(c, &body); err != nil {
-		return err
+		return "", nil, err
 	}
 	if err := s.requirePermission(c, key, access.CreateIssues); err != nil {
+		return "", nil, err
+	}
+	return key, body.IDs, nil
+}
+
+func (s *Server) createDrafts(c echo.Context) error {
+	key, ids, err := s.draftSelection(c)
+	if err != nil {
 		return err
 	}
-	res, err := s.Generator.CreateDrafts(c.Request().Context(), identity(c).Tenant, identity(c).AccountID, key, body.IDs)
+	res, err := s.Generator.CreateDrafts(c.Request().Context(), identity(c).Tenant, identity(c).AccountID, key, ids)
 	if err != nil {
 		return generateError(err)
 	}
@@ -79,24 +89,15 @@ func (s *Server) createDrafts(c echo.Context) error {
 // discardDrafts discards drafts, or restores them (the undo) on
 // /drafts/restore.
 func (s *Server) discardDrafts(c echo.Context) error {
-	key, err := projectParam(c)
+	key, ids, err := s.draftSelection(c)
 	if err != nil {
-		return err
-	}
-	var body struct {
-		IDs []int64 `json:"ids"`
-	}
-	if err := decodeJSON(c, &body); err != nil {
-		return err
-	}
-	if err := s.requirePermission(c, key, access.CreateIssues); err != nil {
 		return err
 	}
 	do := s.Generator.DiscardDrafts
 	if strings.HasSuffix(c.Path(), "/restore") {
 		do = s.Generator.RestoreDrafts
 	}
-	res, err := do(c.Request().Context(), identity(c).Tenant, key, body.IDs)
+	res, err := do(c.Request().Context(), identity(c).Tenant, key, ids)
 	if err != nil {
 		return generateError(err)
 	}
