@@ -1,14 +1,12 @@
 package backlog
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -84,11 +82,13 @@ type webhookReq struct {
 	done    chan struct{}
 }
 
-// AcceptWebhook persists a Jira issue webhook and enqueues its work, then
-// returns: the work happens on the queue. identifier is
+// AcceptWebhook persists a Jira issue webhook with the work it asks for,
+// then returns: the work happens on the queue. identifier is
 // X-Atlassian-Webhook-Identifier (stable across Jira's retries). When the
-// intake batcher runs (RunIntake), concurrent deliveries share one
-// transaction; the call returns only once its own delivery is committed.
+// intake batcher runs (RunIntake), concurrent deliveries share one insert;
+// the call returns only once its own delivery is committed. The delivery
+// row is the durable record of its work: the dispatcher turns it into a
+// job (dispatch.go), here or on any replica.
 func (s *Service) AcceptWebhook(ctx context.Context, t *domain.Tenant, identifier string, raw []byte) (WebhookResult, error) {
 	body, err := parseWebhook(raw)
 	if err != nil {
@@ -126,7 +126,14 @@ func (s *Service) AcceptWebhook(ctx context.Context, t *domain.Tenant, identifie
 	ch := s.intake
 	s.mu.Unlock()
 	if ch == nil {
+		// No batcher and no dispatcher (tests, tools): record and
+		// dispatch at once.
 		s.persist(ctx, []*webhookReq{req})
+		if req.err == nil && req.result == WebhookQueued {
+			if _, err := s.Dispatch(ctx); err != nil {
+				return "", fmt.Errorf("backlog: accept webhook: %w", err)
+			}
+		}
 	} else {
 		select {
 		case ch <- req:
@@ -142,27 +149,31 @@ func (s *Service) AcceptWebhook(ctx context.Context, t *domain.Tenant, identifie
 	if req.err != nil {
 		return "", fmt.Errorf("backlog: accept webhook: %w", req.err)
 	}
-	if req.result == WebhookQueued {
-		s.wake()
-	}
 	return req.result, nil
 }
 
 // intakeBatch bounds one group commit.
 const intakeBatch = 256
 
-// RunIntake batches concurrent webhook deliveries into shared transactions
-// until ctx ends: one multi-row insert of the deliveries, one of the jobs,
-// one commit. Under a burst this replaces hundreds of commits a second by
-// a few dozen.
+// RunIntake batches concurrent webhook deliveries into shared inserts, and
+// dispatches their work into jobs, until ctx ends. Under a burst this
+// replaces thousands of commits a second by a few hundred small ones.
 func (s *Service) RunIntake(ctx context.Context, workers int) {
 	s.mu.Lock()
 	if s.intake == nil {
 		s.intake = make(chan *webhookReq, intakeBatch*2)
 	}
+	if s.dispatch == nil {
+		s.dispatch = make(chan struct{}, 1)
+	}
 	ch := s.intake
 	s.mu.Unlock()
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.runDispatcher(ctx)
+	}()
 	for i := 0; i < max(1, workers); i++ {
 		wg.Add(1)
 		go func() {
@@ -187,61 +198,24 @@ func (s *Service) RunIntake(ctx context.Context, workers int) {
 				// Requests carry their own contexts; the batch outlives a
 				// shutdown signal so that accepted work is committed.
 				s.persist(context.WithoutCancel(ctx), batch)
+				s.signalDispatch()
 			}
 		}()
 	}
 	wg.Wait()
 }
 
-// persist records the deliveries of a batch and enqueues their jobs, for
-// all tenants of the batch, in one transaction of four statements (one
-// commit however many sites sent them), and settles every request. Every
-// row carries its own tenant id, taken from the verified token.
+// persist records the deliveries of a batch, for all tenants of the batch,
+// in one statement (one commit however many sites sent them), and settles
+// every request. Every row carries its own tenant id, taken from the
+// verified token, and the job the delivery asks for.
 func (s *Service) persist(ctx context.Context, reqs []*webhookReq) {
-	var fresh, active map[int64]map[string]bool
-	err := s.Store.WithTx(ctx, func(tx *store.Store) error {
-		events := make([]store.TenantWebhook, len(reqs))
-		ids := make([]int64, 0, len(reqs))
-		seen := map[int64]bool{}
-		for i, r := range reqs {
-			events[i] = store.TenantWebhook{TenantID: r.tenant.ID, WebhookEvent: store.WebhookEvent{Identifier: r.ident, Event: r.event, IssueKey: r.key}}
-			if !seen[r.tenant.ID] {
-				seen[r.tenant.ID] = true
-				ids = append(ids, r.tenant.ID)
-			}
-		}
-		var err error
-		if fresh, err = tx.RecordWebhooksBatch(ctx, events); err != nil {
-			return err
-		}
-		if active, err = tx.ActiveProjectsOf(ctx, ids); err != nil {
-			return err
-		}
-		type delivery struct {
-			t  int64
-			id string
-		}
-		claimed := map[delivery]bool{}
-		var jobsToAdd []domain.TenantJob
-		for _, r := range reqs {
-			d := delivery{r.tenant.ID, r.ident}
-			switch {
-			case !fresh[r.tenant.ID][r.ident] || claimed[d]:
-				r.result = WebhookDuplicate
-			case r.job == nil || !active[r.tenant.ID][r.project]:
-				r.result = WebhookIgnored // unknown event, change that does not matter, or inactive project
-			default:
-				r.result = WebhookQueued
-				jobsToAdd = append(jobsToAdd, domain.TenantJob{TenantID: r.tenant.ID, NewJob: *r.job})
-			}
-			claimed[d] = true
-		}
-		// Coalescing keys in one order across concurrent batches.
-		slices.SortFunc(jobsToAdd, func(a, b domain.TenantJob) int {
-			return cmp.Or(cmp.Compare(a.TenantID, b.TenantID), strings.Compare(a.DedupeKey, b.DedupeKey))
-		})
-		return tx.EnqueueBatch(ctx, jobsToAdd)
-	})
+	events := make([]store.TenantWebhook, len(reqs))
+	for i, r := range reqs {
+		events[i] = store.TenantWebhook{TenantID: r.tenant.ID, WebhookEvent: store.WebhookEvent{Identifier: r.ident, Event: r.event, IssueKey: r.key},
+			Project: r.project, Job: r.job}
+	}
+	fresh, err := s.Store.RecordWebhooksBatch(ctx, events)
 	if err != nil && len(reqs) > 1 && ctx.Err() == nil && !store.Unavailable(err) {
 		// One bad row (a tenant deleted meanwhile, a value the database
 		// refuses) must not fail the deliveries of other tenants: retry
@@ -252,7 +226,23 @@ func (s *Service) persist(ctx context.Context, reqs []*webhookReq) {
 		}
 		return
 	}
+	type delivery struct {
+		t  int64
+		id string
+	}
+	claimed := map[delivery]bool{}
 	for _, r := range reqs {
+		d := delivery{r.tenant.ID, r.ident}
+		switch {
+		case err != nil:
+		case !fresh[r.tenant.ID][r.ident] || claimed[d]:
+			r.result = WebhookDuplicate
+		case r.job == nil:
+			r.result = WebhookIgnored // unknown event, or a change that does not matter
+		default:
+			r.result = WebhookQueued // an inactive project's is dropped at dispatch
+		}
+		claimed[d] = true
 		r.err = err
 		if r.done != nil {
 			close(r.done)

@@ -90,10 +90,11 @@ func TestOverlongIdentifierDoesNotFailOtherTenants(t *testing.T) {
 					t.Errorf("B's delivery %d: %s, want queued", i, results[i].r)
 				}
 			}
-			counts, err := s.Store.Tenant(b).QueueCounts(context.Background())
-			if err != nil || counts[domain.JobQueued] != 200 {
-				t.Errorf("B's queued jobs: %v %v, want 200", counts, err)
-			}
+			// The dispatcher turns the recorded deliveries into jobs.
+			waitFor(t, func() bool {
+				counts, err := s.Store.Tenant(b).QueueCounts(context.Background())
+				return err == nil && counts[domain.JobQueued] == 200
+			})
 			// Jira's retry of the over-long delivery is recognised.
 			if r, err := s.AcceptWebhook(ctx, a, longID, hookBody("jira:issue_updated", "SHOP-1")); err != nil || r != WebhookDuplicate {
 				t.Errorf("retry of the over-long delivery: %s %v, want duplicate", r, err)
@@ -155,6 +156,9 @@ func TestGroupCommitFailureRetriesRowsOneByOne(t *testing.T) {
 				default:
 					t.Fatal("a request was never settled")
 				}
+			}
+			if n, err := s.Dispatch(ctx); err != nil || n != 200 {
+				t.Errorf("dispatched %d deliveries (%v), want B's 200", n, err)
 			}
 			counts, err := s.Store.Tenant(b).QueueCounts(ctx)
 			if err != nil || counts[domain.JobQueued] != 200 {

@@ -62,6 +62,7 @@ type Service struct {
 
 	modelsOnce sync.Once
 	intake     chan *webhookReq
+	dispatch   chan struct{}       // wakes the dispatcher (dispatch.go)
 	writing    map[projectKey]bool // projects whose write-back runs here
 	mu         sync.Mutex
 	mapped     *lru.Cache[projectKey, []string] // mapped framework fields, see fields.go

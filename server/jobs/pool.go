@@ -222,12 +222,21 @@ func (p *Pool) once1(ctx context.Context, worker string, last int64) (bool, int6
 		} else {
 			errs = p.safeCall(ctx, h, t, batch)
 		}
+		var done []int64
 		for i, j := range batch {
 			var jerr error
 			if i < len(errs) {
 				jerr = errs[i]
 			}
+			if jerr == nil {
+				done = append(done, j.ID)
+				continue
+			}
 			p.settle(ctx, log, worker, j, jerr)
+		}
+		// The batch's successes are removed in one statement.
+		if _, err := p.Store.CompleteJobs(ctx, done, worker); err != nil {
+			log.Error("complete jobs", "kind", kind, "jobs", len(done), "err", err)
 		}
 	}
 	return true, pick, nil
@@ -273,13 +282,9 @@ func (p *Pool) safeCall(ctx context.Context, h Handler, t *domain.Tenant, batch 
 	return errs
 }
 
+// settle puts a failed job back in the queue with a backoff, or into the
+// dead-letter state when it has no attempts left.
 func (p *Pool) settle(ctx context.Context, log *slog.Logger, worker string, j domain.Job, err error) {
-	if err == nil {
-		if _, cerr := p.Store.CompleteJob(ctx, j.ID, worker); cerr != nil {
-			log.Error("complete job", "job_id", j.ID, "err", cerr)
-		}
-		return
-	}
 	if errors.Is(err, ErrPermanent) {
 		j.Attempts = j.MaxAttempts
 	}

@@ -9,6 +9,7 @@ package projectmodel
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -50,6 +51,9 @@ type model struct {
 	mu      sync.Mutex
 	project *analysis.Project
 	seen    time.Time
+	// recent holds the save times of the rows absorbed within the overlap
+	// window, so that a refresh reads again only rows saved since.
+	recent map[string]time.Time
 }
 
 // Get returns the project's model, built from the stored snapshots on
@@ -83,48 +87,86 @@ func (c *Cache) Get(ctx context.Context, t *domain.Tenant, project string) (*ana
 }
 
 // refresh folds into m what the store holds beyond m.seen; m is locked.
+// After the first build it reads, within the overlap window, only the keys
+// and save times, and then the snapshots of the rows saved since it last
+// looked: under a burst of webhooks most rows in the window were absorbed
+// by an earlier refresh already.
 func (c *Cache) refresh(ctx context.Context, t *domain.Tenant, project string, m *model) error {
 	ts := c.Store.Tenant(t)
 	p, err := ts.Project(ctx, project)
 	if err != nil {
 		return fmt.Errorf("projectmodel: %s: %w", project, err)
 	}
-	since := m.seen.Add(-overlap)
 	if m.project == nil {
-		since = time.Time{}
+		return c.build(ctx, ts, p, m)
 	}
-	var issues []domain.Issue
-	var deleted []string
-	latest := m.seen
-	err = ts.ChangedSince(ctx, project, since, false, func(page []store.IssueResult) error {
-		for _, r := range page {
+	since := m.seen.Add(-overlap)
+	changed, err := ts.ChangedKeysSince(ctx, project, since)
+	if err != nil {
+		return fmt.Errorf("projectmodel: %s changes: %w", project, err)
+	}
+	var keys []string
+	for k, at := range changed {
+		if prev, ok := m.recent[k]; !ok || !prev.Equal(at) {
+			keys = append(keys, k)
+		}
+	}
+	m.project.SetStrategy(p.Strategy)
+	if len(keys) > 0 {
+		slices.Sort(keys)
+		rows, err := ts.SnapshotsOf(ctx, keys)
+		if err != nil {
+			return fmt.Errorf("projectmodel: %s changes: %w", project, err)
+		}
+		for _, r := range rows {
 			if r.Deleted {
-				deleted = append(deleted, r.Issue.Key)
+				m.project.Remove(r.Issue.Key)
 			} else {
+				m.project.Upsert(r.Issue)
+			}
+			m.absorb(r.Issue.Key, r.AnalysedAt)
+		}
+	}
+	m.prune(since)
+	return nil
+}
+
+// build makes m's model from every stored snapshot of the project.
+func (c *Cache) build(ctx context.Context, ts *store.TenantStore, p *store.Project, m *model) error {
+	var issues []domain.Issue
+	m.recent = map[string]time.Time{}
+	err := ts.ChangedSince(ctx, p.Key, time.Time{}, false, func(page []store.IssueResult) error {
+		for _, r := range page {
+			if !r.Deleted {
 				issues = append(issues, r.Issue)
 			}
-			if r.AnalysedAt.After(latest) {
-				latest = r.AnalysedAt
-			}
+			m.absorb(r.Issue.Key, r.AnalysedAt)
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("projectmodel: %s changes: %w", project, err)
+		return fmt.Errorf("projectmodel: %s changes: %w", p.Key, err)
 	}
-	if m.project == nil {
-		m.project = analysis.NewProject(p.Strategy, issues, c.Now)
-	} else {
-		m.project.SetStrategy(p.Strategy)
-		for _, is := range issues {
-			m.project.Upsert(is)
-		}
-		for _, k := range deleted {
-			m.project.Remove(k)
-		}
-	}
-	m.seen = latest
+	m.project = analysis.NewProject(p.Strategy, issues, c.Now)
+	m.prune(m.seen.Add(-overlap))
 	return nil
+}
+
+// absorb records that the row of key saved at `at` is in the model.
+func (m *model) absorb(key string, at time.Time) {
+	m.recent[key] = at
+	if at.After(m.seen) {
+		m.seen = at
+	}
+}
+
+// prune forgets save times older than the window a refresh re-reads.
+func (m *model) prune(since time.Time) {
+	for k, at := range m.recent {
+		if at.Before(since) {
+			delete(m.recent, k)
+		}
+	}
 }
 
 // Drop forgets a project's model (after a full rescan or uninstall): the

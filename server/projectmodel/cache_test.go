@@ -118,3 +118,48 @@ func TestGetFoldsInStoredChanges(t *testing.T) {
 		t.Error("Drop kept the model")
 	}
 }
+
+// TestRefreshFoldsInResavedIssues: a refresh reads only rows saved since
+// it last looked, by key and save time; an issue saved again (a new
+// snapshot of a key the model already holds, within the re-read window)
+// is still folded in, and one saved again after that too.
+func TestRefreshFoldsInResavedIssues(t *testing.T) {
+	c, tn := env(t)
+	ctx := context.Background()
+	ts := c.Store.Tenant(tn)
+	if _, err := ts.EnsureProject(ctx, "SHOP", "10000", "Shop"); err != nil {
+		t.Fatal(err)
+	}
+	save := func(key, summary string) {
+		t.Helper()
+		time.Sleep(2 * time.Millisecond) // a later save time
+		err := ts.SaveResults(ctx, "SHOP", []store.ResultInput{{Issue: domain.Issue{Key: key, ID: "100", ProjectKey: "SHOP", Summary: summary, Type: domain.TypeStory}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	summary := func(key string) string {
+		t.Helper()
+		m, unlock, err := c.Get(ctx, tn, "SHOP")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unlock()
+		is, _ := m.Issue(key)
+		return is.Summary
+	}
+	save("SHOP-1", "First text")
+	save("SHOP-2", "Other story")
+	if got := summary("SHOP-1"); got != "First text" {
+		t.Fatalf("built model: %q", got)
+	}
+	for _, text := range []string{"Second text", "Third text"} {
+		save("SHOP-1", text)
+		if got := summary("SHOP-1"); got != text {
+			t.Errorf("after a re-save: %q, want %q", got, text)
+		}
+		if got := summary("SHOP-2"); got != "Other story" {
+			t.Errorf("untouched issue: %q", got)
+		}
+	}
+}

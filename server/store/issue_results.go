@@ -291,6 +291,48 @@ func (ts *TenantStore) ChangedSince(ctx context.Context, project string, since t
 	}
 }
 
+// ChangedKeysSince returns, for a project's snapshots (tombstones
+// included) changed at or after since, each issue's key and the time it
+// was saved: an index-only read, so a model can skip the rows it already
+// holds before reading the wide ones (SnapshotsOf).
+func (ts *TenantStore) ChangedKeysSince(ctx context.Context, project string, since time.Time) (map[string]time.Time, error) {
+	var rows []struct {
+		IssueKey   string
+		AnalysedAt time.Time
+	}
+	err := ts.q(ctx, "issue_results").Select("issue_key, analysed_at").Where("project_key = ? AND analysed_at >= ?", project, since.UTC()).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: changed keys: %w", err)
+	}
+	out := make(map[string]time.Time, len(rows))
+	for _, r := range rows {
+		out[r.IssueKey] = r.AnalysedAt
+	}
+	return out, nil
+}
+
+// SnapshotsOf returns the stored snapshots (tombstones included, without
+// the analyses) of the given issues.
+func (ts *TenantStore) SnapshotsOf(ctx context.Context, keys []string) ([]IssueResult, error) {
+	out := make([]IssueResult, 0, len(keys))
+	for chunk := range slices.Chunk(keys, 500) {
+		var rows []resultRow
+		err := ts.q(ctx, "issue_results").Select("id, project_key, issue_key, issue, deleted, analysis_hash, written_hash, analysed_at").
+			Where("issue_key IN ?", chunk).Find(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("store: snapshots: %w", err)
+		}
+		for i := range rows {
+			r, err := decodeResult(&rows[i], false)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
 // Unwritten returns up to limit analysed, live issues whose property in
 // Jira is not current.
 func (ts *TenantStore) Unwritten(ctx context.Context, project string, limit int) ([]IssueResult, error) {

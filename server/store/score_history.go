@@ -174,8 +174,10 @@ func (ts *TenantStore) recordHistory(ctx context.Context, project string, in []R
 	prevs := make(map[string]prevRow, len(keys))
 	for chunk := range slices.Chunk(keys, 500) {
 		var rows []prevRow
-		// Only a non-empty analysis counts: a snapshot has no score yet.
-		err := ts.q(ctx, "issue_results").Select("issue_key, score, moscow, CASE WHEN analysis = '' THEN '' ELSE 'y' END AS analysis, jira_updated").
+		// Only an analysed row counts: a snapshot has no score yet. The
+		// hash says so without reading the wide analysis column (the
+		// store writes both together).
+		err := ts.q(ctx, "issue_results").Select("issue_key, score, moscow, CASE WHEN analysis_hash = '' THEN '' ELSE 'y' END AS analysis, jira_updated").
 			Where("issue_key IN ?", chunk).Scan(&rows).Error
 		if err != nil {
 			return fmt.Errorf("store: score history: %w", err)

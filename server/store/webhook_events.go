@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"time"
 	"unicode/utf8"
@@ -19,15 +20,31 @@ type webhookEventRow struct {
 	Identifier string
 	Event      string
 	IssueKey   string
+	ProjectKey string
+	// Job is the work the delivery asks for (JSON of outboxJob), until
+	// dispatched; Pending marks it as not yet dispatched.
+	Job        *string
+	Pending    bool
 	BatchToken string
 	ReceivedAt time.Time
 }
 
+// outboxJob is a delivery's job as stored in webhook_events.job.
+type outboxJob struct {
+	Kind     string    `json:"kind"`
+	Dedupe   string    `json:"dedupe,omitempty"`
+	Payload  string    `json:"payload,omitempty"`
+	Priority int       `json:"priority,omitempty"`
+	Trace    string    `json:"trace,omitempty"`
+	Origin   time.Time `json:"origin,omitzero"`
+}
+
 func (webhookEventRow) TableName() string { return "webhook_events" }
 
-// PruneWebhookEvents forgets deliveries older than the retry window.
+// PruneWebhookEvents forgets deliveries older than the retry window whose
+// work has been dispatched.
 func (s *Store) PruneWebhookEvents(ctx context.Context, olderThan time.Duration) (int64, error) {
-	res := s.db.WithContext(ctx).Where("received_at < ?", s.now().UTC().Add(-olderThan)).Delete(&webhookEventRow{})
+	res := s.db.WithContext(ctx).Where("received_at < ? AND pending = ?", s.now().UTC().Add(-olderThan), false).Delete(&webhookEventRow{})
 	if res.Error != nil {
 		return 0, fmt.Errorf("store: prune webhook events: %w", res.Error)
 	}
@@ -58,15 +75,21 @@ func (e WebhookEvent) validate() error {
 	return nil
 }
 
-// TenantWebhook is a delivery for a given tenant, for batch intake.
+// TenantWebhook is a delivery for a given tenant, for batch intake, with
+// the job it asks for in the project it names (nil: nothing to do).
 type TenantWebhook struct {
 	TenantID int64
 	WebhookEvent
+	Project string
+	Job     *domain.NewJob
 }
 
 // RecordWebhooksBatch records deliveries of many tenants in one statement
 // and returns, per tenant, the identifiers that were new. Each row carries
-// its own tenant id; identifiers are unique per tenant only.
+// its own tenant id; identifiers are unique per tenant only. A new
+// delivery's job is recorded with it as pending work (PendingWebhooks);
+// a repeated delivery (Jira's retry) records nothing, so its work is
+// never done twice.
 func (s *Store) RecordWebhooksBatch(ctx context.Context, events []TenantWebhook) (map[int64]map[string]bool, error) {
 	out := map[int64]map[string]bool{}
 	if len(events) == 0 {
@@ -91,10 +114,32 @@ func (s *Store) RecordWebhooksBatch(ctx context.Context, events []TenantWebhook)
 			continue
 		}
 		seen[k] = true
-		rows = append(rows, webhookEventRow{TenantID: e.TenantID, Identifier: e.Identifier, Event: e.Event, IssueKey: e.IssueKey, BatchToken: token, ReceivedAt: now})
+		row := webhookEventRow{TenantID: e.TenantID, Identifier: e.Identifier, Event: e.Event, IssueKey: e.IssueKey, ProjectKey: e.Project, BatchToken: token, ReceivedAt: now}
+		if e.Job != nil {
+			j := outboxJob{Kind: e.Job.Kind, Dedupe: e.Job.DedupeKey, Payload: string(e.Job.Payload), Priority: e.Job.Priority, Trace: e.Job.Trace, Origin: e.Job.Origin}
+			b, err := json.Marshal(j)
+			if err != nil {
+				return nil, fmt.Errorf("store: record webhooks: job: %w", err)
+			}
+			js := string(b)
+			row.Job, row.Pending = &js, true
+		}
+		rows = append(rows, row)
 	}
-	if err := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&rows).Error; err != nil {
-		return nil, fmt.Errorf("store: record webhooks: %w", err)
+	res := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&rows)
+	if res.Error != nil {
+		return nil, fmt.Errorf("store: record webhooks: %w", res.Error)
+	}
+	if res.RowsAffected == int64(len(rows)) {
+		// Every row was inserted (the usual case): all are new, and no
+		// second round trip is needed to find out which.
+		for _, r := range rows {
+			if out[r.TenantID] == nil {
+				out[r.TenantID] = map[string]bool{}
+			}
+			out[r.TenantID][r.Identifier] = true
+		}
+		return out, nil
 	}
 	var fresh []struct {
 		TenantID   int64
@@ -124,4 +169,54 @@ func (s *Store) RecordWebhooksBatch(ctx context.Context, events []TenantWebhook)
 		out[f.TenantID][f.Identifier] = true
 	}
 	return out, nil
+}
+
+// PendingWebhook is a recorded delivery whose job is not yet dispatched.
+type PendingWebhook struct {
+	ID       int64
+	TenantID int64
+	Project  string
+	Job      domain.NewJob
+}
+
+// PendingWebhooks returns up to limit deliveries whose job waits to be
+// dispatched, oldest first. Inside a transaction on MySQL the rows are
+// locked and rows another replica's dispatcher holds are skipped.
+func (s *Store) PendingWebhooks(ctx context.Context, limit int) ([]PendingWebhook, error) {
+	q := s.db.WithContext(ctx).Table("webhook_events").Select("id, tenant_id, project_key, job").Where("pending = ?", true).Order("id").Limit(limit)
+	if s.driver == "mysql" {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
+	}
+	var rows []webhookEventRow
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: pending webhooks: %w", err)
+	}
+	out := make([]PendingWebhook, 0, len(rows))
+	for _, r := range rows {
+		p := PendingWebhook{ID: r.ID, TenantID: r.TenantID, Project: r.ProjectKey}
+		if r.Job != nil {
+			var j outboxJob
+			if err := json.Unmarshal([]byte(*r.Job), &j); err != nil {
+				// Written by this code only; a row that does not decode is
+				// dispatched as nothing rather than blocking the queue.
+				s.log.Warn("webhook job does not decode; dropped", "tenant_id", r.TenantID, "webhook_event_id", r.ID, "err", err)
+			} else {
+				p.Job = domain.NewJob{Kind: j.Kind, DedupeKey: j.Dedupe, Payload: []byte(j.Payload), Priority: j.Priority, Trace: j.Trace, Origin: j.Origin}
+			}
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// MarkDispatched clears the pending work of the given deliveries.
+func (s *Store) MarkDispatched(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	err := s.db.WithContext(ctx).Table("webhook_events").Where("id IN ?", ids).Updates(map[string]any{"pending": false, "job": nil}).Error
+	if err != nil {
+		return fmt.Errorf("store: mark webhooks dispatched: %w", err)
+	}
+	return nil
 }

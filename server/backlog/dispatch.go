@@ -1,0 +1,113 @@
+package backlog
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/backlogai/backlogai/server/domain"
+	"github.com/backlogai/backlogai/server/store"
+)
+
+// dispatchBatch is how many recorded deliveries one dispatch transaction
+// turns into jobs.
+const dispatchBatch = 1000
+
+// dispatchPoll is how often the dispatcher looks for deliveries that no
+// local signal announced: those another replica recorded and then lost
+// (it crashed or stopped between its insert and its dispatch).
+const dispatchPoll = time.Second
+
+// signalDispatch wakes the dispatcher without waiting.
+func (s *Service) signalDispatch() {
+	select {
+	case s.dispatch <- struct{}{}:
+	default:
+	}
+}
+
+// runDispatcher dispatches recorded deliveries when signalled and once per
+// dispatchPoll, until ctx ends.
+func (s *Service) runDispatcher(ctx context.Context) {
+	t := time.NewTicker(dispatchPoll)
+	defer t.Stop()
+	failures := 0
+	for {
+		select {
+		case <-ctx.Done():
+			// Deliveries still pending stay recorded; the next start (or
+			// another replica) dispatches them.
+			return
+		case <-s.dispatch:
+		case <-t.C:
+		}
+		for {
+			n, err := s.Dispatch(ctx)
+			if err != nil {
+				if failures++; failures == 1 && ctx.Err() == nil {
+					s.log().Error("dispatch webhooks", "err", err)
+				}
+				break
+			}
+			if failures > 0 {
+				s.log().Info("webhook dispatch recovered", "after_failures", failures)
+				failures = 0
+			}
+			if n < dispatchBatch {
+				break
+			}
+		}
+	}
+}
+
+// Dispatch turns up to dispatchBatch recorded deliveries into jobs, in one
+// transaction: their jobs are enqueued (coalesced: ten updates of one
+// issue make one job; deliveries for projects that are not active make
+// none) and their pending flag is cleared together, so a delivery's work
+// is enqueued exactly once. It returns how many deliveries it took.
+func (s *Service) Dispatch(ctx context.Context) (int, error) {
+	var n int
+	err := s.Store.WithTx(ctx, func(tx *store.Store) error {
+		pending, err := tx.PendingWebhooks(ctx, dispatchBatch)
+		if err != nil || len(pending) == 0 {
+			n = 0
+			return err
+		}
+		n = len(pending)
+		var tenants []int64
+		ids := make([]int64, len(pending))
+		for i, p := range pending {
+			ids[i] = p.ID
+			if !slices.Contains(tenants, p.TenantID) {
+				tenants = append(tenants, p.TenantID)
+			}
+		}
+		active, err := tx.ActiveProjectsOf(ctx, tenants)
+		if err != nil {
+			return err
+		}
+		var jobs []domain.TenantJob
+		for _, p := range pending {
+			if p.Job.Kind != "" && active[p.TenantID][p.Project] {
+				jobs = append(jobs, domain.TenantJob{TenantID: p.TenantID, NewJob: p.Job})
+			}
+		}
+		// Coalescing keys in one order across concurrent dispatchers.
+		slices.SortFunc(jobs, func(a, b domain.TenantJob) int {
+			return cmp.Or(cmp.Compare(a.TenantID, b.TenantID), strings.Compare(a.Kind, b.Kind), strings.Compare(a.DedupeKey, b.DedupeKey))
+		})
+		if err := tx.EnqueueBatch(ctx, jobs); err != nil {
+			return err
+		}
+		return tx.MarkDispatched(ctx, ids)
+	})
+	if err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		s.wake()
+	}
+	return n, nil
+}
