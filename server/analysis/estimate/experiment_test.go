@@ -28,7 +28,7 @@ type expRow struct {
 	descLen int
 	summary string
 	text    string
-	pos     int // position in time (for train rows)
+	pos     int      // position in time (for train rows)
 	title   evidence // vote of the title-only model
 }
 
@@ -88,7 +88,9 @@ func expMedian(v []float64) float64 {
 
 // loadExp builds every project's rows; phaseTest trains on train+val and
 // scores test (read once, at the end).
-func loadExp(t *testing.T, opts Options, phaseTest bool) []expProject { return loadExpL(t, opts, phaseTest, false) }
+func loadExp(t *testing.T, opts Options, phaseTest bool) []expProject {
+	return loadExpL(t, opts, phaseTest, false)
+}
 
 func loadExpL(t *testing.T, opts Options, phaseTest, light bool) []expProject {
 	files, _ := filepath.Glob(filepath.Join(expData, "*.csv"))
