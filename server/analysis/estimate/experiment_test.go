@@ -201,39 +201,14 @@ func baseline(floor, prior, tau float64) method {
 	}
 }
 
-func TestExperimentBaseline(t *testing.T) {
-	if os.Getenv("ESTIM_EXP") == "" {
-		t.Skip("research harness; ESTIM_EXP=1")
-	}
-	ps := loadExp(t, DefaultOptions(), false)
-	var mean float64
-	for i := range ps {
-		r := ratioOf(&ps[i], baseline(0.2, 2, 0.45))
-		mean += r / float64(len(ps))
-		t.Logf("%-18s val %d past %d ratio %.4f", ps[i].name, len(ps[i].val), len(ps[i].past), r)
-	}
-	t.Logf("mean %.4f", mean)
-}
-
 type namedMethod struct {
 	name string
 	m    method
 }
 
-// lopo scores every method on every project's val rows, then for each
-// project takes the method best on the other five (mean ratio) and reports
-// its held-out ratio.
-func lopo(t *testing.T, ps []expProject, ms []namedMethod, baseIdx int) {
-	ratio := make([][]float64, len(ms))
-	for i, nm := range ms {
-		ratio[i] = make([]float64, len(ps))
-		for j := range ps {
-			ratio[i][j] = ratioOf(&ps[j], nm.m)
-		}
-	}
-	lopoRatios(t, ps, ms, ratio, baseIdx)
-}
-
+// lopoRatios: ratio[i][j] is method i's validation MAE ratio on project
+// j. For each project the method best on the other five (mean ratio) is
+// scored on it; baseIdx is the method compared against.
 func lopoRatios(t *testing.T, ps []expProject, ms []namedMethod, ratio [][]float64, baseIdx int) {
 	mean := func(i, skip int) float64 {
 		var s float64
@@ -294,18 +269,6 @@ func cmpF(a, b float64) int {
 	return 0
 }
 
-// voteOnly is the neighbours' histogram normalised to 1 (nil without votes).
-func voteOnly(ev *evidence) ([]float64, float64, float64) {
-	var s, s2 float64
-	for _, w := range ev.votes {
-		s += w
-	}
-	for _, c := range ev.nb {
-		s2 += c.sim * c.sim
-	}
-	return ev.votes, s, s2
-}
-
 // shrinkNeff mixes the normalised vote with the prior by effective count:
 // weight neff/(neff+c) on the votes, where neff = (Σw)²/Σw² over
 // neighbours weighed sim^pow.
@@ -359,37 +322,6 @@ func interpQ(h []float64, sc scale, tau float64) float64 {
 		cum += w
 	}
 	return sc[len(sc)-1]
-}
-
-func TestExperimentShrink(t *testing.T) {
-	if os.Getenv("ESTIM_EXP") == "" {
-		t.Skip("research harness; ESTIM_EXP=1")
-	}
-	ps := loadExp(t, DefaultOptions(), false)
-	ms := []namedMethod{{"baseline prior2 q.45", baseline(0.2, 2, 0.45)}}
-	for _, pr := range []float64{1, 2, 3, 4} {
-		for _, tau := range []float64{0.4, 0.45, 0.5} {
-			ms = append(ms, namedMethod{"mix prior" + ftoa(pr) + " q" + ftoa(tau), baseline(0.2, pr, tau)})
-		}
-	}
-	for _, c := range []float64{0.5, 1, 2, 4, 8, 16, 32} {
-		for _, pow := range []float64{1, 2, 4} {
-			for _, tau := range []float64{0.4, 0.45, 0.5} {
-				ms = append(ms, namedMethod{"neff c" + ftoa(c) + " pow" + ftoa(pow) + " q" + ftoa(tau), shrinkNeff(0.2, c, pow, tau)})
-			}
-		}
-	}
-	for _, pr := range []float64{1, 2, 4} {
-		for _, tau := range []float64{0.4, 0.45, 0.5} {
-			ms = append(ms, namedMethod{"interp prior" + ftoa(pr) + " q" + ftoa(tau), func(p *expProject, r *expRow) (float64, bool) {
-				if r.words < 2 || r.ev.top <= 0.2 {
-					return 0, false
-				}
-				return interpQ(r.ev.mix(pr), p.sc, tau), true
-			}})
-		}
-	}
-	lopo(t, ps, ms, 0)
 }
 
 func ftoa(v float64) string { return strconv.FormatFloat(v, 'g', 3, 64) }
@@ -654,40 +586,6 @@ func stacked(set int, lambda, tau float64, last int, hl float64, snap bool) meth
 	}
 }
 
-func TestExperimentStacked(t *testing.T) {
-	if os.Getenv("ESTIM_EXP") == "" {
-		t.Skip("research harness; ESTIM_EXP=1")
-	}
-	ps := loadExp(t, DefaultOptions(), false)
-	ms := []namedMethod{{"baseline prior2 q.45", baseline(0.2, 2, 0.45)}}
-	for _, set := range stackSets() {
-		for _, lambda := range []float64{0.001, 0.01, 0.1} {
-			for _, tau := range []float64{0.45, 0.5} {
-				for _, last := range []int{300, 0} {
-					for _, hl := range []float64{-1, 300} {
-						for _, snap := range []bool{false, true} {
-							name := "stack set" + ftoa(float64(set)) + " l" + ftoa(lambda) + " q" + ftoa(tau) + " last" + ftoa(float64(last)) + " hl" + ftoa(hl)
-							if snap {
-								name += " snap"
-							}
-							ms = append(ms, namedMethod{name, stacked(set, lambda, tau, last, hl, snap)})
-						}
-					}
-				}
-			}
-		}
-	}
-	lopo(t, ps, ms, 0)
-}
-
-func stackSets() []int {
-	if s := os.Getenv("ESTIM_SET"); s != "" {
-		v, _ := strconv.Atoi(s)
-		return []int{v}
-	}
-	return []int{0, 1, 2}
-}
-
 func stackedOffset(set int, lambda, tau float64, last int, perRow, snap bool) method {
 	cache := map[string][]float64{}
 	offOf := func(p *expProject, r *expRow) float64 { return p.sc[quantileIndex(r.ev.mix(2), 0.45)] }
@@ -729,35 +627,6 @@ func stackedOffset(set int, lambda, tau float64, last int, perRow, snap bool) me
 	}
 }
 
-func TestExperimentStackedOffset(t *testing.T) {
-	if os.Getenv("ESTIM_EXP") == "" {
-		t.Skip("research harness; ESTIM_EXP=1")
-	}
-	ps := loadExp(t, DefaultOptions(), false)
-	ms := []namedMethod{{"baseline prior2 q.45", baseline(0.2, 2, 0.45)}}
-	for _, set := range stackSets() {
-		for _, lambda := range []float64{0.01, 0.1, 1, 10, 100, 1000} {
-			for _, tau := range []float64{0.45, 0.5} {
-				for _, last := range []int{300, 600, 0} {
-					for _, perRow := range []bool{false, true} {
-						for _, snap := range []bool{false, true} {
-							name := "off set" + ftoa(float64(set)) + " l" + ftoa(lambda) + " q" + ftoa(tau) + " last" + ftoa(float64(last))
-							if perRow {
-								name += " perRow"
-							}
-							if snap {
-								name += " snap"
-							}
-							ms = append(ms, namedMethod{name, stackedOffset(set, lambda, tau, last, perRow, snap)})
-						}
-					}
-				}
-			}
-		}
-	}
-	lopo(t, ps, ms, 0)
-}
-
 func titleMix(prior, alpha, tau float64) method {
 	return func(p *expProject, r *expRow) (float64, bool) {
 		if r.words < 2 || r.ev.top <= 0.2 {
@@ -769,28 +638,6 @@ func titleMix(prior, alpha, tau float64) method {
 		}
 		return p.sc[quantileIndex(h, tau)], true
 	}
-}
-
-func TestExperimentMisc(t *testing.T) {
-	if os.Getenv("ESTIM_EXP") == "" {
-		t.Skip("research harness; ESTIM_EXP=1")
-	}
-	ps := loadExp(t, DefaultOptions(), false)
-	ms := []namedMethod{{"baseline prior2 q.45", baseline(0.2, 2, 0.45)}}
-	for _, pr := range []float64{1, 2, 4} {
-		for _, tau := range []float64{0.4, 0.45, 0.5} {
-			ms = append(ms, namedMethod{"interp prior" + ftoa(pr) + " q" + ftoa(tau), func(p *expProject, r *expRow) (float64, bool) {
-				if r.words < 2 || r.ev.top <= 0.2 {
-					return 0, false
-				}
-				return interpQ(r.ev.mix(pr), p.sc, tau), true
-			}})
-			for _, al := range []float64{0.25, 0.5, 1, 2} {
-				ms = append(ms, namedMethod{"title prior" + ftoa(pr) + " q" + ftoa(tau) + " a" + ftoa(al), titleMix(pr, al, tau)})
-			}
-		}
-	}
-	lopo(t, ps, ms, 0)
 }
 
 // gbm: L1 gradient boosting of depth-d regression trees on the stacked
@@ -922,27 +769,6 @@ func gbmMethod(set, trees, depth, minLeaf int, lr float64, last int) method {
 	}
 }
 
-func TestExperimentGBM(t *testing.T) {
-	if os.Getenv("ESTIM_EXP") == "" {
-		t.Skip("research harness; ESTIM_EXP=1")
-	}
-	ps := loadExp(t, DefaultOptions(), false)
-	ms := []namedMethod{{"baseline prior2 q.45", baseline(0.2, 2, 0.45)}}
-	for _, set := range []int{1, 2} {
-		for _, trees := range []int{10, 30, 100} {
-			for _, depth := range []int{1, 2, 3} {
-				for _, minLeaf := range []int{20, 50} {
-					for _, last := range []int{600, 0} {
-						ms = append(ms, namedMethod{"gbm set" + ftoa(float64(set)) + " T" + ftoa(float64(trees)) + " d" + ftoa(float64(depth)) + " leaf" + ftoa(float64(minLeaf)) + " last" + ftoa(float64(last)),
-							gbmMethod(set, trees, depth, minLeaf, 0.1, last)})
-					}
-				}
-			}
-		}
-	}
-	lopo(t, ps, ms, 0)
-}
-
 // gated answers with the vote only when, on the team's newest `last` past
 // rows, the vote's MAE beat the training-so-far median's by margin.
 func gated(last int, margin float64) method {
@@ -974,39 +800,11 @@ func gated(last int, margin float64) method {
 			}
 			use = ve < me*(1-margin)
 			cache[p.name] = use
-			_ = fmtGate(p.name, ve/me)
 		}
 		if !use {
 			return 0, false
 		}
 		return p.sc[quantileIndex(r.ev.mix(2), 0.45)], true
-	}
-}
-
-var gateLog []string
-
-func fmtGate(name string, r float64) string {
-	s := name + " past ratio " + strconv.FormatFloat(r, 'f', 3, 64)
-	gateLog = append(gateLog, s)
-	return s
-}
-
-func TestExperimentGate(t *testing.T) {
-	if os.Getenv("ESTIM_EXP") == "" {
-		t.Skip("research harness; ESTIM_EXP=1")
-	}
-	ps := loadExp(t, DefaultOptions(), false)
-	ms := []namedMethod{{"baseline prior2 q.45", baseline(0.2, 2, 0.45)}}
-	for _, last := range []int{200, 300, 600, 100000} {
-		for _, mg := range []float64{0, 0.02, 0.05} {
-			ms = append(ms, namedMethod{"gate last" + ftoa(float64(last)) + " margin" + ftoa(mg), gated(last, mg)})
-		}
-	}
-	lopo(t, ps, ms, 0)
-	for _, s := range gateLog {
-		if strings.Contains(s, "") {
-			t.Log(s)
-		}
 	}
 }
 
@@ -1035,10 +833,13 @@ func TestExperimentRetrieval(t *testing.T) {
 	}
 	ps := all[0]
 	ms := make([]namedMethod, len(cs))
+	def := -1
 	for i, c := range cs {
-		i := i
-		ms[i] = namedMethod{c.name, func(p *expProject, r *expRow) (float64, bool) { return 0, false }}
-		_ = i
+		ms[i] = namedMethod{name: c.name}
+		d := DefaultOptions()
+		if c.o.K == d.K && c.o.MaxDescriptionTerms == d.MaxDescriptionTerms && c.o.SimPower == d.SimPower {
+			def = i
+		}
 	}
 	// Score each config on its own rows.
 	ratio := make([][]float64, len(cs))
@@ -1047,7 +848,25 @@ func TestExperimentRetrieval(t *testing.T) {
 			ratio[i] = append(ratio[i], ratioOf(&all[i][j], baseline(0.2, 2, 0.45)))
 		}
 	}
-	lopoRatios(t, ps, ms, ratio, 0)
+	lopoRatios(t, ps, ms, ratio, def)
+	checkHarness(t, ratio[def])
+}
+
+// harnessVal are the validation MAE ratios server/eval reports for
+// DefaultOptions (TestEstimationValidationSplit): the harness must
+// reproduce them, or its comparisons mean nothing.
+var harnessVal = []float64{1.3202 / 1.3767, 0.6731 / 0.6538, 0.7068 / 0.7895, 1.2202 / 1.3393, 1.7291 / 1.7901, 0.7812 / 0.8125}
+
+func checkHarness(t *testing.T, got []float64) {
+	t.Helper()
+	if len(got) != len(harnessVal) {
+		t.Fatalf("%d projects, want %d", len(got), len(harnessVal))
+	}
+	for j := range got {
+		if math.Abs(got[j]-harnessVal[j]) > 1e-3 {
+			t.Errorf("project %d: harness val ratio %.4f, server/eval %.4f", j, got[j], harnessVal[j])
+		}
+	}
 }
 
 // drifted maps each neighbour's points through its era's distribution to
@@ -1106,22 +925,6 @@ func drifted(W int, prior, tau float64) method {
 	}
 }
 
-func TestExperimentDrift(t *testing.T) {
-	if os.Getenv("ESTIM_EXP") == "" {
-		t.Skip("research harness; ESTIM_EXP=1")
-	}
-	ps := loadExpL(t, DefaultOptions(), false, true)
-	ms := []namedMethod{{"baseline prior2 q.45", baseline(0.2, 2, 0.45)}}
-	for _, W := range []int{100, 200, 400} {
-		for _, pr := range []float64{1, 2, 4} {
-			for _, tau := range []float64{0.45, 0.5} {
-				ms = append(ms, namedMethod{"drift W" + ftoa(float64(W)) + " prior" + ftoa(pr) + " q" + ftoa(tau), drifted(W, pr, tau)})
-			}
-		}
-	}
-	lopo(t, ps, ms, 0)
-}
-
 // teamTau chooses the vote quantile per team on its newest `last` past rows.
 func teamTau(last int, prior float64) method {
 	cache := map[string]float64{}
@@ -1152,20 +955,6 @@ func teamTau(last int, prior float64) method {
 		}
 		return p.sc[quantileIndex(r.ev.mix(prior), tau)], true
 	}
-}
-
-func TestExperimentTeamTau(t *testing.T) {
-	if os.Getenv("ESTIM_EXP") == "" {
-		t.Skip("research harness; ESTIM_EXP=1")
-	}
-	ps := loadExp(t, DefaultOptions(), false)
-	ms := []namedMethod{{"baseline prior2 q.45", baseline(0.2, 2, 0.45)}}
-	for _, last := range []int{300, 600, 1200, 100000} {
-		for _, pr := range []float64{1, 2, 4} {
-			ms = append(ms, namedMethod{"teamtau last" + ftoa(float64(last)) + " prior" + ftoa(pr), teamTau(last, pr)})
-		}
-	}
-	lopo(t, ps, ms, 0)
 }
 
 type family struct {
@@ -1358,6 +1147,9 @@ func TestExperimentSummary(t *testing.T) {
 				all = i
 			}
 		}
+		if f.name == families()[0].name {
+			checkHarness(t, ratio[0])
+		}
 		t.Logf("%s: LOPO held-out val mean %.4f |%s; chosen on all six: %s (val mean %.4f |%s)", f.name, meanOf(held), fmtRatios(held), ms[all].name, meanOf(ratio[all]), fmtRatios(ratio[all]))
 		if readTest {
 			fresh := f.gen()[all]
@@ -1368,4 +1160,19 @@ func TestExperimentSummary(t *testing.T) {
 			t.Logf("    test once: mean %.4f |%s", meanOf(tr), fmtRatios(tr))
 		}
 	}
+}
+
+// TestExperimentRetrievalTest scores once on test the retrieval setting
+// TestExperimentRetrieval chose on all six validation splits.
+func TestExperimentRetrievalTest(t *testing.T) {
+	if os.Getenv("ESTIM_EXP") == "" || os.Getenv("ESTIM_TEST") != "1" {
+		t.Skip("research harness; ESTIM_EXP=1 ESTIM_TEST=1")
+	}
+	o := DefaultOptions()
+	o.K, o.MaxDescriptionTerms, o.SimPower = 50, 200, 1
+	var tr []float64
+	for _, p := range loadExpL(t, o, true, true) {
+		tr = append(tr, ratioOf(&p, baseline(0.2, 2, 0.45)))
+	}
+	t.Logf("K50 desc200 pow1 test once: mean %.4f |%s", meanOf(tr), fmtRatios(tr))
 }
