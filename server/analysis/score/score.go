@@ -128,6 +128,10 @@ type Result struct {
 	// without taking a share or capacity itself (a sub-task: its parent
 	// is the unit the backlog ranks).
 	Follows bool `json:"-"`
+	// Forced is why the item is Must whatever its rank (see ForcedMust),
+	// or "". Rank gives it the first Must place (relative) or the first
+	// Must points (capacity) and lifts its total to the Must bound.
+	Forced string `json:"-"`
 }
 
 // Scorer scores issues against one strategy. Build it once per strategy
