@@ -53,7 +53,10 @@ type Project struct {
 	// ranking (nil before the first), rankedTotals the totals it ranked;
 	// sinceRank counts analyses since whose total differs from those.
 	cutoffs *score.Cutoffs
-	calib   *score.Calibration
+	// mustBound is what the last ranking lifted forced Musts to (see
+	// score.Lift).
+	mustBound float64
+	calib     *score.Calibration
 	// norm places a framework score among the last ranking's (nil before
 	// the first ranking under the active framework).
 	norm         *framework.Normaliser
@@ -277,7 +280,10 @@ func (p *Project) analyseWith(is *domain.Issue, override *domain.Override, extra
 	if t, ok := p.rankedTotals[is.Key]; is.Open() && (!ok || t != a.Score.Total) {
 		p.sinceRank.Add(1)
 	}
-	forced := score.ForcedMust(is, p.now())
+	forced := ""
+	if duplicateOf(is) == "" { // the work is tracked on the other issue
+		forced = score.ForcedMust(is, p.now())
+	}
 	if p.strategy.Mode != domain.MoscowThresholds {
 		// Between rankings, an issue is classed by the last ranking's
 		// bounds; before the first one, provisionally by thresholds.
@@ -310,7 +316,7 @@ func (p *Project) analyseWith(is *domain.Issue, override *domain.Override, extra
 		case p.strategy.Mode == domain.MoscowThresholds:
 			score.Lift(&a.Score, score.Thresholds(p.strategy)[0], "the Must threshold")
 		case p.cutoffs != nil:
-			score.Lift(&a.Score, p.cutoffs[0], "this backlog's lowest Must score")
+			score.Lift(&a.Score, p.mustBound, "this backlog's lowest Must score")
 		}
 	}
 	if of := duplicateOf(is); of != "" {
@@ -600,7 +606,7 @@ func (p *Project) Rank(analyses []*domain.Analysis) score.Summary {
 	p.calib, p.rankedOnce, p.norm = calib, true, norm
 	if sum.Mode != domain.MoscowThresholds {
 		c := sum.Cutoffs
-		p.cutoffs = &c
+		p.cutoffs, p.mustBound = &c, sum.MustBound
 	}
 	p.rankedTotals = totals
 	p.sinceRank.Store(0)

@@ -2,6 +2,7 @@ package score
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,23 +54,42 @@ func Force(s *domain.Score, reason string) {
 	ApplyOverride(s, s.Override)
 }
 
-// Lift raises a forced Must's total to bound (the lowest Must total of the
-// ranking, or the Must threshold), so that it is listed, sorted and
-// filtered (JQL backlogScore) among the Musts rather than among the issues
-// its pillars alone would place it with. The raise is urgency: it is added
-// to the bonus and explained as urgency evidence, so that the total is
-// still the pillars plus the bonus. what names the bound ("this backlog's
-// lowest Must score"). A total at or above bound is left alone.
+// liftMargin puts a lifted total just above its bound, so that an issue
+// of the next class tied with the bound is not listed above it.
+const liftMargin = 0.01
+
+// Lift raises a forced Must's total to just above bound (the lowest Must
+// total of the ranking, or the Must threshold), so that it is listed,
+// sorted and filtered (JQL backlogScore) among the Musts rather than among
+// the issues its pillars alone would place it with. The raise is urgency:
+// it is added to the bonus and explained as urgency evidence, so that the
+// total is still the pillars plus the bonus. what names the bound ("this
+// backlog's lowest Must score"). A total at or above bound is left alone.
 func Lift(s *domain.Score, bound float64, what string) {
-	bound = min(bound, 100)
 	if !(s.Total < bound) {
 		return
 	}
-	d := bound - s.Total
-	s.Total = bound
+	to := min(bound+liftMargin, 100)
+	d := to - s.Total
+	s.Total = to
 	s.UrgencyBonus += d
 	s.Urgency = append(s.Urgency, domain.Evidence{Signal: ForcedSignal,
 		Detail: "a Must by its due date and priority: raised to " + what + ", " + fmtNum(math.Floor(bound)) + ", to rank among the Musts",
 		Delta:  round2(d)})
 	sortEvidence(s.Urgency)
+}
+
+// unlift undoes Lift, so that a score analysed between rankings (lifted to
+// the last ranking's bound) is ranked on its own merit again.
+func unlift(s *domain.Score) {
+	i := slices.IndexFunc(s.Urgency, func(e domain.Evidence) bool { return e.Signal == ForcedSignal })
+	if i < 0 {
+		return
+	}
+	s.Urgency = slices.Delete(slices.Clone(s.Urgency), i, i+1)
+	var sum float64
+	for _, e := range s.Urgency {
+		sum += e.Delta
+	}
+	s.UrgencyBonus = min(sum, MaxUrgencyBonus) // as urgency() summed it
 }

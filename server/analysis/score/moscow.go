@@ -130,6 +130,9 @@ type Summary struct {
 	// Forced counts the ranked items that are Must by ForcedMust (overdue
 	// or imminent high-priority issues; included in Count's Must).
 	Forced int `json:"forced"`
+	// MustBound is the total forced items were lifted to just above (see
+	// Lift): an issue analysed before the next ranking is lifted the same.
+	MustBound float64 `json:"-"`
 }
 
 // MaxClassShare is the share of the backlog above which one class gets a
@@ -217,9 +220,10 @@ func Rank(items []Result, s domain.Strategy) Summary {
 			for k, i := range pos {
 				items[i] = ranked[k]
 			}
-			liftForced(items, mustBound(items), "this backlog's lowest Must score")
+			sum.MustBound = mustBound(items)
+			liftForced(items, sum.MustBound, "this backlog's lowest Must score")
 			sum.Cutoffs = cutoffsOf(items)
-			followCutoffs(items, sum.Cutoffs, func(t float64) string { return CutoffBasis(t, sum.Cutoffs) })
+			followCutoffs(items, sum.Cutoffs, sum.MustBound, func(t float64) string { return CutoffBasis(t, sum.Cutoffs) })
 		}
 	}
 	if mode == domain.MoscowRelative {
@@ -228,6 +232,7 @@ func Rank(items []Result, s domain.Strategy) Summary {
 	}
 	if sum.Mode == domain.MoscowThresholds {
 		t := Thresholds(s)
+		sum.MustBound = t[0]
 		for i := range items {
 			sc := &items[i].Score
 			if items[i].Forced != "" {
@@ -354,9 +359,10 @@ func rankRelative(items []Result, shares [3]float64, sum *Summary) {
 		sc.Computed = classes[k]
 		ApplyOverride(sc, sc.Override)
 	}
-	liftForced(items, mustBound(items), "this backlog's lowest Must score")
+	sum.MustBound = mustBound(items)
+	liftForced(items, sum.MustBound, "this backlog's lowest Must score")
 	sum.Cutoffs = cutoffsOf(items)
-	followCutoffs(items, sum.Cutoffs, func(t float64) string { return ShareBasis(t, sum.Cutoffs, shares) })
+	followCutoffs(items, sum.Cutoffs, sum.MustBound, func(t float64) string { return ShareBasis(t, sum.Cutoffs, shares) })
 }
 
 // relativeBases explains the class of each ranked, unforced item by its
@@ -406,8 +412,8 @@ func cutoffsOf(items []Result) Cutoffs {
 
 // followCutoffs classifies the followers by the cutoffs c, explained by
 // basis (in the wording of the mode); a forced follower is Must, lifted to
-// the Must cutoff.
-func followCutoffs(items []Result, c Cutoffs, basis func(total float64) string) {
+// bound.
+func followCutoffs(items []Result, c Cutoffs, bound float64, basis func(total float64) string) {
 	for i := range items {
 		if !items[i].Follows {
 			continue
@@ -415,7 +421,7 @@ func followCutoffs(items []Result, c Cutoffs, basis func(total float64) string) 
 		sc := &items[i].Score
 		if items[i].Forced != "" {
 			Force(sc, items[i].Forced)
-			Lift(sc, c[0], "this backlog's lowest Must score")
+			Lift(sc, bound, "this backlog's lowest Must score")
 			continue
 		}
 		sc.Computed = ClassifyCutoffs(sc.Total, c)
