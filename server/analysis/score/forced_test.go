@@ -3,6 +3,7 @@ package score
 import (
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -144,5 +145,13 @@ func TestRankForcedMustCapacityAndThresholds(t *testing.T) {
 		if it.Key == "P-10" && (it.Score.Moscow != domain.MoscowMust || it.Score.Total < 80) {
 			t.Errorf("thresholds: P-10 %s %.2f", it.Score.Moscow, it.Score.Total)
 		}
+	}
+	// Thresholds no score reaches: Must holds only the forced item, and
+	// the warning says so.
+	st.Thresholds = [3]float64{95, 60, 40}
+	items = mk()
+	sum = Rank(items, st)
+	if sum.Count[0] != 1 || !slices.Contains(sum.Warnings, "No issue would be Must on its score: only the 1 issue due or overdue with a high priority.") {
+		t.Errorf("thresholds 95: counts %v, warnings %q", sum.Count, sum.Warnings)
 	}
 }

@@ -249,6 +249,7 @@ func Rank(items []Result, s domain.Strategy) Summary {
 	if sum.Mode == domain.MoscowRelative {
 		relativeBases(items, sum.Shares)
 	}
+	forcedMust := 0 // forced items whose effective class is Must
 	for _, it := range items {
 		if it.Follows {
 			continue // counted with the list they follow, not in it
@@ -256,6 +257,9 @@ func Rank(items []Result, s domain.Strategy) Summary {
 		sum.Ranked++
 		if it.Forced != "" {
 			sum.Forced++
+			if it.Score.Moscow == domain.MoscowMust {
+				forcedMust++
+			}
 		}
 		k := classIndex(it.Score.Moscow)
 		if k < 0 {
@@ -264,7 +268,7 @@ func Rank(items []Result, s domain.Strategy) Summary {
 		sum.Count[k]++
 		sum.Points[k] += it.Points
 	}
-	sum.Warnings = warnings(sum)
+	sum.Warnings = warnings(sum, forcedMust)
 	if sum.Mode == domain.MoscowRelative && sum.Ranked >= 5 {
 		if must := int(math.Round(float64(sum.Ranked) * min(max(0, sum.Shares[0]), 100) / 100)); sum.Forced > must {
 			sum.Warnings = append(sum.Warnings, fmt.Sprintf("%d overdue or imminent high-priority issues are Must, more than the Must share of %d.", sum.Forced, must))
@@ -496,7 +500,9 @@ func pct(v float64) string {
 
 // warnings flags an empty class or one with more than MaxClassShare of the
 // items. Below 5 items any split is lopsided, so there is nothing to say.
-func warnings(sum Summary) []string {
+// A Must class holding only forced Musts is pointed out as empty on the
+// scores: the settings still leave no room for anything else.
+func warnings(sum Summary, forcedMust int) []string {
 	out := []string{}
 	total := 0
 	for _, n := range sum.Count {
@@ -509,6 +515,9 @@ func warnings(sum Summary) []string {
 		switch {
 		case n == 0:
 			out = append(out, "No issue would be "+string(classes[k])+".")
+		case k == 0 && n == forcedMust:
+			out = append(out, fmt.Sprintf("No issue would be Must on its score: only the %s due or overdue with a high priority.",
+				plural(n, "issue")))
 		case float64(n) > MaxClassShare*float64(total):
 			out = append(out, fmt.Sprintf("%s would hold %d %% of the backlog (%d of %d issues).",
 				classes[k], int(math.Round(100*float64(n)/float64(total))), n, total))
