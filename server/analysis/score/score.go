@@ -46,7 +46,7 @@
 //   - Technical Reality, baseline 5 (higher is cheaper and readier): story
 //     points p add clamp(2 − 1.25·log₂ max(p, 0.5), −3.5, 2.5), scaled by
 //     (1+confidence)/2 for a suggested estimate; above the split threshold
-//     −1; no estimate at all −0.5; open blockers −geo(n,3); dependency words
+//     −1; no estimate at all −0.5 (not for epics, sized by their children); open blockers −geo(n,3); dependency words
 //     −0.75 (only without an open blocker, which they usually describe);
 //     INVEST quality q adds clamp((q−60)/20, −3, 2), but no bonus while an
 //     INVEST letter fails.
