@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -19,6 +20,18 @@ func TestPMWalkthroughReport(t *testing.T) {
 	activate(t, e)
 	rows := rankedSHOP(t, e)
 	n := len(rows)
+	var h struct {
+		Open   int            `json:"open"`
+		Moscow map[string]int `json:"moscow"`
+	}
+	e.api("GET", "/api/projects/SHOP/health", nil, &h)
+	var listed, subs [4]int
+	for i, m := range []string{"Must", "Should", "Could", "Won't"} {
+		_, b := e.backlogKeys("limit=1&moscow=" + url.QueryEscape(m))
+		_, s := e.backlogKeys("limit=1&type=subtask&moscow=" + url.QueryEscape(m))
+		listed[i], subs[i] = b.Total, s.Total
+	}
+	t.Logf("classes (Must/Should/Could/Won't): backlog %v of %d listed, sub-tasks %v; health %v of %d open", listed, n, subs, h.Moscow, h.Open)
 	pick := map[int]bool{}
 	for _, i := range []int{0, 1, 2, n / 10, n / 5, n * 3 / 10, n * 2 / 5, n / 2, n * 3 / 5, n * 7 / 10, n * 4 / 5, n * 9 / 10, n - 2, n - 1} {
 		pick[i] = true
