@@ -10,7 +10,10 @@
 // their totals, so that its class lies among theirs, and its class basis
 // says so ("From its 6 open children (1 Must, 3 Should, 2 Could): an epic
 // takes their mean score, 63."); an epic without open children keeps its
-// own score.
+// own score. An open issue past its due date with priority High or above
+// (or of Highest priority due within 3 days) is Must whatever its rank
+// (score.ForcedMust): it takes a Must place first and is listed among the
+// Musts; a link as a duplicate (Won't) and a person's override win over it.
 package analysis
 
 import (

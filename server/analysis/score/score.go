@@ -62,7 +62,10 @@
 // MaxUrgencyBonus: due date (overdue or ≤7 days +3, ≤14 +2, ≤30 +1), open
 // issues it blocks geo(n,2), fix version release (past or ≤14 days +1.5,
 // ≤30 +0.75), recent comments sat(·,1,10), ≥3 votes on an issue updated in
-// the last 14 days +0.5. Total = clamp(Base+bonus, 0, 100).
+// the last 14 days +0.5. Total = clamp(Base+bonus, 0, 100). The one
+// exception to the cap: a forced Must (ForcedMust, an overdue issue of
+// High priority or above) is raised to just above the ranking's lowest
+// Must total, and the raise is added to its bonus as urgency evidence.
 package score
 
 import (
