@@ -287,7 +287,23 @@ func (p *Project) analyseWith(is *domain.Issue, override *domain.Override, extra
 	if duplicateOf(is) == "" { // the work is tracked on the other issue
 		forced = score.ForcedMust(is, p.now())
 	}
-	if p.strategy.Mode != domain.MoscowThresholds {
+	if p.strategy.Mode == domain.MoscowThresholds {
+		// The scorer classed the uncalibrated total: class the total shown
+		// (an epic's, the mean of its children's, as Rank does).
+		kids := p.openChildTotals(is)
+		if len(kids) > 0 {
+			a.Score.Total = meanChild(kids)
+		}
+		score.ClassifyThresholds(&a.Score, p.strategy)
+		if len(kids) > 0 {
+			a.Score.ClassBasis = epicBasis(kids, func(k string) domain.Moscow {
+				if score.ForcedMust(p.issues[k], p.now()) != "" {
+					return domain.MoscowMust
+				}
+				return score.Classify(p.rankedTotals[k], p.strategy)
+			})
+		}
+	} else {
 		// Between rankings, an issue is classed by the last ranking's
 		// bounds; before the first one, provisionally by thresholds.
 		if p.cutoffs != nil {

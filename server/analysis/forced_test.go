@@ -158,3 +158,36 @@ func TestForcedMustInEveryMode(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalysedAloneAgreesWithRankingInThresholdsMode: in thresholds mode
+// an issue analysed alone between rankings (a webhook, a glance) gets the
+// class, basis and total the ranking gave it. It used to be classed by
+// its uncalibrated total: "70 · Could" with "Score 57 reaches the Could
+// threshold of 50."
+func TestAnalysedAloneAgreesWithRankingInThresholdsMode(t *testing.T) {
+	st := domain.DefaultStrategy()
+	st.Mode = domain.MoscowThresholds
+	st.Thresholds = [3]float64{70, 60, 50}
+	issues := forcedIssues()
+	issues = append(issues, domain.Issue{Key: "E-1", Type: domain.TypeEpic, Summary: "Checkout", StatusCat: domain.StatusToDo,
+		Created: now.AddDate(0, -3, 0), Updated: now.AddDate(0, -1, 0)})
+	for i := range issues[:40] {
+		if issues[i].Open() {
+			issues[i].EpicKey = "E-1"
+		}
+	}
+	p := NewProject(st, issues, func() time.Time { return now })
+	saved := rescore(p)
+	classes := map[domain.Moscow]int{}
+	for _, r := range saved {
+		classes[r.Score.Moscow]++
+		a, _ := p.Analyse(r.IssueKey, nil)
+		if a.Score.Moscow != r.Score.Moscow || a.Score.Total != r.Score.Total || a.Score.ClassBasis != r.Score.ClassBasis {
+			t.Errorf("%s ranked %s %.2f %q, alone %s %.2f %q", r.IssueKey, r.Score.Moscow, r.Score.Total, r.Score.ClassBasis,
+				a.Score.Moscow, a.Score.Total, a.Score.ClassBasis)
+		}
+	}
+	if len(classes) < 3 {
+		t.Errorf("classes %v: the thresholds split nothing, the test proves little", classes)
+	}
+}

@@ -63,6 +63,14 @@ func Classify(total float64, s domain.Strategy) domain.Moscow {
 	return classifyBy(total, Thresholds(s))
 }
 
+// ClassifyThresholds classes sc by its total against s's thresholds, with
+// the basis, and applies its override.
+func ClassifyThresholds(sc *domain.Score, s domain.Strategy) {
+	sc.Computed = Classify(sc.Total, s)
+	sc.ClassBasis = thresholdBasis(sc.Total, sc.Computed, Thresholds(s))
+	ApplyOverride(sc, sc.Override)
+}
+
 // ClassifyCutoffs is the class of a total against a ranking's cutoffs.
 func ClassifyCutoffs(total float64, c Cutoffs) domain.Moscow {
 	return classifyBy(total, c)
@@ -240,9 +248,7 @@ func Rank(items []Result, s domain.Strategy) Summary {
 				Lift(sc, t[0], "the Must threshold")
 				continue
 			}
-			sc.Computed = Classify(sc.Total, s)
-			sc.ClassBasis = thresholdBasis(sc.Total, sc.Computed, t)
-			ApplyOverride(sc, sc.Override)
+			ClassifyThresholds(sc, s)
 		}
 	}
 	sortResults(items) // lifted totals moved up
