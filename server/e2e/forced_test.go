@@ -1,10 +1,14 @@
 package e2e_test
 
 import (
+	"context"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/backlogai/backlogai/server/cli"
+	"github.com/backlogai/backlogai/server/domain"
 )
 
 // TestOverdueHighPriorityMustOnSandbox: SHOP-64, a High priority bug past
@@ -91,4 +95,65 @@ func TestOverdueHighPriorityMustOnSandbox(t *testing.T) {
 	if pv.Summary.Forced != len(forced) || pv.Summary.Count[0] != musts {
 		t.Errorf("preview: %d forced, %d Must; backlog %d forced, %d Must", pv.Summary.Forced, pv.Summary.Count[0], len(forced), musts)
 	}
+}
+
+// TestFirstReconcileOfADayReranksOnSandbox: due dates pass without any
+// edit, so the first reconciliation of a day re-ranks the project (and a
+// passed due date then forces its Must). Seen through an override stored
+// without a re-analysis: only a re-rank picks it up. A reconciliation on
+// the same day does not re-rank.
+func TestFirstReconcileOfADayReranksOnSandbox(t *testing.T) {
+	e := startEnv(t, envOptions{start: cli.StartOptions{NoReconcile: true}})
+	activate(t, e)
+	rows := rankedSHOP(t, e)
+	ctx := context.Background()
+	ts := e.sb.App.Store.Tenant(mustTenant(t, e))
+	now := time.Now()
+	if now.UTC().Hour() == 0 && now.UTC().Minute() < 5 {
+		t.Skip("too close to midnight UTC for a same-day reconciliation")
+	}
+	// An issue the reconciliation's Jira search (updated in the last day)
+	// does not return, so that only a re-rank re-analyses it.
+	key := ""
+	for _, r := range rows {
+		var d struct {
+			Issue struct {
+				Updated time.Time `json:"updated"`
+			} `json:"issue"`
+		}
+		e.api("GET", "/api/issues/"+r.Key, nil, &d)
+		if r.Moscow == "Must" && now.Sub(d.Issue.Updated) > 3*24*time.Hour {
+			key = r.Key
+			break
+		}
+	}
+	if key == "" {
+		t.Fatal("no Must issue untouched for 3 days in the demo")
+	}
+	if p, ok := e.property(key); !ok || p.Moscow != "Must" {
+		t.Fatalf("%s property %+v", key, p)
+	}
+	if err := ts.SetOverride(ctx, key, domain.Override{Moscow: domain.MoscowWont, Reason: "stored without a re-analysis"}); err != nil {
+		t.Fatal(err)
+	}
+	reconcile := func(last time.Time) {
+		t.Helper()
+		if err := ts.SetLastSync(ctx, "SHOP", last); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.sb.App.Backlog.ReconcileAll(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reconcile(now.Add(-time.Minute))
+	time.Sleep(2 * time.Second)
+	if p, _ := e.property(key); p.Moscow != "Must" {
+		t.Fatalf("a same-day reconciliation re-ranked: %s is %s", key, p.Moscow)
+	}
+	y, m, d := now.UTC().Date()
+	reconcile(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Add(-time.Minute)) // last synced yesterday
+	waitUntil(t, 20*time.Second, key+" re-ranked with its stored override", func() bool {
+		p, _ := e.property(key)
+		return p.Moscow == "Won't"
+	})
 }
