@@ -40,7 +40,7 @@
 
   /* ---------------- Glossary ---------------- */
   var GLOSSARY = [
-    ['gl-score', 'Score', 'The issue\'s priority from 0 to 100. With the five pillars it is their weighted mean (×10) plus an urgency bonus of at most 5; with RICE, WSJF, ICE or custom criteria it is the issue\'s rank percentile among the open backlog\'s framework scores (90 means it beats 90 % of them). Open the issue\'s glance to see why.'],
+    ['gl-score', 'Score', 'The issue\'s priority from 0 to 100. With the five pillars it is their weighted mean (×10) plus an urgency bonus of at most 5 (an issue that is Must by its due date and priority is raised to the lowest Must score); with RICE, WSJF, ICE or custom criteria it is the issue\'s rank percentile among the open backlog\'s framework scores (90 means it beats 90 % of them). Open the issue\'s glance to see why.'],
     ['gl-moscow', 'MoSCoW class', 'Must, Should, Could or Won\'t. By default the top 15 % of the ranked open backlog are Must, the next 35 % Should, the next 35 % Could, the rest Won\'t; the Strategy tab can use score thresholds or the team\'s capacity instead. A person\'s override always wins and keeps its reason.'],
     ['gl-quality', 'Quality', 'How well the story is written, 0 to 100, from the INVEST checks (Independent, Negotiable, Valuable, Estimable, Small, Testable) and the Quality User Story criteria. "–" means no story check applies (bugs, tasks, epics).'],
     ['gl-estimate', 'Estimate', 'The issue\'s story points. "~3 (suggested)" is BacklogAI\'s suggestion from similar resolved issues of this project, with its likely range; it is not written as story points.'],

@@ -160,7 +160,8 @@ export function setup(page) {
     var sum = res.summary || {}, c = sum.count || [0, 0, 0, 0];
     $('#preview-split').textContent = 'Classes: ' + MOSCOW.map(function (m, i) { return c[i] + ' ' + m; }).join(', ') +
       (sum.mode === 'capacity' && sum.velocity ? ' (capacity from a measured velocity of ' + B.fmt(sum.velocity) + ' points per sprint)' : '') +
-      (sum.fallback ? ' (' + sum.fallback + ': by share of the backlog instead)' : '') + '.';
+      (sum.fallback ? ' (' + sum.fallback + ': by share of the backlog instead)' : '') +
+      (sum.forced ? '; ' + sum.forced + (sum.forced === 1 ? ' is' : ' are') + ' Must by due date and priority (overdue at High or above, or due within 3 days at Highest)' : '') + '.';
     var warn = $('#preview-warnings'), ws = sum.warnings || [];
     B.clear(warn);
     warn.hidden = !ws.length;

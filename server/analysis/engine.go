@@ -10,7 +10,10 @@
 // their totals, so that its class lies among theirs, and its class basis
 // says so ("From its 6 open children (1 Must, 3 Should, 2 Could): an epic
 // takes their mean score, 63."); an epic without open children keeps its
-// own score.
+// own score. An open issue past its due date with priority High or above
+// (or of Highest priority due within 3 days) is Must whatever its rank
+// (score.ForcedMust): it takes a Must place first and is listed among the
+// Musts; a link as a duplicate (Won't) and a person's override win over it.
 package analysis
 
 import (
@@ -53,7 +56,10 @@ type Project struct {
 	// ranking (nil before the first), rankedTotals the totals it ranked;
 	// sinceRank counts analyses since whose total differs from those.
 	cutoffs *score.Cutoffs
-	calib   *score.Calibration
+	// mustBound is what the last ranking lifted forced Musts to (see
+	// score.Lift).
+	mustBound float64
+	calib     *score.Calibration
 	// norm places a framework score among the last ranking's (nil before
 	// the first ranking under the active framework).
 	norm         *framework.Normaliser
@@ -277,7 +283,27 @@ func (p *Project) analyseWith(is *domain.Issue, override *domain.Override, extra
 	if t, ok := p.rankedTotals[is.Key]; is.Open() && (!ok || t != a.Score.Total) {
 		p.sinceRank.Add(1)
 	}
-	if p.strategy.Mode != domain.MoscowThresholds {
+	forced := ""
+	if duplicateOf(is) == "" { // the work is tracked on the other issue
+		forced = score.ForcedMust(is, p.now())
+	}
+	if p.strategy.Mode == domain.MoscowThresholds {
+		// The scorer classed the uncalibrated total: class the total shown
+		// (an epic's, the mean of its children's, as Rank does).
+		kids := p.openChildTotals(is)
+		if len(kids) > 0 {
+			a.Score.Total = meanChild(kids)
+		}
+		score.ClassifyThresholds(&a.Score, p.strategy)
+		if len(kids) > 0 {
+			a.Score.ClassBasis = epicBasis(kids, func(k string) domain.Moscow {
+				if score.ForcedMust(p.issues[k], p.now()) != "" {
+					return domain.MoscowMust
+				}
+				return score.Classify(p.rankedTotals[k], p.strategy)
+			})
+		}
+	} else {
 		// Between rankings, an issue is classed by the last ranking's
 		// bounds; before the first one, provisionally by thresholds.
 		if p.cutoffs != nil {
@@ -291,6 +317,9 @@ func (p *Project) analyseWith(is *domain.Issue, override *domain.Override, extra
 			}
 			if kids := p.openChildTotals(is); len(kids) > 0 {
 				a.Score.ClassBasis = epicBasis(kids, func(k string) domain.Moscow {
+					if score.ForcedMust(p.issues[k], p.now()) != "" {
+						return domain.MoscowMust
+					}
 					return score.ClassifyCutoffs(p.rankedTotals[k], *p.cutoffs)
 				})
 			}
@@ -298,6 +327,16 @@ func (p *Project) analyseWith(is *domain.Issue, override *domain.Override, extra
 			a.Score.ClassBasis = "Provisional: the backlog is being ranked."
 		}
 		score.ApplyOverride(&a.Score, a.Score.Override)
+	}
+	if forced != "" {
+		// As Rank does: Must, listed among the last ranking's Musts.
+		score.Force(&a.Score, forced)
+		switch {
+		case p.strategy.Mode == domain.MoscowThresholds:
+			score.Lift(&a.Score, score.Thresholds(p.strategy)[0], "the Must threshold")
+		case p.cutoffs != nil:
+			score.Lift(&a.Score, p.mustBound, "this backlog's lowest Must score")
+		}
 	}
 	if of := duplicateOf(is); of != "" {
 		classDuplicate(&a.Score, of)
@@ -582,25 +621,23 @@ func vague(fs []domain.Finding) bool {
 func (p *Project) Rank(analyses []*domain.Analysis) score.Summary {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	sum, calib, norm := p.rankLocked(p.strategy, analyses)
+	sum, calib, norm, totals := p.rankLocked(p.strategy, analyses)
 	p.calib, p.rankedOnce, p.norm = calib, true, norm
 	if sum.Mode != domain.MoscowThresholds {
 		c := sum.Cutoffs
-		p.cutoffs = &c
+		p.cutoffs, p.mustBound = &c, sum.MustBound
 	}
-	p.rankedTotals = make(map[string]float64, len(analyses))
-	for _, a := range analyses {
-		if is, ok := p.issues[a.IssueKey]; ok && is.Open() {
-			p.rankedTotals[a.IssueKey] = a.Score.Total
-		}
-	}
+	p.rankedTotals = totals
 	p.sinceRank.Store(0)
 	return sum
 }
 
 // rankLocked calibrates the pillars of analyses against the open backlog
-// (see score.Calibration), then ranks and classifies it.
-func (p *Project) rankLocked(strategy domain.Strategy, analyses []*domain.Analysis) (score.Summary, *score.Calibration, *framework.Normaliser) {
+// (see score.Calibration), then ranks and classifies it. totals are the
+// open issues' totals as ranked, before a forced Must's lift: what a later
+// analysis of an unchanged issue computes before applying the rule, and
+// what an epic's mean is taken of.
+func (p *Project) rankLocked(strategy domain.Strategy, analyses []*domain.Analysis) (sum score.Summary, calib *score.Calibration, norm *framework.Normaliser, totals map[string]float64) {
 	var velocity float64
 	if strategy.Mode == domain.MoscowCapacity && !(strategy.Capacity > 0) {
 		velocity = p.velocity()
@@ -616,11 +653,12 @@ func (p *Project) rankLocked(strategy domain.Strategy, analyses []*domain.Analys
 			samples = append(samples, score.SampleOf(a.Score))
 		}
 	}
-	calib := score.NewCalibration(samples)
+	calib = score.NewCalibration(samples)
 	for _, a := range analyses {
 		calib.Apply(&a.Score, strategy.Weights)
 	}
-	norm := p.applyFramework(strategy.Framework, analyses)
+	norm = p.applyFramework(strategy.Framework, analyses)
+	totals = make(map[string]float64, len(analyses))
 	// An epic with open children stands for them: it takes the mean of
 	// their totals (the backlog row's roll-up shows the same mean), so its
 	// class sits among theirs instead of contradicting them. It keeps its
@@ -634,21 +672,25 @@ func (p *Project) rankLocked(strategy domain.Strategy, analyses []*domain.Analys
 	items := make([]score.Result, 0, len(analyses))
 	byKey := make(map[string]*domain.Analysis, len(analyses))
 	var linkedDupes []*domain.Analysis
+	now := p.now()
 	for _, a := range analyses {
 		is, ok := p.issues[a.IssueKey]
 		if !ok || !is.Open() {
 			continue
 		}
-		// An issue linked as a duplicate takes no share of the ranking.
+		totals[a.IssueKey] = a.Score.Total
+		// An issue linked as a duplicate takes no share of the ranking
+		// (and is not forced Must: the work is tracked on the other issue).
 		if duplicateOf(is) != "" {
 			linkedDupes = append(linkedDupes, a)
 			continue
 		}
 		// A sub-task is part of its parent's work: it follows the
 		// ranking instead of taking a share of it.
-		r := score.Result{Key: a.IssueKey, Score: a.Score, Follows: is.Type == domain.TypeSubtask}
+		r := score.Result{Key: a.IssueKey, Score: a.Score, Follows: is.Type == domain.TypeSubtask, Forced: score.ForcedMust(is, now)}
 		if k := kids[a.IssueKey]; is.Type == domain.TypeEpic && len(k) > 0 {
 			r.Score.Total = meanChild(k)
+			totals[a.IssueKey] = r.Score.Total
 		}
 		if pts, ok := points(is, a.Estimate); ok {
 			r.Points, r.PointsSource = pts, "issue"
@@ -659,7 +701,7 @@ func (p *Project) rankLocked(strategy domain.Strategy, analyses []*domain.Analys
 		items = append(items, r)
 		byKey[a.IssueKey] = a
 	}
-	sum := score.Rank(items, strategy)
+	sum = score.Rank(items, strategy)
 	sum.Velocity = velocity
 	class := make(map[string]domain.Moscow, len(items))
 	for _, r := range items {
@@ -686,7 +728,7 @@ func (p *Project) rankLocked(strategy domain.Strategy, analyses []*domain.Analys
 			}
 		}
 	}
-	return sum, calib, norm
+	return sum, calib, norm, totals
 }
 
 // applyFramework replaces the pillar totals of the open analyses by their
@@ -884,7 +926,7 @@ func (p *Project) Preview(s domain.Strategy, overrides map[string]domain.Overrid
 		})
 	}
 	wg.Wait()
-	sum, _, _ := p.rankLocked(s, ptrs)
+	sum, _, _, _ := p.rankLocked(s, ptrs)
 	slices.SortStableFunc(all, func(a, b domain.Analysis) int {
 		if c := cmp.Compare(b.Score.Total, a.Score.Total); c != 0 {
 			return c

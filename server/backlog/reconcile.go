@@ -8,6 +8,7 @@ import (
 	"github.com/backlogai/backlogai/server/analysis/framework"
 	"github.com/backlogai/backlogai/server/jira"
 	"math"
+	"time"
 
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/jobs"
@@ -59,6 +60,22 @@ func (s *Service) reconcileJob(ctx context.Context, t *domain.Tenant, batch []do
 				return err
 			}
 		}
-		return ts.SetLastSync(ctx, p.Project, start)
+		if err := ts.SetLastSync(ctx, p.Project, start); err != nil {
+			return err
+		}
+		// Due dates draw nearer without any edit: the first reconciliation
+		// of a day re-ranks the project, so that urgency and the Musts a
+		// passed due date forces follow the calendar.
+		if proj.LastSyncAt != nil && newDay(*proj.LastSyncAt, start) {
+			return s.enqueue(ctx, t, projectJob(KindRescore, p.Project, prioScan, 0, start))
+		}
+		return nil
 	})
+}
+
+// newDay reports whether now falls on a later UTC calendar day than last.
+func newDay(last, now time.Time) bool {
+	y1, m1, d1 := last.UTC().Date()
+	y2, m2, d2 := now.UTC().Date()
+	return time.Date(y2, m2, d2, 0, 0, 0, 0, time.UTC).After(time.Date(y1, m1, d1, 0, 0, 0, 0, time.UTC))
 }

@@ -3,7 +3,8 @@
 // on the durable queue, one file per job: jobs.go (kinds and dispatch),
 // scan.go (activation and full scans), intake.go (webhooks), sync.go
 // (re-analysis of changed issues and their neighbours), rescore.go,
-// reconcile.go (catching missed webhooks) and writeback.go (the property,
+// reconcile.go (catching missed webhooks; the first reconciliation of a
+// day also re-ranks, as due dates pass without edits) and writeback.go (the property,
 // also for issues the app creates). Jira clients come from jiraclients,
 // project models from projectmodel.
 package backlog

@@ -142,7 +142,9 @@ func TestMoscowSplitAndPreviewOnSandbox(t *testing.T) {
 	if c := e.api("POST", "/api/projects/SHOP/rerank", map[string]any{"weights": []float64{1, 1, 1, 1, 1}, "mode": "thresholds", "thresholds": []float64{95, 90, 85}}, &warn); c != 200 {
 		t.Fatalf("preview with thresholds: %d", c)
 	}
-	if !strings.Contains(strings.Join(warn.Summary.Warnings, " "), "No issue would be Must.") {
+	// (The demo's overdue High priority bugs are Must whatever the
+	// thresholds: the warning then says Must holds only them.)
+	if !strings.Contains(strings.Join(warn.Summary.Warnings, " "), "No issue would be Must") {
 		t.Errorf("warnings %q, want an empty Must pointed out", warn.Summary.Warnings)
 	}
 

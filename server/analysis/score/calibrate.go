@@ -145,8 +145,10 @@ func (c *Calibration) calibrated(k int, v float64, side Side) (float64, string) 
 
 // Apply replaces s's pillar values by their calibrated values (a nil
 // calibration restores the raw ones), records the step as evidence and
-// recomputes the total with weights. Classes are left alone.
+// recomputes the total with weights. A forced Must's lift is undone (the
+// ranking lifts again). Classes are left alone.
 func (c *Calibration) Apply(s *domain.Score, weights [5]float64) {
+	unlift(s)
 	smp := SampleOf(*s)
 	pillars := make([]domain.PillarScore, len(s.Pillars))
 	for i, p := range s.Pillars {

@@ -63,6 +63,14 @@ func Classify(total float64, s domain.Strategy) domain.Moscow {
 	return classifyBy(total, Thresholds(s))
 }
 
+// ClassifyThresholds classes sc by its total against s's thresholds, with
+// the basis, and applies its override.
+func ClassifyThresholds(sc *domain.Score, s domain.Strategy) {
+	sc.Computed = Classify(sc.Total, s)
+	sc.ClassBasis = thresholdBasis(sc.Total, sc.Computed, Thresholds(s))
+	ApplyOverride(sc, sc.Override)
+}
+
 // ClassifyCutoffs is the class of a total against a ranking's cutoffs.
 func ClassifyCutoffs(total float64, c Cutoffs) domain.Moscow {
 	return classifyBy(total, c)
@@ -127,6 +135,12 @@ type Summary struct {
 	// Velocity is the measured story points per two-week sprint that a
 	// capacity of 0 stands for (set by the engine).
 	Velocity float64 `json:"velocity,omitempty"`
+	// Forced counts the ranked items that are Must by ForcedMust (overdue
+	// or imminent high-priority issues; included in Count's Must).
+	Forced int `json:"forced"`
+	// MustBound is the total forced items were lifted to just above (see
+	// Lift): an issue analysed before the next ranking is lifted the same.
+	MustBound float64 `json:"-"`
 }
 
 // MaxClassShare is the share of the backlog above which one class gets a
@@ -177,14 +191,18 @@ func splitKey(k string) (string, string, bool) {
 // have gone in that walk, without taking any room. Items without points
 // count as the median of those that have some.
 //
+// A forced item (Result.Forced) is Must in every mode: it takes the first
+// Must places of the shares (relative) or its points come out of the Must
+// budget first, like a Must override (capacity), so Must keeps the size
+// the strategy gives it and the other items share what is left. Its total
+// is then lifted to the lowest total of the other Musts (the Must
+// threshold in thresholds mode; the top of the others when they hold no
+// Must), so that the list shows it among the Musts. An override still
+// wins over it.
+//
 // Pass open issues only: done work takes no capacity.
 func Rank(items []Result, s domain.Strategy) Summary {
-	slices.SortStableFunc(items, func(a, b Result) int {
-		if c := cmp.Compare(b.Score.Total, a.Score.Total); c != 0 {
-			return c
-		}
-		return CompareKeys(a.Key, b.Key)
-	})
+	sortResults(items)
 	sum := Summary{Mode: domain.MoscowThresholds, Warnings: []string{}}
 	mode := s.Mode
 	if mode == domain.MoscowCapacity {
@@ -210,8 +228,10 @@ func Rank(items []Result, s domain.Strategy) Summary {
 			for k, i := range pos {
 				items[i] = ranked[k]
 			}
+			sum.MustBound = mustBound(items)
+			liftForced(items, sum.MustBound, "this backlog's lowest Must score")
 			sum.Cutoffs = cutoffsOf(items)
-			followCutoffs(items, sum.Cutoffs, func(t float64) string { return CutoffBasis(t, sum.Cutoffs) })
+			followCutoffs(items, sum.Cutoffs, sum.MustBound, func(t float64) string { return CutoffBasis(t, sum.Cutoffs) })
 		}
 	}
 	if mode == domain.MoscowRelative {
@@ -220,18 +240,33 @@ func Rank(items []Result, s domain.Strategy) Summary {
 	}
 	if sum.Mode == domain.MoscowThresholds {
 		t := Thresholds(s)
+		sum.MustBound = t[0]
 		for i := range items {
 			sc := &items[i].Score
-			sc.Computed = Classify(sc.Total, s)
-			sc.ClassBasis = thresholdBasis(sc.Total, sc.Computed, t)
-			ApplyOverride(sc, sc.Override)
+			if items[i].Forced != "" {
+				Force(sc, items[i].Forced)
+				Lift(sc, t[0], "the Must threshold")
+				continue
+			}
+			ClassifyThresholds(sc, s)
 		}
 	}
+	sortResults(items) // lifted totals moved up
+	if sum.Mode == domain.MoscowRelative {
+		relativeBases(items, sum.Shares)
+	}
+	forcedMust := 0 // forced items whose effective class is Must
 	for _, it := range items {
 		if it.Follows {
 			continue // counted with the list they follow, not in it
 		}
 		sum.Ranked++
+		if it.Forced != "" {
+			sum.Forced++
+			if it.Score.Moscow == domain.MoscowMust {
+				forcedMust++
+			}
+		}
 		k := classIndex(it.Score.Moscow)
 		if k < 0 {
 			continue
@@ -239,8 +274,54 @@ func Rank(items []Result, s domain.Strategy) Summary {
 		sum.Count[k]++
 		sum.Points[k] += it.Points
 	}
-	sum.Warnings = warnings(sum)
+	sum.Warnings = warnings(sum, forcedMust)
+	if sum.Mode == domain.MoscowRelative && sum.Ranked >= 5 {
+		if must := int(math.Round(float64(sum.Ranked) * min(max(0, sum.Shares[0]), 100) / 100)); sum.Forced > must {
+			sum.Warnings = append(sum.Warnings, fmt.Sprintf("%d overdue or imminent high-priority issues are Must, more than the Must share of %d.", sum.Forced, must))
+		}
+	}
 	return sum
+}
+
+// sortResults orders items by total, highest first, then by key.
+func sortResults(items []Result) {
+	slices.SortStableFunc(items, func(a, b Result) int {
+		if c := cmp.Compare(b.Score.Total, a.Score.Total); c != 0 {
+			return c
+		}
+		return CompareKeys(a.Key, b.Key)
+	})
+}
+
+// mustBound is the total forced items are lifted to: the lowest total of
+// the other ranked items classed Must, else the highest total of the other
+// ranked items (forced items then lead the list), else 0 (nothing to rank
+// among).
+func mustBound(items []Result) float64 {
+	bound, top, seen := 101.0, 0.0, false
+	for _, it := range items {
+		if it.Follows || it.Forced != "" {
+			continue
+		}
+		top = max(top, it.Score.Total)
+		if it.Score.Computed == domain.MoscowMust {
+			bound, seen = min(bound, it.Score.Total), true
+		}
+	}
+	if !seen {
+		return top
+	}
+	return bound
+}
+
+// liftForced lifts the forced items' totals, followers' included, to bound
+// (see Lift).
+func liftForced(items []Result, bound float64, what string) {
+	for i := range items {
+		if items[i].Forced != "" {
+			Lift(&items[i].Score, bound, what)
+		}
+	}
 }
 
 // rankRelative gives the first shares[0] % of the ranked items Must, the
@@ -248,12 +329,18 @@ func Rank(items []Result, s domain.Strategy) Summary {
 // by rank position (equal totals at a boundary are split in backlog order,
 // so the classes follow the list the PM sees). Followers are classified by
 // the resulting cutoffs and do not count.
+//
+// Forced items take the first places: the others are classed from
+// position F+1 on, F being the number of forced items ranked.
 func rankRelative(items []Result, shares [3]float64, sum *Summary) {
 	sum.Shares = shares
-	n := 0
+	n, forced := 0, 0
 	for _, it := range items {
 		if !it.Follows {
 			n++
+			if it.Forced != "" {
+				forced++
+			}
 		}
 	}
 	var bound [3]int // exclusive end position of Must, Should, Could
@@ -262,9 +349,14 @@ func rankRelative(items []Result, shares [3]float64, sum *Summary) {
 		cum += max(0, sh)
 		bound[k] = min(n, int(math.Round(float64(n)*min(cum, 100)/100)))
 	}
-	pos := 0
+	pos := forced
 	for i := range items {
-		if items[i].Follows {
+		sc := &items[i].Score
+		switch {
+		case items[i].Follows:
+			continue
+		case items[i].Forced != "":
+			Force(sc, items[i].Forced)
 			continue
 		}
 		k := 3
@@ -274,13 +366,34 @@ func rankRelative(items []Result, shares [3]float64, sum *Summary) {
 			}
 		}
 		pos++
-		sc := &items[i].Score
 		sc.Computed = classes[k]
-		sc.ClassBasis = relativeBasis(k, pos, n, shares)
 		ApplyOverride(sc, sc.Override)
 	}
+	sum.MustBound = mustBound(items)
+	liftForced(items, sum.MustBound, "this backlog's lowest Must score")
 	sum.Cutoffs = cutoffsOf(items)
-	followCutoffs(items, sum.Cutoffs, func(t float64) string { return ShareBasis(t, sum.Cutoffs, shares) })
+	followCutoffs(items, sum.Cutoffs, sum.MustBound, func(t float64) string { return ShareBasis(t, sum.Cutoffs, shares) })
+}
+
+// relativeBases explains the class of each ranked, unforced item by its
+// position in the final order (after forced items were lifted into it).
+func relativeBases(items []Result, shares [3]float64) {
+	n := 0
+	for _, it := range items {
+		if !it.Follows {
+			n++
+		}
+	}
+	pos := 0
+	for i := range items {
+		if items[i].Follows {
+			continue
+		}
+		pos++
+		if items[i].Forced == "" {
+			items[i].Score.ClassBasis = relativeBasis(classIndex(items[i].Score.Computed), pos, n, shares)
+		}
+	}
 }
 
 // cutoffsOf is the lowest computed total of each class among the ranked
@@ -308,13 +421,19 @@ func cutoffsOf(items []Result) Cutoffs {
 }
 
 // followCutoffs classifies the followers by the cutoffs c, explained by
-// basis (in the wording of the mode).
-func followCutoffs(items []Result, c Cutoffs, basis func(total float64) string) {
+// basis (in the wording of the mode); a forced follower is Must, lifted to
+// bound.
+func followCutoffs(items []Result, c Cutoffs, bound float64, basis func(total float64) string) {
 	for i := range items {
 		if !items[i].Follows {
 			continue
 		}
 		sc := &items[i].Score
+		if items[i].Forced != "" {
+			Force(sc, items[i].Forced)
+			Lift(sc, bound, "this backlog's lowest Must score")
+			continue
+		}
 		sc.Computed = ClassifyCutoffs(sc.Total, c)
 		sc.ClassBasis = basis(sc.Total)
 		ApplyOverride(sc, sc.Override)
@@ -387,7 +506,9 @@ func pct(v float64) string {
 
 // warnings flags an empty class or one with more than MaxClassShare of the
 // items. Below 5 items any split is lopsided, so there is nothing to say.
-func warnings(sum Summary) []string {
+// A Must class holding only forced Musts is pointed out as empty on the
+// scores: the settings still leave no room for anything else.
+func warnings(sum Summary, forcedMust int) []string {
 	out := []string{}
 	total := 0
 	for _, n := range sum.Count {
@@ -400,6 +521,9 @@ func warnings(sum Summary) []string {
 		switch {
 		case n == 0:
 			out = append(out, "No issue would be "+string(classes[k])+".")
+		case k == 0 && n == forcedMust:
+			out = append(out, fmt.Sprintf("No issue would be Must on its score: only the %s due or overdue with a high priority.",
+				plural(n, "issue")))
 		case float64(n) > MaxClassShare*float64(total):
 			out = append(out, fmt.Sprintf("%s would hold %d %% of the backlog (%d of %d issues).",
 				classes[k], int(math.Round(100*float64(n)/float64(total))), n, total))
@@ -436,15 +560,23 @@ func rankCapacity(items []Result, sum *Summary) {
 		}
 		return true
 	}
+	// Overrides reserve their class's points, then forced Musts reserve
+	// Must's: both are decided before the walk.
 	for i := range items {
 		if k := overrideClass(&items[i].Score); k >= 0 && k < 3 {
 			take(k, items[i].Points)
+		} else if k < 0 && items[i].Forced != "" {
+			take(0, items[i].Points)
 		}
 	}
 	for i := range items {
 		sc := &items[i].Score
 		p := items[i].Points
 		var k int
+		if items[i].Forced != "" {
+			Force(sc, items[i].Forced)
+			continue
+		}
 		if own := overrideClass(sc); own >= 0 {
 			// Where it would go, without its own reservation.
 			if own < 3 {

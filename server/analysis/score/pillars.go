@@ -249,7 +249,7 @@ func (sc *Scorer) technical(buf *[]domain.Evidence, iss *domain.Issue, in Input,
 		if points > split {
 			p.add("too_big", "above the split threshold of "+fmtNum(split)+" points", -1)
 		}
-	} else {
+	} else if iss.Type != domain.TypeEpic { // an epic is sized by its children, never estimated itself
 		p.add("estimate", "not estimated yet", -0.5)
 	}
 	var blockers []string

@@ -271,3 +271,23 @@ func TestNilIssueDoesNotPanic(t *testing.T) {
 		t.Errorf("nil issue: %+v", r.Score)
 	}
 }
+
+// TestEpicNotPenalisedForNoEstimate: an epic is sized by its children, so
+// Technical Reality does not count "not estimated yet" against it (the
+// glance said both "Epics are not estimated" and "it is not estimated
+// yet"); a story without an estimate still loses 0.5.
+func TestEpicNotPenalisedForNoEstimate(t *testing.T) {
+	for _, typ := range []domain.IssueType{domain.TypeEpic, domain.TypeStory} {
+		is := &domain.Issue{Key: "PROJ-1", Type: typ, Summary: "Promotions and discount engine", StatusCat: domain.StatusToDo}
+		r := Score(Input{Issue: is, Quality: -1}, domain.DefaultStrategy(), testNow)
+		got := false
+		for _, p := range r.Score.Pillars {
+			for _, e := range p.Evidence {
+				got = got || e.Detail == "not estimated yet"
+			}
+		}
+		if got != (typ != domain.TypeEpic) {
+			t.Errorf("%s: \"not estimated yet\" evidence %v", typ, got)
+		}
+	}
+}

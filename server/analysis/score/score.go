@@ -46,7 +46,7 @@
 //   - Technical Reality, baseline 5 (higher is cheaper and readier): story
 //     points p add clamp(2 − 1.25·log₂ max(p, 0.5), −3.5, 2.5), scaled by
 //     (1+confidence)/2 for a suggested estimate; above the split threshold
-//     −1; no estimate at all −0.5; open blockers −geo(n,3); dependency words
+//     −1; no estimate at all −0.5 (not for epics, sized by their children); open blockers −geo(n,3); dependency words
 //     −0.75 (only without an open blocker, which they usually describe);
 //     INVEST quality q adds clamp((q−60)/20, −3, 2), but no bonus while an
 //     INVEST letter fails.
@@ -62,7 +62,10 @@
 // MaxUrgencyBonus: due date (overdue or ≤7 days +3, ≤14 +2, ≤30 +1), open
 // issues it blocks geo(n,2), fix version release (past or ≤14 days +1.5,
 // ≤30 +0.75), recent comments sat(·,1,10), ≥3 votes on an issue updated in
-// the last 14 days +0.5. Total = clamp(Base+bonus, 0, 100).
+// the last 14 days +0.5. Total = clamp(Base+bonus, 0, 100). The one
+// exception to the cap: a forced Must (ForcedMust, an overdue issue of
+// High priority or above) is raised to just above the ranking's lowest
+// Must total, and the raise is added to its bonus as urgency evidence.
 package score
 
 import (
@@ -128,6 +131,10 @@ type Result struct {
 	// without taking a share or capacity itself (a sub-task: its parent
 	// is the unit the backlog ranks).
 	Follows bool `json:"-"`
+	// Forced is why the item is Must whatever its rank (see ForcedMust),
+	// or "". Rank gives it the first Must place (relative) or the first
+	// Must points (capacity) and lifts its total to the Must bound.
+	Forced string `json:"-"`
 }
 
 // Scorer scores issues against one strategy. Build it once per strategy
