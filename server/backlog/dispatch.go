@@ -69,7 +69,7 @@ func (s *Service) runDispatcher(ctx context.Context) {
 // is enqueued exactly once. It returns how many deliveries it took.
 func (s *Service) Dispatch(ctx context.Context) (int, error) {
 	var n int
-	err := s.Store.WithTx(ctx, func(tx *store.Store) error {
+	err := s.Store.WithQueueTx(ctx, func(tx *store.Store) error {
 		pending, err := tx.PendingWebhooks(ctx, dispatchBatch)
 		if err != nil || len(pending) == 0 {
 			n = 0

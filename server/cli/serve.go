@@ -195,7 +195,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, o StartOpt
 	a.wg.Add(5)
 	go func() {
 		defer a.wg.Done()
-		keeper.RunIntake(runCtx, 2)
+		keeper.RunIntake(runCtx, intakeWorkers(cfg.Driver))
 	}()
 	go func() {
 		defer a.wg.Done()
@@ -322,4 +322,15 @@ func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, re
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// intakeWorkers is how many webhook inserts run at once. MySQL commits
+// concurrent inserts together (measured: 2 → 4 raised accepted webhooks
+// from 4,873 to 5,233-5,645 per second; 8 gave nothing more); SQLite has
+// one writer, so more than two only queue for its lock.
+func intakeWorkers(driver string) int {
+	if driver == "mysql" {
+		return 4
+	}
+	return 2
 }

@@ -147,7 +147,7 @@ func (s *Store) DueTenants(ctx context.Context, limit int) ([]int64, error) {
 // serialises claims.
 func (s *Store) ClaimJobs(ctx context.Context, tenantID int64, worker string, n int, lease time.Duration) ([]domain.Job, error) {
 	var claimed []domain.Job
-	err := s.WithTx(ctx, func(tx *Store) error {
+	err := s.WithQueueTx(ctx, func(tx *Store) error {
 		now := s.now().UTC()
 		q := tx.db.Table("jobs").Where("tenant_id = ?", tenantID).
 			Where(claimable, domain.JobQueued, now, domain.JobRunning, now).

@@ -153,15 +153,35 @@ func (s *Store) Close() error {
 // transaction aborted by a deadlock or lock timeout runs again, so fn must
 // not have effects outside the database.
 func (s *Store) WithTx(ctx context.Context, fn func(tx *Store) error) error {
+	return s.withTx(ctx, nil, fn)
+}
+
+// WithQueueTx is WithTx for a queue consumer: a transaction that locks the
+// rows it takes with SKIP LOCKED. On MySQL it runs at READ COMMITTED, so its
+// locking read locks only the rows it returns, not the gap after them,
+// where producers insert new rows: at REPEATABLE READ every insert into
+// the queue would wait for the consumer's commit.
+func (s *Store) WithQueueTx(ctx context.Context, fn func(tx *Store) error) error {
+	if s.driver != "mysql" {
+		return s.withTx(ctx, nil, fn)
+	}
+	return s.withTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted}, fn)
+}
+
+func (s *Store) withTx(ctx context.Context, opts *sql.TxOptions, fn func(tx *Store) error) error {
 	return retry(ctx, func() error {
 		var pool gorm.ConnPool
 		defer func() { s.versions.settle(pool) }()
+		var o []*sql.TxOptions
+		if opts != nil {
+			o = append(o, opts)
+		}
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			pool = tx.Statement.ConnPool
 			c := *s
 			c.db = tx
 			return fn(&c)
-		})
+		}, o...)
 	})
 }
 

@@ -3,11 +3,15 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/store"
+	"github.com/backlogai/backlogai/server/store/storetest"
 )
 
 // TestRecordWebhooksRefusesWhatColumnsCannotHold: both engines refuse an
@@ -46,4 +50,56 @@ func TestRecordWebhooksRefusesWhatColumnsCannotHold(t *testing.T) {
 			t.Errorf("widest values: %v", err)
 		}
 	})
+}
+
+// TestDispatchDoesNotBlockIntake: while a dispatcher's transaction holds
+// the pending deliveries it took (a locking read), new deliveries are
+// still recorded at once, and a second dispatcher skips the held rows. At
+// MySQL's default REPEATABLE READ the locking read also locked the gap
+// after the last pending row, so every intake insert waited for the
+// dispatcher's commit.
+func TestDispatchDoesNotBlockIntake(t *testing.T) {
+	if !slices.Contains(storetest.Drivers, "mysql") {
+		t.Skip("MySQL only: SQLite has one writer by design")
+	}
+	s := storetest.Open(t, "mysql", nil)
+	ctx := context.Background()
+	a := tenantOf(t, s, "a")
+	job := &domain.NewJob{Kind: "analyze", DedupeKey: "SHOP-1", Payload: []byte(`{}`)}
+	record := func(ident string) error {
+		_, err := s.RecordWebhooksBatch(ctx, []store.TenantWebhook{{TenantID: a.ID, WebhookEvent: store.WebhookEvent{Identifier: ident, Event: "jira:issue_updated", IssueKey: "SHOP-1"}, Project: "SHOP", Job: job}})
+		return err
+	}
+	for i := range 3 {
+		if err := record(fmt.Sprintf("held-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := s.WithQueueTx(ctx, func(tx *store.Store) error {
+		held, err := tx.PendingWebhooks(ctx, 100)
+		if err != nil || len(held) != 3 {
+			return fmt.Errorf("took %d pending: %v", len(held), err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- record("new-1") }()
+		select {
+		case err := <-done:
+			if err != nil {
+				return fmt.Errorf("record while a dispatch is open: %w", err)
+			}
+		case <-time.After(3 * time.Second):
+			return errors.New("recording a delivery waited for the open dispatch")
+		}
+		// Another dispatcher skips the held rows and takes the new one.
+		return s.WithQueueTx(ctx, func(other *store.Store) error {
+			got, err := other.PendingWebhooks(ctx, 100)
+			if err != nil || len(got) != 1 {
+				return fmt.Errorf("second dispatcher took %d: %v", len(got), err)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
