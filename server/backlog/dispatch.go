@@ -88,11 +88,27 @@ func (s *Service) Dispatch(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
+		// One job per issue and kind however many of its deliveries the
+		// batch holds (the queue would coalesce them too, at the cost of
+		// an insert each); the first keeps its receipt time, so the
+		// write-back lag counts from the earliest change.
+		type slot struct {
+			tenant       int64
+			kind, dedupe string
+		}
+		seen := map[slot]bool{}
 		var jobs []domain.TenantJob
 		for _, p := range pending {
-			if p.Job.Kind != "" && active[p.TenantID][p.Project] {
-				jobs = append(jobs, domain.TenantJob{TenantID: p.TenantID, NewJob: p.Job})
+			if p.Job.Kind == "" || !active[p.TenantID][p.Project] {
+				continue
 			}
+			if k := (slot{p.TenantID, p.Job.Kind, p.Job.DedupeKey}); k.dedupe != "" {
+				if seen[k] {
+					continue
+				}
+				seen[k] = true
+			}
+			jobs = append(jobs, domain.TenantJob{TenantID: p.TenantID, NewJob: p.Job})
 		}
 		// Coalescing keys in one order across concurrent dispatchers.
 		slices.SortFunc(jobs, func(a, b domain.TenantJob) int {
