@@ -1,7 +1,8 @@
 // Package backlog keeps every active project analysed and is the only
 // writer of the `backlogai` issue property in Jira. Its work runs as jobs
-// on the durable queue, one file per job: jobs.go (kinds and dispatch),
-// scan.go (activation and full scans), intake.go (webhooks), sync.go
+// on the durable queue, one file per job: jobs.go (kinds and handlers),
+// scan.go (activation and full scans), intake.go (webhooks, recorded with
+// the work they ask for), dispatch.go (that work into jobs), sync.go
 // (re-analysis of changed issues and their neighbours), rescore.go,
 // reconcile.go (catching missed webhooks; the first reconciliation of a
 // day also re-ranks, as due dates pass without edits) and writeback.go (the property,
