@@ -170,6 +170,18 @@ func decodeResult(r *resultRow, withAnalysis bool) (IssueResult, error) {
 	return out, nil
 }
 
+func decodeResults(rows []resultRow, withAnalysis bool) ([]IssueResult, error) {
+	out := make([]IssueResult, 0, len(rows))
+	for i := range rows {
+		r, err := decodeResult(&rows[i], withAnalysis)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
 // Result returns one issue's result, or ErrNotFound (also for deleted).
 func (ts *TenantStore) Result(ctx context.Context, issueKey string) (*IssueResult, error) {
 	var r resultRow
@@ -195,13 +207,9 @@ func (ts *TenantStore) Results(ctx context.Context, keys []string) ([]IssueResul
 	if err := ts.q(ctx, "issue_results").Where("issue_key IN ? AND deleted = ?", keys, false).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: results: %w", err)
 	}
-	out := make([]IssueResult, 0, len(rows))
-	for i := range rows {
-		r, err := decodeResult(&rows[i], true)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
+	out, err := decodeResults(rows, true)
+	if err != nil {
+		return nil, err
 	}
 	if err := ts.dropDeletedRefs(ctx, out); err != nil {
 		return nil, err
@@ -276,13 +284,9 @@ func (ts *TenantStore) ChangedSince(ctx context.Context, project string, since t
 		if len(rows) == 0 {
 			return nil
 		}
-		page := make([]IssueResult, 0, len(rows))
-		for i := range rows {
-			r, err := decodeResult(&rows[i], withAnalysis)
-			if err != nil {
-				return err
-			}
-			page = append(page, r)
+		page, err := decodeResults(rows, withAnalysis)
+		if err != nil {
+			return err
 		}
 		lastID = rows[len(rows)-1].ID
 		if err := fn(page); err != nil {
@@ -322,13 +326,11 @@ func (ts *TenantStore) SnapshotsOf(ctx context.Context, keys []string) ([]IssueR
 		if err != nil {
 			return nil, fmt.Errorf("store: snapshots: %w", err)
 		}
-		for i := range rows {
-			r, err := decodeResult(&rows[i], false)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, r)
+		page, err := decodeResults(rows, false)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, page...)
 	}
 	return out, nil
 }
@@ -342,15 +344,7 @@ func (ts *TenantStore) Unwritten(ctx context.Context, project string, limit int)
 	if err != nil {
 		return nil, fmt.Errorf("store: unwritten: %w", err)
 	}
-	out := make([]IssueResult, 0, len(rows))
-	for i := range rows {
-		r, err := decodeResult(&rows[i], true)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, nil
+	return decodeResults(rows, true)
 }
 
 // CountUnwritten counts issues whose property is not current.

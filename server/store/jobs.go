@@ -194,16 +194,8 @@ func (s *Store) ClaimJobs(ctx context.Context, tenantID int64, worker string, n 
 // CompleteJob removes a finished job. It reports false when the job was no
 // longer held by worker (lease lost, or cancelled by an uninstall).
 func (s *Store) CompleteJob(ctx context.Context, id int64, worker string) (bool, error) {
-	var n int64
-	err := retry(ctx, func() error {
-		res := s.db.WithContext(ctx).Where("id = ? AND locked_by = ? AND state = ?", id, worker, domain.JobRunning).Delete(&jobRow{})
-		n = res.RowsAffected
-		return res.Error
-	})
-	if err != nil {
-		return false, fmt.Errorf("store: complete job: %w", err)
-	}
-	return n == 1, nil
+	n, err := s.CompleteJobs(ctx, []int64{id}, worker)
+	return n == 1, err
 }
 
 // CompleteJobs removes the finished jobs of one batch that worker still
