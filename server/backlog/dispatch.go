@@ -67,10 +67,57 @@ func (s *Service) runDispatcher(ctx context.Context) {
 // issue make one job; deliveries for projects that are not active make
 // none) and their pending flag is cleared together, so a delivery's work
 // is enqueued exactly once. It returns how many deliveries it took.
+//
+// One bad row (a value the database refuses) must not hold up every
+// tenant's webhooks: when the batch fails for another reason than the
+// database being away, the deliveries are dispatched one at a time, and
+// one whose job cannot be enqueued is dropped with an error in the log.
 func (s *Service) Dispatch(ctx context.Context) (int, error) {
+	taken, err := s.dispatchTx(ctx, dispatchBatch, nil)
+	if err != nil && !store.Unavailable(err) && ctx.Err() == nil {
+		s.log().Warn("webhook dispatch failed; dispatching one delivery at a time", "err", err)
+		taken, err = 0, nil
+		for taken < dispatchBatch {
+			var n int
+			n, err = s.dispatchOne(ctx)
+			if err != nil || n == 0 {
+				break
+			}
+			taken += n
+		}
+	}
+	if taken > 0 {
+		s.wake()
+	}
+	return taken, err
+}
+
+// dispatchOne dispatches the oldest pending delivery, or drops it when its
+// job cannot be enqueued.
+func (s *Service) dispatchOne(ctx context.Context) (int, error) {
+	var bad []store.PendingWebhook
+	n, err := s.dispatchTx(ctx, 1, &bad)
+	if err == nil || store.Unavailable(err) || ctx.Err() != nil || len(bad) == 0 {
+		return n, err
+	}
+	p := bad[0]
+	s.log().Error("webhook delivery dropped: its job cannot be enqueued", "tenant_id", p.TenantID, "project", p.Project,
+		"job_kind", p.Job.Kind, "webhook_event_id", p.ID, "err", err)
+	if err := s.Store.MarkDispatched(ctx, []int64{p.ID}); err != nil {
+		return 0, err
+	}
+	return 1, nil
+}
+
+// dispatchTx dispatches up to limit pending deliveries in one transaction;
+// took, when not nil, receives the deliveries it read.
+func (s *Service) dispatchTx(ctx context.Context, limit int, took *[]store.PendingWebhook) (int, error) {
 	var n int
 	err := s.Store.WithQueueTx(ctx, func(tx *store.Store) error {
-		pending, err := tx.PendingWebhooks(ctx, dispatchBatch)
+		pending, err := tx.PendingWebhooks(ctx, limit)
+		if took != nil {
+			*took = pending
+		}
 		if err != nil || len(pending) == 0 {
 			n = 0
 			return err
@@ -121,9 +168,6 @@ func (s *Service) Dispatch(ctx context.Context) (int, error) {
 	})
 	if err != nil {
 		return 0, err
-	}
-	if n > 0 {
-		s.wake()
 	}
 	return n, nil
 }

@@ -3,6 +3,7 @@ package backlog
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,5 +95,39 @@ func TestDispatchKeepsWebhookTelemetry(t *testing.T) {
 	}
 	if j.Trace != trace || !j.Origin.Equal(origin) {
 		t.Errorf("telemetry lost: trace %q origin %v", j.Trace, j.Origin)
+	}
+}
+
+// TestBadDeliveryDoesNotHoldUpOthers: a delivery whose job the database
+// refuses (here a job kind longer than MySQL's column) fails its batch;
+// the batch is then dispatched one delivery at a time, the other tenants'
+// and deliveries' jobs are enqueued, and the bad one is dropped with an
+// error logged instead of blocking the queue for everyone.
+func TestBadDeliveryDoesNotHoldUpOthers(t *testing.T) {
+	for _, driver := range storetest.Drivers {
+		if driver != "mysql" {
+			continue // SQLite stores the over-long kind: nothing to refuse
+		}
+		t.Run(driver, func(t *testing.T) {
+			s, _, b := intakeEnv(t, driver)
+			ctx := context.Background()
+			req := func(ident, key, kind string) *webhookReq {
+				return &webhookReq{tenant: b, ident: ident, event: "jira:issue_updated", project: "SHOP", key: key,
+					job: &domain.NewJob{Kind: kind, DedupeKey: key, Payload: []byte(`{}`), Priority: prioWebhook}, done: make(chan struct{})}
+			}
+			reqs := []*webhookReq{req("wh-1", "SHOP-1", KindAnalyse), req("wh-bad", "SHOP-2", strings.Repeat("k", 40)), req("wh-3", "SHOP-3", KindAnalyse)}
+			s.persist(ctx, reqs)
+			n, err := s.Dispatch(ctx)
+			if err != nil || n != 3 {
+				t.Fatalf("dispatch: %d %v, want the 3 deliveries taken", n, err)
+			}
+			counts, err := s.Store.Tenant(b).QueueCounts(ctx)
+			if err != nil || counts[domain.JobQueued] != 2 {
+				t.Errorf("queued %v (%v), want the 2 good jobs", counts, err)
+			}
+			if p, err := s.Store.PendingWebhooks(ctx, 10); err != nil || len(p) != 0 {
+				t.Errorf("still pending: %d %v", len(p), err)
+			}
+		})
 	}
 }
