@@ -83,9 +83,12 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
-		// Path only: the query may carry a jwt.
-		s.log(c).Info("request", "method", c.Request().Method, "path", c.Request().URL.Path,
-			"status", c.Response().Status, "dur_ms", float64(time.Since(start).Microseconds())/1000)
+		// Path only: the query may carry a jwt. The level is checked first:
+		// building the request's logger costs two allocations per request.
+		if s.Logger.Enabled(c.Request().Context(), slog.LevelInfo) {
+			s.log(c).Info("request", "method", c.Request().Method, "path", c.Request().URL.Path,
+				"status", c.Response().Status, "dur_ms", float64(time.Since(start).Microseconds())/1000)
+		}
 		return nil
 	}
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -26,7 +27,9 @@ func (s *Server) webhookHandler(c echo.Context) error {
 		}
 		return err
 	}
-	s.log(c).Debug("webhook accepted", "result", res)
+	if s.Logger.Enabled(c.Request().Context(), slog.LevelDebug) {
+		s.log(c).Debug("webhook accepted", "result", res)
+	}
 	c.Response().Header().Set("X-BacklogAI-Webhook", string(res))
 	return c.NoContent(http.StatusNoContent)
 }
