@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -126,7 +127,7 @@ func (s *Store) RecordWebhooksBatch(ctx context.Context, events []TenantWebhook)
 		}
 		rows = append(rows, row)
 	}
-	res := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&rows)
+	res := s.db.WithContext(ctx).Exec(s.insertWebhooksSQL(len(rows)), webhookArgs(rows)...)
 	if res.Error != nil {
 		return nil, fmt.Errorf("store: record webhooks: %w", res.Error)
 	}
@@ -169,6 +170,36 @@ func (s *Store) RecordWebhooksBatch(ctx context.Context, events []TenantWebhook)
 		out[f.TenantID][f.Identifier] = true
 	}
 	return out, nil
+}
+
+// insertWebhooksSQL is the multi-row insert of n deliveries that skips
+// those already recorded. It is written out rather than built by gorm from
+// the struct: at thousands of deliveries a second, gorm's reflection over
+// every row was a tenth of the app's CPU per webhook.
+func (s *Store) insertWebhooksSQL(n int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO webhook_events (tenant_id, identifier, event, issue_key, project_key, job, pending, batch_token, received_at) VALUES ")
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?,?,?,?,?,?,?,?,?)")
+	}
+	if s.driver == "mysql" {
+		b.WriteString(" ON DUPLICATE KEY UPDATE id = id")
+	} else {
+		b.WriteString(" ON CONFLICT (tenant_id, identifier) DO NOTHING")
+	}
+	return b.String()
+}
+
+// webhookArgs are the values of insertWebhooksSQL, in its column order.
+func webhookArgs(rows []webhookEventRow) []any {
+	args := make([]any, 0, 9*len(rows))
+	for _, r := range rows {
+		args = append(args, r.TenantID, r.Identifier, r.Event, r.IssueKey, r.ProjectKey, r.Job, r.Pending, r.BatchToken, r.ReceivedAt)
+	}
+	return args
 }
 
 // PendingWebhook is a recorded delivery whose job is not yet dispatched.
