@@ -1,6 +1,7 @@
 package estimate
 
 import (
+	"cmp"
 	"encoding/csv"
 	"math"
 	"os"
@@ -175,6 +176,18 @@ func loadExpL(t *testing.T, opts Options, phaseTest, light bool) []expProject {
 	return out
 }
 
+// needExp skips a harness test unless ESTIM_EXP is set and, for one that
+// reads the test splits (scored once, at the end), ESTIM_TEST=1.
+func needExp(t *testing.T, readsTest bool) {
+	t.Helper()
+	if !readsTest && os.Getenv("ESTIM_EXP") == "" {
+		t.Skip("research harness; ESTIM_EXP=1")
+	}
+	if readsTest && (os.Getenv("ESTIM_EXP") == "" || os.Getenv("ESTIM_TEST") != "1") {
+		t.Skip("research harness; ESTIM_EXP=1 ESTIM_TEST=1")
+	}
+}
+
 // method answers a row (ok false: "not enough signal", scored with the median).
 type method func(p *expProject, r *expRow) (float64, bool)
 
@@ -194,7 +207,7 @@ func ratioOf(p *expProject, m method) float64 {
 
 func baseline(floor, prior, tau float64) method {
 	return func(p *expProject, r *expRow) (float64, bool) {
-		if r.words < 2 || r.ev.top <= floor {
+		if lowSignal(r, floor) {
 			return 0, false
 		}
 		return p.sc[quantileIndex(r.ev.mix(prior), tau)], true
@@ -227,7 +240,7 @@ func lopoRatios(t *testing.T, ps []expProject, ms []namedMethod, ratio [][]float
 		order[i] = i
 	}
 	slices.SortFunc(order, func(a, b int) int {
-		return cmpF(mean(a, -1), mean(b, -1))
+		return cmp.Compare(mean(a, -1), mean(b, -1))
 	})
 	show := os.Getenv("ESTIM_SHOW")
 	for k, i := range order {
@@ -259,22 +272,12 @@ func lopoRatios(t *testing.T, ps []expProject, ms []namedMethod, ratio [][]float
 	t.Logf("mean held-out val ratio %.4f (baseline %.4f); projects worse than baseline: %d", held, base, worse)
 }
 
-func cmpF(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // shrinkNeff mixes the normalised vote with the prior by effective count:
 // weight neff/(neff+c) on the votes, where neff = (Σw)²/Σw² over
 // neighbours weighed sim^pow.
 func shrinkNeff(floor, c, pow, tau float64) method {
 	return func(p *expProject, r *expRow) (float64, bool) {
-		if r.words < 2 || r.ev.top <= floor {
+		if lowSignal(r, floor) {
 			return 0, false
 		}
 		h := make([]float64, len(p.sc))
@@ -373,24 +376,25 @@ func expFeatures(p *expProject, r *expRow, set int) []float64 {
 	return f
 }
 
-// ladFit minimises Σ w_i |y_i − x_i·b| + λ|b_{1:}|² by iteratively
-// reweighted least squares; x[i][0] is the intercept.
-func ladFit(x [][]float64, y, w []float64, lambda, tau float64) []float64 {
+// standardise scales the non-intercept columns of x to mean 0 and
+// standard deviation 1 (z[i][0] stays 1), so that one penalty weighs every
+// feature alike.
+func standardise(x [][]float64) (z [][]float64, mu, sd []float64) {
 	p := len(x[0])
-	// Standardise non-intercept columns.
-	mu := make([]float64, p)
-	sd := make([]float64, p)
+	mu = make([]float64, p)
+	sd = make([]float64, p)
+	sd[0] = 1
+	n := float64(len(x))
 	for j := 1; j < p; j++ {
 		var s, s2 float64
 		for i := range x {
 			s += x[i][j]
 			s2 += x[i][j] * x[i][j]
 		}
-		n := float64(len(x))
 		mu[j] = s / n
 		sd[j] = math.Sqrt(max(s2/n-mu[j]*mu[j], 1e-12))
 	}
-	z := make([][]float64, len(x))
+	z = make([][]float64, len(x))
 	for i := range x {
 		z[i] = make([]float64, p)
 		z[i][0] = 1
@@ -398,15 +402,32 @@ func ladFit(x [][]float64, y, w []float64, lambda, tau float64) []float64 {
 			z[i][j] = (x[i][j] - mu[j]) / sd[j]
 		}
 	}
-	b := make([]float64, p)
-	b[0] = expMedian(y)
+	return z, mu, sd
+}
+
+// unstandardise turns coefficients fitted on standardise's z back into
+// coefficients on the raw features.
+func unstandardise(b, mu, sd []float64) []float64 {
+	out := make([]float64, len(b))
+	out[0] = b[0]
+	for j := 1; j < len(b); j++ {
+		out[j] = b[j] / sd[j]
+		out[0] -= b[j] * mu[j] / sd[j]
+	}
+	return out
+}
+
+// irlsQuantile minimises Σ w_i ρ_τ(t_i − z_i·b) + pen Σ_{j≥from} b_j² by
+// 40 rounds of iteratively reweighted least squares from b.
+func irlsQuantile(z [][]float64, t, w, b []float64, tau, pen float64, from int) []float64 {
+	p := len(b)
 	for it := 0; it < 40; it++ {
 		a := make([][]float64, p)
 		for j := range a {
 			a[j] = make([]float64, p+1)
 		}
 		for i := range z {
-			r := y[i]
+			r := t[i]
 			for j := range b {
 				r -= z[i][j] * b[j]
 			}
@@ -420,97 +441,49 @@ func ladFit(x [][]float64, y, w []float64, lambda, tau float64) []float64 {
 				for k := 0; k < p; k++ {
 					a[j][k] += wi * z[i][j] * z[i][k]
 				}
-				a[j][p] += wi * z[i][j] * y[i]
+				a[j][p] += wi * z[i][j] * t[i]
 			}
 		}
-		var ws float64
-		for i := range z {
-			ws += w[i]
-		}
-		for j := 1; j < p; j++ {
-			a[j][j] += lambda * ws
+		for j := from; j < p; j++ {
+			a[j][j] += pen
 		}
 		b = solve(a)
 	}
-	// Back to raw features.
-	out := make([]float64, p)
-	out[0] = b[0]
-	for j := 1; j < p; j++ {
-		out[j] = b[j] / sd[j]
-		out[0] -= b[j] * mu[j] / sd[j]
+	return b
+}
+
+func sumOf(v []float64) float64 {
+	var s float64
+	for _, x := range v {
+		s += x
 	}
-	return out
+	return s
+}
+
+// ladFit minimises Σ w_i |y_i − x_i·b| + λ|b_{1:}|² by iteratively
+// reweighted least squares; x[i][0] is the intercept.
+func ladFit(x [][]float64, y, w []float64, lambda, tau float64) []float64 {
+	z, mu, sd := standardise(x)
+	b := make([]float64, len(mu))
+	b[0] = expMedian(y)
+	b = irlsQuantile(z, y, w, b, tau, lambda*sumOf(w), 1)
+	return unstandardise(b, mu, sd)
 }
 
 // ladFitOffset fits y − off = x·b (all of b penalised, intercept too), so
 // that a strong penalty gives back the offset: the neighbour vote.
 func ladFitOffset(x [][]float64, y, off, w []float64, lambda, tau float64, perRow bool) []float64 {
-	p := len(x[0])
-	mu := make([]float64, p)
-	sd := make([]float64, p)
-	sd[0] = 1
-	for j := 1; j < p; j++ {
-		var s, s2 float64
-		for i := range x {
-			s += x[i][j]
-			s2 += x[i][j] * x[i][j]
-		}
-		n := float64(len(x))
-		mu[j] = s / n
-		sd[j] = math.Sqrt(max(s2/n-mu[j]*mu[j], 1e-12))
+	z, mu, sd := standardise(x)
+	t := make([]float64, len(y))
+	for i := range y {
+		t[i] = y[i] - off[i]
 	}
-	z := make([][]float64, len(x))
-	for i := range x {
-		z[i] = make([]float64, p)
-		z[i][0] = 1
-		for j := 1; j < p; j++ {
-			z[i][j] = (x[i][j] - mu[j]) / sd[j]
-		}
+	pen := lambda
+	if perRow {
+		pen *= sumOf(w)
 	}
-	b := make([]float64, p)
-	for it := 0; it < 40; it++ {
-		a := make([][]float64, p)
-		for j := range a {
-			a[j] = make([]float64, p+1)
-		}
-		for i := range z {
-			t := y[i] - off[i]
-			r := t
-			for j := range b {
-				r -= z[i][j] * b[j]
-			}
-			q := tau
-			if r < 0 {
-				q = 1 - tau
-			}
-			wi := w[i] * q / max(math.Abs(r), 0.05)
-			for j := 0; j < p; j++ {
-				for k := 0; k < p; k++ {
-					a[j][k] += wi * z[i][j] * z[i][k]
-				}
-				a[j][p] += wi * z[i][j] * t
-			}
-		}
-		pen := lambda
-		if perRow {
-			var ws float64
-			for i := range z {
-				ws += w[i]
-			}
-			pen *= ws
-		}
-		for j := 0; j < p; j++ {
-			a[j][j] += pen
-		}
-		b = solve(a)
-	}
-	out := make([]float64, p)
-	out[0] = b[0]
-	for j := 1; j < p; j++ {
-		out[j] = b[j] / sd[j]
-		out[0] -= b[j] * mu[j] / sd[j]
-	}
-	return out
+	b := irlsQuantile(z, t, w, make([]float64, len(mu)), tau, pen, 0)
+	return unstandardise(b, mu, sd)
 }
 
 func solve(a [][]float64) []float64 {
@@ -543,93 +516,110 @@ func solve(a [][]float64) []float64 {
 	return x
 }
 
+// lowSignal: the row has too few words or too weak a best neighbour for
+// the vote to answer.
+func lowSignal(r *expRow, floor float64) bool { return r.words < 2 || r.ev.top <= floor }
+
+// perProject memoises build by project name, so that a method fits once
+// per project however many rows it answers.
+func perProject[T any](build func(p *expProject) T) func(p *expProject) T {
+	cache := map[string]T{}
+	return func(p *expProject) T {
+		v, ok := cache[p.name]
+		if !ok {
+			v = build(p)
+			cache[p.name] = v
+		}
+		return v
+	}
+}
+
+// recentPast is the project's newest `last` past rows (all of them when
+// last is 0).
+func recentPast(p *expProject, last int) []expRow {
+	rows := p.past
+	if last > 0 && len(rows) > last {
+		rows = rows[len(rows)-last:]
+	}
+	return rows
+}
+
+// voteOf is the default neighbour vote (prior 2, quantile 0.45).
+func voteOf(p *expProject, r *expRow) float64 { return p.sc[quantileIndex(r.ev.mix(2), 0.45)] }
+
+// stackRows gathers the features and truths of the rows the vote answers,
+// with each one's position in rows.
+func stackRows(p *expProject, rows []expRow, set int) (x [][]float64, y []float64, pos []int) {
+	for i := range rows {
+		pr := &rows[i]
+		if pr.ev.top <= 0.2 {
+			continue
+		}
+		x = append(x, expFeatures(p, pr, set))
+		y = append(y, pr.truth)
+		pos = append(pos, i)
+	}
+	return x, y, pos
+}
+
+// linAnswer is v plus the linear model b on the row's features, at least
+// the scale's smallest value, optionally snapped to the scale.
+func linAnswer(p *expProject, r *expRow, set int, b []float64, v float64, snap bool) (float64, bool) {
+	f := expFeatures(p, r, set)
+	for j := range f {
+		v += f[j] * b[j]
+	}
+	v = max(v, p.sc[0])
+	if snap {
+		return p.sc[p.sc.index(v)], true
+	}
+	return v, true
+}
+
 // stacked fits the L1 regression on the project's past rows (answered
 // ones only, the newest `last`, recency half-life hl in rows) and answers
 // val rows, optionally snapped to the scale.
 func stacked(set int, lambda, tau float64, last int, hl float64, snap bool) method {
-	cache := map[string][]float64{}
+	fit := perProject(func(p *expProject) []float64 {
+		rows := recentPast(p, last)
+		x, y, pos := stackRows(p, rows, set)
+		w := make([]float64, len(pos))
+		for k, i := range pos {
+			w[k] = decay(len(rows)-1-i, hl)
+		}
+		return ladFit(x, y, w, lambda, tau)
+	})
 	return func(p *expProject, r *expRow) (float64, bool) {
-		if r.words < 2 || r.ev.top <= 0.2 {
+		if lowSignal(r, 0.2) {
 			return 0, false
 		}
-		b, ok := cache[p.name]
-		if !ok {
-			var x [][]float64
-			var y, w []float64
-			rows := p.past
-			if last > 0 && len(rows) > last {
-				rows = rows[len(rows)-last:]
-			}
-			n := len(rows)
-			for i := range rows {
-				pr := &rows[i]
-				if pr.ev.top <= 0.2 {
-					continue
-				}
-				x = append(x, expFeatures(p, pr, set))
-				y = append(y, pr.truth)
-				w = append(w, decay(n-1-i, hl))
-			}
-			b = ladFit(x, y, w, lambda, tau)
-			cache[p.name] = b
-		}
-		f := expFeatures(p, r, set)
-		var v float64
-		for j := range f {
-			v += f[j] * b[j]
-		}
-		v = max(v, p.sc[0])
-		if snap {
-			return p.sc[p.sc.index(v)], true
-		}
-		return v, true
+		return linAnswer(p, r, set, fit(p), 0, snap)
 	}
 }
 
 func stackedOffset(set int, lambda, tau float64, last int, perRow, snap bool) method {
-	cache := map[string][]float64{}
-	offOf := func(p *expProject, r *expRow) float64 { return p.sc[quantileIndex(r.ev.mix(2), 0.45)] }
+	fit := perProject(func(p *expProject) []float64 {
+		rows := recentPast(p, last)
+		x, y, pos := stackRows(p, rows, set)
+		off := make([]float64, len(pos))
+		w := make([]float64, len(pos))
+		for k, i := range pos {
+			off[k] = voteOf(p, &rows[i])
+			w[k] = 1
+		}
+		return ladFitOffset(x, y, off, w, lambda, tau, perRow)
+	})
 	return func(p *expProject, r *expRow) (float64, bool) {
-		if r.words < 2 || r.ev.top <= 0.2 {
+		if lowSignal(r, 0.2) {
 			return 0, false
 		}
-		b, ok := cache[p.name]
-		if !ok {
-			var x [][]float64
-			var y, off, w []float64
-			rows := p.past
-			if last > 0 && len(rows) > last {
-				rows = rows[len(rows)-last:]
-			}
-			for i := range rows {
-				pr := &rows[i]
-				if pr.ev.top <= 0.2 {
-					continue
-				}
-				x = append(x, expFeatures(p, pr, set))
-				y = append(y, pr.truth)
-				off = append(off, offOf(p, pr))
-				w = append(w, 1)
-			}
-			b = ladFitOffset(x, y, off, w, lambda, tau, perRow)
-			cache[p.name] = b
-		}
-		f := expFeatures(p, r, set)
-		v := offOf(p, r)
-		for j := range f {
-			v += f[j] * b[j]
-		}
-		v = max(v, p.sc[0])
-		if snap {
-			return p.sc[p.sc.index(v)], true
-		}
-		return v, true
+		return linAnswer(p, r, set, fit(p), voteOf(p, r), snap)
 	}
 }
 
 func titleMix(prior, alpha, tau float64) method {
 	return func(p *expProject, r *expRow) (float64, bool) {
-		if r.words < 2 || r.ev.top <= 0.2 {
+		if lowSignal(r, 0.2) {
 			return 0, false
 		}
 		h := r.ev.mix(prior)
@@ -681,7 +671,7 @@ func buildTree(x [][]float64, g, res []float64, idx []int, depth, minLeaf int) *
 	nf := len(x[0])
 	for f := 1; f < nf; f++ {
 		s := slices.Clone(idx)
-		slices.SortFunc(s, func(a, b int) int { return cmpF(x[a][f], x[b][f]) })
+		slices.SortFunc(s, func(a, b int) int { return cmp.Compare(x[a][f], x[b][f]) })
 		var cum float64
 		n := len(s)
 		for k := 0; k < n-1; k++ {
@@ -711,58 +701,45 @@ func buildTree(x [][]float64, g, res []float64, idx []int, depth, minLeaf int) *
 }
 
 func gbmMethod(set, trees, depth, minLeaf int, lr float64, last int) method {
-	type model struct{ ts []*gtree }
-	cache := map[string]*model{}
-	offOf := func(p *expProject, r *expRow) float64 { return p.sc[quantileIndex(r.ev.mix(2), 0.45)] }
+	fit := perProject(func(p *expProject) []*gtree {
+		rows := recentPast(p, last)
+		x, y, pos := stackRows(p, rows, set)
+		F := make([]float64, len(pos))
+		for k, i := range pos {
+			F[k] = voteOf(p, &rows[i])
+		}
+		idx := make([]int, len(x))
+		for i := range idx {
+			idx[i] = i
+		}
+		g := make([]float64, len(x))
+		res := make([]float64, len(x))
+		var ts []*gtree
+		for range trees {
+			for i := range x {
+				res[i] = y[i] - F[i]
+				g[i] = 0
+				if res[i] > 0 {
+					g[i] = 1
+				} else if res[i] < 0 {
+					g[i] = -1
+				}
+			}
+			tr := buildTree(x, g, res, idx, depth, minLeaf)
+			ts = append(ts, tr)
+			for i := range x {
+				F[i] += lr * tr.eval(x[i])
+			}
+		}
+		return ts
+	})
 	return func(p *expProject, r *expRow) (float64, bool) {
-		if r.words < 2 || r.ev.top <= 0.2 {
+		if lowSignal(r, 0.2) {
 			return 0, false
 		}
-		md, ok := cache[p.name]
-		if !ok {
-			md = &model{}
-			var x [][]float64
-			var y, F []float64
-			rows := p.past
-			if last > 0 && len(rows) > last {
-				rows = rows[len(rows)-last:]
-			}
-			for i := range rows {
-				pr := &rows[i]
-				if pr.ev.top <= 0.2 {
-					continue
-				}
-				x = append(x, expFeatures(p, pr, set))
-				y = append(y, pr.truth)
-				F = append(F, offOf(p, pr))
-			}
-			idx := make([]int, len(x))
-			for i := range idx {
-				idx[i] = i
-			}
-			g := make([]float64, len(x))
-			res := make([]float64, len(x))
-			for range trees {
-				for i := range x {
-					res[i] = y[i] - F[i]
-					g[i] = 0
-					if res[i] > 0 {
-						g[i] = 1
-					} else if res[i] < 0 {
-						g[i] = -1
-					}
-				}
-				tr := buildTree(x, g, res, idx, depth, minLeaf)
-				md.ts = append(md.ts, tr)
-				for i := range x {
-					F[i] += lr * tr.eval(x[i])
-				}
-			}
-			cache[p.name] = md
-		}
 		f := expFeatures(p, r, set)
-		v := offOf(p, r)
-		for _, tr := range md.ts {
+		v := voteOf(p, r)
+		for _, tr := range fit(p) {
 			v += lr * tr.eval(f)
 		}
 		return p.sc[p.sc.index(max(v, p.sc[0]))], true
@@ -772,46 +749,35 @@ func gbmMethod(set, trees, depth, minLeaf int, lr float64, last int) method {
 // gated answers with the vote only when, on the team's newest `last` past
 // rows, the vote's MAE beat the training-so-far median's by margin.
 func gated(last int, margin float64) method {
-	cache := map[string]bool{}
+	use := perProject(func(p *expProject) bool {
+		rows := recentPast(p, last)
+		var ve, me float64
+		for i := range rows {
+			pr := &rows[i]
+			if pr.ev.top <= 0.2 {
+				continue
+			}
+			// median of all points before it
+			var before []float64
+			for j := 0; j < pr.pos; j++ {
+				before = append(before, p.m.idx.docs[j].points)
+			}
+			med := expMedian(before)
+			ve += math.Abs(voteOf(p, pr) - pr.truth)
+			me += math.Abs(med - pr.truth)
+		}
+		return ve < me*(1-margin)
+	})
 	return func(p *expProject, r *expRow) (float64, bool) {
-		if r.words < 2 || r.ev.top <= 0.2 {
+		if lowSignal(r, 0.2) || !use(p) {
 			return 0, false
 		}
-		use, ok := cache[p.name]
-		if !ok {
-			rows := p.past
-			if len(rows) > last {
-				rows = rows[len(rows)-last:]
-			}
-			var ve, me float64
-			for i := range rows {
-				pr := &rows[i]
-				if pr.ev.top <= 0.2 {
-					continue
-				}
-				// median of all points before it
-				var before []float64
-				for j := 0; j < pr.pos; j++ {
-					before = append(before, p.m.idx.docs[j].points)
-				}
-				med := expMedian(before)
-				ve += math.Abs(p.sc[quantileIndex(pr.ev.mix(2), 0.45)] - pr.truth)
-				me += math.Abs(med - pr.truth)
-			}
-			use = ve < me*(1-margin)
-			cache[p.name] = use
-		}
-		if !use {
-			return 0, false
-		}
-		return p.sc[quantileIndex(r.ev.mix(2), 0.45)], true
+		return voteOf(p, r), true
 	}
 }
 
 func TestExperimentRetrieval(t *testing.T) {
-	if os.Getenv("ESTIM_EXP") == "" {
-		t.Skip("research harness; ESTIM_EXP=1")
-	}
+	needExp(t, false)
 	type cfg struct {
 		name string
 		o    Options
@@ -873,30 +839,28 @@ func checkHarness(t *testing.T, got []float64) {
 // the same percentile of the team's most recent W issues (quantile
 // mapping), then votes as usual.
 func drifted(W int, prior, tau float64) method {
-	type pre struct{ cum [][]float64 } // cum[j][s]: count of docs[:j] with scale index s
-	cache := map[string]*pre{}
+	// cumOf(p)[j][s]: count of docs[:j] with scale index s.
+	cumOf := perProject(func(p *expProject) [][]float64 {
+		n := len(p.m.idx.docs)
+		cum := make([][]float64, n+1)
+		cum[0] = make([]float64, len(p.sc))
+		for j := 0; j < n; j++ {
+			cum[j+1] = slices.Clone(cum[j])
+			cum[j+1][p.sc.index(p.m.idx.docs[j].points)]++
+		}
+		return cum
+	})
 	return func(p *expProject, r *expRow) (float64, bool) {
-		if r.words < 2 || r.ev.top <= 0.2 {
+		if lowSignal(r, 0.2) {
 			return 0, false
 		}
-		pr, ok := cache[p.name]
-		if !ok {
-			pr = &pre{}
-			n := len(p.m.idx.docs)
-			pr.cum = make([][]float64, n+1)
-			pr.cum[0] = make([]float64, len(p.sc))
-			for j := 0; j < n; j++ {
-				pr.cum[j+1] = slices.Clone(pr.cum[j])
-				pr.cum[j+1][p.sc.index(p.m.idx.docs[j].points)]++
-			}
-			cache[p.name] = pr
-		}
+		cum := cumOf(p)
 		before := r.pos
 		hist := func(a, b int) []float64 {
 			a, b = max(a, 0), min(b, before)
 			h := make([]float64, len(p.sc))
 			for s := range h {
-				h[s] = pr.cum[b][s] - pr.cum[a][s]
+				h[s] = cum[b][s] - cum[a][s]
 			}
 			return h
 		}
@@ -927,33 +891,29 @@ func drifted(W int, prior, tau float64) method {
 
 // teamTau chooses the vote quantile per team on its newest `last` past rows.
 func teamTau(last int, prior float64) method {
-	cache := map[string]float64{}
+	tauOf := perProject(func(p *expProject) float64 {
+		rows := recentPast(p, last)
+		var tau float64
+		best := math.Inf(1)
+		for _, q := range []float64{0.35, 0.4, 0.45, 0.5, 0.55, 0.6} {
+			var e float64
+			for i := range rows {
+				if rows[i].ev.top <= 0.2 {
+					continue
+				}
+				e += math.Abs(p.sc[quantileIndex(rows[i].ev.mix(prior), q)] - rows[i].truth)
+			}
+			if e < best-1e-9 || (math.Abs(e-best) <= 1e-9 && math.Abs(q-0.45) < math.Abs(tau-0.45)) {
+				best, tau = e, q
+			}
+		}
+		return tau
+	})
 	return func(p *expProject, r *expRow) (float64, bool) {
-		if r.words < 2 || r.ev.top <= 0.2 {
+		if lowSignal(r, 0.2) {
 			return 0, false
 		}
-		tau, ok := cache[p.name]
-		if !ok {
-			rows := p.past
-			if len(rows) > last {
-				rows = rows[len(rows)-last:]
-			}
-			best := math.Inf(1)
-			for _, q := range []float64{0.35, 0.4, 0.45, 0.5, 0.55, 0.6} {
-				var e float64
-				for i := range rows {
-					if rows[i].ev.top <= 0.2 {
-						continue
-					}
-					e += math.Abs(p.sc[quantileIndex(rows[i].ev.mix(prior), q)] - rows[i].truth)
-				}
-				if e < best-1e-9 || (math.Abs(e-best) <= 1e-9 && math.Abs(q-0.45) < math.Abs(tau-0.45)) {
-					best, tau = e, q
-				}
-			}
-			cache[p.name] = tau
-		}
-		return p.sc[quantileIndex(r.ev.mix(prior), tau)], true
+		return p.sc[quantileIndex(r.ev.mix(prior), tauOf(p))], true
 	}
 }
 
@@ -983,7 +943,7 @@ func families() []family {
 			for _, pr := range []float64{1, 2, 4} {
 				for _, tau := range []float64{0.4, 0.45, 0.5} {
 					ms = append(ms, namedMethod{"prior" + ftoa(pr) + " q" + ftoa(tau), func(p *expProject, r *expRow) (float64, bool) {
-						if r.words < 2 || r.ev.top <= 0.2 {
+						if lowSignal(r, 0.2) {
 							return 0, false
 						}
 						return interpQ(r.ev.mix(pr), p.sc, tau), true
@@ -1083,12 +1043,35 @@ func families() []family {
 	}
 }
 
-func meanOf(v []float64) float64 {
-	var s float64
-	for _, x := range v {
-		s += x
+func meanOf(v []float64) float64 { return sumOf(v) / float64(len(v)) }
+
+// ratioMatrix: ratio[i][j] is method i's validation MAE ratio on project j.
+func ratioMatrix(ps []expProject, ms []namedMethod) [][]float64 {
+	ratio := make([][]float64, len(ms))
+	for i := range ms {
+		for j := range ps {
+			ratio[i] = append(ratio[i], ratioOf(&ps[j], ms[i].m))
+		}
 	}
-	return s / float64(len(v))
+	return ratio
+}
+
+// bestWithout is the method with the lowest summed ratio over the projects
+// other than skip: the leave-one-project-out choice for project skip.
+func bestWithout(ratio [][]float64, skip int) int {
+	best, bm := 0, math.Inf(1)
+	for i := range ratio {
+		var s float64
+		for k, r := range ratio[i] {
+			if k != skip {
+				s += r
+			}
+		}
+		if s < bm-1e-9 {
+			best, bm = i, s
+		}
+	}
+	return best
 }
 
 func fmtRatios(v []float64) string {
@@ -1103,9 +1086,7 @@ func fmtRatios(v []float64) string {
 // held-out validation ratio, and the setting chosen on all six validation
 // splits scored once on test.
 func TestExperimentSummary(t *testing.T) {
-	if os.Getenv("ESTIM_EXP") == "" {
-		t.Skip("research harness; ESTIM_EXP=1")
-	}
+	needExp(t, false)
 	val := loadExp(t, DefaultOptions(), false)
 	readTest := os.Getenv("ESTIM_TEST") == "1"
 	var test []expProject
@@ -1119,27 +1100,10 @@ func TestExperimentSummary(t *testing.T) {
 	t.Logf("projects:%s", names)
 	for _, f := range families() {
 		ms := f.gen()
-		ratio := make([][]float64, len(ms))
-		for i := range ms {
-			for j := range val {
-				ratio[i] = append(ratio[i], ratioOf(&val[j], ms[i].m))
-			}
-		}
+		ratio := ratioMatrix(val, ms)
 		held := make([]float64, len(val))
 		for j := range val {
-			best, bm := 0, math.Inf(1)
-			for i := range ms {
-				var s float64
-				for k := range val {
-					if k != j {
-						s += ratio[i][k]
-					}
-				}
-				if s < bm-1e-9 {
-					best, bm = i, s
-				}
-			}
-			held[j] = ratio[best][j]
+			held[j] = ratio[bestWithout(ratio, j)][j]
 		}
 		all := 0
 		for i := range ms {
@@ -1165,9 +1129,7 @@ func TestExperimentSummary(t *testing.T) {
 // TestExperimentRetrievalTest scores once on test the retrieval setting
 // TestExperimentRetrieval chose on all six validation splits.
 func TestExperimentRetrievalTest(t *testing.T) {
-	if os.Getenv("ESTIM_EXP") == "" || os.Getenv("ESTIM_TEST") != "1" {
-		t.Skip("research harness; ESTIM_EXP=1 ESTIM_TEST=1")
-	}
+	needExp(t, true)
 	o := DefaultOptions()
 	o.K, o.MaxDescriptionTerms, o.SimPower = 50, 200, 1
 	var tr []float64
