@@ -130,7 +130,7 @@ func scoreEstimation(train, scored []domain.Issue, opts estimate.Options) Estima
 		pts[i] = *train[i].StoryPoints
 	}
 	r := EstimationRun{NTrain: len(train)}
-	med, mean := pointsMedian(pts), pointsMean(pts)
+	med, mean := estimate.Median(pts), pointsMean(pts)
 	m := estimate.Train(train, opts)
 	sc := m.Scale()
 	r.ScaleValues = len(sc)
@@ -245,21 +245,6 @@ func scaleSteps(sc []float64, a, b float64) int {
 func repeatKey(is *domain.Issue) string {
 	return strings.Join(strings.Fields(strings.ToLower(is.Summary)), " ") + "\x00" +
 		strings.Join(strings.Fields(strings.ToLower(is.Description)), " ")
-}
-
-// pointsMedian is the usual median: the middle value, or the mean of the two
-// middle values.
-func pointsMedian(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
 }
 
 // estimationSplit is one project's rows in creation order, and the count of

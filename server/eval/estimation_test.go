@@ -276,20 +276,6 @@ func TestEstimationDropsRepeatedTestRows(t *testing.T) {
 	}
 }
 
-func TestPointsMedian(t *testing.T) {
-	tests := []struct {
-		in   []float64
-		want float64
-	}{
-		{nil, 0}, {[]float64{3}, 3}, {[]float64{5, 1, 3}, 3}, {[]float64{1, 2, 3, 5}, 2.5},
-	}
-	for _, tt := range tests {
-		if got := pointsMedian(tt.in); got != tt.want {
-			t.Errorf("pointsMedian(%v) = %v, want %v", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestScaleSteps(t *testing.T) {
 	sc := []float64{1, 2, 3, 5, 8}
 	tests := []struct {

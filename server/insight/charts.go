@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/backlogai/backlogai/server/analysis/estimate"
 	"github.com/backlogai/backlogai/server/analysis/score"
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/store"
@@ -56,21 +57,8 @@ func ValueEffortOf(rows map[string]*store.ProjectRow) ValueEffort {
 	for i, p := range out.Points {
 		values[i], efforts[i] = float64(p.Value), p.Effort
 	}
-	out.MedianValue, out.MedianEffort = median(values), median(efforts)
+	out.MedianValue, out.MedianEffort = estimate.Median(values), estimate.Median(efforts)
 	return out
-}
-
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
 }
 
 // RollUp is what an epic's row says about its open, analysed children.

@@ -5,6 +5,22 @@ import (
 	"slices"
 )
 
+// Median is the usual median of v: the middle value, or the mean of the
+// two middle values (0 for none). Baselines and charts use it; estimates
+// use the weighted quantile below, on the team's scale.
+func Median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
 // scale is the sorted set of distinct point values a team has used.
 type scale []float64
 
