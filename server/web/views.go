@@ -29,12 +29,20 @@ func personOf(c echo.Context) (string, error) {
 	return id.AccountID, nil
 }
 
-func (s *Server) listViews(c echo.Context) error {
-	project, err := projectParam(c)
-	if err != nil {
-		return err
+// viewOwner is the project and the person whose saved views a request
+// reads or changes.
+func viewOwner(c echo.Context) (project, who string, err error) {
+	if project, err = projectParam(c); err != nil {
+		return "", "", err
 	}
-	who, err := personOf(c)
+	if who, err = personOf(c); err != nil {
+		return "", "", err
+	}
+	return project, who, nil
+}
+
+func (s *Server) listViews(c echo.Context) error {
+	project, who, err := viewOwner(c)
 	if err != nil {
 		return err
 	}
@@ -46,11 +54,7 @@ func (s *Server) listViews(c echo.Context) error {
 }
 
 func (s *Server) saveView(c echo.Context) error {
-	project, err := projectParam(c)
-	if err != nil {
-		return err
-	}
-	who, err := personOf(c)
+	project, who, err := viewOwner(c)
 	if err != nil {
 		return err
 	}
@@ -76,11 +80,7 @@ func (s *Server) saveView(c echo.Context) error {
 }
 
 func (s *Server) deleteView(c echo.Context) error {
-	project, err := projectParam(c)
-	if err != nil {
-		return err
-	}
-	who, err := personOf(c)
+	project, who, err := viewOwner(c)
 	if err != nil {
 		return err
 	}
