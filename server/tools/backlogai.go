@@ -139,6 +139,17 @@ type BacklogRow struct {
 	Flags    []string `json:"flags"`
 }
 
+// BacklogRowOf is a stored backlog row as the tools and the app API show
+// it: the score floored, flags never null.
+func BacklogRowOf(r store.BacklogRow) BacklogRow {
+	row := BacklogRow{Key: r.Key, Summary: r.Summary, Type: r.Type, Score: int(math.Floor(r.Score)), Moscow: r.Moscow,
+		Quality: r.Quality, Estimate: r.Estimate, Flags: r.Flags}
+	if row.Flags == nil {
+		row.Flags = []string{}
+	}
+	return row
+}
+
 // ListBacklogIn filters and pages the backlog.
 type ListBacklogIn struct {
 	ProjectArg
@@ -190,11 +201,7 @@ func (s Services) listBacklog(ctx context.Context, c Caller, in ListBacklogIn) (
 	}
 	out := ListBacklogOut{Rows: make([]BacklogRow, len(rows)), Total: total, Offset: in.Offset}
 	for i, r := range rows {
-		out.Rows[i] = BacklogRow{Key: r.Key, Summary: r.Summary, Type: r.Type, Score: int(math.Floor(r.Score)), Moscow: r.Moscow,
-			Quality: r.Quality, Estimate: r.Estimate, Flags: r.Flags}
-		if out.Rows[i].Flags == nil {
-			out.Rows[i].Flags = []string{}
-		}
+		out.Rows[i] = BacklogRowOf(r)
 	}
 	return out, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/insight"
 	"github.com/backlogai/backlogai/server/store"
+	"github.com/backlogai/backlogai/server/tools"
 )
 
 // backlogToolRoutes registers the Backlog tab's tools: applying the
@@ -29,15 +30,10 @@ func (s *Server) backlogToolRoutes(api *echo.Group) {
 	api.DELETE("/projects/:project/views/:id", s.appAPI(s.deleteView))
 }
 
+// backlogRow is the tools' row (the same fields MCP lists) plus what the
+// page shows besides.
 type backlogRow struct {
-	Key      string   `json:"key"`
-	Summary  string   `json:"summary"`
-	Type     string   `json:"type"`
-	Score    int      `json:"score"`
-	Moscow   string   `json:"moscow"`
-	Quality  int      `json:"quality"`
-	Estimate *float64 `json:"estimate"`
-	Flags    []string `json:"flags"`
+	tools.BacklogRow
 	// Suggested is set when Estimate is the app's suggestion rather than
 	// the issue's own points; it carries the 80 % interval when known.
 	Suggested *suggestedRange `json:"suggested,omitempty"`

@@ -18,6 +18,7 @@ import (
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/generate"
 	"github.com/backlogai/backlogai/server/store"
+	"github.com/backlogai/backlogai/server/tools"
 )
 
 // Glance states.
@@ -540,11 +541,8 @@ func rowMoscow(r store.BacklogRow) string {
 func backlogRows(rows []store.BacklogRow) []backlogRow {
 	out := make([]backlogRow, len(rows))
 	for i, r := range rows {
-		out[i] = backlogRow{Key: r.Key, Summary: r.Summary, Type: r.Type, Score: int(math.Floor(r.Score)), Moscow: rowMoscow(r),
-			Quality: r.Quality, Estimate: r.Estimate, Flags: r.Flags, Suggested: suggestedOf(r)}
-		if out[i].Flags == nil {
-			out[i].Flags = []string{}
-		}
+		out[i] = backlogRow{BacklogRow: tools.BacklogRowOf(r), Suggested: suggestedOf(r)}
+		out[i].Moscow = rowMoscow(r)
 	}
 	return out
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/backlogai/backlogai/server/domain"
 	"github.com/backlogai/backlogai/server/insight"
 	"github.com/backlogai/backlogai/server/store"
+	"github.com/backlogai/backlogai/server/tools"
 )
 
 // rerankRequest holds the Strategy tab's unsaved settings; only weights
@@ -88,8 +89,8 @@ type rerankRow struct {
 
 // rerankRowOf is the backlog row of a re-ranked issue, with its places.
 func rerankRowOf(r insight.Row) rerankRow {
-	row := backlogRow{Key: r.Key, Summary: r.Summary, Type: r.Type, Score: int(math.Floor(r.Score)), Moscow: string(r.Moscow),
-		Quality: r.Quality, Estimate: r.Estimate, Flags: r.Flags}
+	row := backlogRow{BacklogRow: tools.BacklogRow{Key: r.Key, Summary: r.Summary, Type: r.Type, Score: int(math.Floor(r.Score)), Moscow: string(r.Moscow),
+		Quality: r.Quality, Estimate: r.Estimate, Flags: r.Flags}}
 	if r.Suggested {
 		row.Suggested = &suggestedRange{} // the interval is not kept with the rows
 	}
