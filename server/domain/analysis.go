@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Severity of a check finding. The quality score weighs them.
 type Severity string
@@ -118,6 +121,23 @@ func (n PillarName) Title() string {
 
 // Pillars lists the pillars in display order.
 var Pillars = [5]PillarName{PillarUserValue, PillarCommercial, PillarStrategic, PillarCompetitive, PillarTechnical}
+
+// SignalTitle names an evidence signal in words, for texts that have only
+// its machine name (the score history's "why it moved"): "due_date" reads
+// "due date"; names that do not read as words have their own.
+func SignalTitle(signal string) string {
+	switch signal {
+	case "forced_must":
+		return "due date and priority"
+	case "backlog_relative":
+		return "place in the backlog"
+	case "strategy_similarity":
+		return "fit with the strategy"
+	case "draft_proposal":
+		return "proposed rewrite"
+	}
+	return strings.ReplaceAll(signal, "_", " ")
+}
 
 // Evidence is one signal that moved a pillar (Delta may be negative).
 type Evidence struct {

@@ -94,7 +94,7 @@ func explainChange(prev, next map[string]float64) string {
 		if best == "" || math.Abs(bestD) < 0.05 {
 			return ""
 		}
-		return " (" + best + " " + signed(bestD) + ")"
+		return " (" + domain.SignalTitle(best) + " " + signed(bestD) + ")"
 	}
 	for k := range union(prev, next) {
 		d := next[k] - prev[k]
@@ -106,7 +106,7 @@ func explainChange(prev, next map[string]float64) string {
 			p := strings.TrimPrefix(k, "pillar:")
 			moves = append(moves, move{pillarTitle(p), d, topSignal(p)})
 		case strings.HasPrefix(k, "urgency:"):
-			moves = append(moves, move{"urgency " + strings.TrimPrefix(k, "urgency:"), d, ""})
+			moves = append(moves, move{"urgency: " + domain.SignalTitle(strings.TrimPrefix(k, "urgency:")), d, ""})
 		case strings.HasPrefix(k, "input:"):
 			moves = append(moves, move{strings.TrimPrefix(k, "input:"), d, ""})
 		}
