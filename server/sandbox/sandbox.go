@@ -401,6 +401,7 @@ type sandboxIssue struct {
 	Components  []string
 	Parent      string
 	Points      string
+	DueDate     string // as Jira stores it, YYYY-MM-DD
 	Created     string
 	Updated     string
 }
@@ -775,6 +776,7 @@ type jiraIssue struct {
 		Assignee   *sandboxUser `json:"assignee"`
 		Reporter   *sandboxUser `json:"reporter"`
 		Labels     []string     `json:"labels"`
+		DueDate    string       `json:"duedate"`
 		Components []struct {
 			Name string `json:"name"`
 		} `json:"components"`
@@ -838,7 +840,7 @@ func (sb *Shell) issue(ctx context.Context, key string) (*sandboxIssue, sandboxG
 		return nil, sandboxGlance{}, err
 	}
 	glanceKey := analysis.GlanceStatusKey(sb.cfg.AppKey, backlog.GlanceModuleKey)
-	fields := append(append([]string{}, listFields...), "description", "reporter", "labels", "components", "parent", "created", "updated")
+	fields := append(append([]string{}, listFields...), "description", "reporter", "labels", "components", "parent", "duedate", "created", "updated")
 	if si.StoryPointsField != "" {
 		fields = append(fields, si.StoryPointsField)
 	}
@@ -851,7 +853,7 @@ func (sb *Shell) issue(ctx context.Context, key string) (*sandboxIssue, sandboxG
 	if err := json.Unmarshal(raw, &j); err != nil {
 		return nil, sandboxGlance{}, fmt.Errorf("sandbox: decode issue %s: %w", key, err)
 	}
-	is := &sandboxIssue{sandboxIssueRow: j.row(), ID: j.ID, Labels: j.Fields.Labels,
+	is := &sandboxIssue{sandboxIssueRow: j.row(), ID: j.ID, Labels: j.Fields.Labels, DueDate: j.Fields.DueDate,
 		Created: jiraDate(j.Fields.Created), Updated: jiraDate(j.Fields.Updated), Reporter: "Unknown"}
 	if len(j.Fields.Description) > 0 && string(j.Fields.Description) != "null" {
 		if is.Description, err = adf.PlainText(j.Fields.Description); err != nil {

@@ -481,3 +481,17 @@ func TestSandboxUserSwitcher(t *testing.T) {
 		}
 	}
 }
+
+// TestIssueViewShowsDueDate: the issue view lists the due date, as Jira's
+// does, so an "Overdue" reason in the glance can be checked against it;
+// an issue without one has no such row.
+func TestIssueViewShowsDueDate(t *testing.T) {
+	e := newSandboxEnv(t)
+	code, _, page := e.get("/sandbox/issue/SHOP-64")
+	if code != 200 || !regexp.MustCompile(`<dt>Due date</dt><dd>\d{4}-\d{2}-\d{2}</dd>`).MatchString(page) {
+		t.Errorf("SHOP-64 view (%d) has no due date row", code)
+	}
+	if _, _, page := e.get("/sandbox/issue/SHOP-1"); strings.Contains(page, "<dt>Due date</dt>") {
+		t.Error("SHOP-1 has no due date but shows the row")
+	}
+}
