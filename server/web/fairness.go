@@ -95,6 +95,15 @@ func (f *fairness) enter(ctx context.Context, tenant int64, now time.Time) (rele
 	if g.slots == nil {
 		return leave, 0
 	}
+	release = func() { <-g.slots; leave() }
+	// A free slot is taken at once: with the timer in the same select, a
+	// caller delayed past Wait before the select (a busy machine) could
+	// see both ready and be refused at random.
+	select {
+	case g.slots <- struct{}{}:
+		return release, 0
+	default:
+	}
 	t := time.NewTimer(f.limits.Wait)
 	defer t.Stop()
 	select {
@@ -106,7 +115,7 @@ func (f *fairness) enter(ctx context.Context, tenant int64, now time.Time) (rele
 		leave()
 		return nil, time.Second
 	}
-	return func() { <-g.slots; leave() }, 0
+	return release, 0
 }
 
 // gate returns tenant's gate, counting the caller as one of its users, and
